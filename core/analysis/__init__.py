@@ -1,0 +1,1 @@
+"""Shapes, parameters, MACs, memory and receptive fields, computed without torch."""

@@ -1,0 +1,1 @@
+"""The model file: layer specs, the catalog, validation and (de)serialization."""

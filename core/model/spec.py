@@ -1,0 +1,276 @@
+"""The model file: format ``convscope.model/1``, a JSON description of a network.
+
+A model is an input shape and a list of layers. A layer is a torch.nn class name with that
+class's constructor arguments as torch spells them, plus an optional ``name``, ``trainable`` flag
+and ``inputs`` (earlier layers it reads; default the previous one). Parsing checks the structure
+(types, keys, names, connections); parameter values are checked by the analysis, so that a file
+with one bad value still opens with the bad layer marked and the layers before it analysed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from core.model.catalog import CATALOG
+from core.model.errors import LayerError, ModelError
+from core.model.params import unknown_key_message
+
+FORMAT_PREFIX = "convscope.model/"
+FORMAT_VERSION = 1
+FORMAT = f"{FORMAT_PREFIX}{FORMAT_VERSION}"
+INPUT = "input"
+"""Reserved layer name: the model's input, usable in ``inputs``."""
+
+Task = Literal["classification", "segmentation", "detection"]
+TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection")
+LAYER_KEYS = ("type", "name", "trainable", "inputs")
+MODEL_KEYS = ("format", "name", "task", "description", "input", "layers")
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_PREFIXES = {
+    "Conv1d": "conv", "Conv2d": "conv", "Conv3d": "conv", "ConvTranspose2d": "upconv",
+    "MaxPool2d": "pool", "AvgPool2d": "pool", "LPPool2d": "pool", "AdaptiveAvgPool2d": "gap",
+    "AdaptiveMaxPool2d": "gmp", "BatchNorm1d": "bn", "BatchNorm2d": "bn", "Linear": "fc",
+    "LocalResponseNorm": "lrn",
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of a model file. ``inputs`` is empty when the layer reads the previous one."""
+
+    name: str
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    trainable: bool = True
+    inputs: tuple[str, ...] = ()
+
+    def with_params(self, **changes: Any) -> LayerSpec:
+        """A copy with some parameters changed; a value of None removes the key."""
+        params = dict(self.params)
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = value
+        return replace(self, params=params)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type}
+        for key, value in self.params.items():
+            out[key] = list(value) if isinstance(value, tuple) else value
+        if not self.trainable:
+            out["trainable"] = False
+        if self.inputs:
+            out["inputs"] = list(self.inputs)
+        return out
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A whole model: name, task, input shape (batch excluded) and layers in order."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    layers: tuple[LayerSpec, ...]
+    task: Task = "classification"
+    description: str = ""
+
+    def layer(self, name: str) -> LayerSpec:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def index(self, name: str) -> int:
+        for i, layer in enumerate(self.layers):
+            if layer.name == name:
+                return i
+        raise KeyError(name)
+
+    def inputs_of(self, index: int) -> tuple[str, ...]:
+        """The names a layer reads: its ``inputs``, else the previous layer (or the input)."""
+        layer = self.layers[index]
+        if layer.inputs:
+            return layer.inputs
+        return (self.layers[index - 1].name,) if index > 0 else (INPUT,)
+
+    def with_layers(self, layers: Iterable[LayerSpec]) -> ModelSpec:
+        return replace(self, layers=tuple(layers))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": FORMAT, "name": self.name, "task": self.task}
+        if self.description:
+            out["description"] = self.description
+        out["input"] = {"shape": list(self.input_shape)}
+        out["layers"] = [layer.to_dict() for layer in self.layers]
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
+
+
+def default_name(type_name: str, taken: set[str]) -> str:
+    """A fresh layer name such as conv3 or relu2 that is not in ``taken``."""
+    prefix = _PREFIXES.get(type_name, type_name.lower())
+    i = 1
+    while f"{prefix}{i}" in taken:
+        i += 1
+    return f"{prefix}{i}"
+
+
+def check_layer_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise LayerError(
+            where,
+            f"the name {json.dumps(name)} is not allowed: use letters, digits and _ "
+            "(not starting with a digit, at most 64 characters)",
+        )
+    if name == INPUT:
+        raise LayerError(where, f'the name "{INPUT}" is reserved for the model input')
+    return name
+
+
+def _parse_layer(raw: Any, position: int, taken: set[str]) -> LayerSpec:
+    where = f"#{position + 1}"
+    if not isinstance(raw, Mapping):
+        raise LayerError(where, "each layer must be an object such as {\"type\": \"ReLU\"}")
+    if "name" in raw:
+        where = check_layer_name(raw["name"], where)
+    type_name = raw.get("type")
+    if not isinstance(type_name, str):
+        raise LayerError(where, 'has no "type" (a layer type such as "Conv2d")')
+    if type_name not in CATALOG:
+        close = difflib.get_close_matches(type_name, CATALOG, n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        raise LayerError(where, f'unknown layer type "{type_name}"{hint}')
+    name = raw["name"] if "name" in raw else default_name(type_name, taken)
+    layer_type = CATALOG[type_name]
+    params = {k: v for k, v in raw.items() if k not in LAYER_KEYS}
+    for key in params:
+        if key not in layer_type.param_names:
+            raise LayerError(name, unknown_key_message(layer_type, key))
+    trainable = raw.get("trainable", True)
+    if not isinstance(trainable, bool):
+        raise LayerError(name, f"trainable must be true or false, got {json.dumps(trainable)}")
+    inputs = raw.get("inputs", [])
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise LayerError(name, 'inputs must be a list of layer names, e.g. ["conv1", "conv3"]')
+    return LayerSpec(name, type_name, params, trainable, tuple(inputs))
+
+
+def check_connections(spec: ModelSpec) -> None:
+    """Check that every ``inputs`` names an earlier layer and merges have two or more inputs."""
+    seen: set[str] = {INPUT}
+    for index, layer in enumerate(spec.layers):
+        if layer.name in seen:
+            raise LayerError(layer.name, "this name is used by an earlier layer; layer names "
+                             "must be unique")
+        for source in layer.inputs:
+            if source not in seen:
+                later = any(other.name == source for other in spec.layers[index:])
+                why = "a later layer" if later else "no layer"
+                raise LayerError(
+                    layer.name,
+                    f'inputs names "{source}", which is {why}; a layer can only read the input '
+                    "or layers above it",
+                )
+        count = len(spec.inputs_of(index))
+        if CATALOG[layer.type].merge and count < 2:
+            raise LayerError(layer.name, f"{layer.type} merges two or more layers: list them "
+                             'in inputs, e.g. ["conv2", "pool1"]')
+        if not CATALOG[layer.type].merge and count > 1:
+            raise LayerError(layer.name, f"{layer.type} reads one layer, but inputs lists "
+                             f"{count}; use Add or Concat to merge layers")
+        seen.add(layer.name)
+
+
+def _parse_shape(raw: Any) -> tuple[int, ...]:
+    shape = raw.get("shape") if isinstance(raw, Mapping) else None
+    if (not isinstance(shape, list) or not 1 <= len(shape) <= 4
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape)):
+        raise ModelError(
+            'the input must be {"shape": [channels, height, width]}: 1 to 4 positive whole '
+            f"numbers, batch excluded; got {json.dumps(raw)}"
+        )
+    return tuple(shape)
+
+
+def _check_format(data: Mapping[str, Any]) -> None:
+    tag = data.get("format")
+    if not isinstance(tag, str) or not tag.startswith(FORMAT_PREFIX):
+        raise ModelError(f'not a ConvScope model file: it needs "format": "{FORMAT}"')
+    version = tag[len(FORMAT_PREFIX):]
+    if not version.isdigit() or int(version) > FORMAT_VERSION:
+        raise ModelError(
+            f'this file is in format "{tag}", newer than this ConvScope reads ({FORMAT}); '
+            "update ConvScope"
+        )
+
+
+def model_from_dict(data: Any) -> ModelSpec:
+    """Parse a model file's JSON object; raises ModelError (a ValueError) naming the problem."""
+    if not isinstance(data, Mapping):
+        raise ModelError("a model file must hold a JSON object")
+    _check_format(data)
+    for key in data:
+        if key not in MODEL_KEYS:
+            raise ModelError(f'unknown key "{key}" in the model file; the keys are: '
+                             + ", ".join(MODEL_KEYS))
+    name = data.get("name", "untitled")
+    if not isinstance(name, str) or not name.strip():
+        raise ModelError("the model's name must be a non-empty string")
+    task = data.get("task", "classification")
+    if task not in TASKS:
+        raise ModelError(f"task must be one of {', '.join(TASKS)}; got {json.dumps(task)}")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ModelError("description must be a string")
+    input_shape = _parse_shape(data.get("input"))
+    raw_layers = data.get("layers", [])
+    if not isinstance(raw_layers, list):
+        raise ModelError("layers must be a list of layer objects")
+    explicit = {r["name"] for r in raw_layers if isinstance(r, Mapping)
+                and isinstance(r.get("name"), str)}
+    taken = set(explicit)
+    layers = []
+    for position, raw in enumerate(raw_layers):
+        layer = _parse_layer(raw, position, taken)
+        taken.add(layer.name)
+        layers.append(layer)
+    spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description)
+    check_connections(spec)
+    return spec
+
+
+def load_model(path: str | Path) -> ModelSpec:
+    """Read a model file; raises ModelError with a one-line reason for anything wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ModelError(f"{path}: is a folder, not a model file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: cannot be read ({exc})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ModelError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    return model_from_dict(data)
+
+
+def save_model(spec: ModelSpec, path: str | Path) -> None:
+    """Write ``spec`` as a model file, atomically (a crash never leaves half a file)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(spec.to_json(), encoding="utf-8")
+    tmp.replace(path)

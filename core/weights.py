@@ -1,0 +1,109 @@
+"""Saving and loading weights by layer name (safetensors; never unpickling a user's file).
+
+Keys are ``<layer name>.<tensor name>``, e.g. ``conv1.weight``, so weights move between models
+that share layer names: a model whose head was replaced takes every other layer's weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from core.model.errors import ModelError
+
+
+@dataclass
+class WeightLoadReport:
+    """What a weight load did: tensors loaded, and those skipped with the reason."""
+
+    loaded: list[str] = field(default_factory=list)
+    shape_mismatch: list[str] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+    not_in_model: list[str] = field(default_factory=list)
+
+    @property
+    def layers_loaded(self) -> list[str]:
+        return sorted({key.split(".")[0] for key in self.loaded})
+
+    def describe(self) -> str:
+        parts = [f"loaded {len(self.loaded)} tensors ({', '.join(self.layers_loaded) or 'none'})"]
+        if self.shape_mismatch:
+            parts.append("kept fresh weights where shapes differ: "
+                         + ", ".join(self.shape_mismatch))
+        if self.not_in_file:
+            parts.append("not in the file: " + ", ".join(self.not_in_file))
+        if self.not_in_model:
+            parts.append("in the file but not in this model: " + ", ".join(self.not_in_model))
+        return "; ".join(parts)
+
+
+def _layers(model: nn.Module) -> nn.Module:
+    layers = getattr(model, "layers", None)
+    return layers if isinstance(layers, nn.Module) else model
+
+
+def state_by_layer(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The model's parameters and buffers keyed by layer name, detached, contiguous, on the CPU."""
+    return {k: v.detach().cpu().contiguous() for k, v in _layers(model).state_dict().items()}
+
+
+def save_weights(model: nn.Module, path: str | Path) -> None:
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state_by_layer(model), str(tmp))
+    tmp.replace(path)
+
+
+def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read a weights file: safetensors, or a PyTorch state_dict read with weights_only=True."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: no such weights file")
+    if path.suffix == ".safetensors":
+        try:
+            return load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise ModelError(f"{path}: not a readable safetensors file ({exc})") from None
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a foreign or hostile file
+        raise ModelError(
+            f"{path}: not a weights file ConvScope can read safely ({type(exc).__name__}); "
+            "use .safetensors or a PyTorch state_dict"
+        ) from None
+    if isinstance(data, dict) and "state_dict" in data and isinstance(data["state_dict"], dict):
+        data = data["state_dict"]
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()
+    ):
+        raise ModelError(f"{path}: holds no state_dict (a mapping of names to tensors)")
+    return {k.removeprefix("layers."): v for k, v in data.items()}
+
+
+def apply_weights(model: nn.Module, tensors: dict[str, torch.Tensor]) -> WeightLoadReport:
+    """Copy every tensor whose layer name and shape match; report the rest."""
+    report = WeightLoadReport()
+    own = _layers(model).state_dict()
+    matched = {}
+    for key, target in own.items():
+        if key not in tensors:
+            report.not_in_file.append(key)
+        elif tuple(tensors[key].shape) != tuple(target.shape):
+            report.shape_mismatch.append(
+                f"{key} (file {tuple(tensors[key].shape)}, model {tuple(target.shape)})"
+            )
+        else:
+            matched[key] = tensors[key]
+            report.loaded.append(key)
+    report.not_in_model = [k for k in tensors if k not in own]
+    _layers(model).load_state_dict(matched, strict=False)
+    return report
+
+
+def load_weights(model: nn.Module, path: str | Path) -> WeightLoadReport:
+    return apply_weights(model, read_weights(path))

@@ -1,0 +1,244 @@
+"""Writes resources/presets/*.json. The presets are data; this script is how the larger ones
+(VGG, ResNet) were written, kept so they can be regenerated. Tests pin every preset to an
+independent source (torchvision's models, the lectures' Keras summaries)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent.parent / "resources" / "presets"
+L = dict[str, Any]
+
+
+def model(name: str, description: str, shape: list[int], layers: list[L],
+          task: str = "classification") -> dict[str, Any]:
+    return {"format": "convscope.model/1", "name": name, "task": task,
+            "description": description, "input": {"shape": shape}, "layers": layers}
+
+
+def conv(name: str | None, out: int, k: int, **kw: Any) -> L:
+    d: L = {"type": "Conv2d", "out_channels": out, "kernel_size": k, **kw}
+    if name:
+        d = {"name": name, **d}
+    return d
+
+
+def t(type_: str, name: str | None = None, **kw: Any) -> L:
+    d: L = {"type": type_, **kw}
+    if name:
+        d = {"name": name, **d}
+    return d
+
+
+def keras_mnist() -> dict[str, Any]:
+    return model(
+        "keras-mnist",
+        "The Keras MNIST convnet of the lecture: two 3×3 convolutions with max pooling, dropout "
+        "and one dense layer; 34,826 parameters.",
+        [1, 28, 28],
+        [conv(None, 32, 3), t("ReLU"), t("MaxPool2d", kernel_size=2),
+         conv(None, 64, 3), t("ReLU"), t("MaxPool2d", kernel_size=2),
+         t("Flatten"), t("Dropout", p=0.5), t("Linear", out_features=10)])
+
+
+def keras_mnist_fcn() -> dict[str, Any]:
+    return model(
+        "keras-mnist-fcn",
+        "The fully convolutional variant: the dense layer becomes a 5×5 convolution to 1×1×10, "
+        "then global average pooling; still 34,826 parameters and no flattening.",
+        [1, 28, 28],
+        [conv(None, 32, 3), t("ReLU"), t("MaxPool2d", kernel_size=2),
+         conv(None, 64, 3), t("ReLU"), t("MaxPool2d", kernel_size=2),
+         conv(None, 10, 5), t("AdaptiveAvgPool2d", output_size=1), t("Flatten")])
+
+
+def random_features() -> dict[str, Any]:
+    frozen = {"trainable": False}
+    return model(
+        "random-features",
+        "The lecture's random-features CNN: three frozen, randomly initialised convolutions and "
+        "one trainable dense layer; 21,706 parameters of which 2,890 train (about 91% on MNIST).",
+        [1, 28, 28],
+        [conv(None, 32, 3, **frozen), t("ReLU"), t("MaxPool2d", kernel_size=2),
+         conv(None, 32, 3, **frozen), t("ReLU"), t("MaxPool2d", kernel_size=2),
+         conv(None, 32, 3, **frozen), t("ReLU"), t("Flatten"), t("Linear", out_features=10)])
+
+
+def convnet_150() -> dict[str, Any]:
+    layers: list[L] = []
+    for c in (32, 64, 128, 128):
+        layers += [conv(None, c, 3), t("ReLU"), t("MaxPool2d", kernel_size=2)]
+    layers += [t("Flatten"), t("Linear", out_features=512), t("ReLU"),
+               t("Linear", out_features=1), t("Sigmoid")]
+    return model(
+        "convnet-150",
+        "The lecture's 150×150 colour convnet for a two-class problem (cats vs dogs): four "
+        "convolution and pooling stages, a 512-unit dense layer and one sigmoid output; "
+        "3,453,121 parameters.",
+        [3, 150, 150], layers)
+
+
+def lenet5() -> dict[str, Any]:
+    return model(
+        "lenet-5",
+        "LeNet-5 (LeCun et al. 1998): two 5×5 convolutions with average pooling and tanh, then "
+        "dense layers of 120, 84 and 10 units on 32×32 digits; 61,706 parameters.",
+        [1, 32, 32],
+        [conv("c1", 6, 5), t("Tanh"), t("AvgPool2d", "s2", kernel_size=2),
+         conv("c3", 16, 5), t("Tanh"), t("AvgPool2d", "s4", kernel_size=2),
+         t("Flatten"), t("Linear", "f5", out_features=120), t("Tanh"),
+         t("Linear", "f6", out_features=84), t("Tanh"), t("Linear", "output", out_features=10)])
+
+
+def alexnet() -> dict[str, Any]:
+    return model(
+        "alexnet",
+        "AlexNet as in torchvision (Krizhevsky et al. 2012, one-GPU version): five "
+        "convolutions, three dense layers, 61,100,840 parameters for 224×224 ImageNet.",
+        [3, 224, 224],
+        [conv("conv1", 64, 11, stride=4, padding=2), t("ReLU"),
+         t("MaxPool2d", kernel_size=3, stride=2),
+         conv("conv2", 192, 5, padding=2), t("ReLU"), t("MaxPool2d", kernel_size=3, stride=2),
+         conv("conv3", 384, 3, padding=1), t("ReLU"),
+         conv("conv4", 256, 3, padding=1), t("ReLU"),
+         conv("conv5", 256, 3, padding=1), t("ReLU"), t("MaxPool2d", kernel_size=3, stride=2),
+         t("AdaptiveAvgPool2d", output_size=[6, 6]), t("Flatten"),
+         t("Dropout", p=0.5), t("Linear", "fc6", out_features=4096), t("ReLU"),
+         t("Dropout", p=0.5), t("Linear", "fc7", out_features=4096), t("ReLU"),
+         t("Linear", "fc8", out_features=1000)])
+
+
+def vgg16() -> dict[str, Any]:
+    layers: list[L] = []
+    stages = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
+    for s, (c, n) in enumerate(stages, 1):
+        for i in range(1, n + 1):
+            layers += [conv(f"conv{s}_{i}", c, 3, padding=1), t("ReLU", f"relu{s}_{i}")]
+        layers.append(t("MaxPool2d", f"pool{s}", kernel_size=2, stride=2))
+    layers += [t("AdaptiveAvgPool2d", "avgpool", output_size=[7, 7]), t("Flatten", "flatten"),
+               t("Linear", "fc6", out_features=4096), t("ReLU", "relu6"),
+               t("Dropout", "drop6", p=0.5),
+               t("Linear", "fc7", out_features=4096), t("ReLU", "relu7"),
+               t("Dropout", "drop7", p=0.5),
+               t("Linear", "fc8", out_features=1000)]
+    return model(
+        "vgg-16",
+        "VGG-16 as in torchvision (Simonyan & Zisserman 2014): thirteen 3×3 convolutions in "
+        "five stages and three dense layers; 138,357,544 parameters.",
+        [3, 224, 224], layers)
+
+
+def resnet(depth: int) -> dict[str, Any]:
+    blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}[depth]
+    layers: list[L] = [
+        conv("conv1", 64, 7, stride=2, padding=3, bias=False), t("BatchNorm2d", "bn1"),
+        t("ReLU", "relu"), t("MaxPool2d", "maxpool", kernel_size=3, stride=2, padding=1)]
+    previous, channels = "maxpool", 64
+    for stage, (n, width) in enumerate(zip(blocks, (64, 128, 256, 512), strict=True), 1):
+        for b in range(n):
+            stride = 2 if stage > 1 and b == 0 else 1
+            p = f"layer{stage}_{b}_"
+            layers += [
+                {**conv(p + "conv1", width, 3, stride=stride, padding=1, bias=False),
+                 "inputs": [previous]},
+                t("BatchNorm2d", p + "bn1"), t("ReLU", p + "relu1"),
+                conv(p + "conv2", width, 3, padding=1, bias=False),
+                t("BatchNorm2d", p + "bn2")]
+            skip = previous
+            if stride != 1 or channels != width:
+                layers += [
+                    {**conv(p + "downsample", width, 1, stride=stride, bias=False),
+                     "inputs": [previous]},
+                    t("BatchNorm2d", p + "downsample_bn")]
+                skip = p + "downsample_bn"
+            layers += [t("Add", p + "add", inputs=[p + "bn2", skip]), t("ReLU", p + "relu2")]
+            previous, channels = p + "relu2", width
+    layers += [t("AdaptiveAvgPool2d", "avgpool", output_size=1), t("Flatten", "flatten"),
+               t("Linear", "fc", out_features=1000)]
+    count = {18: "11,689,512", 34: "21,797,672"}[depth]
+    return model(
+        f"resnet-{depth}",
+        f"ResNet-{depth} as in torchvision (He et al. 2015): basic residual blocks whose skip "
+        f"connections add the block's input to its output; {count} parameters.",
+        [3, 224, 224], layers)
+
+
+def fcn_small() -> dict[str, Any]:
+    return model(
+        "fcn-small",
+        "A small fully convolutional network for segmentation (FCN-style): three convolution "
+        "stages downsample by 4, a 1×1 convolution scores 3 classes per position and a "
+        "transposed convolution upsamples the scores back to 64×64.",
+        [3, 64, 64],
+        [conv("conv1", 16, 3, padding=1), t("ReLU"), t("MaxPool2d", "pool1", kernel_size=2),
+         conv("conv2", 32, 3, padding=1), t("ReLU"), t("MaxPool2d", "pool2", kernel_size=2),
+         conv("conv3", 64, 3, padding=1), t("ReLU"),
+         conv("score", 3, 1),
+         t("ConvTranspose2d", "upscore", out_channels=3, kernel_size=8, stride=4, padding=2)],
+        task="segmentation")
+
+
+def unet_small() -> dict[str, Any]:
+    return model(
+        "unet-small",
+        "A small U-Net for segmentation (Ronneberger et al. 2015): an encoder, a decoder that "
+        "upsamples with transposed convolutions, and skip connections that concatenate the "
+        "encoder's feature maps; 2 classes per pixel at 64×64.",
+        [1, 64, 64],
+        [conv("enc1_conv1", 16, 3, padding=1), t("ReLU", "enc1_relu1"),
+         conv("enc1_conv2", 16, 3, padding=1), t("ReLU", "enc1"),
+         t("MaxPool2d", "pool1", kernel_size=2),
+         conv("enc2_conv1", 32, 3, padding=1), t("ReLU", "enc2_relu1"),
+         conv("enc2_conv2", 32, 3, padding=1), t("ReLU", "enc2"),
+         t("MaxPool2d", "pool2", kernel_size=2),
+         conv("bottleneck_conv", 64, 3, padding=1), t("ReLU", "bottleneck"),
+         t("ConvTranspose2d", "up2", out_channels=32, kernel_size=2, stride=2),
+         t("Concat", "cat2", inputs=["up2", "enc2"]),
+         conv("dec2_conv", 32, 3, padding=1), t("ReLU", "dec2"),
+         t("ConvTranspose2d", "up1", out_channels=16, kernel_size=2, stride=2),
+         t("Concat", "cat1", inputs=["up1", "enc1"]),
+         conv("dec1_conv", 16, 3, padding=1), t("ReLU", "dec1"),
+         conv("head", 2, 1)],
+        task="segmentation")
+
+
+def digits_small() -> dict[str, Any]:
+    return model(
+        "digits-small",
+        "A small CNN for the bundled 8×8 handwritten digits (scikit-learn): three 3×3 "
+        "convolutions with batch normalisation, one pooling, global average pooling and a "
+        "dense layer. Trains in seconds on a CPU; the default model.",
+        [1, 8, 8],
+        [conv("conv1", 16, 3, padding=1), t("BatchNorm2d", "bn1"), t("ReLU", "relu1"),
+         conv("conv2", 32, 3, padding=1), t("BatchNorm2d", "bn2"), t("ReLU", "relu2"),
+         t("MaxPool2d", "pool1", kernel_size=2),
+         conv("conv3", 64, 3, padding=1), t("BatchNorm2d", "bn3"), t("ReLU", "relu3"),
+         t("AdaptiveAvgPool2d", "gap", output_size=1), t("Flatten", "flatten"),
+         t("Dropout", "dropout", p=0.2), t("Linear", "fc", out_features=10)])
+
+
+def megapixel_dense() -> dict[str, Any]:
+    return model(
+        "megapixel-dense",
+        "Why convolutions: a one-megapixel colour photo flattened into a dense layer of 1,000 "
+        "units needs 3,000,001,000 parameters (12 GB) in one layer. Analysed, never built.",
+        [3, 1000, 1000],
+        [t("Flatten"), t("Linear", out_features=1000), t("ReLU"), t("Linear", out_features=10)])
+
+
+PRESETS = {
+    "digits_small": digits_small, "keras_mnist": keras_mnist,
+    "keras_mnist_fcn": keras_mnist_fcn, "random_features": random_features,
+    "convnet_150": convnet_150, "lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16,
+    "resnet18": lambda: resnet(18), "resnet34": lambda: resnet(34), "fcn_small": fcn_small,
+    "unet_small": unet_small, "megapixel_dense": megapixel_dense,
+}
+
+if __name__ == "__main__":
+    OUT.mkdir(parents=True, exist_ok=True)
+    for key, make in PRESETS.items():
+        (OUT / f"{key}.json").write_text(json.dumps(make(), indent=1, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
+        print("wrote", key)
