@@ -1,0 +1,58 @@
+"""The bundled preset models (resources/presets/*.json) and the embedded default."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.model.errors import ModelError
+from core.model.spec import ModelSpec, load_model
+
+PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
+DEFAULT_PRESET = "digits_small"
+"""The model ConvScope opens with: it trains on the bundled digits data in seconds."""
+
+_ORDER = (
+    "digits_small", "keras_mnist", "keras_mnist_fcn", "random_features", "convnet_150",
+    "lenet5", "alexnet", "vgg16", "resnet18", "resnet34", "fcn_small", "unet_small",
+    "megapixel_dense",
+)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A bundled model: its key (file stem), display name, description and file."""
+
+    key: str
+    name: str
+    description: str
+    path: Path
+
+    def load(self) -> ModelSpec:
+        return load_model(self.path)
+
+
+def list_presets() -> list[Preset]:
+    """Every bundled preset, in menu order (lectures' models first, then classics, then tasks)."""
+    presets = []
+    for path in PRESET_DIR.glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        presets.append(Preset(path.stem, data["name"], data.get("description", ""), path))
+    rank = {key: i for i, key in enumerate(_ORDER)}
+    return sorted(presets, key=lambda p: (rank.get(p.key, len(rank)), p.key))
+
+
+def find_preset(key_or_name: str) -> Preset:
+    """A preset by file stem ('resnet18') or model name ('resnet-18')."""
+    wanted = key_or_name.lower()
+    presets = list_presets()
+    for preset in presets:
+        if wanted in (preset.key, preset.name.lower()):
+            return preset
+    raise ModelError(f'no preset "{key_or_name}"; the presets are: '
+                     + ", ".join(p.key for p in presets))
+
+
+def load_preset(key_or_name: str) -> ModelSpec:
+    return find_preset(key_or_name).load()

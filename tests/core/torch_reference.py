@@ -1,0 +1,69 @@
+"""An independent reference: run a model file layer by layer in plain torch.
+
+Each layer's torch module is constructed from the file's keyword arguments (plus the input size
+read off the real incoming tensor) and run on real tensors, with warnings as errors. Whatever
+torch refuses, or only accepts with a warning, counts as refused.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from core.model.catalog import CATALOG
+from core.model.spec import INPUT, ModelSpec
+
+
+@dataclass
+class ReferenceRun:
+    shapes: list[tuple[int, ...]]
+    params: list[int]
+    refused_at: int | None
+    reason: str = ""
+
+
+def _module(type_name: str, params: dict[str, Any], inputs: list[torch.Tensor]) -> Any:
+    if type_name == "Add":
+        def add(*xs: torch.Tensor) -> torch.Tensor:
+            if any(x.shape != xs[0].shape for x in xs):
+                raise ValueError("Add of different shapes")
+            return sum(xs[1:], xs[0])
+        return add
+    if type_name == "Concat":
+        return lambda *xs: torch.cat(xs, dim=1)
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    inferred = CATALOG[type_name].inferred
+    if inferred and inferred not in kwargs:
+        x = inputs[0]
+        kwargs[inferred] = x.shape[-1] if inferred == "in_features" else x.shape[1]
+    return getattr(nn, type_name)(**kwargs)
+
+
+def run_reference(spec: ModelSpec, batch: int = 2) -> ReferenceRun:
+    torch.manual_seed(0)
+    outputs = {INPUT: torch.randn(batch, *spec.input_shape)}
+    shapes: list[tuple[int, ...]] = []
+    counts: list[int] = []
+    for index, layer in enumerate(spec.layers):
+        inputs = [outputs[s] for s in spec.inputs_of(index)]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                # a performance note, not a refusal
+                warnings.filterwarnings("ignore", message=".*zero-padded copy")
+                module = _module(layer.type, dict(layer.params), inputs)
+                if isinstance(module, nn.Module):
+                    module.eval()
+                with torch.no_grad():
+                    out = module(*inputs)
+        except Exception as exc:  # torch refuses with many exception types
+            return ReferenceRun(shapes, counts, index, f"{type(exc).__name__}: {exc}")
+        outputs[layer.name] = out
+        shapes.append(tuple(out.shape[1:]))
+        counts.append(sum(p.numel() for p in module.parameters())
+                      if isinstance(module, nn.Module) else 0)
+    return ReferenceRun(shapes, counts, None)
