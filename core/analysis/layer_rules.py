@@ -178,8 +178,7 @@ def conv_transpose_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     )
 
 
-def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any,
-          eff_limit: bool) -> LayerOutcome:
+def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any) -> LayerOutcome:
     shape = shapes[0]
     _rank(shape, (3,), "a (channels, height, width) input")
     k = expand(p["kernel_size"], 2, "kernel_size")
@@ -187,8 +186,7 @@ def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any,
     pad = expand(padding, 2, "padding")
     d = expand(dilation, 2, "dilation")
     for i in range(2):
-        span = d[i] * (k[i] - 1) + 1 if eff_limit else k[i]
-        if 2 * pad[i] > span:
+        if 2 * pad[i] > k[i]:  # torch's limit, whatever the dilation
             raise Invalid(f"padding {pad[i]} is more than half of the {dims_text(k)} window; "
                           "use at most half the kernel size")
     spatial = shape[1:]
@@ -202,15 +200,15 @@ def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any,
 
 
 def max_pool_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
-    return _pool(p, shapes, p["dilation"], p["padding"], eff_limit=True)
+    return _pool(p, shapes, p["dilation"], p["padding"])
 
 
 def avg_pool_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
-    return _pool(p, shapes, 1, p["padding"], eff_limit=False)
+    return _pool(p, shapes, 1, p["padding"])
 
 
 def lp_pool_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
-    return _pool(p, shapes, 1, 0, eff_limit=False)
+    return _pool(p, shapes, 1, 0)
 
 
 def adaptive_pool_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:

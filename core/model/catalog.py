@@ -61,6 +61,8 @@ class LayerType:
     input_ranks: tuple[int, ...] | None = None
     inferred: str | None = None
     merge: bool = False
+    starter: tuple[tuple[str, Any], ...] = ()
+    """Settings a freshly added layer gets for the values torch requires (e.g. kernel_size)."""
 
     def param(self, name: str) -> ParamSpec:
         for spec in self.params:
@@ -236,6 +238,7 @@ def _conv(dims: int) -> LayerType:
         spatial_dims=dims,
         input_ranks=(dims + 1,),
         inferred="in_channels",
+        starter=(("out_channels", 16), ("kernel_size", 3)),
     )
 
 
@@ -295,6 +298,7 @@ _CATALOG: tuple[LayerType, ...] = (
         spatial_dims=2,
         input_ranks=(3,),
         inferred="in_channels",
+        starter=(("out_channels", 16), ("kernel_size", 2), ("stride", 2)),
     ),
     # -- pooling ---------------------------------------------------------------------------------
     LayerType(
@@ -307,6 +311,7 @@ _CATALOG: tuple[LayerType, ...] = (
                 _ceil_mode()),
         spatial_dims=2,
         input_ranks=(3,),
+        starter=(("kernel_size", 2),),
     ),
     LayerType(
         name="AvgPool2d",
@@ -326,6 +331,7 @@ _CATALOG: tuple[LayerType, ...] = (
         ),
         spatial_dims=2,
         input_ranks=(3,),
+        starter=(("kernel_size", 2),),
     ),
     LayerType(
         name="LPPool2d",
@@ -343,6 +349,7 @@ _CATALOG: tuple[LayerType, ...] = (
         ),
         spatial_dims=2,
         input_ranks=(3,),
+        starter=(("kernel_size", 2),),
     ),
     LayerType(
         name="AdaptiveAvgPool2d",
@@ -492,6 +499,7 @@ _CATALOG: tuple[LayerType, ...] = (
         ),
         input_ranks=(1, 2, 3, 4),
         inferred="in_features",
+        starter=(("out_features", 10),),
     ),
     LayerType(
         name="Upsample",
@@ -510,6 +518,7 @@ _CATALOG: tuple[LayerType, ...] = (
                       "of input and output.", optional=True),
         ),
         input_ranks=(2, 3, 4),
+        starter=(("scale_factor", 2),),
     ),
     _pad("ZeroPad2d", "rows and columns of zeros"),
     _pad("ReflectionPad2d", "a mirror image of the border (without repeating the edge)"),

@@ -7,6 +7,7 @@ torch accepts, and must stop with a LayerError naming exactly the layer torch re
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
@@ -17,6 +18,8 @@ from core.model.errors import LayerError
 from core.model.spec import model_from_dict
 from tests.core.torch_reference import run_reference
 
+# CONVSCOPE_THOROUGH=1 multiplies the examples by 25, for a long run by hand.
+SCALE = 25 if os.environ.get("CONVSCOPE_THOROUGH") else 1
 small = st.integers(1, 4)
 sizes = st.one_of(small, st.lists(small, min_size=2, max_size=2))
 
@@ -191,13 +194,13 @@ def _agree(data: dict[str, Any]) -> None:
     assert ours == theirs
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stacks_2d())
 def test_random_2d_stacks_agree_with_torch(data: dict[str, Any]) -> None:
     _agree(data)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150 * SCALE, deadline=None)
 @given(stacks_nd())
 def test_random_1d_and_3d_stacks_agree_with_torch(data: dict[str, Any]) -> None:
     _agree(data)
@@ -212,7 +215,7 @@ def single_layers(draw: Any) -> dict[str, Any]:
             "layers": [{"name": "only", **layer}]}
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=600 * SCALE, deadline=None)
 @given(single_layers())
 def test_single_layers_agree_with_torch(data: dict[str, Any]) -> None:
     _agree(data)

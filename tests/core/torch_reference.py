@@ -2,7 +2,8 @@
 
 Each layer's torch module is constructed from the file's keyword arguments (plus the input size
 read off the real incoming tensor) and run on real tensors, with warnings as errors. Whatever
-torch refuses, or only accepts with a warning, counts as refused.
+torch refuses, accepts only with a warning, or answers with an empty tensor, counts as
+refused.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def run_reference(spec: ModelSpec, batch: int = 2) -> ReferenceRun:
                     module.eval()
                 with torch.no_grad():
                     out = module(*inputs)
+                if 0 in out.shape:  # torch returns an empty tensor; ConvScope calls that invalid
+                    raise ValueError(f"empty output {tuple(out.shape)}")
         except Exception as exc:  # torch refuses with many exception types
             return ReferenceRun(shapes, counts, index, f"{type(exc).__name__}: {exc}")
         outputs[layer.name] = out

@@ -1,0 +1,90 @@
+"""The catalog is faithful to torch: every type's names, defaults and behaviour, one harness."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+import torch
+from torch import nn
+
+from core.analysis.model_analysis import analyze_model
+from core.build import build_model
+from core.model.catalog import CATALOG, GROUPS, types_in_group
+from core.model.params import check_params
+from core.model.spec import FORMAT, model_from_dict
+
+# An input shape for every type whose input is not (channels, height, width).
+INPUTS: dict[str, list[int]] = {
+    "Conv1d": [2, 10], "Conv3d": [2, 5, 6, 6], "Linear": [12], "BatchNorm1d": [6],
+}
+# Where ConvScope's default differs from torch's on purpose.
+DELIBERATE = {("Softmax", "dim"): "torch's implicit dim is deprecated; channels (1) is meant"}
+INFERRED_OR_REQUIRED = {"in_channels", "out_channels", "kernel_size", "in_features",
+                        "out_features", "num_features"}
+
+
+def test_groups_cover_the_catalog() -> None:
+    assert sum(len(types_in_group(g)) for g in GROUPS) == len(CATALOG)
+    for group in GROUPS:
+        assert types_in_group(group), group
+
+
+def test_catalog_has_every_required_type() -> None:
+    required = {
+        "Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d",
+        "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d",
+        "LocalResponseNorm", "Dropout", "Dropout2d", "Flatten", "Linear", "ReLU", "LeakyReLU",
+        "ReLU6", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Upsample", "ZeroPad2d",
+        "ReflectionPad2d", "ReplicationPad2d", "Identity", "Add", "Concat"}
+    assert required <= set(CATALOG)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_entry_is_documented_and_spelled_as_torch_spells_it(name: str) -> None:
+    entry = CATALOG[name]
+    assert len(entry.summary) > 40 and entry.formula
+    for spec in entry.params:
+        assert spec.help, (name, spec.name)
+        if spec.kind == "choice":
+            assert spec.default in spec.choices
+    if entry.merge:
+        return
+    signature = inspect.signature(getattr(nn, name))
+    for spec in entry.params:
+        assert spec.name in signature.parameters, f"torch.nn.{name} has no {spec.name}"
+        torch_default = signature.parameters[spec.name].default
+        if spec.name in INFERRED_OR_REQUIRED or (name, spec.name) in DELIBERATE:
+            continue
+        if torch_default is inspect.Parameter.empty:
+            continue  # torch requires it; ConvScope may offer a default (global pooling, p=2)
+        assert spec.default == torch_default, (name, spec.name, spec.default, torch_default)
+
+
+def _example(name: str) -> dict[str, Any]:
+    """The type with only its starter settings, as the palette adds it."""
+    settings = dict(CATALOG[name].starter)
+    shape = INPUTS.get(name, [3, 6, 6])
+    if CATALOG[name].merge:
+        layers = [{"type": "ReLU", "name": "a"}, {"type": "Tanh", "name": "b", "inputs": ["input"]},
+                  {"type": name, "name": "under_test", "inputs": ["a", "b"]}]
+    else:
+        layers = [{"type": name, "name": "under_test", **settings}]
+    return {"format": FORMAT, "name": name, "input": {"shape": shape}, "layers": layers}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_every_type_builds_runs_and_round_trips(name: str) -> None:
+    """Keras's run_layer_test idea: build, shape, weights and save/load for every layer type."""
+    spec = model_from_dict(_example(name))
+    analysis = analyze_model(spec)
+    assert analysis.ok, analysis.error
+    layer = analysis.get("under_test")
+    model = build_model(spec).eval()
+    with torch.no_grad():
+        out = model(torch.randn(2, *spec.input_shape))
+    assert tuple(out.shape[1:]) == layer.output_shape
+    assert sum(p.numel() for p in model.layers["under_test"].parameters()) == layer.params
+    assert model_from_dict(spec.to_dict()) == spec
+    assert check_params(CATALOG[name], spec.layers[-1].params, "x") == layer.settings
