@@ -6,6 +6,7 @@ that share layer names: a model whose head was replaced takes every other layer'
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,9 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
         except (SafetensorError, OSError, ValueError) as exc:
             raise ModelError(f"{path}: not a readable safetensors file ({exc})") from None
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # protocol notes; the file is refused or read safely
+            data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a foreign or hostile file
         raise ModelError(
             f"{path}: not a weights file ConvScope can read safely ({type(exc).__name__}); "
