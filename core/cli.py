@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convscope",
         description="Build, train and look inside convolutional neural networks. "
-        "Without a command, opens the window.",
+        "Without a command, opens the window (convscope [MODEL.json] opens a model in it).",
     )
     commands = parser.add_subparsers(dest="command")
     summary = commands.add_parser(
@@ -79,9 +79,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("summary", "presets")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    model_file = None
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        model_file = argv.pop(0)  # convscope MODEL.json opens it in the window
     parser = _parser()
     args = parser.parse_args(argv)
+    args.model_file = model_file
     if args.command is None:
         from app.main import run_gui
 

@@ -1,0 +1,1 @@
+"""ConvScope's Qt GUI: thin views over the Qt-free core."""

@@ -1,0 +1,175 @@
+"""The open model as a Qt object: the current spec, its analysis, the file, undo and selection.
+
+Every edit is a core.model.editing function turned into an undoable command that stores the
+spec before and after; views listen to ``changed`` and call the methods here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from core.analysis.model_analysis import ModelAnalysis, analyze_model
+from core.model import editing
+from core.model.errors import ModelError
+from core.model.spec import ModelSpec, save_model
+
+_MERGEABLE = 1
+
+
+class SpecCommand(QUndoCommand):
+    """One edit: the spec before and after, and which layer is selected in each."""
+
+    def __init__(self, document: ModelDocument, before: ModelSpec, after: ModelSpec, text: str,
+                 select: str | None, merge_key: tuple[Any, ...] | None = None) -> None:
+        super().__init__(text)
+        self.document = document
+        self.before, self.after = before, after
+        self.select_before = document.current
+        self.select_after = select if select is not None else document.current
+        self.merge_key = merge_key
+
+    def redo(self) -> None:
+        self.document._set_spec(self.after, self.select_after)
+
+    def undo(self) -> None:
+        self.document._set_spec(self.before, self.select_before)
+
+    def id(self) -> int:
+        return _MERGEABLE if self.merge_key is not None else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SpecCommand) or other.merge_key != self.merge_key:
+            return False
+        self.after = other.after
+        self.select_after = other.select_after
+        return True
+
+
+class ModelDocument(QObject):
+    """The model being edited. ``changed`` fires after every spec change (edit, undo, load)."""
+
+    changed = Signal()
+    current_changed = Signal(str)
+    message = Signal(str)
+    """A short note for the status bar (e.g. why a rename was refused)."""
+
+    def __init__(self, spec: ModelSpec, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.spec = spec
+        self.analysis: ModelAnalysis = analyze_model(spec)
+        self.path: Path | None = None
+        self.current: str = spec.layers[0].name if spec.layers else ""
+        self.locked_reason: str = ""
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def _set_spec(self, spec: ModelSpec, select: str | None) -> None:
+        self.spec = spec
+        self.analysis = analyze_model(spec)
+        names = {layer.name for layer in spec.layers}
+        if select not in names:
+            select = self.current if self.current in names else (
+                spec.layers[-1].name if spec.layers else "")
+        self.changed.emit()
+        self.select(select or "")
+
+    def select(self, name: str) -> None:
+        if name != self.current:
+            self.current = name
+            self.current_changed.emit(name)
+
+    def load(self, spec: ModelSpec, path: Path | None) -> None:
+        """Replace the model (New, Open, a preset); clears undo history."""
+        self.undo_stack.clear()
+        self.path = path
+        self.current = ""
+        self._set_spec(spec, spec.layers[0].name if spec.layers else "")
+        self.undo_stack.setClean()
+
+    def save(self, path: Path) -> None:
+        save_model(self.spec, path)
+        self.path = path
+        self.undo_stack.setClean()
+
+    # -- edits ------------------------------------------------------------------------------
+    def apply(self, after: ModelSpec, text: str, select: str | None = None,
+              merge_key: tuple[Any, ...] | None = None) -> bool:
+        if self.locked_reason:
+            self.message.emit(self.locked_reason)
+            return False
+        if after == self.spec:
+            return False
+        self.undo_stack.push(SpecCommand(self, self.spec, after, text, select, merge_key))
+        return True
+
+    def _try(self, edit: Callable[[], tuple[ModelSpec, str, str | None]],
+             merge_key: tuple[Any, ...] | None = None) -> bool:
+        try:
+            after, text, select = edit()
+        except (ModelError, KeyError) as exc:
+            self.message.emit(str(exc).strip("'\""))
+            return False
+        return self.apply(after, text, select, merge_key)
+
+    def add_layer(self, type_name: str, index: int | None = None) -> bool:
+        def edit() -> tuple[ModelSpec, str, str | None]:
+            after, name = editing.add_layer(self.spec, type_name, index)
+            return after, f"Add {type_name} {name}", name
+        return self._try(edit)
+
+    def remove_layers(self, names: Iterable[str]) -> bool:
+        names = [n for n in names if n]
+        if not names:
+            return False
+        index = min(self.spec.index(n) for n in names)
+        after = editing.remove_layers(self.spec, names)
+        select = after.layers[min(index, len(after.layers) - 1)].name if after.layers else ""
+        label = names[0] if len(names) == 1 else f"{len(names)} layers"
+        return self.apply(after, f"Delete {label}", select)
+
+    def move_layer(self, name: str, index: int) -> bool:
+        return self._try(lambda: (editing.move_layer(self.spec, name, index), f"Move {name}",
+                                  name))
+
+    def duplicate_layer(self, name: str) -> bool:
+        def edit() -> tuple[ModelSpec, str, str | None]:
+            after, copy = editing.duplicate_layer(self.spec, name)
+            return after, f"Duplicate {name}", copy
+        return self._try(edit)
+
+    def rename_layer(self, old: str, new: str) -> bool:
+        return self._try(lambda: (editing.rename_layer(self.spec, old, new),
+                                  f"Rename {old} to {new.strip()}", new.strip()))
+
+    def set_param(self, name: str, key: str, value: Any) -> bool:
+        return self._try(lambda: (editing.set_param(self.spec, name, key, value),
+                                  f"Change {key} of {name}", name), merge_key=(name, key))
+
+    def set_trainable(self, name: str, trainable: bool) -> bool:
+        text = f"{'Unfreeze' if trainable else 'Freeze'} {name}"
+        return self._try(lambda: (editing.set_trainable(self.spec, name, trainable), text, name))
+
+    def set_inputs(self, name: str, inputs: list[str]) -> bool:
+        return self._try(lambda: (editing.set_inputs(self.spec, name, inputs),
+                                  f"Connect {name}", name))
+
+    def set_input_shape(self, shape: tuple[int, ...]) -> bool:
+        return self._try(lambda: (editing.set_input_shape(self.spec, shape),
+                                  "Change input shape", None), merge_key=("input shape",))
+
+    def rename_model(self, name: str) -> bool:
+        from dataclasses import replace
+
+        name = name.strip()
+        if not name:
+            return False
+        return self.apply(replace(self.spec, name=name), "Rename model")

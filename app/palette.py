@@ -1,0 +1,104 @@
+"""The layer palette: every catalog type grouped as the catalog groups them, with a search box."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.style import group_color
+from core.model.catalog import GROUPS, types_in_group
+
+TYPE_MIME = "application/x-convscope-layer-type"
+
+
+class _PaletteTree(QTreeWidget):
+    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
+        data = QMimeData()
+        names = [i.data(0, Qt.ItemDataRole.UserRole) for i in items]
+        names = [n for n in names if n]
+        if names:
+            data.setData(TYPE_MIME, names[0].encode())
+            data.setText(names[0])
+        return data
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return [TYPE_MIME]
+
+
+class LayerPalette(QWidget):
+    """Emits ``add_requested(type)`` on double-click or Enter; items drag into the layer list."""
+
+    add_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(placeholderText="Search layers…")
+        self.search.setClearButtonEnabled(True)
+        self.tree = _PaletteTree()
+        self.tree.setHeaderHidden(True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        for group in GROUPS:
+            top = QTreeWidgetItem([group.capitalize()])
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            top.setForeground(0, group_color(group))
+            font = top.font(0)
+            font.setBold(True)
+            top.setFont(0, font)
+            for entry in types_in_group(group):
+                item = QTreeWidgetItem([entry.name])
+                item.setData(0, Qt.ItemDataRole.UserRole, entry.name)
+                item.setToolTip(0, f"<b>{entry.name}</b><p>{entry.summary}</p>"
+                                f"<p><i>{entry.formula}</i></p><p>Double-click to add after "
+                                "the selected layer, or drag into the layer list.</p>")
+                top.addChild(item)
+            self.tree.addTopLevelItem(top)
+        self.tree.expandAll()
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._add_first_visible)
+        self.tree.itemActivated.connect(self._activated)
+
+    def _activated(self, item: QTreeWidgetItem) -> None:
+        name = item.data(0, Qt.ItemDataRole.UserRole)
+        if name:
+            self.add_requested.emit(name)
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            visible = 0
+            for j in range(top.childCount()):
+                child = top.child(j)
+                hit = not needle or needle in child.text(0).lower() or needle in top.text(
+                    0).lower() or needle in (child.toolTip(0).lower() if len(needle) > 3 else "")
+                child.setHidden(not hit)
+                visible += hit
+            top.setHidden(visible == 0)
+
+    def _add_first_visible(self) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for j in range(top.childCount()):
+                if not top.child(j).isHidden():
+                    self._activated(top.child(j))
+                    return
+
+    def visible_types(self) -> list[str]:
+        out = []
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            out += [top.child(j).text(0) for j in range(top.childCount())
+                    if not top.child(j).isHidden() and not top.isHidden()]
+        return out

@@ -1,0 +1,127 @@
+"""Edits of a model, as pure functions from one ModelSpec to the next.
+
+The GUI's undo stack keeps the spec before and after each edit; everything an edit means
+(fresh names, keeping connections intact on rename and delete) is decided here, without Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from core.model.catalog import CATALOG
+from core.model.errors import LayerError, ModelError
+from core.model.spec import LayerSpec, ModelSpec, check_layer_name, default_name
+
+
+def _names(spec: ModelSpec) -> set[str]:
+    return {layer.name for layer in spec.layers}
+
+
+def new_layer(spec: ModelSpec, type_name: str, params: Mapping[str, Any] | None = None,
+              inputs: Iterable[str] = ()) -> LayerSpec:
+    """A layer of ``type_name`` with the catalog's starter settings and a fresh name."""
+    if type_name not in CATALOG:
+        raise ModelError(f'unknown layer type "{type_name}"')
+    settings = dict(CATALOG[type_name].starter) if params is None else dict(params)
+    return LayerSpec(default_name(type_name, _names(spec)), type_name, settings,
+                     inputs=tuple(inputs))
+
+
+def insert_layer(spec: ModelSpec, layer: LayerSpec, index: int | None = None) -> ModelSpec:
+    """Insert ``layer`` before position ``index`` (append when None)."""
+    layers = list(spec.layers)
+    layers.insert(len(layers) if index is None else max(0, min(index, len(layers))), layer)
+    return spec.with_layers(layers)
+
+
+def add_layer(spec: ModelSpec, type_name: str, index: int | None = None) -> tuple[ModelSpec, str]:
+    """Add a fresh layer of ``type_name``; merge layers read the two layers above them."""
+    position = len(spec.layers) if index is None else index
+    inputs: tuple[str, ...] = ()
+    if CATALOG.get(type_name) is not None and CATALOG[type_name].merge:
+        above = [layer.name for layer in spec.layers[:position]]
+        inputs = tuple(above[-2:]) if len(above) >= 2 else ()
+    layer = new_layer(spec, type_name, inputs=inputs)
+    return insert_layer(spec, layer, position), layer.name
+
+
+def remove_layers(spec: ModelSpec, names: Iterable[str]) -> ModelSpec:
+    """Remove layers; a layer that read a removed one reads what the removed one read."""
+    doomed = set(names)
+    current = spec
+    for name in [layer.name for layer in spec.layers if layer.name in doomed]:
+        index = current.index(name)
+        source = current.inputs_of(index)[0]
+        layers = []
+        for other in current.layers:
+            if other.name == name:
+                continue
+            if name in other.inputs:
+                replaced = tuple(dict.fromkeys(source if i == name else i for i in other.inputs))
+                other = replace(other, inputs=replaced)
+            layers.append(other)
+        current = current.with_layers(layers)
+    return current
+
+
+def move_layer(spec: ModelSpec, name: str, index: int) -> ModelSpec:
+    """Move layer ``name`` to position ``index`` (in the list without it)."""
+    layers = [layer for layer in spec.layers if layer.name != name]
+    layers.insert(max(0, min(index, len(layers))), spec.layer(name))
+    return spec.with_layers(layers)
+
+
+def duplicate_layer(spec: ModelSpec, name: str) -> tuple[ModelSpec, str]:
+    """Insert a copy of ``name`` right after it, reading it; returns the copy's name."""
+    original = spec.layer(name)
+    copy = replace(original, name=default_name(original.type, _names(spec)),
+                   inputs=original.inputs if CATALOG[original.type].merge else ())
+    return insert_layer(spec, copy, spec.index(name) + 1), copy.name
+
+
+def rename_layer(spec: ModelSpec, old: str, new: str) -> ModelSpec:
+    """Rename a layer and every reference to it; LayerError for a bad or taken name."""
+    new = check_layer_name(new.strip(), old)
+    if new == old:
+        return spec
+    if new in _names(spec):
+        raise LayerError(old, f'the name "{new}" is already used by another layer')
+    layers = []
+    for layer in spec.layers:
+        if layer.name == old:
+            layer = replace(layer, name=new)
+        if old in layer.inputs:
+            layer = replace(layer, inputs=tuple(new if i == old else i for i in layer.inputs))
+        layers.append(layer)
+    return spec.with_layers(layers)
+
+
+def set_param(spec: ModelSpec, name: str, key: str, value: Any) -> ModelSpec:
+    """Set one setting (None removes it, falling back to the default or inference)."""
+    layer = spec.layer(name)
+    return _replace_layer(spec, layer.with_params(**{key: value}))
+
+
+def set_trainable(spec: ModelSpec, name: str, trainable: bool) -> ModelSpec:
+    return _replace_layer(spec, replace(spec.layer(name), trainable=trainable))
+
+
+def set_inputs(spec: ModelSpec, name: str, inputs: Iterable[str]) -> ModelSpec:
+    return _replace_layer(spec, replace(spec.layer(name), inputs=tuple(inputs)))
+
+
+def set_input_shape(spec: ModelSpec, shape: Iterable[int]) -> ModelSpec:
+    values = tuple(shape)
+    if not 1 <= len(values) <= 4 or any(v < 1 for v in values):
+        raise ModelError("the input shape needs 1 to 4 positive sizes")
+    return replace(spec, input_shape=values)
+
+
+def _replace_layer(spec: ModelSpec, layer: LayerSpec) -> ModelSpec:
+    return spec.with_layers(layer if old.name == layer.name else old for old in spec.layers)
+
+
+def empty_model(name: str = "untitled", shape: tuple[int, ...] = (1, 28, 28)) -> ModelSpec:
+    return ModelSpec(name, shape, ())
