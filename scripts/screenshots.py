@@ -1,0 +1,57 @@
+"""Render the README's screenshots of the main window into docs/.
+
+Run under Xvfb for a real window (xvfb-run python scripts/screenshots.py) or with
+QT_QPA_PLATFORM=offscreen; both paint the same widgets.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def main() -> None:
+    os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from core.presets import load_preset
+
+    app = QApplication.instance() or QApplication([])
+    DOCS.mkdir(exist_ok=True)
+
+    def shot(window: MainWindow, name: str) -> None:
+        window.show()
+        for _ in range(10):
+            app.processEvents()
+        window.grab().save(str(DOCS / name))
+        print("wrote", DOCS / name)
+
+    window = MainWindow()
+    window.apply_view_settings()
+    window.resize(1500, 900)
+    window.document.select("conv2")
+    shot(window, "main-window.png")
+
+    window.document.select("conv3")
+    window.document.set_param("conv3", "kernel_size", 7)
+    shot(window, "invalid-layer.png")
+    window.document.undo_stack.setClean()
+    window.close()
+
+    resnet = MainWindow(load_preset("resnet18"))
+    resnet.apply_view_settings()
+    resnet.resize(1500, 900)
+    resnet.document.select("layer2_0_downsample")
+    shot(resnet, "resnet-diagram.png")
+    resnet.close()
+
+
+if __name__ == "__main__":
+    main()
