@@ -36,10 +36,24 @@ class LayerTableModel(QAbstractTableModel):
     def __init__(self, document: ModelDocument) -> None:
         super().__init__(document)
         self.document = document
-        document.changed.connect(self._reset)
+        self._rows: list[tuple[str, ...]] = []
+        self._cache_rows()
+        document.changed.connect(self._refresh)
 
-    def _reset(self) -> None:
+    def _cache_rows(self) -> None:
+        self._rows = [tuple(self._display(row, col) for col in range(len(COLUMNS)))
+                      for row in range(len(self.document.spec.layers))]
+
+    def _refresh(self) -> None:
+        """Same rows: repaint them in place (keeps the selection); else reset."""
+        old = len(self._rows)
+        if old == len(self.document.spec.layers):
+            self._cache_rows()
+            if old:
+                self.dataChanged.emit(self.index(0, 0), self.index(old - 1, len(COLUMNS) - 1))
+            return
         self.beginResetModel()
+        self._cache_rows()
         self.endResetModel()
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802, B008
@@ -66,33 +80,43 @@ class LayerTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._rows[row][col]
+        return self._other_roles(row, col, role)
+
+    def _display(self, row: int, col: int) -> str:
         layer = self.document.spec.layers[row]
         state = self.row_state(row)
         info = self.document.analysis.layers[row] if state == "ok" else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return str(row + 1)
-            if col == 1:
-                return layer.name
-            if col == 2:
-                return layer.type
-            if col == 3:
-                text = key_settings(layer.type, dict(layer.params))
-                if layer.inputs:
-                    text = ("← " + " + ".join(layer.inputs) + ("; " + text if text else ""))
-                return text
-            if col == 4:
-                return shape_text(info.output_shape) if info else "—"
-            if col == 5:
-                if not info:
-                    return "—"
-                return format_count(info.params) + (" ❄" if info.params and not
-                                                    info.trainable_params else "")
-            if col == 6:
-                if state == "error" and self.document.analysis.error is not None:
-                    return "⚠ " + self.document.analysis.error.reason
-                return "not analysed" if state == "pending" else ""
+        if col == 0:
+            return str(row + 1)
+        if col == 1:
+            return layer.name
+        if col == 2:
+            return layer.type
+        if col == 3:
+            text = key_settings(layer.type, dict(layer.params))
+            if layer.inputs:
+                text = ("← " + " + ".join(layer.inputs) + ("; " + text if text else ""))
+            return text
+        if col == 4:
+            return shape_text(info.output_shape) if info else "—"
+        if col == 5:
+            if not info:
+                return "—"
+            return format_count(info.params) + (" ❄" if info.params and not
+                                                info.trainable_params else "")
+        if col == 6:
+            if state == "error" and self.document.analysis.error is not None:
+                return "⚠ " + self.document.analysis.error.reason
+            return "not analysed" if state == "pending" else ""
+        return ""
+
+    def _other_roles(self, row: int, col: int, role: int) -> Any:
+        layer = self.document.spec.layers[row]
+        state = self.row_state(row)
         if role == Qt.ItemDataRole.ToolTipRole:
+            info = self.document.analysis.layers[row] if state == "ok" else None
             if state == "error" and self.document.analysis.error is not None:
                 return self.document.analysis.error.reason
             if info is not None:
@@ -168,8 +192,12 @@ class LayerTable(QTableView):
         self.setWordWrap(False)
         self.verticalHeader().hide()
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        self.resizeColumnsToContents()
+        # measuring every cell on every edit is what made large models slow: fit the columns
+        # when the rows change (load, add, delete), not when values do
+        self.table_model.modelReset.connect(self.resizeColumnsToContents)
         self.selectionModel().currentRowChanged.connect(self._row_changed)
         document.changed.connect(self._sync_selection)
         document.current_changed.connect(lambda _name: self._sync_selection())

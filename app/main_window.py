@@ -270,7 +270,6 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         star = "*" if self.document.dirty else ""
         self.setWindowTitle(f"ConvScope — {self.document.spec.name}{star}")
-        self.setWindowModified(self.document.dirty)
 
     def write_autosave(self) -> None:
         """Keep an autosave while there are unsaved changes (at most a few seconds behind)."""

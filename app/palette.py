@@ -43,6 +43,7 @@ class LayerPalette(QWidget):
         self.search.setClearButtonEnabled(True)
         self.tree = _PaletteTree()
         self.tree.setHeaderHidden(True)
+        self.setMinimumWidth(210)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         layout = QVBoxLayout(self)

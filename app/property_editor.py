@@ -223,9 +223,9 @@ class PropertyEditor(QScrollArea):
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.outer.addWidget(self.title)
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.outer.addLayout(self.form)
+        self.form_widget = QWidget()
+        self.form = QFormLayout(self.form_widget)
+        self.outer.addWidget(self.form_widget)
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
@@ -236,19 +236,24 @@ class PropertyEditor(QScrollArea):
         self.outer.addWidget(self.explanation)
         self.outer.addStretch(1)
         self.name_edit = QLineEdit()
-        self.trainable = QCheckBox("trainable (unchecked: frozen)")
+        self.trainable = QCheckBox("trainable")
         self.inputs_edit = QLineEdit()
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         document.changed.connect(self.refresh)
         document.current_changed.connect(lambda _n: self.refresh())
         self.refresh()
 
     def _clear_form(self) -> None:
-        while self.form.rowCount():
-            row = self.form.takeRow(0)
-            for item in (row.labelItem, row.fieldItem):
-                if item is not None and item.widget() is not None and item.widget() not in (
-                        self.name_edit, self.trainable, self.inputs_edit):
-                    item.widget().deleteLater()
+        """Replace the form's container: the old fields go at once, with their signals."""
+        old = self.form_widget
+        self.form_widget = QWidget()
+        self.form = QFormLayout(self.form_widget)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.outer.replaceWidget(old, self.form_widget)
+        old.hide()
+        old.setParent(None)
+        old.deleteLater()
         self.fields = {}
 
     def _build(self, name: str, entry: LayerType) -> None:
@@ -257,7 +262,9 @@ class PropertyEditor(QScrollArea):
         self.name_edit.setToolTip("The layer's name: letters, digits and _ (Enter to rename)")
         self.name_edit.editingFinished.connect(self._rename)
         self.form.addRow("name", self.name_edit)
-        self.trainable = QCheckBox("trainable (unchecked: frozen)")
+        self.trainable = QCheckBox("trainable")
+        self.trainable.setToolTip("Unchecked: the layer is frozen, its weights do not train "
+                                  "(transfer learning, random features)")
         self.trainable.toggled.connect(
             lambda on: self.document.set_trainable(self.document.current, on))
         self.form.addRow("", self.trainable)

@@ -249,8 +249,7 @@ def test_diagram_draws_skip_connections_selects_and_exports(qtbot: QtBot, tmp_pa
     qtbot.addWidget(w)
     w.show()
     assert len(w.diagram.blocks) == len(w.document.spec.layers) + 1
-    arcs = [i for i in w.diagram.scene_.items() if i.__class__.__name__ == "QGraphicsPathItem"]
-    assert len(arcs) >= 2 * 8  # one arc (and its arrow) per residual block
+    assert len(w.diagram.arcs) == 8 + 3  # each residual add, and the 3 downsample branches
     block = w.diagram.blocks["layer2_0_conv1"]
     w.diagram.centerOn(block)
     point = w.diagram.mapFromScene(block.sceneBoundingRect().center())
@@ -268,6 +267,7 @@ def test_input_shape_edit_reanalyses(window: MainWindow) -> None:
     window.shape_bar.spins[2].setValue(32)
     assert window.document.spec.input_shape == (1, 32, 32)
     assert window.table.table_model.index(6, 4).data() == "2304"
+    assert window.diagram.labels["flatten1"][1].text() == "2304"  # redrawn in place
 
 
 def test_copy_summary_and_font_size(window: MainWindow) -> None:
