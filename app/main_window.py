@@ -469,6 +469,8 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, self.settings.get("dark", False),
                         self.settings.get("font_size", BASE_POINT_SIZE))
+        self.table.resizeColumnsToContents()
+        self.diagram._structure = None  # labels take the new font
         self.diagram.rebuild()
 
     def _about(self) -> None:
