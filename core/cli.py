@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 from pathlib import Path
 
 from core.model.errors import ModelError
@@ -51,6 +52,101 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(kind: type) -> object:
+    def parse(text: str) -> object:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+    return parse
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core.train.memory import tune_malloc
+
+    tune_malloc()  # before torch allocates anything
+    from core.data.adapt import Augmentation
+    from core.data.datasets import DataError, load_dataset
+    from core.model.spec import load_model
+    from core.train.engine import train
+    from core.train.settings import (
+        BatchProgress,
+        EpochEnd,
+        Failed,
+        Finished,
+        Started,
+        TrainingError,
+        TrainingSettings,
+    )
+
+    try:
+        spec = load_model(_resolve_model(args.model)) if args.resume is None else None
+        settings = TrainingSettings(
+            optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
+            epochs=args.epochs, weight_decay=args.weight_decay, schedule=args.schedule,
+            device=args.device, mixed_precision=not args.no_amp,
+            augmentation=Augmentation(flip=args.flip, crop=args.crop, rotation=args.rotation,
+                                      shear=args.shear, color=args.color))
+        settings.check()
+        if args.resume is not None:
+            from core.train.checkpoint import load_state
+
+            spec = load_model(Path(args.resume) / "model.json")
+            load_state(Path(args.resume))
+        assert spec is not None
+        data = load_dataset(args.dataset, spec.input_shape,
+                            Path(args.data_root) if args.data_root else None)
+    except (ModelError, DataError, TrainingError) as exc:
+        return _fail(str(exc))
+    events = train(spec, data, settings, Path(args.out),
+                   init_weights=Path(args.weights) if args.weights else None,
+                   resume=Path(args.resume) if args.resume else None)
+    for event in events:
+        if isinstance(event, Started):
+            if not args.json:
+                print(f"training {spec.name} on {data.describe()} ({event.device})")
+                for note in event.notes:
+                    print(f"  note: {note}")
+                if event.weights_report:
+                    print(f"  weights: {event.weights_report}")
+                print(f"  run folder: {event.run_dir}")
+        elif isinstance(event, BatchProgress) and not args.json:
+            width = 30
+            filled = int(width * event.batch / event.batches)
+            sys.stderr.write(f"\r  epoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}]"
+                             f" loss {event.loss:.4f} acc {event.accuracy:.3f} "
+                             f"{event.samples_per_s:,.0f} samples/s")
+            sys.stderr.flush()
+        elif isinstance(event, EpochEnd):
+            if args.json:
+                print(json.dumps({
+                    "epoch": event.epoch, "train_loss": event.train_loss,
+                    "train_acc": event.train_acc, "val_loss": event.val_loss,
+                    "val_acc": event.val_acc, "samples_per_s": event.samples_per_s,
+                    "seconds": event.seconds, "lr": event.lr,
+                    "checkpoint": event.checkpoint}), flush=True)
+            else:
+                sys.stderr.write("\r" + " " * 100 + "\r")
+                print(f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} "
+                      f"acc {event.train_acc:.4f} · val loss {event.val_loss:.4f} acc "
+                      f"{event.val_acc:.4f} · {event.samples_per_s:,.0f} samples/s · "
+                      f"{event.seconds:.1f} s{' · best' if event.best else ''}")
+        elif isinstance(event, Finished):
+            if args.json:
+                print(json.dumps({"test_loss": event.test_loss, "test_acc": event.test_acc,
+                                  "checkpoint": event.checkpoint, "run_dir": event.run_dir,
+                                  "stopped": event.stopped}), flush=True)
+            else:
+                print(f"test accuracy {event.test_acc:.4f} (best validation weights); "
+                      f"checkpoint {event.checkpoint}")
+        elif isinstance(event, Failed):
+            return _fail(event.message)
+    return 0
+
+
 def _presets(args: argparse.Namespace) -> int:
     from core.presets import list_presets
 
@@ -59,13 +155,20 @@ def _presets(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: exit 2 with a one-line reason (and where to find the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="convscope",
         description="Build, train and look inside convolutional neural networks. "
         "Without a command, opens the window (convscope [MODEL.json] opens a model in it).",
     )
-    commands = parser.add_subparsers(dest="command")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     summary = commands.add_parser(
         "summary", help="print a model's layers, output shapes, parameters and MACs"
     )
@@ -74,12 +177,37 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true", help="print the summary as JSON")
     out.add_argument("--markdown", action="store_true", help="print a Markdown table")
     summary.set_defaults(run=_summary)
+    tr = commands.add_parser("train", help="train a model headless")
+    tr.add_argument("model", help="a model file (.json) or a preset name")
+    tr.add_argument("--dataset", default="digits",
+                    help="digits (bundled), mnist, fashion-mnist, cifar10, or a folder with one "
+                    "sub-folder per class (default: digits)")
+    tr.add_argument("--data-root", help="where downloaded datasets live")
+    tr.add_argument("--epochs", type=_positive(int), default=20)
+    tr.add_argument("--batch-size", type=_positive(int), default=64)
+    tr.add_argument("--lr", type=_positive(float), default=3e-3)
+    tr.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default="adam")
+    tr.add_argument("--weight-decay", type=float, default=1e-4)
+    tr.add_argument("--schedule", choices=["none", "cosine", "step"], default="cosine")
+    tr.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    tr.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    tr.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
+    tr.add_argument("--weights", help="start from these weights (matched by layer name)")
+    tr.add_argument("--resume", help="continue this run folder")
+    tr.add_argument("--flip", action="store_true", help="augment: mirror left-right")
+    tr.add_argument("--crop", type=int, default=0, help="augment: random crop after padding N")
+    tr.add_argument("--rotation", type=float, default=0.0, help="augment: ± degrees")
+    tr.add_argument("--shear", type=float, default=0.0, help="augment: ± degrees")
+    tr.add_argument("--color", type=float, default=0.0, help="augment: colour shift 0–1")
+    tr.add_argument("--json", action="store_true",
+                    help="one JSON line per epoch, then one with the test accuracy")
+    tr.set_defaults(run=_train)
     presets = commands.add_parser("presets", help="list the bundled preset models")
     presets.set_defaults(run=_presets)
     return parser
 
 
-COMMANDS = ("summary", "presets")
+COMMANDS = ("summary", "presets", "train")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Datasets and fitting them to a model (torchvision.transforms.v2)."""

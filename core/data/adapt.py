@@ -1,0 +1,158 @@
+"""Fitting a dataset to a model: resizing, grayscale ↔ RGB, augmentation, normalisation.
+
+Everything uses torchvision.transforms.v2. Batches are resized together (cheap); augmentation is
+drawn per image so every sample gets its own random flip, crop, rotation, shear and colour shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as tf
+
+from core.analysis.model_analysis import ModelAnalysis
+from core.data.datasets import DataError, Dataset
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """The lecture's augmentations; zero / False means off."""
+
+    flip: bool = False
+    """Mirror left-right with probability 1/2 (not for digits: a mirrored 3 is no digit)."""
+    crop: int = 0
+    """Random crop after padding this many pixels on each side (a shift of up to ±crop)."""
+    rotation: float = 0.0
+    """Random rotation of up to ± this many degrees."""
+    shear: float = 0.0
+    """Random shear of up to ± this many degrees."""
+    color: float = 0.0
+    """Random brightness / contrast (and for colour images saturation / hue) change, 0–1."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.flip or self.crop or self.rotation or self.shear or self.color)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def check(self) -> None:
+        problems = []
+        if not 0 <= self.crop <= 64:
+            problems.append(f"crop must be 0–64 pixels, got {self.crop}")
+        if not 0 <= self.rotation <= 180:
+            problems.append(f"rotation must be 0–180 degrees, got {self.rotation}")
+        if not 0 <= self.shear <= 60:
+            problems.append(f"shear must be 0–60 degrees, got {self.shear}")
+        if not 0 <= self.color <= 1:
+            problems.append(f"color must be 0–1, got {self.color}")
+        if problems:
+            raise DataError("augmentation: " + "; ".join(problems))
+
+    def transform(self, size: tuple[int, int], channels: int) -> v2.Compose:
+        steps: list[Any] = []
+        if self.flip:
+            steps.append(v2.RandomHorizontalFlip())
+        if self.crop:
+            steps.append(v2.RandomCrop(list(size), padding=self.crop))
+        if self.rotation or self.shear:
+            steps.append(v2.RandomAffine(degrees=self.rotation,
+                                         shear=self.shear if self.shear else None))
+        if self.color:
+            colour = self.color if channels == 3 else 0
+            steps.append(v2.ColorJitter(brightness=self.color, contrast=self.color,
+                                        saturation=colour, hue=min(0.5, colour / 4)))
+        return v2.Compose(steps or [v2.Identity()])
+
+
+class BatchPreparer:
+    """Turns uint8 dataset batches into the float tensors the model expects."""
+
+    def __init__(self, data: Dataset, input_shape: tuple[int, ...],
+                 augmentation: Augmentation | None = None) -> None:
+        if len(input_shape) != 3:
+            raise DataError(
+                f"the model's input is {'×'.join(map(str, input_shape))} but images need "
+                "(channels, height, width): set the input shape at the top of the window")
+        channels, height, width = input_shape
+        data_c, data_h, data_w = data.image_shape
+        if channels not in (1, 3) or (channels != data_c and data_c not in (1, 3)):
+            raise DataError(
+                f"the model takes {channels} input channels but {data.name} images have "
+                f"{data_c}: set the input channels to {data_c}"
+                + (" (or 1 / 3 for grayscale / colour)" if data_c in (1, 3) else ""))
+        self.size = (height, width)
+        self.channels = channels
+        self.notes: list[str] = list(data.notes)
+        self.resize = (data_h, data_w) != (height, width)
+        if self.resize:
+            self.notes.append(f"{data.name} images resized from {data_h}×{data_w} to "
+                              f"{height}×{width} (the model's input)")
+        if data_c == 1 and channels == 3:
+            self.notes.append("grayscale images repeated to 3 channels")
+        elif data_c == 3 and channels == 1:
+            self.notes.append("colour images converted to grayscale")
+        self.data_channels = data_c
+        self.augmentation = augmentation or Augmentation()
+        self.augmentation.check()
+        self.augment = self.augmentation.transform(self.size, channels)
+        sample = self._fit(data.train.images[:2000]).float() / 255
+        self.mean = sample.mean(dim=(0, 2, 3))
+        self.std = sample.std(dim=(0, 2, 3)).clamp_min(1e-3)
+
+    def _fit(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images at the dataset's size and channels → the model's (still uint8)."""
+        if self.resize:
+            images = tf.resize(images, list(self.size), antialias=True)
+        if self.data_channels == 1 and self.channels == 3:
+            images = images.expand(-1, 3, -1, -1)
+        elif self.data_channels == 3 and self.channels == 1:
+            images = tf.rgb_to_grayscale(images)
+        return images
+
+    def __call__(self, images: torch.Tensor, train: bool = False,
+                 device: torch.device | None = None) -> torch.Tensor:
+        images = self._fit(images)
+        if train and self.augmentation.active:
+            images = torch.stack([self.augment(image) for image in images])
+        if device is not None:
+            images = images.to(device, non_blocking=True)
+        out = images.float().div_(255)
+        mean, std = self.mean.to(out.device), self.std.to(out.device)
+        return (out - mean[:, None, None]) / std[:, None, None]
+
+    def display(self, images: torch.Tensor, train: bool = True) -> torch.Tensor:
+        """Augmented images as float 0–1 for a preview grid (no normalisation)."""
+        images = self._fit(images)
+        if train and self.augmentation.active:
+            images = torch.stack([self.augment(image) for image in images])
+        return images.float() / 255
+
+
+def check_model_fits(analysis: ModelAnalysis, data: Dataset, task: str) -> None:
+    """Raise DataError before any training step when the model cannot learn this dataset."""
+    if analysis.error is not None:
+        raise DataError(f"the model is invalid: {analysis.error}")
+    if not analysis.layers:
+        raise DataError("the model has no layers: add some from the palette")
+    if task != "classification":
+        raise DataError(f"training a {task} model needs a dataset with "
+                        f"{'masks' if task == 'segmentation' else 'boxes'}; ConvScope's "
+                        "datasets are labelled by class only (switch the task to "
+                        "classification)")
+    last = analysis.layers[-1]
+    classes = len(data.classes)
+    if len(last.output_shape) != 1:
+        raise DataError(
+            f"the last layer {last.name} outputs {'×'.join(map(str, last.output_shape))}, but "
+            f"a classifier must output one score per class ({classes}): end with Flatten and "
+            f"Linear(out_features={classes}), or global pooling and Flatten")
+    outputs = last.output_shape[0]
+    if outputs != classes and not (outputs == 1 and classes == 2):
+        hint = (f"set out_features of {last.name} to {classes}" if last.type == "Linear"
+                else f"make the last layer output {classes} values")
+        raise DataError(f"the model outputs {outputs} values but {data.name} has {classes} "
+                        f"classes: {hint}")

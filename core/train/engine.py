@@ -1,0 +1,280 @@
+"""The training engine: a plain generator of events, run headless or on a GUI worker thread.
+
+Commands come in through a TrainingControl (pause, resume, stop, checked between batches); events
+go out as small frozen values. Real PyTorch training: Adam / AdamW / SGD with momentum, a
+schedule, mixed precision on CUDA, checkpoints every epoch and for the best validation accuracy,
+resumable runs, frozen layers, and weights loaded by layer name for transfer learning.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from core.analysis.model_analysis import analyze_model
+from core.build import build_model
+from core.data.adapt import BatchPreparer, check_model_fits
+from core.data.datasets import DataError, Dataset, Split
+from core.model.catalog import CATALOG
+from core.model.errors import ModelError
+from core.model.spec import ModelSpec, load_model
+from core.train import checkpoint as ckpt
+from core.train.settings import (
+    BatchProgress,
+    EpochEnd,
+    Event,
+    Failed,
+    Finished,
+    Paused,
+    Resumed,
+    Started,
+    TrainingControl,
+    TrainingError,
+    TrainingSettings,
+)
+from core.weights import load_weights
+
+EVAL_BATCH = 512
+PROGRESS_INTERVAL = 0.1
+"""Seconds between BatchProgress events: enough for a smooth bar, cheap to send to a UI."""
+
+
+def pick_device(name: str) -> torch.device:
+    """auto: CUDA, else MPS, else CPU; an explicit device that is missing is an error."""
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if name == "cuda" and not cuda:
+        raise TrainingError("device cuda was asked for, but no CUDA GPU is available here; "
+                            "use auto or cpu")
+    if name == "mps" and not mps:
+        raise TrainingError("device mps was asked for, but Apple's MPS is not available here; "
+                            "use auto or cpu")
+    return torch.device(name)
+
+
+class LossAdapter:
+    """The loss that fits the model's output: cross-entropy for scores, NLL after a Softmax,
+    binary cross-entropy for a single output (after a Sigmoid or not)."""
+
+    def __init__(self, spec: ModelSpec, outputs: int) -> None:
+        last = spec.layers[-1].type
+        self.binary = outputs == 1
+        self.after_softmax = last == "Softmax"
+        self.after_sigmoid = last == "Sigmoid"
+        if self.binary:
+            self.fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = (
+                nn.BCELoss() if self.after_sigmoid else nn.BCEWithLogitsLoss())
+        elif self.after_softmax:
+            self.fn = nn.NLLLoss()
+        else:
+            self.fn = nn.CrossEntropyLoss()
+
+    def __call__(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        out = out.float()
+        if self.binary:
+            return self.fn(out.squeeze(1), target.float())
+        if self.after_softmax:
+            return self.fn(torch.log(out.clamp_min(1e-12)), target)
+        return self.fn(out, target)
+
+    def predict(self, out: torch.Tensor) -> torch.Tensor:
+        if self.binary:
+            threshold = 0.5 if self.after_sigmoid else 0.0
+            return (out.squeeze(1) > threshold).long()
+        return out.argmax(dim=1)
+
+
+def _freeze_norms(model: nn.Module, spec: ModelSpec) -> None:
+    """Frozen batch-norm layers keep their running statistics too (as Keras does)."""
+    for layer in spec.layers:
+        if not layer.trainable and CATALOG[layer.type].group == "normalization":
+            model.layers[layer.name].eval()  # type: ignore[index, union-attr]
+
+
+def _optimizer(model: nn.Module, s: TrainingSettings) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise TrainingError("every layer is frozen: there is nothing to train (tick "
+                            "'trainable' on at least one layer with weights)")
+    if s.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=s.lr, momentum=s.momentum,
+                               weight_decay=s.weight_decay)
+    cls = torch.optim.Adam if s.optimizer == "adam" else torch.optim.AdamW
+    return cls(params, lr=s.lr, weight_decay=s.weight_decay)
+
+
+def _scheduler(opt: torch.optim.Optimizer, s: TrainingSettings
+               ) -> torch.optim.lr_scheduler.LRScheduler | None:
+    if s.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s.epochs)
+    if s.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, s.epochs // 3), gamma=0.1)
+    return None
+
+
+def evaluate(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossAdapter,
+             device: torch.device) -> tuple[float, float]:
+    """(mean loss, accuracy) over a split, in evaluation mode."""
+    if len(split) == 0:
+        return math.nan, math.nan
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(split), EVAL_BATCH):
+            x = prepare(split.images[start:start + EVAL_BATCH], device=device)
+            y = split.labels[start:start + EVAL_BATCH].to(device)
+            out = model(x)
+            total_loss += float(loss_fn(out, y)) * len(y)
+            correct += int((loss_fn.predict(out) == y).sum())
+    model.train(was_training)
+    return total_loss / len(split), correct / len(split)
+
+
+def train(spec: ModelSpec, data: Dataset, settings: TrainingSettings, out_dir: Path,
+          control: TrainingControl | None = None, init_weights: Path | None = None,
+          resume: Path | None = None) -> Iterator[Event]:
+    """Train ``spec`` on ``data``; yields events and ends with Finished or Failed.
+
+    ``init_weights`` loads weights by layer name and shape (transfer learning); ``resume``
+    continues a run folder where it stopped (its model, weights, optimizer and history).
+    """
+    control = control or TrainingControl()
+    run_dir = ""
+
+    def _remember(path: str) -> None:
+        nonlocal run_dir
+        run_dir = path
+
+    try:
+        yield from _train(spec, data, settings, out_dir, control, init_weights, resume,
+                          _remember)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        yield Failed(f"the GPU ran out of memory at batch size {settings.batch_size}: try "
+                     f"{max(1, settings.batch_size // 2)}", run_dir)
+    except (DataError, ModelError, TrainingError) as exc:
+        yield Failed(str(exc), run_dir)
+    except RuntimeError as exc:
+        yield Failed(f"training failed: {str(exc).splitlines()[0]}", run_dir)
+
+
+def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
+           control: TrainingControl, init_weights: Path | None, resume: Path | None,
+           remember: Callable[[str], None]) -> Iterator[Event]:
+    s.check()
+    torch.manual_seed(s.seed)
+    state: ckpt.RunState | None = None
+    if resume is not None:
+        state = ckpt.load_state(resume)
+        spec = load_model(resume / "model.json")
+        s = TrainingSettings.from_dict({**state.settings, "epochs": s.epochs})
+    analysis = analyze_model(spec)
+    check_model_fits(analysis, data, spec.task)
+    prepare = BatchPreparer(data, spec.input_shape, s.augmentation)
+    device = pick_device(s.device)
+    model = build_model(spec, analysis).to(device)
+    report = ""
+    if init_weights is not None:
+        report = load_weights(model, init_weights).describe()
+    loss_fn = LossAdapter(spec, analysis.layers[-1].output_shape[0])
+    optimizer = _optimizer(model, s)
+    scheduler = _scheduler(optimizer, s)
+    amp = device.type == "cuda" and s.mixed_precision
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    if resume is not None and state is not None:
+        run = resume
+        load_weights(model, run / ckpt.LAST)
+        optimizer.load_state_dict(ckpt.load_optimizer_state(run, state.optimizer_layout))
+        if scheduler is not None and state.scheduler:
+            scheduler.load_state_dict(state.scheduler)
+        report = f"resumed after epoch {state.epochs_done}"
+    else:
+        run = ckpt.new_run_dir(out_dir, spec.name)
+        ckpt.save_spec(run, spec)
+        state = ckpt.RunState(settings=s.to_dict(), dataset=data.name, classes=data.classes,
+                              mean=prepare.mean.tolist(), std=prepare.std.tolist(),
+                              notes=prepare.notes)
+        ckpt.save_state(run, state)
+    remember(str(run))
+    train_split = data.train
+    n = len(train_split)
+    batches = math.ceil(n / s.batch_size)
+    first_epoch = state.epochs_done + 1
+    yield Started(str(device), tuple(prepare.notes), n, len(data.val), len(data.test), batches,
+                  s.epochs, first_epoch, str(run), report)
+    last_ckpt = str(run / ckpt.LAST) if (run / ckpt.LAST).exists() else ""
+    generator = torch.Generator().manual_seed(s.seed)
+    for epoch in range(first_epoch, s.epochs + 1):
+        model.train()
+        _freeze_norms(model, spec)
+        generator.manual_seed(s.seed * 100_003 + epoch)
+        order = torch.randperm(n, generator=generator)
+        started = last_report = time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for batch in range(batches):
+            if control.paused:
+                yield Paused(epoch, batch)
+                while control.paused and not control.stop_requested:
+                    control.wait_while_paused(0.1)
+                yield Resumed(epoch, batch)
+            if control.stop_requested:
+                last_ckpt = str(ckpt.save_checkpoint(run, model, optimizer, state, best=False))
+                yield Finished(None, None, last_ckpt, str(run), True, state.epochs_done)
+                return
+            index = order[batch * s.batch_size:(batch + 1) * s.batch_size]
+            x = prepare(train_split.images[index], train=True, device=device)
+            y = train_split.labels[index].to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+                out = model(x)
+                loss = loss_fn(out, y)
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise TrainingError(
+                    f"the loss became {'NaN' if math.isnan(value) else 'infinite'} at epoch "
+                    f"{epoch}, batch {batch + 1}: the run stopped. Lower the learning rate "
+                    f"(now {s.lr:g}) or check the data; the last good checkpoint is "
+                    f"{last_ckpt or 'not written yet (this was the first epoch)'}")
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            loss_sum += value * len(y)
+            correct += int((loss_fn.predict(out.detach()) == y).sum())
+            seen += len(y)
+            now = time.perf_counter()
+            if now - last_report >= PROGRESS_INTERVAL or batch == batches - 1:
+                last_report = now
+                yield BatchProgress(epoch, batch + 1, batches, loss_sum / seen, correct / seen,
+                                    seen / max(now - started, 1e-9), now - started)
+        seconds = time.perf_counter() - started
+        val_loss, val_acc = evaluate(model, data.val, prepare, loss_fn, device)
+        lr = optimizer.param_groups[0]["lr"]
+        if scheduler is not None:
+            scheduler.step()
+            state.scheduler = scheduler.state_dict()
+        best = val_acc > state.best_val_acc
+        if best:
+            state.best_val_acc = val_acc
+        state.epochs_done = epoch
+        record = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+                  "val_loss": val_loss, "val_acc": val_acc, "seconds": seconds,
+                  "samples_per_s": seen / seconds, "lr": lr}
+        state.history.append(record)
+        last_ckpt = str(ckpt.save_checkpoint(run, model, optimizer, state, best))
+        yield EpochEnd(epoch, s.epochs, loss_sum / seen, correct / seen, val_loss, val_acc,
+                       seconds, seen / seconds, lr, last_ckpt, best)
+    if (run / ckpt.BEST).exists():
+        load_weights(model, run / ckpt.BEST)
+    test_loss, test_acc = evaluate(model, data.test, prepare, loss_fn, device)
+    state.test_acc = test_acc
+    state.finished = True
+    ckpt.save_state(run, state)
+    yield Finished(test_loss, test_acc, str(run / ckpt.BEST), str(run), False, state.epochs_done)

@@ -1,0 +1,174 @@
+"""Training settings and the events the engine yields (small, frozen, CPU-only values)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from core.data.adapt import Augmentation
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("none", "cosine", "step")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class TrainingError(ValueError):
+    """Settings or a run cannot go ahead; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """What the training panel and ``convscope train`` offer; defaults train digits-small well."""
+
+    optimizer: str = "adam"
+    lr: float = 3e-3
+    batch_size: int = 64
+    epochs: int = 20
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    schedule: str = "cosine"
+    device: str = "auto"
+    mixed_precision: bool = True
+    """Float16 autocast with gradient scaling; used on CUDA only."""
+    seed: int = 0
+    augmentation: Augmentation = field(default_factory=Augmentation)
+
+    def check(self) -> None:
+        problems = []
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                            f"got {self.optimizer!r}")
+        if not 0 < self.lr <= 10:
+            problems.append(f"learning rate must be above 0 and at most 10, got {self.lr}")
+        if not 1 <= self.batch_size <= 65536:
+            problems.append(f"batch size must be 1–65536, got {self.batch_size}")
+        if not 1 <= self.epochs <= 10000:
+            problems.append(f"epochs must be 1–10000, got {self.epochs}")
+        if not 0 <= self.weight_decay <= 1:
+            problems.append(f"weight decay must be 0–1, got {self.weight_decay}")
+        if not 0 <= self.momentum < 1:
+            problems.append(f"momentum must be 0 or more and below 1, got {self.momentum}")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
+        if self.device not in DEVICES:
+            problems.append(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if problems:
+            raise TrainingError("; ".join(problems))
+        self.augmentation.check()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingSettings:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("augmentation"), dict):
+            values["augmentation"] = Augmentation(**values["augmentation"])
+        return cls(**values)
+
+
+class TrainingControl:
+    """Commands into a running engine: pause, resume, stop (checked between batches)."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._run = threading.Event()
+        self._run.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._run.set()
+
+    def pause(self) -> None:
+        self._run.clear()
+
+    def resume(self) -> None:
+        self._run.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._run.is_set()
+
+    def wait_while_paused(self, timeout: float) -> None:
+        self._run.wait(timeout)
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Started:
+    device: str
+    notes: tuple[str, ...]
+    train_size: int
+    val_size: int
+    test_size: int
+    batches_per_epoch: int
+    epochs: int
+    first_epoch: int
+    run_dir: str
+    weights_report: str = ""
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: int
+    batch: int
+    batches: int
+    loss: float
+    accuracy: float
+    samples_per_s: float
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    seconds: float
+    samples_per_s: float
+    lr: float
+    checkpoint: str
+    best: bool
+
+
+@dataclass(frozen=True)
+class Paused:
+    epoch: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    epoch: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The run ended: completed, or stopped by the user (``stopped``) with its checkpoint."""
+
+    test_loss: float | None
+    test_acc: float | None
+    checkpoint: str
+    run_dir: str
+    stopped: bool
+    epochs_done: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+    run_dir: str = ""
+
+
+Event = Started | BatchProgress | EpochEnd | Paused | Resumed | Finished | Failed
