@@ -53,3 +53,36 @@ def test_missing_file_or_preset(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert "no such file" in capsys.readouterr().err
     assert main(["summary", "nonexistent-preset"]) == 2
     assert "the presets are" in capsys.readouterr().err
+
+
+def test_train_json_prints_one_line_per_epoch_and_a_final_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "core.cli", "train", "digits_small", "--dataset", "digits",
+         "--epochs", "2", "--batch-size", "64", "--device", "cpu", "--out", str(tmp_path),
+         "--json"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3
+    for epoch, line in enumerate(lines[:2], 1):
+        assert line["epoch"] == epoch
+        assert {"train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s",
+                "seconds"} <= set(line)
+    assert 0 <= lines[2]["test_acc"] <= 1
+    assert Path(lines[2]["checkpoint"]).is_file()
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--dataset", "imagenet-22k"], 'unknown dataset "imagenet-22k"'),
+        (["--epochs", "0"], "must be above 0"),
+        (["--lr", "abc"], "is not a number"),
+    ],
+)
+def test_train_bad_input_exits_2_with_one_line(tmp_path: Path, extra: list[str],
+                                               words: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "core.cli", "train", "digits_small",
+                             "--out", str(tmp_path), *extra],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and words in result.stderr
