@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from app.layer_table import LayerTable
 from app.palette import LayerPalette
 from app.property_editor import PropertyEditor
 from app.style import BASE_POINT_SIZE, apply_theme
+from app.training_panel import TrainingPanel
 from core.analysis.summary import format_bytes, format_count, format_macs, format_markdown, \
     format_table, shape_text
 from core.model.editing import empty_model
@@ -137,11 +139,12 @@ class MainWindow(QMainWindow):
         self.editor = PropertyEditor(self.document)
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
+        self.training = TrainingPanel(self.document)
         self._build_layout()
         self._build_menus()
         self.palette_widget.add_requested.connect(self.add_layer_after_current)
         self.document.changed.connect(self._update_title)
-        self.document.undo_stack.cleanChanged.connect(lambda _c: self._update_title())
+        self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.write_autosave)
@@ -174,9 +177,14 @@ class MainWindow(QMainWindow):
         splitter.addWidget(diagram_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        layout.addWidget(splitter, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(splitter, "Build")
+        self.tabs.addTab(self.training, "Train")
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.totals)
         self.setCentralWidget(center)
+        self.training.run_started.connect(lambda: self._set_locked(True))
+        self.training.run_finished.connect(lambda _e: self._set_locked(False))
         for title, widget, area in (("Layers", self.palette_widget,
                                      Qt.DockWidgetArea.LeftDockWidgetArea),
                                     ("Properties", self.editor,
@@ -267,7 +275,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self._action("&About Layers", self._about))
 
     # -- title, autosave, close -------------------------------------------------------------
-    def _update_title(self) -> None:
+    def _update_title(self, *_: object) -> None:
         star = "*" if self.document.dirty else ""
         self.setWindowTitle(f"ConvScope — {self.document.spec.name}{star}")
 
@@ -325,25 +333,44 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
+    def _set_locked(self, locked: bool) -> None:
+        """While a run trains, the builder shows the snapshot that trains and refuses edits."""
+        self.palette_widget.setEnabled(not locked)
+        self.editor.setEnabled(not locked)
+        self.shape_bar.setEnabled(not locked)
+        if locked:
+            self.statusBar().showMessage(self.document.locked_reason)
+        else:
+            self.statusBar().clearMessage()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.maybe_save():
             event.ignore()
             return
+        if self.training.running:
+            # stop cleanly: the engine writes a checkpoint of the weights as they are
+            self.training.stop(wait_ms=10_000)
         self.timer.stop()
         self.autosave.discard()
         event.accept()
 
     # -- files ------------------------------------------------------------------------------
+    def _locked(self) -> bool:
+        if self.document.locked_reason:
+            QMessageBox.information(self, "Training", self.document.locked_reason)
+            return True
+        return False
+
     def new_model(self) -> None:
-        if self.maybe_save():
+        if not self._locked() and self.maybe_save():
             self.document.load(empty_model(), None)
 
     def open_preset(self, key: str) -> None:
-        if self.maybe_save():
+        if not self._locked() and self.maybe_save():
             self.document.load(load_preset(key), None)
 
     def open_dialog(self) -> None:
-        if not self.maybe_save():
+        if self._locked() or not self.maybe_save():
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open model", str(Path.cwd()),
                                               "ConvScope models (*.json);;All files (*)")
@@ -351,7 +378,7 @@ class MainWindow(QMainWindow):
             self.open_file(Path(path), ask=False)
 
     def open_file(self, path: Path, ask: bool = True) -> bool:
-        if ask and not self.maybe_save():
+        if self._locked() or (ask and not self.maybe_save()):
             return False
         try:
             spec = load_model(path)

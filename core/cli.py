@@ -68,7 +68,7 @@ def _train(args: argparse.Namespace) -> int:
     from core.train.memory import tune_malloc
 
     tune_malloc()  # before torch allocates anything
-    from core.data.adapt import Augmentation
+    from core.data.augmentation import Augmentation
     from core.data.datasets import DataError, load_dataset
     from core.model.spec import load_model
     from core.train.engine import train

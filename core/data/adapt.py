@@ -6,7 +6,6 @@ drawn per image so every sample gets its own random flip, crop, rotation, shear 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
@@ -14,58 +13,26 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as tf
 
 from core.analysis.model_analysis import ModelAnalysis
+from core.data.augmentation import Augmentation
 from core.data.datasets import DataError, Dataset
 
 
-@dataclass(frozen=True)
-class Augmentation:
-    """The lecture's augmentations; zero / False means off."""
-
-    flip: bool = False
-    """Mirror left-right with probability 1/2 (not for digits: a mirrored 3 is no digit)."""
-    crop: int = 0
-    """Random crop after padding this many pixels on each side (a shift of up to ±crop)."""
-    rotation: float = 0.0
-    """Random rotation of up to ± this many degrees."""
-    shear: float = 0.0
-    """Random shear of up to ± this many degrees."""
-    color: float = 0.0
-    """Random brightness / contrast (and for colour images saturation / hue) change, 0–1."""
-
-    @property
-    def active(self) -> bool:
-        return bool(self.flip or self.crop or self.rotation or self.shear or self.color)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def check(self) -> None:
-        problems = []
-        if not 0 <= self.crop <= 64:
-            problems.append(f"crop must be 0–64 pixels, got {self.crop}")
-        if not 0 <= self.rotation <= 180:
-            problems.append(f"rotation must be 0–180 degrees, got {self.rotation}")
-        if not 0 <= self.shear <= 60:
-            problems.append(f"shear must be 0–60 degrees, got {self.shear}")
-        if not 0 <= self.color <= 1:
-            problems.append(f"color must be 0–1, got {self.color}")
-        if problems:
-            raise DataError("augmentation: " + "; ".join(problems))
-
-    def transform(self, size: tuple[int, int], channels: int) -> v2.Compose:
-        steps: list[Any] = []
-        if self.flip:
-            steps.append(v2.RandomHorizontalFlip())
-        if self.crop:
-            steps.append(v2.RandomCrop(list(size), padding=self.crop))
-        if self.rotation or self.shear:
-            steps.append(v2.RandomAffine(degrees=self.rotation,
-                                         shear=self.shear if self.shear else None))
-        if self.color:
-            colour = self.color if channels == 3 else 0
-            steps.append(v2.ColorJitter(brightness=self.color, contrast=self.color,
-                                        saturation=colour, hue=min(0.5, colour / 4)))
-        return v2.Compose(steps or [v2.Identity()])
+def augmentation_transform(aug: Augmentation, size: tuple[int, int], channels: int
+                           ) -> v2.Compose:
+    """The v2 pipeline for one image (random parameters drawn per call)."""
+    steps: list[Any] = []
+    if aug.flip:
+        steps.append(v2.RandomHorizontalFlip())
+    if aug.crop:
+        steps.append(v2.RandomCrop(list(size), padding=aug.crop))
+    if aug.rotation or aug.shear:
+        steps.append(v2.RandomAffine(degrees=aug.rotation,
+                                     shear=aug.shear if aug.shear else None))
+    if aug.color:
+        colour = aug.color if channels == 3 else 0
+        steps.append(v2.ColorJitter(brightness=aug.color, contrast=aug.color,
+                                    saturation=colour, hue=min(0.5, colour / 4)))
+    return v2.Compose(steps or [v2.Identity()])
 
 
 class BatchPreparer:
@@ -98,7 +65,7 @@ class BatchPreparer:
         self.data_channels = data_c
         self.augmentation = augmentation or Augmentation()
         self.augmentation.check()
-        self.augment = self.augmentation.transform(self.size, channels)
+        self.augment = augmentation_transform(self.augmentation, self.size, channels)
         sample = self._fit(data.train.images[:2000]).float() / 255
         self.mean = sample.mean(dim=(0, 2, 3))
         self.std = sample.std(dim=(0, 2, 3)).clamp_min(1e-3)

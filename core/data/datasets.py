@@ -14,17 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.data.errors import DataError
 from core.workspace import home
+
+__all__ = ["DataError", "Dataset", "Split", "load_dataset"]
 
 SPLIT_SEED = 0
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 """Named datasets; any other value is read as a folder with one sub-folder per class."""
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 MAX_FOLDER_IMAGES = 50_000
-
-
-class DataError(ValueError):
-    """A dataset cannot be loaded or does not fit the model; the message says what to do."""
 
 
 @dataclass

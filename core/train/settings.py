@@ -6,7 +6,7 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from core.data.adapt import Augmentation
+from core.data.augmentation import Augmentation
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "cosine", "step")

@@ -12,7 +12,8 @@ import torch
 from PIL import Image
 
 from core.data import datasets
-from core.data.adapt import Augmentation, BatchPreparer
+from core.data.adapt import BatchPreparer
+from core.data.augmentation import Augmentation
 from core.data.datasets import DataError, Dataset, load_dataset
 
 

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 from core.build import build_model
-from core.data.adapt import Augmentation
+from core.data.augmentation import Augmentation
 from core.data.datasets import Dataset
 from core.model.spec import LayerSpec, load_model
 from core.presets import load_preset

@@ -1,0 +1,395 @@
+"""The training panel: settings, Start / Pause / Stop, progress with ETA, live curves.
+
+Training runs on a QThread (app.workers) over a snapshot of the model taken at Start; while it
+runs, the builder is locked so what is on screen is what trains. Curves are pyqtgraph items made
+once and updated with setData.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.document import ModelDocument
+from app.workers import TrainingJob
+from core.data.augmentation import Augmentation
+from core.train.settings import (
+    DEVICES,
+    OPTIMIZERS,
+    SCHEDULES,
+    BatchProgress,
+    EpochEnd,
+    Failed,
+    Finished,
+    Paused,
+    Resumed,
+    Started,
+    TrainingSettings,
+)
+from core.workspace import home
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+LOCK_MESSAGE = ("The model is locked while it trains: the run uses the snapshot taken at Start. "
+                "Stop the run to edit.")
+
+
+def _format_eta(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    run_started = Signal()
+    run_finished = Signal(object)
+    """Emits the final event (Finished or Failed)."""
+
+    def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.job: TrainingJob | None = None
+        self.out_dir = home() / "runs"
+        self.last_event: object = None
+        self.run_dir: Path | None = None
+        self._started_at = 0.0
+        self._epochs = 1
+        self._build()
+
+    # -- widgets ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        defaults = TrainingSettings()
+        form_box = QWidget()
+        form = QFormLayout(form_box)
+        self.dataset = QComboBox()
+        self.dataset.addItems(DATASETS)
+        self.dataset.setToolTip("digits ships with ConvScope; MNIST, Fashion-MNIST and CIFAR-10 "
+                                "download on first use (or read a local copy); a folder holds "
+                                "one sub-folder of images per class")
+        folder = QPushButton("Folder…")
+        folder.clicked.connect(self._choose_folder)
+        row = QHBoxLayout()
+        row.addWidget(self.dataset, 1)
+        row.addWidget(folder)
+        form.addRow("dataset", row)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10000)
+        self.epochs.setValue(defaults.epochs)
+        form.addRow("epochs", self.epochs)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 65536)
+        self.batch.setValue(defaults.batch_size)
+        form.addRow("batch size", self.batch)
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(0.00001, 10.0)
+        self.lr.setSingleStep(0.0005)
+        self.lr.setValue(defaults.lr)
+        form.addRow("learning rate", self.lr)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.optimizer.setCurrentText(defaults.optimizer)
+        form.addRow("optimizer", self.optimizer)
+        self.momentum = QDoubleSpinBox()
+        self.momentum.setRange(0.0, 0.999)
+        self.momentum.setSingleStep(0.05)
+        self.momentum.setValue(defaults.momentum)
+        self.momentum.setToolTip("SGD only")
+        form.addRow("momentum", self.momentum)
+        self.weight_decay = QDoubleSpinBox()
+        self.weight_decay.setDecimals(5)
+        self.weight_decay.setRange(0.0, 1.0)
+        self.weight_decay.setSingleStep(0.0001)
+        self.weight_decay.setValue(defaults.weight_decay)
+        form.addRow("weight decay", self.weight_decay)
+        self.schedule = QComboBox()
+        self.schedule.addItems(SCHEDULES)
+        self.schedule.setCurrentText(defaults.schedule)
+        form.addRow("schedule", self.schedule)
+        self.device = QComboBox()
+        self.device.addItems(DEVICES)
+        form.addRow("device", self.device)
+        self.amp = QCheckBox("mixed precision (CUDA)")
+        self.amp.setChecked(defaults.mixed_precision)
+        form.addRow("", self.amp)
+
+        aug_box = QGroupBox("Augmentation (training images only)")
+        aug = QFormLayout(aug_box)
+        self.flip = QCheckBox("mirror left-right")
+        aug.addRow(self.flip)
+        self.crop = QSpinBox()
+        self.crop.setRange(0, 64)
+        self.crop.setSuffix(" px")
+        aug.addRow("random crop", self.crop)
+        self.rotation = QDoubleSpinBox()
+        self.rotation.setRange(0, 180)
+        self.rotation.setSuffix("°")
+        aug.addRow("rotation ±", self.rotation)
+        self.shear = QDoubleSpinBox()
+        self.shear.setRange(0, 60)
+        self.shear.setSuffix("°")
+        aug.addRow("shear ±", self.shear)
+        self.color = QDoubleSpinBox()
+        self.color.setRange(0, 1)
+        self.color.setSingleStep(0.1)
+        aug.addRow("colour shift", self.color)
+        self.preview = QLabel("Preview: augmented samples appear here")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(90)
+        aug.addRow(self.preview)
+        for widget in (self.crop, self.rotation, self.shear, self.color):
+            widget.valueChanged.connect(self.update_preview)
+        self.flip.toggled.connect(self.update_preview)
+        self.dataset.currentTextChanged.connect(self.update_preview)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("idle")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(form_box)
+        left_layout.addWidget(aug_box)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.progress)
+        left_layout.addWidget(self.status)
+        left_layout.addStretch(1)
+
+        self.plots = pg.GraphicsLayoutWidget()
+        self.loss_plot = self.plots.addPlot(row=0, col=0, title="Loss")
+        self.acc_plot = self.plots.addPlot(row=1, col=0, title="Accuracy")
+        for plot, corner in ((self.loss_plot, (-10, 10)), (self.acc_plot, (-10, -30))):
+            plot.addLegend(offset=corner)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("bottom", "epoch")
+        self.acc_plot.setYRange(0, 1)
+        self.curves = {
+            "batch_loss": self.loss_plot.plot(pen=pg.mkPen("#9ec5ef", width=1),
+                                              name="train (running)"),
+            "train_loss": self.loss_plot.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o",
+                                              symbolSize=5, name="train"),
+            "val_loss": self.loss_plot.plot(pen=pg.mkPen("#ff7f0e", width=2), symbol="o",
+                                            symbolSize=5, name="validation"),
+            "train_acc": self.acc_plot.plot(pen=pg.mkPen("#1f77b4", width=2), symbol="o",
+                                            symbolSize=5, name="train"),
+            "val_acc": self.acc_plot.plot(pen=pg.mkPen("#ff7f0e", width=2), symbol="o",
+                                          symbolSize=5, name="validation"),
+        }
+        self.series: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in
+                                                                   self.curves}
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.plots)
+        right.addWidget(self.log)
+        right.setStretchFactor(0, 4)
+        right.setStretchFactor(1, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(splitter)
+        self._set_running(False)
+
+    # -- settings ---------------------------------------------------------------------------
+    def settings(self) -> TrainingSettings:
+        return TrainingSettings(
+            optimizer=self.optimizer.currentText(), lr=self.lr.value(),
+            batch_size=self.batch.value(), epochs=self.epochs.value(),
+            weight_decay=self.weight_decay.value(), momentum=self.momentum.value(),
+            schedule=self.schedule.currentText(), device=self.device.currentText(),
+            mixed_precision=self.amp.isChecked(), augmentation=self.augmentation())
+
+    def augmentation(self) -> Augmentation:
+        return Augmentation(flip=self.flip.isChecked(), crop=self.crop.value(),
+                            rotation=self.rotation.value(), shear=self.shear.value(),
+                            color=self.color.value())
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Image folder (one sub-folder per class)")
+        if path:
+            if self.dataset.findText(path) < 0:
+                self.dataset.addItem(path)
+            self.dataset.setCurrentText(path)
+
+    def update_preview(self) -> None:
+        """A grid of augmented training samples, drawn with torchvision.utils.make_grid."""
+        if not self.isVisible():
+            return
+        from core.data.augmentation_preview import preview_grid
+        from core.data.errors import DataError
+
+        try:
+            grid = preview_grid(self.dataset.currentText(), self.document.spec.input_shape,
+                                self.augmentation())
+        except DataError as exc:
+            self.preview.setText(f"No preview: {exc}")
+            return
+        height, width = grid.shape[:2]
+        image = QImage(grid.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888)
+        self.preview.setPixmap(QPixmap.fromImage(image.copy()).scaledToWidth(
+            max(200, self.preview.width() - 10), Qt.TransformationMode.FastTransformation))
+
+    def showEvent(self, event: object) -> None:  # noqa: N802
+        super().showEvent(event)  # type: ignore[arg-type]
+        if self.preview.pixmap().isNull():
+            self.update_preview()
+
+    # -- running ----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Pause")
+
+    def start(self) -> None:
+        if self.running:
+            return
+        analysis = self.document.analysis
+        if analysis.error is not None:
+            self._say(f"Cannot train: {analysis.error}", error=True)
+            return
+        settings = self.settings()
+        for series in self.series.values():
+            series[0].clear()
+            series[1].clear()
+        self._refresh_curves()
+        self.log.clear()
+        self.last_event = None
+        self._epochs = settings.epochs
+        self._started_at = time.perf_counter()
+        self.progress.setValue(0)
+        self.progress.setFormat("loading data…")
+        self.job = TrainingJob(self.document.spec, self.dataset.currentText(), settings,
+                               self.out_dir, parent=self)
+        self.job.event.connect(self.on_event)
+        self.job.finished.connect(self._job_finished)
+        self.document.locked_reason = LOCK_MESSAGE
+        self._set_running(True)
+        self.status.setText(LOCK_MESSAGE)
+        self.run_started.emit()
+        self.job.start()
+
+    def toggle_pause(self) -> None:
+        if self.job is None:
+            return
+        if self.job.control.paused:
+            self.job.control.resume()
+        else:
+            self.job.control.pause()
+
+    def stop(self, wait_ms: int = 0) -> bool:
+        if self.job is None or not self.job.running:
+            return True
+        self.progress.setFormat("stopping…")
+        return self.job.stop(wait_ms)
+
+    def _job_finished(self) -> None:
+        self.document.locked_reason = ""
+        self._set_running(False)
+        if not isinstance(self.last_event, Finished | Failed):
+            self.progress.setFormat("stopped")
+        self.run_finished.emit(self.last_event)
+        self.job = None
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.log.appendPlainText(("⚠ " if error else "") + text)
+        self.status.setText(f"<span style='color:#d62828'>{text}</span>" if error else text)
+
+    def on_event(self, event: object) -> None:
+        self.last_event = event
+        if isinstance(event, BatchProgress):
+            done = ((event.epoch - 1) * event.batches + event.batch) / (
+                self._epochs * event.batches)
+            self.progress.setValue(int(done * 1000))
+            elapsed = time.perf_counter() - self._started_at
+            eta = elapsed / max(done, 1e-9) * (1 - done)
+            self.progress.setFormat(
+                f"epoch {event.epoch}/{self._epochs} · batch {event.batch}/{event.batches} · "
+                f"{event.samples_per_s:,.0f} samples/s · ETA {_format_eta(eta)}")
+            self._append("batch_loss", event.epoch - 1 + event.batch / event.batches, event.loss)
+        elif isinstance(event, EpochEnd):
+            for key, value in (("train_loss", event.train_loss), ("val_loss", event.val_loss),
+                               ("train_acc", event.train_acc), ("val_acc", event.val_acc)):
+                self._append(key, event.epoch, value, refresh=False)
+            self._refresh_curves()
+            self.log.appendPlainText(
+                f"epoch {event.epoch}: train loss {event.train_loss:.4f} acc "
+                f"{event.train_acc:.3f} · val loss {event.val_loss:.4f} acc {event.val_acc:.3f}"
+                f" · {event.samples_per_s:,.0f} samples/s{' · best so far' if event.best else ''}")
+        elif isinstance(event, Started):
+            self.run_dir = Path(event.run_dir)
+            self._epochs = event.epochs
+            self._say(f"Training on {event.device}: {event.train_size} training / "
+                      f"{event.val_size} validation images, {event.batches_per_epoch} batches "
+                      f"per epoch. Run folder: {event.run_dir}")
+            for note in event.notes:
+                self.log.appendPlainText(f"note: {note}")
+            if event.weights_report:
+                self.log.appendPlainText(f"weights: {event.weights_report}")
+        elif isinstance(event, Paused):
+            self.pause_button.setText("Resume")
+            self.progress.setFormat("paused")
+        elif isinstance(event, Resumed):
+            self.pause_button.setText("Pause")
+        elif isinstance(event, Finished):
+            if event.stopped:
+                self._say(f"Stopped after {event.epochs_done} epochs; checkpoint "
+                          f"{event.checkpoint}")
+                self.progress.setFormat("stopped")
+            else:
+                self.progress.setValue(1000)
+                self.progress.setFormat(f"done · test accuracy {event.test_acc:.1%}")
+                self._say(f"Done: test accuracy {event.test_acc:.2%} with the best validation "
+                          f"weights, saved in {event.checkpoint}")
+        elif isinstance(event, Failed):
+            self.progress.setFormat("failed")
+            self._say(event.message, error=True)
+
+    def _append(self, key: str, x: float, y: float, refresh: bool = True) -> None:
+        xs, ys = self.series[key]
+        xs.append(x)
+        ys.append(y)
+        if refresh:
+            self.curves[key].setData(xs, ys)
+
+    def _refresh_curves(self) -> None:
+        for key, curve in self.curves.items():
+            curve.setData(*self.series[key])

@@ -1,0 +1,48 @@
+"""Augmentation settings: the lecture's mirroring, cropping, rotation, shear and colour shift.
+
+Plain data (no torch), so settings and the GUI can hold them without importing torch; the
+torchvision.transforms.v2 pipeline is built in core.data.adapt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.data.errors import DataError
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """The lecture's augmentations; zero / False means off."""
+
+    flip: bool = False
+    """Mirror left-right with probability 1/2 (not for digits: a mirrored 3 is no digit)."""
+    crop: int = 0
+    """Random crop after padding this many pixels on each side (a shift of up to ±crop)."""
+    rotation: float = 0.0
+    """Random rotation of up to ± this many degrees."""
+    shear: float = 0.0
+    """Random shear of up to ± this many degrees."""
+    color: float = 0.0
+    """Random brightness / contrast (and for colour images saturation / hue) change, 0–1."""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.flip or self.crop or self.rotation or self.shear or self.color)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def check(self) -> None:
+        problems = []
+        if not 0 <= self.crop <= 64:
+            problems.append(f"crop must be 0–64 pixels, got {self.crop}")
+        if not 0 <= self.rotation <= 180:
+            problems.append(f"rotation must be 0–180 degrees, got {self.rotation}")
+        if not 0 <= self.shear <= 60:
+            problems.append(f"shear must be 0–60 degrees, got {self.shear}")
+        if not 0 <= self.color <= 1:
+            problems.append(f"color must be 0–1, got {self.color}")
+        if problems:
+            raise DataError("augmentation: " + "; ".join(problems))

@@ -1,0 +1,113 @@
+"""The training panel drives a real run on a worker thread, offscreen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from core.train.checkpoint import LAST
+from core.train.settings import EpochEnd, Failed, Finished, Paused, Started
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.training.out_dir = tmp_path / "runs"
+    w.show()
+    w.tabs.setCurrentWidget(w.training)
+    return w
+
+
+def wait_idle(qtbot: QtBot, window: MainWindow, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: window.training.job is None, timeout=timeout)
+
+
+def test_a_run_from_the_panel_fills_the_curves(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.training
+    panel.epochs.setValue(2)
+    events: list[object] = []
+    with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
+        panel.start_button.click()
+        panel.job.event.connect(events.append)  # type: ignore[union-attr]
+        assert window.document.locked_reason
+        assert not window.editor.isEnabled()
+    assert isinstance(finished.args[0], Finished)
+    assert len(panel.series["val_acc"][0]) == 2
+    assert len(panel.series["batch_loss"][0]) >= 2
+    assert panel.curves["val_acc"].getData()[1] is not None
+    assert "test accuracy" in panel.progress.format()
+    assert not window.document.locked_reason and window.editor.isEnabled()
+    assert any(isinstance(e, Started) for e in events)
+
+
+def test_pause_resume_and_stop_from_the_buttons(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.training
+    panel.epochs.setValue(500)
+    panel.batch.setValue(8)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > 0, timeout=30_000)
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: isinstance(panel.last_event, Paused), timeout=10_000)
+    assert panel.pause_button.text() == "Resume"
+    points = len(panel.series["batch_loss"][0])
+    qtbot.wait(300)
+    assert len(panel.series["batch_loss"][0]) == points  # paused: nothing new
+    panel.pause_button.click()
+    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > points, timeout=10_000)
+    with qtbot.waitSignal(panel.run_finished, timeout=10_000) as finished:
+        panel.stop_button.click()
+    final = finished.args[0]
+    assert isinstance(final, Finished) and final.stopped
+    assert Path(final.checkpoint).is_file()
+
+
+def test_edits_are_refused_while_training(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.training
+    panel.epochs.setValue(500)
+    panel.start_button.click()
+    before = window.document.spec
+    assert not window.document.add_layer("ReLU")
+    assert window.document.spec == before
+    panel.stop()
+    wait_idle(qtbot, window)
+    assert window.document.add_layer("ReLU")
+
+
+def test_closing_during_training_stops_cleanly_and_keeps_a_checkpoint(
+        qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.training
+    panel.epochs.setValue(500)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: isinstance(panel.last_event, EpochEnd), timeout=30_000)
+    run_dir = panel.run_dir
+    assert window.close()
+    assert not panel.running
+    assert run_dir is not None and (run_dir / LAST).is_file()
+
+
+def test_an_invalid_model_is_not_trained(qtbot: QtBot, window: MainWindow) -> None:
+    window.document.set_param("conv3", "kernel_size", 9)
+    window.training.start_button.click()
+    assert window.training.job is None
+    assert "Cannot train: layer conv3" in window.training.status.text()
+
+
+def test_a_dataset_mismatch_is_reported(qtbot: QtBot, window: MainWindow) -> None:
+    window.document.set_param("fc", "out_features", 4)
+    with qtbot.waitSignal(window.training.run_finished, timeout=30_000) as finished:
+        window.training.start_button.click()
+    assert isinstance(finished.args[0], Failed)
+    assert "set out_features of fc to 10" in window.training.status.text()
+
+
+def test_augmentation_preview_shows_samples(qtbot: QtBot, window: MainWindow) -> None:
+    panel = window.training
+    panel.rotation.setValue(25)
+    assert not panel.preview.pixmap().isNull()
+    panel.dataset.addItem("/nonexistent/folder")
+    panel.dataset.setCurrentText("/nonexistent/folder")
+    assert "No preview" in panel.preview.text()
