@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -210,6 +210,12 @@ class TrainingPanel(QWidget):
         }
         self.series: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in
                                                                    self.curves}
+        # Repainting the plots is the GUI's main cost while training (it stalled the event
+        # loop for 30 ms at a time): curves redraw at most twice a second.
+        self._dirty = False
+        self.redraw = QTimer(self)
+        self.redraw.setInterval(500)
+        self.redraw.timeout.connect(self._redraw_if_dirty)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.plots)
         right.addWidget(self.log)
@@ -294,6 +300,10 @@ class TrainingPanel(QWidget):
         self.log.clear()
         self.last_event = None
         self._epochs = settings.epochs
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setXRange(0, settings.epochs, padding=0.02)
+            plot.disableAutoRange(axis="x")
+        self.redraw.start()
         self._started_at = time.perf_counter()
         self.progress.setValue(0)
         self.progress.setFormat("loading data…")
@@ -322,6 +332,8 @@ class TrainingPanel(QWidget):
         return self.job.stop(wait_ms)
 
     def _job_finished(self) -> None:
+        self.redraw.stop()
+        self._refresh_curves()
         self.document.locked_reason = ""
         self._set_running(False)
         if not isinstance(self.last_event, Finished | Failed):
@@ -344,12 +356,12 @@ class TrainingPanel(QWidget):
             self.progress.setFormat(
                 f"epoch {event.epoch}/{self._epochs} · batch {event.batch}/{event.batches} · "
                 f"{event.samples_per_s:,.0f} samples/s · ETA {_format_eta(eta)}")
-            self._append("batch_loss", event.epoch - 1 + event.batch / event.batches, event.loss)
+            self._append("batch_loss", event.epoch - 1 + event.batch / event.batches, event.loss,
+                         refresh=False)
         elif isinstance(event, EpochEnd):
             for key, value in (("train_loss", event.train_loss), ("val_loss", event.val_loss),
                                ("train_acc", event.train_acc), ("val_acc", event.val_acc)):
                 self._append(key, event.epoch, value, refresh=False)
-            self._refresh_curves()
             self.log.appendPlainText(
                 f"epoch {event.epoch}: train loss {event.train_loss:.4f} acc "
                 f"{event.train_acc:.3f} · val loss {event.val_loss:.4f} acc {event.val_acc:.3f}"
@@ -389,7 +401,14 @@ class TrainingPanel(QWidget):
         ys.append(y)
         if refresh:
             self.curves[key].setData(xs, ys)
+        else:
+            self._dirty = True
+
+    def _redraw_if_dirty(self) -> None:
+        if self._dirty and self.plots.isVisible():
+            self._refresh_curves()
 
     def _refresh_curves(self) -> None:
+        self._dirty = False
         for key, curve in self.curves.items():
             curve.setData(*self.series[key])
