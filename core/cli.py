@@ -147,6 +147,67 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1600x900") from None
+    if not (200 <= width <= 8000 and 200 <= height <= 8000):
+        raise argparse.ArgumentTypeError("width and height must be 200 to 8000 pixels")
+    return width, height
+
+
+def _render(args: argparse.Namespace) -> int:
+    from core.data.errors import DataError
+    from core.inspect import render
+    from core.inspect.inspector import InspectError, Inspector, image_for
+
+    try:
+        weights = Path(args.weights) if args.weights else None
+        inspector = Inspector.from_paths(_resolve_model(args.model), weights)
+        notes = [inspector.weights_note]
+        name = inspector.spec.name
+        if args.view == "filters":
+            grid = inspector.filters(args.layer, args.channel)
+            what = "RGB kernels" if grid.color else f"input channel {grid.in_channel} of " \
+                f"{grid.in_channels}"
+            fig = render.filters_figure(grid, f"{name} · {args.layer} filters ({what})", notes,
+                                        args.size)
+        else:
+            inp = image_for(inspector, args.image)
+            notes += [f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes
+                                                else "")]
+            if args.view == "activations":
+                values = inspector.activation(args.layer, inp)
+                labels = inspector.classes if values.ndim == 1 else ()
+                fig = render.activations_figure(values, f"{name} · {args.layer} activations "
+                                                f"({'×'.join(map(str, values.shape))})", notes,
+                                                args.size, labels)
+            else:
+                if args.view == "gradcam":
+                    heat, cls, layer = inspector.gradcam(inp, args.target, args.layer)
+                    method = f"Grad-CAM on {layer}"
+                elif args.view == "saliency":
+                    heat, cls = inspector.saliency(inp, args.target)
+                    method = "saliency (|gradient|)"
+                else:
+                    heat, cls = inspector.occlusion(inp, args.target)
+                    method = "occlusion sensitivity"
+                probs = inspector.top_k(inp, 3)
+                notes.append("top: " + ", ".join(f"{p.label} {p.probability:.1%}" for p in probs))
+                fig = render.overlay_figure(
+                    inp.display, heat, f"{name} · {method} for class "
+                    f"{inspector.classes[cls] if cls < len(inspector.classes) else cls}", notes,
+                    args.size)
+        out = render.save_png(fig, Path(args.output))
+    except (ModelError, DataError, InspectError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(out)
+    return 0
+
+
 def _presets(args: argparse.Namespace) -> int:
     from core.presets import list_presets
 
@@ -202,12 +263,38 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--json", action="store_true",
                     help="one JSON line per epoch, then one with the test accuracy")
     tr.set_defaults(run=_train)
+    rend = commands.add_parser("render", help="render a view of a model to PNG")
+    views = rend.add_subparsers(dest="view", required=True, parser_class=_Parser)
+    for view, text in (("filters", "a convolution's kernels"),
+                       ("activations", "a layer's feature maps for an image"),
+                       ("gradcam", "Grad-CAM heat map over an image"),
+                       ("saliency", "saliency (gradient) map over an image"),
+                       ("occlusion", "occlusion sensitivity over an image")):
+        v = views.add_parser(view, help=text)
+        v.add_argument("model", help="a model file (.json) or a preset name")
+        v.add_argument("--weights", help="weights (.safetensors) or a run folder; omitted: "
+                       "random initial weights, stated in the image")
+        v.add_argument("-o", "--output", required=True, help="the PNG to write")
+        v.add_argument("--size", type=_size, default=(1200, 900), help="WIDTHxHEIGHT pixels")
+        if view == "filters":
+            v.add_argument("--layer", required=True)
+            v.add_argument("--channel", type=int, help="input channel (default: colour for RGB "
+                           "input, else 0)")
+        else:
+            v.add_argument("--image", required=True, help="an image file, a sample photo name "
+                           "(astronaut, camera, coffee, chelsea, …) or digits:N")
+            v.add_argument("--layer", required=view == "activations",
+                           help="the layer" + (" (default: the last with feature maps)"
+                                               if view == "gradcam" else ""))
+            if view != "activations":
+                v.add_argument("--target", type=int, help="class index (default: predicted)")
+        v.set_defaults(run=_render)
     presets = commands.add_parser("presets", help="list the bundled preset models")
     presets.set_defaults(run=_presets)
     return parser
 
 
-COMMANDS = ("summary", "presets", "train")
+COMMANDS = ("summary", "presets", "train", "render")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

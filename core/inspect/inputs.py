@@ -1,0 +1,103 @@
+"""Inputs to look at a model with: a dataset sample, an image file or a bundled sample photo.
+
+Every image, whatever its size or colour mode, is converted to the model's input shape the way
+the dataset pipeline does (resize, grayscale ↔ RGB, normalisation), and the conversion is said in
+words so a rendering can state it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision.transforms.v2 import functional as tf
+
+from core.data.errors import DataError
+
+SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
+DEFAULT_MEAN, DEFAULT_STD = 0.5, 0.25
+"""Normalisation when no training run recorded its own (weights without training.json)."""
+
+
+@dataclass
+class ModelInput:
+    """One input: the tensor the model takes (1, C, H, W), what it looks like, and notes."""
+
+    tensor: torch.Tensor
+    display: np.ndarray  # float (C, H, W) in 0..1 at the model's input size
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _uint8_chw(array: np.ndarray) -> torch.Tensor:
+    if array.ndim == 2:
+        array = array[None]
+    elif array.ndim == 3:
+        array = array[..., :3].transpose(2, 0, 1)
+    else:
+        raise DataError(f"an image must be 2-D or 3-D, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        top = float(array.max()) if array.size else 1.0
+        array = np.clip(array / (top if top > 1 else 1.0) * 255, 0, 255).astype(np.uint8)
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def read_image(path: Path) -> tuple[torch.Tensor, str]:
+    """An image file as uint8 (C, H, W) and a description; DataError if unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            mode = image.mode
+            size = image.size
+            converted = image.convert("L" if mode in ("1", "L", "I", "I;16", "F") else "RGB")
+            array = np.asarray(converted)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such image file") from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(f"{path}: not an image ConvScope can read ({type(exc).__name__})"
+                        ) from None
+    return _uint8_chw(array), f"{path.name} ({size[0]}×{size[1]} {mode})"
+
+
+def sample_photo(name: str) -> tuple[torch.Tensor, str]:
+    """One of scikit-image's bundled sample photos (no network needed)."""
+    if name not in SAMPLE_PHOTOS:
+        raise DataError(f'no sample photo "{name}"; choose one of {", ".join(SAMPLE_PHOTOS)}')
+    from skimage import data
+
+    array = getattr(data, name)()
+    return _uint8_chw(np.asarray(array)), f"scikit-image sample photo '{name}'"
+
+
+def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[float] | None,
+              std: list[float] | None, source: str) -> ModelInput:
+    """Convert a uint8 (C, H, W) image to the model's input and say what was done."""
+    if len(input_shape) != 3:
+        raise DataError(f"the model's input is {'×'.join(map(str, input_shape))}, not an "
+                        "image (channels, height, width)")
+    channels, height, width = input_shape
+    notes = []
+    c, h, w = image.shape
+    if c == 3 and channels == 1:
+        image = tf.rgb_to_grayscale(image)
+        notes.append("converted to grayscale")
+    elif c == 1 and channels == 3:
+        image = image.expand(3, -1, -1)
+        notes.append("grayscale repeated to 3 channels")
+    elif c != channels:
+        raise DataError(f"the image has {c} channels and the model takes {channels}")
+    if (h, w) != (height, width):
+        image = tf.resize(image, [height, width], antialias=True)
+        notes.append(f"resized from {h}×{w} to {height}×{width}")
+    display = image.float() / 255
+    if mean is None or std is None:
+        mean_t = torch.full((channels,), DEFAULT_MEAN)
+        std_t = torch.full((channels,), DEFAULT_STD)
+        notes.append("normalised with mean 0.5, std 0.25 (no training run recorded its own)")
+    else:
+        mean_t, std_t = torch.tensor(mean), torch.tensor(std)
+    tensor = ((display - mean_t[:, None, None]) / std_t[:, None, None])[None]
+    return ModelInput(tensor, display.numpy(), source, notes)

@@ -1,0 +1,326 @@
+"""Looking inside a model: filters, activation maps, predictions, attributions, channel images.
+
+An Inspector holds a built model with its current weights (random, mid-training or a reopened
+run) and returns plain numpy arrays; core.inspect.render turns them into PNGs and the GUI draws
+them with pyqtgraph. Attributions use captum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torchvision.transforms.v2 import functional as tf
+
+from core.analysis.model_analysis import ModelAnalysis, analyze_model
+from core.build import ConvScopeNet, build_model
+from core.data.errors import DataError
+from core.inspect.inputs import ModelInput, fit_image
+from core.model.errors import ModelError
+from core.model.spec import ModelSpec
+from core.train.checkpoint import RunState, load_state
+from core.weights import load_weights
+
+KERNEL_TYPES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d")
+
+
+class InspectError(ValueError):
+    """A view cannot be made (wrong layer, no kernels…); the message lists valid choices."""
+
+
+@dataclass(frozen=True)
+class FilterGrid:
+    """Kernels to draw: (N, 3, kh, kw) in colour, or (N, 1, kh, kw) for one input channel."""
+
+    kernels: np.ndarray
+    color: bool
+    vmin: float
+    vmax: float
+    layer: str
+    in_channel: int | None
+    in_channels: int
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    index: int
+    probability: float
+
+
+class Inspector:
+    def __init__(self, spec: ModelSpec, weights: Path | None = None,
+                 state: RunState | None = None, seed: int = 0) -> None:
+        self.spec = spec
+        self.analysis: ModelAnalysis = analyze_model(spec)
+        self.analysis.raise_error()
+        torch.manual_seed(seed)
+        self.model: ConvScopeNet = build_model(spec, self.analysis).eval()
+        self.state = state
+        if weights is not None:
+            report = load_weights(self.model, weights)
+            if not report.loaded:
+                raise ModelError(f"{weights}: none of its tensors fit this model "
+                                 f"({report.describe()})")
+            self.weights_note = f"weights: {weights.name}"
+            if report.shape_mismatch or report.not_in_file:
+                self.weights_note += f" (partly: {report.describe()})"
+        else:
+            self.weights_note = "random initial weights (untrained)"
+        self.classes = list(state.classes) if state else self._default_classes()
+
+    @classmethod
+    def from_paths(cls, model: Path, weights: Path | None) -> Inspector:
+        from core.model.spec import load_model
+
+        state = None
+        if weights is not None:
+            if weights.is_dir():
+                from core.train.checkpoint import open_run
+
+                run = open_run(weights)
+                weights, state = run.weights, run.state
+            elif (weights.parent / "training.json").exists():
+                state = load_state(weights.parent)
+        return cls(load_model(model), weights, state)
+
+    def _default_classes(self) -> list[str]:
+        out = self.analysis.output_shape
+        n = out[0] if out and len(out) == 1 else 0
+        return [str(i) for i in range(2 if n == 1 else n)]
+
+    # -- layers -----------------------------------------------------------------------------
+    def layer_names(self) -> list[str]:
+        return [layer.name for layer in self.spec.layers]
+
+    def kernel_layers(self) -> list[str]:
+        return [layer.name for layer in self.spec.layers if layer.type in KERNEL_TYPES]
+
+    def _check_layer(self, name: str, choices: list[str], what: str) -> None:
+        if name not in choices:
+            listed = ", ".join(choices) if choices else "none in this model"
+            raise InspectError(f'"{name}" is not {what}; choose one of: {listed}')
+
+    # -- filters ----------------------------------------------------------------------------
+    def filters(self, layer: str, in_channel: int | None = None) -> FilterGrid:
+        """A convolution's kernels: in colour for RGB input, else one input channel at a time."""
+        self._check_layer(layer, self.kernel_layers(), "a layer with kernels")
+        module = self.model.layers[layer]
+        assert isinstance(module, nn.modules.conv._ConvNd)
+        weight = module.weight.detach().cpu().float()
+        if isinstance(module, nn.ConvTranspose2d):
+            weight = weight.transpose(0, 1)  # (out, in, kh, kw) like a convolution
+        if weight.dim() == 3:  # Conv1d: kernels as 1-pixel-high images
+            weight = weight[:, :, None, :]
+        elif weight.dim() == 5:  # Conv3d: the middle depth slice
+            weight = weight[:, :, weight.shape[2] // 2]
+        in_channels = weight.shape[1]
+        color = in_channels == 3 and in_channel is None
+        if not color:
+            channel = 0 if in_channel is None else in_channel
+            if not 0 <= channel < in_channels:
+                raise InspectError(f"input channel {channel} does not exist: {layer} has "
+                                   f"{in_channels} (0 to {in_channels - 1})")
+            weight = weight[:, channel:channel + 1]
+            in_channel = channel
+        limit = float(weight.abs().max()) or 1.0
+        return FilterGrid(weight.numpy(), color, -limit, limit, layer, in_channel, in_channels)
+
+    # -- activations ------------------------------------------------------------------------
+    def prepare(self, image: torch.Tensor, source: str) -> ModelInput:
+        mean = self.state.mean if self.state else None
+        std = self.state.std if self.state else None
+        return fit_image(image, self.spec.input_shape, mean, std, source)
+
+    def activations(self, inp: ModelInput) -> dict[str, torch.Tensor]:
+        """Every layer's output for one input (batch dimension removed)."""
+        with torch.no_grad():
+            outputs = self.model.forward_all(inp.tensor)
+        return {name: value[0] for name, value in outputs.items()}
+
+    def activation(self, layer: str, inp: ModelInput) -> np.ndarray:
+        self._check_layer(layer, self.layer_names(), "a layer of this model")
+        return self.activations(inp)[layer].numpy()
+
+    # -- predictions ------------------------------------------------------------------------
+    def probabilities(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, classes) probabilities, whatever the model's last layer."""
+        with torch.no_grad():
+            out = self.model(x)
+        if out.dim() != 2:
+            raise InspectError("predictions need a classifier: the model's output is "
+                               f"{'×'.join(map(str, out.shape[1:]))}, not one score per class")
+        last = self.spec.layers[-1].type
+        if out.shape[1] == 1:
+            p = out[:, 0] if last == "Sigmoid" else torch.sigmoid(out[:, 0])
+            return torch.stack([1 - p, p], dim=1)
+        return out if last == "Softmax" else torch.softmax(out, dim=1)
+
+    def top_k(self, inp: ModelInput, k: int = 5) -> list[Prediction]:
+        probs = self.probabilities(inp.tensor)[0]
+        values, indices = probs.topk(min(k, probs.numel()))
+        return [Prediction(self._label(int(i)), int(i), float(v))
+                for v, i in zip(values, indices, strict=True)]
+
+    def _label(self, index: int) -> str:
+        return self.classes[index] if index < len(self.classes) else str(index)
+
+    def target_for(self, inp: ModelInput, target: int | None) -> int:
+        """The class to explain: given, or the predicted one (0 for a single-output model)."""
+        n = self.analysis.output_shape[0] if self.analysis.output_shape else 0
+        if target is not None:
+            if not 0 <= target < max(n, 1):
+                raise InspectError(f"class {target} does not exist: the model has {n} outputs "
+                                   f"(0 to {n - 1})")
+            return target
+        if n == 1:
+            return 0
+        return int(self.probabilities(inp.tensor)[0].argmax())
+
+    # -- attributions (captum) ----------------------------------------------------------------
+    def gradcam_layer(self) -> str:
+        """The last layer whose output still has a spatial map (Grad-CAM's usual choice)."""
+        for info in reversed(self.analysis.layers):
+            if len(info.output_shape) == 3 and info.output_shape[1] * info.output_shape[2] > 1:
+                return info.name
+        raise InspectError("Grad-CAM needs a layer with 2-D feature maps; this model has none")
+
+    def gradcam(self, inp: ModelInput, target: int | None = None,
+                layer: str | None = None) -> tuple[np.ndarray, int, str]:
+        """(heat map at the input's size in 0..1, target class, layer used)."""
+        from captum.attr import LayerAttribution, LayerGradCam
+
+        layer = layer or self.gradcam_layer()
+        self._check_layer(layer, self.layer_names(), "a layer of this model")
+        cls = self.target_for(inp, target)
+        cam = LayerGradCam(self.model, self.model.layers[layer])
+        x = inp.tensor.clone().requires_grad_(True)
+        attribution = cam.attribute(x, target=cls, relu_attributions=True)
+        if attribution.dim() != 4:
+            raise InspectError(f"{layer} has no 2-D feature maps; choose a convolution or "
+                               f"pooling layer such as {self.gradcam_layer()}")
+        up = LayerAttribution.interpolate(attribution, tuple(x.shape[2:]), "bilinear")
+        heat = up[0].mean(0).detach()
+        heat = heat.clamp_min(0)
+        top = float(heat.max())
+        return (heat / top if top > 0 else heat).numpy(), cls, layer
+
+    def saliency(self, inp: ModelInput, target: int | None = None) -> tuple[np.ndarray, int]:
+        from captum.attr import Saliency
+
+        cls = self.target_for(inp, target)
+        grads = Saliency(self.model).attribute(inp.tensor.clone().requires_grad_(True),
+                                               target=cls, abs=True)
+        heat = grads[0].max(0).values.detach()
+        top = float(heat.max())
+        return (heat / top if top > 0 else heat).numpy(), cls
+
+    def occlusion(self, inp: ModelInput, target: int | None = None,
+                  window: int | None = None) -> tuple[np.ndarray, int]:
+        """How much the target's score drops when each region is greyed out."""
+        from captum.attr import Occlusion
+
+        cls = self.target_for(inp, target)
+        c, h, w = self.spec.input_shape
+        size = window or max(1, min(h, w) // 8)
+        stride = max(1, size // 2)
+        attr = Occlusion(self.model).attribute(
+            inp.tensor, target=cls, sliding_window_shapes=(c, size, size),
+            strides=(c, stride, stride), baselines=0.0)
+        heat = attr[0].mean(0).detach().clamp_min(0)
+        top = float(heat.max())
+        return (heat / top if top > 0 else heat).numpy(), cls
+
+    # -- what a channel looks for -------------------------------------------------------------
+    def maximize(self, layer: str, channel: int, steps: int = 96, lr: float = 0.05,
+                 progress: Callable[[int, int], bool] | None = None,
+                 seed: int = 0) -> np.ndarray:
+        """Activation maximisation: gradient ascent on the input from noise, with jitter and
+        blur as regularisers (the "deep dream" idea). ``progress(step, steps)`` returning False
+        cancels. Returns the image as float (C, H, W) in 0..1."""
+        self._check_layer(layer, self.layer_names(), "a layer of this model")
+        info = self.analysis.get(layer)
+        assert info is not None
+        if not 0 <= channel < info.output_shape[0]:
+            raise InspectError(f"channel {channel} does not exist: {layer} has "
+                               f"{info.output_shape[0]} (0 to {info.output_shape[0] - 1})")
+        generator = torch.Generator().manual_seed(seed)
+        x = (torch.randn(1, *self.spec.input_shape, generator=generator) * 0.1)
+        x.requires_grad_(True)
+        optimizer = torch.optim.Adam([x], lr=lr)
+        captured: dict[str, torch.Tensor] = {}
+        hook = self.model.layers[layer].register_forward_hook(
+            lambda _m, _i, out: captured.__setitem__("out", out))
+        spatial = len(self.spec.input_shape) == 3
+        jitter = max(1, self.spec.input_shape[-1] // 16) if spatial else 0
+        try:
+            for step in range(steps):
+                if progress is not None and progress(step, steps) is False:
+                    break
+                shift = [int(v) for v in torch.randint(-jitter, jitter + 1, (2,),
+                                                       generator=generator)] if jitter else [0, 0]
+                shifted = torch.roll(x, shifts=shift, dims=(2, 3)) if spatial else x
+                self.model(shifted)
+                out = captured["out"][0, channel]
+                loss = -out.mean() + 1e-3 * (x ** 2).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                if spatial and step % 8 == 7 and min(self.spec.input_shape[1:]) >= 5:
+                    with torch.no_grad():
+                        x.copy_(tf.gaussian_blur(x, [3, 3], [0.5, 0.5]))
+        finally:
+            hook.remove()
+        image = x.detach()[0]
+        image = (image - image.min()) / (image.max() - image.min()).clamp_min(1e-8)
+        if progress is not None:
+            progress(steps, steps)
+        return image.numpy()
+
+
+def confusion(inspector: Inspector, images: torch.Tensor, labels: torch.Tensor,
+              prepare: Callable[[torch.Tensor], torch.Tensor], batch: int = 512
+              ) -> tuple[np.ndarray, dict[tuple[int, int], list[int]]]:
+    """Confusion matrix (rows: true class, columns: predicted) and the sample indices in each
+    off-diagonal cell, so a view can open the misclassified examples."""
+    from sklearn.metrics import confusion_matrix
+
+    predicted = []
+    for start in range(0, len(labels), batch):
+        x = prepare(images[start:start + batch])
+        predicted.append(inspector.probabilities(x).argmax(1))
+    pred = torch.cat(predicted).numpy() if predicted else np.zeros(0, dtype=np.int64)
+    truth = labels.numpy()
+    n = len(inspector.classes)
+    matrix = confusion_matrix(truth, pred, labels=list(range(n)))
+    cells: dict[tuple[int, int], list[int]] = {}
+    for index, (t, p) in enumerate(zip(truth, pred, strict=True)):
+        if t != p:
+            cells.setdefault((int(t), int(p)), []).append(index)
+    return matrix, cells
+
+
+def image_for(inspector: Inspector, source: str) -> ModelInput:
+    """An input by name: a sample photo, an image file, or 'digits:N' (a test-split digit)."""
+    from core.inspect.inputs import SAMPLE_PHOTOS, read_image, sample_photo
+
+    if source in SAMPLE_PHOTOS:
+        image, text = sample_photo(source)
+    elif source.startswith("digits:"):
+        from core.data.datasets import load_digits_dataset
+
+        data = load_digits_dataset()
+        try:
+            index = int(source.split(":", 1)[1])
+            image = data.test.images[index]
+        except (ValueError, IndexError):
+            raise DataError(f"{source}: use digits:N with N from 0 to {len(data.test) - 1}"
+                            ) from None
+        text = f"digits test image {index} (label {int(data.test.labels[index])})"
+    else:
+        image, text = read_image(Path(source))
+    return inspector.prepare(image, text)
