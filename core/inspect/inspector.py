@@ -257,9 +257,11 @@ class Inspector:
             lambda _m, _i, out: captured.__setitem__("out", out))
         spatial = len(self.spec.input_shape) == 3
         jitter = max(1, self.spec.input_shape[-1] // 16) if spatial else 0
+        cancelled = False
         try:
             for step in range(steps):
                 if progress is not None and progress(step, steps) is False:
+                    cancelled = True
                     break
                 shift = [int(v) for v in torch.randint(-jitter, jitter + 1, (2,),
                                                        generator=generator)] if jitter else [0, 0]
@@ -277,7 +279,7 @@ class Inspector:
             hook.remove()
         image = x.detach()[0]
         image = (image - image.min()) / (image.max() - image.min()).clamp_min(1e-8)
-        if progress is not None:
+        if progress is not None and not cancelled:
             progress(steps, steps)
         return image.numpy()
 
