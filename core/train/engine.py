@@ -24,11 +24,13 @@ from core.model.catalog import CATALOG
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, load_model
 from core.train import checkpoint as ckpt
+from core.train import snapshots
 from core.train.settings import (
     BatchProgress,
     EpochEnd,
     Event,
     Failed,
+    FilterSnapshot,
     Finished,
     Paused,
     Resumed,
@@ -219,6 +221,15 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     yield Started(str(device), tuple(prepare.notes), n, len(data.val), len(data.test), batches,
                   s.epochs, first_epoch, str(run), report)
     last_ckpt = str(run / ckpt.LAST) if (run / ckpt.LAST).exists() else ""
+    watched = snapshots.snapshot_layers(spec) if s.snapshots else []
+    probe = None
+    if watched and len(data.val):
+        probe_split, probe_fitted = prepare.fit_split(Split(data.val.images[:1],
+                                                            data.val.labels[:1]))
+        probe = prepare(probe_split.images, device=device, fitted=probe_fitted)
+        if first_epoch == 1:
+            snapshots.save(run, 0, snapshots.take(model, spec, probe))
+    last_live = time.perf_counter()
     generator = torch.Generator().manual_seed(s.seed)
     for epoch in range(first_epoch, s.epochs + 1):
         model.train()
@@ -264,6 +275,10 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             correct += (loss_fn.predict(out.detach()) == y).sum()
             seen += len(y)
             now = time.perf_counter()
+            if watched and s.live_filters_every and now - last_live >= s.live_filters_every:
+                last_live = now
+                yield FilterSnapshot(epoch, batch + 1, watched[0], snapshots.first_filters(
+                    model, watched[0]).numpy())
             if now - last_report >= PROGRESS_INTERVAL or batch == batches - 1:
                 last_report = now
                 yield BatchProgress(epoch, batch + 1, batches, loss_sum / seen,
@@ -285,6 +300,11 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
                   "samples_per_s": seen / seconds, "lr": lr}
         state.history.append(record)
         last_ckpt = str(ckpt.save_checkpoint(run, model, optimizer, state, best))
+        if probe is not None:
+            snapshots.save(run, epoch, snapshots.take(model, spec, probe))
+        if watched:
+            yield FilterSnapshot(epoch, batches, watched[0],
+                                 snapshots.first_filters(model, watched[0]).numpy())
         yield EpochEnd(epoch, s.epochs, loss_sum / seen, train_acc, val_loss, val_acc,
                        seconds, seen / seconds, lr, last_ckpt, best)
     if (run / ckpt.BEST).exists():

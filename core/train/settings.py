@@ -33,6 +33,10 @@ class TrainingSettings:
     """Float16 autocast with gradient scaling; used on CUDA only."""
     seed: int = 0
     augmentation: Augmentation = field(default_factory=Augmentation)
+    snapshots: bool = True
+    """Keep per-epoch filter and probe-activation snapshots, and send live filter updates."""
+    live_filters_every: float = 2.0
+    """Seconds between live FilterSnapshot events (0: none)."""
 
     def check(self) -> None:
         problems = []
@@ -142,6 +146,16 @@ class EpochEnd:
 
 
 @dataclass(frozen=True)
+class FilterSnapshot:
+    """The first kernel layer's filters as they are now (a CPU copy, at most 64)."""
+
+    epoch: int
+    batch: int
+    layer: str
+    weights: Any  # numpy array (N, C, kh, kw)
+
+
+@dataclass(frozen=True)
 class Paused:
     epoch: int
     batch: int
@@ -171,4 +185,5 @@ class Failed:
     run_dir: str = ""
 
 
-Event = Started | BatchProgress | EpochEnd | Paused | Resumed | Finished | Failed
+Event = (Started | BatchProgress | EpochEnd | FilterSnapshot | Paused | Resumed | Finished
+         | Failed)

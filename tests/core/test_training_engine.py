@@ -206,3 +206,25 @@ def test_a_model_ending_in_softmax_trains(digits: Dataset, tmp_path: Path) -> No
     assert isinstance(done, Finished) and done.test_acc is not None and done.test_acc > 0.8
     model_file = load_model(Path(done.run_dir) / "model.json")
     assert model_file.layers[-1].type == "Softmax"
+
+
+def test_snapshots_record_how_the_filters_formed(tiny_digits: Dataset, tmp_path: Path) -> None:
+    from core.train import snapshots
+    from core.train.settings import FilterSnapshot
+
+    settings = replace(FAST, epochs=3, live_filters_every=0.0)
+    events = run(load_preset("digits_small"), tiny_digits, settings, tmp_path)
+    live = [e for e in events if isinstance(e, FilterSnapshot)]
+    assert [e.epoch for e in live] == [1, 2, 3]
+    assert live[0].layer == "conv1" and live[0].weights.shape == (16, 1, 3, 3)
+    done = events[-1]
+    assert isinstance(done, Finished)
+    history = snapshots.load(Path(done.run_dir))
+    assert [epoch for epoch, _ in history] == [0, 1, 2, 3]
+    first, last = history[0][1], history[-1][1]
+    assert set(first) == {"filters.conv1", "filters.conv2", "activations.conv1",
+                          "activations.conv2", "probe"}
+    assert first["activations.conv2"].shape == (32, 8, 8)
+    assert not torch.equal(first["filters.conv1"], last["filters.conv1"])
+    torch.testing.assert_close(last["filters.conv1"],
+                               read_weights(Path(done.run_dir) / LAST)["conv1.weight"])
