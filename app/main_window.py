@@ -30,6 +30,7 @@ from app.layer_table import LayerTable
 from app.palette import LayerPalette
 from app.property_editor import PropertyEditor
 from app.style import BASE_POINT_SIZE, apply_theme
+from app.inspect_panel import InspectPanel, WeightsSource
 from app.training_panel import TrainingPanel
 from core.analysis.summary import format_bytes, format_count, format_macs, format_markdown, \
     format_table, shape_text
@@ -140,6 +141,8 @@ class MainWindow(QMainWindow):
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
         self.training = TrainingPanel(self.document)
+        self.weights = WeightsSource()
+        self.inspect = InspectPanel(self.document, self.weights)
         self._build_layout()
         self._build_menus()
         self.palette_widget.add_requested.connect(self.add_layer_after_current)
@@ -180,6 +183,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(splitter, "Build")
         self.tabs.addTab(self.training, "Train")
+        self.tabs.addTab(self.inspect, "Inspect")
+        self.training.event_seen.connect(self._training_event)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.totals)
         self.setCentralWidget(center)
@@ -226,6 +231,7 @@ class MainWindow(QMainWindow):
             action.setToolTip(preset.description)
             presets.addAction(action)
         presets.setToolTipsVisible(True)
+        file_menu.addAction(self._action("Open Trained &Run…", self.open_run_dialog))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Save", self.save, QKeySequence.StandardKey.Save))
         file_menu.addAction(self._action("Save &As…", self.save_as,
@@ -333,6 +339,41 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
+    def _training_event(self, event: object) -> None:
+        """Keep the Inspect views on the weights being trained."""
+        from core.train.settings import EpochEnd, FilterSnapshot, Finished, Started
+
+        if isinstance(event, FilterSnapshot):
+            self.inspect.live_filters(event.layer, event.weights)
+        elif isinstance(event, Started):
+            self._run_dir = Path(event.run_dir)
+        elif isinstance(event, EpochEnd):
+            self.weights.use(Path(event.checkpoint), getattr(self, "_run_dir", None))
+        elif isinstance(event, Finished) and Path(event.checkpoint).is_file():
+            self.weights.use(Path(event.checkpoint), Path(event.run_dir))
+
+    def open_run_dialog(self) -> None:
+        if self._locked() or not self.maybe_save():
+            return
+        path = QFileDialog.getExistingDirectory(self, "Open a training run folder",
+                                                str(self.training.out_dir))
+        if path:
+            self.open_run(Path(path))
+
+    def open_run(self, run: Path) -> bool:
+        """Reopen a trained model: its model file in the builder, its best weights in Inspect."""
+        from core.train.checkpoint import open_run
+
+        try:
+            opened = open_run(run)
+        except ModelError as exc:
+            QMessageBox.warning(self, "Cannot open run", str(exc))
+            return False
+        self.document.load(opened.spec, None)
+        self.weights.use(opened.weights, opened.run_dir)
+        self.statusBar().showMessage(f"Opened {opened.run_dir} ({opened.weights.name})", 8000)
+        return True
+
     def _set_locked(self, locked: bool) -> None:
         """While a run trains, the builder shows the snapshot that trains and refuses edits."""
         self.palette_widget.setEnabled(not locked)
@@ -350,6 +391,7 @@ class MainWindow(QMainWindow):
         if self.training.running:
             # stop cleanly: the engine writes a checkpoint of the weights as they are
             self.training.stop(wait_ms=10_000)
+        self.inspect.stop_workers()
         self.timer.stop()
         self.autosave.discard()
         event.accept()

@@ -63,6 +63,8 @@ class TrainingPanel(QWidget):
     run_started = Signal()
     run_finished = Signal(object)
     """Emits the final event (Finished or Failed)."""
+    event_seen = Signal(object)
+    """Every engine event, for other views (live filters, weights after each epoch)."""
 
     def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -347,6 +349,7 @@ class TrainingPanel(QWidget):
 
     def on_event(self, event: object) -> None:
         self.last_event = event
+        self.event_seen.emit(event)
         if isinstance(event, BatchProgress):
             done = ((event.epoch - 1) * event.batches + event.batch) / (
                 self._epochs * event.batches)
