@@ -1,0 +1,154 @@
+"""The Inspect tab on a trained digits model, driven offscreen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from core.data.datasets import load_digits_dataset
+from core.presets import load_preset
+from core.train.engine import train
+from core.train.settings import FilterSnapshot, Finished, TrainingSettings
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    settings = replace(TrainingSettings(), epochs=4, device="cpu")
+    done = list(train(load_preset("digits_small"), load_digits_dataset(), settings,
+                      tmp_path_factory.mktemp("runs")))[-1]
+    assert isinstance(done, Finished)
+    return Path(done.run_dir)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, run_dir: Path) -> MainWindow:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_run(run_dir)
+    w.tabs.setCurrentWidget(w.inspect)
+    return w
+
+
+def show(window: MainWindow, view: str) -> None:
+    views = window.inspect.views
+    index = [views.tabText(i) for i in range(views.count())].index(view)
+    views.setCurrentIndex(index)
+    window.inspect.refresh()
+    assert window.inspect.message.text() == ""
+
+
+def test_filters_view_draws_every_kernel_with_a_readout(window: MainWindow) -> None:
+    show(window, "Filters")
+    panel = window.inspect
+    assert panel.filter_layer.currentText() == "conv1"
+    assert len(panel._filter_mosaic.cells) == 16
+    top, left = panel._filter_mosaic.cells[5]
+    panel._filter_hover(top + 1, left + 2)
+    assert panel.filter_readout.text().startswith("filter 5 [1, 2]: ")
+    value = float(panel.filter_readout.text().split(": ")[1])
+    assert value == pytest.approx(float(panel._filter_grid.kernels[5, 0, 1, 2]), rel=1e-3)
+    assert "weights-best" in panel.weights_label.text()
+
+
+def test_activations_enlarge_and_show_the_receptive_field(window: MainWindow) -> None:
+    show(window, "Activations")
+    panel = window.inspect
+    panel.act_layer.setCurrentText("conv2")
+    top, left = panel._act_mosaic.cells[7]
+    panel._act_clicked(top, left)
+    assert panel._selected_map == 7
+    np.testing.assert_array_equal(panel.act_big.data, panel._act_values[7])
+    panel._big_clicked(3, 4)
+    assert "receptive field 5×5 / 1" in panel.act_readout.text()
+    assert panel.act_input.box.isVisible()
+    panel.act_layer.setCurrentText("fc")
+    assert panel.act_bars.isVisible() and not panel.act_pane.isVisible()
+
+
+def test_predictions_and_confusion_matrix(window: MainWindow) -> None:
+    show(window, "Predictions")
+    panel = window.inspect
+    assert panel.top_k.rowCount() == 5
+    panel._confusion()
+    assert panel.confusion.rowCount() == 10
+    total = sum(int(panel.confusion.item(r, c).text()) for r in range(10) for c in range(10))
+    assert total == 270
+    if panel._cells:
+        (truth, predicted), indices = next(iter(panel._cells.items()))
+        panel._confusion_cell(truth, predicted)
+        assert f"{len(indices)} images of class {truth} predicted as {predicted}" in \
+            panel.confusion_note.text()
+
+
+def test_attributions_and_export_at_a_chosen_size(window: MainWindow, tmp_path: Path) -> None:
+    show(window, "Attributions")
+    panel = window.inspect
+    for method in ("Grad-CAM", "saliency", "occlusion"):
+        panel.attr_method.setCurrentText(method)
+        assert panel.message.text() == ""
+        assert panel.attr_pane.overlay.image is not None
+    for view in ("filters", "activations", "attributions"):
+        out = panel.export_to(view, tmp_path / f"{view}.png", (900, 600))
+        assert out is not None and Image.open(out).size == (900, 600)
+
+
+def test_channel_dream_runs_on_a_thread_and_cancels(qtbot: QtBot, window: MainWindow) -> None:
+    show(window, "What a channel looks for")
+    panel = window.inspect
+    panel.max_layer.setCurrentText("conv3")
+    panel.max_steps.setValue(30)
+    panel.max_run.click()
+    qtbot.waitUntil(lambda: panel.max_run.isEnabled(), timeout=30_000)
+    assert panel.max_pane.data is not None and panel.max_pane.data.shape == (8, 8)
+    panel.max_steps.setValue(2000)
+    panel.max_run.click()
+    panel.max_cancel.click()
+    assert panel.max_run.isEnabled()
+    panel.stop_workers()
+
+
+def test_formation_replays_the_snapshots(window: MainWindow) -> None:
+    show(window, "How they formed")
+    panel = window.inspect
+    assert panel.form_slider.maximum() == 4  # epochs 0 (before training) to 4
+    panel.form_slider.setValue(0)
+    assert panel.form_label.text().startswith("epoch 0 (before training)")
+    first = panel.form_filters.data.copy()
+    panel.form_slider.setValue(4)
+    assert not np.array_equal(first, panel.form_filters.data)
+
+
+def test_bad_input_file_is_a_message(window: MainWindow, tmp_path: Path) -> None:
+    show(window, "Activations")
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    window.inspect.image_path = bad
+    window.inspect.input_kind.setCurrentIndex(2)
+    assert "not an image ConvScope can read" in window.inspect.message.text()
+
+
+def test_filters_update_live_while_training(qtbot: QtBot, tmp_path: Path) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.tabs.setCurrentWidget(w.inspect)
+    w.inspect.views.setCurrentIndex(0)
+    w.inspect.refresh()
+    before = w.inspect.filter_pane.data.copy()
+    w.training.out_dir = tmp_path
+    w.training.epochs.setValue(2)
+    seen: list[object] = []
+    w.training.event_seen.connect(lambda e: seen.append(e) if isinstance(e, FilterSnapshot)
+                                  else None)
+    with qtbot.waitSignal(w.training.run_finished, timeout=60_000):
+        w.training.start()
+    assert seen
+    assert not np.array_equal(before, w.inspect.filter_pane.data)
+    assert "weights-best" in w.inspect.weights_label.text()
