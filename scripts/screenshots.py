@@ -52,6 +52,44 @@ def main() -> None:
     shot(resnet, "resnet-diagram.png")
     resnet.close()
 
+    # train the default model, then look inside it
+    from PySide6.QtCore import QEventLoop
+
+    trained = MainWindow()
+    trained.apply_view_settings()
+    trained.resize(1500, 900)
+    trained.training.out_dir = Path(tempfile.mkdtemp())
+    trained.tabs.setCurrentWidget(trained.training)
+    shot(trained, "training-start.png")
+    loop = QEventLoop()
+    trained.training.run_finished.connect(loop.quit)
+    trained.training.start()
+    loop.exec()
+    shot(trained, "training.png")
+    trained.tabs.setCurrentWidget(trained.inspect)
+    inspect = trained.inspect
+    inspect.digit_index.setValue(11)
+    for index, name in ((0, "inspect-filters.png"), (1, "inspect-activations.png"),
+                        (3, "inspect-gradcam.png"), (5, "inspect-formation.png")):
+        inspect.views.setCurrentIndex(index)
+        if index == 1:
+            inspect.act_layer.setCurrentText("conv2")
+            top, left = inspect._act_mosaic.cells[3]
+            inspect._act_clicked(top, left)
+            inspect._big_clicked(4, 5)
+        shot(trained, name)
+    trained.close()
+
+    vgg = MainWindow(load_preset("vgg16"))
+    vgg.apply_view_settings()
+    vgg.resize(1500, 900)
+    vgg.tabs.setCurrentWidget(vgg.inspect)
+    vgg.inspect.input_kind.setCurrentIndex(1)
+    vgg.inspect.views.setCurrentIndex(1)
+    vgg.inspect.act_layer.setCurrentText("conv1_2")
+    shot(vgg, "inspect-vgg16.png")
+    vgg.close()
+
 
 if __name__ == "__main__":
     main()
