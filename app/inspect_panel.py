@@ -413,7 +413,7 @@ class InspectPanel(QWidget):
         return self._input
 
     # -- drawing ------------------------------------------------------------------------------
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.weights_label.setText(self.weights.label())
         self.refresh()
@@ -448,7 +448,6 @@ class InspectPanel(QWidget):
         self._max_layer_changed(self.max_layer.currentText())
 
     def _draw_filters(self, inspector: Any) -> None:
-        from core.inspect.mosaic import tile
 
         layer = self.filter_layer.currentText()
         if not layer:

@@ -146,23 +146,23 @@ class LayerTableModel(QStandardItemModel):
         return None
 
     # -- drag and drop ----------------------------------------------------------------------
-    def supportedDropActions(self) -> Qt.DropAction:  # noqa: N802
+    def supportedDropActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction | Qt.DropAction.MoveAction
 
-    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802
+    def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802
+    def mimeTypes(self) -> list[str]:
         return [LAYER_MIME, TYPE_MIME]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
         data = QMimeData()
         if indexes:
             name = self.document.spec.layers[indexes[0].row()].name
             data.setData(LAYER_MIME, QByteArray(name.encode()))
         return data
 
-    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int,  # noqa: N802
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int,
                      column: int, parent: AnyIndex) -> bool:
         target = row if row >= 0 else (parent.row() if parent.isValid() else self.rowCount())
         if data.hasFormat(TYPE_MIME):
@@ -226,9 +226,10 @@ class LayerTable(QTableView):
                  if r < len(self.document.spec.layers)]
         return names or ([self.document.current] if self.document.current else [])
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         mods = event.modifiers()
-        if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and mods & Qt.KeyboardModifier.AltModifier:
+        alt = mods & Qt.KeyboardModifier.AltModifier
+        if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down) and alt:
             name = self.document.current
             if name:
                 index = self.document.spec.index(name)

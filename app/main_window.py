@@ -26,14 +26,20 @@ from PySide6.QtWidgets import (
 
 from app.diagram import DiagramView
 from app.document import ModelDocument
+from app.inspect_panel import InspectPanel, WeightsSource
 from app.layer_table import LayerTable
 from app.palette import LayerPalette
 from app.property_editor import PropertyEditor
 from app.style import BASE_POINT_SIZE, apply_theme
-from app.inspect_panel import InspectPanel, WeightsSource
 from app.training_panel import TrainingPanel
-from core.analysis.summary import format_bytes, format_count, format_macs, format_markdown, \
-    format_table, shape_text
+from core.analysis.summary import (
+    format_bytes,
+    format_count,
+    format_macs,
+    format_markdown,
+    format_table,
+    shape_text,
+)
 from core.model.editing import empty_model
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, load_model
@@ -384,7 +390,7 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():
             event.ignore()
             return

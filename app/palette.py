@@ -19,7 +19,7 @@ TYPE_MIME = "application/x-convscope-layer-type"
 
 
 class _PaletteTree(QTreeWidget):
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
+    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
         data = QMimeData()
         names = [i.data(0, Qt.ItemDataRole.UserRole) for i in items]
         names = [n for n in names if n]
@@ -28,7 +28,7 @@ class _PaletteTree(QTreeWidget):
             data.setText(names[0])
         return data
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802
+    def mimeTypes(self) -> list[str]:
         return [TYPE_MIME]
 
 

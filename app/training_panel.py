@@ -271,7 +271,7 @@ class TrainingPanel(QWidget):
         self.preview.setPixmap(QPixmap.fromImage(image.copy()).scaledToWidth(
             max(200, self.preview.width() - 10), Qt.TransformationMode.FastTransformation))
 
-    def showEvent(self, event: object) -> None:  # noqa: N802
+    def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
         if self.preview.pixmap().isNull():
             self.update_preview()

@@ -9,7 +9,6 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from core.model.spec import ModelSpec
 from core.train.settings import Failed, TrainingControl, TrainingSettings
 
-
 TRAINING_NICENESS = 5
 
 

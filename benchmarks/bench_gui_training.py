@@ -9,6 +9,7 @@ Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui_training.py
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import sys
@@ -88,7 +89,7 @@ def gui_run(user_actions: bool) -> tuple[list[float], float]:
     timer.stop()
     user.stop()
     window.close()
-    lateness = [max(0.0, (b - a) * 1000 - TICK_MS) for a, b in zip(ticks, ticks[1:], strict=False)]
+    lateness = [max(0.0, (b - a) * 1000 - TICK_MS) for a, b in itertools.pairwise(ticks)]
     return lateness, statistics.median(rates[1:])
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from core.model.errors import ModelError
 
@@ -52,8 +52,8 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(kind: type) -> object:
-    def parse(text: str) -> object:
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
@@ -297,7 +297,9 @@ def _parser() -> argparse.ArgumentParser:
 COMMANDS = ("summary", "presets", "train", "render")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None,
+         gui: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """Run a command; without one, open the window through ``gui`` (given by app.launcher)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     model_file = None
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
@@ -306,10 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.model_file = model_file
     if args.command is None:
-        from app.main import run_gui
-
-        return run_gui(args)
-    code: int = args.run(args)
+        if gui is None:
+            parser.print_help()
+            return USAGE_ERROR
+        return gui(args)
+    code = args.run(args)
+    assert isinstance(code, int)
     return code
 
 

@@ -6,6 +6,7 @@ equivalent), so tests can point it elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -102,10 +103,8 @@ class Settings:
 
     def set(self, key: str, value: Any) -> None:
         self.data[key] = value
-        try:
+        with contextlib.suppress(OSError):  # settings are a convenience; never fail an edit
             _write_json(self.path, self.data)
-        except OSError:
-            pass  # settings are a convenience; never fail an edit over them
 
     def recent_files(self) -> list[Path]:
         return [Path(p) for p in self.get("recent_files", []) if isinstance(p, str)]

@@ -81,7 +81,7 @@ _HEADERS = ("Layer (type)", "Output shape", "Param #", "MACs", "RF size / jump")
 
 
 def _rows(analysis: ModelAnalysis) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for layer in analysis.layers:
         field = layer.receptive_field.label() if layer.receptive_field else ""
         params = format_count(layer.params)

@@ -31,4 +31,5 @@ def preview_grid(dataset: str, input_shape: tuple[int, ...], augmentation: Augme
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
     grid = make_grid(images, nrow=8, padding=1, pad_value=0.5)
-    return (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).contiguous().numpy()
+    out: np.ndarray = (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).contiguous().numpy()
+    return out

@@ -215,7 +215,9 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
     if len(classes) < 2:
         raise DataError(f"{folder}: needs at least two sub-folders, one per class; found "
                         f"{len(classes)}")
-    images, labels, skipped = [], [], []
+    images: list[torch.Tensor] = []
+    labels: list[int] = []
+    skipped: list[str] = []
     mode = "L" if channels == 1 else "RGB"
     for index, name in enumerate(classes):
         files = sorted(p for p in (folder / name).rglob("*") if p.suffix.lower() in

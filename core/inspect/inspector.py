@@ -270,7 +270,7 @@ class Inspector:
                 out = captured["out"][0, channel]
                 loss = -out.mean() + 1e-3 * (x ** 2).mean()
                 optimizer.zero_grad()
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 optimizer.step()
                 if spatial and step % 8 == 7 and min(self.spec.input_shape[1:]) >= 5:
                     with torch.no_grad():

@@ -146,5 +146,5 @@ def figure_rgba(fig: Figure) -> np.ndarray:
     """The figure as an (H, W, 4) uint8 array (for the GUI's preview)."""
     canvas = fig.canvas
     assert isinstance(canvas, FigureCanvasAgg)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba()).copy()
+    canvas.draw()  # type: ignore[no-untyped-call]
+    return np.asarray(canvas.buffer_rgba()).copy()  # type: ignore[no-untyped-call]

@@ -192,7 +192,7 @@ _MOMENTUM = ParamSpec(
     maximum=1.0,
     optional=True,
 )
-_AFFINE = ParamSpec("affine", "bool", True, "Learn a scale and a shift per channel (2 per channel).")
+_AFFINE = ParamSpec("affine", "bool", True, "Learn a scale and a shift per channel (2 each).")
 _TRACK = ParamSpec(
     "track_running_stats",
     "bool",
@@ -252,6 +252,22 @@ def _pad(name: str, what: str) -> LayerType:
         params=(
             ParamSpec("padding", "ints", 1, "Padding: one number, or (left, right, top, bottom).",
                       minimum=0, maximum=512, length=4),
+        ),
+        spatial_dims=2,
+        input_ranks=(3,),
+    )
+
+
+def _adaptive(kind: str, verb: str, word: str) -> LayerType:
+    return LayerType(
+        name=f"Adaptive{kind}Pool2d",
+        group="pooling",
+        summary=f"{verb} windows chosen so the output has exactly output_size; with "
+        f"output_size 1 it is global {word} pooling, one number per channel. No parameters.",
+        formula="out = output_size, whatever the input size",
+        params=(
+            ParamSpec("output_size", "ints", 1, "Output height and width; empty keeps that "
+                      "dimension's input size.", minimum=1, maximum=65536, none_items=True),
         ),
         spatial_dims=2,
         input_ranks=(3,),
@@ -351,32 +367,8 @@ _CATALOG: tuple[LayerType, ...] = (
         input_ranks=(3,),
         starter=(("kernel_size", 2),),
     ),
-    LayerType(
-        name="AdaptiveAvgPool2d",
-        group="pooling",
-        summary="Averages over windows chosen so the output has exactly output_size; with "
-        "output_size 1 it is global average pooling, one number per channel. No parameters.",
-        formula="out = output_size, whatever the input size",
-        params=(
-            ParamSpec("output_size", "ints", 1, "Output height and width; empty keeps that "
-                      "dimension's input size.", minimum=1, maximum=65536, none_items=True),
-        ),
-        spatial_dims=2,
-        input_ranks=(3,),
-    ),
-    LayerType(
-        name="AdaptiveMaxPool2d",
-        group="pooling",
-        summary="Takes the maximum over windows chosen so the output has exactly output_size; "
-        "with output_size 1 it is global max pooling. No parameters.",
-        formula="out = output_size, whatever the input size",
-        params=(
-            ParamSpec("output_size", "ints", 1, "Output height and width; empty keeps that "
-                      "dimension's input size.", minimum=1, maximum=65536, none_items=True),
-        ),
-        spatial_dims=2,
-        input_ranks=(3,),
-    ),
+    _adaptive("Avg", "Averages over", "average"),
+    _adaptive("Max", "Takes the maximum over", "max"),
     # -- normalization ---------------------------------------------------------------------------
     LayerType(
         name="BatchNorm1d",

@@ -48,7 +48,7 @@ def expected_length(spec: ParamSpec, layer_type: LayerType) -> int | None:
 
 
 def describe_expected(spec: ParamSpec, layer_type: LayerType) -> str:
-    """What ``spec`` accepts, as a phrase: 'a whole number from 1 to 1024 or a list of 2 of them'."""
+    """What ``spec`` accepts: 'a whole number from 1 to 1024 or a list of 2 of them'."""
     kind = spec.kind
     if kind == "bool":
         text = "true or false"
@@ -89,7 +89,7 @@ def _check_one(spec: ParamSpec, layer_type: LayerType, value: Any) -> bool:
         return _in_range(spec, value)
     if isinstance(value, list | tuple):
         n = expected_length(spec, layer_type)
-        if (n is not None and len(value) != n) or not 1 <= len(value) <= 3 and n is None:
+        if (n is not None and len(value) != n) or (not 1 <= len(value) <= 3 and n is None):
             return False
         for item in value:
             if item is None and spec.none_items:
@@ -114,9 +114,8 @@ def check_params(layer_type: LayerType, params: Mapping[str, Any], layer: str) -
     for spec in layer_type.params:
         value = params.get(spec.name, spec.default)
         if value is None and spec.default is None and not spec.optional:
-            raise LayerError(
-                layer, f"{layer_type.name} needs {spec.name} ({describe_expected(spec, layer_type)})"
-            )
+            expected = describe_expected(spec, layer_type)
+            raise LayerError(layer, f"{layer_type.name} needs {spec.name} ({expected})")
         if not _check_one(spec, layer_type, value):
             raise LayerError(
                 layer,

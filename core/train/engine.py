@@ -268,7 +268,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
                     f"(now {s.lr:g}) or check the data; the last good checkpoint is "
                     f"{last_ckpt or 'not written yet (this was the first epoch)'}")
             optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
+            scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
             scaler.step(optimizer)
             scaler.update()
             loss_sum += value * len(y)

@@ -33,5 +33,5 @@ def tune_malloc() -> bool:
         ok = libc.mallopt(M_TRIM_THRESHOLD, ONE_GIB) == 1 and ok
     except (OSError, AttributeError):
         return False
-    _done = ok
-    return ok
+    _done = bool(ok)
+    return bool(ok)

@@ -31,7 +31,7 @@ def snapshot_layers(spec: ModelSpec) -> list[str]:
 
 
 def first_filters(model: ConvScopeNet, layer: str) -> torch.Tensor:
-    weight = model.layers[layer].weight  # type: ignore[union-attr]
+    weight = model.layers[layer].weight
     assert isinstance(weight, torch.Tensor)
     return weight.detach()[:MAX_FILTERS].float().cpu().clone()
 
