@@ -289,3 +289,13 @@ def test_default_window_opens_the_digits_preset(qtbot: QtBot) -> None:
     qtbot.addWidget(w)
     assert w.windowTitle() == "ConvScope — digits-small"
     assert w.document.analysis.ok
+
+
+def test_convscope_without_a_command_opens_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.main
+    from app.launcher import main
+
+    opened = []
+    monkeypatch.setattr(app.main, "run_gui", lambda args: opened.append(args) or 0)
+    assert main([]) == 0 and opened
+    assert main(["model.json"]) == 0 and opened[-1].model_file == "model.json"
