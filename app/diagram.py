@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
+    QFontMetricsF,
     QImage,
     QMouseEvent,
     QPainter,
@@ -92,13 +93,15 @@ class DiagramView(QGraphicsView):
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.8))
         text_color = self.palette().text().color()
+        # rotated labels need room: the gap between blocks follows the font
+        gap = max(GAP, QFontMetricsF(label_font).height() * 1.15)
         x = 0.0
         centers: dict[str, QPointF] = {}
         width, height = block_size(spec.input_shape)
         centers[INPUT] = QPointF(x + width / 2, BASELINE)
         self._place(INPUT, x, width, height, QColor("#bbbbbb"), "input",
                     shape_text(spec.input_shape), label_font, text_color, Qt.PenStyle.SolidLine)
-        x += width + GAP
+        x += width + gap
         for index, layer in enumerate(spec.layers):
             info = analysis.layers[index] if index < len(analysis.layers) else None
             error = analysis.error is not None and analysis.error.layer == layer.name
@@ -116,7 +119,7 @@ class DiagramView(QGraphicsView):
             for source in spec.inputs_of(index):
                 if source != previous and source in centers:
                     self._add_skip(centers[source], centers[layer.name])
-            x += width + GAP
+            x += width + gap
         self._highlight()
         self.scene_.setSceneRect(self.scene_.itemsBoundingRect().adjusted(-20, -20, 20, 20))
 
@@ -147,10 +150,11 @@ class DiagramView(QGraphicsView):
         rect.setPen(QPen(color.darker(140), 1.2, style))
         rect.setToolTip(f"{label}: {shape}")
         name_item, shape_item = self.labels[name]
+        line = QFontMetricsF(name_item.font()).height()
         name_item.setPos(x + width / 2 - 2, BASELINE + height / 2 + 6)
         if shape_item.text() != shape:
             shape_item.setText(shape)
-        shape_item.setPos(x + width / 2 + 10, BASELINE + height / 2 + 4)
+        shape_item.setPos(x + width / 2 - 2 + line * 0.87, BASELINE + height / 2 + 6 - line * 0.5)
 
     def _add_skip(self, start: QPointF, end: QPointF) -> None:
         lift = min(60.0, 12.0 + (end.x() - start.x()) * 0.08)

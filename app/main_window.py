@@ -61,7 +61,8 @@ class InputShapeBar(QWidget):
         self.layout_.setContentsMargins(4, 2, 4, 2)
         self.layout_.addWidget(QLabel("Model"))
         self.name = QLineEdit()
-        self.name.setMaximumWidth(260)
+        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 18))
+        self.name.setMaximumWidth(420)
         self.name.editingFinished.connect(lambda: document.rename_model(self.name.text()))
         self.layout_.addWidget(self.name)
         self.layout_.addSpacing(16)
@@ -111,6 +112,7 @@ class TotalsBar(QLabel):
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setContentsMargins(6, 4, 6, 4)
+        self.setWordWrap(True)  # at projector font sizes the totals wrap, not widen the window
         document.changed.connect(self.refresh)
         self.refresh()
 
@@ -173,8 +175,10 @@ class MainWindow(QMainWindow):
         diagram_layout = QVBoxLayout(diagram_box)
         diagram_layout.setContentsMargins(0, 0, 0, 0)
         tools = QHBoxLayout()
-        tools.addWidget(QLabel("<b>Diagram</b> — block height: feature-map size, width: "
-                               "channels; arcs: skip connections"))
+        legend = QLabel("<b>Diagram</b> — block height: feature-map size, width: channels; "
+                        "arcs: skip connections")
+        legend.setWordWrap(True)
+        tools.addWidget(legend, 1)
         tools.addStretch(1)
         for text, slot in (("Fit", self.diagram.fit), ("Export…", self.export_diagram)):
             button = QToolButton()
@@ -547,6 +551,14 @@ class MainWindow(QMainWindow):
         self.table.resizeColumnsToContents()
         self.diagram._structure = None  # labels take the new font
         self.diagram.rebuild()
+        self._fit_docks()
+
+    def _fit_docks(self) -> None:
+        """Keep the palette and the properties readable whatever the font size."""
+        width = max(self.width(), 1000)
+        docks = [self.findChild(QDockWidget, "Layers"), self.findChild(QDockWidget, "Properties")]
+        self.resizeDocks(docks, [int(width * 0.15), int(width * 0.27)],
+                         Qt.Orientation.Horizontal)
 
     def _about(self) -> None:
         QMessageBox.information(
