@@ -14,6 +14,9 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFont,
     QFontMetricsF,
     QImage,
@@ -34,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import ModelDocument
+from app.palette import TYPE_MIME
 from app.style import ERROR_COLOR, group_color
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG
@@ -64,7 +68,9 @@ class DiagramView(QGraphicsView):
         self.setScene(self.scene_)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
-        self.setToolTip("Click a block to select its layer; Ctrl+wheel zooms.")
+        self.setToolTip("Click a block to select its layer; drop a layer from the palette to "
+                        "insert it there; Ctrl+wheel zooms.")
+        self.setAcceptDrops(True)
         self.blocks: dict[str, QGraphicsRectItem] = {}
         document.changed.connect(self.rebuild)
         document.current_changed.connect(lambda _n: self._highlight())
@@ -196,6 +202,37 @@ class DiagramView(QGraphicsView):
         if name and name != INPUT:
             self.document.select(name)
         super().mousePressEvent(event)
+
+    # -- palette types dropped on the diagram insert after the block under the cursor ---------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(TYPE_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(TYPE_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if not event.mimeData().hasFormat(TYPE_MIME):
+            super().dropEvent(event)
+            return
+        type_name = bytes(event.mimeData().data(TYPE_MIME).data()).decode()
+        self.insert_at(type_name, self.mapToScene(event.position().toPoint()).x())
+        event.acceptProposedAction()
+
+    def insert_at(self, type_name: str, scene_x: float) -> None:
+        """Insert a layer after the last block that starts left of ``scene_x``."""
+        names = [layer.name for layer in self.document.spec.layers]
+        index = 0
+        for position, name in enumerate(names):
+            block = self.blocks.get(name)
+            if block is not None and block.rect().left() <= scene_x:
+                index = position + 1
+        self.document.add_layer(type_name, index)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:

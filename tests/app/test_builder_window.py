@@ -223,6 +223,15 @@ def test_drag_from_palette_and_reorder_by_drop(window: MainWindow) -> None:
     assert model.index(0, 4).data() == "1×28×10"
 
 
+def test_a_palette_type_dropped_on_the_diagram_inserts_there(window: MainWindow) -> None:
+    build_keras_mnist(window)
+    block = window.diagram.blocks["pool1"]
+    window.diagram.insert_at("BatchNorm2d", block.rect().center().x())
+    names = [layer.name for layer in window.document.spec.layers]
+    assert names[names.index("pool1") + 1] == "bn1"
+    assert window.document.analysis.ok
+
+
 def test_palette_search_filters(window: MainWindow) -> None:
     window.palette_widget.search.setText("pool")
     visible = window.palette_widget.visible_types()
