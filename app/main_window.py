@@ -94,7 +94,7 @@ class InputShapeBar(QWidget):
         for spin, value in zip(self.spins, shape, strict=True):
             if spin.value() != value and not spin.hasFocus():
                 spin.blockSignals(True)
-                spin.setValue(value)
+                spin.setValue(max(spin.minimum(), min(spin.maximum(), value)))
                 spin.blockSignals(False)
         if not self.name.hasFocus():
             self.name.setText(self.document.spec.name)
@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
         if self._locked() or (ask and not self.maybe_save()):
             return False
         try:
-            spec = load_model(path)
+            spec = load_model(path, strict=False)  # connection problems are shown on the layer
         except ModelError as exc:
             QMessageBox.warning(self, "Cannot open model", str(exc))
             return False

@@ -127,7 +127,10 @@ class SizeField(QWidget):
         if isinstance(value, str) or value is None:
             numbers = [self.spec.minimum or 0] * self.count if value is None else [0] * self.count
         for box, number in zip(self.boxes, numbers, strict=False):
-            box.setValue(box.minimum() if number is None else number)
+            # a value outside the box's range (a hand-edited file) is shown clamped; the
+            # analysis marks the layer with the real value
+            box.setValue(box.minimum() if number is None else
+                         max(box.minimum(), min(box.maximum(), number)))
         linked = not isinstance(value, list | tuple)
         self.link.setChecked(linked)
         self._show_linked(linked)
@@ -200,10 +203,10 @@ class ScalarField(QWidget):
             else:
                 w.setCurrentText(str(value))
         elif isinstance(w, QSpinBox | QDoubleSpinBox):
-            if value is None or isinstance(value, list | tuple | str):
+            if value is None or isinstance(value, list | tuple | str | bool):
                 w.setValue(w.minimum())
             else:
-                w.setValue(value)
+                w.setValue(max(w.minimum(), min(w.maximum(), value)))
         w.blockSignals(False)
 
 

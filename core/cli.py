@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -72,15 +72,7 @@ def _train(args: argparse.Namespace) -> int:
     from core.data.datasets import DataError, load_dataset
     from core.model.spec import load_model
     from core.train.engine import train
-    from core.train.settings import (
-        BatchProgress,
-        EpochEnd,
-        Failed,
-        Finished,
-        Started,
-        TrainingError,
-        TrainingSettings,
-    )
+    from core.train.settings import TrainingError, TrainingSettings
 
     try:
         spec = load_model(_resolve_model(args.model)) if args.resume is None else None
@@ -94,8 +86,15 @@ def _train(args: argparse.Namespace) -> int:
         if args.resume is not None:
             from core.train.checkpoint import load_state
 
+            load_state(Path(args.resume))  # first: "not a run folder" is the clearer message
             spec = load_model(Path(args.resume) / "model.json")
-            load_state(Path(args.resume))
+        if args.weights is not None and Path(args.weights).is_dir():
+            from core.train.checkpoint import open_run
+
+            args.weights = str(open_run(Path(args.weights)).weights)
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise TrainingError(f"--out {out} is a file; give a folder for the run folders")
         assert spec is not None
         data = load_dataset(args.dataset, spec.input_shape,
                             Path(args.data_root) if args.data_root else None)
@@ -104,10 +103,26 @@ def _train(args: argparse.Namespace) -> int:
     events = train(spec, data, settings, Path(args.out),
                    init_weights=Path(args.weights) if args.weights else None,
                    resume=Path(args.resume) if args.resume else None)
+    try:
+        return _report(events, args, spec.name, data.describe())
+    except OSError as exc:
+        return _fail(f"cannot write the run folder in {args.out}: {exc.strerror or exc}")
+
+
+def _json_line(data: dict[str, object]) -> str:
+    """One JSON line; NaN (e.g. accuracy of an empty split) is written as null."""
+    clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in data.items()}
+    return json.dumps(clean)
+
+
+def _report(events: Iterator[object], args: argparse.Namespace, name: str,
+            described: str) -> int:
+    from core.train.settings import BatchProgress, EpochEnd, Failed, Finished, Started
+
     for event in events:
         if isinstance(event, Started):
             if not args.json:
-                print(f"training {spec.name} on {data.describe()} ({event.device})")
+                print(f"training {name} on {described} ({event.device})")
                 for note in event.notes:
                     print(f"  note: {note}")
                 if event.weights_report:
@@ -122,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
             sys.stderr.flush()
         elif isinstance(event, EpochEnd):
             if args.json:
-                print(json.dumps({
+                print(_json_line({
                     "epoch": event.epoch, "train_loss": event.train_loss,
                     "train_acc": event.train_acc, "val_loss": event.val_loss,
                     "val_acc": event.val_acc, "samples_per_s": event.samples_per_s,
@@ -136,7 +151,7 @@ def _train(args: argparse.Namespace) -> int:
                       f"{event.seconds:.1f} s{' · best' if event.best else ''}")
         elif isinstance(event, Finished):
             if args.json:
-                print(json.dumps({"test_loss": event.test_loss, "test_acc": event.test_acc,
+                print(_json_line({"test_loss": event.test_loss, "test_acc": event.test_acc,
                                   "checkpoint": event.checkpoint, "run_dir": event.run_dir,
                                   "stopped": event.stopped}), flush=True)
             else:
@@ -162,6 +177,11 @@ def _render(args: argparse.Namespace) -> int:
     from core.inspect import render
     from core.inspect.inspector import InspectError, Inspector, image_for
 
+    output = Path(args.output)
+    if output.is_dir():
+        return _fail(f"-o {output} is a folder; give a file name ending in .png")
+    if output.suffix.lower() != ".png":
+        return _fail(f"-o {output}: the output is a PNG image; use a name ending in .png")
     try:
         weights = Path(args.weights) if args.weights else None
         inspector = Inspector.from_paths(_resolve_model(args.model), weights)
@@ -199,7 +219,7 @@ def _render(args: argparse.Namespace) -> int:
                     inp.display, heat, f"{name} · {method} for class "
                     f"{inspector.classes[cls] if cls < len(inspector.classes) else cls}", notes,
                     args.size)
-        out = render.save_png(fig, Path(args.output))
+        out = render.save_png(fig, output)
     except (ModelError, DataError, InspectError) as exc:
         return _fail(str(exc))
     except OSError as exc:

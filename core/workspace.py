@@ -77,7 +77,7 @@ class Autosave:
                 continue
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                spec = model_from_dict(data["model"])
+                spec = model_from_dict(data["model"], strict=False)
             except (OSError, ValueError, KeyError, TypeError, ModelError):
                 continue
             source = Path(data["source"]) if data.get("source") else None

@@ -249,6 +249,9 @@ def softmax_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     if not -ndim <= p["dim"] < ndim:
         raise Invalid(f"dim {p['dim']} does not exist: with the batch this tensor has {ndim} "
                       f"dimensions, so dim must be from {-ndim} to {ndim - 1}")
+    if p["dim"] % ndim == 0:
+        raise Invalid(f"dim {p['dim']} is the batch: probabilities would sum to 1 across "
+                      "different images; use 1 (channels or features)")
     return LayerOutcome(shapes[0], 0, 0, _same_field)
 
 

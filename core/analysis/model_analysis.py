@@ -15,7 +15,7 @@ from core.analysis.receptive_field import ReceptiveField
 from core.model.catalog import CATALOG
 from core.model.errors import LayerError
 from core.model.params import check_params
-from core.model.spec import INPUT, ModelSpec
+from core.model.spec import INPUT, ModelSpec, connection_problem
 
 BYTES_PER_VALUE = 4  # float32 activations
 
@@ -107,10 +107,9 @@ def analyze_model(spec: ModelSpec) -> ModelAnalysis:
             if layer_type is None:
                 raise LayerError(layer.name, f'unknown layer type "{layer.type}"')
             settings = check_params(layer_type, layer.params, layer.name)
-            missing = [s for s in sources if s not in shapes]
-            if missing:
-                raise LayerError(layer.name, f'reads "{missing[0]}", which is not an earlier '
-                                 "layer")
+            problem = connection_problem(spec, index, set(shapes))
+            if problem is not None:
+                raise LayerError(layer.name, problem)
             in_shapes = [shapes[s] for s in sources]
             try:
                 outcome = RULES[layer.type](settings, in_shapes)

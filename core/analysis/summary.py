@@ -58,11 +58,12 @@ def format_count(value: int) -> str:
 
 
 def format_bytes(value: int) -> str:
+    """Decimal units (1 kB = 1000 B), as disks and the presets' descriptions count."""
     size = float(value)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
+        size /= 1000
     raise AssertionError("unreachable")
 
 

@@ -16,6 +16,8 @@ from core.analysis.model_analysis import ModelAnalysis
 from core.data.augmentation import Augmentation
 from core.data.datasets import DataError, Dataset, Split
 
+STAT_SAMPLES = 256
+
 
 def augmentation_transform(aug: Augmentation, size: tuple[int, int], channels: int
                            ) -> v2.Compose:
@@ -66,7 +68,8 @@ class BatchPreparer:
         self.augmentation = augmentation or Augmentation()
         self.augmentation.check()
         self.augment = augmentation_transform(self.augmentation, self.size, channels)
-        sample = self._fit(data.train.images[:2000]).float() / 255
+        # statistics from a sample small enough for any input size (a few hundred images)
+        sample = self._fit(data.train.images[:STAT_SAMPLES]).float() / 255
         self.mean = sample.mean(dim=(0, 2, 3))
         self.std = sample.std(dim=(0, 2, 3)).clamp_min(1e-3)
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from core.data.errors import DataError
+from core.data.images import pil_array, uint8_chw
 from core.workspace import home
 
 __all__ = ["DataError", "Dataset", "Split", "load_dataset"]
@@ -218,7 +219,6 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
     images: list[torch.Tensor] = []
     labels: list[int] = []
     skipped: list[str] = []
-    mode = "L" if channels == 1 else "RGB"
     for index, name in enumerate(classes):
         files = sorted(p for p in (folder / name).rglob("*") if p.suffix.lower() in
                        IMAGE_SUFFIXES)
@@ -227,10 +227,14 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
                 break
             try:
                 with Image.open(path) as image:
-                    picture = tf.pil_to_tensor(image.convert(mode))
-            except (UnidentifiedImageError, OSError, ValueError):
+                    picture = uint8_chw(pil_array(image))
+            except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
                 skipped.append(path.name)
                 continue
+            if channels == 1 and picture.shape[0] == 3:
+                picture = tf.rgb_to_grayscale(picture)
+            elif channels == 3 and picture.shape[0] == 1:
+                picture = picture.expand(3, -1, -1)
             images.append(tf.resize(picture, list(size), antialias=True))
             labels.append(index)
     counts = [labels.count(i) for i in range(len(classes))]
@@ -238,6 +242,9 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
     if empty:
         raise DataError(f"{folder}: no readable images in {', '.join(empty)}")
     train, val, test = _split(torch.stack(images), torch.tensor(labels), 0.15, 0.15)
+    if min(len(train), len(val), len(test)) == 0:
+        raise DataError(f"{folder}: {len(images)} readable images are too few to split into "
+                        "training, validation and test sets; add more (a few dozen per class)")
     data = Dataset(folder.name, classes, train, val, test)
     data.notes.append(f"images decoded as {'grayscale' if channels == 1 else 'RGB'} and "
                       f"resized to {size[0]}×{size[1]}")

@@ -15,6 +15,7 @@ import torch
 from torchvision.transforms.v2 import functional as tf
 
 from core.data.errors import DataError
+from core.data.images import pil_array, uint8_chw
 
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 DEFAULT_MEAN, DEFAULT_STD = 0.5, 0.25
@@ -31,19 +32,6 @@ class ModelInput:
     notes: list[str] = field(default_factory=list)
 
 
-def _uint8_chw(array: np.ndarray) -> torch.Tensor:
-    if array.ndim == 2:
-        array = array[None]
-    elif array.ndim == 3:
-        array = array[..., :3].transpose(2, 0, 1)
-    else:
-        raise DataError(f"an image must be 2-D or 3-D, got shape {array.shape}")
-    if array.dtype != np.uint8:
-        top = float(array.max()) if array.size else 1.0
-        array = np.clip(array / (top if top > 1 else 1.0) * 255, 0, 255).astype(np.uint8)
-    return torch.from_numpy(np.ascontiguousarray(array))
-
-
 def read_image(path: Path) -> tuple[torch.Tensor, str]:
     """An image file as uint8 (C, H, W) and a description; DataError if unreadable."""
     from PIL import Image, UnidentifiedImageError
@@ -52,14 +40,18 @@ def read_image(path: Path) -> tuple[torch.Tensor, str]:
         with Image.open(path) as image:
             mode = image.mode
             size = image.size
-            converted = image.convert("L" if mode in ("1", "L", "I", "I;16", "F") else "RGB")
-            array = np.asarray(converted)
+            array = pil_array(image)
     except FileNotFoundError:
         raise DataError(f"{path}: no such image file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not an image") from None
+    except Image.DecompressionBombError:
+        raise DataError(f"{path}: too large to open safely (over "
+                        f"{(Image.MAX_IMAGE_PIXELS or 0) // 1_000_000} megapixels)") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise DataError(f"{path}: not an image ConvScope can read ({type(exc).__name__})"
                         ) from None
-    return _uint8_chw(array), f"{path.name} ({size[0]}×{size[1]} {mode})"
+    return uint8_chw(array), f"{path.name} ({size[0]} wide × {size[1]} high, {mode})"
 
 
 def sample_photo(name: str) -> tuple[torch.Tensor, str]:
@@ -69,7 +61,7 @@ def sample_photo(name: str) -> tuple[torch.Tensor, str]:
     from skimage import data
 
     array = getattr(data, name)()
-    return _uint8_chw(np.asarray(array)), f"scikit-image sample photo '{name}'"
+    return uint8_chw(np.asarray(array)), f"scikit-image sample photo '{name}'"
 
 
 def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[float] | None,
@@ -91,7 +83,7 @@ def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[floa
         raise DataError(f"the image has {c} channels and the model takes {channels}")
     if (h, w) != (height, width):
         image = tf.resize(image, [height, width], antialias=True)
-        notes.append(f"resized from {h}×{w} to {height}×{width}")
+        notes.append(f"resized from {w} wide × {h} high to {width} × {height}")
     display = image.float() / 255
     if mean is None or std is None:
         mean_t = torch.full((channels,), DEFAULT_MEAN)

@@ -28,6 +28,22 @@ from core.weights import load_weights
 KERNEL_TYPES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d")
 
 
+class TwoClassScores(nn.Module):
+    """A single-output (binary) model seen as two class scores, (−z, z), so attributions can be
+    asked for either class: z is the logit of class 1 (recovered from a Sigmoid's output)."""
+
+    def __init__(self, model: nn.Module, after_sigmoid: bool) -> None:
+        super().__init__()
+        self.model = model
+        self.after_sigmoid = after_sigmoid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.model(x)[:, :1]
+        if self.after_sigmoid:
+            z = torch.logit(z.clamp(1e-6, 1 - 1e-6))
+        return torch.cat([-z, z], dim=1)
+
+
 class InspectError(ValueError):
     """A view cannot be made (wrong layer, no kernels…); the message lists valid choices."""
 
@@ -170,16 +186,23 @@ class Inspector:
         return self.classes[index] if index < len(self.classes) else str(index)
 
     def target_for(self, inp: ModelInput, target: int | None) -> int:
-        """The class to explain: given, or the predicted one (0 for a single-output model)."""
-        n = self.analysis.output_shape[0] if self.analysis.output_shape else 0
+        """The class to explain: given, or the predicted one."""
+        out = self.analysis.output_shape
+        n = out[0] if out and len(out) == 1 else 0
+        classes = 2 if n == 1 else n
         if target is not None:
-            if not 0 <= target < max(n, 1):
-                raise InspectError(f"class {target} does not exist: the model has {n} outputs "
-                                   f"(0 to {n - 1})")
+            if not 0 <= target < classes:
+                raise InspectError(f"class {target} does not exist: the model scores {classes} "
+                                   f"classes (0 to {classes - 1})")
             return target
-        if n == 1:
-            return 0
         return int(self.probabilities(inp.tensor)[0].argmax())
+
+    def scorer(self) -> nn.Module:
+        """What attributions differentiate: the model, or for one output its two-class view."""
+        out = self.analysis.output_shape
+        if out is not None and len(out) == 1 and out[0] == 1:
+            return TwoClassScores(self.model, self.spec.layers[-1].type == "Sigmoid").eval()
+        return self.model
 
     # -- attributions (captum) ----------------------------------------------------------------
     def gradcam_layer(self) -> str:
@@ -197,7 +220,7 @@ class Inspector:
         layer = layer or self.gradcam_layer()
         self._check_layer(layer, self.layer_names(), "a layer of this model")
         cls = self.target_for(inp, target)
-        cam = LayerGradCam(self.model, self.model.layers[layer])
+        cam = LayerGradCam(self.scorer(), self.model.layers[layer])
         x = inp.tensor.clone().requires_grad_(True)
         attribution = cam.attribute(x, target=cls, relu_attributions=True)
         if attribution.dim() != 4:
@@ -213,7 +236,7 @@ class Inspector:
         from captum.attr import Saliency
 
         cls = self.target_for(inp, target)
-        grads = Saliency(self.model).attribute(inp.tensor.clone().requires_grad_(True),
+        grads = Saliency(self.scorer()).attribute(inp.tensor.clone().requires_grad_(True),
                                                target=cls, abs=True)
         heat = grads[0].max(0).values.detach()
         top = float(heat.max())
@@ -228,7 +251,7 @@ class Inspector:
         c, h, w = self.spec.input_shape
         size = window or max(1, min(h, w) // 8)
         stride = max(1, size // 2)
-        attr = Occlusion(self.model).attribute(
+        attr = Occlusion(self.scorer()).attribute(
             inp.tensor, target=cls, sliding_window_shapes=(c, size, size),
             strides=(c, stride, stride), baselines=0.0)
         heat = attr[0].mean(0).detach().clamp_min(0)
@@ -318,6 +341,8 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
         data = load_digits_dataset()
         try:
             index = int(source.split(":", 1)[1])
+            if not 0 <= index < len(data.test):
+                raise IndexError(index)
             image = data.test.images[index]
         except (ValueError, IndexError):
             raise DataError(f"{source}: use digits:N with N from 0 to {len(data.test) - 1}"

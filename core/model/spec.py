@@ -31,7 +31,22 @@ Task = Literal["classification", "segmentation", "detection"]
 TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection")
 LAYER_KEYS = ("type", "name", "trainable", "inputs")
 MODEL_KEYS = ("format", "name", "task", "description", "input", "layers")
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# Attribute names of torch's ModuleDict, which holds the built layers by name: a layer cannot
+# be called "training" or "keys" (a test keeps this list complete for the installed torch).
+RESERVED_NAMES = frozenset(
+    ('T_destination', 'add_module', 'apply', 'bfloat16', 'buffers', 'call_super_init', 'children',
+    'clear', 'compile', 'cpu', 'cuda', 'double', 'dump_patches', 'eval', 'extra_repr', 'float',
+    'forward', 'get_buffer', 'get_extra_state', 'get_parameter', 'get_submodule', 'half', 'ipu',
+    'items', 'keys', 'load_state_dict', 'modules', 'mtia', 'named_buffers', 'named_children',
+    'named_modules', 'named_parameters', 'parameters', 'pop', 'register_backward_hook',
+    'register_buffer', 'register_forward_hook', 'register_forward_pre_hook',
+    'register_full_backward_hook', 'register_full_backward_pre_hook',
+    'register_load_state_dict_post_hook', 'register_load_state_dict_pre_hook', 'register_module',
+    'register_parameter', 'register_state_dict_post_hook', 'register_state_dict_pre_hook',
+    'requires_grad_', 'set_extra_state', 'set_submodule', 'share_memory', 'state_dict', 'to',
+    'to_empty', 'train', 'training', 'type', 'update', 'values', 'xpu', 'zero_grad')
+)
 _PREFIXES = {
     "Conv1d": "conv", "Conv2d": "conv", "Conv3d": "conv", "ConvTranspose2d": "upconv",
     "MaxPool2d": "pool", "AvgPool2d": "pool", "LPPool2d": "pool", "AdaptiveAvgPool2d": "gap",
@@ -129,10 +144,13 @@ def check_layer_name(name: Any, where: str) -> str:
         raise LayerError(
             where,
             f"the name {json.dumps(name)} is not allowed: use letters, digits and _ "
-            "(not starting with a digit, at most 64 characters)",
+            "(starting with a letter, at most 64 characters)",
         )
     if name == INPUT:
         raise LayerError(where, f'the name "{INPUT}" is reserved for the model input')
+    if name in RESERVED_NAMES:
+        raise LayerError(where, f'the name "{name}" is reserved by PyTorch; add a number or a '
+                         f'word, e.g. "{name}1" or "my_{name}"')
     return name
 
 
@@ -164,29 +182,34 @@ def _parse_layer(raw: Any, position: int, taken: set[str]) -> LayerSpec:
     return LayerSpec(name, type_name, params, trainable, tuple(inputs))
 
 
+def connection_problem(spec: ModelSpec, index: int, seen: set[str]) -> str | None:
+    """Why layer ``index`` cannot be connected (``seen``: the names above it), or None."""
+    layer = spec.layers[index]
+    if layer.name in seen:
+        return "this name is used by an earlier layer; layer names must be unique"
+    for source in layer.inputs:
+        if source not in seen:
+            later = any(other.name == source for other in spec.layers[index:])
+            why = "a later layer" if later else "no layer"
+            return (f'inputs names "{source}", which is {why}; a layer can only read the input '
+                    "or layers above it")
+    count = len(spec.inputs_of(index))
+    if CATALOG[layer.type].merge and count < 2:
+        return (f"{layer.type} merges two or more layers: list them in inputs, e.g. "
+                '["conv2", "pool1"]')
+    if not CATALOG[layer.type].merge and count > 1:
+        return (f"{layer.type} reads one layer, but inputs lists {count}; use Add or Concat to "
+                "merge layers")
+    return None
+
+
 def check_connections(spec: ModelSpec) -> None:
     """Check that every ``inputs`` names an earlier layer and merges have two or more inputs."""
     seen: set[str] = {INPUT}
     for index, layer in enumerate(spec.layers):
-        if layer.name in seen:
-            raise LayerError(layer.name, "this name is used by an earlier layer; layer names "
-                             "must be unique")
-        for source in layer.inputs:
-            if source not in seen:
-                later = any(other.name == source for other in spec.layers[index:])
-                why = "a later layer" if later else "no layer"
-                raise LayerError(
-                    layer.name,
-                    f'inputs names "{source}", which is {why}; a layer can only read the input '
-                    "or layers above it",
-                )
-        count = len(spec.inputs_of(index))
-        if CATALOG[layer.type].merge and count < 2:
-            raise LayerError(layer.name, f"{layer.type} merges two or more layers: list them "
-                             'in inputs, e.g. ["conv2", "pool1"]')
-        if not CATALOG[layer.type].merge and count > 1:
-            raise LayerError(layer.name, f"{layer.type} reads one layer, but inputs lists "
-                             f"{count}; use Add or Concat to merge layers")
+        problem = connection_problem(spec, index, seen)
+        if problem is not None:
+            raise LayerError(layer.name, problem)
         seen.add(layer.name)
 
 
@@ -206,15 +229,19 @@ def _check_format(data: Mapping[str, Any]) -> None:
     if not isinstance(tag, str) or not tag.startswith(FORMAT_PREFIX):
         raise ModelError(f'not a ConvScope model file: it needs "format": "{FORMAT}"')
     version = tag[len(FORMAT_PREFIX):]
-    if not version.isdigit() or int(version) > FORMAT_VERSION:
+    if not (version.isascii() and version.isdigit()) or int(version) > FORMAT_VERSION:
         raise ModelError(
             f'this file is in format "{tag}", newer than this ConvScope reads ({FORMAT}); '
             "update ConvScope"
         )
 
 
-def model_from_dict(data: Any) -> ModelSpec:
-    """Parse a model file's JSON object; raises ModelError (a ValueError) naming the problem."""
+def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
+    """Parse a model file's JSON object; raises ModelError (a ValueError) naming the problem.
+
+    ``strict=False`` (the GUI opening a file) leaves connection problems to the analysis, which
+    marks the layer, so a file saved mid-edit always reopens.
+    """
     if not isinstance(data, Mapping):
         raise ModelError("a model file must hold a JSON object")
     _check_format(data)
@@ -244,15 +271,16 @@ def model_from_dict(data: Any) -> ModelSpec:
         taken.add(layer.name)
         layers.append(layer)
     spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description)
-    check_connections(spec)
+    if strict:
+        check_connections(spec)
     return spec
 
 
-def load_model(path: str | Path) -> ModelSpec:
+def load_model(path: str | Path, strict: bool = True) -> ModelSpec:
     """Read a model file; raises ModelError with a one-line reason for anything wrong."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad) is fine
     except FileNotFoundError:
         raise ModelError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -265,7 +293,9 @@ def load_model(path: str | Path) -> ModelSpec:
         raise ModelError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    return model_from_dict(data)
+    except (ValueError, RecursionError) as exc:  # absurd numbers or nesting
+        raise ModelError(f"{path}: not a usable model file ({type(exc).__name__})") from None
+    return model_from_dict(data, strict)
 
 
 def save_model(spec: ModelSpec, path: str | Path) -> None:

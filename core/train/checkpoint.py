@@ -120,11 +120,17 @@ def load_state(run: Path) -> RunState:
     path = run / META
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return RunState(**data)
-    except FileNotFoundError:
+        state = RunState(**data)
+    except (FileNotFoundError, NotADirectoryError):
         raise ModelError(f"{run}: not a ConvScope run folder (no {META})") from None
-    except (ValueError, TypeError) as exc:
-        raise ModelError(f"{path}: unreadable ({exc})") from None
+    except (ValueError, TypeError, OSError) as exc:
+        raise ModelError(f"{path}: unreadable ({type(exc).__name__}: {exc})") from None
+    expected = {"settings": dict, "classes": list, "mean": list, "std": list,
+                "epochs_done": int, "history": list, "optimizer_layout": dict}
+    for key, kind in expected.items():
+        if not isinstance(getattr(state, key), kind):
+            raise ModelError(f"{path}: damaged ({key} should be a {kind.__name__})")
+    return state
 
 
 @dataclass(frozen=True)

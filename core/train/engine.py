@@ -121,6 +121,22 @@ def _scheduler(opt: torch.optim.Optimizer, s: TrainingSettings
     return None
 
 
+def _fast_forward(scheduler: torch.optim.lr_scheduler.LRScheduler, epochs_done: int) -> None:
+    """Put a schedule made for the (possibly longer) resumed run at ``epochs_done``.
+
+    The closed form gives the rate a fresh run of the new length would have there; restoring
+    the old schedule's state instead would keep its old length (cosine then cycles).
+    """
+    scheduler.last_epoch = epochs_done
+    closed_form = getattr(scheduler, "_get_closed_form_lr", None)
+    if closed_form is None:
+        return
+    rates = closed_form()
+    for group, rate in zip(scheduler.optimizer.param_groups, rates, strict=True):
+        group["lr"] = rate
+    scheduler._last_lr = list(rates)  # what get_last_lr() reports
+
+
 def evaluate(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossAdapter,
              device: torch.device) -> tuple[float, float]:
     """(mean loss, accuracy) over a split, in evaluation mode."""
@@ -175,15 +191,20 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     s.check()
     torch.manual_seed(s.seed)
     state: ckpt.RunState | None = None
+    resume_note = ""
     if resume is not None:
         state = ckpt.load_state(resume)
         spec = load_model(resume / "model.json")
         s = TrainingSettings.from_dict({**state.settings, "epochs": s.epochs})
+        state.settings = s.to_dict()
+        resume_note = (f"resumed after epoch {state.epochs_done} with the run's own settings "
+                       f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
+                       f"schedule); only the number of epochs ({s.epochs}) is new")
     analysis = analyze_model(spec)
     check_model_fits(analysis, data, spec.task)
-    prepare = BatchPreparer(data, spec.input_shape, s.augmentation)
     device = pick_device(s.device)
-    model = build_model(spec, analysis).to(device)
+    model = build_model(spec, analysis).to(device)  # refuses models too large, before any data
+    prepare = BatchPreparer(data, spec.input_shape, s.augmentation)
     report = ""
     if init_weights is not None:
         report = load_weights(model, init_weights).describe()
@@ -196,9 +217,9 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         run = resume
         load_weights(model, run / ckpt.LAST)
         optimizer.load_state_dict(ckpt.load_optimizer_state(run, state.optimizer_layout))
-        if scheduler is not None and state.scheduler:
-            scheduler.load_state_dict(state.scheduler)
-        report = f"resumed after epoch {state.epochs_done}"
+        if scheduler is not None:
+            _fast_forward(scheduler, state.epochs_done)
+        report = resume_note
     else:
         run = ckpt.new_run_dir(out_dir, spec.name)
         ckpt.save_spec(run, spec)

@@ -308,3 +308,32 @@ def test_convscope_without_a_command_opens_the_window(monkeypatch: pytest.Monkey
     monkeypatch.setattr(app.main, "run_gui", lambda args: opened.append(args) or 0)
     assert main([]) == 0 and opened
     assert main(["model.json"]) == 0 and opened[-1].model_file == "model.json"
+
+
+def test_a_half_connected_model_saves_and_reopens(window: MainWindow, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    add_from_palette(window, "Conv2d")
+    add_from_palette(window, "Add")  # only one layer above: the Add cannot merge yet
+    assert window.table.table_model.row_state(1) == "error"
+    assert "merges two or more layers" in window.document.analysis.error.reason
+    target = tmp_path / "half.json"
+    monkeypatch.setattr("app.main_window.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(target), ""))
+    assert window.save()
+    window.new_model()
+    assert window.open_file(target)
+    assert window.document.analysis.error.layer == "add1"
+
+
+def test_out_of_range_values_in_a_file_do_not_break_the_editor(window: MainWindow,
+                                                               tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({
+        "format": "convscope.model/1", "name": "huge", "input": {"shape": [1, 3000000000, 8]},
+        "layers": [{"name": "c", "type": "Conv2d", "out_channels": 3000000000,
+                    "kernel_size": 3}]}))
+    assert window.open_file(path)
+    window.document.select("c")
+    window.editor.refresh()
+    window.shape_bar.refresh()
+    assert "out_channels must be" in window.document.analysis.error.reason

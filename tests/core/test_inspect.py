@@ -157,11 +157,40 @@ def test_any_image_is_converted_and_the_conversion_is_stated(tmp_path: Path) -> 
     path = tmp_path / "photo.png"
     Image.new("RGBA", (300, 200), (200, 10, 10, 255)).save(path)
     image, text = read_image(path)
-    assert "300×200 RGBA" in text
+    assert "300 wide × 200 high, RGBA" in text
     inp = fit_image(image, (1, 8, 8), None, None, text)
     assert inp.tensor.shape == (1, 1, 8, 8)
-    assert inp.notes[:2] == ["converted to grayscale", "resized from 200×300 to 8×8"]
+    assert inp.notes[:2] == ["converted to grayscale", "resized from 300 wide × 200 high to 8 × 8"]
     assert "mean 0.5" in inp.notes[2]
+
+
+def test_16_bit_images_keep_their_range(tmp_path: Path) -> None:
+    path = tmp_path / "deep.png"
+    gradient = np.tile(np.linspace(0, 65535, 64, dtype=np.uint16), (16, 1))
+    Image.fromarray(gradient).save(path)
+    image, _ = read_image(path)
+    assert image.shape == (1, 16, 64)
+    assert int(image.min()) == 0 and int(image.max()) == 255
+    assert len(set(image[0, 0].tolist())) > 50  # a gradient, not clipped to white
+
+
+def test_a_single_output_model_is_explained_for_either_class() -> None:
+    spec = model_from_dict({
+        "format": "convscope.model/1", "name": "binary", "input": {"shape": [3, 16, 16]},
+        "layers": [{"type": "Conv2d", "out_channels": 4, "kernel_size": 3},
+                   {"type": "ReLU"}, {"type": "Flatten"},
+                   {"type": "Linear", "out_features": 1}, {"type": "Sigmoid"}]})
+    inspector = Inspector(spec)
+    assert inspector.classes == ["0", "1"]
+    inp = inspector.prepare(torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8), "noise")
+    probs = inspector.probabilities(inp.tensor)[0]
+    assert inspector.target_for(inp, None) == int(probs.argmax())
+    for target in (0, 1):
+        heat, cls = inspector.saliency(inp, target)
+        assert cls == target and heat.shape == (16, 16)
+    a, _, _ = inspector.gradcam(inp, 0)
+    b, _, _ = inspector.gradcam(inp, 1)
+    assert not np.array_equal(a, b)  # evidence for "0" is not evidence for "1"
 
 
 def test_views_refuse_bad_layers_with_the_valid_choices() -> None:
@@ -188,8 +217,15 @@ def test_cli_renders_at_the_chosen_size_and_refuses_bad_input(tmp_path: Path,
                         (["activations", "digits_small", "--layer", "fc", "--image",
                           str(tmp_path / "none.png")], "no such image file"),
                         (["activations", "digits_small", "--layer", "zz", "--image", "camera"],
-                         "choose one of: conv1, bn1")):
+                         "choose one of: conv1, bn1"),
+                        (["activations", "digits_small", "--layer", "fc", "--image",
+                          "digits:-1"], "N from 0 to 269")):
         bad = subprocess.run([sys.executable, "-m", "core.cli", "render", *args, "-o",
                               str(tmp_path / "x.png")], capture_output=True, text=True,
                              check=False)
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and words in bad.stderr
+    for target, words in ((tmp_path, "is a folder"), (tmp_path / "x.txt", "ending in .png")):
+        bad = subprocess.run([sys.executable, "-m", "core.cli", "render", "filters",
+                              "digits_small", "--layer", "conv1", "-o", str(target)],
+                             capture_output=True, text=True, check=False)
+        assert bad.returncode == 2 and words in bad.stderr

@@ -143,3 +143,39 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         load_model(tmp_path / "nope.json")
     with pytest.raises(ModelError, match="is a folder"):
         load_model(tmp_path)
+
+
+def test_names_torch_reserves_are_refused_and_the_list_is_complete() -> None:
+    from torch import nn
+
+    from core.model.spec import RESERVED_NAMES
+
+    public = {n for n in dir(nn.ModuleDict()) if not n.startswith("_")}
+    assert public <= RESERVED_NAMES
+    with pytest.raises(LayerError, match='"training" is reserved by PyTorch'):
+        model_from_dict(model({"type": "ReLU", "name": "training"}))
+    with pytest.raises(LayerError, match="starting with a letter"):
+        model_from_dict(model({"type": "ReLU", "name": "_modules"}))
+
+
+def test_byte_order_mark_and_odd_format_tags(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(model({"type": "ReLU"})), encoding="utf-8-sig")
+    assert load_model(path).layers[0].type == "ReLU"
+    with pytest.raises(ModelError, match="newer than this ConvScope"):
+        model_from_dict({**model(), "format": "convscope.model/²"})
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelError):
+        load_model(deep)
+
+
+def test_connection_problems_open_leniently_and_show_on_the_layer(tmp_path: Path) -> None:
+    data = model({"type": "Conv2d", "name": "a", "out_channels": 2, "kernel_size": 3},
+                 {"type": "Add", "name": "sum"})
+    with pytest.raises(LayerError, match="Add merges two or more layers"):
+        model_from_dict(data)
+    spec = model_from_dict(data, strict=False)
+    analysis = analyze_model(spec)
+    assert analysis.error is not None and analysis.error.layer == "sum"
+    assert [layer.name for layer in analysis.layers] == ["a"]

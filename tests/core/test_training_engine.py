@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -102,8 +103,13 @@ def test_resume_from_a_checkpoint_continues_the_history(tiny_digits: Dataset,
                resume=Path(first.run_dir))
     started = more[0]
     assert isinstance(started, Started) and started.first_epoch == 3
-    assert [e.epoch for e in more if isinstance(e, EpochEnd)] == [3]
-    assert len(load_state(Path(first.run_dir)).history) == 3
+    assert "only the number of epochs (3) is new" in started.weights_report
+    ends = [e for e in more if isinstance(e, EpochEnd)]
+    assert [e.epoch for e in ends] == [3]
+    # the cosine schedule is the one a fresh 3-epoch run would have at its third epoch
+    assert ends[0].lr == pytest.approx(FAST.lr * (1 + math.cos(math.pi * 2 / 3)) / 2)
+    state = load_state(Path(first.run_dir))
+    assert len(state.history) == 3 and state.settings["epochs"] == 3
 
 
 def test_a_nan_loss_stops_the_run_with_a_message(tiny_digits: Dataset, tmp_path: Path) -> None:

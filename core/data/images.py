@@ -1,0 +1,43 @@
+"""Decoding images of any mode (1-bit, palette, 16-bit, float, RGBA…) to uint8 tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.data.errors import DataError
+
+
+def uint8_chw(array: np.ndarray) -> torch.Tensor:
+    if array.ndim == 2:
+        array = array[None]
+    elif array.ndim == 3:
+        array = array[..., :3].transpose(2, 0, 1)
+    else:
+        raise DataError(f"an image must be 2-D or 3-D, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        low = float(array.min()) if array.size else 0.0
+        top = float(array.max()) if array.size else 1.0
+        if low >= 0 and top <= 1:  # float images in 0..1
+            low, top = 0.0, 1.0
+        array = np.clip((array - low) / max(top - low, 1e-12) * 255, 0, 255).astype(np.uint8)
+    return torch.from_numpy(np.array(array, copy=True))  # writable, contiguous
+
+
+def pil_array(image: object) -> np.ndarray:
+    """A PIL image as an (H, W) or (H, W, 3) array, 16-bit and float images at full range
+    (PIL's own conversion to 8 bits would clip them to white)."""
+    mode = image.mode  # type: ignore[attr-defined]
+    if mode.startswith("I") or mode == "F":
+        return np.array(image, dtype=np.float64)
+    converted = image.convert("L" if mode in ("1", "L", "LA", "P") and _is_grey(image)  # type: ignore[attr-defined]
+                              else "RGB")
+    return np.array(converted)
+
+
+def _is_grey(image: object) -> bool:
+    mode = image.mode  # type: ignore[attr-defined]
+    if mode != "P":
+        return True
+    rgb = np.array(image.convert("RGB"))  # type: ignore[attr-defined]
+    return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
