@@ -246,7 +246,8 @@ class DiagramView(QGraphicsView):
 
     def export(self, path: Path, scale: float = 2.0) -> None:
         """Save the whole diagram as PNG (at ``scale``) or SVG, by the file's extension."""
-        self.rebuild() if getattr(self, "_stale", False) else None
+        if getattr(self, "_stale", False):
+            self.rebuild()
         rect = self.scene_.sceneRect()
         if path.suffix.lower() == ".svg":
             generator = QSvgGenerator()

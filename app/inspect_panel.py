@@ -37,6 +37,19 @@ from app.image_pane import DIVERGING, GREY, ImagePane
 INPUT_KINDS = ("digits test image", "sample photo", "image file")
 
 
+def show_filter_grid(pane: ImagePane, grid: Any) -> Any:
+    """Tile a FilterGrid into ``pane``: RGB kernels in colour, else one diverging scale."""
+    from core.inspect.mosaic import tile
+
+    if grid.color:
+        mosaic = tile((grid.kernels - grid.vmin) / (grid.vmax - grid.vmin), fill=0.5)
+        pane.show_map(mosaic.image)
+    else:
+        mosaic = tile(grid.kernels[:, 0], fill=0.0)
+        pane.show_map(mosaic.image, (grid.vmin, grid.vmax), DIVERGING)
+    return mosaic
+
+
 class WeightsSource(QObject):
     """Which weights the views use: none (random), or a run folder's latest / best weights."""
 
@@ -455,23 +468,14 @@ class InspectPanel(QWidget):
         grid = inspector.filters(layer)
         self.filter_channel.setRange(0, max(0, grid.in_channels - 1))
         self.filter_color.setEnabled(grid.in_channels == 3)
-        one = grid.in_channels != 3 or self.filter_color.currentIndex() == 1
-        self.filter_channel.setEnabled(one)
-        if one:
-            grid = inspector.filters(layer, self.filter_channel.value())
+        channel = self._chosen_channel(grid.in_channels)
+        self.filter_channel.setEnabled(channel is not None)
+        if channel is not None:
+            grid = inspector.filters(layer, channel)
         self._show_filters(grid)
 
     def _show_filters(self, grid: Any) -> None:
-        from core.inspect.mosaic import tile
-
-        if grid.color:
-            scaled = (grid.kernels - grid.vmin) / (grid.vmax - grid.vmin)
-            self._filter_mosaic = tile(scaled, fill=0.5)
-            self.filter_pane.show_map(self._filter_mosaic.image)
-        else:
-            self._filter_mosaic = tile(grid.kernels[:, 0], fill=0.0)
-            self.filter_pane.show_map(self._filter_mosaic.image, (grid.vmin, grid.vmax),
-                                      DIVERGING)
+        self._filter_mosaic = show_filter_grid(self.filter_pane, grid)
         self._filter_grid = grid
 
     def live_filters(self, layer: str, weights: np.ndarray) -> None:
@@ -480,15 +484,15 @@ class InspectPanel(QWidget):
             return
         if self.filter_layer.currentText() != layer:
             return
-        from core.inspect.inspector import FilterGrid
+        from core.inspect.inspector import filter_grid
 
-        w = weights if weights.ndim == 4 else weights[:, :, None, :]
-        color = w.shape[1] == 3 and self.filter_color.currentIndex() == 0
-        channel = None if color else min(self.filter_channel.value(), w.shape[1] - 1)
-        kernels = w if color else w[:, channel:channel + 1]
-        limit = float(np.abs(kernels).max()) or 1.0
-        self._show_filters(FilterGrid(kernels, color, -limit, limit, layer, channel,
-                                      w.shape[1]))
+        self._show_filters(filter_grid(weights, layer, self._chosen_channel(weights.shape[1])))
+
+    def _chosen_channel(self, in_channels: int) -> int | None:
+        """None (colour) for RGB input unless one channel is chosen, else that channel."""
+        if in_channels == 3 and self.filter_color.currentIndex() == 0:
+            return None
+        return min(self.filter_channel.value(), in_channels - 1)
 
     def _filter_hover(self, row: int, col: int) -> None:
         mosaic = getattr(self, "_filter_mosaic", None)
@@ -573,20 +577,14 @@ class InspectPanel(QWidget):
         self.top_k.resizeColumnsToContents()
 
     def _confusion(self) -> None:
-        from core.data.adapt import BatchPreparer
         from core.data.datasets import load_digits_dataset
         from core.inspect.inspector import confusion
 
         try:
             inspector = self.inspector()
             data = load_digits_dataset()
-            prepare = BatchPreparer(data, self.document.spec.input_shape)
-            if inspector.state is not None:
-                import torch
-
-                prepare.mean = torch.tensor(inspector.state.mean)
-                prepare.std = torch.tensor(inspector.state.std)
-            matrix, cells = confusion(inspector, data.val.images, data.val.labels, prepare)
+            matrix, cells = confusion(inspector, data.val.images, data.val.labels,
+                                      inspector.preparer(data))
         except ValueError as exc:
             self.message.setText(str(exc))
             return
@@ -726,16 +724,10 @@ class InspectPanel(QWidget):
         if not names:
             return
         layer = names[0].split(".", 1)[1]
-        weights = tensors[f"filters.{layer}"].numpy()
-        if weights.ndim == 3:
-            weights = weights[:, :, None, :]
-        kernels = weights[:, 0] if weights.shape[1] != 3 else None
-        if kernels is None:
-            limit = float(np.abs(weights).max()) or 1.0
-            self.form_filters.show_map(tile((weights + limit) / (2 * limit), fill=0.5).image)
-        else:
-            limit = float(np.abs(kernels).max()) or 1.0
-            self.form_filters.show_map(tile(kernels, fill=0.0).image, (-limit, limit), DIVERGING)
+        from core.inspect.inspector import filter_grid
+
+        show_filter_grid(self.form_filters, filter_grid(tensors[f"filters.{layer}"].numpy(),
+                                                        layer))
         acts = tensors[f"activations.{layer}"].numpy()
         if acts.ndim == 3:
             self.form_acts.show_map(tile(acts).image)

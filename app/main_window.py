@@ -351,14 +351,12 @@ class MainWindow(QMainWindow):
 
     def _training_event(self, event: object) -> None:
         """Keep the Inspect views on the weights being trained."""
-        from core.train.settings import EpochEnd, FilterSnapshot, Finished, Started
+        from core.train.settings import EpochEnd, FilterSnapshot, Finished
 
         if isinstance(event, FilterSnapshot):
             self.inspect.live_filters(event.layer, event.weights)
-        elif isinstance(event, Started):
-            self._run_dir = Path(event.run_dir)
         elif isinstance(event, EpochEnd):
-            self.weights.use(Path(event.checkpoint), getattr(self, "_run_dir", None))
+            self.weights.use(Path(event.checkpoint), self.training.run_dir)
         elif isinstance(event, Finished) and Path(event.checkpoint).is_file():
             self.weights.use(Path(event.checkpoint), Path(event.run_dir))
 

@@ -107,7 +107,7 @@ def analyze_model(spec: ModelSpec) -> ModelAnalysis:
             if layer_type is None:
                 raise LayerError(layer.name, f'unknown layer type "{layer.type}"')
             settings = check_params(layer_type, layer.params, layer.name)
-            problem = connection_problem(spec, index, set(shapes))
+            problem = connection_problem(spec, index, shapes)
             if problem is not None:
                 raise LayerError(layer.name, problem)
             in_shapes = [shapes[s] for s in sources]

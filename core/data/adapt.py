@@ -10,11 +10,11 @@ from typing import Any
 
 import torch
 from torchvision.transforms import v2
-from torchvision.transforms.v2 import functional as tf
 
 from core.analysis.model_analysis import ModelAnalysis
 from core.data.augmentation import Augmentation
 from core.data.datasets import DataError, Dataset, Split
+from core.data.images import fit_images
 
 STAT_SAMPLES = 256
 
@@ -41,7 +41,8 @@ class BatchPreparer:
     """Turns uint8 dataset batches into the float tensors the model expects."""
 
     def __init__(self, data: Dataset, input_shape: tuple[int, ...],
-                 augmentation: Augmentation | None = None) -> None:
+                 augmentation: Augmentation | None = None, mean: torch.Tensor | None = None,
+                 std: torch.Tensor | None = None) -> None:
         if len(input_shape) != 3:
             raise DataError(
                 f"the model's input is {'×'.join(map(str, input_shape))} but images need "
@@ -68,6 +69,9 @@ class BatchPreparer:
         self.augmentation = augmentation or Augmentation()
         self.augmentation.check()
         self.augment = augmentation_transform(self.augmentation, self.size, channels)
+        if mean is not None and std is not None:  # a training run's own statistics
+            self.mean, self.std = mean, std
+            return
         # statistics from a sample small enough for any input size (a few hundred images)
         sample = self._fit(data.train.images[:STAT_SAMPLES]).float() / 255
         self.mean = sample.mean(dim=(0, 2, 3))
@@ -75,13 +79,7 @@ class BatchPreparer:
 
     def _fit(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 images at the dataset's size and channels → the model's (still uint8)."""
-        if self.resize:
-            images = tf.resize(images, list(self.size), antialias=True)
-        if self.data_channels == 1 and self.channels == 3:
-            images = images.expand(-1, 3, -1, -1)
-        elif self.data_channels == 3 and self.channels == 1:
-            images = tf.rgb_to_grayscale(images)
-        return images
+        return fit_images(images, self.channels, self.size)
 
     def fit_split(self, split: Split, budget: int = 1 << 30) -> tuple[Split, bool]:
         """Resize / convert a whole split once, when it fits in ``budget`` bytes (uint8).

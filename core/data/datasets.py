@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from core.data.errors import DataError
-from core.data.images import pil_array, uint8_chw
+from core.data.images import fit_images, pil_array, uint8_chw
 from core.workspace import home
 
 __all__ = ["DataError", "Dataset", "Split", "load_dataset"]
@@ -208,7 +208,6 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
     input), since folders hold images of any size and colour mode.
     """
     from PIL import Image, UnidentifiedImageError
-    from torchvision.transforms.v2 import functional as tf
 
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder (expected one sub-folder per class)")
@@ -231,11 +230,7 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
             except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
                 skipped.append(path.name)
                 continue
-            if channels == 1 and picture.shape[0] == 3:
-                picture = tf.rgb_to_grayscale(picture)
-            elif channels == 3 and picture.shape[0] == 1:
-                picture = picture.expand(3, -1, -1)
-            images.append(tf.resize(picture, list(size), antialias=True))
+            images.append(fit_images(picture, channels, size))
             labels.append(index)
     counts = [labels.count(i) for i in range(len(classes))]
     empty = [c for c, n in zip(classes, counts, strict=True) if n == 0]

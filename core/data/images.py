@@ -41,3 +41,22 @@ def _is_grey(image: object) -> bool:
         return True
     rgb = np.array(image.convert("RGB"))  # type: ignore[attr-defined]
     return bool((rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all())
+
+
+def fit_images(images: torch.Tensor, channels: int, size: tuple[int, int]) -> torch.Tensor:
+    """uint8 images (…, C, H, W) to ``channels`` (grey ↔ RGB) and ``size`` (antialiased resize).
+
+    The one conversion every path uses: dataset batches, image folders and inspected images.
+    """
+    from torchvision.transforms.v2 import functional as tf
+
+    have = images.shape[-3]
+    if have == 3 and channels == 1:
+        images = tf.rgb_to_grayscale(images)
+    elif have == 1 and channels == 3:
+        images = images.expand(*images.shape[:-3], 3, -1, -1)
+    elif have != channels:
+        raise DataError(f"images with {have} channels cannot feed a model that takes {channels}")
+    if tuple(images.shape[-2:]) != tuple(size):
+        images = tf.resize(images, list(size), antialias=True)
+    return images

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision.transforms.v2 import functional as tf
 
 from core.data.errors import DataError
-from core.data.images import pil_array, uint8_chw
+from core.data.images import fit_images, pil_array, uint8_chw
 
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 DEFAULT_MEAN, DEFAULT_STD = 0.5, 0.25
@@ -74,16 +73,12 @@ def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[floa
     notes = []
     c, h, w = image.shape
     if c == 3 and channels == 1:
-        image = tf.rgb_to_grayscale(image)
         notes.append("converted to grayscale")
     elif c == 1 and channels == 3:
-        image = image.expand(3, -1, -1)
         notes.append("grayscale repeated to 3 channels")
-    elif c != channels:
-        raise DataError(f"the image has {c} channels and the model takes {channels}")
     if (h, w) != (height, width):
-        image = tf.resize(image, [height, width], antialias=True)
         notes.append(f"resized from {w} wide × {h} high to {width} × {height}")
+    image = fit_images(image, channels, (height, width))
     display = image.float() / 255
     if mean is None or std is None:
         mean_t = torch.full((channels,), DEFAULT_MEAN)

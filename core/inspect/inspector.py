@@ -18,14 +18,15 @@ from torchvision.transforms.v2 import functional as tf
 
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
 from core.build import ConvScopeNet, build_model
+from core.data.adapt import BatchPreparer
+from core.data.datasets import Dataset
 from core.data.errors import DataError
 from core.inspect.inputs import ModelInput, fit_image
+from core.model.catalog import KERNEL_TYPES
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
 from core.train.checkpoint import RunState, load_state
 from core.weights import load_weights
-
-KERNEL_TYPES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d")
 
 
 class TwoClassScores(nn.Module):
@@ -59,6 +60,28 @@ class FilterGrid:
     layer: str
     in_channel: int | None
     in_channels: int
+
+
+def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None) -> FilterGrid:
+    """Kernels (out, in, …) as a grid: colour for 3 input channels unless one is chosen,
+    one symmetric colour scale. Also used for live and replayed snapshots of training."""
+    weight = np.asarray(weights, dtype=np.float32)
+    if weight.ndim == 3:  # Conv1d: kernels as 1-pixel-high images
+        weight = weight[:, :, None, :]
+    elif weight.ndim == 5:  # Conv3d: the middle depth slice
+        weight = weight[:, :, weight.shape[2] // 2]
+    in_channels = weight.shape[1]
+    color = in_channels == 3 and in_channel is None
+    if not color:
+        channel = 0 if in_channel is None else in_channel
+        if not 0 <= channel < in_channels:
+            raise InspectError(f"input channel {channel} does not exist: {layer} has "
+                               f"{in_channels} (0 to {in_channels - 1})")
+        weight = weight[:, channel:channel + 1]
+        in_channel = channel
+    limit = float(np.abs(weight).max()) if weight.size else 0.0
+    limit = limit or 1.0
+    return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels)
 
 
 @dataclass(frozen=True)
@@ -130,21 +153,7 @@ class Inspector:
         weight = module.weight.detach().cpu().float()
         if isinstance(module, nn.ConvTranspose2d):
             weight = weight.transpose(0, 1)  # (out, in, kh, kw) like a convolution
-        if weight.dim() == 3:  # Conv1d: kernels as 1-pixel-high images
-            weight = weight[:, :, None, :]
-        elif weight.dim() == 5:  # Conv3d: the middle depth slice
-            weight = weight[:, :, weight.shape[2] // 2]
-        in_channels = weight.shape[1]
-        color = in_channels == 3 and in_channel is None
-        if not color:
-            channel = 0 if in_channel is None else in_channel
-            if not 0 <= channel < in_channels:
-                raise InspectError(f"input channel {channel} does not exist: {layer} has "
-                                   f"{in_channels} (0 to {in_channels - 1})")
-            weight = weight[:, channel:channel + 1]
-            in_channel = channel
-        limit = float(weight.abs().max()) or 1.0
-        return FilterGrid(weight.numpy(), color, -limit, limit, layer, in_channel, in_channels)
+        return filter_grid(weight.numpy(), layer, in_channel)
 
     # -- activations ------------------------------------------------------------------------
     def prepare(self, image: torch.Tensor, source: str) -> ModelInput:
@@ -163,6 +172,12 @@ class Inspector:
         return self.activations(inp)[layer].numpy()
 
     # -- predictions ------------------------------------------------------------------------
+    def preparer(self, data: Dataset) -> BatchPreparer:
+        """Dataset batches as this model's inputs, normalised as its training run recorded."""
+        mean = torch.tensor(self.state.mean) if self.state else None
+        std = torch.tensor(self.state.std) if self.state else None
+        return BatchPreparer(data, self.spec.input_shape, mean=mean, std=std)
+
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
         """(N, classes) probabilities, whatever the model's last layer."""
         with torch.no_grad():

@@ -544,6 +544,8 @@ _CATALOG: tuple[LayerType, ...] = (
 )
 
 CATALOG: dict[str, LayerType] = {t.name: t for t in _CATALOG}
+KERNEL_TYPES: tuple[str, ...] = tuple(t.name for t in _CATALOG if t.group == "convolution")
+"""Layer types with learned kernels (what filter views and snapshots show)."""
 
 
 def layer_type(name: str) -> LayerType:

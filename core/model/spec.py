@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -182,7 +182,7 @@ def _parse_layer(raw: Any, position: int, taken: set[str]) -> LayerSpec:
     return LayerSpec(name, type_name, params, trainable, tuple(inputs))
 
 
-def connection_problem(spec: ModelSpec, index: int, seen: set[str]) -> str | None:
+def connection_problem(spec: ModelSpec, index: int, seen: Container[str]) -> str | None:
     """Why layer ``index`` cannot be connected (``seen``: the names above it), or None."""
     layer = spec.layers[index]
     if layer.name in seen:

@@ -45,7 +45,6 @@ class RunState:
     history: list[dict[str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     optimizer_layout: dict[str, Any] = field(default_factory=dict)
-    scheduler: dict[str, Any] = field(default_factory=dict)
     test_acc: float | None = None
     finished: bool = False
 

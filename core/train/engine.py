@@ -310,7 +310,6 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
-            state.scheduler = scheduler.state_dict()
         best = val_acc > state.best_val_acc
         if best:
             state.best_val_acc = val_acc

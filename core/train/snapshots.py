@@ -17,12 +17,12 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from core.build import ConvScopeNet
+from core.model.catalog import KERNEL_TYPES
 from core.model.spec import ModelSpec
 
 SNAPSHOT_LAYERS = 2
 MAX_FILTERS, MAX_MAPS, MAX_SIDE = 64, 32, 32
 MAX_SNAPSHOTS = 120
-KERNEL_TYPES = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose2d")
 _NAME = re.compile(r"epoch-(\d+)\.safetensors$")
 
 
@@ -31,9 +31,14 @@ def snapshot_layers(spec: ModelSpec) -> list[str]:
 
 
 def first_filters(model: ConvScopeNet, layer: str) -> torch.Tensor:
-    weight = model.layers[layer].weight
+    """Up to MAX_FILTERS kernels as (out, in, …), also for a transposed convolution."""
+    module = model.layers[layer]
+    weight = module.weight
     assert isinstance(weight, torch.Tensor)
-    return weight.detach()[:MAX_FILTERS].float().cpu().clone()
+    weight = weight.detach()
+    if isinstance(module, torch.nn.ConvTranspose2d):
+        weight = weight.transpose(0, 1)  # stored (in, out, kh, kw)
+    return weight[:MAX_FILTERS].float().cpu().clone()
 
 
 def take(model: ConvScopeNet, spec: ModelSpec, probe: torch.Tensor) -> dict[str, torch.Tensor]:
