@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.diagram import DiagramView
 from app.document import ModelDocument
-from app.inspect_panel import InspectPanel, WeightsSource
+from app.inspect import InspectTab
 from app.layer_table import LayerTable
 from app.palette import LayerPalette
 from app.property_editor import PropertyEditor
@@ -149,8 +149,7 @@ class MainWindow(QMainWindow):
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
         self.training = TrainingPanel(self.document)
-        self.weights = WeightsSource()
-        self.inspect = InspectPanel(self.document, self.weights)
+        self.inspect = InspectTab(self.document)
         self._build_layout()
         self._build_menus()
         self.palette_widget.add_requested.connect(self.add_layer_after_current)
@@ -356,9 +355,9 @@ class MainWindow(QMainWindow):
         if isinstance(event, FilterSnapshot):
             self.inspect.live_filters(event.layer, event.weights)
         elif isinstance(event, EpochEnd):
-            self.weights.use(Path(event.checkpoint), self.training.run_dir)
+            self.document.use_weights(Path(event.checkpoint), self.training.run_dir)
         elif isinstance(event, Finished) and Path(event.checkpoint).is_file():
-            self.weights.use(Path(event.checkpoint), Path(event.run_dir))
+            self.document.use_weights(Path(event.checkpoint), Path(event.run_dir))
 
     def open_run_dialog(self) -> None:
         if self._locked() or not self.maybe_save():
@@ -377,8 +376,7 @@ class MainWindow(QMainWindow):
         except ModelError as exc:
             QMessageBox.warning(self, "Cannot open run", str(exc))
             return False
-        self.document.load(opened.spec, None)
-        self.weights.use(opened.weights, opened.run_dir)
+        self.document.load(opened.spec, None, opened.weights, opened.run_dir)
         self.statusBar().showMessage(f"Opened {opened.run_dir} ({opened.weights.name})", 8000)
         return True
 

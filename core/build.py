@@ -55,6 +55,13 @@ class ConvScopeNet(nn.Module):
                 module.requires_grad_(False)
             self.layers[layer.name] = module
             self.sources[layer.name] = spec.inputs_of(index)
+        last_use: dict[str, str] = {}
+        for name, sources in self.sources.items():
+            for source in sources:
+                last_use[source] = name
+        self._release: dict[str, tuple[str, ...]] = {}
+        for source, consumer in last_use.items():
+            self._release[consumer] = (*self._release.get(consumer, ()), source)
 
     def forward_all(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         outputs: dict[str, torch.Tensor] = {INPUT: x}
@@ -64,10 +71,13 @@ class ConvScopeNet(nn.Module):
         return outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The last layer's output; each layer's output is let go once its last reader ran."""
         outputs: dict[str, torch.Tensor] = {INPUT: x}
         last = x
         for name, module in self.layers.items():
             last = module(*(outputs[s] for s in self.sources[name]))
+            for source in self._release.get(name, ()):
+                outputs.pop(source, None)
             outputs[name] = last
         return last
 
