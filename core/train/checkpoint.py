@@ -10,9 +10,10 @@ A run folder holds everything to resume a run or reopen the trained model later:
                                size and SHA-256 of each file of the generation it covers
 
 One checkpoint is one generation, committed by one step. Every file is first written whole to
-``NAME.tmp``, training.json last; then each old file is moved to ``NAME.prev``, each new one into
-place, and the rename of training.json.tmp to training.json commits the generation. While
-training.json.tmp exists the commit has not happened, so a reader takes ``NAME.prev`` where it
+``NAME.tmp``, training.json last; then each old file is moved to ``STEM.prev.safetensors``, each
+new one into place, and the rename of training.json.tmp to training.json commits the generation.
+While
+training.json.tmp exists the commit has not happened, so a reader takes the .prev file where it
 exists (the previous generation); the next writer rolls such a folder back before it writes.
 A failed write (disk full, read-only folder) leaves the previous generation as it was.
 
@@ -93,6 +94,12 @@ def save_spec(run: Path, spec: ModelSpec) -> None:
 
 # -- writing: one generation, one commit ------------------------------------------------------
 
+def _prev(name: str) -> str:
+    """weights-last.safetensors -> weights-last.prev.safetensors (still a .safetensors file)."""
+    path = Path(name)
+    return f"{path.stem}{PREV}{path.suffix}"
+
+
 def _fingerprint(path: Path) -> dict[str, Any]:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -113,12 +120,12 @@ def _read_meta(run: Path) -> dict[str, Any]:
 def interrupted(run: Path) -> bool:
     """True when a commit was cut off: some files of the previous generation are in .prev."""
     return (run / (META + TMP)).exists() and any(
-        (run / (name + PREV)).exists() for name in GENERATION_FILES)
+        (run / _prev(name)).exists() for name in GENERATION_FILES)
 
 
 def resolve(run: Path, name: str) -> Path:
     """Where the committed generation's file ``name`` is (its .prev while a commit was cut)."""
-    prev = run / (name + PREV)
+    prev = run / _prev(name)
     if (run / (META + TMP)).exists() and prev.exists():
         return prev
     return run / name
@@ -128,7 +135,7 @@ def _settle(run: Path) -> None:
     """Before writing: roll an interrupted commit back, drop stale .prev and .tmp files."""
     rolling_back = (run / (META + TMP)).exists()
     for name in GENERATION_FILES:
-        prev = run / (name + PREV)
+        prev = run / _prev(name)
         if prev.exists():
             if rolling_back:
                 os.replace(prev, run / name)
@@ -173,7 +180,7 @@ def _commit(run: Path, state: RunState, staged: dict[str, Callable[[Path], None]
             os.fsync(handle.fileno())
         for name in staged:
             if (run / name).exists():
-                os.replace(run / name, run / (name + PREV))
+                os.replace(run / name, run / _prev(name))
         for name in staged:
             os.replace(run / (name + TMP), run / name)
         os.replace(meta_tmp, run / META)  # the commit
@@ -186,7 +193,7 @@ def _commit(run: Path, state: RunState, staged: dict[str, Callable[[Path], None]
                               f"epoch {before} and resumes from it") from None
     for name in staged:
         with contextlib.suppress(OSError):
-            (run / (name + PREV)).unlink(missing_ok=True)
+            (run / _prev(name)).unlink(missing_ok=True)
 
 
 def save_state(run: Path, state: RunState) -> None:

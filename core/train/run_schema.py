@@ -58,6 +58,8 @@ def _layout(value: Any) -> str | None:
     """The shape of optimizer_layout; its match to the optimizer is checked when it is loaded."""
     words = ('{"param_groups": [one or more objects], "scalars": {"0": {"step": 3}, …}} as '
              "saved by ConvScope")
+    if value == {}:
+        return None  # a run before its first checkpoint
     if not isinstance(value, dict) or set(value) - {"param_groups", "scalars"}:
         return words
     groups = value.get("param_groups")

@@ -55,26 +55,28 @@ class TrainingSettings:
     def from_dict(cls, data: Any, where: str = "") -> TrainingSettings:
         """Settings read from a file, through the same rules as the command line and the GUI.
 
-        ``where`` starts each message (e.g. "training.json: settings."); unknown keys are
-        ignored, missing ones take the defaults; any problem is one TrainingError line.
+        ``where`` starts each message (e.g. "settings."); unknown keys are refused, missing
+        ones take the defaults; the problems are one TrainingError line.
         """
         if not isinstance(data, dict):
-            raise TrainingError(f"{where.rstrip('.')} must be an object of settings, "
+            raise TrainingError(f"{where.rstrip('.') or 'the settings'} must be an object, "
                                 f"found {quote(data)}")
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        problems = check_table(RULES, values, where)
+        owner = where.rstrip(".") or "the settings"
+        problems = [f"{owner} has no setting {quote(k)}; the settings are: "
+                    + ", ".join(sorted(known)) for k in data if k not in known][:1]
+        problems += check_table(RULES, values, where)
         raw_aug = values.get("augmentation", {})
-        if not isinstance(raw_aug, dict):
-            problems.append(f"{where}augmentation must be an object such as "
-                            f'{{"flip": false, "crop": 0}}, found {quote(raw_aug)}')
+        aug_keys = {f.name for f in fields(Augmentation)}
+        if not isinstance(raw_aug, dict) or set(raw_aug) - aug_keys:
+            problems.append(f"{where}augmentation must be an object of "
+                            f"{', '.join(sorted(aug_keys))}, found {quote(raw_aug)}")
         else:
             problems += check_table(AUGMENTATION_RULES, raw_aug, f"{where}augmentation.")
         if problems:
             raise TrainingError("; ".join(problems))
-        aug_keys = {f.name for f in fields(Augmentation)}
-        values["augmentation"] = Augmentation(**{k: v for k, v in raw_aug.items()
-                                                 if k in aug_keys})
+        values["augmentation"] = Augmentation(**raw_aug)
         return cls(**values)
 
 
