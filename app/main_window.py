@@ -311,18 +311,21 @@ class MainWindow(QMainWindow):
 
     def offer_recovery(self) -> None:
         """At start-up: offer to restore what a crashed session left."""
-        pending = self.autosave.pending()
-        if not pending:
-            return
-        latest = pending[0]
-        if self.ask_restore(latest):
-            self.document.load(latest.spec, latest.source)
-            # restored work is unsaved until the user saves it
-            self.document.undo_stack.resetClean()
-            self._update_title()
-            self.statusBar().showMessage(f"Restored {latest.describe()}", 10000)
-        for recovery in pending:
-            recovery.path.unlink(missing_ok=True)
+        pending = self.autosave.pending()  # only autosaves whose window is gone; never raises
+        if self.autosave.set_aside:
+            self.statusBar().showMessage("; ".join(self.autosave.set_aside), 15000)
+        for index, recovery in enumerate(pending):
+            restore = self.ask_restore(recovery)
+            recovery.remove()  # only once it was restored or declined
+            if restore:
+                self.document.load(recovery.spec, recovery.source)
+                # restored work is unsaved until the user saves it
+                self.document.undo_stack.resetClean()
+                self._update_title()
+                self.statusBar().showMessage(f"Restored {recovery.describe()}", 10000)
+                for later in pending[index + 1:]:
+                    later.keep()  # offered at a later start
+                break
 
     def ask_restore(self, recovery: Recovery) -> bool:
         answer = QMessageBox.question(
@@ -399,7 +402,7 @@ class MainWindow(QMainWindow):
             self.training.stop(wait_ms=10_000)
         self.inspect.stop_workers()
         self.timer.stop()
-        self.autosave.discard()
+        self.autosave.close()
         event.accept()
 
     # -- files ------------------------------------------------------------------------------

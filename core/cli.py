@@ -84,9 +84,10 @@ def _train(args: argparse.Namespace) -> int:
                                       shear=args.shear, color=args.color))
         settings.check()
         if args.resume is not None:
-            from core.train.checkpoint import load_state
+            from core.train.checkpoint import open_for_resume
 
-            load_state(Path(args.resume))  # first: "not a run folder" is the clearer message
+            # first, and writing nothing: every file of the run checked, one line if damaged
+            open_for_resume(Path(args.resume))
             spec = load_model(Path(args.resume) / "model.json")
         if args.weights is not None and Path(args.weights).is_dir():
             from core.train.checkpoint import open_run
