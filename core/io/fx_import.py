@@ -316,7 +316,8 @@ class _Converter:
             if meta is not None and hasattr(meta, "shape"):
                 self.shapes[name] = tuple(meta.shape[1:])
         elif getattr(target, "__name__", "") == "channel_shuffle":
-            self._add(node, "ChannelShuffle", {"groups": int(_arg(node, 1, "groups", 2))}, [x])
+            groups = int(_arg(node, 1, "groups", 2))
+            self._add(node, "ChannelShuffle", {"groups": groups} if groups != 2 else {}, [x])
         elif getattr(target, "__name__", "") == "stochastic_depth":
             p = _arg(node, 1, "p", 0.0)
             self._alias(node, x)
