@@ -27,6 +27,9 @@ from core.weights import apply_weights, save_weights
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# torch 2.9+ calls its TorchScript-based ONNX exporter and torch.jit deprecated; both still work
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+
 def _every_kind_of_connection() -> ModelSpec:
     """A small model with skips, concatenation, a gate, a channel split and a frozen layer."""
     return model_from_dict({"format": FORMAT, "name": "skips and gates", "input": {
