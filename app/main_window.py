@@ -241,6 +241,11 @@ class MainWindow(QMainWindow):
             presets.addAction(action)
         presets.setToolTipsVisible(True)
         file_menu.addAction(self._action("Open Trained &Run…", self.open_run_dialog))
+        file_menu.addAction(self._action("&Import Model…", self.import_dialog,
+                                         tip="A torchvision model or an ONNX file"))
+        file_menu.addAction(self._action("E&xport Model…", self.export_dialog,
+                                         tip="PyTorch code, ONNX, TorchScript or a training "
+                                         "script for torchrun"))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Save", self.save, QKeySequence.StandardKey.Save))
         file_menu.addAction(self._action("Save &As…", self.save_as,
@@ -382,6 +387,29 @@ class MainWindow(QMainWindow):
         self.document.load(opened.spec, None, opened.weights, opened.run_dir)
         self.statusBar().showMessage(f"Opened {opened.run_dir} ({opened.weights.name})", 8000)
         return True
+
+    def import_dialog(self) -> None:
+        if self._locked() or not self.maybe_save():
+            return
+        from app.io_dialogs import ImportDialog
+
+        dialog = ImportDialog(self)
+        dialog.imported.connect(self.open_imported)
+        dialog.exec()
+
+    def open_imported(self, model: Path, weights: Path | None) -> None:
+        """Open an imported model file, with the weights written beside it when there are."""
+        if self.open_file(model, ask=False) and weights is not None:
+            self.weights.use(weights, None)
+        self.statusBar().showMessage(f"Imported {model}" + (f" with weights {weights.name}"
+                                                             if weights else ""), 10000)
+
+    def export_dialog(self) -> None:
+        from app.io_dialogs import ExportDialog
+
+        dialog = ExportDialog(self.document.spec, self.weights.path, self.weights.run_dir, self)
+        dialog.exported.connect(lambda line: self.statusBar().showMessage(line, 30000))
+        dialog.exec()
 
     def _set_locked(self, locked: bool) -> None:
         """While a run trains, the builder shows the snapshot that trains and refuses edits."""

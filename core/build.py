@@ -34,7 +34,33 @@ class Concat(nn.Module):
         return torch.cat(inputs, dim=1)
 
 
-_MERGES: dict[str, type[nn.Module]] = {"Add": Add, "Concat": Concat}
+class Mul(nn.Module):
+    """Element-wise product of its inputs, broadcasting sizes of 1 (squeeze-and-excitation)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        out = inputs[0]
+        for other in inputs[1:]:
+            out = out * other
+        return out
+
+
+class Chunk(nn.Module):
+    """Part ``index`` of the channels cut into ``chunks`` parts (``torch.chunk`` along dim 1)."""
+
+    def __init__(self, chunks: int = 2, index: int = 0) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.chunk(x, self.chunks, dim=1)[self.index]
+
+    def extra_repr(self) -> str:
+        return f"chunks={self.chunks}, index={self.index}"
+
+
+_MERGES: dict[str, type[nn.Module]] = {"Add": Add, "Concat": Concat, "Mul": Mul}
+_OWN: dict[str, type[nn.Module]] = {"Chunk": Chunk}
 
 
 class ConvScopeNet(nn.Module):
@@ -86,6 +112,8 @@ def _make_module(type_name: str, settings: dict[str, Any], in_shape: tuple[int, 
     if type_name in _MERGES:
         return _MERGES[type_name]()
     kwargs = dict(settings)
+    if type_name in _OWN:
+        return _OWN[type_name](**kwargs)
     inferred = CATALOG[type_name].inferred
     if inferred is not None:
         kwargs[inferred] = in_shape[-1] if inferred == "in_features" else in_shape[0]
