@@ -196,8 +196,9 @@ class Worker(QObject):
 class WorkerQueue(QObject):
     """Jobs run one at a time on a thread of their own; the latest request per key wins."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, nice: bool = False) -> None:
         super().__init__(parent)
+        self.nice = nice
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._latest: dict[str, Worker] = {}
@@ -208,7 +209,7 @@ class WorkerQueue(QObject):
         """Queue ``function``; an older job under ``key`` is aborted and its result dropped.
         Connect to the returned worker's signals before control returns to the event loop."""
         self.cancel(key)
-        worker = Worker(function, *args, **kwargs)
+        worker = Worker(function, *args, nice=self.nice, **kwargs)
         worker.key = key
         self._latest[key] = worker
         self._alive.add(worker)
