@@ -196,7 +196,7 @@ class Worker(QObject):
 class WorkerQueue(QObject):
     """Jobs run one at a time on a thread of their own; the latest request per key wins."""
 
-    def __init__(self, parent: QObject | None = None, nice: bool = False) -> None:
+    def __init__(self, parent: QObject | None = None, nice: bool = True) -> None:
         super().__init__(parent)
         self.nice = nice
         self.pool = QThreadPool(self)

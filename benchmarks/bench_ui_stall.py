@@ -96,7 +96,9 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     meter = StallMeter()
-    print(f"UI-thread stalls, 1 ms timer; {os.cpu_count()} CPUs; offscreen Qt")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"UI-thread stalls, 1 ms timer; {os.cpu_count()} CPUs, load average {load:.1f} at "
+          "start; offscreen Qt")
 
     window = MainWindow()
     window.resize(1500, 950)
@@ -148,7 +150,9 @@ def main() -> None:
     QTimer.singleShot(50, on_ui_thread)
     seconds = run_until(app, lambda: bool(timings), args.seconds)
     run_until(app, lambda: False, 0.2)
-    report("VGG-16: Grad-CAM on the UI thread (before)", meter.stop(), seconds)
+    figures = meter.stop()
+    report("VGG-16: Grad-CAM on the UI thread (before)", figures, seconds,
+           f"  [one stall of {figures['max_ms'] / 1e3:.1f} s: the window froze]")
     window.document.undo_stack.setClean()
     window.close()
 
