@@ -68,8 +68,10 @@ class ImagePane(pg.GraphicsLayoutWidget):
                 self.image.setColorMap(pg.colormap.get(cmap))
         self.plot.autoRange(padding=0.02)
 
-    def clear(self) -> None:
-        """Nothing shown (a new model, weights or input): no picture, overlay or box."""
+    def clear_picture(self) -> None:
+        """Nothing shown (a new model, weights or input): no picture, overlay or box.
+        (Not ``clear``: GraphicsLayoutWidget forwards that name to its layout, which would
+        remove the plot itself.)"""
         self.data = None
         self.image.clear()
         self.overlay.clear()

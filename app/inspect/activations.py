@@ -71,7 +71,7 @@ class ActivationsView(InspectView):
 
     def reset(self) -> None:
         for pane in (self.act_pane, self.act_big, self.act_input):
-            pane.clear()
+            pane.clear_picture()
         self.act_bars.clear()
         self.act_readout.setText(HINT)
         self._act_values = self._act_mosaic = None

@@ -74,7 +74,7 @@ class MaximizationView(InspectView):
             self.max_channel.setRange(0, info.output_shape[0] - 1)
 
     def reset(self) -> None:
-        self.max_pane.clear()
+        self.max_pane.clear_picture()
 
     def _maximize(self) -> None:
         parameters = (self.max_layer.currentText(), self.max_channel.value(),

@@ -90,7 +90,7 @@ class PredictionsView(InspectView):
         self.top_k.setRowCount(0)
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)
-        self.mistakes.clear()
+        self.mistakes.clear_picture()
         self._cells, self._confusion_images = {}, None
         self.confusion_note.setText("Rows: true class; columns: predicted. Click a red cell "
                                     "to see its misclassified examples.")
@@ -162,7 +162,7 @@ class PredictionsView(InspectView):
 
         indices = self._cells.get((row, col), [])
         if not indices or self._confusion_images is None:
-            self.mistakes.clear()
+            self.mistakes.clear_picture()
             self.confusion_note.setText("no mistakes in this cell" if row != col else
                                         "the diagonal holds the correct predictions")
             return

@@ -101,8 +101,9 @@ def test_attributions_and_export_at_a_chosen_size(qtbot: QtBot, window: MainWind
                                                   tmp_path: Path) -> None:
     panel = show(qtbot, window, "Attributions")
     for method in ("Grad-CAM", "saliency", "occlusion"):
-        panel.attr_pane.clear()
+        panel.attr_pane.clear_picture()
         panel.attr_method.setCurrentText(method)
+        window.inspect.refresh()
         idle(qtbot, window)
         assert window.inspect.message.text() == ""
         assert panel.attr_pane.data is not None and panel.attr_pane.data.ndim == 3
