@@ -3,6 +3,7 @@ dataset (validation or test split) with the misclassified examples of any cell."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,7 +85,8 @@ class PredictionsView(InspectView):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         name, why = self.dataset()
-        self.dataset_label.setText(f"<b>{name}</b> ({why})")
+        self.dataset_label.setText(f"<b>{Path(name).name}</b> ({why})")
+        self.dataset_label.setToolTip(name)
 
     def reset(self) -> None:
         self.top_k.setRowCount(0)
@@ -153,9 +155,9 @@ class PredictionsView(InspectView):
         self.confusion.resizeColumnsToContents()
         accuracy = np.trace(matrix) / max(1, matrix.sum())
         split_name = "validation" if split == "val" else split
-        self.confusion_note.setText(f"{dataset} {split_name} split: accuracy {accuracy:.1%} "
-                                    f"over {matrix.sum()} images. Click a red cell to see "
-                                    "its mistakes.")
+        self.confusion_note.setText(f"{Path(dataset).name} {split_name} split: accuracy "
+                                    f"{accuracy:.1%} over {matrix.sum()} images. Click a red "
+                                    "cell to see its mistakes.")
 
     def _confusion_cell(self, row: int, col: int) -> None:
         from core.inspect.mosaic import tile
