@@ -61,11 +61,16 @@ class PredictionsView(InspectView):
         row.addWidget(self.dataset_label, 1)
         self.confusion = QTableWidget(0, 0)
         self.confusion.cellClicked.connect(self._confusion_cell)
+        for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.confusion.setCornerButtonEnabled(False)
+        self.confusion.setToolTip("rows: true class · columns: predicted class")
         self.confusion_note = QLabel("Rows: true class; columns: predicted. Click a red cell "
                                      "to see its misclassified examples.")
         self.confusion_note.setWordWrap(True)
         self.mistakes = ImagePane("misclassified examples", colorbar=False)
         right.addLayout(row)
+        right.addWidget(QLabel("rows: true class · columns: predicted class"))
         right.addWidget(self.confusion, 2)
         right.addWidget(self.confusion_note)
         right.addWidget(self.mistakes, 1)
@@ -152,7 +157,6 @@ class PredictionsView(InspectView):
                     color = QColor(0, 0, 0, 0)
                 item.setBackground(color)
                 self.confusion.setItem(r, c, item)
-        self.confusion.resizeColumnsToContents()
         accuracy = np.trace(matrix) / max(1, matrix.sum())
         split_name = "validation" if split == "val" else split
         self.confusion_note.setText(f"{Path(dataset).name} {split_name} split: accuracy "
@@ -173,7 +177,9 @@ class PredictionsView(InspectView):
             self.mistakes.show_map(tile(images).image)
         else:
             self.mistakes.show_map(tile(images[:, 0]).image, (0.0, 1.0), GREY)
-        self.confusion_note.setText(f"{len(indices)} images of class {row} predicted as {col}")
+        count = len(indices)
+        self.confusion_note.setText(f"{count} image{'s' if count != 1 else ''} of class {row} "
+                                    f"predicted as {col}")
 
 
 def compute_confusion(context: Context, parameters: tuple[str, str], task: Task) -> Any:

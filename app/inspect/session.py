@@ -128,7 +128,7 @@ def _build(key: ModelKey) -> Built:
                     "weights.")
         return Built(inspector, WeightsNote(sentence, str(exc), problem=True),
                      inspector.classes)
-    note = WeightsNote(inspector.weights_note)
+    note = WeightsNote("")  # "": the document's own label (file and run) says it all
     if "(partly:" in inspector.weights_note:
         sentence, _, detail = inspector.weights_note.partition(" (partly: ")
         note = WeightsNote(f"{sentence} — only partly: some layers keep random weights.",

@@ -93,7 +93,8 @@ def test_predictions_and_confusion_matrix(qtbot: QtBot, window: MainWindow) -> N
     if panel._cells:
         (truth, predicted), indices = next(iter(panel._cells.items()))
         panel._confusion_cell(truth, predicted)
-        assert f"{len(indices)} images of class {truth} predicted as {predicted}" in \
+        assert f"{len(indices)} image" in panel.confusion_note.text()
+        assert f"of class {truth} predicted as {predicted}" in \
             panel.confusion_note.text()
 
 
