@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="inspect-")))
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--no-vgg", action="store_true", help="skip the VGG-16 shot")
+    parser.add_argument("--vgg-only", action="store_true", help="only the VGG-16 shot")
     args = parser.parse_args()
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
@@ -43,10 +44,12 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     args.out.mkdir(parents=True, exist_ok=True)
-    settings = replace(TrainingSettings(), epochs=args.epochs, device="cpu")
-    done = list(train(load_preset("digits_small"), load_digits_dataset(), settings,
-                      Path(tempfile.mkdtemp())))[-1]
-    run = Path(done.run_dir)  # type: ignore[attr-defined]
+    texts = () if args.vgg_only else (("normal", BASE_POINT_SIZE), ("projector", 24))
+    if texts:
+        settings = replace(TrainingSettings(), epochs=args.epochs, device="cpu")
+        done = list(train(load_preset("digits_small"), load_digits_dataset(), settings,
+                          Path(tempfile.mkdtemp())))[-1]
+        run = Path(done.run_dir)  # type: ignore[attr-defined]
 
     def idle(window: MainWindow) -> None:
         for _ in range(3):
@@ -66,7 +69,7 @@ def main() -> None:
             window.grab().save(str(DOCS / README_SHOTS[name]))
             print("wrote", DOCS / README_SHOTS[name])
 
-    for text, size in (("normal", BASE_POINT_SIZE), ("projector", 24)):
+    for text, size in texts:
         window = MainWindow()
         window.settings.set("font_size", size)
         window.apply_view_settings()
