@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QEvent, QPointF, Signal
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 GREY, DIVERGING = "CET-L1", "CET-D1"  # pyqtgraph's bundled grey and blue-white-red maps
@@ -19,7 +19,9 @@ class ImagePane(pg.GraphicsLayoutWidget):
     def __init__(self, title: str = "", colorbar: bool = True) -> None:
         super().__init__()
         self.setBackground(None)
-        self.plot = self.addPlot(title=title)
+        self.plot = self.addPlot()
+        self._title = ""
+        self.set_title(title)
         self.plot.setAspectLocked(True)
         self.plot.invertY(True)
         self.plot.hideAxis("left")
@@ -44,13 +46,30 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.scene().sigMouseMoved.connect(self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
 
+    def set_title(self, title: str) -> None:
+        """The pane's title, in the window's text size (projector text scales it)."""
+        self._title = title
+        size = max(8, self.font().pointSize())
+        self.plot.setTitle(title, size=f"{size}pt", color=self.palette().text().color())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        title = getattr(self, "_title", None)  # None: still inside __init__
+        if title is not None and event.type() in (QEvent.Type.FontChange,
+                                                  QEvent.Type.PaletteChange):
+            self.set_title(title)
+
     def show_map(self, data: np.ndarray, levels: tuple[float, float] | None = None,
                  cmap: str = "viridis") -> None:
         """A 2-D array through a colour map, or (H, W, 3) RGB in 0..1."""
         self.data = data
         if data.ndim == 3:
-            rgb = np.nan_to_num(np.clip(data, 0, 1), nan=0.5)
-            self.image.setImage((rgb * 255).astype(np.uint8), levels=(0, 255))
+            # NaN (between and after the tiles of a mosaic) is transparent, not a colour that
+            # could be read as data
+            rgba = np.empty((*data.shape[:2], 4), dtype=np.uint8)
+            rgba[..., :3] = (np.nan_to_num(np.clip(data, 0, 1), nan=0.0) * 255).astype(np.uint8)
+            rgba[..., 3] = np.where(np.isnan(data).any(axis=2), 0, 255)
+            self.image.setImage(rgba, levels=(0, 255))
             if self.bar is not None:
                 self.bar.hide()
         else:
@@ -59,7 +78,7 @@ class ImagePane(pg.GraphicsLayoutWidget):
                                             if finite.size else (0.0, 1.0))
             if hi <= lo:
                 hi = lo + 1e-6
-            self.image.setImage(np.nan_to_num(data, nan=lo), levels=(lo, hi))
+            self.image.setImage(data, levels=(lo, hi))  # NaN: transparent (pyqtgraph)
             if self.bar is not None:
                 self.bar.show()
                 self.bar.setColorMap(pg.colormap.get(cmap))
@@ -68,8 +87,10 @@ class ImagePane(pg.GraphicsLayoutWidget):
                 self.image.setColorMap(pg.colormap.get(cmap))
         self.plot.autoRange(padding=0.02)
 
-    def clear(self) -> None:
-        """Nothing shown (a new model, weights or input): no picture, overlay or box."""
+    def clear_picture(self) -> None:
+        """Nothing shown (a new model, weights or input): no picture, overlay or box.
+        (Not ``clear``: GraphicsLayoutWidget forwards that name to its layout, which would
+        remove the plot itself.)"""
         self.data = None
         self.image.clear()
         self.overlay.clear()

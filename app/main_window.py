@@ -63,7 +63,7 @@ class InputShapeBar(QWidget):
         self.name = QLineEdit()
         self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 18))
         self.name.setMaximumWidth(420)
-        self.name.editingFinished.connect(lambda: document.rename_model(self.name.text()))
+        self.name.editingFinished.connect(self._rename)
         self.layout_.addWidget(self.name)
         self.layout_.addSpacing(16)
         self.layout_.addWidget(QLabel("Input"))
@@ -72,7 +72,19 @@ class InputShapeBar(QWidget):
         self.layout_.addLayout(self.spin_row)
         self.layout_.addStretch(1)
         document.changed.connect(self.refresh)
+        document.run_changed.connect(self._show_name)
         self.refresh()
+
+    def _rename(self) -> None:
+        """Only what the user typed renames the model (not focus leaving an untouched field)."""
+        if self.name.isModified():
+            self.name.setModified(False)
+            self.document.rename_model(self.name.text())
+
+    def _show_name(self) -> None:
+        """A model was loaded (or its run changed): the field shows its name, focus or not."""
+        self.name.setText(self.document.spec.name)
+        self.name.setModified(False)
 
     def refresh(self) -> None:
         shape = self.document.spec.input_shape
@@ -96,7 +108,7 @@ class InputShapeBar(QWidget):
                 spin.blockSignals(True)
                 spin.setValue(max(spin.minimum(), min(spin.maximum(), value)))
                 spin.blockSignals(False)
-        if not self.name.hasFocus():
+        if not (self.name.hasFocus() and self.name.isModified()):
             self.name.setText(self.document.spec.name)
 
     def _changed(self) -> None:

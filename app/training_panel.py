@@ -76,6 +76,8 @@ class TrainingPanel(QWidget):
         self._started_at = 0.0
         self._epochs = 1
         self._build()
+        document.run_changed.connect(self._run_changed)
+        self._run_changed()
 
     # -- widgets ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -93,6 +95,10 @@ class TrainingPanel(QWidget):
         row.addWidget(self.dataset, 1)
         row.addWidget(folder)
         form.addRow("dataset", row)
+        self.start_from = QComboBox()
+        self.start_from.setToolTip("Random weights; the weights the document holds (a run's, "
+                                   "matched by layer name and shape); or continue that run")
+        form.addRow("start from", self.start_from)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10000)
         self.epochs.setValue(defaults.epochs)
@@ -276,6 +282,54 @@ class TrainingPanel(QWidget):
         if self.preview.pixmap().isNull():
             self.update_preview()
 
+    # -- the document's run ------------------------------------------------------------------
+    START_RANDOM, START_WEIGHTS, START_RESUME = range(3)
+
+    def _run_changed(self) -> None:
+        """Another model or run in the document: offer its weights, forget the old run's
+        curves and "Done" line (this panel's own run reporting its epochs keeps them)."""
+        weights, run = self.document.weights, self.document.run_dir
+        chosen = self.start_from.currentIndex()
+        self.start_from.clear()
+        self.start_from.addItem("random weights")
+        if weights is not None:
+            self.start_from.addItem(f"weights {weights.name}"
+                                    + (f" of {run.name}" if run else ""))
+            if run is not None and (run / "training.json").exists():
+                self.start_from.addItem(f"continue the run {run.name}")
+        self.start_from.setCurrentIndex(max(0, min(chosen, self.start_from.count() - 1)))
+        if self.running or (run is not None and run == self.run_dir):
+            return
+        for series in self.series.values():
+            series[0].clear()
+            series[1].clear()
+        self._refresh_curves()
+        self.log.clear()
+        self.last_event = None
+        self.run_dir = run
+        self.progress.setValue(0)
+        self.progress.setFormat("idle")
+        self.status.setText("")
+        if run is not None:
+            self._show_history(run)
+
+    def _show_history(self, run: Path) -> None:
+        """An opened run's curves, from its training.json."""
+        from core.train.checkpoint import load_state
+
+        try:
+            state = load_state(run)
+        except ValueError:
+            return
+        for record in state.history:
+            for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+                if key in record:
+                    self._append(key, record["epoch"], record[key], refresh=False)
+        self._refresh_curves()
+        self.status.setText(f"Run {run.name}: {state.epochs_done} epochs on {state.dataset}"
+                            + (f", test accuracy {state.test_acc:.1%}"
+                               if state.test_acc is not None else ""))
+
     # -- running ----------------------------------------------------------------------------
     @property
     def running(self) -> bool:
@@ -309,8 +363,17 @@ class TrainingPanel(QWidget):
         self._started_at = time.perf_counter()
         self.progress.setValue(0)
         self.progress.setFormat("loading data…")
-        self.job = TrainingJob(self.document.spec, self.dataset.currentText(), settings,
-                               self.out_dir, parent=self)
+        start_from = self.start_from.currentIndex()
+        dataset, init, resume = self.dataset.currentText(), None, None
+        if start_from == self.START_WEIGHTS:
+            init = self.document.weights
+        elif start_from == self.START_RESUME and self.document.run_dir is not None:
+            from core.train.checkpoint import load_state
+
+            resume = self.document.run_dir
+            dataset = load_state(resume).dataset  # a run continues on its own data
+        self.job = TrainingJob(self.document.spec, dataset, settings, self.out_dir, init,
+                               parent=self, resume=resume)
         self.job.event.connect(self.on_event)
         self.job.finished.connect(self._job_finished)
         self.document.locked_reason = LOCK_MESSAGE

@@ -196,8 +196,9 @@ class Worker(QObject):
 class WorkerQueue(QObject):
     """Jobs run one at a time on a thread of their own; the latest request per key wins."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, nice: bool = True) -> None:
         super().__init__(parent)
+        self.nice = nice
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._latest: dict[str, Worker] = {}
@@ -208,7 +209,7 @@ class WorkerQueue(QObject):
         """Queue ``function``; an older job under ``key`` is aborted and its result dropped.
         Connect to the returned worker's signals before control returns to the event loop."""
         self.cancel(key)
-        worker = Worker(function, *args, **kwargs)
+        worker = Worker(function, *args, nice=self.nice, **kwargs)
         worker.key = key
         self._latest[key] = worker
         self._alive.add(worker)
@@ -247,7 +248,8 @@ class WorkerQueue(QObject):
 
 # -- training ---------------------------------------------------------------------------------
 def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
-                     control: TrainingControl, init_weights: Path | None) -> Iterator[object]:
+                     control: TrainingControl, init_weights: Path | None,
+                     resume: Path | None = None) -> Iterator[object]:
     """Load the data, then every engine event; BatchProgress thinned to what a person sees."""
     from core.train.memory import tune_malloc
 
@@ -264,7 +266,7 @@ def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, 
         if control.stop_requested:
             return
         last = 0.0
-        for event in train(spec, data, settings, out_dir, control, init_weights):
+        for event in train(spec, data, settings, out_dir, control, init_weights, resume):
             if isinstance(event, BatchProgress) and event.batch != event.batches:
                 now = time.monotonic()
                 if now - last < PROGRESS_INTERVAL_S:
@@ -282,13 +284,14 @@ class TrainingJob(QObject):
     finished = Signal()
 
     def __init__(self, spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
-                 init_weights: Path | None = None, parent: QObject | None = None) -> None:
+                 init_weights: Path | None = None, parent: QObject | None = None,
+                 resume: Path | None = None) -> None:
         super().__init__(parent)
         self.control = TrainingControl()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self.worker = Worker(_training_events, spec, dataset, settings, out_dir, self.control,
-                             init_weights)
+                             init_weights, resume)
         self.worker.yielded.connect(self.event)
         self.worker.finished.connect(self._finished)
         self._running = False

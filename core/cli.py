@@ -214,6 +214,9 @@ def _render(args: argparse.Namespace) -> int:
                 else:
                     heat, cls = inspector.occlusion(inp, args.target)
                     method = "occlusion sensitivity"
+                if not heat.any():
+                    notes.append("the map is empty: no part of the input raises this class's "
+                                 "score here (try another layer or class)")
                 probs = inspector.top_k(inp, 3)
                 notes.append("top: " + ", ".join(f"{p.label} {p.probability:.1%}" for p in probs))
                 fig = render.overlay_figure(

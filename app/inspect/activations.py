@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from app.image_pane import GREY, ImagePane
@@ -47,7 +48,8 @@ class ActivationsView(InspectView):
         self.act_big.hovered.connect(self._big_hover)
         self.act_big.clicked.connect(self._big_clicked)
         self.act_input = ImagePane("input (as the model sees it)", colorbar=False)
-        self.act_bars = pg.PlotWidget(title="outputs")
+        self.act_bars = pg.PlotWidget()
+        self.act_bars.setBackground(None)
         self.act_bars.showGrid(y=True, alpha=0.3)
         self.act_bars.hide()
         grid.addWidget(self.act_pane, 0, 0, 2, 1)
@@ -71,7 +73,7 @@ class ActivationsView(InspectView):
 
     def reset(self) -> None:
         for pane in (self.act_pane, self.act_big, self.act_input):
-            pane.clear()
+            pane.clear_picture()
         self.act_bars.clear()
         self.act_readout.setText(HINT)
         self._act_values = self._act_mosaic = None
@@ -92,6 +94,8 @@ class ActivationsView(InspectView):
 
     def show_result(self, result: Any, parameters: Any) -> None:
         values, mosaic, display = result
+        if parameters != self._layer:
+            self.act_readout.setText(HINT)  # a readout never outlives its layer
         self._act_values, self._layer = values, parameters
         self.act_input.show_map(input_picture(display), (0.0, 1.0), GREY)
         self.act_input.hide_box()
@@ -132,12 +136,33 @@ class ActivationsView(InspectView):
             self.act_bars.setLabel("bottom", "unit")
         self.act_bars.setLabel("left", "value")
         self.act_bars.setTitle(f"{self._layer}: {n} outputs")
+        self._style_bars()
         self.act_bars.autoRange()
+
+    def _style_bars(self) -> None:
+        """Axes, ticks and title in the window's text size and colour (projector text too)."""
+        font = self.font()
+        size = f"{max(8, font.pointSize())}pt"
+        color = self.palette().text().color()
+        plot = self.act_bars.getPlotItem()
+        for name in ("bottom", "left"):
+            axis = plot.getAxis(name)
+            axis.setPen(color)
+            axis.setTextPen(color)
+            axis.setStyle(tickFont=font)
+            axis.setLabel(axis.labelText, **{"font-size": size, "color": color.name()})
+        plot.setTitle(plot.titleLabel.text, size=size, color=color)
+
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        if hasattr(self, "act_bars") and event.type() in (QEvent.Type.FontChange,
+                                                          QEvent.Type.PaletteChange):
+            self._style_bars()
 
     def _show_big(self, index: int) -> None:
         self._selected_map = index
         self.act_big.show_map(self._maps()[index])
-        self.act_big.plot.setTitle(f"map {index} (enlarged)")
+        self.act_big.set_title(f"map {index} (enlarged)")
 
     def _act_clicked(self, row: int, col: int) -> None:
         cell = self._act_mosaic.cell_at(row, col) if self._act_mosaic is not None else None

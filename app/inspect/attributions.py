@@ -93,8 +93,8 @@ class AttributionsView(InspectView):
         fill_combo(self.attr_layer, [AUTOMATIC, *reversed(spatial_layers(analysis))])
 
     def reset(self) -> None:
-        self.attr_input.clear()
-        self.attr_pane.clear()
+        self.attr_input.clear_picture()
+        self.attr_pane.clear_picture()
         self.attr_note.setText("")
         self._attr = None
 

@@ -77,7 +77,7 @@ class FiltersView(InspectView):
                                        if layer.type in KERNEL_TYPES])
 
     def reset(self) -> None:
-        self.filter_pane.clear()
+        self.filter_pane.clear_picture()
         self.filter_readout.setText("")
         self._filter_grid = self._filter_mosaic = None
 

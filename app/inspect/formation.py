@@ -47,8 +47,8 @@ class FormationView(InspectView):
         self.form_slider.blockSignals(True)
         self.form_slider.setRange(0, 0)
         self.form_slider.blockSignals(False)
-        self.form_filters.clear()
-        self.form_acts.clear()
+        self.form_filters.clear_picture()
+        self.form_acts.clear_picture()
         self.form_label.setText(EMPTY)
 
     def parameters(self) -> Any:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.image_pane import ImagePane
+from app.image_pane import GREY, ImagePane
 from app.inspect.base import Context, InspectView, fill_combo
 from core.analysis.model_analysis import ModelAnalysis
 
@@ -74,7 +74,7 @@ class MaximizationView(InspectView):
             self.max_channel.setRange(0, info.output_shape[0] - 1)
 
     def reset(self) -> None:
-        self.max_pane.clear()
+        self.max_pane.clear_picture()
 
     def _maximize(self) -> None:
         parameters = (self.max_layer.currentText(), self.max_channel.value(),
@@ -87,8 +87,10 @@ class MaximizationView(InspectView):
         self.max_cancel.setEnabled(True)
 
     def _show(self, image: Any, parameters: Any) -> None:
-        picture = image.transpose(1, 2, 0) if image.shape[0] == 3 else image[0]
-        self.max_pane.show_map(picture, (0.0, 1.0))
+        if image.shape[0] == 3:
+            self.max_pane.show_map(image.transpose(1, 2, 0))
+        else:
+            self.max_pane.show_map(image[0], (0.0, 1.0), GREY)
 
     def _finished(self) -> None:
         if self.sender() is self._worker:

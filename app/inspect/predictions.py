@@ -3,6 +3,7 @@ dataset (validation or test split) with the misclassified examples of any cell."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,11 +61,16 @@ class PredictionsView(InspectView):
         row.addWidget(self.dataset_label, 1)
         self.confusion = QTableWidget(0, 0)
         self.confusion.cellClicked.connect(self._confusion_cell)
+        for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.confusion.setCornerButtonEnabled(False)
+        self.confusion.setToolTip("rows: true class · columns: predicted class")
         self.confusion_note = QLabel("Rows: true class; columns: predicted. Click a red cell "
                                      "to see its misclassified examples.")
         self.confusion_note.setWordWrap(True)
         self.mistakes = ImagePane("misclassified examples", colorbar=False)
         right.addLayout(row)
+        right.addWidget(QLabel("rows: true class · columns: predicted class"))
         right.addWidget(self.confusion, 2)
         right.addWidget(self.confusion_note)
         right.addWidget(self.mistakes, 1)
@@ -84,13 +90,14 @@ class PredictionsView(InspectView):
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         name, why = self.dataset()
-        self.dataset_label.setText(f"<b>{name}</b> ({why})")
+        self.dataset_label.setText(f"<b>{Path(name).name}</b> ({why})")
+        self.dataset_label.setToolTip(name)
 
     def reset(self) -> None:
         self.top_k.setRowCount(0)
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)
-        self.mistakes.clear()
+        self.mistakes.clear_picture()
         self._cells, self._confusion_images = {}, None
         self.confusion_note.setText("Rows: true class; columns: predicted. Click a red cell "
                                     "to see its misclassified examples.")
@@ -150,19 +157,18 @@ class PredictionsView(InspectView):
                     color = QColor(0, 0, 0, 0)
                 item.setBackground(color)
                 self.confusion.setItem(r, c, item)
-        self.confusion.resizeColumnsToContents()
         accuracy = np.trace(matrix) / max(1, matrix.sum())
         split_name = "validation" if split == "val" else split
-        self.confusion_note.setText(f"{dataset} {split_name} split: accuracy {accuracy:.1%} "
-                                    f"over {matrix.sum()} images. Click a red cell to see "
-                                    "its mistakes.")
+        self.confusion_note.setText(f"{Path(dataset).name} {split_name} split: accuracy "
+                                    f"{accuracy:.1%} over {matrix.sum()} images. Click a red "
+                                    "cell to see its mistakes.")
 
     def _confusion_cell(self, row: int, col: int) -> None:
         from core.inspect.mosaic import tile
 
         indices = self._cells.get((row, col), [])
         if not indices or self._confusion_images is None:
-            self.mistakes.clear()
+            self.mistakes.clear_picture()
             self.confusion_note.setText("no mistakes in this cell" if row != col else
                                         "the diagonal holds the correct predictions")
             return
@@ -171,7 +177,9 @@ class PredictionsView(InspectView):
             self.mistakes.show_map(tile(images).image)
         else:
             self.mistakes.show_map(tile(images[:, 0]).image, (0.0, 1.0), GREY)
-        self.confusion_note.setText(f"{len(indices)} images of class {row} predicted as {col}")
+        count = len(indices)
+        self.confusion_note.setText(f"{count} image{'s' if count != 1 else ''} of class {row} "
+                                    f"predicted as {col}")
 
 
 def compute_confusion(context: Context, parameters: tuple[str, str], task: Task) -> Any:

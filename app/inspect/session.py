@@ -51,11 +51,12 @@ class InspectSession:
         self._activations: tuple[str, Any] | None = None
 
     def forget(self) -> None:
-        """Drop the built model (the model, weights or run changed)."""
-        with self._lock:
-            self._key, self._built = None, None
-            self._inputs.clear()
-            self._activations = None
+        """Drop the built model (the model, weights or run changed). Called on the UI thread:
+        it takes no lock (a build in progress holds it for seconds); plain assignments are
+        enough, because ``built`` compares keys and never returns another model's build."""
+        self._key, self._built = None, None
+        self._inputs = {}
+        self._activations = None
 
     def built(self, key: ModelKey) -> Built:
         """The Inspector for ``key``, built on first use. Weights that do not fit the model are
@@ -127,7 +128,7 @@ def _build(key: ModelKey) -> Built:
                     "weights.")
         return Built(inspector, WeightsNote(sentence, str(exc), problem=True),
                      inspector.classes)
-    note = WeightsNote(inspector.weights_note)
+    note = WeightsNote("")  # "": the document's own label (file and run) says it all
     if "(partly:" in inspector.weights_note:
         sentence, _, detail = inspector.weights_note.partition(" (partly: ")
         note = WeightsNote(f"{sentence} — only partly: some layers keep random weights.",

@@ -362,6 +362,7 @@ class InspectTab(QWidget):
                         uses_input=view != "filters", label="exporting…")
 
     def _exported(self, result: Path, _parameters: Any) -> None:
-        self.message.setText("")
-        self.input_note.setToolTip(f"Exported {result}")
         self.last_export = result
+        window = self.window()
+        if hasattr(window, "statusBar"):
+            window.statusBar().showMessage(f"Exported {result}", 8000)

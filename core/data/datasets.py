@@ -240,7 +240,9 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
     if min(len(train), len(val), len(test)) == 0:
         raise DataError(f"{folder}: {len(images)} readable images are too few to split into "
                         "training, validation and test sets; add more (a few dozen per class)")
-    data = Dataset(folder.name, classes, train, val, test)
+    # the folder's full path: a run's training.json names it, so the run can be continued and
+    # inspected on its own data later
+    data = Dataset(str(folder.resolve()), classes, train, val, test)
     data.notes.append(f"images decoded as {'grayscale' if channels == 1 else 'RGB'} and "
                       f"resized to {size[0]}×{size[1]}")
     if skipped:

@@ -233,19 +233,54 @@ class Inspector:
         return self.model
 
     # -- attributions (captum) ----------------------------------------------------------------
-    def gradcam_layer(self) -> str:
-        """The last layer whose output still has a spatial map (Grad-CAM's usual choice)."""
-        for info in reversed(self.analysis.layers):
-            if len(info.output_shape) == 3 and info.output_shape[1] * info.output_shape[2] > 1:
-                return info.name
-        raise InspectError("Grad-CAM needs a layer with 2-D feature maps; this model has none")
+    def spatial_layers(self) -> list[str]:
+        """Layers whose output is still a 2-D map (what Grad-CAM can weigh)."""
+        return [info.name for info in self.analysis.layers
+                if len(info.output_shape) == 3 and info.output_shape[1] * info.output_shape[2] > 1]
+
+    def gradcam_layer(self, inp: ModelInput | None = None, target: int | None = None) -> str:
+        """Grad-CAM's automatic layer: the last spatial layer whose gradients (of the target's
+        score, for this input) are not all zero and whose map is not empty. Without an input:
+        the last spatial layer.
+
+        The plain "last spatial layer" often gives an empty map: nothing flows back to it, or
+        its gradient-weighted channels sum to less than zero everywhere (a trained keras-mnist's
+        last pooled map, for most digits)."""
+        spatial = self.spatial_layers()
+        if not spatial:
+            raise InspectError("Grad-CAM needs a layer with 2-D feature maps; this model has "
+                               "none")
+        if inp is None:
+            return spatial[-1]
+        cls = self.target_for(inp, target)
+        outputs: dict[str, torch.Tensor] = {}
+        hooks = [self.model.layers[name].register_forward_hook(
+            lambda _m, _i, out, name=name: outputs.__setitem__(name, out)) for name in spatial]
+        try:
+            score = self.scorer()(inp.tensor.clone().requires_grad_(True))[0, cls]
+        finally:
+            for hook in hooks:
+                hook.remove()
+        names = [n for n in spatial if n in outputs and outputs[n].requires_grad]
+        if not names:
+            return spatial[-1]
+        grads = torch.autograd.grad(score, [outputs[n] for n in names], allow_unused=True)
+        for name, grad in reversed(list(zip(names, grads, strict=True))):
+            if grad is None or not bool(grad.abs().sum() > 0):
+                continue
+            weights = grad[0].mean(dim=(1, 2), keepdim=True)  # Grad-CAM's channel weights
+            cam = (weights * outputs[name][0].detach()).sum(0).clamp_min(0)
+            if bool(cam.sum() > 0):
+                return name
+        return spatial[-1]
 
     def gradcam(self, inp: ModelInput, target: int | None = None,
                 layer: str | None = None) -> tuple[np.ndarray, int, str]:
-        """(heat map at the input's size in 0..1, target class, layer used)."""
+        """(heat map at the input's size in 0..1, target class, layer used); without a layer,
+        the automatic one (``gradcam_layer``)."""
         from captum.attr import LayerAttribution, LayerGradCam
 
-        layer = layer or self.gradcam_layer()
+        layer = layer or self.gradcam_layer(inp, target)
         self._check_layer(layer, self.layer_names(), "a layer of this model")
         cls = self.target_for(inp, target)
         cam = LayerGradCam(self.scorer(), self.model.layers[layer])
@@ -253,7 +288,7 @@ class Inspector:
         attribution = cam.attribute(x, target=cls, relu_attributions=True)
         if attribution.dim() != 4:
             raise InspectError(f"{layer} has no 2-D feature maps; choose a convolution or "
-                               f"pooling layer such as {self.gradcam_layer()}")
+                               f"pooling layer such as {self.spatial_layers()[-1]}")
         up = LayerAttribution.interpolate(attribution, tuple(x.shape[2:]), "bilinear")
         heat = up[0].mean(0).detach()
         heat = heat.clamp_min(0)

@@ -93,7 +93,8 @@ def test_predictions_and_confusion_matrix(qtbot: QtBot, window: MainWindow) -> N
     if panel._cells:
         (truth, predicted), indices = next(iter(panel._cells.items()))
         panel._confusion_cell(truth, predicted)
-        assert f"{len(indices)} images of class {truth} predicted as {predicted}" in \
+        assert f"{len(indices)} image" in panel.confusion_note.text()
+        assert f"of class {truth} predicted as {predicted}" in \
             panel.confusion_note.text()
 
 
@@ -101,8 +102,9 @@ def test_attributions_and_export_at_a_chosen_size(qtbot: QtBot, window: MainWind
                                                   tmp_path: Path) -> None:
     panel = show(qtbot, window, "Attributions")
     for method in ("Grad-CAM", "saliency", "occlusion"):
-        panel.attr_pane.clear()
+        panel.attr_pane.clear_picture()
         panel.attr_method.setCurrentText(method)
+        window.inspect.refresh()
         idle(qtbot, window)
         assert window.inspect.message.text() == ""
         assert panel.attr_pane.data is not None and panel.attr_pane.data.ndim == 3

@@ -229,3 +229,40 @@ def test_cli_renders_at_the_chosen_size_and_refuses_bad_input(tmp_path: Path,
                               "digits_small", "--layer", "conv1", "-o", str(target)],
                              capture_output=True, text=True, check=False)
         assert bad.returncode == 2 and words in bad.stderr
+
+
+def test_gradcam_chooses_the_last_layer_whose_map_is_not_empty() -> None:
+    """b = r − 10 is negative where the class score rises with it: its Grad-CAM map is empty.
+    The automatic layer is then r, whose map is not; a chosen layer is used as chosen."""
+    spec = model_from_dict({
+        "format": "convscope.model/1", "name": "cam", "input": {"shape": [1, 4, 4]},
+        "layers": [{"name": "a", "type": "Conv2d", "out_channels": 1, "kernel_size": 1},
+                   {"name": "r", "type": "ReLU"},
+                   {"name": "b", "type": "Conv2d", "out_channels": 1, "kernel_size": 1},
+                   {"name": "flat", "type": "Flatten"},
+                   {"name": "fc", "type": "Linear", "out_features": 2}]})
+    inspector = Inspector(spec)
+    layers = inspector.model.layers
+    with torch.no_grad():
+        for name, bias in (("a", 0.0), ("b", -10.0)):
+            layers[name].weight.fill_(1.0)
+            layers[name].bias.fill_(bias)
+        layers["fc"].weight[0].fill_(1.0)
+        layers["fc"].weight[1].fill_(-1.0)
+        layers["fc"].bias.zero_()
+    x = torch.rand(1, 1, 4, 4) + 0.1
+    inp = ModelInput(x, x[0].numpy(), "test")
+    assert inspector.gradcam_layer() == "b"  # without an input: the last spatial layer
+    heat, cls, layer = inspector.gradcam(inp, 0)
+    assert (cls, layer) == (0, "r")
+    assert heat.max() == pytest.approx(1.0)
+    empty, _, chosen = inspector.gradcam(inp, 0, "b")
+    assert chosen == "b" and not empty.any()
+
+
+def test_the_gui_and_the_command_line_draw_one_attribution_picture() -> None:
+    display = np.random.default_rng(0).random((3, 8, 8)).astype(np.float32)
+    heat = np.random.default_rng(1).random((8, 8)).astype(np.float32)
+    fig = render.overlay_figure(display, heat, "t")
+    drawn = fig.axes[1].images[0].get_array()
+    np.testing.assert_allclose(np.asarray(drawn), render.overlay_rgb(display, heat))

@@ -1,0 +1,131 @@
+"""Render the Inspect tab's views at 1920×1080, in normal and projector text.
+
+Trains digits-small for a few epochs (on the CPU, about half a minute), opens the run and shows
+every view. The normal-text shots the README uses go to docs/ (inspect-*.png); every shot,
+projector text included, goes to the folder given with --out (default: a temporary folder) for
+looking at. Run: QT_QPA_PLATFORM=offscreen python scripts/screenshots_inspect.py [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+README_SHOTS = {"filters": "inspect-filters.png", "activations": "inspect-activations.png",
+                "predictions": "inspect-predictions.png", "gradcam": "inspect-gradcam.png",
+                "formation": "inspect-formation.png", "vgg16": "inspect-vgg16.png"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(tempfile.mkdtemp(prefix="inspect-")))
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--no-vgg", action="store_true", help="skip the VGG-16 shot")
+    parser.add_argument("--vgg-only", action="store_true", help="only the VGG-16 shot")
+    args = parser.parse_args()
+    os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.style import BASE_POINT_SIZE
+    from core.data.datasets import load_digits_dataset
+    from core.presets import load_preset
+    from core.train.engine import train
+    from core.train.settings import TrainingSettings
+
+    app = QApplication.instance() or QApplication([])
+    args.out.mkdir(parents=True, exist_ok=True)
+    texts = () if args.vgg_only else (("normal", BASE_POINT_SIZE), ("projector", 24))
+    if texts:
+        settings = replace(TrainingSettings(), epochs=args.epochs, device="cpu")
+        done = list(train(load_preset("digits_small"), load_digits_dataset(), settings,
+                          Path(tempfile.mkdtemp())))[-1]
+        run = Path(done.run_dir)  # type: ignore[attr-defined]
+
+    def idle(window: MainWindow) -> None:
+        for _ in range(3):
+            app.processEvents()
+        while window.inspect.busy:
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+        for _ in range(10):
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shot(window: MainWindow, name: str, text: str) -> None:
+        idle(window)
+        path = args.out / f"inspect-{name}-{text}.png"
+        window.grab().save(str(path))
+        print("wrote", path)
+        if text == "normal" and name in README_SHOTS:
+            window.grab().save(str(DOCS / README_SHOTS[name]))
+            print("wrote", DOCS / README_SHOTS[name])
+
+    for text, size in texts:
+        window = MainWindow()
+        window.settings.set("font_size", size)
+        window.apply_view_settings()
+        window.resize(1920, 1080)
+        window.show()
+        window.open_run(run)
+        tab = window.inspect
+        window.tabs.setCurrentWidget(tab)
+        tab.digit_index.setValue(11)
+        tab.views.setCurrentWidget(tab.view("Filters"))
+        shot(window, "filters", text)
+        acts = tab.view("Activations")
+        tab.views.setCurrentWidget(acts)
+        acts.act_layer.setCurrentText("conv2")  # type: ignore[attr-defined]
+        idle(window)
+        top, left = acts._act_mosaic.cells[3]  # type: ignore[attr-defined]
+        acts._act_clicked(top, left)  # type: ignore[attr-defined]
+        acts._big_clicked(4, 5)  # type: ignore[attr-defined]
+        shot(window, "activations", text)
+        acts.act_layer.setCurrentText("fc")  # type: ignore[attr-defined]
+        shot(window, "outputs", text)
+        predictions = tab.view("Predictions")
+        tab.views.setCurrentWidget(predictions)
+        idle(window)
+        predictions.confusion_button.click()  # type: ignore[attr-defined]
+        idle(window)
+        cells = predictions._cells  # type: ignore[attr-defined]
+        if cells:
+            worst = max(cells, key=lambda cell: len(cells[cell]))
+            predictions._confusion_cell(*worst)  # type: ignore[attr-defined]
+        shot(window, "predictions", text)
+        tab.views.setCurrentWidget(tab.view("Attributions"))
+        shot(window, "gradcam", text)
+        dream = tab.view("What a channel looks for")
+        tab.views.setCurrentWidget(dream)
+        dream.max_layer.setCurrentText("conv3")  # type: ignore[attr-defined]
+        dream.max_steps.setValue(64)  # type: ignore[attr-defined]
+        dream.max_run.click()  # type: ignore[attr-defined]
+        shot(window, "dream", text)
+        tab.views.setCurrentWidget(tab.view("How they formed"))
+        shot(window, "formation", text)
+        window.close()
+
+    if not args.no_vgg:
+        vgg = MainWindow(load_preset("vgg16"))
+        vgg.apply_view_settings()
+        vgg.resize(1920, 1080)
+        vgg.show()
+        vgg.tabs.setCurrentWidget(vgg.inspect)
+        vgg.inspect.input_kind.setCurrentIndex(1)
+        vgg.inspect.views.setCurrentIndex(1)
+        vgg.inspect.view("Activations").act_layer.setCurrentText(  # type: ignore[attr-defined]
+            "conv1_2")
+        shot(vgg, "vgg16", "normal")
+        vgg.close()
+
+
+if __name__ == "__main__":
+    main()
