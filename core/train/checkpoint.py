@@ -350,6 +350,11 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, model: torch.nn.Module, 
     kind = str(state.settings.get("optimizer"))
     layout = state.optimizer_layout
     if not layout:
+        if state.epochs_done > 0:
+            # a run written elsewhere (e.g. an exported torchrun script) opens, but cannot resume
+            raise ModelError(f"{META}: optimizer_layout is missing after {state.epochs_done} "
+                             "epochs: the run's weights open, but it cannot be resumed (train "
+                             "from its weights with --weights instead)")
         return
     problem = _optimizer_problem(optimizer.state_dict(), layout, kind)
     if problem:

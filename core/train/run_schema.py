@@ -136,8 +136,6 @@ def check_run_data(data: Any, path: Path) -> tuple[TrainingSettings, dict[str, A
     if len(data["mean"]) != len(data["std"]):
         raise ModelError(f"{name}: mean and std must have one value per channel, found "
                          f"{len(data['mean'])} and {len(data['std'])}")
-    if done > 0 and not data.get("optimizer_layout"):
-        raise ModelError(f"{name}: optimizer_layout is missing after {done} epochs")
     return settings, data
 
 
