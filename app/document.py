@@ -55,6 +55,9 @@ class ModelDocument(QObject):
 
     changed = Signal()
     current_changed = Signal(str)
+    loaded = Signal()
+    """A different model replaced the current one (New, Open, a preset, a run); ``changed``
+    follows. Views that keep per-model state (the diagram's zoom) reset on it."""
     message = Signal(str)
     """A short note for the status bar (e.g. why a rename was refused)."""
 
@@ -74,7 +77,7 @@ class ModelDocument(QObject):
 
     def _set_spec(self, spec: ModelSpec, select: str | None) -> None:
         self.spec = spec
-        self.analysis = analyze_model(spec)
+        self.analysis = analyze_model(spec, previous=self.analysis)
         names = {layer.name for layer in spec.layers}
         if select not in names:
             select = self.current if self.current in names else (
@@ -92,6 +95,7 @@ class ModelDocument(QObject):
         self.undo_stack.clear()
         self.path = path
         self.current = ""
+        self.loaded.emit()
         self._set_spec(spec, spec.layers[0].name if spec.layers else "")
         self.undo_stack.setClean()
 

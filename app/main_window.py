@@ -119,15 +119,24 @@ class TotalsBar(QLabel):
     def refresh(self) -> None:
         a = self.document.analysis
         out = shape_text(a.output_shape) if a.output_shape else "—"
+        total = trainable = macs = activations = 0
+        for layer in a.layers:  # one pass (the analysis' totals each walk every layer)
+            total += layer.params
+            trainable += layer.trainable_params
+            macs += layer.macs
+            activations += layer.activation_bytes
+        # each value is one unbreakable run: a narrow window wraps between values, never
+        # inside one ("Parameters 1,234" stays on one line)
         parts = [
-            f"<b>Parameters {format_count(a.total_params)}</b>",
-            f"trainable {format_count(a.trainable_params)}",
-            f"frozen {format_count(a.non_trainable_params)}",
-            f"MACs {format_macs(a.total_macs)}",
-            f"activations {format_bytes(a.activation_bytes)}/sample",
-            f"weights {format_bytes(a.total_params * 4)}",
+            f"<b>Parameters {format_count(total)}</b>",
+            f"trainable {format_count(trainable)}",
+            f"frozen {format_count(total - trainable)}",
+            f"MACs {format_macs(macs)}",
+            f"activations {format_bytes(activations)}/sample",
+            f"weights {format_bytes(total * 4)}",
             f"output {out}",
         ]
+        parts = [f"<span style='white-space:nowrap'>{p}</span>" for p in parts]
         text = " &nbsp;·&nbsp; ".join(parts)
         if a.error is not None:
             text += (f"<br><span style='color:#d62828'><b>⚠ {a.error.layer}</b>: "

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -210,6 +211,26 @@ class ScalarField(QWidget):
         w.blockSignals(False)
 
 
+class Explanation(QPlainTextEdit):
+    """The selected layer's formulas with its numbers: read-only text that fills the panel's
+    remaining height. A new text repaints only this box (a word-wrapped label re-laid out the
+    whole form on every edit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.viewport().setAutoFillBackground(False)
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() * 6)
+
+    def setText(self, text: str) -> None:
+        if text != self.toPlainText():
+            self.setPlainText(text)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+
 class PropertyEditor(QScrollArea):
     """Edits the document's current layer; rebuilt when the selected layer or its type changes."""
 
@@ -233,11 +254,8 @@ class PropertyEditor(QScrollArea):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
         self.outer.addWidget(self.error)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.outer.addWidget(self.explanation)
-        self.outer.addStretch(1)
+        self.explanation = Explanation()
+        self.outer.addWidget(self.explanation, 1)
         self.name_edit = QLineEdit()
         self.trainable = QCheckBox("trainable")
         self.inputs_edit = QLineEdit()

@@ -131,36 +131,54 @@ def vgg16() -> dict[str, Any]:
 
 
 def resnet(depth: int) -> dict[str, Any]:
-    blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}[depth]
+    """ResNet as torchvision builds it: basic blocks for 18/34, bottleneck blocks (1×1, 3×3
+    with the stride, 1×1 to 4× the width) for 50/101/152."""
+    blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3],
+              152: [3, 8, 36, 3]}[depth]
+    bottleneck = depth >= 50
     layers: list[L] = [
         conv("conv1", 64, 7, stride=2, padding=3, bias=False), t("BatchNorm2d", "bn1"),
         t("ReLU", "relu"), t("MaxPool2d", "maxpool", kernel_size=3, stride=2, padding=1)]
     previous, channels = "maxpool", 64
     for stage, (n, width) in enumerate(zip(blocks, (64, 128, 256, 512), strict=True), 1):
+        out = width * 4 if bottleneck else width
         for b in range(n):
             stride = 2 if stage > 1 and b == 0 else 1
             p = f"layer{stage}_{b}_"
-            layers += [
-                {**conv(p + "conv1", width, 3, stride=stride, padding=1, bias=False),
-                 "inputs": [previous]},
-                t("BatchNorm2d", p + "bn1"), t("ReLU", p + "relu1"),
-                conv(p + "conv2", width, 3, padding=1, bias=False),
-                t("BatchNorm2d", p + "bn2")]
-            skip = previous
-            if stride != 1 or channels != width:
+            if bottleneck:
                 layers += [
-                    {**conv(p + "downsample", width, 1, stride=stride, bias=False),
+                    {**conv(p + "conv1", width, 1, bias=False), "inputs": [previous]},
+                    t("BatchNorm2d", p + "bn1"), t("ReLU", p + "relu1"),
+                    conv(p + "conv2", width, 3, stride=stride, padding=1, bias=False),
+                    t("BatchNorm2d", p + "bn2"), t("ReLU", p + "relu2"),
+                    conv(p + "conv3", out, 1, bias=False), t("BatchNorm2d", p + "bn3")]
+                last = p + "bn3"
+            else:
+                layers += [
+                    {**conv(p + "conv1", width, 3, stride=stride, padding=1, bias=False),
+                     "inputs": [previous]},
+                    t("BatchNorm2d", p + "bn1"), t("ReLU", p + "relu1"),
+                    conv(p + "conv2", width, 3, padding=1, bias=False),
+                    t("BatchNorm2d", p + "bn2")]
+                last = p + "bn2"
+            skip = previous
+            if stride != 1 or channels != out:
+                layers += [
+                    {**conv(p + "downsample", out, 1, stride=stride, bias=False),
                      "inputs": [previous]},
                     t("BatchNorm2d", p + "downsample_bn")]
                 skip = p + "downsample_bn"
-            layers += [t("Add", p + "add", inputs=[p + "bn2", skip]), t("ReLU", p + "relu2")]
-            previous, channels = p + "relu2", width
+            relu = p + ("relu3" if bottleneck else "relu2")
+            layers += [t("Add", p + "add", inputs=[last, skip]), t("ReLU", relu)]
+            previous, channels = relu, out
     layers += [t("AdaptiveAvgPool2d", "avgpool", output_size=1), t("Flatten", "flatten"),
                t("Linear", "fc", out_features=1000)]
-    count = {18: "11,689,512", 34: "21,797,672"}[depth]
+    count = {18: "11,689,512", 34: "21,797,672", 50: "25,557,032", 101: "44,549,160",
+             152: "60,192,808"}[depth]
+    kind = "bottleneck" if bottleneck else "basic"
     return model(
         f"resnet-{depth}",
-        f"ResNet-{depth} as in torchvision (He et al. 2015): basic residual blocks whose skip "
+        f"ResNet-{depth} as in torchvision (He et al. 2015): {kind} residual blocks whose skip "
         f"connections add the block's input to its output; {count} parameters.",
         [3, 224, 224], layers)
 
