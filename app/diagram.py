@@ -93,6 +93,7 @@ class DiagramView(QGraphicsView):
         self._text_widths: dict[str, float] = {}
         self._widths_font = 0.0
         self._longest = 0.0
+        self._widest = self._tallest = 0.0
         self._placed = False
         self._arc_ends: list[tuple[float, float]] = []
         self._structure: object = None
@@ -168,10 +169,14 @@ class DiagramView(QGraphicsView):
             cache[layer.name] = (info, layer, entry)
             entries.append(entry)
             widest, tallest = max(widest, width), max(tallest, height)
-        # labels start on one line below the tallest block: they never cross a block
+        # Labels start on one line below the tallest block: they never cross a block. Blocks sit
+        # at a fixed pitch that the widest block decides, so an edit that changes one block's
+        # width moves no other block. Both only grow while the layers stay the same (a value
+        # toggled back and forth does not move every block each time).
+        if not fresh:
+            widest, tallest = max(widest, self._widest), max(tallest, self._tallest)
+        self._widest, self._tallest = widest, tallest
         label_top = BASELINE + tallest / 2 + 6
-        # blocks sit at a fixed pitch (the widest block decides it), so an edit that changes one
-        # block's width moves no other block
         slot = max(pitch, widest + GAP)
         centers: dict[str, float] = {}
         for position, entry in enumerate(entries):
