@@ -43,10 +43,14 @@ class SpecCommand(QUndoCommand):
         return _MERGEABLE if self.merge_key is not None else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
+        """Merge ``other`` into this step when both belong to one burst of typing in one field
+        (the same merge key); typed back to where it started, the step is dropped."""
         if not isinstance(other, SpecCommand) or other.merge_key != self.merge_key:
             return False
         self.after = other.after
         self.select_after = other.select_after
+        if self.after == self.before:
+            self.setObsolete(True)
         return True
 
 
@@ -154,9 +158,12 @@ class ModelDocument(QObject):
         return self._try(lambda: (editing.rename_layer(self.spec, old, new),
                                   f"Rename {old} to {new.strip()}", new.strip()))
 
-    def set_param(self, name: str, key: str, value: Any) -> bool:
+    def set_param(self, name: str, key: str, value: Any, burst: object = None) -> bool:
+        """Set one setting. Consecutive calls with the same ``burst`` (one burst of typing in
+        one field, see app.property_editor.TypingBursts) merge into one undo step."""
+        merge_key = None if burst is None else (name, key, burst)
         return self._try(lambda: (editing.set_param(self.spec, name, key, value),
-                                  f"Change {key} of {name}", name), merge_key=(name, key))
+                                  f"Change {key} of {name}", name), merge_key=merge_key)
 
     def set_trainable(self, name: str, trainable: bool) -> bool:
         text = f"{'Unfreeze' if trainable else 'Freeze'} {name}"
@@ -166,9 +173,10 @@ class ModelDocument(QObject):
         return self._try(lambda: (editing.set_inputs(self.spec, name, inputs),
                                   f"Connect {name}", name))
 
-    def set_input_shape(self, shape: tuple[int, ...]) -> bool:
+    def set_input_shape(self, shape: tuple[int, ...], burst: object = None) -> bool:
+        merge_key = None if burst is None else ("input shape", burst)
         return self._try(lambda: (editing.set_input_shape(self.spec, shape),
-                                  "Change input shape", None), merge_key=("input shape",))
+                                  "Change input shape", None), merge_key=merge_key)
 
     def rename_model(self, name: str) -> bool:
         from dataclasses import replace

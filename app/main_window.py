@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -29,7 +29,7 @@ from app.document import ModelDocument
 from app.inspect_panel import InspectPanel, WeightsSource
 from app.layer_table import LayerTable
 from app.palette import LayerPalette
-from app.property_editor import PropertyEditor
+from app.property_editor import PropertyEditor, TypingBursts
 from app.style import BASE_POINT_SIZE, apply_theme
 from app.training_panel import TrainingPanel
 from core.analysis.summary import (
@@ -68,6 +68,8 @@ class InputShapeBar(QWidget):
         self.layout_.addSpacing(16)
         self.layout_.addWidget(QLabel("Input"))
         self.spins: list[QSpinBox] = []
+        self.bursts = TypingBursts()
+        self._editing = False
         self.spin_row = QHBoxLayout()
         self.layout_.addLayout(self.spin_row)
         self.layout_.addStretch(1)
@@ -89,18 +91,27 @@ class InputShapeBar(QWidget):
                 spin.setToolTip(f"Input {label} (the batch is not part of the shape)")
                 spin.setKeyboardTracking(True)
                 spin.valueChanged.connect(self._changed)
+                spin.editingFinished.connect(self.bursts.end)
                 self.spin_row.addWidget(spin)
                 self.spins.append(spin)
         for spin, value in zip(self.spins, shape, strict=True):
-            if spin.value() != value and not spin.hasFocus():
+            # the box being typed in is left alone; after undo or a new model all follow
+            if spin.value() != value and not self._editing:
                 spin.blockSignals(True)
                 spin.setValue(max(spin.minimum(), min(spin.maximum(), value)))
                 spin.blockSignals(False)
-        if not self.name.hasFocus():
+        # always the document's name: typing is applied on Enter or leaving the field, so a
+        # model opened (or an undo) while the field has the focus is never renamed to old text
+        if self.name.text() != self.document.spec.name:
             self.name.setText(self.document.spec.name)
 
     def _changed(self) -> None:
-        self.document.set_input_shape(tuple(s.value() for s in self.spins))
+        self._editing = True
+        try:
+            self.document.set_input_shape(tuple(s.value() for s in self.spins),
+                                          burst=self.bursts.burst(self.sender()))
+        finally:
+            self._editing = False
 
 
 class TotalsBar(QLabel):
@@ -144,6 +155,29 @@ class TotalsBar(QLabel):
         self.setText(text)
 
 
+class UndoShortcuts(QObject):
+    """Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) undo and redo the model from any focus. Text and spin
+    boxes claim those keys for their own text undo; in this window they go to the document's
+    undo stack instead, whose edits every field follows."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.keys = [QKeySequence(QKeySequence.StandardKey.Undo),
+                     QKeySequence(QKeySequence.StandardKey.Redo),
+                     QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, QWidget) \
+                and isinstance(event, QKeyEvent) and watched.window() is self.window_:
+            pressed = QKeySequence(event.keyCombination())
+            if any(pressed.matches(key) == QKeySequence.SequenceMatch.ExactMatch
+                   for key in self.keys):
+                event.ignore()  # not claimed by the box: the window's Undo/Redo action runs
+                return True
+        return False
+
+
 class MainWindow(QMainWindow):
     def __init__(self, spec: ModelSpec | None = None, settings: Settings | None = None) -> None:
         super().__init__()
@@ -170,6 +204,10 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.write_autosave)
         self.timer.start(AUTOSAVE_MS)
         self._update_title()
+        self.undo_shortcuts = UndoShortcuts(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.undo_shortcuts)
         self.resize(1400, 860)
 
     # -- layout -----------------------------------------------------------------------------
