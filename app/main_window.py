@@ -43,7 +43,7 @@ from core.analysis.summary import (
 from core.model.editing import empty_model
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, load_model
-from core.presets import DEFAULT_PRESET, list_presets, load_preset
+from core.presets import DEFAULT_PRESET, load_preset, presets_by_topic
 from core.workspace import Autosave, Recovery, Settings
 
 AUTOSAVE_MS = 3000
@@ -78,13 +78,15 @@ class InputShapeBar(QWidget):
 
     def refresh(self) -> None:
         shape = self.document.spec.input_shape
-        if len(self.spins) != len(shape):
+        labels = ("token ids",) if self.document.spec.input_dtype == "int64" else \
+            SHAPE_LABELS[len(shape)]
+        if [s.prefix() for s in self.spins] != [f"{label} " for label in labels]:
             while self.spin_row.count():
                 item = self.spin_row.takeAt(0)
                 if item.widget():
                     item.widget().deleteLater()
             self.spins = []
-            for label in SHAPE_LABELS[len(shape)]:
+            for label in labels:
                 spin = QSpinBox()
                 spin.setRange(1, 100_000)
                 spin.setPrefix(f"{label} ")
@@ -100,9 +102,7 @@ class InputShapeBar(QWidget):
                 spin.blockSignals(True)
                 spin.setValue(max(spin.minimum(), min(spin.maximum(), value)))
                 spin.blockSignals(False)
-        # always the document's name: typing is applied on Enter or leaving the field, so a
-        # model opened (or an undo) while the field has the focus is never renamed to old text
-        if self.name.text() != self.document.spec.name:
+        if not self.name.hasFocus():
             self.name.setText(self.document.spec.name)
 
     def _changed(self) -> None:
@@ -282,12 +282,18 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         presets = file_menu.addMenu("&Presets")
-        for preset in list_presets():
-            action = self._action(f"{preset.name}", lambda _c=False, k=preset.key:
-                                  self.open_preset(k), tip=preset.description)
-            action.setToolTip(preset.description)
-            presets.addAction(action)
         presets.setToolTipsVisible(True)
+        self.preset_menus = {}
+        for topic, members in presets_by_topic():  # grouped by what the models teach
+            submenu = presets.addMenu(topic)
+            submenu.setToolTipsVisible(True)
+            self.preset_menus[topic] = submenu
+            for preset in members:
+                action = self._action(f"{preset.name}", lambda _c=False, k=preset.key:
+                                      self.open_preset(k), tip=preset.description)
+                action.setToolTip(preset.description)
+                action.setData(preset.key)
+                submenu.addAction(action)
         file_menu.addAction(self._action("Open Trained &Run…", self.open_run_dialog))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Save", self.save, QKeySequence.StandardKey.Save))

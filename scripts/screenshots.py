@@ -15,7 +15,42 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 
+def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect")) -> list[Path]:
+    """Every tab at 1920×1080 in normal and projector text (docs/layout-<tab>-<text>.png): the
+    layouts a classroom sees, to look at after any change to the window."""
+    os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.style import BASE_POINT_SIZE
+
+    app = QApplication.instance() or QApplication([])
+    DOCS.mkdir(exist_ok=True)
+    written = []
+    for text, size in (("normal", BASE_POINT_SIZE), ("projector", 24)):
+        window = MainWindow()
+        window.resize(1920, 1080)
+        window.show()
+        window.set_font_size(0, size)
+        for _ in range(10):
+            app.processEvents()
+        for name in names:
+            window.tabs.setCurrentWidget({"build": window.tabs.widget(0), "train": window.training,
+                                          "inspect": window.inspect}[name])
+            for _ in range(10):
+                app.processEvents()
+            path = DOCS / f"layout-{name}-{text}.png"
+            window.grab().save(str(path))
+            written.append(path)
+            print("wrote", path)
+        window.set_font_size(0, BASE_POINT_SIZE)
+        window.close()
+    return written
+
+
 def main() -> None:
+    layout_shots()
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
     from PySide6.QtWidgets import QApplication

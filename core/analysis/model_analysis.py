@@ -105,8 +105,9 @@ def analyze_model(spec: ModelSpec, previous: ModelAnalysis | None = None) -> Mod
         INPUT: ReceptiveField.of_input(spatial) if spatial >= 1 else None
     }
     earlier = _Earlier(previous) if previous is not None else None
-    if earlier is not None and previous is not None and \
-            previous.spec.input_shape != spec.input_shape:
+    if earlier is not None and previous is not None and (
+            previous.spec.input_shape, previous.spec.input_dtype) != (
+            spec.input_shape, spec.input_dtype):
         earlier.changed.add(INPUT)
     done: list[LayerAnalysis] = []
     for index, layer in enumerate(spec.layers):
@@ -127,7 +128,8 @@ def analyze_model(spec: ModelSpec, previous: ModelAnalysis | None = None) -> Mod
             if layer_type is None:
                 raise LayerError(layer.name, f'unknown layer type "{layer.type}"')
             settings = check_params(layer_type, layer.params, layer.name)
-            problem = connection_problem(spec, index, shapes)
+            problem = connection_problem(spec, index, shapes) or _token_problem(
+                spec, layer.type, sources)
             if problem is not None:
                 raise LayerError(layer.name, problem)
             in_shapes = [shapes[s] for s in sources]
@@ -157,6 +159,19 @@ def analyze_model(spec: ModelSpec, previous: ModelAnalysis | None = None) -> Mod
             settings=settings,
         ))
     return ModelAnalysis(spec, tuple(done), None)
+
+
+def _token_problem(spec: ModelSpec, type_name: str, sources: tuple[str, ...]) -> str | None:
+    """Integer token ids go into an Embedding, and an Embedding reads only token ids."""
+    tokens = spec.input_dtype == "int64"
+    if type_name == "Embedding":
+        if sources != (INPUT,) or not tokens:
+            return ("an Embedding reads integer token ids: put it first, reading the model's "
+                    'input, and set the input to token ids ("dtype": "int64")')
+    elif tokens and INPUT in sources:
+        return ("the model's input is integer token ids: only an Embedding can read them (it "
+                "turns each id into a vector); put an Embedding first")
+    return None
 
 
 class _Earlier:
