@@ -56,8 +56,8 @@ def block_size(shape: tuple[int, ...] | None) -> tuple[float, float]:
     if not shape:
         return 18.0, 40.0
     channels = shape[0]
-    if len(shape) == 1:
-        return 10.0, 24.0 + 10.0 * math.log2(1 + shape[0])
+    if len(shape) == 1:  # thin, and never taller than a feature map of similar size
+        return 10.0, 16.0 + 6.0 * math.log2(1 + shape[0])
     side = math.prod(shape[1:]) ** (1 / (len(shape) - 1))
     return 10.0 + 5.0 * math.log2(1 + channels), 14.0 + 12.0 * math.sqrt(side)
 
@@ -383,7 +383,7 @@ class DiagramView(QGraphicsView):
         if rect.isEmpty() or view.width() < 50:
             self._fit_pending = True
             return
-        scale = min(view.width() / rect.width(), view.height() / rect.height(), 1.25)
+        scale = min(view.width() / rect.width(), view.height() / rect.height(), MAX_SCALE)
         scale = max(scale, 0.55)
         self.resetTransform()
         self.scale(scale, scale)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -61,10 +62,10 @@ class InputShapeBar(QWidget):
         self.layout_.setContentsMargins(4, 2, 4, 2)
         self.layout_.addWidget(QLabel("Model"))
         self.name = QLineEdit()
-        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 18))
+        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 10))
         self.name.setMaximumWidth(420)
         self.name.editingFinished.connect(lambda: document.rename_model(self.name.text()))
-        self.layout_.addWidget(self.name)
+        self.layout_.addWidget(self.name, 1)
         self.layout_.addSpacing(16)
         self.layout_.addWidget(QLabel("Input"))
         self.spins: list[QSpinBox] = []
@@ -92,6 +93,9 @@ class InputShapeBar(QWidget):
                 spin.setPrefix(f"{label} ")
                 spin.setToolTip(f"Input {label} (the batch is not part of the shape)")
                 spin.setKeyboardTracking(True)
+                # room for a 4-digit size, not for 100,000 (which made the bar wider than a
+                # projector's screen at 24 pt)
+                spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance(f"{label} 9999") + 34)
                 spin.valueChanged.connect(self._changed)
                 spin.editingFinished.connect(self.bursts.end)
                 self.spin_row.addWidget(spin)
@@ -222,14 +226,24 @@ class MainWindow(QMainWindow):
         diagram_layout = QVBoxLayout(diagram_box)
         diagram_layout.setContentsMargins(0, 0, 0, 0)
         tools = QHBoxLayout()
-        legend = QLabel("<b>Diagram</b> — block height: feature-map size, width: channels; "
-                        "arcs: skip connections")
-        legend.setWordWrap(True)
+        legend = QLabel("<b>Diagram</b> &nbsp;height: map size · width: channels · arcs: skips")
+        legend.setToolTip("Block height grows with the feature map's side (224 is much taller "
+                          "than 7), block width with the number of channels; arcs above the "
+                          "blocks are skip connections.")
+        legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         tools.addWidget(legend, 1)
-        tools.addStretch(1)
-        for text, slot in (("Fit", self.diagram.fit), ("Export…", self.export_diagram)):
+        self.zoom_label = QLabel()
+        self.zoom_label.setToolTip("Ctrl+wheel zooms, dragging pans, Fit shows the whole model")
+        self.diagram.zoom_changed.connect(
+            lambda scale: self.zoom_label.setText(f"{scale:.0%} · Ctrl+wheel zooms"))
+        tools.addWidget(self.zoom_label)
+        for text, slot, tip in (("−", lambda: self.diagram.zoom(1 / 1.25), "Zoom out"),
+                                ("+", lambda: self.diagram.zoom(1.25), "Zoom in"),
+                                ("Fit", self.diagram.fit, "Show the whole model (Ctrl+0)"),
+                                ("Export…", self.export_diagram, "Save as PNG or SVG")):
             button = QToolButton()
             button.setText(text)
+            button.setToolTip(tip)
             button.clicked.connect(slot)
             tools.addWidget(button)
         diagram_layout.addLayout(tools)
@@ -599,16 +613,42 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, self.settings.get("dark", False),
                         self.settings.get("font_size", BASE_POINT_SIZE))
+        size = self.settings.get("font_size", BASE_POINT_SIZE)
         self.table.resizeColumnsToContents()
-        self.diagram._structure = None  # labels take the new font
+        self.training.apply_font(size)
+        self.diagram.new_model()  # labels take the new font; fitted again at its size
         self.diagram.rebuild()
+        self._keep_on_screen()
         self._fit_docks()
 
+    def available_screen(self) -> QRect | None:
+        return self.screen().availableGeometry() if self.screen() is not None else None
+
+    def _keep_on_screen(self) -> None:
+        """A larger font must not push the window past the screen's edges."""
+        screen = self.available_screen()
+        if screen is None:
+            return
+        width, height = min(self.width(), screen.width()), min(self.height(), screen.height())
+        self.resize(width, height)
+        frame = self.frameGeometry()
+        if not screen.contains(frame):
+            self.move(max(screen.left(), min(frame.left(), screen.right() - frame.width())),
+                      max(screen.top(), min(frame.top(), screen.bottom() - frame.height())))
+
     def _fit_docks(self) -> None:
-        """Keep the palette and the properties readable whatever the font size."""
+        """Keep the palette and the properties readable whatever the font size: the palette as
+        wide as its longest type name, the properties as wide as their form."""
         width = max(self.width(), 1000)
+        tree = self.palette_widget.tree
+        tree.resizeColumnToContents(0)
+        palette = tree.sizeHintForColumn(0) + tree.indentation() + \
+            tree.verticalScrollBar().sizeHint().width() + 32
+        form = self.editor.body.minimumSizeHint().width() + \
+            self.editor.verticalScrollBar().sizeHint().width() + 12
         docks = [self.findChild(QDockWidget, "Layers"), self.findChild(QDockWidget, "Properties")]
-        self.resizeDocks(docks, [int(width * 0.15), int(width * 0.27)],
+        self.resizeDocks(docks, [min(max(palette, int(width * 0.12)), int(width * 0.22)),
+                                 min(max(form, int(width * 0.22)), int(width * 0.34))],
                          Qt.Orientation.Horizontal)
 
     def _about(self) -> None:

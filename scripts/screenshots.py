@@ -6,6 +6,7 @@ QT_QPA_PLATFORM=offscreen; both paint the same widgets.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -13,6 +14,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+
+
+def use_full_hd_screen() -> None:
+    """Offscreen Qt has an 800×800 screen; give it a 1920×1080 one (before QApplication), so the
+    window is laid out as on a classroom's projector."""
+    if os.environ.get("QT_QPA_PLATFORM", "offscreen") != "offscreen":
+        return
+    config = Path(tempfile.mkdtemp()) / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "full-hd", "x": 0, "y": 0, "width": 1920, "height": 1080,
+        "logicalDpi": 96, "logicalDpiX": 96, "logicalDpiY": 96}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
 def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect")) -> list[Path]:
@@ -50,6 +63,7 @@ def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect")) -> list
 
 
 def main() -> None:
+    use_full_hd_screen()
     layout_shots()
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
