@@ -384,7 +384,7 @@ class TrainingPanel(QWidget):
             legend = plot.legend
             if legend is not None:
                 legend.setLabelTextSize(f"{max(7, point_size - 2)}pt")
-                for sample, label in legend.items:
+                for _sample, label in legend.items:
                     label.setText(label.text, size=f"{max(7, point_size - 2)}pt")
         # the settings may scroll; the plots keep at least half the tab
         self.settings_area.setMinimumWidth(
