@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.diagram import DiagramView
 from app.document import ModelDocument
+from app.help_menu import fill_help_menu
 from app.inspect_panel import InspectPanel, WeightsSource
 from app.layer_table import LayerTable
 from app.palette import LayerPalette
@@ -45,7 +46,7 @@ from core.model.editing import empty_model
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, load_model
 from core.presets import DEFAULT_PRESET, load_preset, presets_by_topic
-from core.workspace import Autosave, Recovery, Settings
+from core.workspace import Autosave, Recovery, Settings, home
 
 AUTOSAVE_MS = 3000
 SHAPE_LABELS = {1: ("features",), 2: ("channels", "length"), 3: ("channels", "height", "width"),
@@ -356,6 +357,9 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("&Fit Diagram", self.diagram.fit, "Ctrl+0"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Layers", self._about))
+        # core.data.datasets.default_root(), without importing torch at start-up
+        fill_help_menu(self, help_menu, self.training.out_dir, home() / "data")
+        self.help_menu = help_menu
 
     # -- title, autosave, close -------------------------------------------------------------
     def _update_title(self, *_: object) -> None:
