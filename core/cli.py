@@ -285,7 +285,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
                     help="auto: CUDA, then Apple MPS, then CPU")
     tr.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    tr.add_argument("--out", default="runs", help="folder for run folders, relative to the current folder")
+    tr.add_argument("--out", default="runs",
+                    help="folder for run folders, relative to the current folder")
     tr.add_argument("--weights", help="start from these weights (matched by layer name)")
     tr.add_argument("--resume", help="continue this run folder")
     tr.add_argument("--flip", action="store_true", help="augment: mirror left-right")
@@ -316,8 +317,8 @@ def _parser() -> argparse.ArgumentParser:
                            "input, else 0)")
         else:
             v.add_argument("--image", required=True, help="an image file, a sample photo name "
-                           "(astronaut, camera, coffee, chelsea, …) or digits:N, the N-th image (from 0) "
-                           "of the bundled digits' test split")
+                           "(astronaut, camera, coffee, chelsea, …) or digits:N, the N-th "
+                           "image (from 0) of the bundled digits' test split")
             v.add_argument("--layer", required=view == "activations",
                            help="the layer" + (" (default: the last with feature maps)"
                                                if view == "gradcam" else ""))

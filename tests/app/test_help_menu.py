@@ -17,7 +17,7 @@ def test_help_menu_lists_shortcuts_guide_runs_and_version(qtbot: QtBot,
     texts = [a.text().replace("&", "") for a in window.help_menu.actions()]
     assert {"Keyboard Shortcuts", "Guide (README)", "Where Runs Are Stored",
             "About ConvScope"} <= set(texts)
-    rows = dict((what, keys) for keys, what in shortcut_rows(window))
+    rows = {what: keys for keys, what in shortcut_rows(window)}
     assert "Ctrl+Z" in rows["Edit → Undo"]
     assert "Ctrl+Shift+Z" in rows["Edit → Redo"]
     guide = next(a.menu() for a in window.help_menu.actions() if a.menu() is not None)
