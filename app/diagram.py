@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -41,40 +41,75 @@ from app.palette import TYPE_MIME
 from app.style import ERROR_COLOR, group_color
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG
-from core.model.spec import INPUT
+from core.model.spec import INPUT, LayerSpec
 
 GAP = 14.0
 BASELINE = 150.0
+LABEL_ROTATION = 60.0
+MIN_SCALE, MAX_SCALE = 0.25, 2.0
 
 
 def block_size(shape: tuple[int, ...] | None) -> tuple[float, float]:
-    """(width, height) of a block for an output ``shape`` (log scales; flat vectors are thin)."""
+    """(width, height) of a block for an output ``shape``: width grows with the channels (log
+    scale), height with the feature map's side (square-root scale, so 224 is clearly taller than
+    56 and 56 than 7); flat vectors are thin."""
     if not shape:
         return 18.0, 40.0
     channels = shape[0]
-    spatial = math.prod(shape[1:]) ** (1 / max(1, len(shape) - 1)) if len(shape) > 1 else 1
-    if len(shape) == 1:
-        return 10.0, 24.0 + 10.0 * math.log2(1 + shape[0])
-    return 10.0 + 5.0 * math.log2(1 + channels), 16.0 + 22.0 * math.log2(1 + spatial)
+    if len(shape) == 1:  # thin, and never taller than a feature map of similar size
+        return 10.0, 16.0 + 6.0 * math.log2(1 + shape[0])
+    side = math.prod(shape[1:]) ** (1 / (len(shape) - 1))
+    return 10.0 + 5.0 * math.log2(1 + channels), 14.0 + 12.0 * math.sqrt(side)
 
 
 class DiagramView(QGraphicsView):
-    """Draws the document's model; ``blocks`` maps layer names to their rectangles."""
+    """Draws the document's model; ``blocks`` maps layer names to their rectangles.
+
+    An edit moves or restyles only the blocks whose place or look changed; a new model is drawn
+    afresh and fitted to the view (its zoom does not carry over to the next model).
+    """
+
+    zoom_changed = Signal(float)
+    """The view's scale after a zoom or fit (1.0 = 100 %)."""
 
     def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.scene_ = QGraphicsScene(self)
+        # blocks move on edits: a spatial index would be rebuilt for every move
+        self.scene_.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self.scene_)
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setToolTip("Click a block to select its layer; drop a layer from the palette to "
-                        "insert it there; Ctrl+wheel zooms.")
+                        "insert it there; Ctrl+wheel zooms, drag to pan.")
         self.setAcceptDrops(True)
         self.blocks: dict[str, QGraphicsRectItem] = {}
+        self.labels: dict[str, tuple[QGraphicsSimpleTextItem, QGraphicsSimpleTextItem]] = {}
+        self.arcs: list[QGraphicsPathItem] = []
+        self._looks: dict[str, tuple[object, ...]] = {}
+        self._entries: dict[str, tuple[object, object, tuple[
+            str, float, float, QColor, str, str, Qt.PenStyle]]] = {}
+        self._text_widths: dict[str, float] = {}
+        self._widths_font = 0.0
+        self._longest = 0.0
+        self._widest = self._tallest = 0.0
+        self._placed = False
+        self._arc_ends: list[tuple[float, float]] = []
+        self._structure: object = None
+        self._stale = False
+        self._fit_pending = True
+        self._selected = ""
         document.changed.connect(self.rebuild)
+        document.loaded.connect(self.new_model)
         document.current_changed.connect(lambda _n: self._highlight())
         self.rebuild()
+
+    def new_model(self) -> None:
+        """A different model is being opened: draw it afresh and fit it to the view."""
+        self._structure = None
+        self._fit_pending = True
+        self.resetTransform()
 
     def rebuild(self) -> None:
         if not self.isVisible() and self.blocks:
@@ -82,35 +117,47 @@ class DiagramView(QGraphicsView):
             return
         self._stale = False
         spec, analysis = self.document.spec, self.document.analysis
-        structure = (spec.input_shape != (), tuple(
-            (layer.name, layer.type, spec.inputs_of(i)) for i, layer in enumerate(spec.layers)))
-        # Same layers and connections: move and resize the existing items (an edit of one
-        # value); otherwise draw afresh. Recreating hundreds of items per keystroke was the
-        # slowest part of an edit on ResNet-34.
-        fresh = structure != getattr(self, "_structure", None)
-        self._structure = structure
+        # Same layers and connections: move and restyle only the items whose look changed (an
+        # edit of one value); otherwise draw afresh.
+        fresh = not self._same_structure(spec.layers)
+        self._structure = spec.layers
         if fresh:
             self.scene_.clear()
-            self.blocks = {}
-            self.labels: dict[str, tuple[QGraphicsSimpleTextItem, QGraphicsSimpleTextItem]] = {}
-        for arc in getattr(self, "arcs", []) if not fresh else []:
-            self.scene_.removeItem(arc)
-        self.arcs: list[QGraphicsPathItem] = []
+            self.blocks, self.labels, self._looks, self._entries = {}, {}, {}, {}
+            self.arcs, self._arc_ends = [], []
+            self._selected = ""
+        if fresh or self._widths_font != self.font().pointSizeF():
+            self._text_widths, self._widths_font = {}, self.font().pointSizeF()
+            self._longest = 0.0
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.8))
         text_color = self.palette().text().color()
-        # rotated labels need room: the gap between blocks follows the font
-        gap = max(GAP, QFontMetricsF(label_font).height() * 1.15)
-        x = 0.0
-        centers: dict[str, QPointF] = {}
+        line = QFontMetricsF(label_font).height()
+        # each block has two rotated label lines (name, shape): neighbouring labels need their
+        # centres at least that far apart measured across the text, i.e. 2.3 lines sideways
+        pitch = line * 2.3 / math.sin(math.radians(LABEL_ROTATION))
+        entries: list[tuple[str, float, float, QColor, str, str, Qt.PenStyle]] = []
         width, height = block_size(spec.input_shape)
-        centers[INPUT] = QPointF(x + width / 2, BASELINE)
-        self._place(INPUT, x, width, height, QColor("#bbbbbb"), "input",
-                    shape_text(spec.input_shape), label_font, text_color, Qt.PenStyle.SolidLine)
-        x += width + gap
+        entries.append((INPUT, width, height, QColor("#bbbbbb"), "input",
+                        shape_text(spec.input_shape), Qt.PenStyle.SolidLine))
+        error_layer = analysis.error.layer if analysis.error is not None else None
+        done = len(analysis.layers)
+        cache = self._entries
+        widest, tallest = width, height
         for index, layer in enumerate(spec.layers):
-            info = analysis.layers[index] if index < len(analysis.layers) else None
-            error = analysis.error is not None and analysis.error.layer == layer.name
+            info = analysis.layers[index] if index < done else None
+            error = layer.name == error_layer
+            cached = cache.get(layer.name)
+            # the analysis keeps the result of an unchanged layer: so does the drawing
+            if cached is not None and cached[0] is info and info is not None and \
+                    cached[1] is layer:
+                entry = cached[2]
+                entries.append(entry)
+                if entry[1] > widest:
+                    widest = entry[1]
+                if entry[2] > tallest:
+                    tallest = entry[2]
+                continue
             width, height = block_size(info.output_shape if info else None)
             color = group_color(CATALOG[layer.type].group)
             style = Qt.PenStyle.SolidLine
@@ -118,21 +165,84 @@ class DiagramView(QGraphicsView):
                 color = QColor(ERROR_COLOR) if error else QColor("#cfcfcf")
                 style = Qt.PenStyle.SolidLine if error else Qt.PenStyle.DashLine
             shape = shape_text(info.output_shape) if info else ("error" if error else "—")
-            self._place(layer.name, x, width, height, color, layer.name, shape, label_font,
-                        text_color, style)
-            centers[layer.name] = QPointF(x + width / 2, BASELINE)
+            entry = (layer.name, width, height, color, layer.name, shape, style)
+            cache[layer.name] = (info, layer, entry)
+            entries.append(entry)
+            widest, tallest = max(widest, width), max(tallest, height)
+        # Labels start on one line below the tallest block: they never cross a block. Blocks sit
+        # at a fixed pitch that the widest block decides, so an edit that changes one block's
+        # width moves no other block. Both only grow while the layers stay the same (a value
+        # toggled back and forth does not move every block each time).
+        if not fresh:
+            widest, tallest = max(widest, self._widest), max(tallest, self._tallest)
+        self._widest, self._tallest = widest, tallest
+        label_top = BASELINE + tallest / 2 + 6
+        slot = max(pitch, widest + GAP)
+        centers: dict[str, float] = {}
+        for position, entry in enumerate(entries):
+            name = entry[0]
+            center = slot / 2 + position * slot
+            x = center - entry[1] / 2
+            look = self._looks.get(name)
+            if look is None or look[1:] != (x, label_top, line) or (
+                    look[0] is not entry and look[0] != entry):
+                self._looks[name] = (entry, x, label_top, line)
+                self._place(entry, x, label_font, text_color, label_top, line)
+            centers[name] = center
+        x = len(entries) * slot
+        arc_ends: list[tuple[float, float]] = []
+        for index, layer in enumerate(spec.layers):
             previous = spec.layers[index - 1].name if index else INPUT
-            for source in spec.inputs_of(index):
+            for source in layer.inputs:  # no inputs: the layer above, no arc
                 if source != previous and source in centers:
-                    self._add_skip(centers[source], centers[layer.name])
-            x += width + gap
+                    arc_ends.append((centers[source], centers[layer.name]))
+        placed = arc_ends != self._arc_ends or self._placed
+        self._placed = False
+        if arc_ends != self._arc_ends:
+            for arc in self.arcs:
+                self.scene_.removeItem(arc)
+            self.arcs = [self._add_skip(start, end) for start, end in arc_ends]
+            self._arc_ends = arc_ends
+        if fresh:
+            self._selected = ""
         self._highlight()
-        self.scene_.setSceneRect(self.scene_.itemsBoundingRect().adjusted(-20, -20, 20, 20))
+        if placed or fresh:
+            self.scene_.setSceneRect(self._bounds(x, tallest, label_top, label_font))
+        if self._fit_pending and self.isVisible():
+            self.fit_model()
 
-    def _place(self, name: str, x: float, width: float, height: float, color: QColor,
-               label: str, shape: str, font: QFont, text_color: QColor,
-               style: Qt.PenStyle) -> None:
-        """Create the block of ``name``, or move and restyle the one drawn before."""
+    def _same_structure(self, layers: tuple[LayerSpec, ...]) -> bool:
+        """The same layers in the same order with the same connections as last drawn."""
+        before = self._structure
+        if not isinstance(before, tuple) or len(before) != len(layers):
+            return False
+        return all(a is b or (a.name, a.type, a.inputs) == (b.name, b.type, b.inputs)
+                   for a, b in zip(before, layers, strict=True))
+
+    def _bounds(self, right: float, tallest: float, label_top: float, font: QFont) -> QRectF:
+        """The drawing's extent: blocks, arcs above them, rotated labels below and right."""
+        metrics = QFontMetricsF(font)
+        top = min(BASELINE - tallest / 2, BASELINE - 62 - 60 if self.arcs else BASELINE)
+        angle = math.radians(LABEL_ROTATION)
+        longest = self._longest
+        bottom = label_top + longest * math.sin(angle) + metrics.height() * 2
+        reach = longest * math.cos(angle) + metrics.height() * 2
+        return QRectF(-20, top - 20, right + reach + 40, bottom - top + 40)
+
+    def _text_width(self, text: str, font: QFont) -> float:
+        width = self._text_widths.get(text)
+        if width is None:
+            width = self._text_widths[text] = QFontMetricsF(font).horizontalAdvance(text)
+        return width
+
+    def _place(self, entry: tuple[str, float, float, QColor, str, str, Qt.PenStyle], x: float,
+               font: QFont, text_color: QColor, label_top: float, line: float) -> None:
+        """Create the block of ``entry``, or move and restyle the one drawn before (called
+        only when its place or look changed)."""
+        name, width, height, color, label, shape, style = entry
+        self._placed = True
+        self._longest = max(self._longest, self._text_width(label, font),
+                            self._text_width(shape, font))
         rect = self.blocks.get(name)
         if rect is None:
             rect = QGraphicsRectItem()
@@ -144,7 +254,7 @@ class DiagramView(QGraphicsView):
                 item = QGraphicsSimpleTextItem(text)
                 item.setFont(font)
                 item.setBrush(QBrush(text_color if row == 0 else QColor("#888888")))
-                item.setRotation(60)
+                item.setRotation(LABEL_ROTATION)
                 item.setData(0, name)
                 self.scene_.addItem(item)
                 texts.append(item)
@@ -153,39 +263,51 @@ class DiagramView(QGraphicsView):
         fill = QColor(color)
         fill.setAlpha(210)
         rect.setBrush(QBrush(fill))
-        rect.setPen(QPen(color.darker(140), 1.2, style))
+        selected = name == self._selected
+        rect.setPen(self._pen(color, style, selected))
         rect.setToolTip(f"{label}: {shape}")
         name_item, shape_item = self.labels[name]
-        line = QFontMetricsF(name_item.font()).height()
-        name_item.setPos(x + width / 2 - 2, BASELINE + height / 2 + 6)
+        angle = math.radians(LABEL_ROTATION)
+        center = x + width / 2
+        name_item.setPos(center - line * 0.4 * math.sin(angle), label_top)
         if shape_item.text() != shape:
             shape_item.setText(shape)
-        shape_item.setPos(x + width / 2 - 2 + line * 0.87, BASELINE + height / 2 + 6 - line * 0.5)
+        # the shape on the next line: one line height across the rotated text
+        shape_item.setPos(center - line * 0.4 * math.sin(angle) + line * math.sin(angle),
+                          label_top - line * math.cos(angle))
 
-    def _add_skip(self, start: QPointF, end: QPointF) -> None:
-        lift = min(60.0, 12.0 + (end.x() - start.x()) * 0.08)
+    def _pen(self, color: QColor, style: Qt.PenStyle, selected: bool) -> QPen:
+        if selected:
+            return QPen(QColor("#ffffff") if self._dark() else QColor("#111111"), 3.5, style)
+        return QPen(color.darker(140), 1.2, style)
+
+    def _add_skip(self, start_x: float, end_x: float) -> QGraphicsPathItem:
+        lift = min(60.0, 12.0 + (end_x - start_x) * 0.08)
         top = BASELINE - 62
-        path = QPainterPath(QPointF(start.x(), top))
-        path.cubicTo(start.x(), top - lift, end.x(), top - lift, end.x(), top)
-        path.moveTo(end.x() - 4, top - 8)
-        path.lineTo(end.x(), top)
-        path.lineTo(end.x() + 4, top - 8)
+        path = QPainterPath(QPointF(start_x, top))
+        path.cubicTo(start_x, top - lift, end_x, top - lift, end_x, top)
+        path.moveTo(end_x - 4, top - 8)
+        path.lineTo(end_x, top)
+        path.lineTo(end_x + 4, top - 8)
         item = QGraphicsPathItem(path)
         item.setPen(QPen(QColor("#c8553d"), 1.6))
         item.setZValue(-1)
         self.scene_.addItem(item)
-        self.arcs.append(item)
+        return item
 
     def _highlight(self) -> None:
-        for name, rect in self.blocks.items():
-            pen = rect.pen()
-            selected = name == self.document.current
-            pen.setWidthF(3.5 if selected else 1.2)
-            pen.setColor(QColor("#111111") if selected and not self._dark() else
-                         QColor("#ffffff") if selected else rect.brush().color().darker(140))
-            rect.setPen(pen)
-        block = self.blocks.get(self.document.current)
-        if block is not None:
+        """Thicken the selected block's outline; only the old and new selection change."""
+        current = self.document.current
+        for name in {self._selected, current}:
+            rect = self.blocks.get(name)
+            look = self._looks.get(name)
+            if rect is None or look is None:
+                continue
+            entry = look[0]
+            rect.setPen(self._pen(entry[3], entry[6], name == current))  # type: ignore[index]
+        self._selected = current if current in self.blocks else ""
+        block = self.blocks.get(current)
+        if block is not None and not self._fit_pending:
             self.ensureVisible(block, 40, 20)
 
     def _dark(self) -> bool:
@@ -193,7 +315,7 @@ class DiagramView(QGraphicsView):
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
-        if getattr(self, "_stale", False):
+        if self._stale or self._fit_pending:
             self.rebuild()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -236,17 +358,46 @@ class DiagramView(QGraphicsView):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            factor = 1.15 if event.angleDelta().y() > 0 else 1 / 1.15
-            self.scale(factor, factor)
+            self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
             return
         super().wheelEvent(event)
 
+    def zoom(self, factor: float) -> None:
+        """Zoom by ``factor`` around the view's centre, within readable limits."""
+        current = self.transform().m11()
+        target = max(MIN_SCALE, min(MAX_SCALE, current * factor))
+        self.scale(target / current, target / current)
+        self.zoom_changed.emit(target)
+
     def fit(self) -> None:
+        """Show the whole model (however small that makes it)."""
         self.fitInView(self.scene_.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self.zoom_changed.emit(self.transform().m11())
+
+    def fit_model(self) -> None:
+        """A newly opened model's view: the whole model when it fits at a readable size,
+        otherwise readable-size blocks from the input on (scroll or Fit for the rest)."""
+        self._fit_pending = False
+        rect = self.scene_.sceneRect()
+        view = self.viewport().size()
+        if rect.isEmpty() or view.width() < 50:
+            self._fit_pending = True
+            return
+        scale = min(view.width() / rect.width(), view.height() / rect.height(), MAX_SCALE)
+        scale = max(scale, 0.55)
+        self.resetTransform()
+        self.scale(scale, scale)
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
+        self.zoom_changed.emit(scale)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if self._fit_pending and self.blocks:
+            self.fit_model()
 
     def export(self, path: Path, scale: float = 2.0) -> None:
         """Save the whole diagram as PNG (at ``scale``) or SVG, by the file's extension."""
-        if getattr(self, "_stale", False):
+        if self._stale:
             self.rebuild()
         rect = self.scene_.sceneRect()
         if path.suffix.lower() == ".svg":

@@ -43,10 +43,14 @@ class SpecCommand(QUndoCommand):
         return _MERGEABLE if self.merge_key is not None else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
+        """Merge ``other`` into this step when both belong to one burst of typing in one field
+        (the same merge key); typed back to where it started, the step is dropped."""
         if not isinstance(other, SpecCommand) or other.merge_key != self.merge_key:
             return False
         self.after = other.after
         self.select_after = other.select_after
+        if self.after == self.before:
+            self.setObsolete(True)
         return True
 
 
@@ -55,6 +59,9 @@ class ModelDocument(QObject):
 
     changed = Signal()
     current_changed = Signal(str)
+    loaded = Signal()
+    """A different model replaced the current one (New, Open, a preset, a run); ``changed``
+    follows. Views that keep per-model state (the diagram's zoom) reset on it."""
     message = Signal(str)
     """A short note for the status bar (e.g. why a rename was refused)."""
     run_changed = Signal()
@@ -82,7 +89,7 @@ class ModelDocument(QObject):
 
     def _set_spec(self, spec: ModelSpec, select: str | None) -> None:
         self.spec = spec
-        self.analysis = analyze_model(spec)
+        self.analysis = analyze_model(spec, previous=self.analysis)
         names = {layer.name for layer in spec.layers}
         if select not in names:
             select = self.current if self.current in names else (
@@ -104,6 +111,7 @@ class ModelDocument(QObject):
         self.current = ""
         self.weights, self.run_dir = weights, run_dir
         self.run_version += 1
+        self.loaded.emit()
         self._set_spec(spec, spec.layers[0].name if spec.layers else "")
         self.undo_stack.setClean()
         self.run_changed.emit()
@@ -175,9 +183,12 @@ class ModelDocument(QObject):
         return self._try(lambda: (editing.rename_layer(self.spec, old, new),
                                   f"Rename {old} to {new.strip()}", new.strip()))
 
-    def set_param(self, name: str, key: str, value: Any) -> bool:
+    def set_param(self, name: str, key: str, value: Any, burst: object = None) -> bool:
+        """Set one setting. Consecutive calls with the same ``burst`` (one burst of typing in
+        one field, see app.property_editor.TypingBursts) merge into one undo step."""
+        merge_key = None if burst is None else (name, key, burst)
         return self._try(lambda: (editing.set_param(self.spec, name, key, value),
-                                  f"Change {key} of {name}", name), merge_key=(name, key))
+                                  f"Change {key} of {name}", name), merge_key=merge_key)
 
     def set_trainable(self, name: str, trainable: bool) -> bool:
         text = f"{'Unfreeze' if trainable else 'Freeze'} {name}"
@@ -187,9 +198,10 @@ class ModelDocument(QObject):
         return self._try(lambda: (editing.set_inputs(self.spec, name, inputs),
                                   f"Connect {name}", name))
 
-    def set_input_shape(self, shape: tuple[int, ...]) -> bool:
+    def set_input_shape(self, shape: tuple[int, ...], burst: object = None) -> bool:
+        merge_key = None if burst is None else ("input shape", burst)
         return self._try(lambda: (editing.set_input_shape(self.spec, shape),
-                                  "Change input shape", None), merge_key=("input shape",))
+                                  "Change input shape", None), merge_key=merge_key)
 
     def rename_model(self, name: str) -> bool:
         from dataclasses import replace

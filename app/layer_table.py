@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractTableModel,
     QByteArray,
     QItemSelectionModel,
     QMimeData,
@@ -16,7 +17,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.document import ModelDocument
@@ -29,59 +30,60 @@ from core.model.catalog import CATALOG
 LAYER_MIME = "application/x-convscope-layer"
 COLUMNS = ("#", "Name", "Type", "Settings", "Output shape", "Params", "Status")
 AnyIndex = QModelIndex | QPersistentModelIndex
-_STYLE_ROLES = (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole,
-                Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_ERROR_BRUSH = QBrush(QColor(ERROR_COLOR))
+_ERROR_BACKGROUND = QBrush(QColor(214, 40, 40, 45))
+_PENDING_BRUSH = QBrush(QColor("#8a8a8a"))
 
 
-class LayerTableModel(QStandardItemModel):
-    """The rows as Qt items: painting reads them in C++ without calling Python per cell (a
-    Python data() method made every repaint of the list cost ~4 ms more)."""
+class LayerTableModel(QAbstractTableModel):
+    """The rows of the document's layers. Each row's texts are kept from the last analysis; an
+    edit recomputes only the rows whose layer or analysed values changed and announces just
+    those with ``dataChanged``. Tooltips (a layer's formula with its numbers) are computed when
+    a row is hovered, not on every edit."""
 
     def __init__(self, document: ModelDocument) -> None:
-        super().__init__(0, len(COLUMNS), document)
+        super().__init__(document)
         self.document = document
-        self.setHorizontalHeaderLabels(list(COLUMNS))
-        self._rows: list[tuple[tuple[Any, ...], ...]] = []
+        self._keys: list[tuple[Any, ...]] = []
+        self._cells: list[list[dict[int, Any]]] = []
+        """Per row and column, the value of each item role the row shows (looked up, not
+        computed, when Qt paints: data() is called for every role of every visible cell)."""
         self._refresh()
         document.changed.connect(self._refresh)
 
-    def _cells(self, row: int) -> tuple[tuple[Any, ...], ...]:
-        """Per column: (text, foreground, background, alignment, tooltip) of one row."""
-        tip = self._tooltip(row)
-        out = []
-        for col in range(len(COLUMNS)):
-            roles = [self._other_roles(row, col, r) for r in _STYLE_ROLES[:3]]
-            out.append((self._display(row, col), *roles, tip))
-        return tuple(out)
-
+    # -- keeping in step with the document --------------------------------------------------
     def _refresh(self) -> None:
-        """Update only the cells that changed; add or drop rows at the end as needed."""
-        n = len(self.document.spec.layers)
-        rows = [self._cells(row) for row in range(n)]
-        reset = n != len(self._rows)
-        if reset:
+        """Recompute the rows that changed; a changed row count resets the model."""
+        spec, analysis = self.document.spec, self.document.analysis
+        n, done = len(spec.layers), len(analysis.layers)
+        reason = analysis.error.reason if analysis.error is not None else None
+        # a row shows its layer spec and its analysis (or the error, or "not analysed"); the
+        # analysis keeps an unchanged layer's result object, so most keys compare by identity
+        keys: list[tuple[Any, ...]] = [
+            (layer, analysis.layers[row] if row < done else
+             ("error", reason) if row == done and reason is not None else "pending")
+            for row, layer in enumerate(spec.layers)]
+        if n != len(self._keys):
             self.beginResetModel()
-            self.blockSignals(True)
-            self.setRowCount(n)
-        for row, cells in enumerate(rows):
-            old = self._rows[row] if not reset and row < len(self._rows) else None
-            for col, cell in enumerate(cells):
-                if old is not None and old[col] == cell:
-                    continue
-                item = self.item(row, col)
-                if item is None:
-                    item = QStandardItem()
-                    item.setEditable(False)
-                    item.setDropEnabled(False)
-                    self.setItem(row, col, item)
-                item.setText(cell[0])
-                for role, value in zip(_STYLE_ROLES, cell[1:], strict=True):
-                    item.setData(value, role)
-                item.setData(self.document.spec.layers[row].name, Qt.ItemDataRole.UserRole)
-        self._rows = rows
-        if reset:
-            self.blockSignals(False)
+            self._keys = keys
+            self._cells = [self._row_cells(row, self.row_state(row)) for row in range(n)]
             self.endResetModel()
+            return
+        old = self._keys
+        changed = [row for row in range(n) if keys[row] != old[row]]
+        self._keys = keys
+        for row in changed:
+            self._cells[row] = self._row_cells(row, self.row_state(row))
+        last_column = len(COLUMNS) - 1
+        start = 0
+        while start < len(changed):  # one dataChanged per run of consecutive rows
+            end = start
+            while end + 1 < len(changed) and changed[end + 1] == changed[end] + 1:
+                end += 1
+            self.dataChanged.emit(self.index(changed[start], 0),
+                                  self.index(changed[end], last_column))
+            start = end + 1
 
     def row_state(self, row: int) -> str:
         analysis = self.document.analysis
@@ -90,6 +92,25 @@ class LayerTableModel(QStandardItemModel):
         if analysis.error is not None and row == len(analysis.layers):
             return "error"
         return "pending"
+
+    def _row_cells(self, row: int, state: str) -> list[dict[int, Any]]:
+        layer_name = self.document.spec.layers[row].name
+        cells = []
+        for col in range(len(COLUMNS)):
+            cell: dict[int, Any] = {Qt.ItemDataRole.DisplayRole: self._display(row, col),
+                                    Qt.ItemDataRole.UserRole: layer_name}
+            if state == "error":
+                cell[Qt.ItemDataRole.ForegroundRole] = _ERROR_BRUSH
+                cell[Qt.ItemDataRole.BackgroundRole] = _ERROR_BACKGROUND
+            elif state == "pending":
+                cell[Qt.ItemDataRole.ForegroundRole] = _PENDING_BRUSH
+            elif col == 2:
+                group = CATALOG[self.document.spec.layers[row].type].group
+                cell[Qt.ItemDataRole.ForegroundRole] = QBrush(group_color(group))
+            if col in (0, 5):
+                cell[Qt.ItemDataRole.TextAlignmentRole] = _RIGHT
+            cells.append(cell)
+        return cells
 
     def _display(self, row: int, col: int) -> str:
         layer = self.document.spec.layers[row]
@@ -129,21 +150,32 @@ class LayerTableModel(QStandardItemModel):
             return explain_layer(self.document.analysis.layers[row])
         return "Not analysed: fix the layer marked in red above first."
 
-    def _other_roles(self, row: int, col: int, role: int) -> Any:
-        layer = self.document.spec.layers[row]
-        state = self.row_state(row)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if state == "error":
-                return QBrush(QColor(ERROR_COLOR))
-            if state == "pending":
-                return QBrush(QColor("#8a8a8a"))
-            if col == 2:
-                return QBrush(group_color(CATALOG[layer.type].group))
-        if role == Qt.ItemDataRole.BackgroundRole and state == "error":
-            return QBrush(QColor(214, 40, 40, 45))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (0, 5):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    # -- the Qt model interface ------------------------------------------------------------
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._cells)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
         return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.ItemIsDropEnabled
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsDragEnabled)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.ToolTipRole:  # computed only when a row is hovered
+            return self._tooltip(index.row()) if index.isValid() else None
+        try:
+            return self._cells[index.row()][index.column()].get(role)
+        except IndexError:
+            return None
 
     # -- drag and drop ----------------------------------------------------------------------
     def supportedDropActions(self) -> Qt.DropAction:

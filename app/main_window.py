@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -26,10 +27,11 @@ from PySide6.QtWidgets import (
 
 from app.diagram import DiagramView
 from app.document import ModelDocument
+from app.help_menu import fill_help_menu
 from app.inspect import InspectTab
 from app.layer_table import LayerTable
 from app.palette import LayerPalette
-from app.property_editor import PropertyEditor
+from app.property_editor import PropertyEditor, TypingBursts
 from app.style import BASE_POINT_SIZE, apply_theme
 from app.training_panel import TrainingPanel
 from core.analysis.summary import (
@@ -43,8 +45,8 @@ from core.analysis.summary import (
 from core.model.editing import empty_model
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, load_model
-from core.presets import DEFAULT_PRESET, list_presets, load_preset
-from core.workspace import Autosave, Recovery, Settings
+from core.presets import DEFAULT_PRESET, load_preset, presets_by_topic
+from core.workspace import Autosave, Recovery, Settings, home
 
 AUTOSAVE_MS = 3000
 SHAPE_LABELS = {1: ("features",), 2: ("channels", "length"), 3: ("channels", "height", "width"),
@@ -61,13 +63,15 @@ class InputShapeBar(QWidget):
         self.layout_.setContentsMargins(4, 2, 4, 2)
         self.layout_.addWidget(QLabel("Model"))
         self.name = QLineEdit()
-        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 18))
+        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 10))
         self.name.setMaximumWidth(420)
         self.name.editingFinished.connect(self._rename)
-        self.layout_.addWidget(self.name)
+        self.layout_.addWidget(self.name, 1)
         self.layout_.addSpacing(16)
         self.layout_.addWidget(QLabel("Input"))
         self.spins: list[QSpinBox] = []
+        self.bursts = TypingBursts()
+        self._editing = False
         self.spin_row = QHBoxLayout()
         self.layout_.addLayout(self.spin_row)
         self.layout_.addStretch(1)
@@ -88,23 +92,30 @@ class InputShapeBar(QWidget):
 
     def refresh(self) -> None:
         shape = self.document.spec.input_shape
-        if len(self.spins) != len(shape):
+        labels = ("token ids",) if self.document.spec.input_dtype == "int64" else \
+            SHAPE_LABELS[len(shape)]
+        if [s.prefix() for s in self.spins] != [f"{label} " for label in labels]:
             while self.spin_row.count():
                 item = self.spin_row.takeAt(0)
                 if item.widget():
                     item.widget().deleteLater()
             self.spins = []
-            for label in SHAPE_LABELS[len(shape)]:
+            for label in labels:
                 spin = QSpinBox()
                 spin.setRange(1, 100_000)
                 spin.setPrefix(f"{label} ")
                 spin.setToolTip(f"Input {label} (the batch is not part of the shape)")
                 spin.setKeyboardTracking(True)
+                # room for a 4-digit size, not for 100,000 (which made the bar wider than a
+                # projector's screen at 24 pt)
+                spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance(f"{label} 9999") + 34)
                 spin.valueChanged.connect(self._changed)
+                spin.editingFinished.connect(self.bursts.end)
                 self.spin_row.addWidget(spin)
                 self.spins.append(spin)
         for spin, value in zip(self.spins, shape, strict=True):
-            if spin.value() != value and not spin.hasFocus():
+            # the box being typed in is left alone; after undo or a new model all follow
+            if spin.value() != value and not self._editing:
                 spin.blockSignals(True)
                 spin.setValue(max(spin.minimum(), min(spin.maximum(), value)))
                 spin.blockSignals(False)
@@ -112,7 +123,12 @@ class InputShapeBar(QWidget):
             self.name.setText(self.document.spec.name)
 
     def _changed(self) -> None:
-        self.document.set_input_shape(tuple(s.value() for s in self.spins))
+        self._editing = True
+        try:
+            self.document.set_input_shape(tuple(s.value() for s in self.spins),
+                                          burst=self.bursts.burst(self.sender()))
+        finally:
+            self._editing = False
 
 
 class TotalsBar(QLabel):
@@ -131,20 +147,52 @@ class TotalsBar(QLabel):
     def refresh(self) -> None:
         a = self.document.analysis
         out = shape_text(a.output_shape) if a.output_shape else "—"
+        total = trainable = macs = activations = 0
+        for layer in a.layers:  # one pass (the analysis' totals each walk every layer)
+            total += layer.params
+            trainable += layer.trainable_params
+            macs += layer.macs
+            activations += layer.activation_bytes
+        # each value is one unbreakable run: a narrow window wraps between values, never
+        # inside one ("Parameters 1,234" stays on one line)
         parts = [
-            f"<b>Parameters {format_count(a.total_params)}</b>",
-            f"trainable {format_count(a.trainable_params)}",
-            f"frozen {format_count(a.non_trainable_params)}",
-            f"MACs {format_macs(a.total_macs)}",
-            f"activations {format_bytes(a.activation_bytes)}/sample",
-            f"weights {format_bytes(a.total_params * 4)}",
+            f"<b>Parameters {format_count(total)}</b>",
+            f"trainable {format_count(trainable)}",
+            f"frozen {format_count(total - trainable)}",
+            f"MACs {format_macs(macs)}",
+            f"activations {format_bytes(activations)}/sample",
+            f"weights {format_bytes(total * 4)}",
             f"output {out}",
         ]
+        parts = [f"<span style='white-space:nowrap'>{p}</span>" for p in parts]
         text = " &nbsp;·&nbsp; ".join(parts)
         if a.error is not None:
             text += (f"<br><span style='color:#d62828'><b>⚠ {a.error.layer}</b>: "
                      f"{a.error.reason}</span> <i>(totals cover the layers above it)</i>")
         self.setText(text)
+
+
+class UndoShortcuts(QObject):
+    """Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) undo and redo the model from any focus. Text and spin
+    boxes claim those keys for their own text undo; in this window they go to the document's
+    undo stack instead, whose edits every field follows."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.keys = [QKeySequence(QKeySequence.StandardKey.Undo),
+                     QKeySequence(QKeySequence.StandardKey.Redo),
+                     QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, QWidget) \
+                and isinstance(event, QKeyEvent) and watched.window() is self.window_:
+            pressed = QKeySequence(event.keyCombination())
+            if any(pressed.matches(key) == QKeySequence.SequenceMatch.ExactMatch
+                   for key in self.keys):
+                event.ignore()  # not claimed by the box: the window's Undo/Redo action runs
+                return True
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -172,6 +220,10 @@ class MainWindow(QMainWindow):
         self.timer.timeout.connect(self.write_autosave)
         self.timer.start(AUTOSAVE_MS)
         self._update_title()
+        self.undo_shortcuts = UndoShortcuts(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.undo_shortcuts)
         self.resize(1400, 860)
 
     # -- layout -----------------------------------------------------------------------------
@@ -186,14 +238,24 @@ class MainWindow(QMainWindow):
         diagram_layout = QVBoxLayout(diagram_box)
         diagram_layout.setContentsMargins(0, 0, 0, 0)
         tools = QHBoxLayout()
-        legend = QLabel("<b>Diagram</b> — block height: feature-map size, width: channels; "
-                        "arcs: skip connections")
-        legend.setWordWrap(True)
+        legend = QLabel("<b>Diagram</b> &nbsp;height: map size · width: channels · arcs: skips")
+        legend.setToolTip("Block height grows with the feature map's side (224 is much taller "
+                          "than 7), block width with the number of channels; arcs above the "
+                          "blocks are skip connections.")
+        legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         tools.addWidget(legend, 1)
-        tools.addStretch(1)
-        for text, slot in (("Fit", self.diagram.fit), ("Export…", self.export_diagram)):
+        self.zoom_label = QLabel()
+        self.zoom_label.setToolTip("Ctrl+wheel zooms, dragging pans, Fit shows the whole model")
+        self.diagram.zoom_changed.connect(
+            lambda scale: self.zoom_label.setText(f"{scale:.0%} · Ctrl+wheel zooms"))
+        tools.addWidget(self.zoom_label)
+        for text, slot, tip in (("−", lambda: self.diagram.zoom(1 / 1.25), "Zoom out"),
+                                ("+", lambda: self.diagram.zoom(1.25), "Zoom in"),
+                                ("Fit", self.diagram.fit, "Show the whole model (Ctrl+0)"),
+                                ("Export…", self.export_diagram, "Save as PNG or SVG")):
             button = QToolButton()
             button.setText(text)
+            button.setToolTip(tip)
             button.clicked.connect(slot)
             tools.addWidget(button)
         diagram_layout.addLayout(tools)
@@ -246,12 +308,18 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         presets = file_menu.addMenu("&Presets")
-        for preset in list_presets():
-            action = self._action(f"{preset.name}", lambda _c=False, k=preset.key:
-                                  self.open_preset(k), tip=preset.description)
-            action.setToolTip(preset.description)
-            presets.addAction(action)
         presets.setToolTipsVisible(True)
+        self.preset_menus = {}
+        for topic, members in presets_by_topic():  # grouped by what the models teach
+            submenu = presets.addMenu(topic)
+            submenu.setToolTipsVisible(True)
+            self.preset_menus[topic] = submenu
+            for preset in members:
+                action = self._action(f"{preset.name}", lambda _c=False, k=preset.key:
+                                      self.open_preset(k), tip=preset.description)
+                action.setToolTip(preset.description)
+                action.setData(preset.key)
+                submenu.addAction(action)
         file_menu.addAction(self._action("Open Trained &Run…", self.open_run_dialog))
         file_menu.addAction(self._action("&Import Model…", self.import_dialog,
                                          tip="A torchvision model or an ONNX file"))
@@ -305,6 +373,9 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("&Fit Diagram", self.diagram.fit, "Ctrl+0"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Layers", self._about))
+        # core.data.datasets.default_root(), without importing torch at start-up
+        fill_help_menu(self, help_menu, self.training.out_dir, home() / "data")
+        self.help_menu = help_menu
 
     # -- title, autosave, close -------------------------------------------------------------
     def _update_title(self, *_: object) -> None:
@@ -587,16 +658,42 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, self.settings.get("dark", False),
                         self.settings.get("font_size", BASE_POINT_SIZE))
+        size = self.settings.get("font_size", BASE_POINT_SIZE)
         self.table.resizeColumnsToContents()
-        self.diagram._structure = None  # labels take the new font
+        self.training.apply_font(size)
+        self.diagram.new_model()  # labels take the new font; fitted again at its size
         self.diagram.rebuild()
+        self._keep_on_screen()
         self._fit_docks()
 
+    def available_screen(self) -> QRect | None:
+        return self.screen().availableGeometry() if self.screen() is not None else None
+
+    def _keep_on_screen(self) -> None:
+        """A larger font must not push the window past the screen's edges."""
+        screen = self.available_screen()
+        if screen is None:
+            return
+        width, height = min(self.width(), screen.width()), min(self.height(), screen.height())
+        self.resize(width, height)
+        frame = self.frameGeometry()
+        if not screen.contains(frame):
+            self.move(max(screen.left(), min(frame.left(), screen.right() - frame.width())),
+                      max(screen.top(), min(frame.top(), screen.bottom() - frame.height())))
+
     def _fit_docks(self) -> None:
-        """Keep the palette and the properties readable whatever the font size."""
+        """Keep the palette and the properties readable whatever the font size: the palette as
+        wide as its longest type name, the properties as wide as their form."""
         width = max(self.width(), 1000)
+        tree = self.palette_widget.tree
+        tree.resizeColumnToContents(0)
+        palette = tree.sizeHintForColumn(0) + tree.indentation() + \
+            tree.verticalScrollBar().sizeHint().width() + 32
+        form = self.editor.body.minimumSizeHint().width() + \
+            self.editor.verticalScrollBar().sizeHint().width() + 12
         docks = [self.findChild(QDockWidget, "Layers"), self.findChild(QDockWidget, "Properties")]
-        self.resizeDocks(docks, [int(width * 0.15), int(width * 0.27)],
+        self.resizeDocks(docks, [min(max(palette, int(width * 0.12)), int(width * 0.22)),
+                                 min(max(form, int(width * 0.22)), int(width * 0.34))],
                          Qt.Orientation.Horizontal)
 
     def _about(self) -> None:

@@ -8,6 +8,7 @@ document edit (consecutive changes of one field merge into one undo step).
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -34,6 +36,29 @@ from core.model.errors import quote
 from core.model.params import describe_expected
 
 INT_LIMIT = 2**31 - 1
+BURST_PAUSE_S = 1.5
+"""A pause this long between two changes of one field starts a new undo step."""
+
+
+class TypingBursts:
+    """Which burst of typing a change belongs to. Consecutive changes of one field merge into
+    one undo step; the burst ends when the field's edit ends (Enter, the focus leaves), another
+    field changes, or the user pauses. So 3 → 40 → 3, typed as three edits, is three steps."""
+
+    def __init__(self) -> None:
+        self._field: object = None
+        self._count = 0
+        self._last = 0.0
+
+    def burst(self, field: object) -> int:
+        now = time.monotonic()
+        if field != self._field or now - self._last > BURST_PAUSE_S:
+            self._count += 1
+        self._field, self._last = field, now
+        return self._count
+
+    def end(self) -> None:
+        self._field = None
 AXIS_NAMES = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w"), 4: ("left", "right", "top", "bottom")}
 
 
@@ -76,6 +101,8 @@ class SizeField(QWidget):
     """One number for every dimension, or one per dimension (``link`` unchecked)."""
 
     changed = Signal(object)
+    finished = Signal()
+    """The user ended an edit (Enter, or the focus left a box)."""
 
     def __init__(self, spec: ParamSpec, count: int, floats: bool = False) -> None:
         super().__init__()
@@ -100,6 +127,7 @@ class SizeField(QWidget):
             if count > 1:
                 box.setPrefix(f"{axis} ")
             box.valueChanged.connect(lambda _v: self._emit())
+            box.editingFinished.connect(self.finished)
             layout.addWidget(box, 1)
         self.link = QCheckBox("=")
         self.link.setToolTip("Same value for every dimension")
@@ -175,6 +203,8 @@ class ScalarField(QWidget):
     """An int, float, bool or choice value."""
 
     changed = Signal(object)
+    finished = Signal()
+    """The user ended an edit (Enter, or the focus left the box)."""
 
     def __init__(self, spec: ParamSpec) -> None:
         super().__init__()
@@ -199,6 +229,7 @@ class ScalarField(QWidget):
         else:
             box = _spin(spec, spec.kind == "float", spec.optional)
             box.valueChanged.connect(lambda _v: self.changed.emit(self.value()))
+            box.editingFinished.connect(self.finished)
             self.widget = box
         layout.addWidget(self.widget, 1)
 
@@ -233,6 +264,26 @@ class ScalarField(QWidget):
         w.blockSignals(False)
 
 
+class Explanation(QPlainTextEdit):
+    """The selected layer's formulas with its numbers: read-only text that fills the panel's
+    remaining height. A new text repaints only this box (a word-wrapped label re-laid out the
+    whole form on every edit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.viewport().setAutoFillBackground(False)
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() * 6)
+
+    def setText(self, text: str) -> None:
+        if text != self.toPlainText():
+            self.setPlainText(text)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+
 class PropertyEditor(QScrollArea):
     """Edits the document's current layer; rebuilt when the selected layer or its type changes."""
 
@@ -242,6 +293,11 @@ class PropertyEditor(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self._built_for: tuple[str, str] | None = None
+        self.bursts = TypingBursts()
+        self._editing: str | None = None
+        """The field whose change is being applied: the refresh that follows leaves it alone
+        (the user is typing in it); after undo, redo or any other change every field follows
+        the document, the focused one included."""
         self.fields: dict[str, SizeField | ScalarField] = {}
         self.body = QWidget()
         self.setWidget(self.body)
@@ -256,11 +312,8 @@ class PropertyEditor(QScrollArea):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
         self.outer.addWidget(self.error)
-        self.explanation = QLabel()
-        self.explanation.setWordWrap(True)
-        self.explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.outer.addWidget(self.explanation)
-        self.outer.addStretch(1)
+        self.explanation = Explanation()
+        self.outer.addWidget(self.explanation, 1)
         self.name_edit = QLineEdit()
         self.trainable = QCheckBox("trainable")
         self.inputs_edit = QLineEdit()
@@ -311,6 +364,7 @@ class PropertyEditor(QScrollArea):
             field.setToolTip(f"<b>{spec.name}</b>: {spec.help}{default}<br>Accepts "
                              f"{describe_expected(spec, entry)}.")
             field.changed.connect(lambda value, key=spec.name: self._apply(key, value))
+            field.finished.connect(self.bursts.end)
             label = QLabel(spec.name)
             label.setToolTip(field.toolTip())
             self.form.addRow(label, field)
@@ -352,9 +406,9 @@ class PropertyEditor(QScrollArea):
             w.blockSignals(False)
         for spec in entry.params:
             value = layer.params.get(spec.name, spec.default)
-            field = self.fields[spec.name]
-            if not field.hasFocus() and not any(c.hasFocus() for c in field.findChildren(QWidget)):
-                field.set_value(list(value) if isinstance(value, tuple) else value)
+            if spec.name != self._editing:
+                self.fields[spec.name].set_value(list(value) if isinstance(value, tuple)
+                                                 else value)
         analysis = self.document.analysis
         info = analysis.get(name)
         if analysis.error is not None and analysis.error.layer == name:
@@ -374,7 +428,11 @@ class PropertyEditor(QScrollArea):
         if value == spec.default and spec.default is not None and key not in dict(
                 self.document.spec.layer(name).params):
             return
-        self.document.set_param(name, key, value)
+        self._editing = key
+        try:
+            self.document.set_param(name, key, value, burst=self.bursts.burst((name, key)))
+        finally:
+            self._editing = None
 
     def _rename(self) -> None:
         name = self.document.current

@@ -48,5 +48,7 @@ def apply_theme(app: QApplication, dark: bool, point_size: int) -> None:
     font = QFont(app.font())
     font.setPointSize(max(MIN_POINT_SIZE, min(MAX_POINT_SIZE, point_size)))
     app.setFont(font)
-    for widget in app.allWidgets():
+    # windows pass the font on to their children; setting it on every widget one by one could
+    # touch a widget that an earlier font change had just deleted (a crash)
+    for widget in app.topLevelWidgets():
         widget.setFont(font)

@@ -12,19 +12,22 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QFont, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -123,6 +126,10 @@ class TrainingPanel(QWidget):
         self.momentum.setValue(defaults.momentum)
         self.momentum.setToolTip("SGD only")
         form.addRow("momentum", self.momentum)
+        # momentum is an SGD setting: the row is shown only when SGD is chosen
+        self.optimizer.currentTextChanged.connect(
+            lambda name: form.setRowVisible(self.momentum, name == "sgd"))
+        form.setRowVisible(self.momentum, self.optimizer.currentText() == "sgd")
         self.weight_decay = QDoubleSpinBox()
         self.weight_decay.setDecimals(5)
         self.weight_decay.setRange(0.0, 1.0)
@@ -162,7 +169,9 @@ class TrainingPanel(QWidget):
         aug.addRow("colour shift", self.color)
         self.preview = QLabel("Preview: augmented samples appear here")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumHeight(90)
+        self.preview.setFixedHeight(110)  # text or image, the buttons below stay put
+        self.preview.setWordWrap(True)  # a long "No preview: …" wraps, never widens the column
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         aug.addRow(self.preview)
         for widget in (self.crop, self.rotation, self.shear, self.color):
             widget.valueChanged.connect(self.update_preview)
@@ -177,24 +186,33 @@ class TrainingPanel(QWidget):
         self.stop_button.clicked.connect(self.stop)
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(b)
+            buttons.addWidget(b, 1)  # equal thirds: "Pause" → "Resume" moves nothing
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("idle")
         self.status = QLabel("")
-        self.status.setWordWrap(True)
+        # one line whatever its length (the whole text is in the tooltip and the log below)
+        self.status.setWordWrap(False)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
+        left_body = QWidget()
+        left_layout = QVBoxLayout(left_body)
         left_layout.addWidget(form_box)
         left_layout.addWidget(aug_box)
         left_layout.addLayout(buttons)
         left_layout.addWidget(self.progress)
         left_layout.addWidget(self.status)
         left_layout.addStretch(1)
+        # at projector text sizes the settings scroll instead of pushing the window off screen
+        left = QScrollArea()
+        left.setWidget(left_body)
+        left.setWidgetResizable(True)
+        left.setFrameShape(QFrame.Shape.NoFrame)
+        left.setMinimumWidth(min(left_body.minimumSizeHint().width() + 20, 480))
+        self.settings_area = left
 
         self.plots = pg.GraphicsLayoutWidget()
         self.loss_plot = self.plots.addPlot(row=0, col=0, title="Loss")
@@ -233,6 +251,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
+        self.splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter)
@@ -409,6 +428,32 @@ class TrainingPanel(QWidget):
     def _say(self, text: str, error: bool = False) -> None:
         self.log.appendPlainText(("⚠ " if error else "") + text)
         self.status.setText(f"<span style='color:#d62828'>{text}</span>" if error else text)
+        self.status.setToolTip(text)
+
+    def apply_font(self, point_size: int) -> None:
+        """Plot titles, tick labels, axis labels and legends at the window's text size (the
+        plots draw their own text and do not follow the application font)."""
+        font = QFont(self.font())
+        font.setPointSize(point_size)
+        small = QFont(font)
+        small.setPointSize(max(7, point_size - 2))
+        for plot, title in ((self.loss_plot, "Loss"), (self.acc_plot, "Accuracy")):
+            plot.setTitle(title, size=f"{point_size}pt")
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setStyle(tickFont=small)
+                axis.label.setFont(small)
+            plot.setLabel("bottom", "epoch", **{"font-size": f"{max(7, point_size - 2)}pt"})
+            legend = plot.legend
+            if legend is not None:
+                legend.setLabelTextSize(f"{max(7, point_size - 2)}pt")
+                for _sample, label in legend.items:
+                    label.setText(label.text, size=f"{max(7, point_size - 2)}pt")
+        # the settings may scroll; the plots keep at least half the tab
+        self.settings_area.setMinimumWidth(
+            min(self.settings_area.widget().minimumSizeHint().width() + 20, 480))
+        total = max(self.splitter.width(), 800)
+        self.splitter.setSizes([int(total * 0.45), total - int(total * 0.45)])
 
     def on_event(self, event: object) -> None:
         self.last_event = event
@@ -419,9 +464,11 @@ class TrainingPanel(QWidget):
             self.progress.setValue(int(done * 1000))
             elapsed = time.perf_counter() - self._started_at
             eta = elapsed / max(done, 1e-9) * (1 - done)
+            # short enough for one line in the bar; the speed is in its tooltip
             self.progress.setFormat(
                 f"epoch {event.epoch}/{self._epochs} · batch {event.batch}/{event.batches} · "
-                f"{event.samples_per_s:,.0f} samples/s · ETA {_format_eta(eta)}")
+                f"ETA {_format_eta(eta)}")
+            self.progress.setToolTip(f"{event.samples_per_s:,.0f} samples/s")
             self._append("batch_loss", event.epoch - 1 + event.batch / event.batches, event.loss,
                          refresh=False)
         elif isinstance(event, EpochEnd):

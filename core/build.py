@@ -63,6 +63,24 @@ _MERGES: dict[str, type[nn.Module]] = {"Add": Add, "Concat": Concat, "Mul": Mul}
 _OWN: dict[str, type[nn.Module]] = {"Chunk": Chunk}
 
 
+class Transpose(nn.Module):
+    """Swaps two dimensions (counting the batch as 0): an Embedding's (length, dims) becomes
+    Conv1d's (channels, length)."""
+
+    def __init__(self, dim0: int = 1, dim1: int = 2) -> None:
+        super().__init__()
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(self.dim0, self.dim1)
+
+    def extra_repr(self) -> str:
+        return f"dim0={self.dim0}, dim1={self.dim1}"
+
+
+_OWN_MODULES: dict[str, type[nn.Module]] = {"Transpose": Transpose}
+
+
 class ConvScopeNet(nn.Module):
     """A network built from a model file; ``layers[name]`` is the torch module of layer ``name``.
 
@@ -111,6 +129,8 @@ class ConvScopeNet(nn.Module):
 def _make_module(type_name: str, settings: dict[str, Any], in_shape: tuple[int, ...]) -> nn.Module:
     if type_name in _MERGES:
         return _MERGES[type_name]()
+    if type_name in _OWN_MODULES:
+        return _OWN_MODULES[type_name](**settings)
     kwargs = dict(settings)
     if type_name in _OWN:
         return _OWN[type_name](**kwargs)
@@ -136,3 +156,16 @@ def build_model(spec: ModelSpec, analysis: ModelAnalysis | None = None) -> ConvS
             "Its analysis still shows every shape and count."
         )
     return ConvScopeNet(spec, analysis)
+
+
+def example_input(spec: ModelSpec, batch: int = 1,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """A random input batch the model accepts: normal noise, or for a token-id input random ids
+    below the smallest vocabulary of the Embeddings that read it."""
+    if spec.input_dtype == "int64":
+        sizes = [int(layer.params.get("num_embeddings", 2)) for index, layer
+                 in enumerate(spec.layers) if layer.type == "Embedding"
+                 and INPUT in spec.inputs_of(index)]
+        return torch.randint(0, min(sizes, default=2), (batch, *spec.input_shape),
+                             generator=generator)
+    return torch.randn(batch, *spec.input_shape, generator=generator)

@@ -122,7 +122,14 @@ def _report(events: Iterator[object], args: argparse.Namespace, name: str,
 
     for event in events:
         if isinstance(event, Started):
-            if not args.json:
+            if args.json:  # every note of the text mode, one JSON line each
+                print(_json_line({"started": name, "dataset": described,
+                                  "device": event.device, "run_dir": event.run_dir}))
+                for note in event.notes:
+                    print(_json_line({"note": note}))
+                if event.weights_report:
+                    print(_json_line({"weights": event.weights_report}), flush=True)
+            else:
                 print(f"training {name} on {described} ({event.device})")
                 for note in event.notes:
                     print(f"  note: {note}")
@@ -330,21 +337,28 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--json", action="store_true", help="print the summary as JSON")
     out.add_argument("--markdown", action="store_true", help="print a Markdown table")
     summary.set_defaults(run=_summary)
-    tr = commands.add_parser("train", help="train a model headless")
+    tr = commands.add_parser("train", help="train a model headless",
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                             epilog="Runs go to --out (here: ./runs); the window's runs go to "
+                             "the ConvScope data folder (Help → Where Runs Are Stored).")
     tr.add_argument("model", help="a model file (.json) or a preset name")
     tr.add_argument("--dataset", default="digits",
                     help="digits (bundled), mnist, fashion-mnist, cifar10, or a folder with one "
-                    "sub-folder per class (default: digits)")
+                    "sub-folder per class")
     tr.add_argument("--data-root", help="where downloaded datasets live")
-    tr.add_argument("--epochs", type=_positive(int), default=20)
-    tr.add_argument("--batch-size", type=_positive(int), default=64)
-    tr.add_argument("--lr", type=_positive(float), default=3e-3)
-    tr.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default="adam")
-    tr.add_argument("--weight-decay", type=float, default=1e-4)
-    tr.add_argument("--schedule", choices=["none", "cosine", "step"], default="cosine")
-    tr.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    tr.add_argument("--epochs", type=_positive(int), default=20, help="passes over the data")
+    tr.add_argument("--batch-size", type=_positive(int), default=64, help="images per step")
+    tr.add_argument("--lr", type=_positive(float), default=3e-3, help="learning rate")
+    tr.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default="adam",
+                    help="the optimizer")
+    tr.add_argument("--weight-decay", type=float, default=1e-4, help="L2 penalty")
+    tr.add_argument("--schedule", choices=["none", "cosine", "step"], default="cosine",
+                    help="learning-rate schedule")
+    tr.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                    help="auto: CUDA, then Apple MPS, then CPU")
     tr.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    tr.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
+    tr.add_argument("--out", default="runs",
+                    help="folder for run folders, relative to the current folder")
     tr.add_argument("--weights", help="start from these weights (matched by layer name)")
     tr.add_argument("--resume", help="continue this run folder")
     tr.add_argument("--flip", action="store_true", help="augment: mirror left-right")
@@ -353,7 +367,8 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--shear", type=float, default=0.0, help="augment: ± degrees")
     tr.add_argument("--color", type=float, default=0.0, help="augment: colour shift 0–1")
     tr.add_argument("--json", action="store_true",
-                    help="one JSON line per epoch, then one with the test accuracy")
+                    help="JSON lines: the start (device, run folder, notes, weights loaded), "
+                    "one per epoch, then one with the test accuracy")
     tr.set_defaults(run=_train)
     rend = commands.add_parser("render", help="render a view of a model to PNG")
     views = rend.add_subparsers(dest="view", required=True, parser_class=_Parser)
@@ -374,7 +389,8 @@ def _parser() -> argparse.ArgumentParser:
                            "input, else 0)")
         else:
             v.add_argument("--image", required=True, help="an image file, a sample photo name "
-                           "(astronaut, camera, coffee, chelsea, …) or digits:N")
+                           "(astronaut, camera, coffee, chelsea, …) or digits:N, the N-th "
+                           "image (from 0) of the bundled digits' test split")
             v.add_argument("--layer", required=view == "activations",
                            help="the layer" + (" (default: the last with feature maps)"
                                                if view == "gradcam" else ""))

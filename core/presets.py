@@ -13,11 +13,19 @@ PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 DEFAULT_PRESET = "digits_small"
 """The model ConvScope opens with: it trains on the bundled digits data in seconds."""
 
-_ORDER = (
-    "digits_small", "keras_mnist", "keras_mnist_fcn", "random_features", "convnet_150",
-    "lenet5", "alexnet", "vgg16", "resnet18", "resnet34", "fcn_small", "unet_small",
-    "megapixel_dense",
+TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Why not dense layers", ("dense_mnist", "linear_cifar10", "megapixel_dense")),
+    ("First convnets", ("digits_small", "keras_mnist", "keras_mnist_fcn", "random_features",
+                        "convnet_150", "cifar10_convnet")),
+    ("Classic architectures", ("lenet5", "alexnet_lrn", "alexnet", "zfnet", "vgg16",
+                               "resnet18", "resnet34")),
+    ("Sequences and video", ("text_cnn", "video_cnn")),
+    ("Segmentation and detection", ("fcn_small", "unet_small")),
 )
+"""The Presets menu's groups: what each model teaches, in lecture order."""
+OTHER_TOPIC = "More models"
+"""Where a bundled preset that no topic lists is shown."""
+_ORDER = tuple(key for _topic, keys in TOPICS for key in keys)
 
 
 @dataclass(frozen=True)
@@ -56,3 +64,12 @@ def find_preset(key_or_name: str) -> Preset:
 
 def load_preset(key_or_name: str) -> ModelSpec:
     return find_preset(key_or_name).load()
+
+
+def presets_by_topic() -> list[tuple[str, list[Preset]]]:
+    """The presets grouped as the Presets menu shows them; unlisted ones under OTHER_TOPIC."""
+    presets = {p.key: p for p in list_presets()}
+    groups = [(topic, [presets.pop(k) for k in keys if k in presets]) for topic, keys in TOPICS]
+    if presets:
+        groups.append((OTHER_TOPIC, list(presets.values())))
+    return [(topic, items) for topic, items in groups if items]

@@ -131,36 +131,54 @@ def vgg16() -> dict[str, Any]:
 
 
 def resnet(depth: int) -> dict[str, Any]:
-    blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3]}[depth]
+    """ResNet as torchvision builds it: basic blocks for 18/34, bottleneck blocks (1×1, 3×3
+    with the stride, 1×1 to 4× the width) for 50/101/152."""
+    blocks = {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3],
+              152: [3, 8, 36, 3]}[depth]
+    bottleneck = depth >= 50
     layers: list[L] = [
         conv("conv1", 64, 7, stride=2, padding=3, bias=False), t("BatchNorm2d", "bn1"),
         t("ReLU", "relu"), t("MaxPool2d", "maxpool", kernel_size=3, stride=2, padding=1)]
     previous, channels = "maxpool", 64
     for stage, (n, width) in enumerate(zip(blocks, (64, 128, 256, 512), strict=True), 1):
+        out = width * 4 if bottleneck else width
         for b in range(n):
             stride = 2 if stage > 1 and b == 0 else 1
             p = f"layer{stage}_{b}_"
-            layers += [
-                {**conv(p + "conv1", width, 3, stride=stride, padding=1, bias=False),
-                 "inputs": [previous]},
-                t("BatchNorm2d", p + "bn1"), t("ReLU", p + "relu1"),
-                conv(p + "conv2", width, 3, padding=1, bias=False),
-                t("BatchNorm2d", p + "bn2")]
-            skip = previous
-            if stride != 1 or channels != width:
+            if bottleneck:
                 layers += [
-                    {**conv(p + "downsample", width, 1, stride=stride, bias=False),
+                    {**conv(p + "conv1", width, 1, bias=False), "inputs": [previous]},
+                    t("BatchNorm2d", p + "bn1"), t("ReLU", p + "relu1"),
+                    conv(p + "conv2", width, 3, stride=stride, padding=1, bias=False),
+                    t("BatchNorm2d", p + "bn2"), t("ReLU", p + "relu2"),
+                    conv(p + "conv3", out, 1, bias=False), t("BatchNorm2d", p + "bn3")]
+                last = p + "bn3"
+            else:
+                layers += [
+                    {**conv(p + "conv1", width, 3, stride=stride, padding=1, bias=False),
+                     "inputs": [previous]},
+                    t("BatchNorm2d", p + "bn1"), t("ReLU", p + "relu1"),
+                    conv(p + "conv2", width, 3, padding=1, bias=False),
+                    t("BatchNorm2d", p + "bn2")]
+                last = p + "bn2"
+            skip = previous
+            if stride != 1 or channels != out:
+                layers += [
+                    {**conv(p + "downsample", out, 1, stride=stride, bias=False),
                      "inputs": [previous]},
                     t("BatchNorm2d", p + "downsample_bn")]
                 skip = p + "downsample_bn"
-            layers += [t("Add", p + "add", inputs=[p + "bn2", skip]), t("ReLU", p + "relu2")]
-            previous, channels = p + "relu2", width
+            relu = p + ("relu3" if bottleneck else "relu2")
+            layers += [t("Add", p + "add", inputs=[last, skip]), t("ReLU", relu)]
+            previous, channels = relu, out
     layers += [t("AdaptiveAvgPool2d", "avgpool", output_size=1), t("Flatten", "flatten"),
                t("Linear", "fc", out_features=1000)]
-    count = {18: "11,689,512", 34: "21,797,672"}[depth]
+    count = {18: "11,689,512", 34: "21,797,672", 50: "25,557,032", 101: "44,549,160",
+             152: "60,192,808"}[depth]
+    kind = "bottleneck" if bottleneck else "basic"
     return model(
         f"resnet-{depth}",
-        f"ResNet-{depth} as in torchvision (He et al. 2015): basic residual blocks whose skip "
+        f"ResNet-{depth} as in torchvision (He et al. 2015): {kind} residual blocks whose skip "
         f"connections add the block's input to its output; {count} parameters.",
         [3, 224, 224], layers)
 
@@ -228,12 +246,140 @@ def megapixel_dense() -> dict[str, Any]:
         [t("Flatten"), t("Linear", out_features=1000), t("ReLU"), t("Linear", out_features=10)])
 
 
+# -- the lectures' remaining models (issue 12) -------------------------------------------------
+
+
+def dense_mnist() -> dict[str, Any]:
+    return model(
+        "dense-mnist",
+        "Why not dense layers (1/3): the fully connected MNIST network 784-512-10. The 28×28 "
+        "image is flattened to 784 numbers, so every one of the 512 hidden units has its own "
+        "weight for every pixel; 407,050 parameters.",
+        [1, 28, 28],
+        [t("Flatten", "flatten"), t("Linear", "hidden", out_features=512), t("ReLU", "relu"),
+         t("Linear", "output", out_features=10)])
+
+
+def linear_cifar10() -> dict[str, Any]:
+    return model(
+        "linear-cifar10",
+        "Why not dense layers (2/3): the linear CIFAR-10 classifier. The 32×32×3 image is "
+        "stretched to 3,072 numbers and each of the 10 classes is one weighted sum of them, a "
+        "template the size of the image; 30,730 parameters.",
+        [3, 32, 32],
+        [t("Flatten", "flatten"), t("Linear", "scores", out_features=10)])
+
+
+def alexnet_lrn() -> dict[str, Any]:
+    lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
+    return model(
+        "alexnet-lrn",
+        "AlexNet as the lecture describes it (Krizhevsky et al. 2012, one tower): 96 11×11 "
+        "filters with stride 4, ReLU, then Local Response Normalization (each value divided by "
+        "the activity of its 5 neighbouring channels) after the first two convolutions, max "
+        "pooling, three 3×3 convolutions and three dense layers; 62,378,344 parameters.",
+        [3, 224, 224],
+        [conv("conv1", 96, 11, stride=4, padding=2), t("ReLU", "relu1"),
+         t("LocalResponseNorm", "lrn1", **lrn), t("MaxPool2d", "pool1", kernel_size=3, stride=2),
+         conv("conv2", 256, 5, padding=2), t("ReLU", "relu2"),
+         t("LocalResponseNorm", "lrn2", **lrn), t("MaxPool2d", "pool2", kernel_size=3, stride=2),
+         conv("conv3", 384, 3, padding=1), t("ReLU", "relu3"),
+         conv("conv4", 384, 3, padding=1), t("ReLU", "relu4"),
+         conv("conv5", 256, 3, padding=1), t("ReLU", "relu5"),
+         t("MaxPool2d", "pool5", kernel_size=3, stride=2), t("Flatten", "flatten"),
+         t("Dropout", "drop6", p=0.5), t("Linear", "fc6", out_features=4096), t("ReLU", "relu6"),
+         t("Dropout", "drop7", p=0.5), t("Linear", "fc7", out_features=4096), t("ReLU", "relu7"),
+         t("Linear", "fc8", out_features=1000)])
+
+
+def zfnet() -> dict[str, Any]:
+    return model(
+        "zfnet",
+        "ZFNet (Zeiler & Fergus 2013), AlexNet with minor changes, as in the lecture's table: a "
+        "7×7 stride-2 first convolution instead of 11×11 stride 4, a stride-2 second "
+        "convolution, and 512, 1024, 512 filters in the 3×3 layers. Volumes 224×224×3 → "
+        "55×55×96 → 13×13×256 → 13×13×512 → 13×13×1024 → 13×13×512 → 4096 → 4096 → 1000; "
+        "107,627,624 parameters.",
+        [3, 224, 224],
+        [conv("conv1", 96, 7, stride=2, padding=1), t("ReLU", "relu1"),
+         t("MaxPool2d", "pool1", kernel_size=3, stride=2, padding=1),
+         conv("conv2", 256, 5, stride=2), t("ReLU", "relu2"),
+         t("MaxPool2d", "pool2", kernel_size=3, stride=2, padding=1),
+         conv("conv3", 512, 3, padding=1), t("ReLU", "relu3"),
+         conv("conv4", 1024, 3, padding=1), t("ReLU", "relu4"),
+         conv("conv5", 512, 3, padding=1), t("ReLU", "relu5"),
+         t("MaxPool2d", "pool5", kernel_size=3, stride=2), t("Flatten", "flatten"),
+         t("Linear", "fc6", out_features=4096), t("ReLU", "relu6"), t("Dropout", "drop6", p=0.5),
+         t("Linear", "fc7", out_features=4096), t("ReLU", "relu7"), t("Dropout", "drop7", p=0.5),
+         t("Linear", "fc8", out_features=1000)])
+
+
+def cifar10_convnet() -> dict[str, Any]:
+    return model(
+        "cifar10-convnet",
+        "A CIFAR-10 convnet (the Keras cifar10_cnn example): two pairs of 3×3 convolutions with "
+        "max pooling and dropout, a 512-unit dense layer and 10 outputs for 32×32 colour "
+        "images; 1,250,858 parameters. Trains on CIFAR-10 (Train tab: dataset cifar10) once its "
+        "files are on the computer.",
+        [3, 32, 32],
+        [conv("conv1", 32, 3, padding="same"), t("ReLU", "relu1"),
+         conv("conv2", 32, 3), t("ReLU", "relu2"), t("MaxPool2d", "pool1", kernel_size=2),
+         t("Dropout", "drop1", p=0.25),
+         conv("conv3", 64, 3, padding="same"), t("ReLU", "relu3"),
+         conv("conv4", 64, 3), t("ReLU", "relu4"), t("MaxPool2d", "pool2", kernel_size=2),
+         t("Dropout", "drop2", p=0.25), t("Flatten", "flatten"),
+         t("Linear", "fc1", out_features=512), t("ReLU", "relu5"), t("Dropout", "drop3", p=0.5),
+         t("Linear", "fc2", out_features=10)])
+
+
+def text_cnn() -> dict[str, Any]:
+    spec = model(
+        "text-cnn",
+        "The lecture's 1-D convolutional network for IMDB sentiment (after Yoon Kim 2014): "
+        "each review is 400 integer word ids (the 5,000 most frequent words), an Embedding "
+        "turns them into 400×50 word vectors, a Transpose makes that 50×400 (channels × "
+        "length, as Conv1d reads it), then two 3-word convolutions with max pooling, a dense "
+        "layer and one sigmoid output (positive or negative). Sizes as in the Keras imdb_cnn "
+        "example; 6,601,001 parameters.",
+        [400],
+        [t("Embedding", "embedding", num_embeddings=5000, embedding_dim=50),
+         t("Dropout", "dropout1", p=0.25), t("Transpose", "to_channels", dim0=1, dim1=2),
+         t("Conv1d", "conv1", out_channels=250, kernel_size=3), t("ReLU", "relu1"),
+         t("MaxPool1d", "pool1", kernel_size=2),
+         t("Conv1d", "conv2", out_channels=250, kernel_size=3), t("ReLU", "relu2"),
+         t("MaxPool1d", "pool2", kernel_size=2), t("Flatten", "flatten"),
+         t("Linear", "hidden", out_features=250), t("Dropout", "dropout2", p=0.25),
+         t("ReLU", "relu3"), t("Linear", "output", out_features=1), t("Sigmoid", "sigmoid")])
+    spec["input"]["dtype"] = "int64"
+    return spec
+
+
+def video_cnn() -> dict[str, Any]:
+    return model(
+        "video-cnn",
+        "A small 3-D convolutional network for video clips: 10 colour frames of 112×112 (the "
+        "lecture's clip of 10 frames, at half size). Each 3×3×3 filter spans 3 frames as well "
+        "as 3×3 pixels, so it can respond to motion; pooling shrinks space first, then time; "
+        "71,178 parameters for 10 classes.",
+        [3, 10, 112, 112],
+        [t("Conv3d", "conv1", out_channels=16, kernel_size=3, padding=1), t("ReLU", "relu1"),
+         t("MaxPool3d", "pool1", kernel_size=[1, 2, 2]),
+         t("Conv3d", "conv2", out_channels=32, kernel_size=3, padding=1), t("ReLU", "relu2"),
+         t("MaxPool3d", "pool2", kernel_size=2),
+         t("Conv3d", "conv3", out_channels=64, kernel_size=3, padding=1), t("ReLU", "relu3"),
+         t("AdaptiveAvgPool3d", "gap", output_size=1), t("Flatten", "flatten"),
+         t("Linear", "fc", out_features=10)])
+
+
 PRESETS = {
     "digits_small": digits_small, "keras_mnist": keras_mnist,
     "keras_mnist_fcn": keras_mnist_fcn, "random_features": random_features,
     "convnet_150": convnet_150, "lenet5": lenet5, "alexnet": alexnet, "vgg16": vgg16,
     "resnet18": lambda: resnet(18), "resnet34": lambda: resnet(34), "fcn_small": fcn_small,
     "unet_small": unet_small, "megapixel_dense": megapixel_dense,
+    "dense_mnist": dense_mnist, "linear_cifar10": linear_cifar10, "alexnet_lrn": alexnet_lrn,
+    "zfnet": zfnet, "cifar10_convnet": cifar10_convnet, "text_cnn": text_cnn,
+    "video_cnn": video_cnn,
 }
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ QT_QPA_PLATFORM=offscreen; both paint the same widgets.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -15,7 +16,55 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 
+def use_full_hd_screen() -> None:
+    """Offscreen Qt has an 800×800 screen; give it a 1920×1080 one (before QApplication), so the
+    window is laid out as on a classroom's projector."""
+    if os.environ.get("QT_QPA_PLATFORM", "offscreen") != "offscreen":
+        return
+    config = Path(tempfile.mkdtemp()) / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "full-hd", "x": 0, "y": 0, "width": 1920, "height": 1080,
+        "logicalDpi": 96, "logicalDpiX": 96, "logicalDpiY": 96}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
+def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect")) -> list[Path]:
+    """Every tab at 1920×1080 in normal and projector text (docs/layout-<tab>-<text>.png): the
+    layouts a classroom sees, to look at after any change to the window."""
+    os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
+    sys.path.insert(0, str(ROOT))
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.style import BASE_POINT_SIZE
+
+    app = QApplication.instance() or QApplication([])
+    DOCS.mkdir(exist_ok=True)
+    written = []
+    for text, size in (("normal", BASE_POINT_SIZE), ("projector", 24)):
+        window = MainWindow()
+        window.resize(1920, 1080)
+        window.show()
+        window.set_font_size(0, size)
+        for _ in range(10):
+            app.processEvents()
+        for name in names:
+            window.tabs.setCurrentWidget({"build": window.tabs.widget(0), "train": window.training,
+                                          "inspect": window.inspect}[name])
+            for _ in range(10):
+                app.processEvents()
+            path = DOCS / f"layout-{name}-{text}.png"
+            window.grab().save(str(path))
+            written.append(path)
+            print("wrote", path)
+        window.set_font_size(0, BASE_POINT_SIZE)
+        window.close()
+    return written
+
+
 def main() -> None:
+    use_full_hd_screen()
+    layout_shots()
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
     from PySide6.QtWidgets import QApplication

@@ -57,6 +57,9 @@ def _param_line(layer: LayerAnalysis) -> str | None:
         n_in = layer.input_shapes[0][-1]
         bias = f" + {s['out_features']}" if s["bias"] else ""
         return f"params = {n_in} × {s['out_features']}{bias} = {layer.params:,}"
+    if t == "Embedding":
+        return (f"params = {s['num_embeddings']} token ids × {s['embedding_dim']} numbers each "
+                f"= {layer.params:,}")
     if t.startswith("BatchNorm"):
         return f"params = 2 × {layer.input_shapes[0][0]} (scale and shift) = {layer.params:,}"
     return f"params = {layer.params:,}"
@@ -66,7 +69,7 @@ def explain_layer(layer: LayerAnalysis) -> str:
     """The layer's explanation, its output-size formula and that formula with its numbers."""
     entry = CATALOG[layer.type]
     lines = [entry.summary, "", f"Output size: {entry.formula}"]
-    if layer.type.startswith("Conv") or layer.type in ("MaxPool2d", "AvgPool2d", "LPPool2d"):
+    if layer.type.startswith(("Conv", "MaxPool", "AvgPool")) or layer.type == "LPPool2d":
         if layer.type == "ConvTranspose2d":
             lines += _conv_lines(layer, transposed=True)
         else:

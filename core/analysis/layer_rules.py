@@ -178,20 +178,21 @@ def conv_transpose_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     )
 
 
-def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any) -> LayerOutcome:
+def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any,
+          dims: int = 2) -> LayerOutcome:
     shape = shapes[0]
-    _rank(shape, (3,), "a (channels, height, width) input")
-    k = expand(p["kernel_size"], 2, "kernel_size")
-    s = expand(p["stride"] if p["stride"] is not None else p["kernel_size"], 2, "stride")
-    pad = expand(padding, 2, "padding")
-    d = expand(dilation, 2, "dilation")
-    for i in range(2):
+    _rank(shape, (dims + 1,), f"a {_RANK_WORDS[dims]} input")
+    k = expand(p["kernel_size"], dims, "kernel_size")
+    s = expand(p["stride"] if p["stride"] is not None else p["kernel_size"], dims, "stride")
+    pad = expand(padding, dims, "padding")
+    d = expand(dilation, dims, "dilation")
+    for i in range(dims):
         if 2 * pad[i] > k[i]:  # torch's limit, whatever the dilation
             raise Invalid(f"padding {pad[i]} is more than half of the {dims_text(k)} window; "
                           "use at most half the kernel size")
     spatial = shape[1:]
     out = [_window_out(spatial[i], k[i], s[i], 2 * pad[i], d[i], p["ceil_mode"], pad[i])
-           for i in range(2)]
+           for i in range(dims)]
     if min(out) < 1:
         raise _too_small("window", k, d, spatial, [n + 2 * q for n, q in zip(spatial, pad,
                                                                               strict=True)])
@@ -211,16 +212,53 @@ def lp_pool_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     return _pool(p, shapes, 1, 0)
 
 
-def adaptive_pool_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+def max_pool_nd(dims: int) -> Rule:
+    return lambda p, shapes: _pool(p, shapes, p["dilation"], p["padding"], dims)
+
+
+def avg_pool_nd(dims: int) -> Rule:
+    return lambda p, shapes: _pool(p, shapes, 1, p["padding"], dims)
+
+
+def adaptive_pool_nd(dims: int) -> Rule:
+    return lambda p, shapes: adaptive_pool_rule(p, shapes, dims)
+
+
+def embedding_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     shape = shapes[0]
-    _rank(shape, (3,), "a (channels, height, width) input")
-    wanted = expand(p["output_size"], 2, "output_size")
+    _rank(shape, (1,), "a (length) input of integer token ids")
+    vocabulary, width = p["num_embeddings"], p["embedding_dim"]
+    pad = p["padding_idx"]
+    if pad is not None and not -vocabulary <= pad < vocabulary:
+        raise Invalid(f"padding_idx {pad} is not a token id of a {vocabulary}-word vocabulary; "
+                      f"use 0 to {vocabulary - 1} (or leave it empty)")
+    return LayerOutcome((shape[0], width), vocabulary * width, 0)
+
+
+def transpose_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    full = [1, *shapes[0]]  # with the batch
+    ndim = len(full)
+    for key in ("dim0", "dim1"):
+        if not -ndim <= p[key] < ndim:
+            raise Invalid(f"{key} {p[key]} does not exist: with the batch this tensor has {ndim} "
+                          f"dimensions, so it must be from {-ndim} to {ndim - 1}")
+        if p[key] % ndim == 0:
+            raise Invalid(f"{key} {p[key]} is the batch; swap two of dimensions 1 to {ndim - 1}")
+    a, b = p["dim0"] % ndim, p["dim1"] % ndim
+    full[a], full[b] = full[b], full[a]
+    return LayerOutcome(tuple(full[1:]), 0, 0)
+
+
+def adaptive_pool_rule(p: dict[str, Any], shapes: list[Shape], dims: int = 2) -> LayerOutcome:
+    shape = shapes[0]
+    _rank(shape, (dims + 1,), f"a {_RANK_WORDS[dims]} input")
+    wanted = expand(p["output_size"], dims, "output_size")
     out = [w if w is not None else n for w, n in zip(wanted, shape[1:], strict=True)]
     kernel = [math.ceil(n / o) for n, o in zip(shape[1:], out, strict=True)]
     stride = [max(1, n // o) for n, o in zip(shape[1:], out, strict=True)]
 
     def field(f: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
-        return f[0].window(kernel, stride, (0, 0), (1, 1)) if f[0] else None
+        return f[0].window(kernel, stride, (0,) * dims, (1,) * dims) if f[0] else None
 
     return LayerOutcome((shape[0], *out), 0, 0, field)
 
@@ -433,4 +471,13 @@ RULES: dict[str, Rule] = {
     "ChannelShuffle": channel_shuffle_rule,
     "Chunk": chunk_rule,
     "Mul": mul_rule,
+    "Embedding": embedding_rule,
+    "Transpose": transpose_rule,
+    "MaxPool1d": max_pool_nd(1),
+    "AvgPool1d": avg_pool_nd(1),
+    "AdaptiveMaxPool1d": adaptive_pool_nd(1),
+    "AdaptiveAvgPool1d": adaptive_pool_nd(1),
+    "MaxPool3d": max_pool_nd(3),
+    "AvgPool3d": avg_pool_nd(3),
+    "AdaptiveAvgPool3d": adaptive_pool_nd(3),
 }

@@ -15,7 +15,7 @@ from core.analysis.receptive_field import ReceptiveField
 from core.model.catalog import CATALOG
 from core.model.errors import LayerError
 from core.model.params import check_params
-from core.model.spec import INPUT, ModelSpec, connection_problem
+from core.model.spec import INPUT, LayerSpec, ModelSpec, connection_problem
 
 BYTES_PER_VALUE = 4  # float32 activations
 
@@ -92,22 +92,44 @@ class ModelAnalysis:
             raise self.error
 
 
-def analyze_model(spec: ModelSpec) -> ModelAnalysis:
-    """Analyse ``spec`` layer by layer without building it; stops at the first invalid layer."""
+def analyze_model(spec: ModelSpec, previous: ModelAnalysis | None = None) -> ModelAnalysis:
+    """Analyse ``spec`` layer by layer without building it; stops at the first invalid layer.
+
+    With the ``previous`` analysis (of the spec before an edit), a layer whose spec, inputs'
+    shapes and inputs' receptive fields are unchanged keeps its earlier result, so one edit in
+    a 500-layer model re-checks only the layers it affects. The result equals a fresh analysis.
+    """
     shapes: dict[str, Shape] = {INPUT: spec.input_shape}
     spatial = len(spec.input_shape) - 1
     fields: dict[str, ReceptiveField | None] = {
         INPUT: ReceptiveField.of_input(spatial) if spatial >= 1 else None
     }
+    earlier = _Earlier(previous) if previous is not None else None
+    if earlier is not None and previous is not None and (
+            previous.spec.input_shape, previous.spec.input_dtype) != (
+            spec.input_shape, spec.input_dtype):
+        earlier.changed.add(INPUT)
     done: list[LayerAnalysis] = []
     for index, layer in enumerate(spec.layers):
         sources = spec.inputs_of(index)
+        if earlier is not None:
+            kept = earlier.unchanged(layer, sources, shapes)
+            if kept is None:
+                kept = earlier.reusable(layer, sources, shapes, fields)
+                if kept is not None and connection_problem(spec, index, shapes) is not None:
+                    kept = None
+            if kept is not None:
+                shapes[layer.name] = kept.output_shape
+                fields[layer.name] = kept.receptive_field
+                done.append(kept)
+                continue
         try:
             layer_type = CATALOG.get(layer.type)
             if layer_type is None:
                 raise LayerError(layer.name, f'unknown layer type "{layer.type}"')
             settings = check_params(layer_type, layer.params, layer.name)
-            problem = connection_problem(spec, index, shapes)
+            problem = connection_problem(spec, index, shapes) or _token_problem(
+                spec, layer.type, sources)
             if problem is not None:
                 raise LayerError(layer.name, problem)
             in_shapes = [shapes[s] for s in sources]
@@ -123,6 +145,8 @@ def analyze_model(spec: ModelSpec) -> ModelAnalysis:
             out_field = None
         shapes[layer.name] = outcome.shape
         fields[layer.name] = out_field
+        if earlier is not None:
+            earlier.changed.add(layer.name)
         done.append(LayerAnalysis(
             name=layer.name,
             type=layer.type,
@@ -135,3 +159,61 @@ def analyze_model(spec: ModelSpec) -> ModelAnalysis:
             settings=settings,
         ))
     return ModelAnalysis(spec, tuple(done), None)
+
+
+def _token_problem(spec: ModelSpec, type_name: str, sources: tuple[str, ...]) -> str | None:
+    """Integer token ids go into an Embedding, and an Embedding reads only token ids."""
+    tokens = spec.input_dtype == "int64"
+    if type_name == "Embedding":
+        if sources != (INPUT,) or not tokens:
+            return ("an Embedding reads integer token ids: put it first, reading the model's "
+                    'input, and set the input to token ids ("dtype": "int64")')
+    elif tokens and INPUT in sources:
+        return ("the model's input is integer token ids: only an Embedding can read them (it "
+                "turns each id into a vector); put an Embedding first")
+    return None
+
+
+class _Earlier:
+    """The layers of an earlier analysis, looked up by name, for ``analyze_model`` to reuse."""
+
+    def __init__(self, analysis: ModelAnalysis) -> None:
+        spec = analysis.spec
+        self.layers = {layer.name: layer for layer in analysis.layers}
+        self.specs = {layer.name: layer for layer in spec.layers}
+        self.sources = {layer.name: spec.inputs_of(i) for i, layer in enumerate(spec.layers)
+                        if layer.name in self.layers}
+        spatial = len(spec.input_shape) - 1
+        self.fields: dict[str, ReceptiveField | None] = {
+            INPUT: ReceptiveField.of_input(spatial) if spatial >= 1 else None}
+        self.fields.update({layer.name: layer.receptive_field for layer in analysis.layers})
+        self.changed: set[str] = set()
+        """Layers analysed afresh in this pass (their results may differ from the earlier)."""
+
+    def unchanged(self, layer: LayerSpec, sources: tuple[str, ...],
+                  shapes: dict[str, Shape]) -> LayerAnalysis | None:
+        """The earlier result when ``layer`` is the very spec analysed before and reads the same
+        layers, all before it and all with their earlier results: nothing about it changed."""
+        if self.specs.get(layer.name) is not layer or self.sources.get(layer.name) != sources:
+            return None
+        changed = self.changed
+        for source in sources:
+            if source in changed or source not in shapes:
+                return None
+        return self.layers.get(layer.name)
+
+    def reusable(self, layer: LayerSpec, sources: tuple[str, ...], shapes: dict[str, Shape],
+                 fields: dict[str, ReceptiveField | None]) -> LayerAnalysis | None:
+        """The earlier result of ``layer`` when nothing it depends on has changed."""
+        kept = self.layers.get(layer.name)
+        if kept is None or self.sources.get(layer.name) != sources:
+            return None
+        before = self.specs[layer.name]
+        if before is not layer and before != layer:
+            return None
+        for position, source in enumerate(sources):
+            if source not in shapes or shapes[source] != kept.input_shapes[position]:
+                return None
+            if fields.get(source) != self.fields.get(source):
+                return None
+        return kept

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from core.data.errors import DataError
+
+if TYPE_CHECKING:  # torch is imported when an image is first decoded, not at start-up
+    import torch
 
 
 def uint8_chw(array: np.ndarray) -> torch.Tensor:
@@ -21,6 +25,8 @@ def uint8_chw(array: np.ndarray) -> torch.Tensor:
         if low >= 0 and top <= 1:  # float images in 0..1
             low, top = 0.0, 1.0
         array = np.clip((array - low) / max(top - low, 1e-12) * 255, 0, 255).astype(np.uint8)
+    import torch
+
     return torch.from_numpy(np.array(array, copy=True))  # writable, contiguous
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from core.data.errors import DataError
 from core.data.images import fit_images, pil_array, uint8_chw
+
+if TYPE_CHECKING:  # torch is imported when an input is first prepared, not at start-up
+    import torch
 
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 DEFAULT_MEAN, DEFAULT_STD = 0.5, 0.25
@@ -78,6 +81,8 @@ def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[floa
         notes.append("grayscale repeated to 3 channels")
     if (h, w) != (height, width):
         notes.append(f"resized from {w} wide × {h} high to {width} × {height}")
+    import torch
+
     image = fit_images(image, channels, (height, width))
     display = image.float() / 255
     if mean is None or std is None:

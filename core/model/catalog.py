@@ -606,6 +606,119 @@ _CATALOG += (
     ),
 )
 
+_AXES = {1: "(channels, length)", 3: "(channels, depth, height, width)"}
+_WHAT = {1: "a sequence (text, a signal)", 3: "a volume or a video (frames × height × width)"}
+
+
+def _max_pool(dims: int) -> LayerType:
+    return LayerType(
+        name=f"MaxPool{dims}d",
+        group="pooling",
+        summary=f"Keeps the largest value of each window of {_WHAT[dims]}, channel by channel: "
+        f"the {'sequence gets shorter' if dims == 1 else 'volume shrinks'} and small shifts "
+        f"matter less. Input {_AXES[dims]}. No parameters.",
+        formula=_POOL_FORMULA,
+        params=(_kernel(), _stride(None, optional=True), _pool_padding(), _dilation(),
+                _ceil_mode()),
+        spatial_dims=dims,
+        input_ranks=(dims + 1,),
+        starter=(("kernel_size", 2),),
+    )
+
+
+def _avg_pool(dims: int) -> LayerType:
+    params: tuple[ParamSpec, ...] = (
+        _kernel(), _stride(None, optional=True), _pool_padding(), _ceil_mode(),
+        ParamSpec("count_include_pad", "bool", True,
+                  "Count the zero padding when averaging a border window."))
+    if dims == 3:
+        params += (ParamSpec("divisor_override", "int", None, "Divide by this number instead "
+                             "of the window size.", minimum=1, maximum=1 << 20, optional=True),)
+    return LayerType(
+        name=f"AvgPool{dims}d",
+        group="pooling",
+        summary=f"Replaces each window of {_WHAT[dims]} by its average, channel by channel: a "
+        f"smoother summary than max pooling. Input {_AXES[dims]}. No parameters.",
+        formula="out = ⌊(in + 2·padding − kernel) / stride⌋ + 1 (⌈ ⌉ with ceil_mode)",
+        params=params,
+        spatial_dims=dims,
+        input_ranks=(dims + 1,),
+        starter=(("kernel_size", 2),),
+    )
+
+
+def _adaptive_nd(kind: str, verb: str, word: str, dims: int) -> LayerType:
+    sizes = "Output length" if dims == 1 else "Output depth, height and width"
+    return LayerType(
+        name=f"Adaptive{kind}Pool{dims}d",
+        group="pooling",
+        summary=f"{verb} windows chosen so the output has exactly output_size; with "
+        f"output_size 1 it is global {word} pooling, one number per channel (whatever the "
+        f"{'length of the sequence' if dims == 1 else 'size of the volume'}). Input "
+        f"{_AXES[dims]}. No parameters.",
+        formula="out = output_size, whatever the input size",
+        params=(
+            ParamSpec("output_size", "ints", 1, f"{sizes}; empty keeps that dimension's input "
+                      "size.", minimum=1, maximum=65536, none_items=dims > 1),
+        ),
+        spatial_dims=dims,
+        input_ranks=(dims + 1,),
+    )
+
+
+_CATALOG += (
+    # -- added for the lectures' text and video networks (issue 12) ---------------------------
+    LayerType(
+        name="Embedding",
+        group="shape",
+        summary="A lookup table for text: each integer token id (a word's rank in the "
+        "vocabulary) picks one learned row of embedding_dim numbers, so a sequence of length L "
+        "becomes an L × embedding_dim matrix, one vector per word (Keras: Embedding). It reads "
+        "the model's input of token ids. Parameters: num_embeddings × embedding_dim.",
+        formula="out = (length, embedding_dim); token ids must be below num_embeddings",
+        params=(
+            ParamSpec("num_embeddings", "int", None, "Vocabulary size: token ids run from 0 to "
+                      "num_embeddings − 1.", minimum=1, maximum=1 << 24),
+            ParamSpec("embedding_dim", "int", None, "Numbers per token (the vector's length).",
+                      minimum=1, maximum=1 << 16),
+            ParamSpec("padding_idx", "int", None, "A token id whose vector stays zero and does "
+                      "not train (the padding of short sequences).", minimum=-(1 << 24),
+                      maximum=(1 << 24) - 1, optional=True),
+            ParamSpec("max_norm", "float", None, "Rescale any looked-up vector longer than "
+                      "this.", minimum=1e-6, maximum=1e6, optional=True),
+            ParamSpec("norm_type", "float", 2.0, "The p of the p-norm for max_norm.",
+                      minimum=1e-3, maximum=64.0),
+            ParamSpec("scale_grad_by_freq", "bool", False, "Scale gradients by the inverse "
+                      "frequency of the words in the batch."),
+        ),
+        input_ranks=(1,),
+        starter=(("num_embeddings", 5000), ("embedding_dim", 50)),
+    ),
+    LayerType(
+        name="Transpose",
+        group="shape",
+        summary="Swaps two dimensions (torch's x.transpose(dim0, dim1)). An Embedding gives "
+        "(length, dims) but Conv1d reads (channels, length): the transpose makes the embedding's "
+        "dims the channels, so the filters slide along the words. No parameters.",
+        formula="out = in with dimensions dim0 and dim1 swapped (batch = dimension 0)",
+        params=(
+            ParamSpec("dim0", "int", 1, "First dimension, counting the batch as dimension 0.",
+                      minimum=-8, maximum=8),
+            ParamSpec("dim1", "int", 2, "Second dimension, counting the batch as dimension 0.",
+                      minimum=-8, maximum=8),
+        ),
+        input_ranks=(2, 3, 4),
+        own_module=True,
+    ),
+    _max_pool(1),
+    _avg_pool(1),
+    _adaptive_nd("Max", "Takes the maximum over", "max", 1),
+    _adaptive_nd("Avg", "Averages over", "average", 1),
+    _max_pool(3),
+    _avg_pool(3),
+    _adaptive_nd("Avg", "Averages over", "average", 3),
+)
+
 CATALOG: dict[str, LayerType] = {t.name: t for t in _CATALOG}
 KERNEL_TYPES: tuple[str, ...] = tuple(t.name for t in _CATALOG if t.group == "convolution")
 """Layer types with learned kernels (what filter views and snapshots show)."""

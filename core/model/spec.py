@@ -30,6 +30,8 @@ INPUT = "input"
 Task = Literal["classification", "segmentation", "detection"]
 TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection")
 LAYER_KEYS = ("type", "name", "trainable", "inputs")
+InputDtype = Literal["float32", "int64"]
+INPUT_DTYPES: tuple[InputDtype, ...] = ("float32", "int64")
 MODEL_KEYS = ("format", "name", "task", "description", "input", "layers")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _VERSION_RE = re.compile(r"[1-9][0-9]{0,8}")  # 1, 2, …: no sign, no leading zero, bounded
@@ -96,6 +98,8 @@ class ModelSpec:
     layers: tuple[LayerSpec, ...]
     task: Task = "classification"
     description: str = ""
+    input_dtype: InputDtype = "float32"
+    """``int64``: the input is a sequence of integer token ids (text), read by an Embedding."""
 
     def layer(self, name: str) -> LayerSpec:
         for layer in self.layers:
@@ -124,6 +128,8 @@ class ModelSpec:
         if self.description:
             out["description"] = self.description
         out["input"] = {"shape": list(self.input_shape)}
+        if self.input_dtype != "float32":
+            out["input"]["dtype"] = self.input_dtype
         out["layers"] = [layer.to_dict() for layer in self.layers]
         return out
 
@@ -232,6 +238,14 @@ def _parse_shape(raw: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def _parse_dtype(raw: Any) -> InputDtype:
+    dtype = raw.get("dtype", "float32") if isinstance(raw, Mapping) else "float32"
+    if dtype not in INPUT_DTYPES:
+        raise ModelError(f'the input\'s dtype must be "float32" (images, signals) or "int64" '
+                         f"(integer token ids for an Embedding); got {json.dumps(dtype)}")
+    return dtype
+
+
 def _check_format(data: Mapping[str, Any]) -> None:
     tag = data.get("format")
     if not isinstance(tag, str) or not tag.startswith(FORMAT_PREFIX):
@@ -270,6 +284,7 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
     if not isinstance(description, str):
         raise ModelError("description must be a string")
     input_shape = _parse_shape(data.get("input"))
+    input_dtype = _parse_dtype(data.get("input"))
     raw_layers = data.get("layers", [])
     if not isinstance(raw_layers, list):
         raise ModelError("layers must be a list of layer objects")
@@ -282,7 +297,7 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
         layer = _parse_layer(raw, position, taken, counters)
         taken.add(layer.name)
         layers.append(layer)
-    spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description)
+    spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype)
     if strict:
         check_connections(spec)
     return spec

@@ -164,6 +164,24 @@ def stacks_2d(draw: Any) -> dict[str, Any]:
             "layers": layers}
 
 
+def _pool_nd(draw: Any, dims: int) -> dict[str, Any]:
+    """A 1-D or 3-D pooling layer (the text and video networks' pools)."""
+    adaptive = ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d"] if dims == 1 else ["AdaptiveAvgPool3d"]
+    kind = draw(st.sampled_from([f"MaxPool{dims}d", f"AvgPool{dims}d", *adaptive]))
+    if kind.startswith("Adaptive"):
+        return {"type": kind, "output_size": draw(st.integers(1, 3))}
+    layer: dict[str, Any] = {"type": kind, "kernel_size": draw(st.integers(1, 3))}
+    if draw(st.booleans()):
+        layer["stride"] = draw(st.integers(1, 2))
+    if draw(st.booleans()):
+        layer["padding"] = draw(st.integers(0, 1))
+    if draw(st.booleans()):
+        layer["ceil_mode"] = True
+    if kind.startswith("Max") and draw(st.booleans()):
+        layer["dilation"] = draw(st.integers(1, 2))
+    return layer
+
+
 @st.composite
 def stacks_nd(draw: Any) -> dict[str, Any]:
     dims = draw(st.sampled_from([1, 3]))
@@ -182,6 +200,8 @@ def stacks_nd(draw: Any) -> dict[str, Any]:
         layers.append(layer)
         if draw(st.booleans()):
             layers.append({"name": f"a{i}", "type": "ReLU"})
+        if draw(st.integers(0, 2)) == 0:
+            layers.append({"name": f"p{i}", **_pool_nd(draw, dims)})
     if draw(st.booleans()):
         layers += [{"name": "flat", "type": "Flatten"},
                    {"name": "head", "type": "Linear", "out_features": 3}]

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from core.analysis.model_analysis import analyze_model
-from core.build import build_model
+from core.build import build_model, example_input
 from core.model.catalog import CATALOG, GROUPS, types_in_group
 from core.model.params import check_params
 from core.model.spec import FORMAT, model_from_dict
@@ -19,7 +19,13 @@ from core.model.spec import FORMAT, model_from_dict
 INPUTS: dict[str, list[int]] = {
     "Conv1d": [2, 10], "Conv3d": [2, 5, 6, 6], "Linear": [12], "BatchNorm1d": [6],
     "ChannelShuffle": [4, 6, 6],
+    # the lectures' text and video networks (issue 12)
+    "Embedding": [7], "Transpose": [5, 3], "MaxPool1d": [2, 10], "AvgPool1d": [2, 10],
+    "AdaptiveMaxPool1d": [2, 10], "AdaptiveAvgPool1d": [2, 10], "MaxPool3d": [2, 5, 6, 6],
+    "AvgPool3d": [2, 5, 6, 6], "AdaptiveAvgPool3d": [2, 5, 6, 6],
 }
+TOKEN_INPUT = {"Embedding"}
+"""Types whose example input is integer token ids."""
 # Where ConvScope's default differs from torch's on purpose.
 DELIBERATE = {("Softmax", "dim"): "torch's implicit dim is deprecated; channels (1) is meant"}
 INFERRED_OR_REQUIRED = {"in_channels", "out_channels", "kernel_size", "in_features",
@@ -40,7 +46,10 @@ def test_catalog_has_every_required_type() -> None:
         "ReLU6", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Upsample", "ZeroPad2d",
         "ReflectionPad2d", "ReplicationPad2d", "Identity", "Add", "Concat",
         # for importing torchvision models (issue 10)
-        "Mul", "SiLU", "Hardswish", "Hardsigmoid", "ChannelShuffle", "Chunk"}
+        "Mul", "SiLU", "Hardswish", "Hardsigmoid", "ChannelShuffle", "Chunk",
+        # the lectures' text and video networks (issue 12)
+        "Embedding", "MaxPool1d", "AvgPool1d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d",
+        "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d"}
     assert required <= set(CATALOG)
 
 
@@ -74,7 +83,10 @@ def _example(name: str) -> dict[str, Any]:
                   {"type": name, "name": "under_test", "inputs": ["a", "b"]}]
     else:
         layers = [{"type": name, "name": "under_test", **settings}]
-    return {"format": FORMAT, "name": name, "input": {"shape": shape}, "layers": layers}
+    data_input: dict[str, Any] = {"shape": shape}
+    if name in TOKEN_INPUT:
+        data_input["dtype"] = "int64"
+    return {"format": FORMAT, "name": name, "input": data_input, "layers": layers}
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
@@ -86,7 +98,7 @@ def test_every_type_builds_runs_and_round_trips(name: str) -> None:
     layer = analysis.get("under_test")
     model = build_model(spec).eval()
     with torch.no_grad():
-        out = model(torch.randn(2, *spec.input_shape))
+        out = model(example_input(spec, 2))
     assert tuple(out.shape[1:]) == layer.output_shape
     assert sum(p.numel() for p in model.layers["under_test"].parameters()) == layer.params
     assert model_from_dict(spec.to_dict()) == spec

@@ -9,7 +9,7 @@ from torch import nn
 
 from core.analysis.model_analysis import analyze_model
 from core.analysis.summary import summary
-from core.build import build_model
+from core.build import build_model, example_input
 from core.model.errors import ModelError
 from core.presets import DEFAULT_PRESET, find_preset, list_presets, load_preset
 
@@ -64,13 +64,18 @@ def test_preset_loads_analyses_and_has_a_description(key: str) -> None:
     assert find_preset(preset.name).key == key
 
 
-@pytest.mark.parametrize("key", [k for k in PRESET_KEYS if k not in ("vgg16", "megapixel_dense")])
+# too large to build twice in CI: their shapes and counts are pinned against torch on the meta
+# device in test_lecture_presets.py
+HEAVY = ("vgg16", "megapixel_dense", "zfnet", "alexnet_lrn")
+
+
+@pytest.mark.parametrize("key", [k for k in PRESET_KEYS if k not in HEAVY])
 def test_preset_builds_and_runs_with_the_analysed_shapes(key: str) -> None:
     spec = load_preset(key)
     analysis = analyze_model(spec)
     model = build_model(spec).eval()
     with torch.no_grad():
-        outputs = model.forward_all(torch.randn(1, *spec.input_shape))
+        outputs = model.forward_all(example_input(spec))
     for layer in analysis.layers:
         assert tuple(outputs[layer.name].shape[1:]) == layer.output_shape, layer.name
     assert sum(p.numel() for p in model.parameters()) == analysis.total_params

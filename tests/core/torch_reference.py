@@ -47,6 +47,8 @@ def _module(type_name: str, params: dict[str, Any], inputs: list[torch.Tensor]) 
         return mul
     if type_name == "Chunk":
         return lambda x: torch.chunk(x, params.get("chunks", 2), dim=1)[params.get("index", 0)]
+    if type_name == "Transpose":
+        return lambda x: x.transpose(params.get("dim0", 1), params.get("dim1", 2))
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     inferred = CATALOG[type_name].inferred
     if inferred and inferred not in kwargs:
@@ -57,7 +59,13 @@ def _module(type_name: str, params: dict[str, Any], inputs: list[torch.Tensor]) 
 
 def run_reference(spec: ModelSpec, batch: int = 2) -> ReferenceRun:
     torch.manual_seed(0)
-    outputs = {INPUT: torch.randn(batch, *spec.input_shape)}
+    if spec.input_dtype == "int64":  # token ids, below every Embedding's vocabulary
+        vocabulary = min((int(layer.params["num_embeddings"]) for layer in spec.layers
+                          if layer.type == "Embedding"), default=2)
+        first = torch.randint(0, vocabulary, (batch, *spec.input_shape))
+    else:
+        first = torch.randn(batch, *spec.input_shape)
+    outputs = {INPUT: first}
     shapes: list[tuple[int, ...]] = []
     counts: list[int] = []
     for index, layer in enumerate(spec.layers):

@@ -1,0 +1,83 @@
+"""An edit updates what it changed: table rows, tooltips on hover, diagram blocks."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+import app.layer_table as layer_table
+from app.diagram import DiagramView
+from app.main_window import MainWindow
+from core.presets import load_preset
+
+
+@pytest.fixture
+def resnet(qtbot: QtBot) -> MainWindow:
+    window = MainWindow(load_preset("resnet18"))
+    qtbot.addWidget(window)
+    window.resize(1600, 900)
+    window.show()
+    return window
+
+
+def test_an_edit_announces_only_the_rows_whose_values_changed(resnet: MainWindow) -> None:
+    model = resnet.table.table_model
+    rows: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, _roles=(): rows.append((a.row(), b.row())))
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    resnet.document.set_param("layer3_0_conv1", "out_channels", 128)
+    spec = resnet.document.spec
+    changed = {r for start, end in rows for r in range(start, end + 1)}
+    # the conv itself, its batch norm and ReLU read 128 channels now; conv2 reads them too
+    assert changed == {spec.index(n) for n in ("layer3_0_conv1", "layer3_0_bn1",
+                                                "layer3_0_relu1", "layer3_0_conv2")}
+    assert not resets
+    assert model.index(spec.index("layer3_0_bn1"), 4).data() == "128×14×14"
+
+
+def test_tooltips_are_computed_on_hover_not_on_edit(resnet: MainWindow,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = layer_table.explain_layer
+    monkeypatch.setattr(layer_table, "explain_layer",
+                        lambda layer: calls.append(layer.name) or real(layer))
+    resnet.document.set_param("conv1", "out_channels", 32)
+    resnet.document.set_param("conv1", "out_channels", 48)
+    assert calls == []
+    model = resnet.table.table_model
+    tip = model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
+    assert calls == ["conv1"]
+    assert "48" in tip and "params" in tip
+    assert model.data(QModelIndex(), Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_the_diagram_moves_only_blocks_whose_geometry_changed(
+        resnet: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    placed: list[str] = []
+    real = DiagramView._place
+
+    def spy(self: DiagramView, entry: tuple, *args: object) -> None:  # type: ignore[type-arg]
+        placed.append(entry[0])
+        real(self, entry, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DiagramView, "_place", spy)
+    before = {name: block.rect() for name, block in resnet.diagram.blocks.items()}
+    resnet.document.set_param("layer3_0_conv1", "out_channels", 128)
+    assert sorted(placed) == sorted(["layer3_0_conv1", "layer3_0_bn1", "layer3_0_relu1"])
+    after = {name: block.rect() for name, block in resnet.diagram.blocks.items()}
+    moved = {name for name in before if before[name] != after[name]}
+    assert moved <= set(placed)
+    assert "layer3_0_conv1" in moved  # fewer channels: a narrower block
+
+
+def test_undo_of_a_row_count_change_resets_once(resnet: MainWindow) -> None:
+    model = resnet.table.table_model
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    resnet.document.remove_layers(["fc"])
+    resnet.document.undo_stack.undo()
+    assert resets == [True, True]
+    assert model.rowCount() == len(resnet.document.spec.layers)
+    assert model.index(model.rowCount() - 1, 1).data() == "fc"
