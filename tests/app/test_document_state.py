@@ -123,7 +123,9 @@ def test_training_continues_a_run_or_starts_from_its_weights(qtbot: QtBot, digit
     panel = w.training
     assert len(panel.series["val_acc"][0]) == 1  # the opened run's curves
     assert panel.start_from.count() == 3
-    panel.out_dir = tmp_path
+    runs = tmp_path / "runs"  # tmp_path also holds the window's own home folder
+    runs.mkdir()
+    panel.out_dir = runs
     panel.start_from.setCurrentIndex(panel.START_RESUME)
     panel.epochs.setValue(2)
     with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
@@ -131,7 +133,7 @@ def test_training_continues_a_run_or_starts_from_its_weights(qtbot: QtBot, digit
     event = finished.args[0]
     assert isinstance(event, Finished) and Path(event.run_dir) == digits_run
     assert load_state(digits_run).epochs_done == 2
-    assert not list(tmp_path.iterdir())  # continued in place, no new run folder
+    assert not list(runs.iterdir())  # continued in place, no new run folder
 
     panel.start_from.setCurrentIndex(panel.START_WEIGHTS)
     panel.epochs.setValue(1)
@@ -140,4 +142,4 @@ def test_training_continues_a_run_or_starts_from_its_weights(qtbot: QtBot, digit
     started = next(line for line in panel.log.toPlainText().splitlines()
                    if line.startswith("weights:"))
     assert "conv1" in started or "loaded" in started
-    assert Path(finished.args[0].run_dir).parent == tmp_path
+    assert Path(finished.args[0].run_dir).parent == runs
