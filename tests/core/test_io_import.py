@@ -139,6 +139,25 @@ def test_pretrained_weights_from_the_cache_give_torchvisions_outputs(
     assert len(report.loaded) == len(imported.weights) - 2
 
 
+def test_densenet_weights_with_torchvisions_old_key_names_load(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torchvision's DenseNet files name 'norm1' 'norm.1'; its loader renames, and so do we."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    state = torchvision.models.densenet121().state_dict()
+    old = {re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k): v
+           for k, v in state.items()}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old
+    enum = torchvision.models.DenseNet121_Weights.DEFAULT
+    target = Path(torch.hub.get_dir()) / "checkpoints" / enum.url.rsplit("/", 1)[-1]
+    target.parent.mkdir(parents=True)
+    torch.save(old, target)
+    imported = import_torchvision("densenet121", weights="DEFAULT")
+    assert imported.weights is not None
+    key = "features_denseblock1_denselayer1_norm1.weight"
+    assert torch.equal(imported.weights[key],
+                       state["features.denseblock1.denselayer1.norm1.weight"])
+
+
 def test_weights_offline_and_not_cached_say_where_to_put_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
