@@ -66,8 +66,9 @@ class _BackgroundDialog(QDialog):
     def __init__(self, parent: QWidget | None, title: str) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self._thread: QThread | None = None
-        self._task: _Task | None = None
+        self._workers: list[tuple[QThread, _Task]] = []
+        """Every job's thread and task, kept until the thread has finished (a task whose last
+        reference went away would be deleted before it reports)."""
         self._job = 0
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
@@ -82,7 +83,7 @@ class _BackgroundDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return any(thread.isRunning() for thread, _ in self._workers)
 
     def start(self) -> None:  # overridden: build the work, then call self._run(work)
         raise NotImplementedError
@@ -93,18 +94,15 @@ class _BackgroundDialog(QDialog):
         self.status.setText(what)
         self.busy.show()
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self._workers = [(t, k) for t, k in self._workers if not t.isFinished()]
         thread = QThread(self)
         task = _Task(work, job)
         task.moveToThread(thread)
         thread.started.connect(task.run)
         task.done.connect(self._finished)  # a bound slot: queued onto the UI thread
         task.done.connect(thread.quit)
-        thread.finished.connect(self._thread_finished)
-        self._thread, self._task = thread, task
+        self._workers.append((thread, task))
         thread.start()
-
-    def _thread_finished(self) -> None:
-        self._thread, self._task = None, None
 
     @Slot(int, object, str)
     def _finished(self, job: int, result: Any, error: str) -> None:
@@ -130,14 +128,12 @@ class _BackgroundDialog(QDialog):
         self.reject()
 
     def wait(self, ms: int = 60_000) -> None:
-        """Wait for a running job's thread (closing the window, tests)."""
-        if self._thread is not None:
-            self._thread.wait(ms)
+        """Wait for the jobs' threads (closing the dialog, tests)."""
+        for thread, _ in self._workers:
+            thread.wait(ms)
 
     def done(self, code: int) -> None:
-        if self._thread is not None and QThread.currentThread() is not self._thread:
-            self._thread.quit()
-            self._thread.wait(60_000)
+        self.wait()
         super().done(code)
 
 
@@ -169,10 +165,9 @@ class ImportDialog(_BackgroundDialog):
 
     def __init__(self, parent: QWidget | None = None, folder: Path | None = None) -> None:
         super().__init__(parent, "Import a model")
-        from core.io.torchvision_models import classification_models
-
         self.folder = folder or Path.cwd()
-        self.models = classification_models()
+        self.models: tuple[Any, ...] = ()
+        self._listing = False
         layout = QVBoxLayout(self)
         self.from_torchvision = QRadioButton("A torchvision classification model")
         self.from_onnx = QRadioButton("An ONNX file")
@@ -185,17 +180,12 @@ class ImportDialog(_BackgroundDialog):
         self.filter.setPlaceholderText("Filter, e.g. resnet or efficientnet")
         self.filter.textChanged.connect(self._filter)
         layout.addWidget(self.filter)
-        self.table = QTableWidget(len(self.models), 2)
+        self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Model", "Parameters"])
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for row, entry in enumerate(self.models):
-            self.table.setItem(row, 0, QTableWidgetItem(entry.name))
-            count = QTableWidgetItem(f"{entry.params:,}" if entry.params else "?")
-            count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.table.setItem(row, 1, count)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(
             1, QHeaderView.ResizeMode.ResizeToContents)
@@ -223,7 +213,29 @@ class ImportDialog(_BackgroundDialog):
         room = screen.availableGeometry().height() if screen is not None else 1000
         height = min(self.fontMetrics().height() * 40, int(room * 0.85), 1000)
         self.resize(self.minimumWidth(), max(height, self.minimumSizeHint().height()))
-        if self.models:
+        self._load_list()
+
+    def _load_list(self) -> None:
+        """torchvision's list: importing torchvision takes seconds the first time, so it is read
+        on the worker; later dialogs get it at once (it is cached)."""
+        from core.io.torchvision_models import classification_models
+
+        if classification_models.cache_info().currsize:
+            self._fill(classification_models())
+        else:
+            self._listing = True
+            self._run(classification_models, "Reading torchvision's models…")
+
+    def _fill(self, models: tuple[Any, ...]) -> None:
+        self.models = models
+        self.table.setRowCount(len(models))
+        for row, entry in enumerate(models):
+            self.table.setItem(row, 0, QTableWidgetItem(entry.name))
+            count = QTableWidgetItem(f"{entry.params:,}" if entry.params else "?")
+            count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, 1, count)
+        self._filter(self.filter.text())
+        if models:
             self.select("resnet18")
 
     def select(self, name: str) -> None:
@@ -295,6 +307,11 @@ class ImportDialog(_BackgroundDialog):
                   (" and loading its weights…" if weights else "…"))
 
     def succeeded(self, result: Any) -> None:
+        if self._listing:
+            self._listing = False
+            self.status.clear()
+            self._fill(result)
+            return
         files: list[Path] = result
         self.imported.emit(files[0], files[1] if len(files) > 1 else None)
         self.accept()

@@ -80,6 +80,8 @@ def export_model(spec: ModelSpec, fmt: str, out: Path, weights: Path | None = No
         raise ModelError(f"-o {out}: the folder {out.parent} does not exist")
     if weights is None and run is not None:
         weights = run
+    if run is None and weights is not None and weights.is_dir():
+        run = weights  # a run folder: its weights, and for the script its settings and data
     net = load_fitting_weights(spec, weights)
     if fmt == "pytorch":
         return _export_pytorch(spec, net, out, weights is not None)

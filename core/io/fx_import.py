@@ -272,6 +272,8 @@ class _Converter:
             kind = "AdaptiveAvgPool2d" if target is F.adaptive_avg_pool2d else "AdaptiveMaxPool2d"
             size = _compact(_arg(node, 1, "output_size", None))
             self._add(node, kind, {} if size == 1 else {"output_size": size}, [x])
+        elif target in (F.max_pool2d, F.avg_pool2d):
+            self._pool(node, target is F.max_pool2d)
         elif target in (F.dropout,) or (method and target == "dropout"):
             p = _arg(node, 1, "p", 0.5)
             self._add(node, "Dropout", {} if p == 0.5 else {"p": p}, [x])
@@ -329,6 +331,27 @@ class _Converter:
                 self.notes[-1] = note
         else:
             self.unmapped[_describe(node)] += 1
+
+    def _pool(self, node: fx.Node, is_max: bool) -> None:
+        """F.max_pool2d / F.avg_pool2d with torch's positional order, as the module would be."""
+        names = (["kernel_size", "stride", "padding", "dilation", "ceil_mode"] if is_max else
+                 ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+                  "divisor_override"])
+        values = {name: _arg(node, i + 1, name, None) for i, name in enumerate(names)}
+        if is_max and _arg(node, 6, "return_indices", False):
+            self.unmapped["max_pool2d returning indices"] += 1
+            return
+        kind = "MaxPool2d" if is_max else "AvgPool2d"
+        entry = CATALOG[kind]
+        kernel = _compact(values["kernel_size"])
+        params: dict[str, Any] = {"kernel_size": kernel}
+        for name in names[1:]:
+            value = _compact(values[name])
+            if value is None or (name == "stride" and value in (kernel, [])):
+                continue
+            if not _is_default(value, entry.param(name).default):
+                params[name] = value
+        self._add(node, kind, params, [node.args[0]])
 
     def _alias(self, node: fx.Node, x: Any) -> None:
         if isinstance(x, fx.Node) and x in self.source:

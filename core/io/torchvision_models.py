@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -78,11 +81,34 @@ def build_on_meta(name: str) -> nn.Module:
 
     kwargs = _FAMILY_KWARGS.get(name, {})
     try:
-        with torch.device("meta"):
+        with _BUILD_LOCK, torch.device("meta"), _regnet_widths_on_cpu():
             module: nn.Module = get_model(name, weights=None, **kwargs)
-    except (NotImplementedError, RuntimeError):  # RegNet computes its widths with tensors
+    except (NotImplementedError, RuntimeError):  # a builder that computes with tensors
         module = get_model(name, weights=None, **kwargs).to("meta")
     return module.eval()
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _regnet_widths_on_cpu() -> Iterator[None]:
+    """RegNet's builders compute the block widths with tensors (``.tolist()``), which the meta
+    device cannot; those few numbers are computed on the CPU while the model stays on meta."""
+    from torchvision.models import regnet
+
+    original = regnet.BlockParams.__dict__["from_init_params"]
+    plain = original.__func__
+
+    def on_cpu(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        with torch.device("cpu"):
+            return plain(cls, *args, **kwargs)
+
+    regnet.BlockParams.from_init_params = classmethod(on_cpu)
+    try:
+        yield
+    finally:
+        regnet.BlockParams.from_init_params = original
 
 
 def import_torchvision(name: str, weights: str | None = None,

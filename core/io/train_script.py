@@ -267,6 +267,7 @@ def main() -> None:
         print(f"done: best validation accuracy {best:.4f}; weights in {run}", flush=True)
     if distributed:
         dist.barrier()
+        del model  # DDP's reducer goes before its process group
         dist.destroy_process_group()
 
 

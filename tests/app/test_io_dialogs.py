@@ -21,6 +21,7 @@ def test_import_lists_torchvision_models_and_opens_the_choice_in_the_builder(
     qtbot.addWidget(window)
     dialog = ImportDialog(window, folder=tmp_path)
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() > 60, timeout=120_000)  # read off the UI thread
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
             for r in range(dialog.table.rowCount())}
     assert rows["resnet50"] == "25,557,032" and rows["efficientnet_b0"] == "5,288,548"
@@ -31,7 +32,7 @@ def test_import_lists_torchvision_models_and_opens_the_choice_in_the_builder(
     dialog.select("mobilenet_v3_small")
     assert dialog.output.text() == str(tmp_path / "mobilenet_v3_small.json")
     dialog.imported.connect(window.open_imported)
-    with qtbot.waitSignal(dialog.imported, timeout=60_000):
+    with qtbot.waitSignal(dialog.imported, timeout=180_000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         assert not dialog.busy.isHidden()  # the work runs off the UI thread, a busy bar shows
     dialog.wait()
@@ -47,7 +48,7 @@ def test_import_problem_is_shown_in_the_dialog(qtbot: QtBot, tmp_path: Path) -> 
     dialog.onnx_path.setText(str(tmp_path / "broken.onnx"))
     dialog.from_onnx.setChecked(True)
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running and "⚠" in dialog.status.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: not dialog.running and "⚠" in dialog.status.text(), timeout=120_000)
     assert "not a readable ONNX file" in dialog.status.text()
 
 
@@ -57,7 +58,7 @@ def test_export_writes_the_file_and_says_how_to_run_it(qtbot: QtBot, tmp_path: P
     assert not dialog.with_weights.isEnabled()  # untrained: nothing to include
     dialog.formats["script"].setChecked(True)
     assert dialog.output.text() == str(tmp_path / "train.py")
-    with qtbot.waitSignal(dialog.exported, timeout=60_000) as signal:
+    with qtbot.waitSignal(dialog.exported, timeout=180_000) as signal:
         dialog.start()
     dialog.wait()
     assert (tmp_path / "train.py").is_file()

@@ -223,3 +223,35 @@ def test_training_script_runs_under_torchrun_and_convscope_opens_the_result(
     assert trained.state.history[0]["val_acc"] > 0.3  # one epoch on digits learns something
     inspector = Inspector.from_paths(run / "model.json", trained.weights)
     assert "random" not in inspector.weights_note.lower()
+
+    # exported again from that run, the script takes the run's settings, data and weights
+    result = export_model(trained.spec, "script", tmp_path / "again.py", run)
+    text = (tmp_path / "again.py").read_text()
+    assert "from the run " + run.name in text and "DATASET = 'digits'" in text
+    assert '"batch_size": 16' in text and "NORMALISATION = ([" in text
+    assert "--weights again.safetensors" in result.how_to_run
+
+
+def test_onnx_reshape_that_flattens_becomes_flatten(tmp_path: Path) -> None:
+    class Reshaped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+            self.fc = nn.Linear(32, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(torch.relu(self.conv(x)).reshape(-1, 32))
+
+    torch.manual_seed(0)
+    module = Reshaped().eval()
+    torch.onnx.export(module, (torch.zeros(1, 1, 6, 6),), str(tmp_path / "r.onnx"),
+                      opset_version=17, dynamo=False)
+    imported = import_onnx(tmp_path / "r.onnx")
+    assert [layer.type for layer in imported.spec.layers] == ["Conv2d", "ReLU", "Flatten",
+                                                              "Linear"]
+    net = build_model(imported.spec).eval()
+    assert imported.weights is not None
+    apply_weights(net, imported.weights)
+    x = torch.randn(4, 1, 6, 6)
+    with torch.no_grad():
+        assert torch.allclose(net(x), module(x), atol=1e-5)

@@ -139,6 +139,25 @@ def test_pretrained_weights_from_the_cache_give_torchvisions_outputs(
     assert len(report.loaded) == len(imported.weights) - 2
 
 
+def test_densenet_weights_with_torchvisions_old_key_names_load(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torchvision's DenseNet files name 'norm1' 'norm.1'; its loader renames, and so do we."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    state = torchvision.models.densenet121().state_dict()
+    old = {re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k): v
+           for k, v in state.items()}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old
+    enum = torchvision.models.DenseNet121_Weights.DEFAULT
+    target = Path(torch.hub.get_dir()) / "checkpoints" / enum.url.rsplit("/", 1)[-1]
+    target.parent.mkdir(parents=True)
+    torch.save(old, target)
+    imported = import_torchvision("densenet121", weights="DEFAULT")
+    assert imported.weights is not None
+    key = "features_denseblock1_denselayer1_norm1.weight"
+    assert torch.equal(imported.weights[key],
+                       state["features.denseblock1.denselayer1.norm1.weight"])
+
+
 def test_weights_offline_and_not_cached_say_where_to_put_them(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
@@ -155,3 +174,34 @@ def test_a_weights_file_of_another_model_does_not_fit(tmp_path: Path) -> None:
     torch.save(torchvision.models.squeezenet1_0().state_dict(), tmp_path / "other.pth")
     with pytest.raises(ModelError, match="does not fit squeezenet1_1"):
         import_torchvision("squeezenet1_1", weights=str(tmp_path / "other.pth"))
+
+
+def test_functional_forms_become_layers_with_the_modules_outputs() -> None:
+    """F.max_pool2d, F.avg_pool2d, torch.cat, +, *, .mean over H and W, flatten, F.relu."""
+
+    class Functional(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.fc = nn.Linear(8, 5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = torch.nn.functional.relu(self.conv(x))
+            a = torch.nn.functional.max_pool2d(y, 3, 2, 1, ceil_mode=True)
+            b = torch.nn.functional.avg_pool2d(y, 3, stride=2, padding=1,
+                                               count_include_pad=False)
+            gate = torch.sigmoid(torch.nn.functional.adaptive_avg_pool2d(a, 1))
+            merged = torch.cat([a * gate, b + b], dim=1)
+            return self.fc(torch.flatten(merged.mean([2, 3], keepdim=True), 1))
+
+    torch.manual_seed(0)
+    module = Functional().eval()
+    imported = import_module(module, (3, 11, 11), "functional")
+    types = [layer.type for layer in imported.spec.layers]
+    assert types == ["Conv2d", "ReLU", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Sigmoid",
+                     "Mul", "Add", "Concat", "AdaptiveAvgPool2d", "Flatten", "Linear"]
+    net = build_model(imported.spec).eval()
+    apply_weights(net, {k: module.state_dict()[v] for k, v in imported.key_map.items()})
+    x = torch.randn(2, 3, 11, 11)
+    with torch.no_grad():
+        assert torch.allclose(net(x), module(x), atol=1e-6)
