@@ -191,9 +191,11 @@ def _edge() -> Lesson:
                     "edge", (0, 0, 0)),
          LessonStep("Misprint 1: row 4, column 1",
                     "The lecture prints 11; the arithmetic gives −11 (the left column is "
-                    "padding, the right column is 6, 0, 5).", "edge", (0, r1, c1)),
+                    "padding, the right column is 6, 0, 5). Counting from 0 this is row 3, "
+                    "column 0.", "edge", (0, r1, c1)),
          LessonStep("Misprint 2: row 5, column 5",
-                    "The lecture prints 10; the arithmetic gives 11.", "edge", (0, r2, c2)),
+                    "The lecture prints 10; the arithmetic gives (9 − 0) + (6 − 6) + (7 − 5) = "
+                    "11. Counting from 0: row 4, column 4.", "edge", (0, r2, c2)),
          LessonStep("The whole 6×6 output", "Play the step-through to sweep the window over "
                     "all 36 positions; change the padding to 0 and the output becomes 4×4.",
                     "edge", (0, 5, 5))),

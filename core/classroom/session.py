@@ -72,7 +72,8 @@ class StepSession:
         return self.inspector.model.layers[layer]
 
     def step(self, layer: str, position: tuple[int, ...]) -> Step:
-        return step_at(layer, self.module(layer), self.layer_input(layer), position)
+        return step_at(layer, self.module(layer), self.layer_input(layer), position,
+                       tuple(self.output(layer).shape))
 
 
 def read_array(path: Path) -> np.ndarray:

@@ -141,12 +141,15 @@ def _as_2d(x: torch.Tensor) -> torch.Tensor:
     return x[:, None, :] if x.dim() == 2 else x
 
 
-def step_at(layer: str, module: nn.Module, x: torch.Tensor, position: tuple[int, ...]) -> Step:
-    """The arithmetic of ``module``'s output at ``position`` for input ``x`` (batch excluded)."""
+def step_at(layer: str, module: nn.Module, x: torch.Tensor, position: tuple[int, ...],
+            output_shape: tuple[int, ...] | None = None) -> Step:
+    """The arithmetic of ``module``'s output at ``position`` for input ``x`` (batch excluded).
+
+    ``output_shape`` (when the caller already has the output) saves running the layer."""
     from core.build import LocallyConnected2d
 
+    out_shape = tuple(output_shape) if output_shape is not None else _output_shape(module, x)
     x = x.detach().to(torch.float64).cpu()
-    out_shape = _output_shape(module, x)
     _check_position(tuple(position), out_shape, layer)
     if isinstance(module, nn.ConvTranspose2d):
         return _transposed(layer, module, x, tuple(position), out_shape)
