@@ -57,10 +57,27 @@ def main() -> None:
     settle(window)
     window.classroom.panel.steps.setCurrentRow(1)
     shot(window, "class-edge-misprint.png")
+    # the user's own layer: stride 2, dilation 2, reflect padding, 2 groups on a sample digit
+    from core.model.spec import model_from_dict
+
+    window.document.load(model_from_dict({
+        "format": "convscope.model/1", "name": "dilated", "input": {"shape": [2, 9, 9]},
+        "layers": [{"name": "dilated", "type": "Conv2d", "out_channels": 4, "kernel_size": 3,
+                    "stride": 2, "dilation": 2, "padding": 2, "padding_mode": "reflect",
+                    "groups": 2}]}), None)
+    window.classroom.panel.set_lesson(None)
+    settle(window)
+    window.classroom.panel.step_view.go_to("dilated", (3, 0, 1))
+    shot(window, "class-dilation.png")
     window.classroom.open_lesson("fc_local_conv")
     settle(window)
     window.classroom.present.enter()
     window.classroom.panel.steps.setCurrentRow(2)
+    settle(window)
+    from PySide6.QtGui import QCursor
+
+    grid = window.classroom.panel.step_view.output_grid
+    QCursor.setPos(grid.mapToGlobal(grid.rect().center()))  # the pointer ring on the output
     shot(window, "class-present.png")
     window.classroom.present.leave()
     window.document.undo_stack.setClean()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.classroom.panel import ClassroomPanel
 from app.classroom.present import PresentMode
+from app.classroom.step_view import SessionLoader
 from core.classroom.lessons import find_lesson, list_lessons
 
 
@@ -36,6 +37,15 @@ class Classroom:
         export = QAction("Export Lesson &Slides…", window)
         export.triggered.connect(self.export_slides)
         lessons.addAction(export)
+        export_steps = QAction("Export Step-Through &Row as Slides…", window)
+        export_steps.setStatusTip("One 1920×1080 slide per position of the current output row")
+        export_steps.triggered.connect(self.export_step_slides)
+        lessons.addAction(export_steps)
+        self.writer = SessionLoader(window)  # slides are written on a worker thread
+        self.writer.loaded.connect(lambda paths: window.statusBar().showMessage(
+            f"Wrote {len(paths)} slides to {paths[0].parent if paths else ''}", 10000))
+        self.writer.failed.connect(lambda message: QMessageBox.warning(
+            window, "Cannot write slides", message))
         view = next((a.menu() for a in bar.actions() if a.text() == "&View"), None)
         self.present_action = QAction("&Present", window)
         self.present_action.setShortcut(QKeySequence("F5"))
@@ -58,26 +68,53 @@ class Classroom:
         window.tabs.setCurrentWidget(self.panel)
         return True
 
+    def _folder(self) -> Path | None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Folder for the slides")
+        return Path(folder) if folder else None
+
     def export_slides(self) -> None:
+        """The open lesson's slides: a model summary, then one per step (on a worker)."""
         lesson = self.panel.lesson
         if lesson is None:
             QMessageBox.information(self.window, "Slides", "Open a lesson first (Lessons menu).")
             return
-        folder = QFileDialog.getExistingDirectory(self.window, "Folder for the slides")
-        if not folder:
+        folder = self._folder()
+        if folder is None:
             return
         from core.classroom.slides import write_lesson_slides
 
-        try:
-            paths = write_lesson_slides(lesson, Path(folder))
-        except OSError as exc:
-            QMessageBox.warning(self.window, "Cannot write slides", str(exc))
+        self.window.statusBar().showMessage(f"Writing {len(lesson.steps) + 1} slides…")
+        self.writer.load(lambda: write_lesson_slides(lesson, folder))
+
+    def export_step_slides(self) -> None:
+        """Every position of the current output row of the step-through, one slide each."""
+        view = self.panel.step_view
+        step, session = view.step_result, view.session
+        if step is None or session is None:
+            QMessageBox.information(self.window, "Slides", "Pick a layer to step through first.")
             return
-        self.window.statusBar().showMessage(f"Wrote {len(paths)} slides to {folder}", 8000)
+        folder = self._folder()
+        if folder is None:
+            return
+        from core.classroom.slides import write_step_slides
+
+        layer = step.layer
+        output = session.output(layer).numpy()
+        row = step.position[:-1]
+        positions = [(*row, x) for x in range(output.shape[-1])][:64]
+
+        def write() -> list[Path]:
+            steps = [session.step(layer, p) for p in positions]
+            return write_step_slides(steps, [output] * len(steps),
+                                     f"{session.spec.name} · {layer}", folder)
+
+        self.window.statusBar().showMessage(f"Writing {len(positions)} slides…")
+        self.writer.load(write)
 
     def stop(self) -> None:
         self.present.leave()
         self.panel.stop()
+        self.writer.stop(wait_ms=60_000)
 
 
 def install(window: Any) -> Classroom:

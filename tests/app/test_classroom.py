@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDockWidget
@@ -128,3 +130,18 @@ def test_present_mode_keyboard_and_leaving_restores_the_window(window: MainWindo
     assert present.active
     window.classroom.present_action.trigger()
     assert not present.active
+
+
+def test_slides_are_written_on_a_worker(window: MainWindow, qtbot: QtBot, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image
+
+    window.classroom.open_lesson("trans_conv")
+    view = window.classroom.panel.step_view
+    ready(qtbot, view, "up", (0, 0, 0))
+    monkeypatch.setattr(window.classroom, "_folder", lambda: tmp_path)
+    with qtbot.waitSignal(window.classroom.writer.loaded, timeout=60_000) as written:
+        window.classroom.export_step_slides()
+    paths = written.args[0]
+    assert [p.name for p in paths] == ["01-up.png", "02-up.png", "03-up.png"]
+    assert Image.open(paths[0]).size == (1920, 1080)
