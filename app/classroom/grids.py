@@ -147,10 +147,19 @@ class NumberGrid(QWidget):
                 if cell >= 18:
                     painter.setPen(QColor(self.look.ink))
                     text = number(float(value))
-                    if len(text) > 6:
-                        text = f"{value:.2g}".replace("-", "−")
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-        for cells, colour, width in ((self.window, self.look.window, self.look.mark_line * 0.7),
+                    if len(text) > 5:
+                        text = f"{value:.3g}".replace("-", "−")
+                    width = painter.fontMetrics().horizontalAdvance(text)
+                    if width > cell * 0.92:  # shrink this number to fit its cell
+                        fitted = QFont(number_font)
+                        fitted.setPointSizeF(max(4.0, number_font.pointSizeF() * cell * 0.92
+                                                 / width))
+                        painter.setFont(fitted)
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+                        painter.setFont(number_font)
+                    else:
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        for cells, colour, width in ((self.window, self.look.window, self.look.mark_line),
                                      (self.marks, self.look.mark, self.look.mark_line)):
             pen = QPen(QColor(colour))
             pen.setWidthF(width if not big else max(2.0, width * 0.6))

@@ -29,6 +29,8 @@ from core.analysis.summary import shape_text
 from core.classroom.lessons import Lesson
 from core.model.spec import ModelSpec
 
+NO_LESSON = ("Pick a convolution, pooling or transposed-convolution layer and an output "
+             "position; the Lessons menu opens the lectures' worked examples.")
 REBUILD_MS = 150
 """Edits arriving faster than this (typing in a spin box) rebuild the session once."""
 
@@ -135,8 +137,7 @@ class ClassroomPanel(QWidget):
         self.heading = QLabel("Step-through of the model in the builder")
         self.heading.setStyleSheet("font-weight: bold; font-size: 14pt;")
         self.heading.setWordWrap(True)
-        self.text = QLabel("Pick a convolution, pooling or transposed-convolution layer and an "
-                           "output position; Lessons opens the lectures' worked examples.")
+        self.text = QLabel(NO_LESSON)
         self.text.setWordWrap(True)
         self.step_text = QLabel()
         self.step_text.setWordWrap(True)
@@ -147,6 +148,7 @@ class ClassroomPanel(QWidget):
         self.steps = QListWidget()
         self.steps.setMaximumWidth(420)
         self.steps.currentRowChanged.connect(self.show_lesson_step)
+        self.steps.setVisible(False)  # shown with a lesson
         top.addWidget(self.steps)
         self.cards_box = QHBoxLayout()
         top.addLayout(self.cards_box, 1)
@@ -213,8 +215,10 @@ class ClassroomPanel(QWidget):
         self.steps.blockSignals(True)
         self.steps.clear()
         self.step_text.clear()
+        self.steps.setVisible(lesson is not None and self.look is not PRESENT)
         if lesson is None:
             self.heading.setText("Step-through of the model in the builder")
+            self.text.setText(NO_LESSON)
         else:
             self.heading.setText(lesson.title)
             self.text.setText(lesson.explanation)
@@ -271,7 +275,8 @@ class ClassroomPanel(QWidget):
         presenting = look is PRESENT
         self.heading.setStyleSheet(f"font-weight: bold; font-size: "
                                    f"{'30pt' if presenting else '14pt'};")
-        self.steps.setVisible(not presenting)  # stepped with the keyboard; the text says which
+        # stepped with the keyboard in presentation mode; the step text says which
+        self.steps.setVisible(not presenting and self.lesson is not None)
         self.pin_button.setVisible(not presenting)
         total = max(self.splitter.height(), 600)
         self.splitter.setSizes([int(total * (0.3 if presenting else 0.22)),

@@ -374,8 +374,10 @@ class StepThroughView(QWidget):
         self.info.setText(
             f"<b>{layer}</b> ({step.layer_type}) · {settings}"
             + (f" ({mode})" if mode and mode != "zeros" else "")
-            + (f" · groups {module.groups}: reads input channels {step.in_channels[0]}–"
-               f"{step.in_channels[-1]}" if getattr(module, "groups", 1) > 1 else "")
+            + (f" · groups {module.groups}: reads input channel"
+               + (f" {step.in_channels[0]}" if len(step.in_channels) == 1 else
+                  f"s {step.in_channels[0]}–{step.in_channels[-1]}")
+               if getattr(module, "groups", 1) > 1 else "")
             + f" · {self.session.weights_note} · input: {self.session.source}")
         self._redraw()
         self.position_changed.emit(step.position)

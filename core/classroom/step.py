@@ -233,8 +233,9 @@ def _convolution(layer: str, module: nn.Module, x: torch.Tensor, position: tuple
         notes.append(f"padding cells hold {mode if mode != 'zeros' else 'zero'} values"
                      + ("" if mode == "zeros" else f" ({_MODE_WORDS[mode]})"))
     if groups > 1:
-        notes.append(f"groups = {groups}: output channel {c} reads input channels "
-                     f"{channels[0]}–{channels[-1]} only")
+        which = (f"input channel {channels[0]}" if len(channels) == 1 else
+                 f"input channels {channels[0]}–{channels[-1]}")
+        notes.append(f"groups = {groups}: output channel {c} reads {which} only")
     if local:
         notes.append(f"locally connected: the kernel at row {oy}, column {ox} is its own, "
                      "shared with no other position")
