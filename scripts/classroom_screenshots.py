@@ -74,10 +74,11 @@ def main() -> None:
     window.classroom.present.enter()
     window.classroom.panel.steps.setCurrentRow(2)
     settle(window)
-    from PySide6.QtGui import QCursor
-
     grid = window.classroom.panel.step_view.output_grid
-    QCursor.setPos(grid.mapToGlobal(grid.rect().center()))  # the pointer ring on the output
+    pointer = window.classroom.present.pointer  # offscreen has no mouse: place the ring
+    pointer.timer.stop()
+    pointer.spot = pointer.mapFromGlobal(grid.mapToGlobal(grid.rect().center()))
+    pointer.update()
     shot(window, "class-present.png")
     window.classroom.present.leave()
     window.document.undo_stack.setClean()

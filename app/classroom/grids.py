@@ -128,7 +128,7 @@ class NumberGrid(QWidget):
             painter.drawImage(QRectF(left, top, cell * cols, cell * rows), self._image)
         else:
             grid_pen = QPen(QColor(self.look.ink))
-            grid_pen.setWidthF(self.look.line)
+            grid_pen.setWidthF(min(self.look.line, max(0.5, cell * 0.06)))
             number_font = QFont(self.font())
             number_font.setPointSizeF(max(5.0, cell * 0.26))
             number_font.setBold(True)
@@ -162,9 +162,11 @@ class NumberGrid(QWidget):
         for cells, colour, width in ((self.window, self.look.window, self.look.mark_line),
                                      (self.marks, self.look.mark, self.look.mark_line)):
             pen = QPen(QColor(colour))
-            pen.setWidthF(width if not big else max(2.0, width * 0.6))
+            pen.setWidthF(min(width, max(1.5, cell * 0.18)))
             painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            fill = QColor(colour)
+            fill.setAlpha(70 if cell < 18 else 0)  # tiny cells: tint them, outlines vanish
+            painter.setBrush(fill if cell < 18 else Qt.BrushStyle.NoBrush)
             for r, c in cells:
                 if 0 <= r < rows and 0 <= c < cols:
                     painter.drawRect(QRectF(left + c * cell, top + r * cell, cell, cell))
