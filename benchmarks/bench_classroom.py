@@ -55,7 +55,8 @@ def main() -> None:
             with torch.no_grad():
                 forward_ms = _median_ms(lambda: module(x[None]), 5)  # noqa: B023
             shape = "×".join(map(str, x.shape))
-            print(f"| {preset} · {layer} ({shape}) | {build:.2f} s | {step_ms:.2f} ms | "
+            built = f"{build:.2f} s" if build == build else ""
+            print(f"| {preset} · {layer} ({shape}) | {built} | {step_ms:.2f} ms | "
                   f"{forward_ms:.1f} ms |")
             build = float("nan")
     lesson = find_lesson("rgb_minus_25")

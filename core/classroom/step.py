@@ -125,6 +125,10 @@ def _pad_index(i: int, size: int, mode: str) -> int | None:
     return None
 
 
+def _or_minus_one(index: int | None) -> int:
+    return -1 if index is None else index
+
+
 def _check_position(position: tuple[int, ...], shape: tuple[int, ...], layer: str) -> None:
     if len(position) != len(shape):
         axes = "C,X" if len(shape) == 2 else "C,Y,X"
@@ -149,7 +153,7 @@ def step_at(layer: str, module: nn.Module, x: torch.Tensor, position: tuple[int,
     from core.build import LocallyConnected2d
 
     out_shape = tuple(output_shape) if output_shape is not None else _output_shape(module, x)
-    x = x.detach().to(torch.float64).cpu()
+    x = x.detach().cpu()  # channels are turned into float64 as they are read
     _check_position(tuple(position), out_shape, layer)
     if isinstance(module, nn.ConvTranspose2d):
         return _transposed(layer, module, x, tuple(position), out_shape)
@@ -184,12 +188,12 @@ def _convolution(layer: str, module: nn.Module, x: torch.Tensor, position: tuple
         before = (0, 0)
         mode = "zeros"
         groups = 1
-        weight = module.weight.detach().double()[oy, ox]  # (out, in, kh, kw)
+        weight = module.weight.detach()[oy, ox].double()  # (out, in, kh, kw)
         bias_t = module.bias
-        bias = None if bias_t is None else float(bias_t.detach().double()[c, oy, ox])
+        bias = None if bias_t is None else float(bias_t.detach()[c, oy, ox])
     else:
         assert isinstance(module, nn.Conv1d | nn.Conv2d)
-        weight = module.weight.detach().double()
+        weight = module.weight.detach()[c:c + 1].double()  # only this output's kernel
         if one_d:
             weight = weight[:, :, None, :]
         kh, kw = weight.shape[-2:]
@@ -205,7 +209,7 @@ def _convolution(layer: str, module: nn.Module, x: torch.Tensor, position: tuple
             before = (0, pads[0]) if one_d else (pads[0], pads[1])
         mode = module.padding_mode
         groups = module.groups
-        bias = None if module.bias is None else float(module.bias.detach().double()[c])
+        bias = None if module.bias is None else float(module.bias.detach()[c])
     out_channels = out_shape[0]
     per_group_in = c_in // groups
     group = c // (out_channels // groups)
@@ -213,18 +217,16 @@ def _convolution(layer: str, module: nn.Module, x: torch.Tensor, position: tuple
     rows = np.array([oy * sh + i * dh - before[0] for i in range(kh)])
     cols = np.array([ox * sw + j * dw - before[1] for j in range(kw)])
     grid_rows, grid_cols = np.meshgrid(rows, cols, indexing="ij")
-    patch = np.zeros((len(channels), kh, kw))
-    pad = np.zeros((len(channels), kh, kw), dtype=bool)
-    values = x2.numpy()
-    for i, r in enumerate(rows):
-        for j, col in enumerate(cols):
-            outside = not (0 <= r < height and 0 <= col < width)
-            src_r, src_c = _pad_index(int(r), height, mode), _pad_index(int(col), width, mode)
-            for k, ch in enumerate(channels):
-                pad[k, i, j] = outside
-                if src_r is not None and src_c is not None:
-                    patch[k, i, j] = values[ch, src_r, src_c]
-    kernel = weight[c].numpy().reshape(len(channels), kh, kw)
+    # the input cell each kernel cell reads under the padding mode (-1: a zero-padding cell)
+    row_index = np.array([_or_minus_one(_pad_index(int(r), height, mode)) for r in rows])
+    col_index = np.array([_or_minus_one(_pad_index(int(col), width, mode)) for col in cols])
+    outside = ~(((rows >= 0) & (rows < height))[:, None] & ((cols >= 0) & (cols < width))[None])
+    zero = (row_index[:, None] < 0) | (col_index[None, :] < 0)
+    values = x2[list(channels)].double().numpy()
+    patch = values[:, np.clip(row_index, 0, None)][:, :, np.clip(col_index, 0, None)]
+    patch = np.where(zero[None], 0.0, patch)
+    pad = np.broadcast_to(outside[None], patch.shape).copy()
+    kernel = weight[c if local else 0].numpy().reshape(len(channels), kh, kw)
     products = patch * kernel
     sums = products.sum(axis=(1, 2))
     value = float(sums.sum()) + (bias or 0.0)
@@ -261,7 +263,7 @@ def _pooling(layer: str, module: nn.Module, x: torch.Tensor, position: tuple[int
     cols = np.array([ox * sw + j * dw - pw for j in range(kw)])
     grid_rows, grid_cols = np.meshgrid(rows, cols, indexing="ij")
     inside = (grid_rows >= 0) & (grid_rows < height) & (grid_cols >= 0) & (grid_cols < width)
-    values = x.numpy()[c]
+    values = x[c].double().numpy()
     patch = np.where(inside, values[np.clip(grid_rows, 0, height - 1),
                                     np.clip(grid_cols, 0, width - 1)], 0.0)[None]
     pad = ~inside[None]
@@ -318,7 +320,7 @@ def _transposed(layer: str, module: nn.ConvTranspose2d, x: torch.Tensor,
                 position: tuple[int, ...], out_shape: tuple[int, ...]) -> Step:
     c_in, height, width = x.shape
     c, oy, ox = position
-    weight = module.weight.detach().double()  # (in, out / groups, kh, kw)
+    weight = module.weight.detach()  # (in, out / groups, kh, kw)
     kh, kw = weight.shape[-2:]
     sh, sw = _pair(module.stride)
     ph, pw = _pair(module.padding)
@@ -334,15 +336,13 @@ def _transposed(layer: str, module: nn.ConvTranspose2d, x: torch.Tensor,
     whole = (grid_rows % sh == 0) & (grid_cols % sw == 0)
     in_r, in_c = grid_rows // sh, grid_cols // sw
     inside = whole & (in_r >= 0) & (in_r < height) & (in_c >= 0) & (in_c < width)
-    values = x.numpy()
-    patch = np.zeros((len(channels), kh, kw))
-    for k, ch in enumerate(channels):
-        patch[k] = np.where(inside, values[ch, np.clip(in_r, 0, height - 1),
-                                           np.clip(in_c, 0, width - 1)], 0.0)
-    kernel = weight[list(channels), c - group * per_group_out].numpy()
+    values = x[list(channels)].double().numpy()
+    patch = np.where(inside[None], values[:, np.clip(in_r, 0, height - 1),
+                                          np.clip(in_c, 0, width - 1)], 0.0)
+    kernel = weight[list(channels), c - group * per_group_out].double().numpy()
     products = patch * kernel
     sums = products.sum(axis=(1, 2))
-    bias = None if module.bias is None else float(module.bias.detach().double()[c])
+    bias = None if module.bias is None else float(module.bias.detach()[c])
     value = float(sums.sum()) + (bias or 0.0)
     input_rows = np.where(inside, in_r, -1)
     input_cols = np.where(inside, in_c, -1)
@@ -379,7 +379,7 @@ def scatter_step(module: nn.ConvTranspose2d, x: torch.Tensor,
     if not (0 <= ch < c_in and 0 <= r < height and 0 <= col < width):
         raise StepError(f"input position {input_position} is outside the input "
                         f"{c_in}×{height}×{width}")
-    weight = module.weight.detach().double()[ch].numpy()  # (out / groups, kh, kw)
+    weight = module.weight.detach()[ch].double().numpy()  # (out / groups, kh, kw)
     kh, kw = weight.shape[-2:]
     sh, sw = _pair(module.stride)
     ph, pw = _pair(module.padding)

@@ -113,21 +113,21 @@ def _agree(module: nn.Module, x: torch.Tensor, data: st.DataObject) -> None:
     assert step.patch.shape == step.padding.shape
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(conv_layers(), st.data())
 def test_convolution_steps_equal_torch(layer: tuple[nn.Module, torch.Tensor],
                                        data: st.DataObject) -> None:
     _agree(*layer, data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(pool_layers(), st.data())
 def test_pooling_steps_equal_torch(layer: tuple[nn.Module, torch.Tensor],
                                    data: st.DataObject) -> None:
     _agree(*layer, data)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(transposed_layers(), st.data())
 def test_transposed_steps_equal_torch(layer: tuple[nn.Module, torch.Tensor],
                                       data: st.DataObject) -> None:
