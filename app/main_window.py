@@ -63,7 +63,7 @@ class InputShapeBar(QWidget):
         self.name = QLineEdit()
         self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 18))
         self.name.setMaximumWidth(420)
-        self.name.editingFinished.connect(lambda: document.rename_model(self.name.text()))
+        self.name.editingFinished.connect(self._rename)
         self.layout_.addWidget(self.name)
         self.layout_.addSpacing(16)
         self.layout_.addWidget(QLabel("Input"))
@@ -96,8 +96,14 @@ class InputShapeBar(QWidget):
                 spin.blockSignals(True)
                 spin.setValue(max(spin.minimum(), min(spin.maximum(), value)))
                 spin.blockSignals(False)
-        if not self.name.hasFocus():
+        if not self.name.hasFocus() or not self.name.isModified():
             self.name.setText(self.document.spec.name)
+
+    def _rename(self) -> None:
+        # only what the user typed: losing focus must not rename a model opened meanwhile
+        if self.name.isModified():
+            self.name.setModified(False)
+            self.document.rename_model(self.name.text())
 
     def _changed(self) -> None:
         self.document.set_input_shape(tuple(s.value() for s in self.spins))

@@ -23,6 +23,7 @@ class Classroom:
 
     def __init__(self, window: Any) -> None:
         self.window = window
+        self._weights_dir: Any = None
         self.panel = ClassroomPanel(window.document, getattr(window, "weights", None))
         window.tabs.addTab(self.panel, "Classroom")
         self.present = PresentMode(window, window.tabs, self.panel)
@@ -64,9 +65,26 @@ class Classroom:
             return False
         lesson = find_lesson(key)
         window.document.load(lesson.spec, None)
+        weights = getattr(window, "weights", None)
+        if weights is not None:  # the Inspect tab shows the lesson's kernels too
+            weights.use(self._lesson_weights(lesson), None)
         self.panel.set_lesson(lesson)
         window.tabs.setCurrentWidget(self.panel)
         return True
+
+    def _lesson_weights(self, lesson: Any) -> Path | None:
+        """The lesson's fixed kernels as a safetensors file the weight-based views can read."""
+        if not lesson.weights:
+            return None
+        import tempfile
+
+        from safetensors.torch import save_file
+
+        if self._weights_dir is None:
+            self._weights_dir = tempfile.TemporaryDirectory(prefix="convscope-lesson-")
+        path = Path(self._weights_dir.name) / f"{lesson.key}.safetensors"
+        save_file({k: v.contiguous() for k, v in lesson.weight_tensors().items()}, str(path))
+        return path
 
     def _folder(self) -> Path | None:
         folder = QFileDialog.getExistingDirectory(self.window, "Folder for the slides")
@@ -115,6 +133,8 @@ class Classroom:
         self.present.leave()
         self.panel.stop()
         self.writer.stop(wait_ms=60_000)
+        if self._weights_dir is not None:
+            self._weights_dir.cleanup()
 
 
 def install(window: Any) -> Classroom:

@@ -172,6 +172,12 @@ class ClassroomPanel(QWidget):
 
     # -- models -----------------------------------------------------------------------------
     def _document_changed(self) -> None:
+        lesson = self.lesson
+        # another model opened (a load empties the undo stack; an edit keeps the name)
+        if (lesson is not None and self.document.undo_stack.count() == 0
+                and self.document.spec.name != lesson.spec.name):
+            self.set_lesson(None)  # the lesson is over
+            return
         self._refresh_cards()
         if self.showing_model == 0:
             self.timer.start()

@@ -183,9 +183,19 @@ class PresentMode(QObject):
                                      | Qt.WindowState.WindowMaximized):
             # restoreGeometry can land a few pixels off (frame margins); put it exactly back,
             # now and once the restored fonts have settled the layouts
-            window.setGeometry(saved.rect)
-            QTimer.singleShot(0, lambda: window.setGeometry(saved.rect))
+            self._place(saved.rect)
+            QTimer.singleShot(0, lambda: self._place(saved.rect))
         self.tabs.setCurrentIndex(saved.tab)
+
+    def _place(self, rect: QRect) -> None:
+        """Back to ``rect``: the window's layout first recomputes its minimum size (it was set
+        at the large type and would keep the window wider than it was)."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        layout = self.window.layout()
+        if layout is not None:
+            layout.invalidate()
+            layout.activate()
+        self.window.setGeometry(rect)
 
     def _shown_widgets(self) -> list[QWidget]:
         """What presentation mode shows (the central area without the other tabs' pages); only

@@ -41,7 +41,7 @@ def test_lesson_opens_into_builder_and_steps_with_the_arrow_keys(window: MainWin
     view = panel.step_view
     assert window.tabs.currentWidget() is panel and window.document.spec.name == "edge-6x6"
     ready(qtbot, view, "edge", (0, 0, 0))
-    assert view.step_result is not None and view.step_result.value == -4
+    assert view.step_result is not None and view.step_result.value == -4, (view.session.weights_note, view.session.source)
     assert "sum of the products = −4" in view.formula.text()
     view.setFocus()
     for key, expected in ((Qt.Key.Key_Right, (0, 0, 1)), (Qt.Key.Key_Down, (0, 1, 1)),
@@ -119,6 +119,8 @@ def test_present_mode_keyboard_and_leaving_restores_the_window(window: MainWindo
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     QApplication.processEvents()
     assert not present.active
+    # the window system applies the restored geometry asynchronously
+    qtbot.waitUntil(lambda: window.geometry() == before[0], timeout=3000)
     after = (window.geometry(), window.isFullScreen(), window.tabs.currentIndex(),
              window.menuBar().isVisible(), window.statusBar().isVisible(), app.font().pointSize(),
              app.palette().window().color().name(), window.table.font().pointSize(),
@@ -145,3 +147,17 @@ def test_slides_are_written_on_a_worker(window: MainWindow, qtbot: QtBot, tmp_pa
     paths = written.args[0]
     assert [p.name for p in paths] == ["01-up.png", "02-up.png", "03-up.png"]
     assert Image.open(paths[0]).size == (1920, 1080)
+
+
+def test_lesson_kernels_reach_the_inspector_and_another_model_ends_the_lesson(
+        window: MainWindow, qtbot: QtBot) -> None:
+    from safetensors.torch import load_file
+
+    window.classroom.open_lesson("edge_6x6")
+    assert window.weights.path is not None
+    assert load_file(str(window.weights.path))["edge.weight"].flatten().tolist() == [
+        1, 0, -1, 1, 0, -1, 1, 0, -1]
+    panel = window.classroom.panel
+    window.open_preset("digits_small")
+    assert panel.lesson is None and panel.heading.text().startswith("Step-through")
+    ready(qtbot, panel.step_view, "conv1", (0, 0, 0))
