@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -32,11 +33,19 @@ from core.model.spec import ModelSpec
 NO_LESSON = ("Pick a convolution, pooling or transposed-convolution layer and an output "
              "position; the Lessons menu opens the lectures' worked examples.")
 REBUILD_MS = 150
+INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("the lesson's, or random", None), ("digit: test image 0", "digits:0"),
+    ("digit: test image 7", "digits:7"), ("photo: astronaut", "astronaut"),
+    ("photo: camera", "camera"), ("photo: coffee", "coffee"), ("image file…", "file"),
+    ("array file (.npy or text)…", "array"))
 """Edits arriving faster than this (typing in a spin box) rebuild the session once."""
 
 
-def build_session(spec: ModelSpec, weights: Path | None, lesson: Lesson | None) -> Any:
-    """Runs on the worker: the model built with the run's weights or the lesson's kernels."""
+def build_session(spec: ModelSpec, weights: Path | None, lesson: Lesson | None,
+                  source: str | None = None) -> Any:
+    """Runs on the worker: the model built with the run's weights or the lesson's kernels,
+    and its input: ``source`` (an image name or file, digits:N, or array:PATH), else the
+    lesson's input, else a seeded random one."""
     import torch
 
     from core.classroom.session import StepSession
@@ -48,6 +57,14 @@ def build_session(spec: ModelSpec, weights: Path | None, lesson: Lesson | None) 
         from core.weights import load_weights
 
         report = load_weights(inspector.model, weights)
+        if (weights.parent / "training.json").is_file():
+            from core.model.errors import ModelError
+            from core.train.checkpoint import load_state
+
+            try:  # the run's normalisation for images
+                inspector.state = load_state(weights.parent)
+            except ModelError:
+                inspector.state = None
         inspector.weights_note = f"weights: {weights.name}" + (
             f" (partly: {report.describe()})" if report.shape_mismatch or report.not_in_file
             else "")
@@ -58,6 +75,18 @@ def build_session(spec: ModelSpec, weights: Path | None, lesson: Lesson | None) 
             " (the edited layers whose shapes changed have random kernels)")
     else:
         inspector.weights_note = "random initial weights (seed 0)"
+    if source is not None and source.startswith("array:"):
+        from core.classroom.session import array_input, read_array
+
+        path = Path(source.removeprefix("array:"))
+        return StepSession(inspector, array_input(read_array(path), spec.input_shape, path),
+                           f"{path.name}, exactly as given")
+    if source is not None:
+        from core.inspect.inspector import image_for
+
+        inp = image_for(inspector, source)
+        text = inp.source + (f" ({'; '.join(inp.notes)})" if inp.notes else "")
+        return StepSession(inspector, inp.tensor[0], text)
     x = lesson.input_tensor() if lesson is not None else None
     if x is not None and tuple(x.shape) != tuple(spec.input_shape):
         x = None
@@ -158,6 +187,16 @@ class ClassroomPanel(QWidget):
                                    "(before and after an edit)")
         self.pin_button.clicked.connect(self.pin)
         tools.addWidget(self.pin_button)
+        self.input_choice = QComboBox()
+        self.input_choice.setToolTip("The input the model is run on (images are fitted to the "
+                                     "model's input as the inspector does; arrays are used "
+                                     "exactly as given)")
+        for text, data in INPUT_CHOICES:
+            self.input_choice.addItem(text, data)
+        self.input_choice.activated.connect(self._input_chosen)
+        self.input_source: str | None = None
+        tools.addWidget(QLabel("Input"))
+        tools.addWidget(self.input_choice)
         tools.addStretch(1)
         top.addLayout(tools)
         top_box = QWidget()
@@ -190,7 +229,8 @@ class ClassroomPanel(QWidget):
         if lesson is not None:
             path = None  # a lesson's own kernels, not a training run's
         self.showing_model = 0
-        self.step_view.load(lambda: build_session(spec, path, lesson), layer, position)
+        source = self.input_source
+        self.step_view.load(lambda: build_session(spec, path, lesson, source), layer, position)
 
     def _refresh_cards(self) -> None:
         models: list[tuple[str, ModelAnalysis]] = [("In the builder", self.document.analysis)]
@@ -209,6 +249,25 @@ class ClassroomPanel(QWidget):
         for card in self.cards[len(models):]:
             card.setVisible(False)
 
+    def _input_chosen(self, index: int) -> None:
+        choice = self.input_choice.itemData(index)
+        if choice in ("file", "array"):
+            from PySide6.QtWidgets import QFileDialog
+
+            pattern = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff)" if choice == "file"
+                       else "Arrays (*.npy *.txt *.csv);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(self, "Input for the step-through", "",
+                                                  pattern)
+            if not path:
+                return
+            choice = path if choice == "file" else f"array:{path}"
+        self.set_input(choice)
+
+    def set_input(self, source: str | None) -> None:
+        """Run the model on ``source`` (see build_session) and step through that."""
+        self.input_source = source
+        self.rebuild()
+
     def pin(self) -> None:
         self.pinned = self.document.spec
         self._refresh_cards()
@@ -218,6 +277,8 @@ class ClassroomPanel(QWidget):
         """Show a lesson (the builder already holds its model)."""
         self.lesson = lesson
         self.pinned = None
+        self.input_source = None  # a lesson brings its own input
+        self.input_choice.setCurrentIndex(0)
         self.steps.blockSignals(True)
         self.steps.clear()
         self.step_text.clear()

@@ -161,3 +161,25 @@ def test_lesson_kernels_reach_the_inspector_and_another_model_ends_the_lesson(
     window.open_preset("digits_small")
     assert panel.lesson is None and panel.heading.text().startswith("Step-through")
     ready(qtbot, panel.step_view, "conv1", (0, 0, 0))
+
+
+def test_the_users_own_input_and_a_bad_array_says_why(window: MainWindow, qtbot: QtBot,
+                                                      tmp_path: Path) -> None:
+    import numpy as np
+
+    window.open_preset("digits_small")
+    panel = window.classroom.panel
+    view = panel.step_view
+    ready(qtbot, view, "conv1", (0, 0, 0))
+    panel.set_input("digits:3")
+    qtbot.waitUntil(lambda: view.session is not None
+                    and "digits test image 3" in view.session.source, timeout=30_000)
+    values = np.arange(64, dtype=np.float64).reshape(1, 8, 8)
+    np.save(tmp_path / "x.npy", values)
+    panel.set_input(f"array:{tmp_path / 'x.npy'}")
+    qtbot.waitUntil(lambda: view.session is not None and "x.npy" in view.session.source,
+                    timeout=30_000)
+    assert view.session.input.numpy().tolist() == values.tolist()
+    np.save(tmp_path / "small.npy", values[:, :4])
+    panel.set_input(f"array:{tmp_path / 'small.npy'}")
+    qtbot.waitUntil(lambda: "the model takes 1×8×8" in view.info.text(), timeout=30_000)
