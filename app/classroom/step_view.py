@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -33,6 +34,8 @@ from core.classroom.text import formula, number
 
 MAX_CHANNELS = 3
 """Input channels drawn at once; a spin box pages through the others."""
+SCATTER_SUM_LIMIT = 4096
+"""Inputs up to this size show the running sum of the stamps in the scatter view."""
 
 
 class _Done(QObject):
@@ -166,12 +169,16 @@ class StepThroughView(QWidget):
         self.speed.setToolTip("Positions per second")
         self.speed.valueChanged.connect(self._speed_changed)
         self.speed_label = QLabel()
+        self.scatter = QCheckBox("Scatter: input by input")
+        self.scatter.setToolTip("Transposed convolution: step over the input values, each "
+                                "stamping its scaled kernel into the output (trans_conv)")
+        self.scatter.toggled.connect(lambda _on: self._layer_chosen(self.layer.currentText()))
         bar.addWidget(QLabel("Layer"))
         bar.addWidget(self.layer)
         for spin in self.spins:
             bar.addWidget(spin)
         for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
-                       self.speed_label, self.first_channel):
+                       self.speed_label, self.first_channel, self.scatter):
             bar.addWidget(widget)
         bar.addStretch(1)
         layout.addLayout(bar)
@@ -259,7 +266,10 @@ class StepThroughView(QWidget):
             return
         if layer not in self.session.layers():
             return
-        shape = tuple(self.session.output(layer).shape)
+        transposed = self.session.spec.layer(layer).type == "ConvTranspose2d"
+        self.scatter.setVisible(transposed)
+        shape = tuple((self.session.layer_input(layer) if self._scattering(layer) else
+                       self.session.output(layer)).shape)
         if len(shape) == 2:
             shape = (shape[0], 1, shape[1])
             position = (position[0], 0, position[-1]) if len(position) == 2 else position
@@ -273,6 +283,10 @@ class StepThroughView(QWidget):
             spin.setValue(p)
             spin.blockSignals(False)
         self._show()
+
+    def _scattering(self, layer: str) -> bool:
+        return (self.scatter.isChecked() and self.session is not None
+                and self.session.spec.layer(layer).type == "ConvTranspose2d")
 
     def _layer_chosen(self, name: str) -> None:
         if self.session is not None and name:
@@ -353,6 +367,9 @@ class StepThroughView(QWidget):
         if self.session is None or not layer:
             return
         position = self.position()
+        if self._scattering(layer):
+            self._show_scatter(layer, position)
+            return
         if len(self.session.output(layer).shape) == 2:
             position = (position[0], position[2])
         try:
@@ -427,6 +444,48 @@ class StepThroughView(QWidget):
         self.formula.setText(formula(step) + (f"   ({hidden} input channels not drawn; "
                                               "their sums are in the total)" if hidden else ""))
         self.notes.setText(" · ".join(step.notes))
+
+    def _show_scatter(self, layer: str, position: tuple[int, ...]) -> None:
+        """One input value times the kernel, added into the output (the running sum so far)."""
+        from core.classroom.step import scatter_step, scatter_sum
+
+        module = self.session.module(layer)
+        x = self.session.layer_input(layer)
+        output = self.session.output(layer)
+        ch, r, c = position
+        part = scatter_step(module, x, (ch, r, c))
+        out_channel = part.out_channels[0]
+        if x.numel() <= SCATTER_SUM_LIMIT:
+            total = scatter_sum(module, x, (ch, r, c), tuple(output.shape))
+        else:  # the running sum would mean thousands of stamps per step: show this one
+            total = np.zeros(tuple(output.shape))
+            rows_ok = (part.rows >= 0) & (part.rows < output.shape[1])
+            cols_ok = (part.cols >= 0) & (part.cols < output.shape[2])
+            total[np.ix_(list(part.out_channels), part.rows[rows_ok], part.cols[cols_ok])] += \
+                part.contribution[:, rows_ok][:, :, cols_ok]
+        self.step_result = None
+        self.info.setText(f"<b>{layer}</b> (ConvTranspose2d) scatter view · input value "
+                          f"({ch}, {r}, {c}) = {number(part.value)} stamps value × kernel into "
+                          f"output rows {part.rows[0]}–{part.rows[-1]}, columns {part.cols[0]}–"
+                          f"{part.cols[-1]} · {self.session.weights_note}")
+        plane = x[ch].numpy()
+        self.input_grid.set_data(plane, f"input channel {ch}", marks=[(r, c)])
+        for row in range(MAX_CHANNELS):
+            grids = (self.patch_grids[row], self.kernel_grids[row], self.product_grids[row])
+            for grid in grids:
+                grid.setVisible(row == 0)
+        self.patch_grids[0].set_data(np.array([[part.value]]), "input value")
+        self.kernel_grids[0].set_data(part.kernel[0], f"× kernel (to output channel "
+                                      f"{out_channel})")
+        self.product_grids[0].set_data(part.contribution[0], "= stamp")
+        stamped = [(int(y), int(x_)) for y in part.rows for x_ in part.cols
+                   if 0 <= y < output.shape[1] and 0 <= x_ < output.shape[2]]
+        self.output_grid.set_data(total[out_channel], f"output channel {out_channel} so far "
+                                  "(no bias yet)", window=stamped)
+        done = (ch * x.shape[1] + r) * x.shape[2] + c + 1
+        self.formula.setText(f"{done} of {x.numel()} input values stamped; after the last, "
+                             "adding the bias gives the layer's output")
+        self.notes.setText("")
 
     def stop(self) -> None:
         self.timer.stop()

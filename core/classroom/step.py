@@ -395,6 +395,26 @@ def scatter_step(module: nn.ConvTranspose2d, x: torch.Tensor,
         tuple(range(group * per_group_out, (group + 1) * per_group_out)))
 
 
+def scatter_sum(module: nn.ConvTranspose2d, x: torch.Tensor, upto: tuple[int, int, int],
+                out_shape: tuple[int, ...]) -> np.ndarray:
+    """The output (out_channels, H, W) after the stamps of every input value up to and including
+    ``upto`` in reading order (channel, row, column), without the bias: the lecture's
+    ``trans_conv`` loop stopped part-way. After the last input it equals the layer's output
+    minus its bias."""
+    total = np.zeros(out_shape)
+    _, height, width = x.shape
+    last = (upto[0] * height + upto[1]) * width + upto[2]
+    for flat in range(last + 1):
+        part = scatter_step(module, x, (flat // (height * width), flat // width % height,
+                                        flat % width))
+        rows_ok = (part.rows >= 0) & (part.rows < out_shape[1])
+        cols_ok = (part.cols >= 0) & (part.cols < out_shape[2])
+        block = part.contribution[:, rows_ok][:, :, cols_ok]
+        index = np.ix_(np.array(part.out_channels), part.rows[rows_ok], part.cols[cols_ok])
+        np.add.at(total, index, block)
+    return total
+
+
 def output_positions(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     """Every position of an output, row by row (the order the step-through plays them)."""
     return [tuple(int(v) for v in p) for p in np.ndindex(*shape)]

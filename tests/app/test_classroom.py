@@ -183,3 +183,20 @@ def test_the_users_own_input_and_a_bad_array_says_why(window: MainWindow, qtbot:
     np.save(tmp_path / "small.npy", values[:, :4])
     panel.set_input(f"array:{tmp_path / 'small.npy'}")
     qtbot.waitUntil(lambda: "the model takes 1×8×8" in view.info.text(), timeout=30_000)
+
+
+def test_transposed_convolution_scatter_view_rebuilds_trans_conv(window: MainWindow,
+                                                                 qtbot: QtBot) -> None:
+    window.classroom.open_lesson("trans_conv")
+    view = window.classroom.panel.step_view
+    ready(qtbot, view, "up", (0, 0, 0))
+    assert view.scatter.isVisible()
+    view.scatter.setChecked(True)
+    assert view.position() == (0, 0, 0) and view.spins[1].maximum() == 1  # the 2×2 input
+    view.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert view.position() == (0, 1, 1)
+    assert view.output_grid.values is not None
+    assert view.output_grid.values.tolist() == [[0, 0, 1], [0, 4, 6], [4, 12, 9]]
+    assert view.product_grids[0].values.tolist() == [[0, 3], [6, 9]]  # 3 × K

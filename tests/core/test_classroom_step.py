@@ -216,3 +216,18 @@ def test_steps_on_a_trained_models_weights_equal_its_forward(trained_run: Path) 
             position = tuple(int(rng.integers(0, n)) for n in out.shape)
             step = session.step(name, position)
             assert step.value == pytest.approx(float(out[position]), rel=1e-4, abs=1e-4)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(transposed_layers())
+def test_scattering_every_input_value_rebuilds_the_output(
+        layer: tuple[nn.Module, torch.Tensor]) -> None:
+    from core.classroom.step import scatter_sum
+
+    module, x = layer
+    assert isinstance(module, nn.ConvTranspose2d)
+    with torch.no_grad():
+        out = module(x[None])[0]
+    bias = 0 if module.bias is None else module.bias.detach()[:, None, None]
+    total = scatter_sum(module, x, tuple(n - 1 for n in x.shape), tuple(out.shape))
+    np.testing.assert_allclose(total, (out - bias).numpy(), rtol=1e-4, atol=1e-4)
