@@ -73,6 +73,10 @@ def test_fc_vs_local_receptive_fields_vs_convolution() -> None:
     assert lesson.analysis(0).total_params == 26
     assert "24×24 neurons" in quotes()["lrf_24x24"].text
     assert lesson.analysis(2).layers[0].output_shape == (1, 24, 24)
+    from core.analysis.explain import explain_layer
+
+    assert "24×24 positions × (1 × 1 × 5×5 + 1) = 14,976" in explain_layer(
+        lesson.analysis(2).layers[0])
     # the locally connected layer really has a kernel per position: no two positions share
     local = lesson.session(2).module("local")
     assert not torch.equal(local.weight[0, 0], local.weight[0, 1])
