@@ -78,9 +78,8 @@ def step_figure(step: Step, output: np.ndarray | None, title: str, text: str = "
     for row in range(shown):
         channel = step.in_channels[row]
         chosen = step.chosen[1:] if step.chosen is not None and row == step.chosen[0] else None
-        _grid(fig.add_subplot(area[row, 0]), step.patch[row],
-              f"input channel {channel}" + (" (grey: padding)" if step.padding[row].any()
-                                            else ""), step.padding[row], chosen)
+        _grid(fig.add_subplot(area[row, 0]), step.patch[row], f"patch · channel {channel}",
+              step.padding[row], chosen)
         if step.kernel is not None and step.products is not None:
             _grid(fig.add_subplot(area[row, 1]), step.kernel[row], "× kernel")
             sums = step.channel_sums
@@ -97,6 +96,8 @@ def step_figure(step: Step, output: np.ndarray | None, title: str, text: str = "
     line = formula(step) + (f"   ({more} more input channels not drawn)" if more else "")
     fig.text(0.03, 0.12, line, fontsize=30, fontweight="bold", color=HIGHLIGHT)
     foot = [*step.notes, *notes]
+    if step.padding.any():
+        foot.insert(0, "grey hatched cells: padding")
     if foot:
         fig.text(0.03, 0.02, "\n".join(foot[:3]), fontsize=14, color="#444444")
     return fig
