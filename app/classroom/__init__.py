@@ -39,7 +39,8 @@ class Classroom:
         export.triggered.connect(self.export_slides)
         lessons.addAction(export)
         export_steps = QAction("Export Step-Through &Row as Slides…", window)
-        export_steps.setStatusTip("One 1920×1080 slide per position of the current output row")
+        export_steps.setStatusTip("The model's summary, then one 1920×1080 slide per position "
+                                  "of the current output row")
         export_steps.triggered.connect(self.export_step_slides)
         lessons.addAction(export_steps)
         self.writer = SessionLoader(window)  # slides are written on a worker thread
@@ -118,13 +119,14 @@ class Classroom:
 
         layer = step.layer
         output = session.output(layer).numpy()
+        analysis = session.inspector.analysis
         row = step.position[:-1]
         positions = [(*row, x) for x in range(output.shape[-1])][:64]
 
         def write() -> list[Path]:
             steps = [session.step(layer, p) for p in positions]
             return write_step_slides(steps, [output] * len(steps),
-                                     f"{session.spec.name} · {layer}", folder)
+                                     f"{session.spec.name} · {layer}", folder, analysis)
 
         self.window.statusBar().showMessage(f"Writing {len(positions)} slides…")
         self.writer.load(write)

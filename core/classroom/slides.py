@@ -159,11 +159,16 @@ def write_lesson_slides(lesson: Lesson, folder: Path) -> list[Path]:
 
 
 def write_step_slides(steps: Sequence[Step], outputs: Sequence[np.ndarray | None], title: str,
-                      folder: Path) -> list[Path]:
-    """A step-through's positions as slides, numbered in order."""
+                      folder: Path, summary: ModelAnalysis | None = None) -> list[Path]:
+    """A step-through's positions as slides, numbered in order, after the model's summary."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
+    if summary is not None:
+        paths.append(_save(summary_figure([summary], summary.spec.name,
+                                          summary.spec.description),
+                           folder / f"01-{summary.spec.name}-summary.png"))
+    first = len(paths) + 1
     for index, (step, output) in enumerate(zip(steps, outputs, strict=True)):
         fig = step_figure(step, output, f"{title} · {where(step)}")
-        paths.append(_save(fig, folder / f"{index + 1:02d}-{step.layer}.png"))
+        paths.append(_save(fig, folder / f"{index + first:02d}-{step.layer}.png"))
     return paths

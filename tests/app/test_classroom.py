@@ -145,7 +145,8 @@ def test_slides_are_written_on_a_worker(window: MainWindow, qtbot: QtBot, tmp_pa
     with qtbot.waitSignal(window.classroom.writer.loaded, timeout=60_000) as written:
         window.classroom.export_step_slides()
     paths = written.args[0]
-    assert [p.name for p in paths] == ["01-up.png", "02-up.png", "03-up.png"]
+    assert [p.name for p in paths] == ["01-trans-conv-summary.png", "02-up.png", "03-up.png",
+                                       "04-up.png"]
     assert Image.open(paths[0]).size == (1920, 1080)
 
 
