@@ -26,7 +26,7 @@ def window(qtbot: QtBot) -> MainWindow:
 def ready(qtbot: QtBot, view: StepThroughView, layer: str, position: tuple[int, ...]) -> None:
     qtbot.waitUntil(lambda: view.session is not None and view.step_result is not None
                     and view.step_result.layer == layer
-                    and view.step_result.position == position, timeout=30_000)
+                    and view.step_result.position == position, timeout=60_000)
 
 
 def value_at(view: StepThroughView, position: tuple[int, ...]) -> float:
@@ -172,18 +172,22 @@ def test_the_users_own_input_and_a_bad_array_says_why(window: MainWindow, qtbot:
     panel = window.classroom.panel
     view = panel.step_view
     ready(qtbot, view, "conv1", (0, 0, 0))
-    panel.set_input("digits:3")
+    from PIL import Image
+
+    Image.fromarray(np.full((16, 16), 200, dtype=np.uint8)).save(tmp_path / "grey.png")
+    panel.set_input(str(tmp_path / "grey.png"))  # fitted to 1×8×8 like the inspector does
     qtbot.waitUntil(lambda: view.session is not None
-                    and "digits test image 3" in view.session.source, timeout=30_000)
+                    and "grey.png" in view.session.source, timeout=60_000)
+    assert "resized" in view.session.source
     values = np.arange(64, dtype=np.float64).reshape(1, 8, 8)
     np.save(tmp_path / "x.npy", values)
     panel.set_input(f"array:{tmp_path / 'x.npy'}")
     qtbot.waitUntil(lambda: view.session is not None and "x.npy" in view.session.source,
-                    timeout=30_000)
+                    timeout=60_000)
     assert view.session.input.numpy().tolist() == values.tolist()
     np.save(tmp_path / "small.npy", values[:, :4])
     panel.set_input(f"array:{tmp_path / 'small.npy'}")
-    qtbot.waitUntil(lambda: "the model takes 1×8×8" in view.info.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "the model takes 1×8×8" in view.info.text(), timeout=60_000)
 
 
 def test_transposed_convolution_scatter_view_rebuilds_trans_conv(window: MainWindow,
