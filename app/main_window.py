@@ -212,6 +212,9 @@ class MainWindow(QMainWindow):
         self.inspect = InspectTab(self.document)
         self._build_layout()
         self._build_menus()
+        from app.classroom import install as install_classroom
+
+        self.classroom = install_classroom(self)  # Classroom tab, Lessons menu, View → Present
         self.palette_widget.add_requested.connect(self.add_layer_after_current)
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -512,6 +515,7 @@ class MainWindow(QMainWindow):
             # stop cleanly: the engine writes a checkpoint of the weights as they are
             self.training.stop(wait_ms=10_000)
         self.inspect.stop_workers()
+        self.classroom.stop()
         self.timer.stop()
         self.autosave.close()
         event.accept()

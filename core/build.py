@@ -81,6 +81,44 @@ class Transpose(nn.Module):
 _OWN_MODULES: dict[str, type[nn.Module]] = {"Transpose": Transpose}
 
 
+class LocallyConnected2d(nn.Module):
+    """A convolution without weight sharing: every output position has its own kernel and bias.
+
+    torch has no such module (Keras 2 had LocallyConnected2D), so it is written here: the input's
+    windows come from ``F.unfold`` and each position's kernel is applied with one ``einsum``.
+    ``weight`` is (out_h, out_w, out_channels, in_channels, kh, kw) and ``bias`` is
+    (out_channels, out_h, out_w), so a 28×28 input with one 5×5 kernel per position has
+    24·24·25 + 24·24 = 14,976 parameters (the lecture's local receptive fields).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any,
+                 input_size: tuple[int, int], stride: Any = 1, bias: bool = True) -> None:
+        super().__init__()
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        sh, sw = (stride, stride) if isinstance(stride, int) else stride
+        self.kernel_size = (int(kh), int(kw))
+        self.stride = (int(sh), int(sw))
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.output_size = ((input_size[0] - kh) // sh + 1, (input_size[1] - kw) // sw + 1)
+        oh, ow = self.output_size
+        bound = 1 / (in_channels * kh * kw) ** 0.5  # what Conv2d's default init amounts to
+        self.weight = nn.Parameter(
+            torch.empty(oh, ow, out_channels, in_channels, kh, kw).uniform_(-bound, bound))
+        self.bias = (nn.Parameter(torch.empty(out_channels, oh, ow).uniform_(-bound, bound))
+                     if bias else None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        oh, ow = self.output_size
+        windows = nn.functional.unfold(x, self.kernel_size, stride=self.stride)  # (N, C·k·k, L)
+        weight = self.weight.reshape(oh * ow, self.out_channels, -1)
+        out = torch.einsum("nkl,lok->nol", windows, weight).reshape(-1, self.out_channels, oh, ow)
+        return out + self.bias if self.bias is not None else out
+
+
+CUSTOM_MODULES: dict[str, type[nn.Module]] = {"LocallyConnected2d": LocallyConnected2d}
+"""Catalog types torch.nn lacks, built from ConvScope's own modules."""
+
+
 class ConvScopeNet(nn.Module):
     """A network built from a model file; ``layers[name]`` is the torch module of layer ``name``.
 
@@ -137,7 +175,9 @@ def _make_module(type_name: str, settings: dict[str, Any], in_shape: tuple[int, 
     inferred = CATALOG[type_name].inferred
     if inferred is not None:
         kwargs[inferred] = in_shape[-1] if inferred == "in_features" else in_shape[0]
-    cls = getattr(nn, type_name)
+    if type_name == "LocallyConnected2d":
+        kwargs["input_size"] = in_shape[1:]
+    cls = CUSTOM_MODULES.get(type_name) or getattr(nn, type_name)
     module: nn.Module = cls(**kwargs)
     return module
 

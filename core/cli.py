@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from core.model.errors import ModelError
 
@@ -239,6 +239,101 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _position(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not C,Y,X (whole numbers, e.g. 0,3,2; C,X for a Conv1d)") from None
+    if not 2 <= len(values) <= 3 or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not C,Y,X (2 or 3 numbers from 0)")
+    return values
+
+
+def _step(args: argparse.Namespace) -> int:
+    from core.classroom.step import StepError
+    from core.data.errors import DataError
+
+    try:
+        session = _step_session(args)
+        step = session.step(args.layer, args.at)
+    except (ModelError, DataError, StepError) as exc:
+        return _fail(str(exc))
+    if args.json:
+        data = step.to_json()
+        data["input"] = session.source
+        data["weights"] = session.weights_note
+        print(json.dumps(data))
+    else:
+        from core.classroom.text import describe_step
+
+        print(describe_step(step))
+    return 0
+
+
+def _step_session(args: argparse.Namespace) -> Any:
+    from core.classroom.lessons import find_lesson
+    from core.classroom.session import StepSession, array_input, read_array
+    from core.inspect.inspector import Inspector, image_for
+
+    path = Path(args.model)
+    lesson = None
+    if not path.exists() and path.suffix != ".json":
+        try:
+            lesson = find_lesson(args.model)
+        except ModelError:
+            lesson = None  # then a preset name, or "no such file"
+    if lesson is not None:
+        if args.weights is not None:
+            raise ModelError(f"{lesson.key} is a lesson with its own fixed kernels; save it as a "
+                             "model file to step through it with other weights")
+        session = lesson.session()
+    else:
+        session = StepSession(Inspector.from_paths(
+            _resolve_model(args.model), Path(args.weights) if args.weights else None))
+    if args.image is not None:
+        inp = image_for(session.inspector, args.image)
+        session.set_input(inp.tensor[0], inp.source + (f" ({'; '.join(inp.notes)})"
+                                                       if inp.notes else ""))
+    elif args.input is not None:
+        path = Path(args.input)
+        session.set_input(array_input(read_array(path), session.spec.input_shape, path),
+                          f"{path.name}, exactly as given")
+    return session
+
+
+def _lesson(args: argparse.Namespace) -> int:
+    from core.classroom.lessons import find_lesson, list_lessons
+
+    if args.name is None:
+        if args.slides is not None:
+            return _fail("--slides needs a lesson name: convscope lesson NAME --slides DIR")
+        for lesson in list_lessons():
+            print(f"{lesson.key:16} {lesson.title}")
+        return 0
+    try:
+        lesson = find_lesson(args.name)
+    except ModelError as exc:
+        return _fail(str(exc))
+    if args.slides is None:
+        print(f"{lesson.title}\n\n{lesson.explanation}\n")
+        for number, step in enumerate(lesson.steps, 1):
+            print(f"{number}. {step.title}: {step.text}")
+        return 0
+    folder = Path(args.slides)
+    if folder.exists() and not folder.is_dir():
+        return _fail(f"--slides {folder} is a file; give a folder for the PNG slides")
+    from core.classroom.slides import write_lesson_slides
+
+    try:
+        paths = write_lesson_slides(lesson, folder)
+    except OSError as exc:
+        return _fail(f"cannot write slides in {folder}: {exc.strerror or exc}")
+    for path in paths:
+        print(path)
+    return 0
+
+
 def _presets(args: argparse.Namespace) -> int:
     from core.presets import list_presets
 
@@ -419,12 +514,35 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--dataset", help="script: the dataset to train on when no run is given "
                      "(default digits)")
     exp.set_defaults(run=_export)
+    st = commands.add_parser(
+        "step", help="the arithmetic of one output value of a convolution, pooling or "
+        "transposed convolution layer")
+    st.add_argument("model", help="a model file (.json), a preset or a lesson name")
+    st.add_argument("--layer", required=True, help="the layer (Conv1d/2d, ConvTranspose2d, "
+                    "MaxPool2d, AvgPool2d, LPPool2d, LocallyConnected2d)")
+    st.add_argument("--at", required=True, type=_position, metavar="C,Y,X",
+                    help="the output position: channel, row, column (C,X for a Conv1d)")
+    st.add_argument("--weights", help="weights (.safetensors) or a run folder; omitted: random "
+                    "initial weights (a lesson: its own fixed kernels)")
+    source = st.add_mutually_exclusive_group()
+    source.add_argument("--image", help="an image file, a sample photo name or digits:N, "
+                        "fitted to the model's input like the inspector does")
+    source.add_argument("--input", help="a .npy array or a text file of numbers (rows; channels "
+                        "separated by a blank line) used exactly as given")
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+    st.set_defaults(run=_step)
+    les = commands.add_parser("lesson", help="list the lectures' worked examples, show one, "
+                              "or write its slides")
+    les.add_argument("name", nargs="?", help="a lesson (omitted: list them)")
+    les.add_argument("--slides", metavar="DIR", help="write numbered 1920×1080 PNG slides here")
+    les.set_defaults(run=_lesson)
     presets = commands.add_parser("presets", help="list the bundled preset models")
     presets.set_defaults(run=_presets)
     return parser
 
 
-COMMANDS = ("summary", "presets", "train", "render", "import", "export")
+COMMANDS: tuple[str, ...] = ("summary", "presets", "train", "render", "import", "export")
+COMMANDS += ("step", "lesson")  # the classroom (issue 9)
 
 
 def main(argv: Sequence[str] | None = None,

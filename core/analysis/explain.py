@@ -53,6 +53,13 @@ def _param_line(layer: LayerAnalysis) -> str | None:
             "ConvTranspose") else (c_out, f"{c_in} / {g}" if g > 1 else str(c_in))
         bias = f" + {c_out}" if s["bias"] else ""
         return f"params = {first} × {second} × {kernel}{bias} = {layer.params:,}"
+    if t == "LocallyConnected2d":
+        window = "×".join(str(v) for v in expand(s["kernel_size"], 2, "kernel_size"))
+        out_h, out_w = layer.output_shape[1:]
+        c_in, c_out = layer.input_shapes[0][0], s["out_channels"]
+        bias = f" + {c_out}" if s["bias"] else ""
+        return (f"params = {out_h}×{out_w} positions × ({c_out} × {c_in} × {window}{bias}) = "
+                f"{layer.params:,} (no sharing: a kernel per position)")
     if t == "Linear":
         n_in = layer.input_shapes[0][-1]
         bias = f" + {s['out_features']}" if s["bias"] else ""

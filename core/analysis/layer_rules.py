@@ -178,6 +178,26 @@ def conv_transpose_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     )
 
 
+def locally_connected_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    """A convolution's windows (no padding, no dilation) with a kernel per output position."""
+    shape = shapes[0]
+    _rank(shape, (3,), "a (channels, height, width) input")
+    c_in = _channels(shape, "in_channels", p["in_channels"])
+    c_out = p["out_channels"]
+    k = expand(p["kernel_size"], 2, "kernel_size")
+    s = expand(p["stride"], 2, "stride")
+    spatial = shape[1:]
+    if any(n < ki for n, ki in zip(spatial, k, strict=True)):
+        raise _too_small("kernel", k, (1, 1), spatial, spatial)
+    out = [(n - ki) // si + 1 for n, ki, si in zip(spatial, k, s, strict=True)]
+    positions = math.prod(out)
+    kernel_volume = math.prod(k)
+    params = positions * (c_out * c_in * kernel_volume + (c_out if p["bias"] else 0))
+    macs = positions * c_out * c_in * kernel_volume
+    return LayerOutcome((c_out, *out), params, macs,
+                        lambda f: f[0].window(k, s, (0, 0), (1, 1)) if f[0] else None)
+
+
 def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any,
           dims: int = 2) -> LayerOutcome:
     shape = shapes[0]
@@ -437,6 +457,7 @@ RULES: dict[str, Rule] = {
     "Conv2d": conv_rule(2),
     "Conv3d": conv_rule(3),
     "ConvTranspose2d": conv_transpose_rule,
+    "LocallyConnected2d": locally_connected_rule,
     "MaxPool2d": max_pool_rule,
     "AvgPool2d": avg_pool_rule,
     "LPPool2d": lp_pool_rule,

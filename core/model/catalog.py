@@ -318,6 +318,22 @@ _CATALOG: tuple[LayerType, ...] = (
         inferred="in_channels",
         starter=(("out_channels", 16), ("kernel_size", 2), ("stride", 2)),
     ),
+    LayerType(
+        name="LocallyConnected2d",
+        group="convolution",
+        summary="Like a convolution, each output looks at a small window of the input, but every "
+        "position has its own kernel and bias: no weight sharing (the lecture's local receptive "
+        "fields). It keeps locality but loses translation invariance and needs far more "
+        "parameters: out_h × out_w × (out_channels × in_channels × kernel area + out_channels). "
+        "No padding, no dilation. Not a torch.nn class: ConvScope builds it itself.",
+        formula="out = ⌊(in − kernel) / stride⌋ + 1; params = out_h·out_w·(out_channels·"
+        "in_channels·kh·kw + out_channels)",
+        params=(_IN_CHANNELS, _OUT_CHANNELS, _kernel(), _stride(), _BIAS),
+        spatial_dims=2,
+        input_ranks=(3,),
+        inferred="in_channels",
+        starter=(("out_channels", 4), ("kernel_size", 3)),
+    ),
     # -- pooling ---------------------------------------------------------------------------------
     LayerType(
         name="MaxPool2d",
@@ -720,8 +736,10 @@ _CATALOG += (
 )
 
 CATALOG: dict[str, LayerType] = {t.name: t for t in _CATALOG}
-KERNEL_TYPES: tuple[str, ...] = tuple(t.name for t in _CATALOG if t.group == "convolution")
-"""Layer types with learned kernels (what filter views and snapshots show)."""
+KERNEL_TYPES: tuple[str, ...] = tuple(t.name for t in _CATALOG if t.group == "convolution"
+                                      and t.name != "LocallyConnected2d")
+"""Layer types with one learned kernel bank (what filter views and snapshots show); a locally
+connected layer has a different kernel at every position, so it is not among them."""
 
 
 def layer_type(name: str) -> LayerType:

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from core.analysis.model_analysis import analyze_model
-from core.build import build_model, example_input
+from core.build import CUSTOM_MODULES, build_model, example_input
 from core.model.catalog import CATALOG, GROUPS, types_in_group
 from core.model.params import check_params
 from core.model.spec import FORMAT, model_from_dict
@@ -63,7 +63,7 @@ def test_entry_is_documented_and_spelled_as_torch_spells_it(name: str) -> None:
             assert spec.default in spec.choices
     if entry.merge or entry.own_module:
         return
-    signature = inspect.signature(getattr(nn, name))
+    signature = inspect.signature(CUSTOM_MODULES.get(name) or getattr(nn, name))
     for spec in entry.params:
         assert spec.name in signature.parameters, f"torch.nn.{name} has no {spec.name}"
         torch_default = signature.parameters[spec.name].default

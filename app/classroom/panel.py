@@ -1,0 +1,355 @@
+"""The Classroom tab: a lesson's text and steps, models side by side, and the step-through.
+
+The model in the builder is the one stepped through: every edit (say, the padding) rebuilds the
+session on the worker and the numbers move. A lesson adds its fixed kernels and input (matched
+by layer name and shape, so they survive edits that keep the shapes) and its comparison models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.classroom.grids import NORMAL, PRESENT, Look
+from app.classroom.step_view import StepThroughView
+from core.analysis.model_analysis import ModelAnalysis, analyze_model
+from core.analysis.summary import shape_text
+from core.classroom.lessons import Lesson
+from core.model.spec import ModelSpec
+
+NO_LESSON = ("Pick a convolution, pooling or transposed-convolution layer and an output "
+             "position; the Lessons menu opens the lectures' worked examples.")
+REBUILD_MS = 150
+INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
+    ("the lesson's, or random", None), ("digit: test image 0", "digits:0"),
+    ("digit: test image 7", "digits:7"), ("photo: astronaut", "astronaut"),
+    ("photo: camera", "camera"), ("photo: coffee", "coffee"), ("image file…", "file"),
+    ("array file (.npy or text)…", "array"))
+"""Edits arriving faster than this (typing in a spin box) rebuild the session once."""
+
+
+def build_session(spec: ModelSpec, weights: Path | None, lesson: Lesson | None,
+                  source: str | None = None) -> Any:
+    """Runs on the worker: the model built with the run's weights or the lesson's kernels,
+    and its input: ``source`` (an image name or file, digits:N, or array:PATH), else the
+    lesson's input, else a seeded random one."""
+    import torch
+
+    from core.classroom.session import StepSession
+    from core.inspect.inspector import Inspector
+    from core.weights import apply_weights
+
+    inspector = Inspector(spec, None, seed=0)
+    if weights is not None:
+        from core.weights import load_weights
+
+        report = load_weights(inspector.model, weights)
+        if (weights.parent / "training.json").is_file():
+            from core.model.errors import ModelError
+            from core.train.checkpoint import load_state
+
+            try:  # the run's normalisation for images
+                inspector.state = load_state(weights.parent)
+            except ModelError:
+                inspector.state = None
+        inspector.weights_note = f"weights: {weights.name}" + (
+            f" (partly: {report.describe()})" if report.shape_mismatch or report.not_in_file
+            else "")
+    elif lesson is not None and lesson.weights:
+        report = apply_weights(inspector.model, lesson.weight_tensors())
+        inspector.weights_note = "the lesson's fixed kernels" + (
+            "" if not report.shape_mismatch else
+            " (the edited layers whose shapes changed have random kernels)")
+    else:
+        inspector.weights_note = "random initial weights (seed 0)"
+    if source is not None and source.startswith("array:"):
+        from core.classroom.session import array_input, read_array
+
+        path = Path(source.removeprefix("array:"))
+        return StepSession(inspector, array_input(read_array(path), spec.input_shape, path),
+                           f"{path.name}, exactly as given")
+    if source is not None:
+        from core.inspect.inspector import image_for
+
+        inp = image_for(inspector, source)
+        text = inp.source + (f" ({'; '.join(inp.notes)})" if inp.notes else "")
+        return StepSession(inspector, inp.tensor[0], text)
+    x = lesson.input_tensor() if lesson is not None else None
+    if x is not None and tuple(x.shape) != tuple(spec.input_shape):
+        x = None
+    if x is None:
+        x = torch.randn(*spec.input_shape, generator=torch.Generator().manual_seed(0))
+        source = "random normal input (seed 0)"
+    else:
+        source = "the lesson's input"
+    return StepSession(inspector, x, source)
+
+
+class ModelCard(QFrame):
+    """A model's layers, shapes and parameter count, for comparing models side by side."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        self.title = QLabel(title)
+        self.title.setStyleSheet("font-weight: bold;")
+        self.body = QLabel()
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setWordWrap(True)
+        self.total = QLabel()
+        layout.addWidget(self.title)
+        layout.addWidget(self.body, 1)
+        layout.addWidget(self.total)
+        self.analysis: ModelAnalysis | None = None
+
+    def show_analysis(self, analysis: ModelAnalysis, title: str | None = None) -> None:
+        self.analysis = analysis
+        if title is not None:
+            self.title.setText(title)
+        spec = analysis.spec
+        rows = [f"input {shape_text(spec.input_shape)}"]
+        for layer in analysis.layers[:6]:
+            rows.append(f"{layer.name} ({layer.type}) → {shape_text(layer.output_shape)} · "
+                        f"{layer.params:,}")
+        if len(analysis.layers) > 6:
+            rows.append(f"… {len(analysis.layers) - 6} more layers")
+        if analysis.error is not None:
+            rows.append(f"<span style='color:#d62828'>⚠ {analysis.error}</span>")
+        self.body.setText("<br>".join(rows))
+        self.total.setText(f"<b>{analysis.total_params:,} parameters</b>")
+
+    def set_highlight(self, on: bool, look: Look) -> None:
+        border = (f"ModelCard {{ border: {6 if look is PRESENT else 3}px solid {look.mark}; }}"
+                  if on else "")
+        ink = f"QLabel {{ color: {look.ink}; }}" if look is PRESENT else ""
+        self.setStyleSheet(border + ink)
+
+
+class ClassroomPanel(QWidget):
+    """Lesson text and steps, model cards side by side, and the step-through view."""
+
+    def __init__(self, document: Any, weights: Any = None) -> None:
+        super().__init__()
+        self.document = document
+        self.weights = weights
+        self.lesson: Lesson | None = None
+        self.pinned: ModelSpec | None = None
+        self.look: Look = NORMAL
+        self.showing_model = 0
+        self.step_view = StepThroughView()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(REBUILD_MS)
+        self.timer.timeout.connect(self.rebuild)
+        self._build()
+        document.changed.connect(self._document_changed)
+        if weights is not None:
+            weights.changed.connect(self._document_changed)
+        self._document_changed()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.heading = QLabel("Step-through of the model in the builder")
+        self.heading.setStyleSheet("font-weight: bold; font-size: 14pt;")
+        self.heading.setWordWrap(True)
+        self.text = QLabel(NO_LESSON)
+        self.text.setWordWrap(True)
+        self.step_text = QLabel()
+        self.step_text.setWordWrap(True)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.text)
+        layout.addWidget(self.step_text)
+        top = QHBoxLayout()
+        self.steps = QListWidget()
+        self.steps.setMaximumWidth(420)
+        self.steps.currentRowChanged.connect(self.show_lesson_step)
+        self.steps.setVisible(False)  # shown with a lesson
+        top.addWidget(self.steps)
+        self.cards_box = QHBoxLayout()
+        top.addLayout(self.cards_box, 1)
+        tools = QVBoxLayout()
+        self.pin_button = QPushButton("Pin for comparison")
+        self.pin_button.setToolTip("Keep the model as it is now beside the model you edit "
+                                   "(before and after an edit)")
+        self.pin_button.clicked.connect(self.pin)
+        tools.addWidget(self.pin_button)
+        self.input_choice = QComboBox()
+        self.input_choice.setToolTip("The input the model is run on (images are fitted to the "
+                                     "model's input as the inspector does; arrays are used "
+                                     "exactly as given)")
+        for text, data in INPUT_CHOICES:
+            self.input_choice.addItem(text, data)
+        self.input_choice.activated.connect(self._input_chosen)
+        self.input_source: str | None = None
+        tools.addWidget(QLabel("Input"))
+        tools.addWidget(self.input_choice)
+        tools.addStretch(1)
+        top.addLayout(tools)
+        top_box = QWidget()
+        top_box.setLayout(top)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top_box)
+        self.splitter.addWidget(self.step_view)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
+        layout.addWidget(self.splitter, 1)
+        self.cards: list[ModelCard] = []
+
+    # -- models -----------------------------------------------------------------------------
+    def _document_changed(self) -> None:
+        lesson = self.lesson
+        # another model opened (a load empties the undo stack; an edit keeps the name)
+        if (lesson is not None and self.document.undo_stack.count() == 0
+                and self.document.spec.name != lesson.spec.name):
+            self.set_lesson(None)  # the lesson is over
+            return
+        self._refresh_cards()
+        if self.showing_model == 0:
+            self.timer.start()
+
+    def rebuild(self, layer: str | None = None, position: tuple[int, ...] | None = None) -> None:
+        """Rebuild the step session of the builder's model (on the worker)."""
+        spec = self.document.spec
+        lesson = self.lesson
+        path = None if self.weights is None else self.weights.path
+        if lesson is not None:
+            path = None  # a lesson's own kernels, not a training run's
+        self.showing_model = 0
+        source = self.input_source
+        self.step_view.load(lambda: build_session(spec, path, lesson, source), layer, position)
+
+    def _refresh_cards(self) -> None:
+        models: list[tuple[str, ModelAnalysis]] = [("In the builder", self.document.analysis)]
+        if self.pinned is not None:
+            models.append(("Pinned", analyze_model(self.pinned)))
+        if self.lesson is not None:
+            models += [("Compare", self.lesson.analysis(i + 1))
+                       for i in range(len(self.lesson.compare))]
+        while len(self.cards) < len(models):
+            card = ModelCard("")
+            self.cards.append(card)
+            self.cards_box.addWidget(card, 1)
+        for card, (title, analysis) in zip(self.cards, models, strict=False):
+            card.show_analysis(analysis, f"{title}: {analysis.spec.name}")
+            card.setVisible(True)
+        for card in self.cards[len(models):]:
+            card.setVisible(False)
+
+    def _input_chosen(self, index: int) -> None:
+        choice = self.input_choice.itemData(index)
+        if choice in ("file", "array"):
+            from PySide6.QtWidgets import QFileDialog
+
+            pattern = ("Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff)" if choice == "file"
+                       else "Arrays (*.npy *.txt *.csv);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(self, "Input for the step-through", "",
+                                                  pattern)
+            if not path:
+                return
+            choice = path if choice == "file" else f"array:{path}"
+        self.set_input(choice)
+
+    def set_input(self, source: str | None) -> None:
+        """Run the model on ``source`` (see build_session) and step through that."""
+        self.input_source = source
+        self.rebuild()
+
+    def pin(self) -> None:
+        self.pinned = self.document.spec
+        self._refresh_cards()
+
+    # -- lessons ----------------------------------------------------------------------------
+    def set_lesson(self, lesson: Lesson | None) -> None:
+        """Show a lesson (the builder already holds its model)."""
+        self.lesson = lesson
+        self.pinned = None
+        self.input_source = None  # a lesson brings its own input
+        self.input_choice.setCurrentIndex(0)
+        self.steps.blockSignals(True)
+        self.steps.clear()
+        self.step_text.clear()
+        self.steps.setVisible(lesson is not None and self.look is not PRESENT)
+        if lesson is None:
+            self.heading.setText("Step-through of the model in the builder")
+            self.text.setText(NO_LESSON)
+        else:
+            self.heading.setText(lesson.title)
+            self.text.setText(lesson.explanation)
+            for number, step in enumerate(lesson.steps, 1):
+                self.steps.addItem(f"{number}. {step.title}")
+        self.steps.blockSignals(False)
+        self._refresh_cards()
+        self.timer.stop()  # the document's reload asked for a rebuild; this one replaces it
+        first = lesson.steps[0] if lesson is not None else None
+        if first is not None and first.model == 0 and first.layer is not None:
+            self.rebuild(first.layer, first.position)
+        else:
+            self.rebuild()
+        if lesson is not None:
+            self.steps.setCurrentRow(0)
+
+    def show_lesson_step(self, row: int) -> None:
+        lesson = self.lesson
+        if lesson is None or not 0 <= row < len(lesson.steps):
+            return
+        step = lesson.steps[row]
+        self.step_text.setText(f"<b>Step {row + 1} of {len(lesson.steps)}: {step.title}.</b> "
+                               f"{step.text}")
+        for card in self.cards:
+            card.set_highlight(False, self.look)  # also sets the cards' text colour
+        card_index = 0 if step.model == 0 else len(self.cards) - len(lesson.compare) \
+            + step.model - 1
+        if 0 <= card_index < len(self.cards):
+            self.cards[card_index].set_highlight(True, self.look)
+        if step.layer is None or step.position is None:
+            return
+        if step.model != self.showing_model:
+            self.showing_model = step.model
+            if step.model == 0:
+                self.rebuild(step.layer, step.position)
+            else:
+                self.step_view.load(lambda: lesson.session(step.model), step.layer,
+                                    step.position)
+            return
+        self.step_view.go_to(step.layer, step.position)
+
+    def next_lesson_step(self, delta: int) -> bool:
+        if self.lesson is None:
+            return False
+        row = self.steps.currentRow() + delta
+        if 0 <= row < self.steps.count():
+            self.steps.setCurrentRow(row)
+            return True
+        return False
+
+    def set_look(self, look: Look) -> None:
+        self.look = look
+        self.step_view.set_look(look)
+        presenting = look is PRESENT
+        self.heading.setStyleSheet(f"font-weight: bold; font-size: "
+                                   f"{'30pt' if presenting else '14pt'};")
+        # stepped with the keyboard in presentation mode; the step text says which
+        self.steps.setVisible(not presenting and self.lesson is not None)
+        self.pin_button.setVisible(not presenting)
+        total = max(self.splitter.height(), 600)
+        self.splitter.setSizes([int(total * (0.3 if presenting else 0.22)),
+                                int(total * (0.7 if presenting else 0.78))])
+        self.show_lesson_step(self.steps.currentRow())
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.step_view.stop()

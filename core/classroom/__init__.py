@@ -1,0 +1,1 @@
+"""The classroom: step-through arithmetic and the lectures' worked examples as lessons."""

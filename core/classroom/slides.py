@@ -1,0 +1,174 @@
+"""Slides: a lesson's or a step-through's steps as numbered 1920×1080 PNGs (matplotlib Agg).
+
+Large type and thick lines, for a projector: every number of a step is drawn in its cell,
+padding cells are grey and hatched, the max-pooling choice is outlined, and the output map
+marks where the value lands. ``summary_figure`` draws a model's layers, shapes and parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from core.analysis.model_analysis import ModelAnalysis
+from core.analysis.summary import format_count
+from core.classroom.lessons import Lesson, LessonStep
+from core.classroom.step import Step
+from core.classroom.text import formula, number, where
+from core.inspect.render import _figure, _save
+
+SLIDE = (1920, 1080)
+MAX_CHANNELS = 3
+"""Input channels drawn in full on a slide; the others are summed in the formula line."""
+INK, PAD, POSITIVE, NEGATIVE, HIGHLIGHT = "#111111", "#bdbdbd", "#f4a582", "#92c5de", "#d62728"
+
+
+def _grid(ax: Axes, values: np.ndarray, title: str, padding: np.ndarray | None = None,
+          chosen: tuple[int, int] | None = None, mark: tuple[int, int] | None = None,
+          fontsize: float = 22) -> None:
+    """A grid of numbers with coloured cells (sign), padding greyed, one cell outlined."""
+    rows, cols = values.shape
+    limit = float(np.nanmax(np.abs(values))) if values.size else 0.0
+    for (r, c), value in np.ndenumerate(values):
+        is_pad = padding is not None and bool(padding[r, c])
+        strength = 0.0 if limit == 0 else min(1.0, abs(float(value)) / limit)
+        colour = PAD if is_pad else (POSITIVE if value > 0 else NEGATIVE if value < 0
+                                     else "#ffffff")
+        ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour, edgecolor=INK, linewidth=2,
+                               alpha=1.0 if is_pad else 0.35 + 0.65 * strength,
+                               hatch="//" if is_pad else None))
+        if rows * cols <= 144:
+            ax.text(c + 0.5, r + 0.5, number(float(value)), ha="center", va="center",
+                    fontsize=fontsize if max(rows, cols) <= 5 else fontsize * 5 / max(rows, cols),
+                    color=INK, fontweight="bold")
+    for cell, colour in ((chosen, HIGHLIGHT), (mark, HIGHLIGHT)):
+        if cell is not None:
+            ax.add_patch(Rectangle((cell[1], cell[0]), 1, 1, fill=False, edgecolor=colour,
+                                   linewidth=6))
+    ax.set_xlim(0, cols)
+    ax.set_ylim(rows, 0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title, fontsize=20, pad=8)
+
+
+def _header(fig: Figure, title: str, text: str) -> None:
+    fig.text(0.03, 0.95, title, fontsize=40, fontweight="bold", va="top")
+    fig.text(0.03, 0.87, "\n".join(textwrap.wrap(text, 110)), fontsize=20, va="top",
+             linespacing=1.4)
+
+
+def step_figure(step: Step, output: np.ndarray | None, title: str, text: str = "",
+                notes: Sequence[str] = (), size: tuple[int, int] = SLIDE) -> Figure:
+    """One step: per input channel the patch, kernel and products, the formula, the output."""
+    fig = _figure(*size)
+    _header(fig, title, text or f"{step.layer} ({step.layer_type}), output {where(step)}")
+    shown = min(MAX_CHANNELS, len(step.in_channels))
+    columns = 3 if step.kernel is not None else 1
+    top, bottom = 0.72, 0.2
+    area = fig.add_gridspec(shown, columns + 1, left=0.03, right=0.97, top=top, bottom=bottom,
+                            wspace=0.25, hspace=0.45, width_ratios=[1] * columns + [1.3])
+    for row in range(shown):
+        channel = step.in_channels[row]
+        chosen = step.chosen[1:] if step.chosen is not None and row == step.chosen[0] else None
+        _grid(fig.add_subplot(area[row, 0]), step.patch[row], f"patch · channel {channel}",
+              step.padding[row], chosen)
+        if step.kernel is not None and step.products is not None:
+            _grid(fig.add_subplot(area[row, 1]), step.kernel[row], "× kernel")
+            sums = step.channel_sums
+            total = f" → {number(float(sums[row]))}" if sums is not None else ""
+            _grid(fig.add_subplot(area[row, 2]), step.products[row], "= products" + total)
+    if output is not None:
+        out_ax = fig.add_subplot(area[:, columns])
+        plane = output[step.position[0]]
+        plane = plane[None] if plane.ndim == 1 else plane
+        y, x = (0, step.position[1]) if len(step.position) == 2 else step.position[1:]
+        _grid(out_ax, plane, f"output channel {step.position[0]} "
+              f"({'×'.join(map(str, output.shape))})", mark=(y, x), fontsize=18)
+    more = len(step.in_channels) - shown
+    line = formula(step) + (f"   ({more} more input channels not drawn)" if more else "")
+    fig.text(0.03, 0.12, line, fontsize=30, fontweight="bold", color=HIGHLIGHT)
+    foot = [*step.notes, *notes]
+    if step.padding.any():
+        foot.insert(0, "grey hatched cells: padding")
+    if foot:
+        fig.text(0.03, 0.02, "\n".join(foot[:3]), fontsize=14, color="#444444")
+    return fig
+
+
+def summary_figure(analyses: Sequence[ModelAnalysis], title: str, text: str = "",
+                   size: tuple[int, int] = SLIDE) -> Figure:
+    """The models side by side: each layer's output shape and parameters, and the totals."""
+    fig = _figure(*size)
+    _header(fig, title, text)
+    n = max(1, len(analyses))
+    width = 0.94 / n
+    for i, analysis in enumerate(analyses):
+        left = 0.03 + i * width
+        spec = analysis.spec
+        rows = [f"{layer.name} ({layer.type})  →  {'×'.join(map(str, layer.output_shape))}"
+                f"   {format_count(layer.params)}" for layer in analysis.layers[:12]]
+        if len(analysis.layers) > 12:
+            rows.append(f"… {len(analysis.layers) - 12} more layers")
+        fig.text(left, 0.62, spec.name, fontsize=28, fontweight="bold", va="top")
+        fig.text(left, 0.56, f"input {'×'.join(map(str, spec.input_shape))}\n" + "\n".join(rows),
+                 fontsize=18 if n < 3 else 15, va="top", family="monospace", linespacing=1.5)
+        fig.text(left, 0.14, f"{analysis.total_params:,} parameters", fontsize=34 if n < 3 else
+                 28, fontweight="bold", color=HIGHLIGHT)
+    return fig
+
+
+def _count(value: int) -> str:
+    return f"{value:,}" if value < 10**8 else f"{value:,} (10^{math.log10(value):.3g})"
+
+
+def lesson_step_figure(lesson: Lesson, index: int, sessions: dict[int, object]) -> Figure:
+    step: LessonStep = lesson.steps[index]
+    title = f"{index + 1}. {step.title}"
+    if step.layer is None or step.position is None:
+        analysis = lesson.analysis(step.model)
+        return summary_figure([analysis], title, step.text + f"  Total: "
+                              f"{_count(analysis.total_params)} parameters.")
+    if step.model not in sessions:
+        sessions[step.model] = lesson.session(step.model)
+    session = sessions[step.model]
+    arithmetic = session.step(step.layer, step.position)  # type: ignore[attr-defined]
+    output = session.output(step.layer).numpy()  # type: ignore[attr-defined]
+    return step_figure(arithmetic, output, title, step.text,
+                       [f"lesson {lesson.key}: {lesson.title}"])
+
+
+def write_lesson_slides(lesson: Lesson, folder: Path) -> list[Path]:
+    """``01-summary.png`` (the models and the explanation), then one slide per step."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [_save(summary_figure([lesson.analysis(i) for i in range(len(lesson.models))],
+                                  lesson.title, lesson.explanation),
+                   folder / f"01-{lesson.key}-summary.png")]
+    sessions: dict[int, object] = {}
+    for index in range(len(lesson.steps)):
+        fig = lesson_step_figure(lesson, index, sessions)
+        paths.append(_save(fig, folder / f"{index + 2:02d}-{lesson.key}-step{index + 1}.png"))
+    return paths
+
+
+def write_step_slides(steps: Sequence[Step], outputs: Sequence[np.ndarray | None], title: str,
+                      folder: Path, summary: ModelAnalysis | None = None) -> list[Path]:
+    """A step-through's positions as slides, numbered in order, after the model's summary."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    if summary is not None:
+        paths.append(_save(summary_figure([summary], summary.spec.name,
+                                          summary.spec.description),
+                           folder / f"01-{summary.spec.name}-summary.png"))
+    first = len(paths) + 1
+    for index, (step, output) in enumerate(zip(steps, outputs, strict=True)):
+        fig = step_figure(step, output, f"{title} · {where(step)}")
+        paths.append(_save(fig, folder / f"{index + first:02d}-{step.layer}.png"))
+    return paths
