@@ -384,7 +384,7 @@ class DiagramView(QGraphicsView):
             self._fit_pending = True
             return
         scale = min(view.width() / rect.width(), view.height() / rect.height(), MAX_SCALE)
-        scale = max(scale, 0.55)
+        scale = max(scale, 0.85)  # readable labels; a long model scrolls (Fit shows it all)
         self.resetTransform()
         self.scale(scale, scale)
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())

@@ -199,7 +199,9 @@ def locally_connected_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutco
 
 
 def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any,
-          dims: int = 2) -> LayerOutcome:
+          dims: int = 2, unpadded_fit: bool = False) -> LayerOutcome:
+    """A pooling window; ``unpadded_fit``: the window must fit the input before padding
+    (torch's avg_pool3d checks that, whatever the padding or ceil_mode)."""
     shape = shapes[0]
     _rank(shape, (dims + 1,), f"a {_RANK_WORDS[dims]} input")
     k = expand(p["kernel_size"], dims, "kernel_size")
@@ -211,6 +213,10 @@ def _pool(p: dict[str, Any], shapes: list[Shape], dilation: Any, padding: Any,
             raise Invalid(f"padding {pad[i]} is more than half of the {dims_text(k)} window; "
                           "use at most half the kernel size")
     spatial = shape[1:]
+    if unpadded_fit and any(n < w for n, w in zip(spatial, k, strict=True)):
+        raise Invalid(f"its {dims_text(k)} window is larger than its {dims_text(spatial)} input "
+                      "(3-D average pooling does not count padding here); use a smaller "
+                      "kernel or a larger input")
     out = [_window_out(spatial[i], k[i], s[i], 2 * pad[i], d[i], p["ceil_mode"], pad[i])
            for i in range(dims)]
     if min(out) < 1:
@@ -237,7 +243,7 @@ def max_pool_nd(dims: int) -> Rule:
 
 
 def avg_pool_nd(dims: int) -> Rule:
-    return lambda p, shapes: _pool(p, shapes, 1, p["padding"], dims)
+    return lambda p, shapes: _pool(p, shapes, 1, p["padding"], dims, unpadded_fit=dims == 3)
 
 
 def adaptive_pool_nd(dims: int) -> Rule:

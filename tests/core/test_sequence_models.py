@@ -83,3 +83,15 @@ def test_the_dtype_round_trips_and_float_files_stay_as_they_were() -> None:
     image = model_from_dict({"format": FORMAT, "name": "i", "input": {"shape": [1, 4, 4]},
                              "layers": [{"type": "ReLU"}]})
     assert image.to_dict()["input"] == {"shape": [1, 4, 4]}
+
+
+def test_3d_average_pooling_needs_the_window_to_fit_the_unpadded_input() -> None:
+    """Found by the property test: torch's avg_pool3d refuses a 2×2×2 window on a 1×1×1 input
+    even with ceil_mode (its 2-D and max-pool siblings accept it)."""
+    data = {"format": FORMAT, "name": "v", "input": {"shape": [1, 1, 1, 1]},
+            "layers": [{"name": "p0", "type": "AvgPool3d", "kernel_size": 2, "ceil_mode": True}]}
+    spec = model_from_dict(data)
+    reference = run_reference(spec)
+    assert reference.refused_at == 0
+    error = analyze_model(spec).error
+    assert error is not None and error.layer == "p0" and "larger than its 1×1×1" in str(error)
