@@ -54,7 +54,8 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.plot.setTitle(title, size=f"{size}pt", color=self.palette().text().color())
         bar = getattr(self, "bar", None)  # None until __init__ made it
         if bar is not None:  # the colour scale's numbers in the same text size
-            bar.axis.setStyle(tickFont=self.font())
+            bar.axis.setStyle(tickFont=self.font(), autoExpandTextSpace=True)
+            bar.axis.setWidth(None)  # as wide as its numbers (else big text hides them)
             bar.axis.setTextPen(self.palette().text().color())
 
     def changeEvent(self, event: QEvent) -> None:
