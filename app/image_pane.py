@@ -42,6 +42,7 @@ class ImagePane(pg.GraphicsLayoutWidget):
             self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"),
                                        interactive=False, width=14)
             self.bar.setImageItem(self.image, insert_in=self.plot)
+            self.set_title(title)
         self.data: np.ndarray | None = None
         self.scene().sigMouseMoved.connect(self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -51,6 +52,11 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self._title = title
         size = max(8, self.font().pointSize())
         self.plot.setTitle(title, size=f"{size}pt", color=self.palette().text().color())
+        bar = getattr(self, "bar", None)  # None until __init__ made it
+        if bar is not None:  # the colour scale's numbers in the same text size
+            bar.axis.setStyle(tickFont=self.font(), autoExpandTextSpace=True)
+            bar.axis.setWidth(None)  # as wide as its numbers (else big text hides them)
+            bar.axis.setTextPen(self.palette().text().color())
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -98,6 +98,9 @@ class FiltersView(InspectView):
 
     def show_result(self, result: Any, parameters: Any) -> None:
         grid, mosaic, in_channels, pick = result
+        if self._filter_grid is None or self._filter_grid.layer != grid.layer or \
+                self._filter_grid.in_channel != grid.in_channel:
+            self.filter_readout.setText("")  # a readout never outlives its layer
         self.filter_channel.blockSignals(True)
         self.filter_channel.setRange(0, max(0, in_channels - 1))
         self.filter_channel.blockSignals(False)

@@ -152,6 +152,9 @@ def _run_test_image(inspector: Any, source: str) -> Any:
     from core.data.datasets import load_dataset
     from core.data.errors import DataError
 
+    if source == RUN_SOURCE:
+        raise DataError("no training run to take test images from: open a run (File → Open "
+                        "Trained Run…) or train the model first")
     _, dataset, split, index_text = source.split(":", 3)
     data = load_dataset(dataset, inspector.spec.input_shape, download=False)
     part = getattr(data, split)

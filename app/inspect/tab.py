@@ -208,7 +208,7 @@ class InspectTab(QWidget):
         if kind == 3:
             dataset = self.run_dataset()
             if dataset is None:
-                return ""
+                return RUN_SOURCE  # the session says: no run, no run images
             return f"{RUN_SOURCE}{dataset}:test:{self.run_index.value()}"
         return str(self.image_path) if self.image_path else ""
 

@@ -149,3 +149,12 @@ def test_confusion_uses_the_runs_own_dataset_and_split_and_its_test_images(
     assert tab.message.text() == ""
     assert "test image 1" in tab.input_note.text()
     assert view.top_k.rowCount() == 3
+
+
+def test_the_runs_test_images_without_a_run_is_a_clear_message(qtbot: QtBot,
+                                                               window: MainWindow) -> None:
+    window.tabs.setCurrentWidget(window.inspect)
+    window.inspect.views.setCurrentWidget(window.inspect.view("Activations"))
+    window.inspect.input_kind.setCurrentIndex(3)
+    idle(qtbot, window)
+    assert window.inspect.message.text().startswith("no training run to take test images")
