@@ -175,7 +175,7 @@ class TrainingPanel(QWidget):
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
-        self._build_estimate(buttons)
+        self._build_estimate()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("idle")
@@ -190,6 +190,7 @@ class TrainingPanel(QWidget):
         left_layout.addWidget(form_box)
         left_layout.addWidget(aug_box)
         left_layout.addLayout(buttons)
+        left_layout.addWidget(self.estimate)
         left_layout.addWidget(self.progress)
         left_layout.addWidget(self.status)
         left_layout.addStretch(1)
@@ -237,13 +238,12 @@ class TrainingPanel(QWidget):
         self._set_running(False)
 
     # -- pre-flight estimate beside Start (core.train.preflight, on a thread) -----------------
-    def _build_estimate(self, row: QHBoxLayout) -> None:
+    def _build_estimate(self) -> None:
         self.estimate = QLabel("")
         self.estimate.setWordWrap(True)
         self.estimate.setToolTip("Memory one training step needs (weights, gradients, optimizer "
                                  "state, activations kept for backward, the batch) against what "
                                  "is free now")
-        row.addWidget(self.estimate, 1)
         self._estimate_request = 0
         self._estimate_fits: bool | None = None
         self._estimate_sentence = ""
