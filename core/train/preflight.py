@@ -29,11 +29,12 @@ OPTIMIZER_COPIES = {"adam": 2, "adamw": 2, "sgd": 1}
 STEP_TEMPORARIES = 1
 """Float copies of the parameters the optimizer's step makes for a moment (torch's foreach
 implementations compute on whole lists of tensors)."""
-RUNTIME = 32 << 20
+RUNTIME = 40 << 20
 """Autograd's engine, the kernels' scratch space and the allocator's slack (measured)."""
-WORKSPACE = 4
-"""Backward holds a layer's output gradient, its input gradient and kernel scratch space at
-once: measured at 2–4 times the largest saved tensor on the presets."""
+WORKSPACE = 3
+"""Forward and backward hold a layer's input, its output (or their gradients) and kernel
+scratch space at once: about three times the largest layer output (fitted on the presets, see
+benchmarks/bench_preflight.py)."""
 HEADROOM = 0.9
 """Plan to use at most this share of the free memory."""
 
@@ -140,6 +141,9 @@ def training_memory(spec: ModelSpec, batch_size: int, optimizer: str = "adam",
         copies = 0
     copies += STEP_TEMPORARIES
     saved, largest = saved_activation_bytes(spec, analysis, batch_size)
+    # a frozen layer's output is not saved, but it exists for a moment all the same
+    largest = max(largest, batch_size * max(
+        (layer.activation_bytes for layer in analysis.layers), default=0))
     if mixed_precision:  # autocast keeps most activations in float16, and float16 weights
         saved //= 2
         largest //= 2

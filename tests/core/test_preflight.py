@@ -105,3 +105,20 @@ def test_the_estimate_is_within_25_percent_of_the_measured_peak() -> None:
     for key, (measured, estimated) in json.loads(result.stdout).items():
         assert measured is not None
         assert 0.75 <= measured / estimated <= 1.25, (key, measured, estimated)
+
+
+def test_a_huge_16_bit_image_is_decoded_near_the_models_size_in_float32(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from core.data.images import pil_array
+    from core.inspect.inputs import read_image
+
+    ramp = np.tile(np.linspace(0, 65535, 2400).astype(np.uint16), (2400, 1))
+    Image.fromarray(ramp).save(tmp_path / "scan.png")
+    image, text = read_image(tmp_path / "scan.png", (28, 28))
+    assert tuple(image.shape) == (1, 57, 57)  # averaged 42×42 blocks, not 2400×2400 floats
+    assert "2400 wide × 2400 high" in text
+    assert int(image[0, 0, 0]) < 10 and int(image[0, 0, -1]) > 245  # full range kept
+    with Image.open(tmp_path / "scan.png") as opened:
+        assert pil_array(opened).dtype == np.float32
