@@ -280,7 +280,7 @@ class TrainingPanel(QWidget):
                 import torch
 
                 text, fits = verdict.sentence(torch.cuda.is_available()), verdict.fits
-            except (ValueError, RuntimeError) as exc:
+            except (ValueError, RuntimeError, NotImplementedError, TypeError) as exc:
                 text, fits = f"No estimate: {str(exc).splitlines()[0][:120]}", True
             with contextlib.suppress(RuntimeError):  # the panel was closed meanwhile
                 self.estimate_ready.emit(request, text, fits)

@@ -109,11 +109,8 @@ def saved_activation_bytes(spec: ModelSpec, analysis: ModelAnalysis, batch_size:
 
     from core.build import build_model
 
-    with torch.device("meta"):
-        model = build_model(spec, analysis)
-    model.train()
-    params = {id(p) for p in model.parameters()}
     seen: dict[int, int] = {}
+    params: set[int] = set()
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
         base = tensor._base if tensor._base is not None else tensor
@@ -122,8 +119,17 @@ def saved_activation_bytes(spec: ModelSpec, analysis: ModelAnalysis, batch_size:
         return tensor
 
     x = torch.zeros((batch_size, *spec.input_shape), device="meta", requires_grad=False)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(x)
+    try:
+        with torch.device("meta"):
+            model = build_model(spec, analysis)
+        model.train()
+        params.update(id(p) for p in model.parameters())
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            model(x)
+    except (RuntimeError, NotImplementedError, TypeError, ValueError):
+        # too large to build, or a layer without a meta kernel: every output counted twice
+        outputs = [layer.activation_bytes * batch_size for layer in analysis.layers]
+        return 2 * sum(outputs), max(outputs, default=0)
     return sum(seen.values()), max(seen.values(), default=0)
 
 
