@@ -226,6 +226,10 @@ def _render(args: argparse.Namespace) -> int:
     if output.suffix.lower() != ".png":
         return _fail(f"-o {output}: the output is a PNG image; use a name ending in .png")
     try:
+        if not args.force:
+            refusal = _inspection_refusal(_resolve_model(args.model), args.view)
+            if refusal:
+                return _fail(refusal)
         weights = Path(args.weights) if args.weights else None
         inspector = Inspector.from_paths(_resolve_model(args.model), weights)
         notes = [inspector.weights_note]
@@ -269,6 +273,24 @@ def _render(args: argparse.Namespace) -> int:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     print(out)
     return 0
+
+
+def _inspection_refusal(path: Path, view: str) -> str:
+    """Why looking inside this model would not fit in memory here ("" when it fits)."""
+    from core.analysis.model_analysis import analyze_model
+    from core.model.spec import load_model
+    from core.train.preflight import HEADROOM, format_size, free_memory, inspection_memory
+
+    spec = load_model(path)
+    analysis = analyze_model(spec)
+    if analysis.error is not None:
+        return ""  # the inspector says what is wrong, in its words
+    need = inspection_memory(spec, view in ("gradcam", "saliency", "occlusion"), analysis)
+    free = free_memory("cpu")
+    if free is None or need.total <= free * HEADROOM:
+        return ""
+    return (f"needs ~{format_size(need.total)}; this machine has {format_size(free)} free: "
+            "use a smaller model (--force tries anyway)")
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -343,6 +365,8 @@ def _parser() -> argparse.ArgumentParser:
                        "random initial weights, stated in the image")
         v.add_argument("-o", "--output", required=True, help="the PNG to write")
         v.add_argument("--size", type=_size, default=(1200, 900), help="WIDTHxHEIGHT pixels")
+        v.add_argument("--force", action="store_true",
+                       help="render even when the estimate says it does not fit in memory")
         if view == "filters":
             v.add_argument("--layer", required=True)
             v.add_argument("--channel", type=int, help="input channel (default: colour for RGB "

@@ -122,3 +122,13 @@ def test_a_huge_16_bit_image_is_decoded_near_the_models_size_in_float32(tmp_path
     assert int(image[0, 0, 0]) < 10 and int(image[0, 0, -1]) > 245  # full range kept
     with Image.open(tmp_path / "scan.png") as opened:
         assert pil_array(opened).dtype == np.float32
+
+
+def test_render_refuses_an_inspection_that_cannot_fit(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    monkeypatch.setattr(pf, "free_memory", lambda device="cpu": 1_000_000)
+    out = tmp_path / "f.png"
+    assert main(["render", "filters", "keras_mnist", "--layer", "conv1", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "this machine has 1.0 MB free" in err and not out.exists()
