@@ -36,7 +36,7 @@ def _list_of(item: Rule, low: int = 0, high: int = 10**6) -> Check:
 
 
 def _history(value: Any) -> str | None:
-    number = Rule("number", optional=True)
+    number = Rule("number", optional=True, nan=True)
     if isinstance(value, list) and all(
             isinstance(row, dict) and all(isinstance(k, str) and number.accepts(v)
                                           for k, v in row.items()) for row in value):
@@ -88,7 +88,7 @@ RUN_FIELDS: dict[str, Check] = {
     "history": _history,
     "notes": _list_of(Rule("text")),
     "optimizer_layout": _layout,
-    "test_acc": _rule(Rule("number", 0, 1, optional=True)),
+    "test_acc": _rule(Rule("number", 0, 1, optional=True, nan=True)),
     "finished": _rule(Rule("bool")),
     "generation": _rule(Rule("int", 0)),
     "files": _files,
