@@ -29,9 +29,9 @@ def test_the_estimate_is_shown_beside_start_and_a_run_that_cannot_fit_asks(
     assert "free on this machine" in panel.estimate.text()
     assert panel.estimate.parentWidget() is panel.start_button.parentWidget()
 
-    monkeypatch.setattr(preflight, "free_memory", lambda device="cpu": 40_000_000)
+    monkeypatch.setattr(preflight, "free_memory", lambda device="cpu": 80_000_000)
     panel.batch.setValue(4096)
-    qtbot.waitUntil(lambda: "has 40.0 MB free: lower the batch to" in panel.estimate.text(),
+    qtbot.waitUntil(lambda: "has 80.0 MB free: lower the batch to" in panel.estimate.text(),
                     timeout=30_000)
     asked: list[str] = []
     monkeypatch.setattr(panel, "ask_train_anyway", lambda text: asked.append(text) or False)
