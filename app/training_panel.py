@@ -7,6 +7,7 @@ once and updated with setData.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -68,6 +69,8 @@ class TrainingPanel(QWidget):
     """Emits the final event (Finished or Failed)."""
     event_seen = Signal(object)
     """Every engine event, for other views (live filters, weights after each epoch)."""
+    estimate_ready = Signal(int, str, bool)
+    """(request number, the pre-flight sentence, whether it fits), from the estimate thread."""
 
     def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -187,6 +190,7 @@ class TrainingPanel(QWidget):
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b, 1)  # equal thirds: "Pause" → "Resume" moves nothing
+        self._build_estimate()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("idle")
@@ -203,6 +207,7 @@ class TrainingPanel(QWidget):
         left_layout.addWidget(form_box)
         left_layout.addWidget(aug_box)
         left_layout.addLayout(buttons)
+        left_layout.addWidget(self.estimate)
         left_layout.addWidget(self.progress)
         left_layout.addWidget(self.status)
         left_layout.addStretch(1)
@@ -256,6 +261,74 @@ class TrainingPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter)
         self._set_running(False)
+
+    # -- pre-flight estimate beside Start (core.train.preflight, on a thread) -----------------
+    def _build_estimate(self) -> None:
+        self.estimate = QLabel("")
+        self.estimate.setWordWrap(True)
+        self.estimate.setToolTip("Memory one training step needs (weights, gradients, optimizer "
+                                 "state, activations kept for backward, the batch) against what "
+                                 "is free now")
+        self._estimate_request = 0
+        self._estimate_fits: bool | None = None
+        self._estimate_sentence = ""
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(300)
+        self._estimate_timer.timeout.connect(self.update_estimate)
+        self.estimate_ready.connect(self._show_estimate)
+        for signal in (self.batch.valueChanged, self.optimizer.currentTextChanged,
+                       self.momentum.valueChanged, self.device.currentTextChanged,
+                       self.amp.toggled, self.document.changed):
+            signal.connect(lambda *_: self._estimate_timer.start())
+        self._estimate_timer.start()
+
+    def update_estimate(self) -> None:
+        """Estimate on a thread (a big model takes a moment); the latest request wins."""
+        import threading
+
+        self._estimate_request += 1
+        request, spec, settings = self._estimate_request, self.document.spec, self.settings()
+        if self.document.analysis.error is not None:
+            self.estimate.setText("")
+            self._estimate_fits = None
+            return
+
+        def work() -> None:
+            try:
+                from core.train.engine import pick_device
+                from core.train.preflight import preflight
+
+                device = str(pick_device(settings.device))
+                verdict = preflight(spec, settings.batch_size, device, settings.optimizer,
+                                    settings.momentum, settings.mixed_precision)
+                import torch
+
+                text, fits = verdict.sentence(torch.cuda.is_available()), verdict.fits
+            except (ValueError, RuntimeError, NotImplementedError, TypeError) as exc:
+                text, fits = f"No estimate: {str(exc).splitlines()[0][:120]}", True
+            with contextlib.suppress(RuntimeError):  # the panel was closed meanwhile
+                self.estimate_ready.emit(request, text, fits)
+
+        threading.Thread(target=work, name="preflight", daemon=True).start()
+
+    def _show_estimate(self, request: int, text: str, fits: bool) -> None:
+        if request != self._estimate_request:
+            return  # a newer request is on its way
+        self._estimate_fits = fits
+        self._estimate_sentence = text
+        self.estimate.setText(text[:1].upper() + text[1:])
+        self.estimate.setStyleSheet("" if fits else "color: #c62828; font-weight: bold;")
+
+    def ask_train_anyway(self, sentence: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(
+            self, "Not enough memory",
+            f"This run {sentence}.\n\nTrain anyway? It may fail or slow the computer down.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     # -- settings ---------------------------------------------------------------------------
     def settings(self) -> TrainingSettings:
@@ -368,6 +441,8 @@ class TrainingPanel(QWidget):
             self._say(f"Cannot train: {analysis.error}", error=True)
             return
         settings = self.settings()
+        if self._estimate_fits is False and not self.ask_train_anyway(self._estimate_sentence):
+            return
         for series in self.series.values():
             series[0].clear()
             series[1].clear()

@@ -7,9 +7,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from core.model.errors import ModelError
+
+if TYPE_CHECKING:
+    from core.data.datasets import Dataset
+    from core.model.spec import ModelSpec
+    from core.train.settings import TrainingSettings
 
 USAGE_ERROR = 2
 
@@ -83,12 +88,14 @@ def _train(args: argparse.Namespace) -> int:
             augmentation=Augmentation(flip=args.flip, crop=args.crop, rotation=args.rotation,
                                       shear=args.shear, color=args.color))
         settings.check()
+        planned = settings
         if args.resume is not None:
             from core.train.checkpoint import open_for_resume
 
             # first, and writing nothing: every file of the run checked, one line if damaged
-            open_for_resume(Path(args.resume))
+            point = open_for_resume(Path(args.resume))
             spec = load_model(Path(args.resume) / "model.json")
+            planned = TrainingSettings.from_dict(point.state.settings)
         if args.weights is not None and Path(args.weights).is_dir():
             from core.train.checkpoint import open_run
 
@@ -99,8 +106,11 @@ def _train(args: argparse.Namespace) -> int:
         assert spec is not None
         data = load_dataset(args.dataset, spec.input_shape,
                             Path(args.data_root) if args.data_root else None)
+        verdict = _preflight(args, spec, planned, data)
     except (ModelError, DataError, TrainingError) as exc:
         return _fail(str(exc))
+    if verdict is not None:
+        return verdict
     events = train(spec, data, settings, Path(args.out),
                    init_weights=Path(args.weights) if args.weights else None,
                    resume=Path(args.resume) if args.resume else None)
@@ -108,6 +118,38 @@ def _train(args: argparse.Namespace) -> int:
         return _report(events, args, spec.name, data.describe())
     except OSError as exc:
         return _fail(f"cannot write the run folder in {args.out}: {exc.strerror or exc}")
+
+
+def _preflight(args: argparse.Namespace, spec: ModelSpec, settings: TrainingSettings,
+               data: Dataset) -> int | None:
+    """--dry-run: print the estimate (exit 0); a run that cannot fit: refuse (exit 2) unless
+    --force. None: go ahead."""
+    import math
+
+    import torch
+
+    from core.train.engine import pick_device
+    from core.train.preflight import preflight
+
+    device = str(pick_device(settings.device))
+    samples = len(data.train)
+    dataset_bytes = data.train.images.numel() * data.train.images.element_size()
+    if not settings.augmentation.active:  # the engine keeps a normalised copy (see engine)
+        ready = samples * math.prod(spec.input_shape) * 4
+        dataset_bytes += ready if ready < 1 << 30 else 0
+    verdict = preflight(spec, settings.batch_size, device, settings.optimizer,
+                        settings.momentum, settings.mixed_precision, dataset_bytes, samples,
+                        measure=args.dry_run)
+    gpu = torch.cuda.is_available()
+    if args.dry_run:
+        if args.json:
+            print(json.dumps(verdict.to_dict(gpu)))
+        else:
+            print(verdict.sentence(gpu))
+        return 0
+    if not verdict.fits and not args.force:
+        return _fail(f"{verdict.sentence(gpu)} (--force tries anyway)")
+    return None
 
 
 def _json_line(data: dict[str, object]) -> str:
@@ -191,6 +233,10 @@ def _render(args: argparse.Namespace) -> int:
     if output.suffix.lower() != ".png":
         return _fail(f"-o {output}: the output is a PNG image; use a name ending in .png")
     try:
+        if not args.force:
+            refusal = _inspection_refusal(_resolve_model(args.model), args.view)
+            if refusal:
+                return _fail(refusal)
         weights = Path(args.weights) if args.weights else None
         inspector = Inspector.from_paths(_resolve_model(args.model), weights)
         notes = [inspector.weights_note]
@@ -332,6 +378,22 @@ def _lesson(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return 0
+def _inspection_refusal(path: Path, view: str) -> str:
+    """Why looking inside this model would not fit in memory here ("" when it fits)."""
+    from core.analysis.model_analysis import analyze_model
+    from core.model.spec import load_model
+    from core.train.preflight import HEADROOM, format_size, free_memory, inspection_memory
+
+    spec = load_model(path)
+    analysis = analyze_model(spec)
+    if analysis.error is not None:
+        return ""  # the inspector says what is wrong, in its words
+    need = inspection_memory(spec, view in ("gradcam", "saliency", "occlusion"), analysis)
+    free = free_memory("cpu")
+    if free is None or need.total <= free * HEADROOM:
+        return ""
+    return (f"needs ~{format_size(need.total)}; this machine has {format_size(free)} free: "
+            "use a smaller model (--force tries anyway)")
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -464,6 +526,10 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--json", action="store_true",
                     help="JSON lines: the start (device, run folder, notes, weights loaded), "
                     "one per epoch, then one with the test accuracy")
+    tr.add_argument("--dry-run", action="store_true",
+                    help="print the memory and time estimate (one measured step) and stop")
+    tr.add_argument("--force", action="store_true",
+                    help="train even when the estimate says the run does not fit in memory")
     tr.set_defaults(run=_train)
     rend = commands.add_parser("render", help="render a view of a model to PNG")
     views = rend.add_subparsers(dest="view", required=True, parser_class=_Parser)
@@ -478,6 +544,8 @@ def _parser() -> argparse.ArgumentParser:
                        "random initial weights, stated in the image")
         v.add_argument("-o", "--output", required=True, help="the PNG to write")
         v.add_argument("--size", type=_size, default=(1200, 900), help="WIDTHxHEIGHT pixels")
+        v.add_argument("--force", action="store_true",
+                       help="render even when the estimate says it does not fit in memory")
         if view == "filters":
             v.add_argument("--layer", required=True)
             v.add_argument("--channel", type=int, help="input channel (default: colour for RGB "

@@ -226,7 +226,7 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
                 break
             try:
                 with Image.open(path) as image:
-                    picture = uint8_chw(pil_array(image))
+                    picture = uint8_chw(pil_array(image, size))
             except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
                 skipped.append(path.name)
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,13 +30,36 @@ def uint8_chw(array: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(array, copy=True))  # writable, contiguous
 
 
-def pil_array(image: object) -> np.ndarray:
+def pil_array(image: Any, size: tuple[int, int] | None = None) -> np.ndarray:
     """A PIL image as an (H, W) or (H, W, 3) array, 16-bit and float images at full range
-    (PIL's own conversion to 8 bits would clip them to white)."""
-    mode = image.mode  # type: ignore[attr-defined]
+    (PIL's own conversion to 8 bits would clip them to white), in float32 at most.
+
+    ``size`` (height, width the model needs): a much larger image is first reduced by a whole
+    factor (keeping at least twice the size, for the antialiased resize after), so a
+    9,400×9,400 16-bit scan is never decoded whole into floats.
+    """
+    block = 1
+    if size is not None:
+        factor = min(image.width // (2 * max(1, size[1])), image.height // (2 * max(1, size[0])))
+        if factor >= 2:
+            image.draft(image.mode, (image.width // factor, image.height // factor))  # JPEG
+            factor = min(image.width // (2 * max(1, size[1])),
+                         image.height // (2 * max(1, size[0])))
+            if factor >= 2:
+                try:
+                    image = image.reduce(factor)
+                except (ValueError, NotImplementedError):  # 16-bit: averaged in numpy below
+                    block = factor
+    mode = image.mode
     if mode.startswith("I") or mode == "F":
-        return np.array(image, dtype=np.float64)
-    converted = image.convert("L" if mode in ("1", "L", "LA", "P") and _is_grey(image)  # type: ignore[attr-defined]
+        raw = np.asarray(image)
+        if block > 1:  # block means in float32, chunk by chunk: no whole float copy
+            h, w = raw.shape[0] // block, raw.shape[1] // block
+            means: np.ndarray = raw[:h * block, :w * block].reshape(h, block, w, block).mean(
+                axis=(1, 3), dtype=np.float32)
+            return means
+        return raw.astype(np.float32)
+    converted = image.convert("L" if mode in ("1", "L", "LA", "P") and _is_grey(image)
                               else "RGB")
     return np.array(converted)
 

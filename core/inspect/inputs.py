@@ -34,15 +34,18 @@ class ModelInput:
     notes: list[str] = field(default_factory=list)
 
 
-def read_image(path: Path) -> tuple[torch.Tensor, str]:
-    """An image file as uint8 (C, H, W) and a description; DataError if unreadable."""
+def read_image(path: Path, size: tuple[int, int] | None = None) -> tuple[torch.Tensor, str]:
+    """An image file as uint8 (C, H, W) and a description; DataError if unreadable.
+
+    ``size`` (the model's height, width) lets a huge image be reduced while it is decoded.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
             mode = image.mode
-            size = image.size
-            array = pil_array(image)
+            width, height = image.size
+            array = pil_array(image, size)
     except FileNotFoundError:
         raise DataError(f"{path}: no such image file") from None
     except IsADirectoryError:
@@ -53,7 +56,7 @@ def read_image(path: Path) -> tuple[torch.Tensor, str]:
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise DataError(f"{path}: not an image ConvScope can read ({type(exc).__name__})"
                         ) from None
-    return uint8_chw(array), f"{path.name} ({size[0]} wide × {size[1]} high, {mode})"
+    return uint8_chw(array), f"{path.name} ({width} wide × {height} high, {mode})"
 
 
 def sample_photo(name: str) -> tuple[torch.Tensor, str]:

@@ -430,5 +430,6 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
                             ) from None
         text = f"digits test image {index} (label {int(data.test.labels[index])})"
     else:
-        image, text = read_image(Path(source))
+        shape = inspector.spec.input_shape
+        image, text = read_image(Path(source), (shape[-2], shape[-1]) if len(shape) == 3 else None)
     return inspector.prepare(image, text)

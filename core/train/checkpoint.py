@@ -341,8 +341,7 @@ def _optimizer_problem(fresh: dict[str, Any], layout: dict[str, Any], kind: str)
     return None
 
 
-def restore_optimizer(optimizer: torch.optim.Optimizer, model: torch.nn.Module, run: Path,
-                      state: RunState) -> None:
+def restore_optimizer(optimizer: torch.optim.Optimizer, run: Path, state: RunState) -> None:
     """Load the saved optimizer state into ``optimizer`` after checking it matches.
 
     Raises ModelError naming training.json's optimizer_layout or the optimizer file.

@@ -224,7 +224,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         if loaded.shape_mismatch or loaded.not_in_file:
             raise ModelError(f"{point.weights.name} does not fit the run's model.json: "
                              f"{loaded.describe()[:200]}")
-        ckpt.restore_optimizer(optimizer, model, run, state)
+        ckpt.restore_optimizer(optimizer, run, state)
         if scheduler is not None:
             _fast_forward(scheduler, state.epochs_done)
         report = resume_note

@@ -36,12 +36,20 @@ def _list_of(item: Rule, low: int = 0, high: int = 10**6) -> Check:
 
 
 def _history(value: Any) -> str | None:
-    number = Rule("number", optional=True)
-    if isinstance(value, list) and all(
-            isinstance(row, dict) and all(isinstance(k, str) and number.accepts(v)
-                                          for k, v in row.items()) for row in value):
+    """One object per epoch: numbers (NaN, null for an empty split), or lists of them (e.g. a
+    metric per class); "epoch" a whole number."""
+    number = Rule("number", optional=True, nan=True)
+
+    def fine(row: Any) -> bool:
+        return isinstance(row, dict) and Rule("int", 1).accepts(row.get("epoch", 1)) and all(
+            isinstance(k, str) and (number.accepts(v) or isinstance(v, str) or (
+                isinstance(v, list) and all(number.accepts(x) for x in v)))
+            for k, v in row.items())
+
+    if isinstance(value, list) and all(fine(row) for row in value):
         return None
-    return 'a list of {"epoch": 1, "train_loss": …} objects whose values are numbers or null'
+    return ('a list of {"epoch": 1, "train_loss": …} objects whose values are numbers (or '
+            "lists of them)")
 
 
 def _files(value: Any) -> str | None:
@@ -88,7 +96,7 @@ RUN_FIELDS: dict[str, Check] = {
     "history": _history,
     "notes": _list_of(Rule("text")),
     "optimizer_layout": _layout,
-    "test_acc": _rule(Rule("number", 0, 1, optional=True)),
+    "test_acc": _rule(Rule("number", 0, 1, optional=True, nan=True)),
     "finished": _rule(Rule("bool")),
     "generation": _rule(Rule("int", 0)),
     "files": _files,

@@ -33,6 +33,8 @@ class Rule:
     choices: tuple[str, ...] = ()
     optional: bool = False
     """null is allowed."""
+    nan: bool = False
+    """NaN is allowed (a metric of an empty split)."""
 
     def words(self) -> str:
         if self.kind == "bool":
@@ -52,7 +54,7 @@ class Rule:
                     joint = " and" if self.low is not None else ""
                     text += (f"{joint} below {_num(self.high)}" if self.below
                              else f"{joint} at most {_num(self.high)}")
-        return text + (", or null" if self.optional else "")
+        return text + (", or null" if self.optional else "") + (" (or NaN)" if self.nan else "")
 
     def accepts(self, value: Any) -> bool:
         if value is None:
@@ -67,6 +69,8 @@ class Rule:
             return False
         if self.kind == "int" and not isinstance(value, int):
             return False
+        if isinstance(value, float) and math.isnan(value):
+            return self.nan
         if isinstance(value, float) and not math.isfinite(value):
             return False
         if self.low is not None and (value <= self.low if self.above else value < self.low):

@@ -250,3 +250,14 @@ def test_a_commit_cut_off_is_read_from_the_previous_generation_and_said(
     assert isinstance(events2[-1], Finished)
     assert not ckpt.interrupted(run_copy) and ckpt.check_files(run_copy) == ""
     assert ckpt.load_state(run_copy).epochs_done == 2
+
+
+def test_a_run_without_validation_images_resumes(digits: Dataset, tmp_path: Path) -> None:
+    """NaN metrics of empty splits are valid in training.json."""
+    from core.data.datasets import Split
+
+    empty = Split(digits.val.images[:0], digits.val.labels[:0])
+    data = Dataset("digits", digits.classes, digits.train, empty, empty)
+    run = train_tiny(data, tmp_path)
+    point = ckpt.open_for_resume(run)
+    assert point.state.epochs_done == 1 and point.state.history[0]["val_acc"] != 0.0

@@ -1,0 +1,351 @@
+"""Pre-flight: how much memory a training step or an inspection needs, and time per epoch.
+
+Peak memory of one training step = weights + gradients + optimizer state (by optimizer) +
+activations saved for backward (at the batch size and precision) + the data batch + working
+space for backward. The saved activations are counted exactly, without allocating anything: the
+model runs once on torch's ``meta`` device under ``saved_tensors_hooks``, which sees every
+tensor autograd keeps. Time per epoch comes from one measured step on the chosen device. The
+command line, the Train tab and the Inspect tab all ask here; the sentence it builds is what a
+user reads ("needs ~9.8 GB; this machine has 7.1 GB free: lower the batch to 32 or train on the
+GPU").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core.analysis.model_analysis import ModelAnalysis, analyze_model
+from core.model.spec import ModelSpec
+
+FLOAT = 4
+OPTIMIZER_COPIES = {"adam": 2, "adamw": 2, "sgd": 1}
+"""Float tensors the optimizer keeps per trainable parameter (SGD: the momentum buffer)."""
+STEP_TEMPORARIES = 1
+"""Float copies of the parameters the optimizer's step makes for a moment (torch's foreach
+implementations compute on whole lists of tensors)."""
+RUNTIME = 40 << 20
+"""Autograd's engine, the kernels' scratch space and the allocator's slack (measured)."""
+WORKSPACE = 3
+"""Forward and backward hold a layer's input, its output (or their gradients) and kernel
+scratch space at once: about three times the largest layer output (fitted on the presets, see
+benchmarks/bench_preflight.py)."""
+HEADROOM = 0.9
+"""Plan to use at most this share of the free memory."""
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Bytes by what holds them; ``total`` is the peak."""
+
+    weights: int
+    gradients: int
+    optimizer: int
+    activations: int
+    batch: int
+    workspace: int
+    dataset: int = 0
+    runtime: int = RUNTIME
+
+    @property
+    def total(self) -> int:
+        return (self.weights + self.gradients + self.optimizer + self.activations + self.batch
+                + self.workspace + self.dataset + self.runtime)
+
+    samples: int = 1
+    """The batch size the estimate is for."""
+
+    @property
+    def per_sample(self) -> float:
+        """What one more sample in the batch costs (activations, input, working space)."""
+        return (self.activations + self.batch + self.workspace) / max(1, self.samples)
+
+    def to_dict(self) -> dict[str, int]:
+        data = asdict(self)
+        data.pop("samples")
+        data["total"] = self.total
+        return data
+
+
+def format_size(value: float) -> str:
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if value >= size:
+            return f"{value / size:.1f} {unit}"
+    return f"{int(value)} bytes"
+
+
+def free_memory(device: str = "cpu") -> int | None:
+    """Bytes free for a new allocation on ``device`` (Linux: MemAvailable), None if unknown."""
+    if device.startswith("cuda"):
+        import torch
+
+        if torch.cuda.is_available():
+            return int(torch.cuda.mem_get_info()[0])
+        return None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def saved_activation_bytes(spec: ModelSpec, analysis: ModelAnalysis, batch_size: int
+                           ) -> tuple[int, int]:
+    """(bytes autograd saves for backward, bytes of the largest saved tensor) for one batch.
+
+    Runs the model on the meta device: shapes only, no memory, no arithmetic.
+    """
+    import torch
+
+    from core.build import build_model
+
+    seen: dict[int, int] = {}
+    params: set[int] = set()
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        base = tensor._base if tensor._base is not None else tensor
+        if id(base) not in params and id(tensor) not in params:
+            seen[id(base)] = max(seen.get(id(base), 0), base.numel() * base.element_size())
+        return tensor
+
+    x = torch.zeros((batch_size, *spec.input_shape), device="meta", requires_grad=False)
+    try:
+        with torch.device("meta"):
+            model = build_model(spec, analysis)
+        model.train()
+        params.update(id(p) for p in model.parameters())
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            model(x)
+    except (RuntimeError, NotImplementedError, TypeError, ValueError):
+        # too large to build, or a layer without a meta kernel: every output counted twice
+        outputs = [layer.activation_bytes * batch_size for layer in analysis.layers]
+        return 2 * sum(outputs), max(outputs, default=0)
+    return sum(seen.values()), max(seen.values(), default=0)
+
+
+def training_memory(spec: ModelSpec, batch_size: int, optimizer: str = "adam",
+                    momentum: float = 0.9, mixed_precision: bool = False,
+                    dataset_bytes: int = 0, analysis: ModelAnalysis | None = None
+                    ) -> MemoryEstimate:
+    """The peak memory of one training step (see the module doc); nothing is allocated."""
+    analysis = analysis or analyze_model(spec)
+    analysis.raise_error()
+    trainable = analysis.trainable_params
+    weights = analysis.total_params * FLOAT
+    copies = OPTIMIZER_COPIES.get(optimizer, 2)
+    if optimizer == "sgd" and momentum == 0:
+        copies = 0
+    copies += STEP_TEMPORARIES
+    saved, largest = saved_activation_bytes(spec, analysis, batch_size)
+    # a frozen layer's output is not saved, but it exists for a moment all the same
+    largest = max(largest, batch_size * max(
+        (layer.activation_bytes for layer in analysis.layers), default=0))
+    if mixed_precision:  # autocast keeps most activations in float16, and float16 weights
+        saved //= 2
+        largest //= 2
+        weights += weights // 2
+    batch = batch_size * math.prod(spec.input_shape) * FLOAT * 2  # uint8 → float, normalised
+    return MemoryEstimate(weights=weights, gradients=trainable * FLOAT,
+                          optimizer=copies * trainable * FLOAT, activations=saved, batch=batch,
+                          workspace=WORKSPACE * largest, dataset=dataset_bytes,
+                          samples=batch_size)
+
+
+def inspection_memory(spec: ModelSpec, attribution: bool = False,
+                      analysis: ModelAnalysis | None = None) -> MemoryEstimate:
+    """Memory to look inside on one image: weights and every layer's activations kept; an
+    attribution (Grad-CAM, saliency, occlusion) adds a backward pass or a batch of copies."""
+    analysis = analysis or analyze_model(spec)
+    analysis.raise_error()
+    kept = analysis.activation_bytes
+    extra = 2 * kept if attribution else 0
+    return MemoryEstimate(weights=analysis.total_params * FLOAT, gradients=0, optimizer=0,
+                          activations=kept + extra, batch=math.prod(spec.input_shape) * FLOAT,
+                          workspace=max((layer.activation_bytes for layer in analysis.layers),
+                                        default=0), samples=1)
+
+
+def _rss() -> int | None:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * int(os.sysconf("SC_PAGE_SIZE"))
+
+
+def _reset_peak() -> bool:
+    """Reset this process's peak RSS (Linux: /proc/self/clear_refs), so it can be measured;
+    freed heap pages are handed back first (glibc malloc_trim), or a step reusing them would
+    not show."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(name).malloc_trim(0)
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_rss() -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+@dataclass(frozen=True)
+class StepMeasure:
+    """One measured training step: seconds, and the peak memory it added (None: unknown)."""
+
+    seconds: float
+    peak_bytes: int | None
+    input_bytes: int
+
+
+def measure_step(spec: ModelSpec, batch_size: int, device: str = "cpu", optimizer: str = "adam",
+                 repeats: int = 2) -> StepMeasure:
+    """Run real training steps (forward, backward, optimizer) on random data and time them.
+
+    On Linux/CPU the peak memory the steps added above the built model and its input batch is
+    measured too (peak RSS, reset before the steps), which is what ``training_memory`` predicts
+    without the weights, the input batch and the dataset.
+    """
+    import torch
+
+    from core.build import build_model
+
+    model = build_model(spec).to(device)
+    model.train()
+    opt = (torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9) if optimizer == "sgd"
+           else torch.optim.Adam(model.parameters(), lr=1e-3))
+    x = torch.randn((batch_size, *spec.input_shape), device=device)
+
+    def step() -> None:
+        out = model(x)
+        loss = out.float().square().mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    with torch.no_grad():
+        model(x[:1])  # first-call set-up of the kernels, outside the measurement
+    cpu = not device.startswith("cuda")
+    base = _rss() if cpu and _reset_peak() else None
+    if not cpu:
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    step()  # the first step also allocates gradients and optimizer state
+    if not cpu:
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    if not cpu:
+        torch.cuda.synchronize()
+    seconds = (time.perf_counter() - start) / repeats
+    peak = _peak_rss() if cpu else torch.cuda.max_memory_allocated()
+    added = None if base is None or peak is None else max(0, peak - base)
+    return StepMeasure(seconds, added, x.numel() * x.element_size())
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """The estimate before a run, and the sentence that says whether it fits."""
+
+    device: str
+    batch_size: int
+    memory: MemoryEstimate
+    free: int | None
+    step_seconds: float | None = None
+    batches_per_epoch: int | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.free is None or self.memory.total <= self.free * HEADROOM
+
+    @property
+    def epoch_seconds(self) -> float | None:
+        if self.step_seconds is None or self.batches_per_epoch is None:
+            return None
+        return self.step_seconds * self.batches_per_epoch * 1.15  # + validation (forward only)
+
+    def largest_batch(self) -> int:
+        """The largest power-of-two batch that fits (0 when not even one sample does)."""
+        if self.free is None:
+            return self.batch_size
+        fixed = self.memory.total - self.memory.per_sample * self.batch_size
+        room = self.free * HEADROOM - fixed
+        if room < self.memory.per_sample or self.memory.per_sample <= 0:
+            return 0
+        most = int(room // self.memory.per_sample)
+        return 1 << (most.bit_length() - 1)
+
+    def sentence(self, gpu_available: bool = False) -> str:
+        need = f"needs ~{format_size(self.memory.total)}"
+        where = "the GPU" if self.device.startswith("cuda") else "this machine"
+        if self.free is None:
+            return f"{need} (free memory unknown here)"
+        if self.fits:
+            text = f"{need} of {format_size(self.free)} free on {where}"
+            if self.epoch_seconds is not None:
+                text += f"; about {_duration(self.epoch_seconds)} per epoch"
+            return text
+        options = []
+        batch = self.largest_batch()
+        if 0 < batch < self.batch_size:
+            options.append(f"lower the batch to {batch}")
+        if gpu_available and not self.device.startswith("cuda"):
+            options.append("train on the GPU")
+        if not options:
+            options.append("use a smaller model")
+        return f"{need}; {where} has {format_size(self.free)} free: {' or '.join(options)}"
+
+    def to_dict(self, gpu_available: bool = False) -> dict[str, Any]:
+        return {"device": self.device, "batch_size": self.batch_size,
+                "memory": self.memory.to_dict(), "free": self.free, "fits": self.fits,
+                "step_seconds": self.step_seconds, "batches_per_epoch": self.batches_per_epoch,
+                "epoch_seconds": self.epoch_seconds, "message": self.sentence(gpu_available)}
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def preflight(spec: ModelSpec, batch_size: int, device: str = "cpu", optimizer: str = "adam",
+              momentum: float = 0.9, mixed_precision: bool = False, dataset_bytes: int = 0,
+              train_samples: int | None = None, measure: bool = False) -> Preflight:
+    """The estimate for training ``spec``; ``measure`` times one real step when it fits."""
+    amp = mixed_precision and device.startswith("cuda")
+    memory = training_memory(spec, batch_size, optimizer, momentum, amp, dataset_bytes)
+    result = Preflight(device, batch_size, memory, free_memory(device),
+                       batches_per_epoch=(math.ceil(train_samples / batch_size)
+                                          if train_samples else None))
+    if measure and result.fits:
+        step = measure_step(spec, batch_size, device, optimizer)
+        result = Preflight(device, batch_size, memory, result.free, step.seconds,
+                           result.batches_per_epoch)
+    return result

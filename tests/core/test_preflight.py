@@ -1,0 +1,134 @@
+"""The pre-flight estimate: what it counts, the sentence, the command line, and a measured peak
+within ±25% of the estimate on the presets that are quick to run here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.presets import load_preset
+from core.train import preflight as pf
+from core.train.preflight import MemoryEstimate, Preflight, training_memory
+
+ROOT = Path(__file__).resolve().parents[2]
+MEASURED = {"keras_mnist": 256, "fcn_small": 64, "digits_small": 2048}
+"""Presets and batches measured in the test (about a second each); bench_preflight.py measures
+every preset that fits."""
+
+
+def test_optimizer_state_is_counted_by_optimizer() -> None:
+    spec = load_preset("keras_mnist")
+    trainable = 34_826 * 4
+    adam = training_memory(spec, 8, "adam")
+    sgd = training_memory(spec, 8, "sgd", momentum=0.9)
+    plain = training_memory(spec, 8, "sgd", momentum=0.0)
+    temporaries = pf.STEP_TEMPORARIES * trainable
+    assert adam.optimizer == 2 * trainable + temporaries
+    assert sgd.optimizer == trainable + temporaries and plain.optimizer == temporaries
+    assert adam.gradients == trainable and adam.weights == trainable
+
+
+def test_activations_grow_with_the_batch_and_halve_in_mixed_precision() -> None:
+    spec = load_preset("resnet18")
+    one, eight = training_memory(spec, 1), training_memory(spec, 8)
+    assert eight.activations == pytest.approx(8 * one.activations, rel=0.01)
+    assert training_memory(spec, 8, mixed_precision=True).activations == eight.activations // 2
+    assert one.activations > 20e6  # ~25 MB a sample at 224×224 (saved for backward)
+
+
+def test_the_sentence_says_what_to_change() -> None:
+    memory = MemoryEstimate(weights=int(1.8e9), gradients=0, optimizer=0,
+                            activations=int(7.8e9), batch=0, workspace=0, runtime=int(0.2e9),
+                            samples=64)
+    verdict = Preflight("cpu", 64, memory, free=int(7.1e9))
+    assert not verdict.fits
+    assert verdict.sentence(gpu_available=True) == (
+        "needs ~9.8 GB; this machine has 7.1 GB free: lower the batch to 32 or train on the GPU")
+    assert verdict.sentence() == ("needs ~9.8 GB; this machine has 7.1 GB free: lower the batch "
+                                  "to 32")
+    roomy = Preflight("cpu", 64, memory, free=int(64e9), step_seconds=0.5, batches_per_epoch=100)
+    assert roomy.fits and roomy.sentence() == ("needs ~9.8 GB of 64.0 GB free on this machine; "
+                                               "about 57.5 s per epoch")
+
+
+def test_dry_run_prints_the_estimate_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "digits_small", "--dry-run", "--json", "--device", "cpu",
+                 "--batch-size", "32"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fits"] and data["batch_size"] == 32 and data["batches_per_epoch"] == 40
+    assert set(data["memory"]) >= {"weights", "gradients", "optimizer", "activations", "batch",
+                                   "workspace", "dataset", "total"}
+    assert data["step_seconds"] > 0 and data["epoch_seconds"] > 0
+    assert data["message"].startswith("needs ~")
+
+
+def test_a_run_that_cannot_fit_is_refused_unless_forced(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    monkeypatch.setattr(pf, "free_memory", lambda device="cpu": 80_000_000)
+    args = ["train", "digits_small", "--device", "cpu", "--batch-size", "1024", "--out",
+            str(tmp_path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "needs ~" in err and "this machine has 80.0 MB free: lower the batch to" in err
+    assert "--force" in err
+    assert not list(tmp_path.iterdir())
+    started = []
+    import core.train.engine as engine
+
+    monkeypatch.setattr(engine, "train", lambda *a, **k: started.append(a) or iter(()))
+    assert main([*args, "--force"]) == 0 and started
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux peak RSS only")
+def test_the_estimate_is_within_25_percent_of_the_measured_peak() -> None:
+    script = (
+        "import json, sys, torch\n"
+        "from core.presets import load_preset\n"
+        "from core.train.preflight import measure_step, training_memory\n"
+        "torch.set_num_threads(1)\n"
+        "out = {}\n"
+        f"for key, batch in {MEASURED!r}.items():\n"
+        "    spec = load_preset(key)\n"
+        "    est = training_memory(spec, batch)\n"
+        "    step = measure_step(spec, batch, repeats=1)\n"
+        "    out[key] = [step.peak_bytes, est.total - est.weights - step.input_bytes]\n"
+        "print(json.dumps(out))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, check=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    for key, (measured, estimated) in json.loads(result.stdout).items():
+        assert measured is not None
+        assert 0.75 <= measured / estimated <= 1.25, (key, measured, estimated)
+
+
+def test_a_huge_16_bit_image_is_decoded_near_the_models_size_in_float32(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from core.data.images import pil_array
+    from core.inspect.inputs import read_image
+
+    ramp = np.tile(np.linspace(0, 65535, 2400).astype(np.uint16), (2400, 1))
+    Image.fromarray(ramp).save(tmp_path / "scan.png")
+    image, text = read_image(tmp_path / "scan.png", (28, 28))
+    assert tuple(image.shape) == (1, 57, 57)  # averaged 42×42 blocks, not 2400×2400 floats
+    assert "2400 wide × 2400 high" in text
+    assert int(image[0, 0, 0]) < 10 and int(image[0, 0, -1]) > 245  # full range kept
+    with Image.open(tmp_path / "scan.png") as opened:
+        assert pil_array(opened).dtype == np.float32
+
+
+def test_render_refuses_an_inspection_that_cannot_fit(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    monkeypatch.setattr(pf, "free_memory", lambda device="cpu": 1_000_000)
+    out = tmp_path / "f.png"
+    assert main(["render", "filters", "keras_mnist", "--layer", "conv1", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "this machine has 1.0 MB free" in err and not out.exists()
