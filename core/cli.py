@@ -104,7 +104,7 @@ def _train(args: argparse.Namespace) -> int:
                    init_weights=Path(args.weights) if args.weights else None,
                    resume=Path(args.resume) if args.resume else None)
     try:
-        return _report(events, args, spec.name, data.describe())
+        return _report(events, args, spec.name, data.describe(), spec.task)
     except OSError as exc:
         return _fail(f"cannot write the run folder in {args.out}: {exc.strerror or exc}")
 
@@ -116,8 +116,12 @@ def _json_line(data: dict[str, object]) -> str:
 
 
 def _report(events: Iterator[object], args: argparse.Namespace, name: str,
-            described: str) -> int:
+            described: str, task_name: str = "classification") -> int:
+    from core.tasks import task_for
     from core.train.settings import BatchProgress, EpochEnd, Failed, Finished, Started
+
+    task = task_for(task_name)
+    running, headline = task.train_metric, task.headline_label
 
     for event in events:
         if isinstance(event, Started):
@@ -132,30 +136,35 @@ def _report(events: Iterator[object], args: argparse.Namespace, name: str,
             width = 30
             filled = int(width * event.batch / event.batches)
             sys.stderr.write(f"\r  epoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}]"
-                             f" loss {event.loss:.4f} acc {event.accuracy:.3f} "
+                             f" loss {event.loss:.4f} {running} {event.accuracy:.3f} "
                              f"{event.samples_per_s:,.0f} samples/s")
             sys.stderr.flush()
         elif isinstance(event, EpochEnd):
             if args.json:
                 print(_json_line({
                     "epoch": event.epoch, "train_loss": event.train_loss,
-                    "train_acc": event.train_acc, "val_loss": event.val_loss,
-                    "val_acc": event.val_acc, "samples_per_s": event.samples_per_s,
+                    "val_loss": event.val_loss, **event.metrics,
+                    "samples_per_s": event.samples_per_s,
                     "seconds": event.seconds, "lr": event.lr,
                     "checkpoint": event.checkpoint}), flush=True)
             else:
                 sys.stderr.write("\r" + " " * 100 + "\r")
                 print(f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} "
-                      f"acc {event.train_acc:.4f} · val loss {event.val_loss:.4f} acc "
-                      f"{event.val_acc:.4f} · {event.samples_per_s:,.0f} samples/s · "
+                      f"{running} {event.train_acc:.4f} · val loss {event.val_loss:.4f} "
+                      f"{headline} {event.val_acc:.4f} · {event.samples_per_s:,.0f} samples/s · "
                       f"{event.seconds:.1f} s{' · best' if event.best else ''}")
         elif isinstance(event, Finished):
             if args.json:
-                print(_json_line({"test_loss": event.test_loss, "test_acc": event.test_acc,
+                tests = {f"test_{key}": None for key in task.test_keys}
+                print(_json_line({"test_loss": event.test_loss,
+                                  **{**tests, **event.test_metrics},
                                   "checkpoint": event.checkpoint, "run_dir": event.run_dir,
                                   "stopped": event.stopped}), flush=True)
             else:
-                print(f"test accuracy {event.test_acc:.4f} (best validation weights); "
+                figures = " · ".join(f"{key} {event.test_metrics[f'test_{key}']:.4f}"
+                                     for key in task.test_keys
+                                     if f"test_{key}" in event.test_metrics)
+                print(f"test {figures or 'not run'} (best validation weights); "
                       f"checkpoint {event.checkpoint}")
         elif isinstance(event, Failed):
             return _fail(event.message)
@@ -261,7 +270,9 @@ def _parser() -> argparse.ArgumentParser:
     tr = commands.add_parser("train", help="train a model headless")
     tr.add_argument("model", help="a model file (.json) or a preset name")
     tr.add_argument("--dataset", default="digits",
-                    help="digits (bundled), mnist, fashion-mnist, cifar10, or a folder with one "
+                    help="digits (bundled), mnist, fashion-mnist, cifar10, digit-scenes (bundled "
+                    "masks and boxes; digit-scenes:N for N training scenes, or "
+                    "digit-scenes:n=N,size=S,min=A,max=B,seed=K), or a folder with one "
                     "sub-folder per class (default: digits)")
     tr.add_argument("--data-root", help="where downloaded datasets live")
     tr.add_argument("--epochs", type=_positive(int), default=20)

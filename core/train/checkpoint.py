@@ -41,12 +41,15 @@ class RunState:
     mean: list[float]
     std: list[float]
     epochs_done: int = 0
-    best_val_acc: float = -1.0
+    best_metric: str = "val_acc"
+    """The validation metric that picks the best weights (the task's headline)."""
+    best_value: float = -1.0
     history: list[dict[str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     optimizer_layout: dict[str, Any] = field(default_factory=dict)
     test_acc: float | None = None
     finished: bool = False
+    test_metrics: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -119,6 +122,10 @@ def load_state(run: Path) -> RunState:
     path = run / META
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "best_val_acc" in data:  # runs before best_metric
+            data.setdefault("best_value", data["best_val_acc"])
+            data.setdefault("best_metric", "val_acc")
+            del data["best_val_acc"]
         state = RunState(**data)
     except (FileNotFoundError, NotADirectoryError):
         raise ModelError(f"{run}: not a ConvScope run folder (no {META})") from None
