@@ -7,9 +7,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from core.model.errors import ModelError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from core.inspect.inspector import Inspector
 
 USAGE_ERROR = 2
 
@@ -196,7 +201,9 @@ def _render(args: argparse.Namespace) -> int:
         inspector = Inspector.from_paths(_resolve_model(args.model), weights)
         notes = [inspector.weights_note]
         name = inspector.spec.name
-        if args.view == "filters":
+        if args.view in ("masks", "boxes"):
+            fig = _scene_figure(args, inspector, notes)
+        elif args.view == "filters":
             grid = inspector.filters(args.layer, args.channel)
             what = "RGB kernels" if grid.color else f"input channel {grid.in_channel} of " \
                 f"{grid.in_channels}"
@@ -235,6 +242,48 @@ def _render(args: argparse.Namespace) -> int:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     print(out)
     return 0
+
+
+def _scene_figure(args: argparse.Namespace, inspector: Inspector, notes: list[str]) -> Figure:
+    """The masks or boxes view of one input (a test scene with its ground truth, or a file)."""
+    import torch
+
+    from core.inspect import render_scenes, scenes
+    from core.inspect.inspector import InspectError
+
+    for option in ("score", "nms", "alpha"):
+        value = getattr(args, option, 0.5)
+        if not 0 <= value <= 1:
+            raise InspectError(f"--{option} must be 0–1, got {value:g}")
+    out = inspector.analysis.output_shape or ()
+    if len(out) != 3:
+        raise InspectError(f"render {args.view} needs a model whose output is a map per pixel "
+                           f"or grid cell; {inspector.spec.name} outputs "
+                           f"{'×'.join(map(str, out))}")
+    scene = scenes.scene_input(inspector, args.image)
+    inp = scene.input
+    notes.append(f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes else ""))
+    name = inspector.spec.name
+    raw = scenes.raw_output(inspector, inp.tensor)[0]
+    if args.view == "masks":
+        predicted = raw.argmax(0).numpy()
+        classes = ["background", *inspector.classes]
+        if scene.mask is not None:
+            from core.tasks.segmentation import image_iou
+
+            iou = image_iou(torch.from_numpy(predicted), torch.from_numpy(scene.mask),
+                            len(classes))
+            notes.append(f"mIoU of this image: {iou:.3f}")
+        return render_scenes.masks_figure(inp.display, predicted, scene.mask, classes,
+                                          f"{name} · masks", notes, args.size, args.alpha)
+    size = inp.display.shape[1:]
+    found = scenes.detect(raw, (int(size[0]), int(size[1])), args.score, args.nms)
+    truth = (scene.boxes, scene.labels) if scene.boxes is not None else None
+    picture = scenes.boxes_picture(inp.display, found, inspector.classes, truth)
+    notes.append(f"{len(found.boxes)} boxes at score ≥ {args.score:g} after NMS at IoU "
+                 f"{args.nms:g}; score = objectness × class probability")
+    return render_scenes.boxes_figure(picture, scenes.objectness_map(raw),
+                                      f"{name} · boxes", notes, args.size)
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -300,7 +349,9 @@ def _parser() -> argparse.ArgumentParser:
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),
                        ("saliency", "saliency (gradient) map over an image"),
-                       ("occlusion", "occlusion sensitivity over an image")):
+                       ("occlusion", "occlusion sensitivity over an image"),
+                       ("masks", "a segmentation model's masks over an image or test scene"),
+                       ("boxes", "a detection model's boxes and objectness over an image")):
         v = views.add_parser(view, help=text)
         v.add_argument("model", help="a model file (.json) or a preset name")
         v.add_argument("--weights", help="weights (.safetensors) or a run folder; omitted: "
@@ -311,6 +362,15 @@ def _parser() -> argparse.ArgumentParser:
             v.add_argument("--layer", required=True)
             v.add_argument("--channel", type=int, help="input channel (default: colour for RGB "
                            "input, else 0)")
+        elif view in ("masks", "boxes"):
+            v.add_argument("--image", required=True, help="scenes:N (digit-scenes test scene N, "
+                           "with its ground truth) or an image file")
+            if view == "masks":
+                v.add_argument("--alpha", type=float, default=0.6, help="mask opacity 0–1")
+            else:
+                v.add_argument("--score", type=float, default=0.3,
+                               help="score threshold (objectness × class probability)")
+                v.add_argument("--nms", type=float, default=0.5, help="NMS IoU threshold")
         else:
             v.add_argument("--image", required=True, help="an image file, a sample photo name "
                            "(astronaut, camera, coffee, chelsea, …) or digits:N")

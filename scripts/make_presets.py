@@ -317,7 +317,21 @@ def grid_detector() -> dict[str, Any]:
         [1, 64, 64], layers, task="detection")
 
 
+def localizer() -> dict[str, Any]:
+    layers = [*_stage("stage1", 16), *_stage("stage2", 32), *_stage("stage3", 64),
+              t("Flatten", "flatten"), t("Linear", "fc1", out_features=128),
+              t("ReLU", "fc1_relu"), t("Linear", "head", out_features=14)]
+    return model(
+        "localizer-digits",
+        "Classification + localization as in lecture 004: one digit per scene; a convnet and "
+        "a dense head output 10 class scores and 4 box numbers (centre x, centre y, width, "
+        "height as fractions of the image), trained with cross-entropy + MSE. Train with "
+        "--dataset digit-scenes:max=1.",
+        [1, 64, 64], layers, task="localization")
+
+
 PRESETS.update({
+    "localizer_digits": localizer,
     "fcn32s_digits": lambda: fcn(32), "fcn16s_digits": lambda: fcn(16),
     "fcn8s_digits": lambda: fcn(8), "unet_digits": unet_digits,
     "grid_detector_digits": grid_detector,

@@ -27,8 +27,8 @@ FORMAT = f"{FORMAT_PREFIX}{FORMAT_VERSION}"
 INPUT = "input"
 """Reserved layer name: the model's input, usable in ``inputs``."""
 
-Task = Literal["classification", "segmentation", "detection"]
-TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection")
+Task = Literal["classification", "segmentation", "detection", "localization"]
+TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection", "localization")
 LAYER_KEYS = ("type", "name", "trainable", "inputs")
 MODEL_KEYS = ("format", "name", "task", "description", "input", "layers")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")

@@ -27,10 +27,17 @@ def _detection() -> Task:
     return DetectionTask()
 
 
+def _localization() -> Task:
+    from core.tasks.localization import LocalizationTask
+
+    return LocalizationTask()
+
+
 TASK_FACTORIES: dict[str, Callable[[], Task]] = {
     "classification": _classification,
     "segmentation": _segmentation,
     "detection": _detection,
+    "localization": _localization,
 }
 
 

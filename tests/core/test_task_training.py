@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -82,19 +83,63 @@ def test_runs_from_before_best_metric_still_open(tmp_path: Path) -> None:
     assert state.best_metric == "val_acc" and state.best_value == 0.75
 
 
-def test_cli_train_json_for_segmentation_and_detection(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for preset, epoch_keys, final_keys in (
-            ("unet_digits", {"val_miou", "val_pixel_acc"}, {"test_miou", "test_pixel_acc"}),
-            ("grid_detector_digits", {"val_map50", "val_map"},
-             {"test_map50", "test_map", "test_ap11"})):
-        code = main(["train", preset, "--dataset", "digit-scenes:n=48", "--epochs", "1",
-                     "--device", "cpu", "--json", "--out", str(tmp_path)])
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, object]]]:
+    """`convscope train --json` once per task, shared by the CLI tests (training is the cost)."""
+    out = tmp_path_factory.mktemp("runs")
+    runs = {}
+    for preset, dataset in (("fcn8s_digits", "digit-scenes:n=48"),
+                            ("grid_detector_digits", "digit-scenes:n=48"),
+                            ("localizer_digits", "digit-scenes:n=48,max=1")):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(["train", preset, "--dataset", dataset, "--epochs", "1", "--device",
+                         "cpu", "--json", "--out", str(out)])
         assert code == 0
-        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-        assert {"epoch", "train_loss", "val_loss", "samples_per_s", "seconds"} | epoch_keys \
-            <= set(lines[0])
-        assert final_keys | {"checkpoint"} <= set(lines[-1])
-        assert all(v is None or not math.isnan(v) for v in lines[-1].values()
-                   if isinstance(v, float))
-        assert open_run(Path(lines[-1]["run_dir"])).spec.name == load_preset(preset).name
+        runs[preset] = [json.loads(line) for line in printed.getvalue().splitlines()]
+    return runs
+
+
+@pytest.mark.parametrize(("preset", "epoch_keys", "final_keys"), [
+    ("fcn8s_digits", {"val_miou", "val_pixel_acc"}, {"test_miou", "test_pixel_acc"}),
+    ("grid_detector_digits", {"val_map50", "val_map"}, {"test_map50", "test_map", "test_ap11"}),
+    ("localizer_digits", {"val_iou", "val_acc"}, {"test_iou", "test_acc"}),
+])
+def test_cli_train_json_lines_carry_the_task_metrics(
+        cli_runs: dict[str, list[dict[str, object]]], preset: str, epoch_keys: set[str],
+        final_keys: set[str]) -> None:
+    lines = cli_runs[preset]
+    assert {"epoch", "train_loss", "val_loss", "samples_per_s", "seconds"} | epoch_keys \
+        <= set(lines[0])
+    assert final_keys | {"checkpoint"} <= set(lines[-1])
+    for key in final_keys:
+        value = lines[-1][key]
+        assert isinstance(value, float) and 0 <= value <= 1
+    run_dir = lines[-1]["run_dir"]
+    assert isinstance(run_dir, str)
+    assert open_run(Path(run_dir)).spec.name == load_preset(preset).name
+
+
+def test_cli_renders_masks_and_boxes_of_a_run(
+        cli_runs: dict[str, list[dict[str, object]]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    for preset, view, extra in (("fcn8s_digits", "masks", ["--alpha", "0.5"]),
+                                ("grid_detector_digits", "boxes", ["--score", "0.05"])):
+        run_dir = str(cli_runs[preset][-1]["run_dir"])
+        out = tmp_path / f"{view}.png"
+        assert main(["render", view, preset, "--weights", run_dir, "--image", "scenes:3",
+                     "-o", str(out), "--size", "800x450", *extra]) == 0
+        with Image.open(out) as picture:
+            assert picture.size == (800, 450)
+        capsys.readouterr()
+    code = main(["render", "boxes", "grid_detector_digits", "--image", "scenes:99999",
+                 "-o", str(tmp_path / "x.png")])
+    assert code == 2 and "scenes:N with N from 0 to" in capsys.readouterr().err
+    code = main(["render", "masks", "digits_small", "--image", "scenes:1",
+                 "-o", str(tmp_path / "x.png")])
+    assert code == 2 and "map per pixel" in capsys.readouterr().err
+    code = main(["render", "boxes", "grid_detector_digits", "--image", "scenes:1",
+                 "--nms", "3", "-o", str(tmp_path / "x.png")])
+    assert code == 2 and "--nms must be 0–1" in capsys.readouterr().err
