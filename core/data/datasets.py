@@ -276,6 +276,12 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
         fits = square and 32 <= input_shape[1] <= 512  # scenes at the model's input size
         return load_digit_scenes(key, input_shape[1] if fits else 64)
     path = Path(name).expanduser()
+    from core.data.annotated import annotated_format, load_annotated
+
+    if annotated_format(path) is not None:  # VOC, COCO JSON, images + masks
+        channels = input_shape[0] if len(input_shape) == 3 and input_shape[0] in (1, 3) else 3
+        size = (input_shape[1], input_shape[2]) if len(input_shape) == 3 else (64, 64)
+        return load_annotated(path, size, channels)
     if path.is_dir():
         channels = input_shape[0] if len(input_shape) == 3 and input_shape[0] in (1, 3) else 3
         size = (input_shape[1], input_shape[2]) if len(input_shape) == 3 else (64, 64)
