@@ -27,20 +27,16 @@ from core.tasks.detection import (
     objectness,
     precision_recall,
 )
-from core.tasks.segmentation import image_iou
+from core.tasks.segmentation import CLASS_COLOURS, image_iou
 
 Progress = Callable[[int, int], None]
 BATCH = 256
-PALETTE = np.array([
-    (0, 0, 0), (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
-    (255, 215, 0), (0, 128, 128), (128, 0, 0), (0, 0, 128), (128, 128, 0)], dtype=np.uint8)
+PALETTE = np.array(CLASS_COLOURS, dtype=np.uint8)
 """One colour per class; background (0) is black. Beyond 16 classes colours repeat."""
 
 
 def class_colour(index: int) -> tuple[int, int, int]:
-    r, g, b = PALETTE[index % len(PALETTE)]
-    return int(r), int(g), int(b)
+    return CLASS_COLOURS[index % len(CLASS_COLOURS)]
 
 
 @functools.lru_cache(maxsize=1)

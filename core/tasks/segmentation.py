@@ -27,6 +27,12 @@ from core.tasks.base import (
     shape_text,
 )
 
+CLASS_COLOURS: list[tuple[int, int, int]] = [
+    (0, 0, 0), (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    (255, 215, 0), (0, 128, 128), (128, 0, 0), (0, 0, 128), (128, 128, 0)]
+"""One colour per mask value (0, background, is black), the same in every view and file."""
+
 
 def class_names(data: Dataset) -> list[str]:
     """Mask values' names: background, then the dataset's classes."""
