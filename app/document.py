@@ -57,6 +57,8 @@ class ModelDocument(QObject):
     current_changed = Signal(str)
     message = Signal(str)
     """A short note for the status bar (e.g. why a rename was refused)."""
+    run_changed = Signal()
+    """The weights or the run changed (a run opened, an epoch saved, a new model loaded)."""
 
     def __init__(self, spec: ModelSpec, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +68,12 @@ class ModelDocument(QObject):
         self.path: Path | None = None
         self.current: str = spec.layers[0].name if spec.layers else ""
         self.locked_reason: str = ""
+        self.weights: Path | None = None
+        """The weights file the views use; None: random initial weights."""
+        self.run_dir: Path | None = None
+        """The training run those weights come from (its dataset, classes, snapshots)."""
+        self.run_version = 0
+        """Bumped on every change of model, weights or run: views compare it to drop stale work."""
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -87,13 +95,30 @@ class ModelDocument(QObject):
             self.current = name
             self.current_changed.emit(name)
 
-    def load(self, spec: ModelSpec, path: Path | None) -> None:
-        """Replace the model (New, Open, a preset); clears undo history."""
+    def load(self, spec: ModelSpec, path: Path | None, weights: Path | None = None,
+             run_dir: Path | None = None) -> None:
+        """Replace the model (New, Open, a preset, a run); clears undo history. The weights and
+        run go with it: a new model never keeps the old model's weights."""
         self.undo_stack.clear()
         self.path = path
         self.current = ""
+        self.weights, self.run_dir = weights, run_dir
+        self.run_version += 1
         self._set_spec(spec, spec.layers[0].name if spec.layers else "")
         self.undo_stack.setClean()
+        self.run_changed.emit()
+
+    def use_weights(self, weights: Path | None, run_dir: Path | None) -> None:
+        """Show the model with these weights (None: random initial weights) from this run."""
+        self.weights, self.run_dir = weights, run_dir
+        self.run_version += 1
+        self.run_changed.emit()
+
+    def weights_label(self) -> str:
+        if self.weights is None:
+            return "random initial weights (untrained)"
+        where = f" in {self.run_dir.name}" if self.run_dir else ""
+        return f"{self.weights.name}{where}"
 
     def save(self, path: Path) -> None:
         save_model(self.spec, path)

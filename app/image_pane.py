@@ -68,6 +68,15 @@ class ImagePane(pg.GraphicsLayoutWidget):
                 self.image.setColorMap(pg.colormap.get(cmap))
         self.plot.autoRange(padding=0.02)
 
+    def clear(self) -> None:
+        """Nothing shown (a new model, weights or input): no picture, overlay or box."""
+        self.data = None
+        self.image.clear()
+        self.overlay.clear()
+        self.box.hide()
+        if self.bar is not None:
+            self.bar.hide()
+
     def show_overlay(self, heat: np.ndarray | None) -> None:
         if heat is None:
             self.overlay.clear()

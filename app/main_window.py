@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.diagram import DiagramView
 from app.document import ModelDocument
-from app.inspect_panel import InspectPanel, WeightsSource
+from app.inspect import InspectTab
 from app.layer_table import LayerTable
 from app.palette import LayerPalette
 from app.property_editor import PropertyEditor
@@ -149,8 +149,7 @@ class MainWindow(QMainWindow):
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
         self.training = TrainingPanel(self.document)
-        self.weights = WeightsSource()
-        self.inspect = InspectPanel(self.document, self.weights)
+        self.inspect = InspectTab(self.document)
         self._build_layout()
         self._build_menus()
         self.palette_widget.add_requested.connect(self.add_layer_after_current)
@@ -242,6 +241,11 @@ class MainWindow(QMainWindow):
             presets.addAction(action)
         presets.setToolTipsVisible(True)
         file_menu.addAction(self._action("Open Trained &Run…", self.open_run_dialog))
+        file_menu.addAction(self._action("&Import Model…", self.import_dialog,
+                                         tip="A torchvision model or an ONNX file"))
+        file_menu.addAction(self._action("E&xport Model…", self.export_dialog,
+                                         tip="PyTorch code, ONNX, TorchScript or a training "
+                                         "script for torchrun"))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Save", self.save, QKeySequence.StandardKey.Save))
         file_menu.addAction(self._action("Save &As…", self.save_as,
@@ -312,18 +316,21 @@ class MainWindow(QMainWindow):
 
     def offer_recovery(self) -> None:
         """At start-up: offer to restore what a crashed session left."""
-        pending = self.autosave.pending()
-        if not pending:
-            return
-        latest = pending[0]
-        if self.ask_restore(latest):
-            self.document.load(latest.spec, latest.source)
-            # restored work is unsaved until the user saves it
-            self.document.undo_stack.resetClean()
-            self._update_title()
-            self.statusBar().showMessage(f"Restored {latest.describe()}", 10000)
-        for recovery in pending:
-            recovery.path.unlink(missing_ok=True)
+        pending = self.autosave.pending()  # only autosaves whose window is gone; never raises
+        if self.autosave.set_aside:
+            self.statusBar().showMessage("; ".join(self.autosave.set_aside), 15000)
+        for index, recovery in enumerate(pending):
+            restore = self.ask_restore(recovery)
+            recovery.remove()  # only once it was restored or declined
+            if restore:
+                self.document.load(recovery.spec, recovery.source)
+                # restored work is unsaved until the user saves it
+                self.document.undo_stack.resetClean()
+                self._update_title()
+                self.statusBar().showMessage(f"Restored {recovery.describe()}", 10000)
+                for later in pending[index + 1:]:
+                    later.keep()  # offered at a later start
+                break
 
     def ask_restore(self, recovery: Recovery) -> bool:
         answer = QMessageBox.question(
@@ -356,9 +363,9 @@ class MainWindow(QMainWindow):
         if isinstance(event, FilterSnapshot):
             self.inspect.live_filters(event.layer, event.weights)
         elif isinstance(event, EpochEnd):
-            self.weights.use(Path(event.checkpoint), self.training.run_dir)
+            self.document.use_weights(Path(event.checkpoint), self.training.run_dir)
         elif isinstance(event, Finished) and Path(event.checkpoint).is_file():
-            self.weights.use(Path(event.checkpoint), Path(event.run_dir))
+            self.document.use_weights(Path(event.checkpoint), Path(event.run_dir))
 
     def open_run_dialog(self) -> None:
         if self._locked() or not self.maybe_save():
@@ -377,10 +384,32 @@ class MainWindow(QMainWindow):
         except ModelError as exc:
             QMessageBox.warning(self, "Cannot open run", str(exc))
             return False
-        self.document.load(opened.spec, None)
-        self.weights.use(opened.weights, opened.run_dir)
+        self.document.load(opened.spec, None, opened.weights, opened.run_dir)
         self.statusBar().showMessage(f"Opened {opened.run_dir} ({opened.weights.name})", 8000)
         return True
+
+    def import_dialog(self) -> None:
+        if self._locked() or not self.maybe_save():
+            return
+        from app.io_dialogs import ImportDialog
+
+        dialog = ImportDialog(self)
+        dialog.imported.connect(self.open_imported)
+        dialog.exec()
+
+    def open_imported(self, model: Path, weights: Path | None) -> None:
+        """Open an imported model file, with the weights written beside it when there are."""
+        if self.open_file(model, ask=False) and weights is not None:
+            self.weights.use(weights, None)
+        self.statusBar().showMessage(f"Imported {model}" + (f" with weights {weights.name}"
+                                                             if weights else ""), 10000)
+
+    def export_dialog(self) -> None:
+        from app.io_dialogs import ExportDialog
+
+        dialog = ExportDialog(self.document.spec, self.weights.path, self.weights.run_dir, self)
+        dialog.exported.connect(lambda line: self.statusBar().showMessage(line, 30000))
+        dialog.exec()
 
     def _set_locked(self, locked: bool) -> None:
         """While a run trains, the builder shows the snapshot that trains and refuses edits."""
@@ -401,7 +430,7 @@ class MainWindow(QMainWindow):
             self.training.stop(wait_ms=10_000)
         self.inspect.stop_workers()
         self.timer.stop()
-        self.autosave.discard()
+        self.autosave.close()
         event.accept()
 
     # -- files ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ document edit (consecutive changes of one field merge into one undo step).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,6 +30,7 @@ from app.document import ModelDocument
 from app.style import ERROR_COLOR
 from core.analysis.explain import explain_layer
 from core.model.catalog import CATALOG, LayerType, ParamSpec
+from core.model.errors import quote
 from core.model.params import describe_expected
 
 INT_LIMIT = 2**31 - 1
@@ -52,6 +54,22 @@ def _spin(spec: ParamSpec, floats: bool, allow_none: bool) -> QSpinBox | QDouble
     box.setKeyboardTracking(True)
     box.setAccelerated(True)
     return box
+
+
+def _shown_number(value: Any) -> int | float | None:
+    """A value a spin box can show: a finite number (not a bool), else None (invalid)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def _mark_invalid(widget: QWidget, invalid: bool, value: Any) -> None:
+    """A wrong-typed value from a file is shown as invalid (the analysis says why)."""
+    widget.setStyleSheet(f"QAbstractSpinBox {{ border: 2px solid {ERROR_COLOR}; }}"
+                         if invalid else "")
+    widget.setProperty("invalid", invalid)
+    if invalid:
+        widget.setToolTip(f"Invalid value in the file: {quote(value)}")
 
 
 class SizeField(QWidget):
@@ -123,14 +141,19 @@ class SizeField(QWidget):
             self.mode.setCurrentText(value if isinstance(value, str) else "size")
         if self.unset is not None:
             self.unset.setChecked(value is not None)
-        numbers = value if isinstance(value, list | tuple) else [value] * self.count
+        numbers = list(value) if isinstance(value, list | tuple) else [value] * self.count
         if isinstance(value, str) or value is None:
             numbers = [self.spec.minimum or 0] * self.count if value is None else [0] * self.count
+        invalid = (isinstance(value, str) and value not in ("same", "valid")) or any(
+            n is not None and _shown_number(n) is None for n in numbers)
+        _mark_invalid(self, invalid, value)
         for box, number in zip(self.boxes, numbers, strict=False):
-            # a value outside the box's range (a hand-edited file) is shown clamped; the
-            # analysis marks the layer with the real value
-            box.setValue(box.minimum() if number is None else
-                         max(box.minimum(), min(box.maximum(), number)))
+            # a value outside the box's range (a hand-edited file) is shown clamped, a value of
+            # the wrong type as invalid; the analysis marks the layer with the real value
+            shown = _shown_number(number)
+            clamped = box.minimum() if shown is None else max(box.minimum(),
+                                                              min(box.maximum(), shown))
+            box.setValue(round(clamped) if isinstance(box, QSpinBox) else float(clamped))
         linked = not isinstance(value, list | tuple)
         self.link.setChecked(linked)
         self._show_linked(linked)
@@ -201,12 +224,12 @@ class ScalarField(QWidget):
             if self.spec.kind == "bool":
                 w.setCurrentIndex(0 if value is None else 1 if value else 2)
             else:
-                w.setCurrentText(str(value))
+                w.setCurrentText(str(value) if isinstance(value, str) else "")
         elif isinstance(w, QSpinBox | QDoubleSpinBox):
-            if value is None or isinstance(value, list | tuple | str | bool):
-                w.setValue(w.minimum())
-            else:
-                w.setValue(max(w.minimum(), min(w.maximum(), value)))
+            shown = _shown_number(value)
+            _mark_invalid(self, value is not None and shown is None, value)
+            clamped = w.minimum() if shown is None else max(w.minimum(), min(w.maximum(), shown))
+            w.setValue(round(clamped) if isinstance(w, QSpinBox) else float(clamped))
         w.blockSignals(False)
 
 

@@ -1,23 +1,58 @@
-"""Running core's training generator on a QThread; events reach the UI only through signals."""
+"""The one worker mechanism: a plain callable or generator run off the UI thread.
+
+Modelled on superqt's ``create_worker`` / ``thread_worker`` (the thread engine under napari),
+which is not a dependency of ConvScope: the few dozen lines below give the same contract on
+Qt's own QThreadPool, so the app needs no extra package and every job runs on a pool we own
+(and can wait for on close).
+
+- A :class:`Worker` wraps ``function(*args, task=Task)`` or a generator function. It emits
+  ``started``, ``yielded(value)`` for each value a generator yields, ``progress(done, total)``,
+  then exactly one of ``returned(value)``, ``errored(exception)`` or ``aborted()``, and always
+  ``finished()`` last. Every public signal is emitted on the UI thread, so any slot (a lambda
+  too) may touch widgets.
+- Cancel is cooperative (as superqt's ``quit()``): :meth:`Worker.quit` sets a flag that the job
+  sees at its next ``task.progress`` / ``task.check`` or generator step; a result that arrives
+  after ``quit()`` is dropped, never shown.
+- :class:`WorkerQueue` runs jobs one after another on one thread (inspection jobs share one
+  torch model, and hooks on it must not interleave) and keeps *the latest request per key*: a
+  new request under a key aborts the older one, queued or running.
+
+Training uses the same Worker through :class:`TrainingJob`.
+"""
 
 from __future__ import annotations
 
+import inspect
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from core.model.spec import ModelSpec
-from core.train.settings import Failed, TrainingControl, TrainingSettings
+from core.train.settings import (
+    BatchProgress,
+    Failed,
+    TrainingControl,
+    TrainingSettings,
+)
 
 TRAINING_NICENESS = 5
+PROGRESS_INTERVAL_S = 0.04
+"""At most ~25 progress updates a second reach the UI, however fast a job reports."""
+
+
+class Aborted(Exception):
+    """Raised inside a job by ``task.check()`` once the worker was asked to quit."""
 
 
 def _lower_priority() -> None:
-    """Run training (and the torch threads it starts) a little below the window's priority.
+    """Run heavy work (and the torch threads it starts) a little below the window's priority.
 
     On a 2-core machine torch's threads take every core; the window then paints late. A
     niceness of 5 on this thread, inherited by the threads it creates, lets the window's short
-    bursts of work go first while training still gets all the CPU the window leaves (Linux and
+    bursts of work go first while the job still gets all the CPU the window leaves (Linux and
     macOS; elsewhere this does nothing).
     """
     import os
@@ -31,47 +66,217 @@ def _lower_priority() -> None:
             pass
 
 
-class TrainingRunner(QObject):
-    """Lives on the worker thread: loads the dataset, then forwards every engine event."""
+class Task:
+    """What a running job sees: report progress, check for cancel. Thread-safe by design: the
+    job only reads a flag the UI thread sets and emits a queued signal."""
 
-    event = Signal(object)
-    done = Signal()
+    def __init__(self, worker: Worker) -> None:
+        self._worker = worker
+        self._last = 0.0
 
-    def __init__(self, spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
-                 control: TrainingControl, init_weights: Path | None = None) -> None:
+    @property
+    def aborted(self) -> bool:
+        return self._worker.abort_requested
+
+    def check(self) -> None:
+        if self._worker.abort_requested:
+            raise Aborted
+
+    def progress(self, done: int, total: int) -> bool:
+        """Report ``done`` of ``total``; raise Aborted if cancelled. Returns True (so it can be
+        passed to core functions whose progress callback returns False to stop)."""
+        self.check()
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_INTERVAL_S or done >= total:
+            self._last = now
+            self._worker._raw.emit("progress", (int(done), int(total)))
+        return True
+
+
+class _Runnable(QRunnable):
+    def __init__(self, worker: Worker) -> None:
         super().__init__()
-        self.spec, self.dataset, self.settings = spec, dataset, settings
-        self.out_dir, self.control, self.init_weights = out_dir, control, init_weights
+        self.worker = worker
+        self.setAutoDelete(True)
 
-    @Slot()
     def run(self) -> None:
-        from core.train.memory import tune_malloc
+        self.worker._work()
 
-        tune_malloc()
-        _lower_priority()
+
+class Worker(QObject):
+    """One job. Create on the UI thread, connect, then ``start()`` or give it to a queue."""
+
+    started = Signal()
+    yielded = Signal(object)
+    progress = Signal(int, int)
+    returned = Signal(object)
+    errored = Signal(object)
+    aborted = Signal()
+    finished = Signal()
+    _raw = Signal(str, object)  # emitted on the worker thread, delivered on the UI thread
+
+    def __init__(self, function: Callable[..., Any], *args: Any, nice: bool = True,
+                 **kwargs: Any) -> None:
+        super().__init__()
+        self.function, self.args, self.kwargs = function, args, kwargs
+        self.nice = nice
+        self.abort_requested = False
+        self.is_running = False
+        self.is_done = False
+        self.key: str = ""
+        self._raw.connect(self._deliver)
+
+    def quit(self) -> None:
+        """Ask the job to stop; whatever it still returns is dropped."""
+        self.abort_requested = True
+
+    def start(self, pool: QThreadPool | None = None) -> None:
+        (pool or QThreadPool.globalInstance()).start(_Runnable(self))
+
+    # -- on the worker thread ------------------------------------------------------------------
+    def _work(self) -> None:
+        if self.abort_requested:
+            self._raw.emit("aborted", None)
+            return
+        self._raw.emit("started", None)
+        if self.nice:
+            _lower_priority()
+        task = Task(self)
         try:
-            from core.data.datasets import DataError, load_dataset
-            from core.train.engine import train
+            kwargs = dict(self.kwargs)
+            if "task" in inspect.signature(self.function).parameters:
+                kwargs["task"] = task
+            result = self.function(*self.args, **kwargs)
+            if isinstance(result, Iterator) and inspect.isgenerator(result):
+                result = self._drain(result)
+        except Aborted:
+            self._raw.emit("aborted", None)
+            return
+        except Exception as exc:  # every failure reaches the UI as a signal, never a crash
+            self._raw.emit("errored", exc)
+            return
+        self._raw.emit("aborted" if self.abort_requested else "returned", result)
 
+    def _drain(self, generator: Iterator[Any]) -> Any:
+        while True:
+            if self.abort_requested:
+                generator.close()  # type: ignore[attr-defined]
+                raise Aborted
             try:
-                data = load_dataset(self.dataset, self.spec.input_shape)
-            except DataError as exc:
-                self.event.emit(Failed(str(exc)))
-                return
-            if self.control.stop_requested:
-                return
-            for event in train(self.spec, data, self.settings, self.out_dir, self.control,
-                               self.init_weights):
-                self.event.emit(event)
-        except Exception as exc:  # never let a worker die silently: tell the user
-            self.event.emit(Failed(f"training stopped unexpectedly: {type(exc).__name__}: "
-                                   f"{exc}"))
-        finally:
-            self.done.emit()
+                value = next(generator)
+            except StopIteration as stop:
+                return stop.value
+            self._raw.emit("yielded", value)
+
+    # -- on the UI thread --------------------------------------------------------------------
+    @Slot(str, object)
+    def _deliver(self, kind: str, payload: Any) -> None:
+        if kind == "started":
+            self.is_running = True
+            self.started.emit()
+            return
+        if kind in ("yielded", "progress") and self.abort_requested:
+            return  # stale: the user no longer waits for this job
+        if kind == "yielded":
+            self.yielded.emit(payload)
+        elif kind == "progress":
+            self.progress.emit(*payload)
+        else:
+            self.is_running = False
+            self.is_done = True
+            if kind == "returned" and not self.abort_requested:
+                self.returned.emit(payload)
+            elif kind == "errored" and not self.abort_requested:
+                self.errored.emit(payload)
+            else:
+                self.aborted.emit()
+            self.finished.emit()
+
+
+class WorkerQueue(QObject):
+    """Jobs run one at a time on a thread of their own; the latest request per key wins."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._latest: dict[str, Worker] = {}
+        self._alive: set[Worker] = set()
+
+    def submit(self, key: str, function: Callable[..., Any], *args: Any,
+               **kwargs: Any) -> Worker:
+        """Queue ``function``; an older job under ``key`` is aborted and its result dropped.
+        Connect to the returned worker's signals before control returns to the event loop."""
+        self.cancel(key)
+        worker = Worker(function, *args, **kwargs)
+        worker.key = key
+        self._latest[key] = worker
+        self._alive.add(worker)
+        worker.finished.connect(lambda w=worker: self._done(w))
+        worker.start(self.pool)
+        return worker
+
+    def _done(self, worker: Worker) -> None:
+        self._alive.discard(worker)
+        if self._latest.get(worker.key) is worker:
+            del self._latest[worker.key]
+
+    def current(self, key: str) -> Worker | None:
+        return self._latest.get(key)
+
+    def busy(self, key: str | None = None) -> bool:
+        if key is None:
+            return bool(self._latest)
+        return key in self._latest
+
+    def cancel(self, key: str | None = None) -> None:
+        """Abort the job under ``key`` (every job when None)."""
+        keys = list(self._latest) if key is None else [key]
+        for k in keys:
+            worker = self._latest.pop(k, None)
+            if worker is not None:
+                worker.quit()
+
+    def shutdown(self, wait_ms: int = 10_000) -> bool:
+        """Abort everything and wait for the running job to notice."""
+        for worker in list(self._alive):
+            worker.quit()
+        self._latest.clear()
+        return self.pool.waitForDone(wait_ms)
+
+
+# -- training ---------------------------------------------------------------------------------
+def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
+                     control: TrainingControl, init_weights: Path | None) -> Iterator[object]:
+    """Load the data, then every engine event; BatchProgress thinned to what a person sees."""
+    from core.train.memory import tune_malloc
+
+    tune_malloc()
+    try:
+        from core.data.datasets import DataError, load_dataset
+        from core.train.engine import train
+
+        try:
+            data = load_dataset(dataset, spec.input_shape)
+        except DataError as exc:
+            yield Failed(str(exc))
+            return
+        if control.stop_requested:
+            return
+        last = 0.0
+        for event in train(spec, data, settings, out_dir, control, init_weights):
+            if isinstance(event, BatchProgress) and event.batch != event.batches:
+                now = time.monotonic()
+                if now - last < PROGRESS_INTERVAL_S:
+                    continue  # small, throttled updates: the UI needs ~25 a second at most
+                last = now
+            yield event
+    except Exception as exc:  # never let a worker die silently: tell the user
+        yield Failed(f"training stopped unexpectedly: {type(exc).__name__}: {exc}")
 
 
 class TrainingJob(QObject):
-    """One run: a thread, its runner and the control to pause, resume or stop it."""
+    """One run on a Worker of its own thread, and the control to pause, resume or stop it."""
 
     event = Signal(object)
     finished = Signal()
@@ -80,26 +285,30 @@ class TrainingJob(QObject):
                  init_weights: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.control = TrainingControl()
-        self.thread = QThread()
-        self.runner = TrainingRunner(spec, dataset, settings, out_dir, self.control,
-                                     init_weights)
-        self.runner.moveToThread(self.thread)
-        self.thread.started.connect(self.runner.run)
-        self.runner.event.connect(self.event)
-        # direct: quit must not wait for the GUI thread, which may be blocked in stop(wait)
-        self.runner.done.connect(self.thread.quit, Qt.ConnectionType.DirectConnection)
-        self.thread.finished.connect(self.finished)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.worker = Worker(_training_events, spec, dataset, settings, out_dir, self.control,
+                             init_weights)
+        self.worker.yielded.connect(self.event)
+        self.worker.finished.connect(self._finished)
+        self._running = False
 
     def start(self) -> None:
-        self.thread.start()
+        self._running = True
+        self.worker.start(self.pool)
+
+    def _finished(self) -> None:
+        self._running = False
+        self.finished.emit()
 
     @property
     def running(self) -> bool:
-        return self.thread.isRunning()
+        """True from start until the training thread has ended (also before the UI heard)."""
+        return self._running and self.pool.activeThreadCount() > 0
 
     def stop(self, wait_ms: int = 0) -> bool:
-        """Ask the run to stop (it saves a checkpoint); optionally wait for the thread."""
+        """Ask the run to stop (the engine saves a checkpoint); optionally wait for it."""
         self.control.stop()
         if wait_ms:
-            return self.thread.wait(wait_ms)
+            return self.pool.waitForDone(wait_ms)
         return True

@@ -33,14 +33,17 @@ def main() -> None:
     window.resize(1500, 950)
     window.show()
     window.tabs.setCurrentWidget(window.inspect)
-    panel = window.inspect
-    panel.views.setCurrentIndex(1)
-    panel.input_kind.setCurrentIndex(1)  # a 512×512 sample photo, resized to 224×224
+    tab = window.inspect
+    tab.views.setCurrentIndex(1)
+    tab.input_kind.setCurrentIndex(1)  # a 512×512 sample photo, resized to 224×224
+    panel = tab.view("Activations")
     panel.act_layer.setCurrentText("conv1_1")
-    for _ in range(5):
+    while tab.busy:  # the tab computes on its worker; wait for it to draw
         app.processEvents()
-    inspector = panel.inspector()
-    inp = panel.current_input()
+        time.sleep(0.01)
+    built = tab.session.built(tab.model_key())
+    inspector = built.inspector
+    inp = tab.session.input_for(inspector, tab.source())
     forward = []
     for _ in range(3):
         start = time.perf_counter()

@@ -34,7 +34,33 @@ class Concat(nn.Module):
         return torch.cat(inputs, dim=1)
 
 
-_MERGES: dict[str, type[nn.Module]] = {"Add": Add, "Concat": Concat}
+class Mul(nn.Module):
+    """Element-wise product of its inputs, broadcasting sizes of 1 (squeeze-and-excitation)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        out = inputs[0]
+        for other in inputs[1:]:
+            out = out * other
+        return out
+
+
+class Chunk(nn.Module):
+    """Part ``index`` of the channels cut into ``chunks`` parts (``torch.chunk`` along dim 1)."""
+
+    def __init__(self, chunks: int = 2, index: int = 0) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.chunk(x, self.chunks, dim=1)[self.index]
+
+    def extra_repr(self) -> str:
+        return f"chunks={self.chunks}, index={self.index}"
+
+
+_MERGES: dict[str, type[nn.Module]] = {"Add": Add, "Concat": Concat, "Mul": Mul}
+_OWN: dict[str, type[nn.Module]] = {"Chunk": Chunk}
 
 
 class ConvScopeNet(nn.Module):
@@ -55,6 +81,13 @@ class ConvScopeNet(nn.Module):
                 module.requires_grad_(False)
             self.layers[layer.name] = module
             self.sources[layer.name] = spec.inputs_of(index)
+        last_use: dict[str, str] = {}
+        for name, sources in self.sources.items():
+            for source in sources:
+                last_use[source] = name
+        self._release: dict[str, tuple[str, ...]] = {}
+        for source, consumer in last_use.items():
+            self._release[consumer] = (*self._release.get(consumer, ()), source)
 
     def forward_all(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         outputs: dict[str, torch.Tensor] = {INPUT: x}
@@ -64,10 +97,13 @@ class ConvScopeNet(nn.Module):
         return outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The last layer's output; each layer's output is let go once its last reader ran."""
         outputs: dict[str, torch.Tensor] = {INPUT: x}
         last = x
         for name, module in self.layers.items():
             last = module(*(outputs[s] for s in self.sources[name]))
+            for source in self._release.get(name, ()):
+                outputs.pop(source, None)
             outputs[name] = last
         return last
 
@@ -76,6 +112,8 @@ def _make_module(type_name: str, settings: dict[str, Any], in_shape: tuple[int, 
     if type_name in _MERGES:
         return _MERGES[type_name]()
     kwargs = dict(settings)
+    if type_name in _OWN:
+        return _OWN[type_name](**kwargs)
     inferred = CATALOG[type_name].inferred
     if inferred is not None:
         kwargs[inferred] = in_shape[-1] if inferred == "in_features" else in_shape[0]

@@ -89,9 +89,10 @@ def _train(args: argparse.Namespace) -> int:
                                       shear=args.shear, color=args.color))
         settings.check()
         if args.resume is not None:
-            from core.train.checkpoint import load_state
+            from core.train.checkpoint import open_for_resume
 
-            load_state(Path(args.resume))  # first: "not a run folder" is the clearer message
+            # first, and writing nothing: every file of the run checked, one line if damaged
+            open_for_resume(Path(args.resume))
             spec = load_model(Path(args.resume) / "model.json")
         if args.weights is not None and Path(args.weights).is_dir():
             from core.train.checkpoint import open_run
@@ -294,6 +295,74 @@ def _presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from core.io.fx_import import save_imported
+
+    if args.list:
+        from core.io.torchvision_models import classification_models
+
+        for entry in classification_models():
+            count = f"{entry.params:>13,}" if entry.params else f"{'?':>13}"
+            print(f"torchvision:{entry.name:28} {count} parameters")
+        return 0
+    if args.source is None or args.output is None:
+        return _fail("import needs a SOURCE (torchvision:NAME or a .onnx file) and -o MODEL.json")
+    output = Path(args.output)
+    if output.suffix != ".json" or output.is_dir():
+        return _fail(f"-o {output}: the model file is a .json file")
+    try:
+        if args.source.startswith("torchvision:"):
+            from core.io.torchvision_models import import_torchvision
+
+            imported = import_torchvision(args.source.removeprefix("torchvision:"), args.weights)
+        elif args.source.lower().endswith(".onnx"):
+            if args.weights:
+                return _fail("--weights is for torchvision models; an ONNX file brings its own")
+            from core.io.onnx_import import import_onnx
+
+            imported = import_onnx(args.source)
+        else:
+            return _fail(f'cannot import "{args.source}": give torchvision:NAME (e.g. '
+                         "torchvision:resnet18; --list shows them) or a .onnx file")
+        written = save_imported(imported, output)
+    except ModelError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write {output}: {exc.strerror or exc}")
+    print(f"imported {imported.spec.name}: {len(imported.spec.layers)} layers")
+    for note in imported.notes:
+        print(f"  note: {note}")
+    for path in written:
+        print(f"  wrote {path}")
+    if len(written) > 1:
+        print(f"open it with: convscope {written[0]}   (weights: --weights {written[1]})")
+    else:
+        print(f"open it with: convscope {written[0]}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from core.io.export import export_model
+    from core.model.spec import load_model
+
+    weights = Path(args.weights) if args.weights else None
+    run = None
+    if weights is not None:
+        folder = weights if weights.is_dir() else weights.parent
+        run = folder if (folder / "training.json").is_file() else None
+        if not weights.exists():
+            return _fail(f"--weights {weights}: no such file or run folder")
+    try:
+        spec = load_model(_resolve_model(args.model))
+        result = export_model(spec, args.format, Path(args.output), weights, args.dataset, run)
+    except ModelError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(result.describe())
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """Bad arguments: exit 2 with a one-line reason (and where to find the usage)."""
 
@@ -380,12 +449,34 @@ def _parser() -> argparse.ArgumentParser:
             if view != "activations":
                 v.add_argument("--target", type=int, help="class index (default: predicted)")
         v.set_defaults(run=_render)
+    imp = commands.add_parser("import", help="make a model file from a torchvision model or an "
+                              "ONNX file")
+    imp.add_argument("source", nargs="?", help="torchvision:NAME (e.g. torchvision:resnet18) or "
+                     "a .onnx file")
+    imp.add_argument("-o", "--output", help="the model file to write (.json); weights go "
+                     "beside it (.safetensors)")
+    imp.add_argument("--weights", help="torchvision's pretrained weights: DEFAULT, a weight "
+                     "name such as IMAGENET1K_V2, or a state_dict file of that model")
+    imp.add_argument("--list", action="store_true", help="list torchvision's classification "
+                     "models with their parameter counts")
+    imp.set_defaults(run=_import)
+    exp = commands.add_parser("export", help="export a model to PyTorch code, ONNX, TorchScript "
+                              "or a training script for torchrun")
+    exp.add_argument("model", help="a model file (.json) or a preset name")
+    exp.add_argument("--format", required=True, choices=["pytorch", "onnx", "torchscript",
+                                                         "script"])
+    exp.add_argument("-o", "--output", required=True, help="the file to write (.py, .onnx, .pt)")
+    exp.add_argument("--weights", help="a run folder or a weights file (.safetensors); a run "
+                     "also gives the training script its dataset and settings")
+    exp.add_argument("--dataset", help="script: the dataset to train on when no run is given "
+                     "(default digits)")
+    exp.set_defaults(run=_export)
     presets = commands.add_parser("presets", help="list the bundled preset models")
     presets.set_defaults(run=_presets)
     return parser
 
 
-COMMANDS = ("summary", "presets", "train", "render")
+COMMANDS = ("summary", "presets", "train", "render", "import", "export")
 
 
 def main(argv: Sequence[str] | None = None,

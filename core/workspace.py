@@ -11,11 +11,11 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.model.errors import ModelError
+from core.model.errors import ModelError, quote
 from core.model.spec import ModelSpec, model_from_dict
 
 MAX_RECENT = 10
@@ -39,50 +39,193 @@ def _write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+class SessionLock:
+    """An OS lock on a file, held while this window lives; the OS drops it when the process dies.
+
+    flock (POSIX) conflicts between two opens of the file even within one process, so two
+    windows of one process hold two distinct locks; msvcrt.locking does the same on Windows.
+    The file holds the owner's process id, for people looking at the folder.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: Any = None
+
+    def acquire(self) -> bool:
+        """Take the lock without waiting; False when another live window holds it."""
+        if self._handle is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return True
+
+    def release(self, remove: bool = False) -> None:
+        """Let the lock go (``remove``: also delete the lock file, while still holding it)."""
+        if self._handle is None:
+            return
+        if remove:
+            self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self._handle.close()  # closing the file drops flock / msvcrt locks
+        self._handle = None
+
+    @property
+    def held(self) -> bool:
+        return self._handle is not None
+
+
 @dataclass(frozen=True)
 class Recovery:
-    """An autosave left by a session that did not close cleanly."""
+    """An autosave left by a session that did not close cleanly (its lock now held by us)."""
 
     path: Path
     spec: ModelSpec
     source: Path | None
     saved_at: float
+    lock: SessionLock | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.saved_at))
         where = str(self.source) if self.source else "an unsaved model"
         return f'"{self.spec.name}" ({where}), autosaved {when}'
 
+    def remove(self) -> None:
+        """After it was restored or declined: delete the autosave and its lock file."""
+        self.path.unlink(missing_ok=True)
+        if self.lock is not None:
+            self.lock.release(remove=True)
+        else:
+            _lock_path(self.path).unlink(missing_ok=True)
+
+    def keep(self) -> None:
+        """Not answered (e.g. the window offered another one): leave it for a later start."""
+        if self.lock is not None:
+            self.lock.release()
+
+
+def _lock_path(autosave: Path) -> Path:
+    return autosave.with_suffix(".lock")
+
+
+def _check_autosave(data: Any) -> tuple[ModelSpec, Path | None, float]:
+    """Every field of an autosave checked; ValueError (ModelError) says which is wrong."""
+    if not isinstance(data, dict) or set(data) - {"saved_at", "source", "model"}:
+        raise ModelError("not an autosave object (saved_at, source, model)")
+    saved_at = data.get("saved_at")
+    if (isinstance(saved_at, bool) or not isinstance(saved_at, int | float)
+            or not 0 <= saved_at <= time.time() + 86400 * 365):
+        raise ModelError(f"saved_at must be a time in seconds, found {quote(saved_at)}")
+    source = data.get("source")
+    if source is not None and (not isinstance(source, str) or not source or "\0" in source
+                               or len(source) > 4096):
+        raise ModelError(f"source must be a file path or null, found {quote(source)}")
+    if "model" not in data:
+        raise ModelError("model is missing")
+    spec = model_from_dict(data["model"], strict=False)
+    return spec, Path(source) if source else None, float(saved_at)
+
 
 class Autosave:
-    """One session's autosave file; ``pending()`` finds those of sessions that crashed."""
+    """One window's autosave file, held by a lock; ``pending()`` finds those of dead sessions.
+
+    A live window's autosave is never offered to another window; a damaged one is set aside
+    (renamed to ``.bad``) and reported once, so start-up always reaches the window.
+    """
+
+    _count = 0
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or home() / "autosave"
-        self.path = self.directory / f"session-{os.getpid()}-{int(time.time() * 1000)}.json"
+        Autosave._count += 1
+        stamp = f"{os.getpid()}-{int(time.time() * 1000)}-{Autosave._count}"
+        self.path = self.directory / f"session-{stamp}.json"
+        self.lock = SessionLock(_lock_path(self.path))
+        self.set_aside: list[str] = []
+        """What pending() set aside, one line each, for the window to report once."""
+        with contextlib.suppress(OSError):  # an unwritable home: autosave reports on write
+            self.lock.acquire()
 
     def write(self, spec: ModelSpec, source: Path | None) -> None:
+        if not self.lock.held:
+            self.lock.acquire()
         _write_json(self.path, {"saved_at": time.time(),
                                 "source": str(source) if source else None,
                                 "model": spec.to_dict()})
 
     def discard(self) -> None:
+        """No unsaved work any more: remove the autosave (the lock stays for this window)."""
         self.path.unlink(missing_ok=True)
 
+    def close(self) -> None:
+        """The window closes cleanly: remove the autosave and let the lock go."""
+        self.discard()
+        self.lock.release(remove=True)
+
+    def release_lock(self) -> None:
+        """Drop the lock and keep the file, as the OS does when the process dies."""
+        self.lock.release()
+
     def pending(self) -> list[Recovery]:
-        """Autosaves of other sessions, newest first; unreadable ones are skipped."""
+        """Autosaves of sessions that are gone, newest first, each claimed by its lock.
+
+        Live sessions' autosaves are skipped; damaged ones are renamed to ``.bad`` and listed
+        in ``set_aside``. Never raises.
+        """
         found = []
-        for path in self.directory.glob("session-*.json"):
+        self.set_aside = []
+        try:
+            paths = sorted(self.directory.glob("session-*.json"))
+        except OSError:
+            return []
+        for path in paths:
             if path == self.path:
+                continue
+            lock = SessionLock(_lock_path(path))
+            try:
+                if not lock.acquire():
+                    continue  # its window is alive
+            except OSError:
                 continue
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                spec = model_from_dict(data["model"], strict=False)
-            except (OSError, ValueError, KeyError, TypeError, ModelError):
+                spec, source, saved_at = _check_autosave(data)
+            except FileNotFoundError:
+                lock.release(remove=True)
                 continue
-            source = Path(data["source"]) if data.get("source") else None
-            found.append(Recovery(path, spec, source, float(data.get("saved_at", 0))))
+            except (OSError, ValueError, RecursionError, UnicodeDecodeError) as exc:
+                self._set_aside(path, lock, str(exc).splitlines()[0] if str(exc) else
+                                type(exc).__name__)
+                continue
+            found.append(Recovery(path, spec, source, saved_at, lock))
         return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+    def _set_aside(self, path: Path, lock: SessionLock, why: str) -> None:
+        bad = path.with_name(path.name + ".bad")
+        try:
+            path.replace(bad)
+            note = f"set aside as {bad.name}"
+        except OSError:
+            note = "left in place (cannot be renamed)"
+        lock.release(remove=True)
+        self.set_aside.append(f"A damaged autosave was {note}: {why[:160]}")
 
 
 class Settings:

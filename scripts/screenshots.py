@@ -66,17 +66,26 @@ def main() -> None:
     trained.training.start()
     loop.exec()
     shot(trained, "training.png")
+    def idle(window: MainWindow) -> None:
+        """Inspection computes on a worker: wait until the views have drawn."""
+        app.processEvents()
+        while window.inspect.busy:
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+
     trained.tabs.setCurrentWidget(trained.inspect)
     inspect = trained.inspect
     inspect.digit_index.setValue(11)
     for index, name in ((0, "inspect-filters.png"), (1, "inspect-activations.png"),
                         (3, "inspect-gradcam.png"), (5, "inspect-formation.png")):
         inspect.views.setCurrentIndex(index)
+        idle(trained)
         if index == 1:
-            inspect.act_layer.setCurrentText("conv2")
-            top, left = inspect._act_mosaic.cells[3]
-            inspect._act_clicked(top, left)
-            inspect._big_clicked(4, 5)
+            acts = inspect.view("Activations")
+            acts.act_layer.setCurrentText("conv2")
+            idle(trained)
+            top, left = acts._act_mosaic.cells[3]
+            acts._act_clicked(top, left)
+            acts._big_clicked(4, 5)
         shot(trained, name)
     trained.close()
 
@@ -86,7 +95,8 @@ def main() -> None:
     vgg.tabs.setCurrentWidget(vgg.inspect)
     vgg.inspect.input_kind.setCurrentIndex(1)
     vgg.inspect.views.setCurrentIndex(1)
-    vgg.inspect.act_layer.setCurrentText("conv1_2")
+    vgg.inspect.view("Activations").act_layer.setCurrentText("conv1_2")
+    idle(vgg)
     shot(vgg, "inspect-vgg16.png")
     vgg.close()
 

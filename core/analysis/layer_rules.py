@@ -348,6 +348,45 @@ def concat_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     return LayerOutcome((sum(s[0] for s in shapes), *first[1:]), 0, 0, _merge_fields)
 
 
+def mul_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    first = shapes[0]
+    shown = ", ".join(dims_text(s) for s in shapes)
+    if any(len(s) != len(first) for s in shapes):
+        raise Invalid(f"Mul needs inputs with the same number of dimensions, but they are {shown}")
+    out = []
+    for sizes in zip(*shapes, strict=True):
+        big = {n for n in sizes if n != 1}
+        if len(big) > 1:
+            raise Invalid("Mul multiplies element by element, so each size must be equal or 1 "
+                          f"(a C×1×1 gate scales a C×H×W map), but the inputs are {shown}")
+        out.append(big.pop() if big else 1)
+    return LayerOutcome(tuple(out), 0, 0, _merge_fields)
+
+
+def channel_shuffle_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    if len(shape) < 2:
+        raise Invalid(f"needs channels and at least one spatial dimension but receives "
+                      f"{dims_text(shape)}")
+    if shape[0] % p["groups"]:
+        raise Invalid(f"groups = {p['groups']} must divide the {shape[0]} channels")
+    return LayerOutcome(shape, 0, 0, _same_field)
+
+
+def chunk_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    if len(shape) < 2:
+        raise Invalid(f"cuts channels, so it needs channels and at least one more dimension but "
+                      f"receives {dims_text(shape)}")
+    size = -(-shape[0] // p["chunks"])
+    start = p["index"] * size
+    if start >= shape[0]:
+        parts = -(-shape[0] // size)
+        raise Invalid(f"{shape[0]} channels in chunks of {size} give {parts} parts, so index "
+                      f"{p['index']} does not exist; use 0 to {parts - 1}")
+    return LayerOutcome((min(size, shape[0] - start), *shape[1:]), 0, 0, _same_field)
+
+
 def _merge_fields(fields: Sequence[ReceptiveField | None]) -> ReceptiveField | None:
     known = [f for f in fields if f is not None]
     return merge(known) if len(known) == len(fields) else None
@@ -388,4 +427,10 @@ RULES: dict[str, Rule] = {
     "Identity": _ANY,
     "Add": add_rule,
     "Concat": concat_rule,
+    "SiLU": _ANY,
+    "Hardswish": _ANY,
+    "Hardsigmoid": _ANY,
+    "ChannelShuffle": channel_shuffle_rule,
+    "Chunk": chunk_rule,
+    "Mul": mul_rule,
 }

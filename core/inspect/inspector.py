@@ -7,7 +7,8 @@ them with pyqtgraph. Attributions use captum.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,18 @@ class Inspector:
         out = self.analysis.output_shape
         n = out[0] if out and len(out) == 1 else 0
         return [str(i) for i in range(2 if n == 1 else n)]
+
+    @contextmanager
+    def watch(self, check: Callable[[], object]) -> Iterator[None]:
+        """Call ``check()`` before every layer runs while inside the block: a caller on another
+        thread can stop any forward (or backward) pass between layers by raising from it."""
+        hooks = [module.register_forward_pre_hook(lambda _m, _i: check())
+                 for module in self.model.layers.values()]
+        try:
+            yield
+        finally:
+            for hook in hooks:
+                hook.remove()
 
     # -- layers -----------------------------------------------------------------------------
     def layer_names(self) -> list[str]:
@@ -258,17 +271,30 @@ class Inspector:
         return (heat / top if top > 0 else heat).numpy(), cls
 
     def occlusion(self, inp: ModelInput, target: int | None = None,
-                  window: int | None = None) -> tuple[np.ndarray, int]:
-        """How much the target's score drops when each region is greyed out."""
+                  window: int | None = None,
+                  progress: Callable[[int, int], object] | None = None
+                  ) -> tuple[np.ndarray, int]:
+        """How much the target's score drops when each region is greyed out.
+        ``progress(done, total)`` hears of every batch of occluded images."""
         from captum.attr import Occlusion
 
         cls = self.target_for(inp, target)
         c, h, w = self.spec.input_shape
         size = window or max(1, min(h, w) // 8)
         stride = max(1, size // 2)
-        attr = Occlusion(self.scorer()).attribute(
+        total = 1 + ((h - size) // stride + 1) * ((w - size) // stride + 1)
+        scorer = self.scorer()
+        seen = [0]
+
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            seen[0] += x.shape[0]
+            if progress is not None:
+                progress(min(seen[0], total), total)
+            return scorer(x)  # type: ignore[no-any-return]
+
+        attr = Occlusion(forward).attribute(
             inp.tensor, target=cls, sliding_window_shapes=(c, size, size),
-            strides=(c, stride, stride), baselines=0.0)
+            strides=(c, stride, stride), baselines=0.0, perturbations_per_eval=8)
         heat = attr[0].mean(0).detach().clamp_min(0)
         top = float(heat.max())
         return (heat / top if top > 0 else heat).numpy(), cls
@@ -323,16 +349,21 @@ class Inspector:
 
 
 def confusion(inspector: Inspector, images: torch.Tensor, labels: torch.Tensor,
-              prepare: Callable[[torch.Tensor], torch.Tensor], batch: int = 512
+              prepare: Callable[[torch.Tensor], torch.Tensor], batch: int = 128,
+              progress: Callable[[int, int], object] | None = None
               ) -> tuple[np.ndarray, dict[tuple[int, int], list[int]]]:
     """Confusion matrix (rows: true class, columns: predicted) and the sample indices in each
-    off-diagonal cell, so a view can open the misclassified examples."""
+    off-diagonal cell, so a view can open the misclassified examples. The split goes through
+    the model in batches (only each batch's predictions are kept); ``progress(done, total)``
+    hears of each batch."""
     from sklearn.metrics import confusion_matrix
 
     predicted = []
     for start in range(0, len(labels), batch):
         x = prepare(images[start:start + batch])
         predicted.append(inspector.probabilities(x).argmax(1))
+        if progress is not None:
+            progress(min(start + batch, len(labels)), len(labels))
     pred = torch.cat(predicted).numpy() if predicted else np.zeros(0, dtype=np.int64)
     truth = labels.numpy()
     n = len(inspector.classes)

@@ -115,9 +115,29 @@ def activations_figure(values: np.ndarray, title: str, notes: Sequence[str] = ()
     return fig
 
 
+HEAT_CMAP = "jet"
+HEAT_ALPHA = 0.5
+
+
+def overlay_rgb(display: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """The input (C, H, W in 0..1) with a heat map (H, W in 0..1) blended over it, as an
+    (H, W, 3) float image. The GUI and ``convscope render`` both draw this array, so an
+    attribution looks the same in both."""
+    from matplotlib import colormaps
+
+    picture = display.transpose(1, 2, 0) if display.shape[0] == 3 else \
+        np.repeat(display[0][..., None], 3, axis=2)
+    colours = np.asarray(colormaps[HEAT_CMAP](np.clip(heat, 0, 1)))[..., :3]
+    blended = (1 - HEAT_ALPHA) * picture + HEAT_ALPHA * colours
+    return np.clip(blended, 0, 1).astype(np.float32)
+
+
 def overlay_figure(display: np.ndarray, heat: np.ndarray, title: str,
                    notes: Sequence[str] = (), size: tuple[int, int] = (1200, 650)) -> Figure:
-    """The input beside the input with a heat map laid over it."""
+    """The input beside the input with a heat map laid over it (overlay_rgb)."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
     fig = _figure(*size)
     bottom = 0.06 + 0.02 * len(notes)
     picture = display.transpose(1, 2, 0) if display.shape[0] == 3 else display[0]
@@ -126,13 +146,13 @@ def overlay_figure(display: np.ndarray, heat: np.ndarray, title: str,
     left.imshow(picture, cmap=cmap, interpolation="nearest", vmin=0, vmax=1)
     left.set_title("input", fontsize=10)
     right = fig.add_axes((0.5, bottom, 0.42, 0.84 - bottom))
-    right.imshow(picture, cmap=cmap, interpolation="nearest", vmin=0, vmax=1)
-    image = right.imshow(heat, cmap="jet", alpha=0.5, vmin=0, vmax=1, interpolation="bilinear")
+    right.imshow(overlay_rgb(display, heat), interpolation="nearest")
     right.set_title("attribution", fontsize=10)
     for ax in (left, right):
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(image, cax=fig.add_axes((0.93, bottom, 0.015, 0.84 - bottom)))
+    fig.colorbar(ScalarMappable(Normalize(0, 1), HEAT_CMAP),
+                 cax=fig.add_axes((0.93, bottom, 0.015, 0.84 - bottom)))
     fig.suptitle(title, fontsize=12)
     _footer(fig, notes)
     return fig

@@ -61,6 +61,8 @@ class LayerType:
     input_ranks: tuple[int, ...] | None = None
     inferred: str | None = None
     merge: bool = False
+    own_module: bool = False
+    """A ConvScope module with no torch.nn class of that name (like the merges): Chunk."""
     starter: tuple[tuple[str, Any], ...] = ()
     """Settings a freshly added layer gets for the values torch requires (e.g. kernel_size)."""
 
@@ -538,6 +540,67 @@ _CATALOG: tuple[LayerType, ...] = (
         summary="Stacks two or more inputs along the channels (U-Net, Inception). Heights and "
         "widths must be equal. List the layers in inputs. No parameters.",
         formula="out channels = sum of the input channels; other dimensions unchanged",
+        params=(),
+        merge=True,
+    ),
+)
+
+_CATALOG += (
+    # -- added for importing torchvision models (EfficientNet, MobileNet v3, ShuffleNet, RegNet) --
+    _activation(
+        "SiLU",
+        "Sigmoid-weighted linear unit (swish): x·σ(x) = x / (1 + e⁻ˣ). Smooth, lets small "
+        "negative values through; EfficientNet's activation.",
+    ),
+    _activation(
+        "Hardswish",
+        "A cheap swish: x·ReLU6(x + 3) / 6. Pieces of straight lines instead of an exponential, "
+        "so it is fast on phones; MobileNet v3's activation.",
+    ),
+    _activation(
+        "Hardsigmoid",
+        "A cheap sigmoid: ReLU6(x + 3) / 6, a straight ramp from 0 (x ≤ −3) to 1 (x ≥ 3). "
+        "MobileNet v3 uses it for its squeeze-and-excitation gates.",
+    ),
+    LayerType(
+        name="ChannelShuffle",
+        group="shape",
+        summary="Splits the channels into groups and interleaves them (channel c of group g "
+        "moves next to channel c of the other groups), so that the next grouped convolution "
+        "sees every group: ShuffleNet's trick. Only the order of the channels changes. No "
+        "parameters.",
+        formula="out shape = in shape (channels must divide into groups)",
+        params=(
+            ParamSpec("groups", "int", 2, "Number of groups to interleave; must divide the "
+                      "channels.", minimum=1, maximum=65536),
+        ),
+        starter=(("groups", 2),),
+    ),
+    LayerType(
+        name="Chunk",
+        group="shape",
+        summary="Cuts the channels into chunks equal parts and keeps part index (torch.chunk "
+        "along the channels): ShuffleNet v2 sends one half of the channels through a branch and "
+        "the other past it. The parts have ⌈channels / chunks⌉ channels, the last one fewer. No "
+        "parameters.",
+        formula="out channels = min(⌈C / chunks⌉, C − index·⌈C / chunks⌉); other dimensions "
+        "unchanged",
+        params=(
+            ParamSpec("chunks", "int", 2, "Number of parts the channels are cut into.",
+                      minimum=1, maximum=65536),
+            ParamSpec("index", "int", 0, "Which part to keep, counting from 0.", minimum=0,
+                      maximum=65535),
+        ),
+        own_module=True,
+    ),
+    LayerType(
+        name="Mul",
+        group="merge",
+        summary="Multiplies two or more inputs element by element. Sizes must be equal or 1: a "
+        "C×1×1 gate scales each channel of a C×H×W feature map, which is how "
+        "squeeze-and-excitation re-weights channels (MobileNet v3, EfficientNet, RegNet). List "
+        "the layers in inputs. No parameters.",
+        formula="out = the broadcast shape: each dimension the size that is not 1",
         params=(),
         merge=True,
     ),

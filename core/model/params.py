@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.model.catalog import LayerType, ParamSpec
-from core.model.errors import LayerError
+from core.model.errors import LayerError, quote
 
 
 def _is_int(value: Any) -> bool:
@@ -129,19 +129,12 @@ def unknown_key_message(layer_type: LayerType, key: str) -> str:
     import difflib
 
     known = layer_type.param_names
-    close = difflib.get_close_matches(key, known, n=1)
+    close = difflib.get_close_matches(key[:100], known, n=1)
     hint = f' (did you mean "{close[0]}"?)' if close else ""
     valid = ", ".join(known) if known else "none"
-    return (f'{layer_type.name} has no setting "{key}"{hint}; its settings are: {valid}')
+    return f"{layer_type.name} has no setting {quote(key)}{hint}; its settings are: {valid}"
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return repr(value)
+    """The value as the file spells it, cut to a readable length."""
+    return quote(value)

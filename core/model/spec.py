@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.model.catalog import CATALOG
-from core.model.errors import LayerError, ModelError
+from core.model.errors import LayerError, ModelError, quote
 from core.model.params import unknown_key_message
 
 FORMAT_PREFIX = "convscope.model/"
@@ -32,6 +32,7 @@ TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection", "local
 LAYER_KEYS = ("type", "name", "trainable", "inputs")
 MODEL_KEYS = ("format", "name", "task", "description", "input", "layers")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_VERSION_RE = re.compile(r"[1-9][0-9]{0,8}")  # 1, 2, …: no sign, no leading zero, bounded
 # Attribute names of torch's ModuleDict, which holds the built layers by name: a layer cannot
 # be called "training" or "keys" (a test keeps this list complete for the installed torch).
 RESERVED_NAMES = frozenset(
@@ -130,12 +131,18 @@ class ModelSpec:
         return json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n"
 
 
-def default_name(type_name: str, taken: set[str]) -> str:
-    """A fresh layer name such as conv3 or relu2 that is not in ``taken``."""
+def default_name(type_name: str, taken: set[str], counters: dict[str, int] | None = None) -> str:
+    """A fresh layer name such as conv3 or relu2 that is not in ``taken``.
+
+    ``counters`` (prefix -> next number to try) makes naming many layers linear: while names
+    are only added to ``taken``, a number once taken stays taken, so the search resumes there.
+    """
     prefix = _PREFIXES.get(type_name, type_name.lower())
-    i = 1
+    i = counters.get(prefix, 1) if counters is not None else 1
     while f"{prefix}{i}" in taken:
         i += 1
+    if counters is not None:
+        counters[prefix] = i + 1
     return f"{prefix}{i}"
 
 
@@ -143,7 +150,7 @@ def check_layer_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise LayerError(
             where,
-            f"the name {json.dumps(name)} is not allowed: use letters, digits and _ "
+            f"the name {quote(name)} is not allowed: use letters, digits and _ "
             "(starting with a letter, at most 64 characters)",
         )
     if name == INPUT:
@@ -154,7 +161,8 @@ def check_layer_name(name: Any, where: str) -> str:
     return name
 
 
-def _parse_layer(raw: Any, position: int, taken: set[str]) -> LayerSpec:
+def _parse_layer(raw: Any, position: int, taken: set[str],
+                 counters: dict[str, int]) -> LayerSpec:
     where = f"#{position + 1}"
     if not isinstance(raw, Mapping):
         raise LayerError(where, "each layer must be an object such as {\"type\": \"ReLU\"}")
@@ -164,10 +172,10 @@ def _parse_layer(raw: Any, position: int, taken: set[str]) -> LayerSpec:
     if not isinstance(type_name, str):
         raise LayerError(where, 'has no "type" (a layer type such as "Conv2d")')
     if type_name not in CATALOG:
-        close = difflib.get_close_matches(type_name, CATALOG, n=1)
+        close = difflib.get_close_matches(type_name[:100], CATALOG, n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
-        raise LayerError(where, f'unknown layer type "{type_name}"{hint}')
-    name = raw["name"] if "name" in raw else default_name(type_name, taken)
+        raise LayerError(where, f"unknown layer type {quote(type_name)}{hint}")
+    name = raw["name"] if "name" in raw else default_name(type_name, taken, counters)
     layer_type = CATALOG[type_name]
     params = {k: v for k, v in raw.items() if k not in LAYER_KEYS}
     for key in params:
@@ -175,7 +183,7 @@ def _parse_layer(raw: Any, position: int, taken: set[str]) -> LayerSpec:
             raise LayerError(name, unknown_key_message(layer_type, key))
     trainable = raw.get("trainable", True)
     if not isinstance(trainable, bool):
-        raise LayerError(name, f"trainable must be true or false, got {json.dumps(trainable)}")
+        raise LayerError(name, f"trainable must be true or false, got {quote(trainable)}")
     inputs = raw.get("inputs", [])
     if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
         raise LayerError(name, 'inputs must be a list of layer names, e.g. ["conv1", "conv3"]')
@@ -191,8 +199,8 @@ def connection_problem(spec: ModelSpec, index: int, seen: Container[str]) -> str
         if source not in seen:
             later = any(other.name == source for other in spec.layers[index:])
             why = "a later layer" if later else "no layer"
-            return (f'inputs names "{source}", which is {why}; a layer can only read the input '
-                    "or layers above it")
+            return (f"inputs names {quote(source)}, which is {why}; a layer can only read the "
+                    "input or layers above it")
     count = len(spec.inputs_of(index))
     if CATALOG[layer.type].merge and count < 2:
         return (f"{layer.type} merges two or more layers: list them in inputs, e.g. "
@@ -219,7 +227,7 @@ def _parse_shape(raw: Any) -> tuple[int, ...]:
             or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape)):
         raise ModelError(
             'the input must be {"shape": [channels, height, width]}: 1 to 4 positive whole '
-            f"numbers, batch excluded; got {json.dumps(raw)}"
+            f"numbers, batch excluded; got {quote(raw)}"
         )
     return tuple(shape)
 
@@ -229,9 +237,12 @@ def _check_format(data: Mapping[str, Any]) -> None:
     if not isinstance(tag, str) or not tag.startswith(FORMAT_PREFIX):
         raise ModelError(f'not a ConvScope model file: it needs "format": "{FORMAT}"')
     version = tag[len(FORMAT_PREFIX):]
-    if not (version.isascii() and version.isdigit()) or int(version) > FORMAT_VERSION:
+    if not _VERSION_RE.fullmatch(version):
+        raise ModelError(f"format {quote(tag)} is not a ConvScope format: a model file says "
+                         f'"format": "{FORMAT}"')
+    if int(version) > FORMAT_VERSION:
         raise ModelError(
-            f'this file is in format "{tag}", newer than this ConvScope reads ({FORMAT}); '
+            f"this file is in format {quote(tag)}, newer than this ConvScope reads ({FORMAT}); "
             "update ConvScope"
         )
 
@@ -247,14 +258,14 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
     _check_format(data)
     for key in data:
         if key not in MODEL_KEYS:
-            raise ModelError(f'unknown key "{key}" in the model file; the keys are: '
+            raise ModelError(f"unknown key {quote(key)} in the model file; the keys are: "
                              + ", ".join(MODEL_KEYS))
     name = data.get("name", "untitled")
     if not isinstance(name, str) or not name.strip():
         raise ModelError("the model's name must be a non-empty string")
     task = data.get("task", "classification")
     if task not in TASKS:
-        raise ModelError(f"task must be one of {', '.join(TASKS)}; got {json.dumps(task)}")
+        raise ModelError(f"task must be one of {', '.join(TASKS)}; got {quote(task)}")
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ModelError("description must be a string")
@@ -265,9 +276,10 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
     explicit = {r["name"] for r in raw_layers if isinstance(r, Mapping)
                 and isinstance(r.get("name"), str)}
     taken = set(explicit)
+    counters: dict[str, int] = {}
     layers = []
     for position, raw in enumerate(raw_layers):
-        layer = _parse_layer(raw, position, taken)
+        layer = _parse_layer(raw, position, taken, counters)
         taken.add(layer.name)
         layers.append(layer)
     spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description)

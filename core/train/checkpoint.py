@@ -6,29 +6,53 @@ A run folder holds everything to resume a run or reopen the trained model later:
     weights-last.safetensors   weights after the latest epoch (or the moment of a stop)
     weights-best.safetensors   weights with the best validation accuracy so far
     optimizer-last.safetensors the optimizer's tensors; their structure is in training.json
-    training.json              settings, history, classes, normalisation, epochs done
+    training.json              settings, history, classes, normalisation, epochs done, and the
+                               size and SHA-256 of each file of the generation it covers
 
-Nothing is ever unpickled.
+One checkpoint is one generation, committed by one step. Every file is first written whole to
+``NAME.tmp``, training.json last; then each old file is moved to ``STEM.prev.safetensors``, each
+new one into place, and the rename of training.json.tmp to training.json commits the generation.
+While
+training.json.tmp exists the commit has not happened, so a reader takes the .prev file where it
+exists (the previous generation); the next writer rolls such a folder back before it writes.
+A failed write (disk full, read-only folder) leaves the previous generation as it was.
+
+Nothing is ever unpickled; everything read goes through run_schema (one line per problem).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
 import json
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from core.model.errors import ModelError
+from core.model.errors import ModelError, quote
 from core.model.spec import ModelSpec, load_model, save_model
-from core.weights import save_weights
+from core.train.run_schema import BOOKKEEPING, check_run_data, run_state_fields
+from core.train.schema import Rule
+from core.train.settings import TrainingError
+from core.weights import state_by_layer
 
 LAST, BEST = "weights-last.safetensors", "weights-best.safetensors"
 OPTIMIZER = "optimizer-last.safetensors"
 META = "training.json"
+TMP, PREV = ".tmp", ".prev"
+GENERATION_FILES = (LAST, BEST, OPTIMIZER)
+
+
+class CheckpointError(TrainingError):
+    """A checkpoint could not be written; the previous generation is intact (the message says)."""
 
 
 @dataclass
@@ -67,31 +91,135 @@ def new_run_dir(out: Path, name: str) -> Path:
     return run
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    tmp.replace(path)
-
-
 def save_spec(run: Path, spec: ModelSpec) -> None:
     save_model(spec, run / "model.json")
 
 
+# -- writing: one generation, one commit ------------------------------------------------------
+
+def _prev(name: str) -> str:
+    """weights-last.safetensors -> weights-last.prev.safetensors (still a .safetensors file)."""
+    path = Path(name)
+    return f"{path.stem}{PREV}{path.suffix}"
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def _read_meta(run: Path) -> dict[str, Any]:
+    """The committed training.json as written (not checked), or {} when there is none."""
+    try:
+        data = json.loads((run / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def interrupted(run: Path) -> bool:
+    """True when a commit was cut off: some files of the previous generation are in .prev."""
+    return (run / (META + TMP)).exists() and any(
+        (run / _prev(name)).exists() for name in GENERATION_FILES)
+
+
+def resolve(run: Path, name: str) -> Path:
+    """Where the committed generation's file ``name`` is (its .prev while a commit was cut)."""
+    prev = run / _prev(name)
+    if (run / (META + TMP)).exists() and prev.exists():
+        return prev
+    return run / name
+
+
+def _settle(run: Path) -> None:
+    """Before writing: roll an interrupted commit back, drop stale .prev and .tmp files."""
+    rolling_back = (run / (META + TMP)).exists()
+    for name in GENERATION_FILES:
+        prev = run / _prev(name)
+        if prev.exists():
+            if rolling_back:
+                os.replace(prev, run / name)
+            else:
+                prev.unlink()
+        (run / (name + TMP)).unlink(missing_ok=True)
+    (run / (META + TMP)).unlink(missing_ok=True)
+
+
+def _why(exc: BaseException) -> str:
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code in (errno.ENOSPC, errno.EDQUOT) or "No space left" in text:
+        return "disk full"
+    if code == errno.EROFS or "Read-only file system" in text:
+        return "the run folder is on a read-only disk"
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return "no permission to write in the run folder"
+    detail = getattr(exc, "strerror", None) or (text.splitlines()[0][:80] if text
+                                                 else type(exc).__name__)
+    return f"cannot write the run folder ({detail})"
+
+
+def _commit(run: Path, state: RunState, staged: dict[str, Callable[[Path], None]],
+            what: str) -> None:
+    """Write ``staged`` files and training.json as one generation (see the module doc)."""
+    committed = _read_meta(run)
+    before = committed.get("epochs_done")
+    try:
+        _settle(run)
+        files = dict(committed.get("files") or {})
+        for name, write in staged.items():
+            tmp = run / (name + TMP)
+            write(tmp)
+            files[name] = _fingerprint(tmp)
+        data = {**state.to_dict(), "generation": int(committed.get("generation", 0)) + 1,
+                "files": files}
+        meta_tmp = run / (META + TMP)
+        with meta_tmp.open("w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, indent=1))
+            handle.flush()
+            os.fsync(handle.fileno())
+        for name in staged:
+            if (run / name).exists():
+                os.replace(run / name, run / _prev(name))
+        for name in staged:
+            os.replace(run / (name + TMP), run / name)
+        os.replace(meta_tmp, run / META)  # the commit
+    except (OSError, SafetensorError, RuntimeError) as exc:
+        with contextlib.suppress(OSError):
+            _settle(run)
+        if before is None:
+            raise CheckpointError(f"{_why(exc)} while starting the run folder {run}") from None
+        raise CheckpointError(f"{_why(exc)} while saving {what}; the run folder still holds "
+                              f"epoch {before} and resumes from it") from None
+    for name in staged:
+        with contextlib.suppress(OSError):
+            (run / _prev(name)).unlink(missing_ok=True)
+
+
 def save_state(run: Path, state: RunState) -> None:
-    _write_json(run / META, state.to_dict())
+    """Commit training.json alone (a new run, or a finished one's test accuracy)."""
+    _commit(run, state, {}, f"epoch {state.epochs_done}")
 
 
 def save_checkpoint(run: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                     state: RunState, best: bool) -> Path:
-    save_weights(model, run / LAST)
-    if best:
-        save_weights(model, run / BEST)
+    """Commit weights-last (and weights-best), the optimizer state and training.json as one
+    generation; raises CheckpointError (one line) with the previous generation intact."""
+    weights = state_by_layer(model)
     tensors, layout = _flatten_optimizer(optimizer.state_dict())
-    tmp = run / (OPTIMIZER + ".tmp")
-    save_file(tensors, str(tmp))
-    tmp.replace(run / OPTIMIZER)
     state.optimizer_layout = layout
-    save_state(run, state)
+
+    def write_weights(path: Path) -> None:
+        save_file(weights, str(path))
+
+    staged: dict[str, Callable[[Path], None]] = {LAST: write_weights}
+    if best:
+        staged[BEST] = write_weights
+    staged[OPTIMIZER] = lambda path: save_file(tensors, str(path))
+    _commit(run, state, staged, f"epoch {state.epochs_done}")
     return run / LAST
 
 
@@ -107,36 +235,164 @@ def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], 
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
-def load_optimizer_state(run: Path, layout: dict[str, Any]) -> dict[str, Any]:
-    tensors = load_file(str(run / OPTIMIZER))
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        index, name = key.split(".", 1)
-        state.setdefault(int(index), {})[name] = value
-    for index, values in layout.get("scalars", {}).items():
-        state.setdefault(int(index), {}).update(values)
-    return {"state": state, "param_groups": layout["param_groups"]}
-
+# -- reading: validated, the last complete generation -----------------------------------------
 
 def load_state(run: Path) -> RunState:
+    """Read and check training.json (ModelError naming the file and the field)."""
     path = run / META
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and "best_val_acc" in data:  # runs before best_metric
-            data.setdefault("best_value", data["best_val_acc"])
-            data.setdefault("best_metric", "val_acc")
-            del data["best_val_acc"]
-        state = RunState(**data)
+        text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         raise ModelError(f"{run}: not a ConvScope run folder (no {META})") from None
-    except (ValueError, TypeError, OSError) as exc:
-        raise ModelError(f"{path}: unreadable ({type(exc).__name__}: {exc})") from None
-    expected = {"settings": dict, "classes": list, "mean": list, "std": list,
-                "epochs_done": int, "history": list, "optimizer_layout": dict}
-    for key, kind in expected.items():
-        if not isinstance(getattr(state, key), kind):
-            raise ModelError(f"{path}: damaged ({key} should be a {kind.__name__})")
-    return state
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ModelError(f"{META}: not valid JSON ({str(exc).splitlines()[0][:80]})") from None
+    _, data = check_run_data(data, path)
+    if "best_val_acc" in data:  # runs before best_metric: the best validation accuracy
+        data.setdefault("best_value", data["best_val_acc"])
+        data.setdefault("best_metric", "val_acc")
+    keys = run_state_fields(RunState)
+    return RunState(**{k: v for k, v in data.items() if k in keys and k not in BOOKKEEPING})
+
+
+def check_files(run: Path, names: tuple[str, ...] = GENERATION_FILES) -> str:
+    """Check the generation's files against training.json's record of their sizes and hashes.
+
+    Returns a note when a cut-off save was set aside ("" otherwise); raises ModelError naming
+    the file when one is missing, truncated or swapped.
+    """
+    recorded = _read_meta(run).get("files") or {}
+    for name in names:
+        entry = recorded.get(name)
+        if not isinstance(entry, dict):
+            continue
+        path = resolve(run, name)
+        if not path.is_file():
+            raise ModelError(f"{name} is missing from {run}; training.json records it, so the "
+                             "run cannot be resumed (it can still be opened with weights-best)")
+        actual = _fingerprint(path)
+        if actual["size"] != entry.get("size"):
+            raise ModelError(f"{name} is {actual['size']:,} bytes but training.json records "
+                             f"{entry.get('size'):,}: the file is truncated or was replaced")
+        if actual["sha256"] != entry.get("sha256"):
+            raise ModelError(f"{name} is not the file training.json records (its SHA-256 "
+                             "differs): it was replaced or swapped")
+    if interrupted(run):
+        done = _read_meta(run).get("epochs_done")
+        return (f"the last save in this run folder was cut off; using epoch {done}, the last "
+                "complete checkpoint")
+    return ""
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """What a resume starts from: the checked state, the weights and a note on the folder."""
+
+    state: RunState
+    weights: Path
+    note: str
+
+
+def open_for_resume(run: Path) -> ResumePoint:
+    """Read everything a resume needs and refuse, in one line, anything damaged.
+
+    Nothing in the folder is changed. The optimizer tensors are matched against the optimizer
+    in restore_optimizer, once the model is built.
+    """
+    state = load_state(run)
+    note = check_files(run)
+    weights = resolve(run, LAST)
+    if not weights.is_file():
+        raise ModelError(f"{run}: has no {LAST} yet; start a new run instead of resuming")
+    if state.epochs_done and not resolve(run, OPTIMIZER).is_file():
+        raise ModelError(f"{OPTIMIZER} is missing from {run}: the optimizer state is needed to "
+                         "resume; start a new run from its weights with --weights instead")
+    return ResumePoint(state, weights, note)
+
+
+def _optimizer_problem(fresh: dict[str, Any], layout: dict[str, Any], kind: str) -> str | None:
+    groups = layout.get("param_groups", [])
+    mine = fresh["param_groups"]
+    if len(groups) != len(mine):
+        return (f"optimizer_layout has {len(groups)} parameter groups, the model's {kind} "
+                f"optimizer has {len(mine)}")
+    for i, (saved, own) in enumerate(zip(groups, mine, strict=True)):
+        where = f"optimizer_layout.param_groups[{i}]"
+        if set(saved) != set(own):
+            odd = sorted(set(saved) ^ set(own))
+            return (f'{where} is not what the settings\' optimizer "{kind}" saves (keys '
+                    f"{quote(odd)} differ)")
+        if saved["params"] != own["params"]:
+            return f"{where}.params must be {quote(own['params'])}, found {quote(saved['params'])}"
+        for key, value in own.items():
+            got = saved[key]
+            if key in ("lr", "initial_lr") and not Rule("number", 0, 10).accepts(got):
+                # the same limit as --lr; a schedule may have brought it down to 0
+                return f"{where}.{key} must be a number from 0 to 10, found {quote(got)}"
+            if isinstance(value, bool) or value is None:
+                ok = got is None or isinstance(got, bool) if value is None else isinstance(
+                    got, bool)
+            elif isinstance(value, int | float):
+                ok = Rule("number", 0).accepts(got)
+            elif isinstance(value, list | tuple):
+                ok = (isinstance(got, list) and len(got) == len(value)
+                      and all(Rule("number", 0).accepts(v) for v in got))
+            else:
+                ok = isinstance(got, type(value))
+            if not ok:
+                return f"{where}.{key} must be like {quote(value)}, found {quote(got)}"
+    return None
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, model: torch.nn.Module, run: Path,
+                      state: RunState) -> None:
+    """Load the saved optimizer state into ``optimizer`` after checking it matches.
+
+    Raises ModelError naming training.json's optimizer_layout or the optimizer file.
+    """
+    kind = str(state.settings.get("optimizer"))
+    layout = state.optimizer_layout
+    if not layout:
+        return
+    problem = _optimizer_problem(optimizer.state_dict(), layout, kind)
+    if problem:
+        raise ModelError(f"{META}: {problem}")
+    path = resolve(run, OPTIMIZER)
+    try:
+        tensors = load_file(str(path))
+    except FileNotFoundError:
+        raise ModelError(f"{OPTIMIZER} is missing from {run}: the optimizer state is needed "
+                         "to resume") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(f"{OPTIMIZER}: not a readable safetensors file "
+                         f"({str(exc).splitlines()[0][:80]})") from None
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    loaded: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        index_text, _, name = key.partition(".")
+        index = int(index_text) if index_text.isdigit() and len(index_text) < 10 else -1
+        if not 0 <= index < len(params) or not name:
+            raise ModelError(f"{OPTIMIZER}: tensor {quote(key)} belongs to no parameter of "
+                             "this model")
+        if name != "step" and tuple(value.shape) != tuple(params[index].shape):
+            raise ModelError(f"{OPTIMIZER}: {key} has shape {tuple(value.shape)}, the "
+                             f"parameter has {tuple(params[index].shape)}")
+        if not value.is_floating_point():
+            raise ModelError(f"{OPTIMIZER}: {key} must hold floating-point numbers")
+        loaded.setdefault(index, {})[name] = value
+    for index_text, values in layout.get("scalars", {}).items():
+        if int(index_text) >= len(params):
+            raise ModelError(f"{META}: optimizer_layout.scalars names parameter {index_text}, "
+                             f"the model has {len(params)}")
+        loaded.setdefault(int(index_text), {}).update(values)
+    try:
+        optimizer.load_state_dict({"state": loaded, "param_groups": layout["param_groups"]})
+    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise ModelError(f"{OPTIMIZER}: does not fit the {kind} optimizer "
+                         f"({str(exc).splitlines()[0][:80]})") from None
 
 
 @dataclass(frozen=True)
@@ -154,9 +410,12 @@ def open_run(path: Path, which: str = "best") -> TrainedModel:
     run = path.parent if path.is_file() else path
     state = load_state(run)
     spec = load_model(run / "model.json")
-    weights = path if path.is_file() else run / (BEST if which == "best" else LAST)
-    if not weights.is_file():
-        weights = run / LAST
+    if path.is_file():
+        weights = path
+    else:
+        weights = resolve(run, BEST if which == "best" else LAST)
+        if not weights.is_file():
+            weights = resolve(run, LAST)
     if not weights.is_file():
         raise ModelError(f"{run}: no weights saved yet")
     return TrainedModel(spec, weights, state, run)

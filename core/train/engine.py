@@ -165,13 +165,18 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     state: ckpt.RunState | None = None
     resume_note = ""
     if resume is not None:
-        state = ckpt.load_state(resume)
+        point = ckpt.open_for_resume(resume)  # checked; refuses in one line, writes nothing
+        state = point.state
         spec = load_model(resume / "model.json")
         s = TrainingSettings.from_dict({**state.settings, "epochs": s.epochs})
+        if s.epochs <= state.epochs_done:
+            raise TrainingError(f"the run has done {state.epochs_done} epochs already; ask for "
+                                f"more epochs (e.g. {state.epochs_done + 10}) to continue it")
         state.settings = s.to_dict()
-        resume_note = (f"resumed after epoch {state.epochs_done} with the run's own settings "
-                       f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
-                       f"schedule); only the number of epochs ({s.epochs}) is new")
+        resume_note = "; ".join(filter(None, [point.note, (
+            f"resumed after epoch {state.epochs_done} with the run's own settings "
+            f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
+            f"schedule); only the number of epochs ({s.epochs}) is new")]))
     analysis = analyze_model(spec)
     task = task_for(spec.task)
     task.check_fits(analysis, data)
@@ -188,8 +193,11 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     if resume is not None and state is not None:
         run = resume
-        load_weights(model, run / ckpt.LAST)
-        optimizer.load_state_dict(ckpt.load_optimizer_state(run, state.optimizer_layout))
+        loaded = load_weights(model, point.weights)
+        if loaded.shape_mismatch or loaded.not_in_file:
+            raise ModelError(f"{point.weights.name} does not fit the run's model.json: "
+                             f"{loaded.describe()[:200]}")
+        ckpt.restore_optimizer(optimizer, model, run, state)
         if scheduler is not None:
             _fast_forward(scheduler, state.epochs_done)
         report = resume_note

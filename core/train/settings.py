@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from core.data.augmentation import Augmentation
+from core.model.errors import quote
+from core.train.schema import Rule, check_table
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("none", "cosine", "step")
@@ -39,24 +41,9 @@ class TrainingSettings:
     """Seconds between live FilterSnapshot events (0: none)."""
 
     def check(self) -> None:
-        problems = []
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer must be one of {', '.join(OPTIMIZERS)}, "
-                            f"got {self.optimizer!r}")
-        if not 0 < self.lr <= 10:
-            problems.append(f"learning rate must be above 0 and at most 10, got {self.lr}")
-        if not 1 <= self.batch_size <= 65536:
-            problems.append(f"batch size must be 1–65536, got {self.batch_size}")
-        if not 1 <= self.epochs <= 10000:
-            problems.append(f"epochs must be 1–10000, got {self.epochs}")
-        if not 0 <= self.weight_decay <= 1:
-            problems.append(f"weight decay must be 0–1, got {self.weight_decay}")
-        if not 0 <= self.momentum < 1:
-            problems.append(f"momentum must be 0 or more and below 1, got {self.momentum}")
-        if self.schedule not in SCHEDULES:
-            problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
-        if self.device not in DEVICES:
-            problems.append(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        """Refuse values out of range, in one sentence per problem (TrainingError)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name in RULES}
+        problems = check_table(RULES, values)
         if problems:
             raise TrainingError("; ".join(problems))
         self.augmentation.check()
@@ -65,12 +52,57 @@ class TrainingSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainingSettings:
+    def from_dict(cls, data: Any, where: str = "") -> TrainingSettings:
+        """Settings read from a file, through the same rules as the command line and the GUI.
+
+        ``where`` starts each message (e.g. "settings."); unknown keys are refused, missing
+        ones take the defaults; the problems are one TrainingError line.
+        """
+        if not isinstance(data, dict):
+            raise TrainingError(f"{where.rstrip('.') or 'the settings'} must be an object, "
+                                f"found {quote(data)}")
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        if isinstance(values.get("augmentation"), dict):
-            values["augmentation"] = Augmentation(**values["augmentation"])
+        owner = where.rstrip(".") or "the settings"
+        problems = [f"{owner} has no setting {quote(k)}; the settings are: "
+                    + ", ".join(sorted(known)) for k in data if k not in known][:1]
+        problems += check_table(RULES, values, where)
+        raw_aug = values.get("augmentation", {})
+        aug_keys = {f.name for f in fields(Augmentation)}
+        if not isinstance(raw_aug, dict) or set(raw_aug) - aug_keys:
+            problems.append(f"{where}augmentation must be an object of "
+                            f"{', '.join(sorted(aug_keys))}, found {quote(raw_aug)}")
+        else:
+            problems += check_table(AUGMENTATION_RULES, raw_aug, f"{where}augmentation.")
+        if problems:
+            raise TrainingError("; ".join(problems))
+        values["augmentation"] = Augmentation(**raw_aug)
         return cls(**values)
+
+
+RULES: dict[str, Rule] = {
+    "optimizer": Rule("choice", choices=OPTIMIZERS),
+    "lr": Rule("number", 0, 10, above=True),
+    "batch_size": Rule("int", 1, 65536),
+    "epochs": Rule("int", 1, 10000),
+    "weight_decay": Rule("number", 0, 1),
+    "momentum": Rule("number", 0, 1, below=True),
+    "schedule": Rule("choice", choices=SCHEDULES),
+    "device": Rule("choice", choices=DEVICES),
+    "mixed_precision": Rule("bool"),
+    "seed": Rule("int", 0, 2**63 - 1),
+    "snapshots": Rule("bool"),
+    "live_filters_every": Rule("number", 0, 3600),
+}
+"""The one check of every training setting: command line, Train tab and training.json."""
+
+AUGMENTATION_RULES: dict[str, Rule] = {
+    "flip": Rule("bool"),
+    "crop": Rule("int", 0, 64),
+    "rotation": Rule("number", 0, 180),
+    "shear": Rule("number", 0, 60),
+    "color": Rule("number", 0, 1),
+}
 
 
 class TrainingControl:

@@ -178,6 +178,7 @@ def test_autosave_is_offered_after_a_crash(qtbot: QtBot, monkeypatch: pytest.Mon
     assert crashed.autosave.path.exists()
     expected = crashed.document.spec
     crashed.timer.stop()  # the process "dies": no close event, the autosave stays
+    crashed.autosave.release_lock()  # and the OS drops its lock
 
     restarted = MainWindow()
     qtbot.addWidget(restarted)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,17 +37,24 @@ def window(qtbot: QtBot, run_dir: Path) -> MainWindow:
     return w
 
 
-def show(window: MainWindow, view: str) -> None:
+def idle(qtbot: QtBot, window: MainWindow) -> None:
+    """Inspection runs on the tab's worker: wait until every requested result is drawn."""
+    qtbot.waitUntil(lambda: not window.inspect.busy, timeout=60_000)
+
+
+def show(qtbot: QtBot, window: MainWindow, view: str) -> Any:
     views = window.inspect.views
     index = [views.tabText(i) for i in range(views.count())].index(view)
     views.setCurrentIndex(index)
     window.inspect.refresh()
+    idle(qtbot, window)
     assert window.inspect.message.text() == ""
+    return window.inspect.view(view)
 
 
-def test_filters_view_draws_every_kernel_with_a_readout(window: MainWindow) -> None:
-    show(window, "Filters")
-    panel = window.inspect
+def test_filters_view_draws_every_kernel_with_a_readout(qtbot: QtBot, window: MainWindow
+                                                        ) -> None:
+    panel = show(qtbot, window, "Filters")
     assert panel.filter_layer.currentText() == "conv1"
     assert len(panel._filter_mosaic.cells) == 16
     top, left = panel._filter_mosaic.cells[5]
@@ -54,13 +62,14 @@ def test_filters_view_draws_every_kernel_with_a_readout(window: MainWindow) -> N
     assert panel.filter_readout.text().startswith("filter 5 [1, 2]: ")
     value = float(panel.filter_readout.text().split(": ")[1])
     assert value == pytest.approx(float(panel._filter_grid.kernels[5, 0, 1, 2]), rel=1e-3)
-    assert "weights-best" in panel.weights_label.text()
+    assert "weights-best" in window.inspect.weights_label.text()
 
 
-def test_activations_enlarge_and_show_the_receptive_field(window: MainWindow) -> None:
-    show(window, "Activations")
-    panel = window.inspect
+def test_activations_enlarge_and_show_the_receptive_field(qtbot: QtBot, window: MainWindow
+                                                          ) -> None:
+    panel = show(qtbot, window, "Activations")
     panel.act_layer.setCurrentText("conv2")
+    idle(qtbot, window)
     top, left = panel._act_mosaic.cells[7]
     panel._act_clicked(top, left)
     assert panel._selected_map == 7
@@ -69,14 +78,15 @@ def test_activations_enlarge_and_show_the_receptive_field(window: MainWindow) ->
     assert "receptive field 5×5 / 1" in panel.act_readout.text()
     assert panel.act_input.box.isVisible()
     panel.act_layer.setCurrentText("fc")
+    idle(qtbot, window)
     assert panel.act_bars.isVisible() and not panel.act_pane.isVisible()
 
 
-def test_predictions_and_confusion_matrix(window: MainWindow) -> None:
-    show(window, "Predictions")
-    panel = window.inspect
+def test_predictions_and_confusion_matrix(qtbot: QtBot, window: MainWindow) -> None:
+    panel = show(qtbot, window, "Predictions")
     assert panel.top_k.rowCount() == 5
-    panel._confusion()
+    panel.confusion_button.click()
+    idle(qtbot, window)
     assert panel.confusion.rowCount() == 10
     total = sum(int(panel.confusion.item(r, c).text()) for r in range(10) for c in range(10))
     assert total == 270
@@ -87,21 +97,25 @@ def test_predictions_and_confusion_matrix(window: MainWindow) -> None:
             panel.confusion_note.text()
 
 
-def test_attributions_and_export_at_a_chosen_size(window: MainWindow, tmp_path: Path) -> None:
-    show(window, "Attributions")
-    panel = window.inspect
+def test_attributions_and_export_at_a_chosen_size(qtbot: QtBot, window: MainWindow,
+                                                  tmp_path: Path) -> None:
+    panel = show(qtbot, window, "Attributions")
     for method in ("Grad-CAM", "saliency", "occlusion"):
+        panel.attr_pane.clear()
         panel.attr_method.setCurrentText(method)
-        assert panel.message.text() == ""
-        assert panel.attr_pane.overlay.image is not None
+        idle(qtbot, window)
+        assert window.inspect.message.text() == ""
+        assert panel.attr_pane.data is not None and panel.attr_pane.data.ndim == 3
     for view in ("filters", "activations", "attributions"):
-        out = panel.export_to(view, tmp_path / f"{view}.png", (900, 600))
-        assert out is not None and Image.open(out).size == (900, 600)
+        out = tmp_path / f"{view}.png"
+        window.inspect.export_to(view, out, (900, 600))
+        idle(qtbot, window)
+        assert window.inspect.message.text() == ""
+        assert Image.open(out).size == (900, 600)
 
 
 def test_channel_dream_runs_on_a_thread_and_cancels(qtbot: QtBot, window: MainWindow) -> None:
-    show(window, "What a channel looks for")
-    panel = window.inspect
+    panel = show(qtbot, window, "What a channel looks for")
     panel.max_layer.setCurrentText("conv3")
     panel.max_steps.setValue(30)
     panel.max_run.click()
@@ -111,12 +125,11 @@ def test_channel_dream_runs_on_a_thread_and_cancels(qtbot: QtBot, window: MainWi
     panel.max_run.click()
     panel.max_cancel.click()
     assert panel.max_run.isEnabled()
-    panel.stop_workers()
+    window.inspect.stop_workers()
 
 
-def test_formation_replays_the_snapshots(window: MainWindow) -> None:
-    show(window, "How they formed")
-    panel = window.inspect
+def test_formation_replays_the_snapshots(qtbot: QtBot, window: MainWindow) -> None:
+    panel = show(qtbot, window, "How they formed")
     assert panel.form_slider.maximum() == 4  # epochs 0 (before training) to 4
     panel.form_slider.setValue(0)
     assert panel.form_label.text().startswith("epoch 0 (before training)")
@@ -125,12 +138,13 @@ def test_formation_replays_the_snapshots(window: MainWindow) -> None:
     assert not np.array_equal(first, panel.form_filters.data)
 
 
-def test_bad_input_file_is_a_message(window: MainWindow, tmp_path: Path) -> None:
-    show(window, "Activations")
+def test_bad_input_file_is_a_message(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    show(qtbot, window, "Activations")
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"nope")
     window.inspect.image_path = bad
     window.inspect.input_kind.setCurrentIndex(2)
+    idle(qtbot, window)
     assert "not an image ConvScope can read" in window.inspect.message.text()
 
 
@@ -141,7 +155,9 @@ def test_filters_update_live_while_training(qtbot: QtBot, tmp_path: Path) -> Non
     w.tabs.setCurrentWidget(w.inspect)
     w.inspect.views.setCurrentIndex(0)
     w.inspect.refresh()
-    before = w.inspect.filter_pane.data.copy()
+    idle(qtbot, w)
+    filters = w.inspect.view("Filters")
+    before = filters.filter_pane.data.copy()
     w.training.out_dir = tmp_path
     w.training.epochs.setValue(2)
     seen: list[object] = []
@@ -150,5 +166,6 @@ def test_filters_update_live_while_training(qtbot: QtBot, tmp_path: Path) -> Non
     with qtbot.waitSignal(w.training.run_finished, timeout=60_000):
         w.training.start()
     assert seen
-    assert not np.array_equal(before, w.inspect.filter_pane.data)
+    idle(qtbot, w)
+    assert not np.array_equal(before, filters.filter_pane.data)
     assert "weights-best" in w.inspect.weights_label.text()

@@ -67,7 +67,7 @@ def _pool(draw: Any) -> dict[str, Any]:
 def _spatial_layer(draw: Any) -> dict[str, Any]:
     choice = draw(st.sampled_from([
         "conv", "conv", "conv", "pool", "pool", "transpose", "adaptive", "bn", "act", "act",
-        "lrn", "dropout2d", "upsample", "pad", "identity",
+        "lrn", "dropout2d", "upsample", "pad", "identity", "shuffle", "chunk",
     ]))
     if choice == "conv":
         return _conv2d(draw)
@@ -90,7 +90,13 @@ def _spatial_layer(draw: Any) -> dict[str, Any]:
         return {"type": "BatchNorm2d", "affine": draw(st.booleans())}
     if choice == "act":
         return {"type": draw(st.sampled_from(["ReLU", "LeakyReLU", "ReLU6", "ELU", "GELU",
-                                               "Sigmoid", "Tanh"]))}
+                                               "Sigmoid", "Tanh", "SiLU", "Hardswish",
+                                               "Hardsigmoid"]))}
+    if choice == "shuffle":
+        return {"type": "ChannelShuffle", "groups": draw(st.integers(1, 3))}
+    if choice == "chunk":
+        return {"type": "Chunk", "chunks": draw(st.integers(1, 4)),
+                "index": draw(st.integers(0, 3))}
     if choice == "lrn":
         return {"type": "LocalResponseNorm", "size": draw(st.integers(1, 4))}
     if choice == "dropout2d":
@@ -111,6 +117,11 @@ def _spatial_layer(draw: Any) -> dict[str, Any]:
                                  st.lists(st.integers(0, 3), min_size=4, max_size=4)))
         return {"type": kind, "padding": padding}
     return {"type": "Identity"}
+
+
+def _gate(draw: Any) -> dict[str, Any]:
+    """A squeeze-and-excitation gate: global pooling whose C×1×1 output scales the map."""
+    return {"type": "AdaptiveAvgPool2d", "output_size": draw(st.sampled_from([1, [1, None]]))}
 
 
 def _flat_layer(draw: Any) -> dict[str, Any]:
@@ -134,9 +145,13 @@ def stacks_2d(draw: Any) -> dict[str, Any]:
     flat = False
     for i in range(draw(st.integers(1, 8))):
         name = f"l{i}"
+        if not flat and i >= 1 and draw(st.integers(0, 9)) == 0:
+            layers.append({"name": name, **_gate(draw)})
+            layers.append({"name": f"{name}m", "type": "Mul", "inputs": [f"l{i - 1}", name]})
+            continue
         if not flat and i >= 2 and draw(st.integers(0, 5)) == 0:
             partner = f"l{draw(st.integers(0, i - 2))}"
-            kind = draw(st.sampled_from(["Add", "Concat"]))
+            kind = draw(st.sampled_from(["Add", "Concat", "Mul"]))
             layers.append({"name": name, "type": kind, "inputs": [f"l{i - 1}", partner]})
             continue
         if not flat and draw(st.integers(0, 7)) == 0:

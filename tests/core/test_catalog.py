@@ -18,6 +18,7 @@ from core.model.spec import FORMAT, model_from_dict
 # An input shape for every type whose input is not (channels, height, width).
 INPUTS: dict[str, list[int]] = {
     "Conv1d": [2, 10], "Conv3d": [2, 5, 6, 6], "Linear": [12], "BatchNorm1d": [6],
+    "ChannelShuffle": [4, 6, 6],
 }
 # Where ConvScope's default differs from torch's on purpose.
 DELIBERATE = {("Softmax", "dim"): "torch's implicit dim is deprecated; channels (1) is meant"}
@@ -37,7 +38,9 @@ def test_catalog_has_every_required_type() -> None:
         "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "BatchNorm1d", "BatchNorm2d",
         "LocalResponseNorm", "Dropout", "Dropout2d", "Flatten", "Linear", "ReLU", "LeakyReLU",
         "ReLU6", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Upsample", "ZeroPad2d",
-        "ReflectionPad2d", "ReplicationPad2d", "Identity", "Add", "Concat"}
+        "ReflectionPad2d", "ReplicationPad2d", "Identity", "Add", "Concat",
+        # for importing torchvision models (issue 10)
+        "Mul", "SiLU", "Hardswish", "Hardsigmoid", "ChannelShuffle", "Chunk"}
     assert required <= set(CATALOG)
 
 
@@ -49,7 +52,7 @@ def test_entry_is_documented_and_spelled_as_torch_spells_it(name: str) -> None:
         assert spec.help, (name, spec.name)
         if spec.kind == "choice":
             assert spec.default in spec.choices
-    if entry.merge:
+    if entry.merge or entry.own_module:
         return
     signature = inspect.signature(getattr(nn, name))
     for spec in entry.params:
@@ -88,3 +91,40 @@ def test_every_type_builds_runs_and_round_trips(name: str) -> None:
     assert sum(p.numel() for p in model.layers["under_test"].parameters()) == layer.params
     assert model_from_dict(spec.to_dict()) == spec
     assert check_params(CATALOG[name], spec.layers[-1].params, "x") == layer.settings
+
+
+def test_mul_scales_each_channel_by_a_broadcast_gate() -> None:
+    """Squeeze-and-excitation: a C×1×1 gate times a C×H×W map is a C×H×W map."""
+    spec = model_from_dict({"format": FORMAT, "name": "se", "input": {"shape": [4, 5, 5]},
+                            "layers": [
+                                {"type": "AdaptiveAvgPool2d", "name": "squeeze"},
+                                {"type": "Sigmoid", "name": "gate"},
+                                {"type": "Mul", "name": "scale", "inputs": ["input", "gate"]}]})
+    analysis = analyze_model(spec)
+    assert analysis.ok and analysis.get("scale").output_shape == (4, 5, 5)
+    x = torch.randn(2, 4, 5, 5)
+    out = build_model(spec)(x)
+    assert torch.allclose(out, x * torch.sigmoid(x.mean((2, 3), keepdim=True)))
+    bad = model_from_dict({"format": FORMAT, "name": "bad", "input": {"shape": [4, 5, 5]},
+                           "layers": [
+                               {"type": "Conv2d", "name": "c", "out_channels": 3,
+                                "kernel_size": 1},
+                               {"type": "Mul", "name": "bad", "inputs": ["c", "input"]}]})
+    error = analyze_model(bad).error
+    assert error is not None and error.layer == "bad" and "equal or 1" in str(error)
+
+
+def test_chunk_and_channel_shuffle_match_torch() -> None:
+    spec = model_from_dict({"format": FORMAT, "name": "shuffle", "input": {"shape": [6, 3, 3]},
+                            "layers": [
+                                {"type": "Chunk", "name": "left", "chunks": 2, "index": 0},
+                                {"type": "Chunk", "name": "right", "chunks": 2, "index": 1,
+                                 "inputs": ["input"]},
+                                {"type": "Concat", "name": "cat", "inputs": ["right", "left"]},
+                                {"type": "ChannelShuffle", "name": "shuffle", "groups": 3}]})
+    x = torch.randn(2, 6, 3, 3)
+    a, b = x.chunk(2, dim=1)
+    expected = nn.ChannelShuffle(3)(torch.cat([b, a], 1))
+    assert torch.equal(build_model(spec)(x), expected)
+    error = analyze_model(spec.with_layers([spec.layers[0].with_params(chunks=4, index=3)])).error
+    assert error is not None and "index 3 does not exist" in str(error)

@@ -162,7 +162,7 @@ def test_byte_order_mark_and_odd_format_tags(tmp_path: Path) -> None:
     path = tmp_path / "bom.json"
     path.write_text(json.dumps(model({"type": "ReLU"})), encoding="utf-8-sig")
     assert load_model(path).layers[0].type == "ReLU"
-    with pytest.raises(ModelError, match="newer than this ConvScope"):
+    with pytest.raises(ModelError, match="not a ConvScope format"):
         model_from_dict({**model(), "format": "convscope.model/²"})
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)

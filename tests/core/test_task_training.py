@@ -77,7 +77,7 @@ def test_runs_from_before_best_metric_still_open(tmp_path: Path) -> None:
     run.mkdir()
     (run / "training.json").write_text(json.dumps({
         "settings": {}, "dataset": "digits", "classes": ["0", "1"], "mean": [0.5],
-        "std": [0.2], "epochs_done": 1, "best_val_acc": 0.75, "history": [],
+        "std": [0.2], "epochs_done": 0, "best_val_acc": 0.75, "history": [],
         "optimizer_layout": {}}), encoding="utf-8")
     state = load_state(run)
     assert state.best_metric == "val_acc" and state.best_value == 0.75

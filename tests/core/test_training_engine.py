@@ -185,7 +185,7 @@ def test_mismatch_is_reported_before_the_first_step(tiny_digits: Dataset, tmp_pa
 @pytest.mark.parametrize(
     ("settings", "words"),
     [
-        (replace(FAST, lr=0.0), "learning rate must be above 0"),
+        (replace(FAST, lr=0.0), "lr must be a number above 0"),
         (replace(FAST, device="cuda") if not torch.cuda.is_available() else
          replace(FAST, device="mps"), "was asked for, but"),
         (replace(FAST, augmentation=Augmentation(rotation=500)), "rotation must be 0–180"),

@@ -36,6 +36,17 @@ def _module(type_name: str, params: dict[str, Any], inputs: list[torch.Tensor]) 
         return add
     if type_name == "Concat":
         return lambda *xs: torch.cat(xs, dim=1)
+    if type_name == "Mul":
+        def mul(*xs: torch.Tensor) -> torch.Tensor:
+            if any(x.dim() != xs[0].dim() for x in xs):
+                raise ValueError("Mul of different ranks")
+            out = xs[0]
+            for x in xs[1:]:
+                out = out * x
+            return out
+        return mul
+    if type_name == "Chunk":
+        return lambda x: torch.chunk(x, params.get("chunks", 2), dim=1)[params.get("index", 0)]
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     inferred = CATALOG[type_name].inferred
     if inferred and inferred not in kwargs:

@@ -1,0 +1,367 @@
+"""The Inspect tab: which weights, which input, the views, and one progress bar with Cancel.
+
+Thin: the document says which model, weights and run; each view (a module of this package)
+says what to compute and how to draw it; every computation runs on the tab's WorkerQueue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.document import ModelDocument
+from app.inspect.activations import ActivationsView
+from app.inspect.attributions import AttributionsView
+from app.inspect.base import Context, InspectView
+from app.inspect.filters import FiltersView
+from app.inspect.formation import FormationView
+from app.inspect.maximization import MaximizationView
+from app.inspect.predictions import PredictionsView
+from app.inspect.session import DIGITS_SOURCE, RUN_SOURCE, InspectSession, ModelKey, WeightsNote
+from app.workers import Task, Worker, WorkerQueue
+
+VIEWS: list[type[InspectView]] = [FiltersView, ActivationsView, PredictionsView,
+                                  AttributionsView, MaximizationView, FormationView]
+"""The views, in tab order. A new view: a module with an InspectView subclass, listed here."""
+
+BUSY_AFTER_MS = 200
+"""A job still running after this long shows the progress bar and Cancel."""
+SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
+# the same names as core.inspect.inputs.SAMPLE_PHOTOS, repeated so this tab imports no torch
+INPUT_KINDS = ("digits test image", "sample photo", "image file", "run's test image")
+
+
+class InspectTab(QWidget):
+    busy_changed = Signal(bool)
+
+    def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.session = InspectSession()
+        self.queue = WorkerQueue(self)
+        self.classes: list[str] = []
+        self.note = WeightsNote("")
+        self.image_path: Path | None = None
+        self._stale: set[InspectView] = set()
+        self._build()
+        document.changed.connect(self._model_changed)
+        document.run_changed.connect(self._run_changed)
+        self._run_changed()
+
+    # -- layout -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        top = QHBoxLayout()
+        self.weights_label = QLabel()
+        self.weights_label.setWordWrap(True)
+        self.weights_detail = QPushButton("Details…")
+        self.weights_detail.clicked.connect(self._show_weights_detail)
+        self.weights_detail.hide()
+        open_run = QPushButton("Open run…")
+        open_run.setToolTip("Use the weights of a training run folder")
+        open_run.clicked.connect(self._choose_run)
+        random = QPushButton("Random weights")
+        random.clicked.connect(lambda: self.document.use_weights(None, None))
+        top.addWidget(QLabel("<b>Weights:</b>"))
+        top.addWidget(self.weights_label, 1)
+        for button in (self.weights_detail, open_run, random):
+            top.addWidget(button)
+        source = QHBoxLayout()
+        self.input_kind = QComboBox()
+        self.input_kind.addItems(INPUT_KINDS)
+        self.digit_index = QSpinBox()
+        self.digit_index.setRange(0, 269)
+        self.digit_index.setPrefix("#")
+        self.photo = QComboBox()
+        self.photo.addItems(SAMPLE_PHOTOS)
+        self.file_button = QPushButton("Choose file…")
+        self.file_button.clicked.connect(self._choose_file)
+        self.run_index = QSpinBox()
+        self.run_index.setRange(0, 999_999)
+        self.run_index.setPrefix("#")
+        self.input_note = QLabel()
+        self.input_note.setWordWrap(True)
+        source.addWidget(QLabel("<b>Input:</b>"))
+        for w in (self.input_kind, self.digit_index, self.photo, self.file_button,
+                  self.run_index):
+            source.addWidget(w)
+        source.addWidget(self.input_note, 1)
+        self.input_kind.currentIndexChanged.connect(self._input_changed)
+        self.digit_index.valueChanged.connect(self._input_changed)
+        self.photo.currentIndexChanged.connect(self._input_changed)
+        self.run_index.valueChanged.connect(self._input_changed)
+
+        self.views = QTabWidget()
+        self.view_list: list[InspectView] = []
+        for view_type in VIEWS:
+            view = view_type(self)
+            self.view_list.append(view)
+            self.views.addTab(view, view.title)
+        self.views.currentChanged.connect(lambda _i: self.refresh())
+
+        busy = QHBoxLayout()
+        self.busy_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        busy.addWidget(self.busy_label)
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel_button)
+        self.busy_row = QWidget()
+        self.busy_row.setLayout(busy)
+        self.busy_row.hide()
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.timeout.connect(self._show_busy)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d62828")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(source)
+        layout.addWidget(self.views, 1)
+        layout.addWidget(self.busy_row)
+        layout.addWidget(self.message)
+        self._input_changed()
+
+    def view(self, title: str) -> InspectView:
+        return next(v for v in self.view_list if v.title == title)
+
+    def current_view(self) -> InspectView:
+        return self.view_list[self.views.currentIndex()]
+
+    # -- the model, the weights, the input ----------------------------------------------------
+    def model_key(self) -> ModelKey:
+        d = self.document
+        return ModelKey(d.spec, d.weights, d.run_dir, d.run_version)
+
+    def _model_changed(self) -> None:
+        """An edit: the built model is stale; every view resets and the visible one redraws."""
+        self.queue.cancel()
+        self.session.forget()
+        for view in self.view_list:
+            view.reset()
+            view.fill_layers(self.document.analysis)
+        if self.isVisible():
+            self.refresh()
+
+    def _run_changed(self) -> None:
+        self.note = WeightsNote(self.document.weights_label())
+        self._show_note()
+        self._model_changed()
+
+    def _show_note(self) -> None:
+        color = "#b45309" if self.note.problem else ""
+        text = self.note.sentence or self.document.weights_label()
+        self.weights_label.setText(f"<span style='color:{color}'>{text}</span>" if color
+                                   else text)
+        self.weights_detail.setVisible(bool(self.note.detail))
+
+    def _show_weights_detail(self) -> None:
+        QMessageBox.information(self, "Weights", f"{self.note.sentence}\n\n{self.note.detail}")
+
+    def run_dataset(self) -> str | None:
+        """The dataset the current run was trained on (None without a run)."""
+        run = self.document.run_dir
+        if run is None or not (run / "training.json").exists():
+            return None
+        from core.train.checkpoint import load_state
+
+        try:
+            return load_state(run).dataset
+        except ValueError:
+            return None
+
+    def _input_changed(self) -> None:
+        kind = self.input_kind.currentIndex()
+        self.digit_index.setVisible(kind == 0)
+        self.photo.setVisible(kind == 1)
+        self.file_button.setVisible(kind == 2)
+        self.run_index.setVisible(kind == 3)
+        for view in self.view_list:
+            if view.uses_input:
+                view.reset()
+        if self.isVisible():
+            self.refresh()
+
+    def source(self) -> str:
+        kind = self.input_kind.currentIndex()
+        if kind == 0:
+            return f"{DIGITS_SOURCE}{self.digit_index.value()}"
+        if kind == 1:
+            return self.photo.currentText()
+        if kind == 3:
+            dataset = self.run_dataset()
+            if dataset is None:
+                return ""
+            return f"{RUN_SOURCE}{dataset}:test:{self.run_index.value()}"
+        return str(self.image_path) if self.image_path else ""
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image", str(Path.home()),
+                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif "
+                                              "*.tiff *.webp);;All files (*)")
+        if path:
+            self.image_path = Path(path)
+            self._input_changed()
+
+    def _choose_run(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Training run folder")
+        if path:
+            self.use_run(Path(path))
+
+    def use_run(self, run: Path) -> bool:
+        """Use a run's weights on the model being edited (they may not fit: then it says so)."""
+        from core.model.errors import ModelError
+        from core.train.checkpoint import open_run
+
+        try:
+            opened = open_run(run)
+        except ModelError as exc:
+            QMessageBox.warning(self, "Cannot use this run", str(exc))
+            return False
+        self.document.use_weights(opened.weights, opened.run_dir)
+        return True
+
+    # -- computing ----------------------------------------------------------------------------
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the visible view (latest request wins)."""
+        if self.views.count():
+            self.refresh_view(self.current_view(), force=True)
+
+    def refresh_view(self, view: InspectView, force: bool = False) -> None:
+        if view is not self.current_view() or not self.isVisible():
+            return
+        if not view.automatic and not force:
+            return
+        self.run(view, "view", view.compute, view.parameters(), view.show_result,
+                 uses_input=view.uses_input, label=f"computing {view.title.lower()}…")
+
+    def run(self, view: InspectView, key: str, compute: Any, parameters: Any,
+            show: Any, uses_input: bool = True, label: str = "computing…") -> Worker:
+        """Run ``compute(context, parameters, task)`` on the worker, then ``show(result,
+        parameters)`` here — unless a newer request under ``key`` came first."""
+        self.message.setText("")
+        model_key, source = self.model_key(), self.source() if uses_input else ""
+        session = self.session
+
+        def job(task: Task) -> tuple[Any, Any]:
+            task.check()
+            built = session.built(model_key)
+            task.check()
+            context = Context(built.inspector, source, session)
+            with built.inspector.watch(task.check):
+                result = compute(context, parameters, task)
+            return built, session.input_note(source), result
+
+        worker = self.queue.submit(key, job)
+        worker.returned.connect(lambda out: self._delivered(out, show, parameters, uses_input))
+        worker.errored.connect(self._failed)
+        worker.progress.connect(self._progress)
+        worker.finished.connect(self._job_finished)
+        self.busy_label.setText(label)
+        self.progress.setRange(0, 0)
+        self._busy_timer.start(BUSY_AFTER_MS)
+        self.busy_changed.emit(True)
+        return worker
+
+    def _delivered(self, out: tuple[Any, str, Any], show: Any, parameters: Any,
+                   uses_input: bool) -> None:
+        built, input_note, result = out
+        self.classes = built.classes
+        if built.note.sentence != self.note.sentence:
+            self.note = built.note
+            self._show_note()
+        if uses_input and input_note:
+            self.input_note.setText(input_note)
+        try:
+            show(result, parameters)
+        except ValueError as exc:
+            self.message.setText(str(exc))
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, ValueError):  # ModelError, DataError, InspectError
+            self.message.setText(str(exc))
+        else:
+            self.message.setText(f"This view failed: {type(exc).__name__}: {exc}")
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _show_busy(self) -> None:
+        if self.queue.busy():
+            self.busy_row.show()
+
+    def _job_finished(self) -> None:
+        if not self.queue.busy():
+            self._busy_timer.stop()
+            self.busy_row.hide()
+            self.busy_changed.emit(False)
+
+    @property
+    def busy(self) -> bool:
+        return self.queue.busy()
+
+    def cancel(self) -> None:
+        """Cancel every running or queued computation; the pictures keep their last state."""
+        self.queue.cancel()
+        self.busy_row.hide()
+        self.message.setText("Cancelled.")
+        self.busy_changed.emit(False)
+
+    def stop_workers(self) -> None:
+        self.queue.shutdown(wait_ms=10_000)
+
+    # -- training and export ------------------------------------------------------------------
+    def live_filters(self, layer: str, weights: Any) -> None:
+        """A training run sent its first layer's filters: redraw if that layer is shown."""
+        if self.isVisible():
+            filters = self.view_list[0]
+            assert isinstance(filters, FiltersView)
+            if self.current_view() is filters:
+                filters.live(layer, weights)
+
+    def export(self, view: str, size: tuple[int, int]) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG",
+                                              f"{self.document.spec.name}-{view}.png",
+                                              "PNG image (*.png)")
+        if path:
+            self.export_to(view, Path(path), size)
+
+    def export_to(self, view: str, path: Path, size: tuple[int, int]) -> Worker:
+        """Render the view with core.inspect.render (the same pictures as the command line),
+        on the worker; the status line says where it went."""
+        from app.inspect.export import render_view
+
+        if path.suffix.lower() != ".png":
+            path = path.with_suffix(".png")
+        owner = {"filters": self.view_list[0], "activations": self.view_list[1]}.get(
+            view, self.view_list[3])
+        parameters = (view, path, size, self.document.spec.name, owner.parameters())
+        return self.run(owner, "export", render_view, parameters, self._exported,
+                        uses_input=view != "filters", label="exporting…")
+
+    def _exported(self, result: Path, _parameters: Any) -> None:
+        self.message.setText("")
+        self.input_note.setToolTip(f"Exported {result}")
+        self.last_export = result

@@ -1,0 +1,1 @@
+"""Import and export: torchvision and ONNX models in, PyTorch/ONNX/TorchScript/scripts out."""

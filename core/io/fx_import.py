@@ -1,0 +1,469 @@
+"""Importing a torch module: trace it with torch.fx and map every call to a catalog layer.
+
+Modules of torch.nn become the layer of that name with the module's own settings; the functional
+forms the common models use (flatten, adaptive pooling, ``+``, ``*``, ``torch.cat``, ``mean`` over
+height and width, ``chunk``, ShuffleNet's channel shuffle) become layers too. Anything else is
+refused with the list of operations that did not map. The traced shapes check the result: every
+layer's output shape in the model file equals the traced module's, or the import fails loudly.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from core.analysis.model_analysis import analyze_model
+from core.model.catalog import CATALOG
+from core.model.errors import ModelError
+from core.model.spec import (
+    INPUT,
+    RESERVED_NAMES,
+    LayerSpec,
+    ModelSpec,
+    check_connections,
+    save_model,
+)
+
+OWN_MODULES = frozenset({"Add", "Concat", "Mul", "Chunk"})
+"""ConvScope's own layer classes (core.build and exported files), kept whole by the tracer."""
+_INFERRED = {"in_channels", "in_features", "num_features"}
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+class ImportRefused(ModelError):
+    """The module has operations with no ConvScope layer (listed in the message)."""
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """A model file made from a module, with the names of its tensors in the module.
+
+    ``key_map`` maps each weight key of the model file (``layer.tensor``) to the module's own
+    state_dict key, so the module's weights can be carried over by layer name.
+    """
+
+    spec: ModelSpec
+    key_map: dict[str, str]
+    tensor_shapes: dict[str, tuple[int, ...]]
+    """Each weight key's tensor shape, to check a weights file before using it."""
+    notes: tuple[str, ...] = ()
+    weights: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        items = [_compact(v) for v in value]
+        if items and all(v == items[0] for v in items) and not isinstance(items[0], list):
+            return items[0]
+        return items
+    if isinstance(value, torch.Size):
+        return _compact(tuple(value))
+    return value
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    return value == _compact(default) or (isinstance(default, tuple | list) and value == default)
+
+
+def module_layer(module: nn.Module) -> tuple[str, dict[str, Any]] | None:
+    """The catalog type and settings of a torch module, or None when none fits it exactly."""
+    cls_name = type(module).__name__
+    if cls_name in OWN_MODULES:
+        if cls_name == "Chunk":
+            return "Chunk", {k: v for k in ("chunks", "index")
+                             if (v := getattr(module, k)) != CATALOG["Chunk"].param(k).default}
+        return cls_name, {}
+    entry = CATALOG.get(cls_name)
+    if entry is None or entry.merge or type(module) is not getattr(nn, cls_name, None):
+        return None
+    if cls_name in ("MaxPool2d",) and getattr(module, "return_indices", False):
+        return None
+    params: dict[str, Any] = {}
+    for spec in entry.params:
+        if spec.name in _INFERRED:
+            continue
+        if spec.name == "bias":
+            value: Any = getattr(module, "bias", None) is not None
+        else:
+            value = _compact(getattr(module, spec.name))
+        if spec.name == "stride" and spec.optional and value == _compact(module.kernel_size):
+            value = None  # torch stores the kernel size for "same as the kernel"
+        if not _is_default(value, spec.default):
+            params[spec.name] = value
+    return cls_name, params
+
+
+# -- functional forms ------------------------------------------------------------------------
+
+_ACTIVATIONS: dict[Any, str] = {
+    F.relu: "ReLU", torch.relu: "ReLU", F.relu6: "ReLU6", F.silu: "SiLU",
+    F.hardswish: "Hardswish", F.hardsigmoid: "Hardsigmoid", torch.sigmoid: "Sigmoid",
+    F.sigmoid: "Sigmoid", torch.tanh: "Tanh", F.tanh: "Tanh", F.gelu: "GELU",
+}
+_METHOD_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+_ALIASES = {"contiguous", "clone"}
+"""Methods that do not change the values: the layer is the one before."""
+
+
+def _wrapped_functions() -> tuple[Callable[..., Any], ...]:
+    try:
+        from torchvision.models.shufflenetv2 import channel_shuffle
+    except ImportError:  # torchvision is a dependency, but the importer works without it
+        return ()
+    return (channel_shuffle,)
+
+
+def _callable_name(node: fx.Node) -> str:
+    if node.op == "call_method":
+        return f".{node.target}()"
+    target = node.target
+    module = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__name__", str(target))
+    if module in ("_operator", "operator"):
+        return f"operator {name}"
+    return f"{module.replace('torch._C._nn', 'F')}.{name}".lstrip(".")
+
+
+class _Tracer(fx.Tracer):
+    def __init__(self) -> None:
+        super().__init__(autowrap_functions=_wrapped_functions())
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return type(m).__name__ in OWN_MODULES or super().is_leaf_module(m, module_qualified_name)
+
+
+def _arg(node: fx.Node, index: int, name: str, default: Any) -> Any:
+    if len(node.args) > index:
+        return node.args[index]
+    return node.kwargs.get(name, default)
+
+
+class _Converter:
+    """Walks the traced graph once, turning nodes into layers."""
+
+    def __init__(self, root: nn.Module, graph: fx.Graph) -> None:
+        self.root = root
+        self.graph = graph
+        self.layers: list[LayerSpec] = []
+        self.source: dict[fx.Node, str] = {}
+        self.chunks: dict[fx.Node, tuple[str, int]] = {}
+        self.unmapped: Counter[str] = Counter()
+        self.notes: list[str] = []
+        self.key_map: dict[str, str] = {}
+        self.tensor_shapes: dict[str, tuple[int, ...]] = {}
+        self.calls: Counter[str] = Counter()
+        self.taken: set[str] = {INPUT}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.module_of: dict[str, str] = {}
+
+    # -- naming ------------------------------------------------------------------------------
+    def _name(self, wanted: str) -> str:
+        name = re.sub(r"[^A-Za-z0-9_]", "_", wanted)
+        if not name or not name[0].isalpha():
+            name = "layer_" + name
+        name = name[:64]
+        if name in RESERVED_NAMES:
+            name = name[:62] + "_1"
+        base, k = name, 1
+        while name in self.taken:
+            suffix = f"_{k}"
+            name = base[:64 - len(suffix)] + suffix
+            k += 1
+        self.taken.add(name)
+        return name
+
+    def _add(self, node: fx.Node, type_name: str, params: dict[str, Any], inputs: Sequence[Any],
+             wanted: str | None = None, shape_node: fx.Node | None = None) -> str | None:
+        sources = [self.source.get(a) if isinstance(a, fx.Node) else None for a in inputs]
+        if any(s is None for s in sources):
+            if any(not isinstance(a, fx.Node) for a in inputs):
+                self.unmapped[f"{_describe(node)} with a constant operand"] += 1
+            return None
+        name = self._name(wanted or node.name)
+        previous = self.layers[-1].name if self.layers else INPUT
+        given = tuple(s for s in sources if s is not None)
+        explicit = () if given == (previous,) else given
+        self.layers.append(LayerSpec(name, type_name, params, True, explicit))
+        self.source[node] = name
+        meta = (shape_node or node).meta.get("tensor_meta")
+        if meta is not None and hasattr(meta, "shape"):
+            self.shapes[name] = tuple(meta.shape[1:])
+        return name
+
+    # -- nodes -------------------------------------------------------------------------------
+    def run(self) -> None:
+        placeholders = 0
+        for node in self.graph.nodes:
+            if node.op == "placeholder":
+                placeholders += 1
+                if placeholders > 1:
+                    self.unmapped[f"a second input ({node.name})"] += 1
+                self.source[node] = INPUT
+            elif node.op == "call_module":
+                self._module(node)
+            elif node.op in ("call_function", "call_method"):
+                self._function(node)
+            elif node.op == "get_attr":
+                self.unmapped[f"a stored tensor ({node.target})"] += 1
+            elif node.op == "output":
+                self._output(node)
+
+    def _output(self, node: fx.Node) -> None:
+        result = node.args[0]
+        if not isinstance(result, fx.Node):
+            self.unmapped["an output that is not one tensor (a tuple or dict)"] += 1
+            return
+        if self.layers and self.source.get(result) != self.layers[-1].name:
+            name = self.source.get(result)
+            if name is not None:  # the output is an earlier layer: read it through Identity
+                self._add(result, "Identity", {}, [result], wanted="output")
+
+    def _module(self, node: fx.Node) -> None:
+        target = str(node.target)
+        module = self.root.get_submodule(target)
+        mapped = module_layer(module)
+        if mapped is None:
+            self.unmapped[f"nn.{type(module).__name__}"] += 1
+            return
+        type_name, params = mapped
+        count = self.calls[target]
+        self.calls[target] += 1
+        own = dict(module.state_dict())
+        if count and own:
+            self.unmapped[f"{target} called twice with the same weights"] += 1
+            return
+        inputs = list(node.args) if CATALOG[type_name].merge else [node.args[0]]
+        wanted = target.replace(".", "_") + (f"_{count}" if count else "")
+        name = self._add(node, type_name, params, inputs, wanted)
+        if name is not None:
+            for key, tensor in own.items():
+                self.key_map[f"{name}.{key}"] = f"{target}.{key}"
+                self.tensor_shapes[f"{name}.{key}"] = tuple(tensor.shape)
+
+    def _function(self, node: fx.Node) -> None:
+        target = node.target
+        method = node.op == "call_method"
+        x = node.args[0] if node.args else None
+        if (method and target in _ALIASES) or (not method and target in (torch.Tensor.contiguous,)):
+            self._alias(node, x)
+        elif (not method and target in _ACTIVATIONS) or (method and target in _METHOD_ACTIVATIONS):
+            kind = _METHOD_ACTIVATIONS[str(target)] if method else _ACTIVATIONS[target]
+            params: dict[str, Any] = {}
+            if kind == "GELU" and node.kwargs.get("approximate", "none") != "none":
+                params["approximate"] = node.kwargs["approximate"]
+            self._add(node, kind, params, [x])
+        elif target in (torch.flatten,) or (method and target == "flatten"):
+            start = _arg(node, 1, "start_dim", 0)
+            end = _arg(node, 2, "end_dim", -1)
+            params = {k: v for k, v, d in (("start_dim", start, 1), ("end_dim", end, -1))
+                      if v != d}
+            self._add(node, "Flatten", params, [x])
+        elif target in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
+            kind = "AdaptiveAvgPool2d" if target is F.adaptive_avg_pool2d else "AdaptiveMaxPool2d"
+            size = _compact(_arg(node, 1, "output_size", None))
+            self._add(node, kind, {} if size == 1 else {"output_size": size}, [x])
+        elif target in (F.dropout,) or (method and target == "dropout"):
+            p = _arg(node, 1, "p", 0.5)
+            self._add(node, "Dropout", {} if p == 0.5 else {"p": p}, [x])
+        elif target in (operator.add, operator.iadd, torch.add) or (method and target == "add"):
+            if node.kwargs.get("alpha", 1) != 1:
+                self.unmapped["add with alpha"] += 1
+                return
+            self._add(node, "Add", {}, list(node.args[:2]))
+        elif target in (operator.mul, operator.imul, torch.mul) or (method and target == "mul"):
+            self._add(node, "Mul", {}, list(node.args[:2]))
+        elif target in (torch.cat, torch.concat):
+            tensors = list(_arg(node, 0, "tensors", []))
+            dim = _arg(node, 1, "dim", 0)
+            if dim != 1:
+                self.unmapped[f"torch.cat along dim {dim} (ConvScope stacks channels, dim 1)"] += 1
+            elif len(tensors) == 1:
+                self._alias(node, tensors[0])
+            else:
+                self._add(node, "Concat", {}, tensors)
+        elif method and target == "mean":
+            self._mean(node)
+        elif target in (torch.chunk,) or (method and target == "chunk"):
+            chunks = _arg(node, 1, "chunks", None)
+            dim = _arg(node, 2, "dim", 0)
+            source = self.source.get(x) if isinstance(x, fx.Node) else None
+            if dim != 1 or source is None:
+                self.unmapped[f"chunk along dim {dim}"] += 1
+            else:
+                self.chunks[node] = (source, int(chunks))
+        elif target is operator.getitem and isinstance(x, fx.Node) and x in self.chunks:
+            source, chunks = self.chunks[x]
+            index = int(str(node.args[1]))
+            before = self.layers[-1].name if self.layers else INPUT
+            name = self._name(node.name)
+            params = {"chunks": chunks} if chunks != 2 else {}
+            if index:
+                params["index"] = index
+            self.layers.append(LayerSpec(name, "Chunk", params, True,
+                                         () if before == source else (source,)))
+            self.source[node] = name
+            meta = node.meta.get("tensor_meta")
+            if meta is not None and hasattr(meta, "shape"):
+                self.shapes[name] = tuple(meta.shape[1:])
+        elif getattr(target, "__name__", "") == "channel_shuffle":
+            groups = int(_arg(node, 1, "groups", 2))
+            self._add(node, "ChannelShuffle", {"groups": groups} if groups != 2 else {}, [x])
+        elif getattr(target, "__name__", "") == "stochastic_depth":
+            p = _arg(node, 1, "p", 0.0)
+            self._alias(node, x)
+            note = (f"stochastic depth (drop-path, p up to {p:g}) is left out: it is the "
+                    "identity at evaluation and only regularises training")
+            if not any(n.startswith("stochastic depth") for n in self.notes):
+                self.notes.append(note)
+            else:
+                self.notes[-1] = note
+        else:
+            self.unmapped[_describe(node)] += 1
+
+    def _alias(self, node: fx.Node, x: Any) -> None:
+        if isinstance(x, fx.Node) and x in self.source:
+            self.source[node] = self.source[x]
+
+    def _mean(self, node: fx.Node) -> None:
+        x = node.args[0]
+        dims = _arg(node, 1, "dim", None)
+        keep = _arg(node, 2, "keepdim", False)
+        meta = x.meta.get("tensor_meta") if isinstance(x, fx.Node) else None
+        rank = len(meta.shape) if meta is not None and hasattr(meta, "shape") else 0
+        dims_set = {d % rank for d in dims} if isinstance(dims, list | tuple) and rank else set()
+        if rank != 4 or dims_set != {2, 3}:
+            self.unmapped[".mean() over dimensions other than height and width"] += 1
+            return
+        if keep:
+            self._add(node, "AdaptiveAvgPool2d", {}, [x])
+            return
+        pooled = self._add(node, "AdaptiveAvgPool2d", {}, [x], wanted=f"{node.name}_pool")
+        if pooled is not None:  # mean over H, W = global average pooling, then flatten
+            self.shapes[pooled] = (*self.shapes[pooled], 1, 1)
+            flat = self._name(node.name)
+            self.layers.append(LayerSpec(flat, "Flatten", {}, True, ()))
+            self.source[node] = flat
+            self.shapes[flat] = self.shapes[pooled][:1]
+
+
+def _describe(node: fx.Node) -> str:
+    if node.op == "call_module":
+        return f"module {node.target}"
+    return _callable_name(node)
+
+
+def trace_module(module: nn.Module) -> fx.GraphModule:
+    """torch.fx trace of ``module``, keeping ConvScope's layers and channel_shuffle whole."""
+    tracer = _Tracer()
+    try:
+        graph = tracer.trace(module)
+    except Exception as exc:  # fx raises many types for code it cannot follow
+        raise ImportRefused(
+            f"torch.fx cannot trace {type(module).__name__}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
+    graph_module = fx.GraphModule(tracer.root, graph)
+    graph_module.graph.eliminate_dead_code()
+    return graph_module
+
+
+def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str,
+                  description: str = "", notes: Sequence[str] = ()) -> ImportedModel:
+    """Trace ``module`` on a batch of ``input_shape`` and map it to a model file.
+
+    Raises ImportRefused naming every operation that has no ConvScope layer, and ModelError
+    when the model file would not reproduce the traced shapes and parameter count.
+    """
+    module = module.eval()
+    graph_module = trace_module(module)
+    device = next((t.device for t in module.parameters()), torch.device("cpu"))
+    try:
+        with torch.no_grad():
+            ShapeProp(graph_module).propagate(torch.zeros(1, *input_shape, device=device))
+    except Exception as exc:  # the module refuses this input size
+        raise ModelError(f"{name} does not run on an input of {tuple(input_shape)}: "
+                         f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    converter = _Converter(module, graph_module.graph)
+    converter.run()
+    if converter.unmapped:
+        listed = ", ".join(f"{what} ×{n}" if n > 1 else what
+                           for what, n in converter.unmapped.items())
+        raise ImportRefused(f"cannot import {name}: these operations have no ConvScope layer: "
+                            f"{listed}")
+    spec = ModelSpec(name, tuple(input_shape), tuple(converter.layers),
+                     description=description)
+    check_connections(spec)
+    _check_against_trace(spec, converter.shapes, module)
+    return ImportedModel(spec, converter.key_map, converter.tensor_shapes,
+                         tuple(notes) + tuple(converter.notes))
+
+
+def _check_against_trace(spec: ModelSpec, shapes: dict[str, tuple[int, ...]],
+                         module: nn.Module) -> None:
+    analysis = analyze_model(spec)
+    if analysis.error is not None:
+        raise ModelError(f"the imported {spec.name} does not analyse: {analysis.error}")
+    for layer in analysis.layers:
+        traced = shapes.get(layer.name)
+        if traced is not None and traced != layer.output_shape:
+            raise ModelError(f"the imported layer {layer.name} gives {layer.output_shape} but the "
+                             f"traced module gives {traced}; please report this model")
+    own = sum(p.numel() for p in module.parameters())
+    if analysis.total_params != own:
+        raise ModelError(f"the imported {spec.name} has {analysis.total_params:,} parameters but "
+                         f"the module has {own:,}; please report this model")
+
+
+def weights_by_layer(imported: ImportedModel, state: dict[str, torch.Tensor],
+                     source: str) -> dict[str, torch.Tensor]:
+    """The module's ``state`` renamed to the model file's layer names; ModelError if it misses
+    a tensor or a shape differs (a weights file for another model)."""
+    out: dict[str, torch.Tensor] = {}
+    missing: list[str] = []
+    for ours, theirs in imported.key_map.items():
+        tensor = state.get(theirs)
+        if tensor is None:
+            if not theirs.endswith("num_batches_tracked"):
+                missing.append(theirs)
+            continue
+        wanted = imported.tensor_shapes[ours]
+        if tuple(tensor.shape) != wanted:
+            raise ModelError(f"{source} does not fit {imported.spec.name}: {theirs} is "
+                             f"{tuple(tensor.shape)} in the file but {wanted} in the model")
+        out[ours] = tensor.detach().cpu().contiguous()
+    if missing:
+        raise ModelError(f"{source} does not fit {imported.spec.name}: it has no "
+                         f"{', '.join(missing[:3])}" + (f" (and {len(missing) - 3} more)"
+                                                        if len(missing) > 3 else ""))
+    return out
+
+
+def weights_path(model_path: str | Path) -> Path:
+    """Where an imported model's weights go: beside the model file, ``.safetensors``."""
+    return Path(model_path).with_suffix(".safetensors")
+
+
+def save_imported(imported: ImportedModel, path: str | Path) -> list[Path]:
+    """Write the model file and, with weights, the ``.safetensors`` beside it (each atomic)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    written = []
+    if imported.weights is not None:
+        target = weights_path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        save_file(imported.weights, str(tmp), metadata={"format": "convscope.weights/1"})
+        tmp.replace(target)
+        written.append(target)
+    save_model(imported.spec, path)
+    return [path, *written]

@@ -1,0 +1,156 @@
+"""torchvision's classification models as ConvScope model files, with their pretrained weights.
+
+The model is built on torch's meta device (no memory, no random initialisation), traced and
+mapped (core.io.fx_import). Pretrained weights come from torchvision's weight enums, which read
+torch's hub cache or download; offline and not cached, the message says where to put the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from core.io.fx_import import ImportedModel, import_module, weights_by_layer
+from core.model.errors import ModelError
+
+PREFIX = "torchvision:"
+_FAMILY_KWARGS: dict[str, dict[str, Any]] = {
+    # The auxiliary heads only train; the input transform is a fixed rescaling (see the note).
+    "googlenet": {"aux_logits": False, "transform_input": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "transform_input": False, "init_weights": False},
+}
+_TRANSFORM_NOTE = ("torchvision's {name} weights expect inputs scaled to −1…1 ((x − 0.5) / 0.5 per "
+                   "channel); torchvision rescales ImageNet-normalised inputs to that inside the "
+                   "model (transform_input), which ConvScope leaves out")
+
+
+@dataclass(frozen=True)
+class TorchvisionModel:
+    """One entry of torchvision's classification models, for the import list."""
+
+    name: str
+    params: int | None
+    """Parameter count from the default weights' metadata (None when it has no weights)."""
+    weights: tuple[str, ...]
+
+
+@cache
+def classification_models() -> tuple[TorchvisionModel, ...]:
+    """torchvision's classification models with their parameter counts and weight names."""
+    import torchvision
+    from torchvision.models import get_model_weights, list_models
+
+    out = []
+    for name in list_models(module=torchvision.models):
+        try:
+            enum = get_model_weights(name)
+            members = tuple(w.name for w in enum)
+            params = enum.DEFAULT.meta.get("num_params") if members else None
+        except (ValueError, KeyError, AttributeError):
+            members, params = (), None
+        out.append(TorchvisionModel(name, params, members))
+    return tuple(out)
+
+
+def input_size(name: str) -> int:
+    return 299 if name == "inception_v3" else 224
+
+
+def _check_name(name: str) -> None:
+    known = [m.name for m in classification_models()]
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ModelError(f'torchvision has no classification model "{name}"{hint}; '
+                         "`convscope import --list` shows them all")
+
+
+def build_on_meta(name: str) -> nn.Module:
+    """torchvision's ``name`` without weights, on the meta device (instant, no memory)."""
+    from torchvision.models import get_model
+
+    kwargs = _FAMILY_KWARGS.get(name, {})
+    try:
+        with torch.device("meta"):
+            module: nn.Module = get_model(name, weights=None, **kwargs)
+    except (NotImplementedError, RuntimeError):  # RegNet computes its widths with tensors
+        module = get_model(name, weights=None, **kwargs).to("meta")
+    return module.eval()
+
+
+def import_torchvision(name: str, weights: str | None = None,
+                       image_size: int | None = None) -> ImportedModel:
+    """Import torchvision's model ``name``; ``weights``: None, "DEFAULT", a weight enum member
+    name such as "IMAGENET1K_V2", or a state_dict file of that model."""
+    _check_name(name)
+    module = build_on_meta(name)
+    size = image_size or input_size(name)
+    notes = []
+    if name in _FAMILY_KWARGS:
+        notes.append("the auxiliary classifiers (used only in training) are left out")
+    description = f"torchvision.models.{name}, imported by ConvScope"
+    imported = import_module(module, (3, size, size), name, description, notes)
+    if weights is None:
+        return imported
+    state, source = _pretrained_state(name, weights)
+    tensors = weights_by_layer(imported, state, source)
+    notes = list(imported.notes)
+    if name in _FAMILY_KWARGS:
+        notes.append(_TRANSFORM_NOTE.format(name=name))
+    return replace(imported, weights=tensors, notes=tuple(notes))
+
+
+def _pretrained_state(name: str, weights: str) -> tuple[dict[str, torch.Tensor], str]:
+    from torchvision.models import get_model_weights
+
+    path = Path(weights)
+    if path.suffix in (".pth", ".pt", ".safetensors", ".bin") or path.exists():
+        from core.weights import read_weights
+
+        return read_weights(path), str(path)
+    enum = get_model_weights(name)
+    members = [w.name for w in enum]
+    if not members:
+        raise ModelError(f"torchvision has no pretrained weights for {name}; import it "
+                         "without --weights")
+    if weights == "DEFAULT":
+        chosen = enum.DEFAULT
+    elif weights in members:
+        chosen = enum[weights]
+    else:
+        raise ModelError(f'--weights "{weights}" is neither a file nor one of {name}\'s weights '
+                         f"({', '.join(['DEFAULT', *members])})")
+    filename = chosen.url.rsplit("/", 1)[-1]
+    where = Path(torch.hub.get_dir()) / "checkpoints" / filename
+    try:
+        state = chosen.get_state_dict(progress=False, check_hash=True, weights_only=True)
+    except Exception as exc:  # urllib/OSError offline, RuntimeError for a bad file
+        reason = str(getattr(exc, "reason", "") or exc).splitlines()[0][:120]
+        raise ModelError(
+            f"the {name} weights ({chosen}) are not in torch's cache ({where}) and cannot be "
+            f"downloaded ({reason}); copy {filename} there, or import without --weights"
+        ) from None
+    if name.startswith("densenet"):
+        state = _densenet_keys(state)
+    return state, f"{chosen} ({where})"
+
+
+_DENSENET_KEY = re.compile(
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$"
+)
+
+
+def _densenet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """torchvision's DenseNet files use old names ('norm.1' for 'norm1'), as its loader fixes."""
+    out = {}
+    for key, value in state.items():
+        match = _DENSENET_KEY.match(key)
+        out[match.group(1) + match.group(2) if match else key] = value
+    return out

@@ -1,0 +1,65 @@
+"""File → Import and File → Export, driven through their widgets offscreen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from app.io_dialogs import ExportDialog, ImportDialog
+from app.main_window import MainWindow
+from core.presets import load_preset
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+
+
+def test_import_lists_torchvision_models_and_opens_the_choice_in_the_builder(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)
+    dialog = ImportDialog(window, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
+            for r in range(dialog.table.rowCount())}
+    assert rows["resnet50"] == "25,557,032" and rows["efficientnet_b0"] == "5,288,548"
+    dialog.filter.setText("mobilenet_v3")
+    visible = [dialog.models[r].name for r in range(dialog.table.rowCount())
+               if not dialog.table.isRowHidden(r)]
+    assert visible == ["mobilenet_v3_large", "mobilenet_v3_small"]
+    dialog.select("mobilenet_v3_small")
+    assert dialog.output.text() == str(tmp_path / "mobilenet_v3_small.json")
+    dialog.imported.connect(window.open_imported)
+    with qtbot.waitSignal(dialog.imported, timeout=60_000):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        assert not dialog.busy.isHidden()  # the work runs off the UI thread, a busy bar shows
+    dialog.wait()
+    assert window.document.spec.name == "mobilenet_v3_small"
+    assert window.document.analysis.ok and window.document.analysis.total_params == 2_542_856
+    assert window.document.path == tmp_path / "mobilenet_v3_small.json"
+
+
+def test_import_problem_is_shown_in_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = ImportDialog(None, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    (tmp_path / "broken.onnx").write_bytes(b"not onnx")
+    dialog.onnx_path.setText(str(tmp_path / "broken.onnx"))
+    dialog.from_onnx.setChecked(True)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running and "⚠" in dialog.status.text(), timeout=30_000)
+    assert "not a readable ONNX file" in dialog.status.text()
+
+
+def test_export_writes_the_file_and_says_how_to_run_it(qtbot: QtBot, tmp_path: Path) -> None:
+    dialog = ExportDialog(load_preset("digits_small"), None, None, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    assert not dialog.with_weights.isEnabled()  # untrained: nothing to include
+    dialog.formats["script"].setChecked(True)
+    assert dialog.output.text() == str(tmp_path / "train.py")
+    with qtbot.waitSignal(dialog.exported, timeout=60_000) as signal:
+        dialog.start()
+    dialog.wait()
+    assert (tmp_path / "train.py").is_file()
+    assert "torchrun --nproc_per_node=N train.py" in signal.args[0]
+    assert str(tmp_path / "train.py") in dialog.status.text()

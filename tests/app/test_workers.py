@@ -1,0 +1,94 @@
+"""The one worker mechanism: off the UI thread, latest wins, stale results dropped, cancel."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from pytestqt.qtbot import QtBot
+
+from app.workers import Task, Worker, WorkerQueue
+
+
+def test_a_generator_runs_off_the_ui_thread_and_reports_on_it(qtbot: QtBot) -> None:
+    ran_on: list[threading.Thread] = []
+    heard_on: list[threading.Thread] = []
+    values: list[int] = []
+
+    def count() -> Iterator[int]:
+        ran_on.append(threading.current_thread())
+        yield from range(3)
+        return 42  # type: ignore[return-value]
+
+    worker = Worker(count)
+    worker.yielded.connect(lambda v: (values.append(v),
+                                      heard_on.append(threading.current_thread())))
+    with qtbot.waitSignal(worker.returned, timeout=5000) as returned:
+        worker.start()
+    qtbot.waitUntil(lambda: worker.is_done)
+    assert returned.args == [42]
+    assert values == [0, 1, 2]
+    assert ran_on[0] is not threading.main_thread()
+    assert all(t is threading.main_thread() for t in heard_on)
+
+
+def test_the_latest_request_wins_and_the_stale_result_is_dropped(qtbot: QtBot) -> None:
+    queue = WorkerQueue()
+    release = threading.Event()
+    shown: list[str] = []
+
+    def slow(task: Task) -> str:
+        while not release.wait(0.01):
+            pass  # ignores cancel on purpose: its result must still be dropped
+        return "old"
+
+    first = queue.submit("view", slow)
+    first.returned.connect(shown.append)
+    second = queue.submit("view", lambda: "new")
+    second.returned.connect(shown.append)
+    assert first.abort_requested
+    with qtbot.waitSignals([first.aborted, second.returned], timeout=5000):
+        release.set()
+    assert shown == ["new"]
+    assert not queue.busy()
+    queue.shutdown()
+
+
+def test_cancel_stops_a_cooperative_job_and_errors_arrive_as_a_signal(qtbot: QtBot) -> None:
+    queue = WorkerQueue()
+    steps: list[int] = []
+
+    def endless(task: Task) -> None:
+        for step in range(10**9):
+            steps.append(step)
+            task.progress(step, 10**9)
+            threading.Event().wait(0.001)
+
+    worker = queue.submit("dream", endless)
+    qtbot.waitUntil(lambda: len(steps) > 3, timeout=5000)
+    with qtbot.waitSignal(worker.aborted, timeout=5000):
+        queue.cancel("dream")
+    count = len(steps)
+    qtbot.wait(50)
+    assert len(steps) == count  # it stopped
+
+    def broken() -> None:
+        raise ValueError("no such layer")
+
+    failing = queue.submit("view", broken)
+    with qtbot.waitSignal(failing.errored, timeout=5000) as errored:
+        pass
+    assert isinstance(errored.args[0], ValueError)
+    assert queue.shutdown(1000)
+
+
+def test_different_keys_do_not_cancel_each_other(qtbot: QtBot) -> None:
+    queue = WorkerQueue()
+    results: list[str] = []
+    one = queue.submit("view", lambda: "one")
+    one.returned.connect(results.append)
+    two = queue.submit("confusion", lambda: "two")
+    two.returned.connect(results.append)
+    qtbot.waitUntil(lambda: not queue.busy(), timeout=5000)
+    assert sorted(results) == ["one", "two"]
+    queue.shutdown()
