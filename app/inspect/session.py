@@ -151,7 +151,7 @@ def _run_test_image(inspector: Any, source: str) -> Any:
     from core.data.datasets import load_dataset
     from core.data.errors import DataError
 
-    _, dataset, split, index_text = source.split(":", 3)
+    dataset, split, index_text = source.split(":", 1)[1].rsplit(":", 2)  # digit-scenes:n=…
     data = load_dataset(dataset, inspector.spec.input_shape, download=False)
     part = getattr(data, split)
     index = int(index_text)

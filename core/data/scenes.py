@@ -18,7 +18,7 @@ The dataset argument spells the options: ``digit-scenes`` (defaults), ``digit-sc
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,6 +48,12 @@ class SceneOptions:
     min: int = 1
     max: int = 4
     seed: int = 0
+
+    def spelled(self) -> str:
+        """The dataset argument that gives these scenes (a run records it to reload them)."""
+        changed = [f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+                   if getattr(self, f.name) != f.default]
+        return NAME + (":" + ",".join(changed) if changed else "")
 
     @property
     def n_eval(self) -> int:
@@ -168,15 +174,22 @@ def make_scenes(count: int, pool: int, options: SceneOptions, seed: int) -> Scen
 
 
 def load_digit_scenes(text: str = NAME, default_size: int = 64) -> Dataset:
-    """The digit-scenes Dataset (train / validation / test from disjoint digit images)."""
+    """The digit-scenes Dataset (train / validation / test from disjoint digit images).
+
+    The same options give the same scenes, so the last few are kept (the Inspect views and a
+    training run ask for the same set). Treat the result as read-only."""
+    return _scenes_for(parse_options(text, default_size))
+
+
+@functools.lru_cache(maxsize=2)
+def _scenes_for(options: SceneOptions) -> Dataset:
     from core.data.datasets import Dataset, Split
 
-    options = parse_options(text, default_size)
     parts = []
     for pool, count in enumerate((options.n, options.n_eval, options.n_eval)):
         scenes = make_scenes(count, pool, options, options.seed * 3 + pool)
         parts.append(Split(scenes.images, scenes.labels, scenes.masks, scenes.boxes))
-    data = Dataset(NAME, [str(i) for i in range(10)], parts[0], parts[1], parts[2])
+    data = Dataset(options.spelled(), [str(i) for i in range(10)], parts[0], parts[1], parts[2])
     data.notes.append(f"{options.n} training / {options.n_eval} validation / {options.n_eval} "
                       f"test scenes of {options.size}×{options.size} with {options.min}–"
                       f"{options.max} digits (seed {options.seed})")
