@@ -93,9 +93,11 @@ def bench(kind: str, minutes: float, device: str) -> None:
     _, metrics = evaluate(model, data.test, prepare, loss, dev, task, data)
     share = (making + preparing) / (making + trained)
     shown = {k: round(v, 3) for k, v in metrics.items() if not k.startswith(("iou_", "ap_"))}
-    print(f"{kind}: {preset} on {dataset}, {len(epochs)} full epochs in {trained:.0f} s on "
-          f"{dev}: test {shown}; data generation + preparation {making + preparing:.1f} s = "
-          f"{share:.1%} of the wall time", flush=True)
+    seen = sum(round(e.samples_per_s * e.seconds) for e in epochs)
+    print(f"{kind}: {preset} on {dataset}, {len(epochs)} full epochs ({seen:,} scenes) in "
+          f"{trained:.0f} s on {dev}: test {shown} (weights at the deadline); data "
+          f"generation + preparation {making + preparing:.1f} s = {share:.1%} of the wall time",
+          flush=True)
 
 
 def main() -> None:
@@ -103,7 +105,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--only", choices=["seg", "det"])
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own; "
+                        "on a machine shared with other jobs 1 can be several times faster)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"digit scenes: {scene_rate():,.0f} scenes/s (64×64, 1–4 digits)", flush=True)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}", flush=True)
     for kind in ("seg", "det"):

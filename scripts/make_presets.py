@@ -284,17 +284,17 @@ def fcn(stride: int) -> dict[str, Any]:
 
 
 def unet_digits() -> dict[str, Any]:
-    layers = [*_stage("enc1", 24, pool=False), conv("enc1b_conv", 24, 3, padding=1),
+    layers = [*_stage("enc1", 16, pool=False), conv("enc1b_conv", 16, 3, padding=1),
               t("BatchNorm2d", "enc1b_bn"), t("ReLU", "enc1b"),
               t("MaxPool2d", "pool1", kernel_size=2),
-              *_stage("enc2", 48, pool=False), t("MaxPool2d", "pool2", kernel_size=2),
-              *_stage("bott", 96, pool=False),
-              t("ConvTranspose2d", "up2", out_channels=48, kernel_size=2, stride=2),
+              *_stage("enc2", 32, pool=False), t("MaxPool2d", "pool2", kernel_size=2),
+              *_stage("bott", 64, pool=False),
+              t("ConvTranspose2d", "up2", out_channels=32, kernel_size=2, stride=2),
               t("Concat", "cat2", inputs=["up2", "enc2"]),
-              *_stage("dec2", 48, pool=False),
-              t("ConvTranspose2d", "up1", out_channels=24, kernel_size=2, stride=2),
+              *_stage("dec2", 32, pool=False),
+              t("ConvTranspose2d", "up1", out_channels=16, kernel_size=2, stride=2),
               t("Concat", "cat1", inputs=["up1", "enc1b"]),
-              *_stage("dec1", 24, pool=False),
+              *_stage("dec1", 16, pool=False),
               conv("head", SCENE_CLASSES, 1)]
     return model(
         "unet-digits",
