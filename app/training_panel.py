@@ -50,6 +50,8 @@ from core.train.settings import (
 from core.workspace import home
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "digit-scenes")
+CLASS_ONLY = DATASETS[:4]
+"""Datasets labelled by class only (no masks or boxes)."""
 LOCK_MESSAGE = ("The model is locked while it trains: the run uses the snapshot taken at Start. "
                 "Stop the run to edit.")
 
@@ -297,19 +299,30 @@ class TrainingPanel(QWidget):
             self._say(f"Cannot train: {analysis.error}", error=True)
             return
         settings = self.settings()
+        from core.tasks import task_for
+
+        task = task_for(self.document.spec.task)
+        switched = ""
+        if self.dataset.currentText() in CLASS_ONLY and task.default_dataset not in CLASS_ONLY:
+            # a segmentation / detection model on class-labelled data: use the bundled scenes
+            switched = (f"dataset: {task.default_dataset}, since {self.dataset.currentText()} "
+                        f"has no {task.name} targets")
+            if self.dataset.findText(task.default_dataset) < 0:
+                self.dataset.addItem(task.default_dataset)
+            self.dataset.setCurrentText(task.default_dataset)
         for series in self.series.values():
             series[0].clear()
             series[1].clear()
         self._refresh_curves()
         self.log.clear()
+        if switched:
+            self.log.appendPlainText(switched)
         self.last_event = None
         self._epochs = settings.epochs
         for plot in (self.loss_plot, self.acc_plot):
             plot.setXRange(0, settings.epochs, padding=0.02)
             plot.disableAutoRange(axis="x")
-        from core.tasks import task_for
-
-        task = task_for(self.document.spec.task)  # names the metric curves and log lines
+        # the task names the metric curves and log lines
         self.metric_labels = (task.train_metric_label, task.headline_label)
         self.acc_plot.setTitle(f"{task.headline_label} (validation) · "
                                f"{task.train_metric_label} (train)")

@@ -46,6 +46,8 @@ class Task(ABC):
     train_metric_label: str
     test_keys: tuple[str, ...]
     """The metrics the final line reports, with ``test_`` in front."""
+    default_dataset: str
+    """The bundled dataset this task trains on when the user has not chosen one that fits."""
 
     @abstractmethod
     def targets(self, split: Split, data: Dataset) -> torch.Tensor:

@@ -66,6 +66,7 @@ class ClassificationTask(Task):
     train_metric = "acc"
     train_metric_label = "accuracy"
     test_keys = ("acc",)
+    default_dataset = "digits"
 
     def __init__(self) -> None:
         self._adapter: LossAdapter | None = None

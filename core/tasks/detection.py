@@ -225,6 +225,7 @@ class DetectionTask(Task):
     train_metric = "cls_acc"
     train_metric_label = "class accuracy at objects"
     test_keys = ("map50", "map", "ap11")
+    default_dataset = "digit-scenes"
 
     def __init__(self) -> None:
         self.image_size = (0, 0)

@@ -74,6 +74,7 @@ class LocalizationTask(Task):
     train_metric = "acc"
     train_metric_label = "accuracy"
     test_keys = ("iou", "acc")
+    default_dataset = "digit-scenes:max=1"
 
     def __init__(self) -> None:
         self.classes = 0

@@ -99,6 +99,7 @@ class SegmentationTask(Task):
     train_metric = "pixel_acc"
     train_metric_label = "pixel accuracy"
     test_keys = ("miou", "pixel_acc")
+    default_dataset = "digit-scenes"
 
     def __init__(self, dice: float = 0.0) -> None:
         self.dice = dice
