@@ -91,3 +91,26 @@ def test_boxes_view_sliders_redraw_and_scoring_lists_misses(
     idle(qtbot, window)
     assert out.stat().st_size > 1000
     tab.stop_workers()
+
+
+def test_train_tab_switches_a_segmentation_model_to_scenes_and_names_its_metric(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.tasks.segmentation import SegmentationTask
+
+    monkeypatch.setattr(SegmentationTask, "default_dataset", DATASET)  # small and fast
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.training.out_dir = tmp_path / "runs"
+    window.show()
+    window.document.load(load_preset("fcn8s_digits"), None)
+    window.tabs.setCurrentWidget(window.training)
+    panel = window.training
+    panel.dataset.setCurrentText("digits")
+    panel.epochs.setValue(1)
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
+        panel.start_button.click()
+    assert isinstance(finished.args[0], Finished), finished.args[0]
+    assert panel.dataset.currentText() == DATASET
+    assert "mIoU" in panel.acc_plot.titleLabel.text and "mIoU" in panel.progress.format()
+    assert "has no segmentation targets" in panel.log.toPlainText()
+    assert len(panel.series["val_acc"][0]) == 1
