@@ -53,7 +53,9 @@ from core.train.settings import (
 )
 from core.workspace import home
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "digit-scenes")
+CLASS_ONLY = DATASETS[:4]
+"""Datasets labelled by class only (no masks or boxes)."""
 LOCK_MESSAGE = ("The model is locked while it trains: the run uses the snapshot taken at Start. "
                 "Stop the run to edit.")
 
@@ -81,6 +83,8 @@ class TrainingPanel(QWidget):
         self.run_dir: Path | None = None
         self._started_at = 0.0
         self._epochs = 1
+        self.metric_labels = ("accuracy", "accuracy")
+        """(running training metric, validation headline) of the model's task, for the log."""
         self._build()
         document.run_changed.connect(self._run_changed)
         self._run_changed()
@@ -360,7 +364,7 @@ class TrainingPanel(QWidget):
 
         try:
             grid = preview_grid(self.dataset.currentText(), self.document.spec.input_shape,
-                                self.augmentation())
+                                self.augmentation(), task=self.document.spec.task)
         except DataError as exc:
             self.preview.setText(f"No preview: {exc}")
             return
@@ -443,16 +447,33 @@ class TrainingPanel(QWidget):
         settings = self.settings()
         if self._estimate_fits is False and not self.ask_train_anyway(self._estimate_sentence):
             return
+        from core.tasks import task_for
+
+        task = task_for(self.document.spec.task)
+        switched = ""
+        if self.dataset.currentText() in CLASS_ONLY and task.default_dataset not in CLASS_ONLY:
+            # a segmentation / detection model on class-labelled data: use the bundled scenes
+            switched = (f"dataset: {task.default_dataset}, since {self.dataset.currentText()} "
+                        f"has no {task.name} targets")
+            if self.dataset.findText(task.default_dataset) < 0:
+                self.dataset.addItem(task.default_dataset)
+            self.dataset.setCurrentText(task.default_dataset)
         for series in self.series.values():
             series[0].clear()
             series[1].clear()
         self._refresh_curves()
         self.log.clear()
+        if switched:
+            self.log.appendPlainText(switched)
         self.last_event = None
         self._epochs = settings.epochs
         for plot in (self.loss_plot, self.acc_plot):
             plot.setXRange(0, settings.epochs, padding=0.02)
             plot.disableAutoRange(axis="x")
+        # the task names the metric curves and log lines
+        self.metric_labels = (task.train_metric_label, task.headline_label)
+        self.acc_plot.setTitle(f"{task.headline_label} (validation) · "
+                               f"{task.train_metric_label} (train)")
         self.redraw.start()
         self._started_at = time.perf_counter()
         self.progress.setValue(0)
@@ -551,8 +572,9 @@ class TrainingPanel(QWidget):
                                ("train_acc", event.train_acc), ("val_acc", event.val_acc)):
                 self._append(key, event.epoch, value, refresh=False)
             self.log.appendPlainText(
-                f"epoch {event.epoch}: train loss {event.train_loss:.4f} acc "
-                f"{event.train_acc:.3f} · val loss {event.val_loss:.4f} acc {event.val_acc:.3f}"
+                f"epoch {event.epoch}: train loss {event.train_loss:.4f} "
+                f"{self.metric_labels[0]} {event.train_acc:.3f} · val loss "
+                f"{event.val_loss:.4f} {self.metric_labels[1]} {event.val_acc:.3f}"
                 f" · {event.samples_per_s:,.0f} samples/s{' · best so far' if event.best else ''}")
         elif isinstance(event, Started):
             self.run_dir = Path(event.run_dir)
@@ -576,8 +598,9 @@ class TrainingPanel(QWidget):
                 self.progress.setFormat("stopped")
             else:
                 self.progress.setValue(1000)
-                self.progress.setFormat(f"done · test accuracy {event.test_acc:.1%}")
-                self._say(f"Done: test accuracy {event.test_acc:.2%} with the best validation "
+                label = self.metric_labels[1]
+                self.progress.setFormat(f"done · test {label} {event.test_acc:.1%}")
+                self._say(f"Done: test {label} {event.test_acc:.2%} with the best validation "
                           f"weights, saved in {event.checkpoint}")
         elif isinstance(event, Failed):
             self.progress.setFormat("failed")

@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from core.model.errors import ModelError
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from core.data.datasets import Dataset
+    from core.inspect.inspector import Inspector
     from core.model.spec import ModelSpec
     from core.train.settings import TrainingSettings
 
@@ -115,7 +118,7 @@ def _train(args: argparse.Namespace) -> int:
                    init_weights=Path(args.weights) if args.weights else None,
                    resume=Path(args.resume) if args.resume else None)
     try:
-        return _report(events, args, spec.name, data.describe())
+        return _report(events, args, spec.name, data.describe(), spec.task)
     except OSError as exc:
         return _fail(f"cannot write the run folder in {args.out}: {exc.strerror or exc}")
 
@@ -159,8 +162,12 @@ def _json_line(data: dict[str, object]) -> str:
 
 
 def _report(events: Iterator[object], args: argparse.Namespace, name: str,
-            described: str) -> int:
+            described: str, task_name: str = "classification") -> int:
+    from core.tasks import task_for
     from core.train.settings import BatchProgress, EpochEnd, Failed, Finished, Started
+
+    task = task_for(task_name)
+    running, headline = task.train_metric, task.headline_label
 
     for event in events:
         if isinstance(event, Started):
@@ -182,30 +189,35 @@ def _report(events: Iterator[object], args: argparse.Namespace, name: str,
             width = 30
             filled = int(width * event.batch / event.batches)
             sys.stderr.write(f"\r  epoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}]"
-                             f" loss {event.loss:.4f} acc {event.accuracy:.3f} "
+                             f" loss {event.loss:.4f} {running} {event.accuracy:.3f} "
                              f"{event.samples_per_s:,.0f} samples/s")
             sys.stderr.flush()
         elif isinstance(event, EpochEnd):
             if args.json:
                 print(_json_line({
                     "epoch": event.epoch, "train_loss": event.train_loss,
-                    "train_acc": event.train_acc, "val_loss": event.val_loss,
-                    "val_acc": event.val_acc, "samples_per_s": event.samples_per_s,
+                    "val_loss": event.val_loss, **event.metrics,
+                    "samples_per_s": event.samples_per_s,
                     "seconds": event.seconds, "lr": event.lr,
                     "checkpoint": event.checkpoint}), flush=True)
             else:
                 sys.stderr.write("\r" + " " * 100 + "\r")
                 print(f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} "
-                      f"acc {event.train_acc:.4f} · val loss {event.val_loss:.4f} acc "
-                      f"{event.val_acc:.4f} · {event.samples_per_s:,.0f} samples/s · "
+                      f"{running} {event.train_acc:.4f} · val loss {event.val_loss:.4f} "
+                      f"{headline} {event.val_acc:.4f} · {event.samples_per_s:,.0f} samples/s · "
                       f"{event.seconds:.1f} s{' · best' if event.best else ''}")
         elif isinstance(event, Finished):
             if args.json:
-                print(_json_line({"test_loss": event.test_loss, "test_acc": event.test_acc,
+                tests = {f"test_{key}": None for key in task.test_keys}
+                print(_json_line({"test_loss": event.test_loss,
+                                  **{**tests, **event.test_metrics},
                                   "checkpoint": event.checkpoint, "run_dir": event.run_dir,
                                   "stopped": event.stopped}), flush=True)
             else:
-                print(f"test accuracy {event.test_acc:.4f} (best validation weights); "
+                figures = " · ".join(f"{key} {event.test_metrics[f'test_{key}']:.4f}"
+                                     for key in task.test_keys
+                                     if f"test_{key}" in event.test_metrics)
+                print(f"test {figures or 'not run'} (best validation weights); "
                       f"checkpoint {event.checkpoint}")
         elif isinstance(event, Failed):
             return _fail(event.message)
@@ -241,7 +253,9 @@ def _render(args: argparse.Namespace) -> int:
         inspector = Inspector.from_paths(_resolve_model(args.model), weights)
         notes = [inspector.weights_note]
         name = inspector.spec.name
-        if args.view == "filters":
+        if args.view in ("masks", "boxes"):
+            fig = _scene_figure(args, inspector, notes)
+        elif args.view == "filters":
             grid = inspector.filters(args.layer, args.channel)
             what = "RGB kernels" if grid.color else f"input channel {grid.in_channel} of " \
                 f"{grid.in_channels}"
@@ -378,6 +392,8 @@ def _lesson(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return 0
+
+
 def _inspection_refusal(path: Path, view: str) -> str:
     """Why looking inside this model would not fit in memory here ("" when it fits)."""
     from core.analysis.model_analysis import analyze_model
@@ -394,6 +410,48 @@ def _inspection_refusal(path: Path, view: str) -> str:
         return ""
     return (f"needs ~{format_size(need.total)}; this machine has {format_size(free)} free: "
             "use a smaller model (--force tries anyway)")
+
+
+def _scene_figure(args: argparse.Namespace, inspector: Inspector, notes: list[str]) -> Figure:
+    """The masks or boxes view of one input (a test scene with its ground truth, or a file)."""
+    import torch
+
+    from core.inspect import render_scenes, scenes
+    from core.inspect.inspector import InspectError
+
+    for option in ("score", "nms", "alpha"):
+        value = getattr(args, option, 0.5)
+        if not 0 <= value <= 1:
+            raise InspectError(f"--{option} must be 0–1, got {value:g}")
+    out = inspector.analysis.output_shape or ()
+    if len(out) != 3:
+        raise InspectError(f"render {args.view} needs a model whose output is a map per pixel "
+                           f"or grid cell; {inspector.spec.name} outputs "
+                           f"{'×'.join(map(str, out))}")
+    scene = scenes.scene_input(inspector, args.image)
+    inp = scene.input
+    notes.append(f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes else ""))
+    name = inspector.spec.name
+    raw = scenes.raw_output(inspector, inp.tensor)[0]
+    if args.view == "masks":
+        predicted = raw.argmax(0).numpy()
+        classes = ["background", *inspector.classes]
+        if scene.mask is not None:
+            from core.tasks.segmentation import image_iou
+
+            iou = image_iou(torch.from_numpy(predicted), torch.from_numpy(scene.mask),
+                            len(classes))
+            notes.append(f"mIoU of this image: {iou:.3f}")
+        return render_scenes.masks_figure(inp.display, predicted, scene.mask, classes,
+                                          f"{name} · masks", notes, args.size, args.alpha)
+    size = inp.display.shape[1:]
+    found = scenes.detect(raw, (int(size[0]), int(size[1])), args.score, args.nms)
+    truth = (scene.boxes, scene.labels) if scene.boxes is not None else None
+    picture = scenes.boxes_picture(inp.display, found, inspector.classes, truth)
+    notes.append(f"{len(found.boxes)} boxes at score ≥ {args.score:g} after NMS at IoU "
+                 f"{args.nms:g}; score = objectness × class probability")
+    return render_scenes.boxes_figure(picture, scenes.objectness_map(raw),
+                                      f"{name} · boxes", notes, args.size)
 
 
 def _presets(args: argparse.Namespace) -> int:
@@ -500,7 +558,9 @@ def _parser() -> argparse.ArgumentParser:
                              "the ConvScope data folder (Help → Where Runs Are Stored).")
     tr.add_argument("model", help="a model file (.json) or a preset name")
     tr.add_argument("--dataset", default="digits",
-                    help="digits (bundled), mnist, fashion-mnist, cifar10, or a folder with one "
+                    help="digits (bundled), mnist, fashion-mnist, cifar10, digit-scenes (bundled "
+                    "masks and boxes; digit-scenes:N for N training scenes, or "
+                    "digit-scenes:n=N,size=S,min=A,max=B,seed=K), or a folder with one "
                     "sub-folder per class")
     tr.add_argument("--data-root", help="where downloaded datasets live")
     tr.add_argument("--epochs", type=_positive(int), default=20, help="passes over the data")
@@ -537,7 +597,9 @@ def _parser() -> argparse.ArgumentParser:
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),
                        ("saliency", "saliency (gradient) map over an image"),
-                       ("occlusion", "occlusion sensitivity over an image")):
+                       ("occlusion", "occlusion sensitivity over an image"),
+                       ("masks", "a segmentation model's masks over an image or test scene"),
+                       ("boxes", "a detection model's boxes and objectness over an image")):
         v = views.add_parser(view, help=text)
         v.add_argument("model", help="a model file (.json) or a preset name")
         v.add_argument("--weights", help="weights (.safetensors) or a run folder; omitted: "
@@ -550,6 +612,15 @@ def _parser() -> argparse.ArgumentParser:
             v.add_argument("--layer", required=True)
             v.add_argument("--channel", type=int, help="input channel (default: colour for RGB "
                            "input, else 0)")
+        elif view in ("masks", "boxes"):
+            v.add_argument("--image", required=True, help="scenes:N (digit-scenes test scene N, "
+                           "with its ground truth) or an image file")
+            if view == "masks":
+                v.add_argument("--alpha", type=float, default=0.6, help="mask opacity 0–1")
+            else:
+                v.add_argument("--score", type=float, default=0.3,
+                               help="score threshold (objectness × class probability)")
+                v.add_argument("--nms", type=float, default=0.5, help="NMS IoU threshold")
         else:
             v.add_argument("--image", required=True, help="an image file, a sample photo name "
                            "(astronaut, camera, coffee, chelsea, …) or digits:N, the N-th "

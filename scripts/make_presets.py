@@ -5,6 +5,7 @@ independent source (torchvision's models, the lectures' Keras summaries)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -382,9 +383,112 @@ PRESETS = {
     "video_cnn": video_cnn,
 }
 
+
+# -- digit scenes (issue 8): segmentation and detection presets for 1×64×64, 10 digits ----------
+
+SCENE_CLASSES = 11
+"""Segmentation classes on digit scenes: background + the ten digits."""
+
+
+def _stage(name: str, width: int, pool: bool = True) -> list[L]:
+    layers = [conv(f"{name}_conv", width, 3, padding=1), t("BatchNorm2d", f"{name}_bn"),
+              t("ReLU", name)]
+    return layers + ([t("MaxPool2d", f"pool{name[-1]}", kernel_size=2)] if pool else [])
+
+
+def _fcn_encoder() -> list[L]:
+    return (_stage("stage1", 16) + _stage("stage2", 32) + _stage("stage3", 64)
+            + _stage("stage4", 64) + _stage("stage5", 128))
+
+
+def fcn(stride: int) -> dict[str, Any]:
+    """FCN-32s / 16s / 8s in the lectures' sense (Long et al. 2015) for 64×64 digit scenes."""
+    k = SCENE_CLASSES
+    layers = [*_fcn_encoder(), conv("score5", k, 1)]
+    skips = {32: [], 16: [("pool4", 16)], 8: [("pool4", 16), ("pool3", 8)]}[stride]
+    previous = "score5"
+    for pool, at in skips:  # upsample ×2, add the 1×1 scores of the finer pooling output
+        layers += [t("ConvTranspose2d", f"up_to_{at}", out_channels=k, kernel_size=4, stride=2,
+                     padding=1, inputs=[previous]),
+                   conv(f"score_{pool}", k, 1, inputs=[pool]),
+                   t("Add", f"fuse_{at}", inputs=[f"up_to_{at}", f"score_{pool}"])]
+        previous = f"fuse_{at}"
+    layers.append(t("ConvTranspose2d", "head", out_channels=k, kernel_size=2 * stride,
+                    stride=stride, padding=stride // 2, inputs=[previous]))
+    skip_text = {32: "no skips: the stride-32 scores are upsampled ×32 in one transposed "
+                     "convolution, so masks come out coarse",
+                 16: "one skip: the stride-32 scores are upsampled ×2 and added to 1×1 scores "
+                     "of pool4 (stride 16), then upsampled ×16",
+                 8: "two skips: scores of pool4 (stride 16) and pool3 (stride 8) are added in "
+                    "turn, then upsampled ×8"}[stride]
+    return model(
+        f"fcn-{stride}s-digits",
+        f"FCN-{stride}s (Long et al. 2015) for digit scenes: five conv + pool stages, a 1×1 "
+        f"convolution scores 11 classes (background + 10 digits) per position, {skip_text}. "
+        "Train with --dataset digit-scenes.",
+        [1, 64, 64], layers, task="segmentation")
+
+
+def unet_digits() -> dict[str, Any]:
+    layers = [*_stage("enc1", 16, pool=False), conv("enc1b_conv", 16, 3, padding=1),
+              t("BatchNorm2d", "enc1b_bn"), t("ReLU", "enc1b"),
+              t("MaxPool2d", "pool1", kernel_size=2),
+              *_stage("enc2", 32, pool=False), t("MaxPool2d", "pool2", kernel_size=2),
+              *_stage("bott", 64, pool=False),
+              t("ConvTranspose2d", "up2", out_channels=32, kernel_size=2, stride=2),
+              t("Concat", "cat2", inputs=["up2", "enc2"]),
+              *_stage("dec2", 32, pool=False),
+              t("ConvTranspose2d", "up1", out_channels=16, kernel_size=2, stride=2),
+              t("Concat", "cat1", inputs=["up1", "enc1b"]),
+              *_stage("dec1", 16, pool=False),
+              conv("head", SCENE_CLASSES, 1)]
+    return model(
+        "unet-digits",
+        "A U-Net (Ronneberger et al. 2015) for digit scenes: two downsampling stages, "
+        "transposed-convolution upsampling and skips that concatenate the encoder's maps; "
+        "11 scores per pixel (background + 10 digits) at 64×64. Train with --dataset "
+        "digit-scenes.",
+        [1, 64, 64], layers, task="segmentation")
+
+
+def grid_detector() -> dict[str, Any]:
+    layers = (_stage("stage1", 16) + _stage("stage2", 32) + _stage("stage3", 64)
+              + _stage("stage4", 96, pool=False) + _stage("stage5", 128, pool=False)
+              + [conv("head", 15, 1)])
+    return model(
+        "grid-detector-digits",
+        "A single-stage grid detector as lecture 004 describes YOLO: three conv + pool stages "
+        "make an 8×8 grid; per cell the 1×1 head outputs 15 numbers: objectness, 4 box numbers "
+        "and 10 class scores. Train with --dataset digit-scenes.",
+        [1, 64, 64], layers, task="detection")
+
+
+def localizer() -> dict[str, Any]:
+    layers = [*_stage("stage1", 16), *_stage("stage2", 32), *_stage("stage3", 64),
+              t("Flatten", "flatten"), t("Linear", "fc1", out_features=128),
+              t("ReLU", "fc1_relu"), t("Linear", "head", out_features=14)]
+    return model(
+        "localizer-digits",
+        "Classification + localization as in lecture 004: one digit per scene; a convnet and "
+        "a dense head output 10 class scores and 4 box numbers (centre x, centre y, width, "
+        "height as fractions of the image), trained with cross-entropy + MSE. Train with "
+        "--dataset digit-scenes:max=1.",
+        [1, 64, 64], layers, task="localization")
+
+
+PRESETS.update({
+    "localizer_digits": localizer,
+    "fcn32s_digits": lambda: fcn(32), "fcn16s_digits": lambda: fcn(16),
+    "fcn8s_digits": lambda: fcn(8), "unet_digits": unet_digits,
+    "grid_detector_digits": grid_detector,
+})
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
+    wanted = set(sys.argv[1:])  # keys to write (default: all)
     for key, make in PRESETS.items():
+        if wanted and key not in wanted:
+            continue
         (OUT / f"{key}.json").write_text(json.dumps(make(), indent=1, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
         print("wrote", key)

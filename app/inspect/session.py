@@ -155,7 +155,7 @@ def _run_test_image(inspector: Any, source: str) -> Any:
     if source == RUN_SOURCE:
         raise DataError("no training run to take test images from: open a run (File → Open "
                         "Trained Run…) or train the model first")
-    _, dataset, split, index_text = source.split(":", 3)
+    dataset, split, index_text = source.split(":", 1)[1].rsplit(":", 2)  # digit-scenes:n=…
     data = load_dataset(dataset, inspector.spec.input_shape, download=False)
     part = getattr(data, split)
     index = int(index_text)

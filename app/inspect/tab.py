@@ -28,15 +28,18 @@ from app.document import ModelDocument
 from app.inspect.activations import ActivationsView
 from app.inspect.attributions import AttributionsView
 from app.inspect.base import Context, InspectView
+from app.inspect.boxes import BoxesView
 from app.inspect.filters import FiltersView
 from app.inspect.formation import FormationView
+from app.inspect.masks import MasksView
 from app.inspect.maximization import MaximizationView
 from app.inspect.predictions import PredictionsView
 from app.inspect.session import DIGITS_SOURCE, RUN_SOURCE, InspectSession, ModelKey, WeightsNote
 from app.workers import Task, Worker, WorkerQueue
 
 VIEWS: list[type[InspectView]] = [FiltersView, ActivationsView, PredictionsView,
-                                  AttributionsView, MaximizationView, FormationView]
+                                  AttributionsView, MaximizationView, FormationView,
+                                  MasksView, BoxesView]
 """The views, in tab order. A new view: a module with an InspectView subclass, listed here."""
 
 BUSY_AFTER_MS = 200

@@ -6,15 +6,20 @@ drawn per image so every sample gets its own random flip, crop, rotation, shear 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import torch
+from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from core.analysis.model_analysis import ModelAnalysis
 from core.data.augmentation import Augmentation
 from core.data.datasets import DataError, Dataset, Split
 from core.data.images import fit_images
+
+if TYPE_CHECKING:
+    from core.tasks.base import Task
 
 STAT_SAMPLES = 256
 
@@ -93,7 +98,7 @@ class BatchPreparer:
             return split, False
         parts = [self._fit(split.images[i:i + 4096]) for i in range(0, len(split), 4096)]
         images = torch.cat(parts) if parts else split.images
-        return Split(images.contiguous(), split.labels), True
+        return replace(split, images=images.contiguous()), True
 
     def __call__(self, images: torch.Tensor, train: bool = False,
                  device: torch.device | None = None, fitted: bool = False) -> torch.Tensor:
@@ -107,6 +112,24 @@ class BatchPreparer:
         mean, std = self.mean.to(out.device), self.std.to(out.device)
         return (out - mean[:, None, None]) / std[:, None, None]
 
+    def with_targets(self, images: torch.Tensor, targets: torch.Tensor, task: Task,
+                     device: torch.device | None = None, fitted: bool = False
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A training batch and its targets, augmented together (masks and boxes follow the
+        image through transforms.v2 as tv_tensors.Mask / BoundingBoxes)."""
+        if not self.augmentation.active:
+            return self(images, device=device, fitted=fitted), targets
+        if not fitted:
+            images = self._fit(images)
+        pictures, moved = [], []
+        for image, target in zip(images, targets.cpu(), strict=True):
+            picture, wrapped = self.augment(tv_tensors.Image(image),
+                                            task.wrap_target(target, self.size))
+            pictures.append(picture.as_subclass(torch.Tensor))
+            moved.append(task.unwrap_target(wrapped, target))
+        x = self(torch.stack(pictures), device=device, fitted=True)
+        return x, torch.stack(moved).to(targets.device)
+
     def display(self, images: torch.Tensor, train: bool = True) -> torch.Tensor:
         """Augmented images as float 0–1 for a preview grid (no normalisation)."""
         images = self._fit(images)
@@ -117,25 +140,6 @@ class BatchPreparer:
 
 def check_model_fits(analysis: ModelAnalysis, data: Dataset, task: str) -> None:
     """Raise DataError before any training step when the model cannot learn this dataset."""
-    if analysis.error is not None:
-        raise DataError(f"the model is invalid: {analysis.error}")
-    if not analysis.layers:
-        raise DataError("the model has no layers: add some from the palette")
-    if task != "classification":
-        raise DataError(f"training a {task} model needs a dataset with "
-                        f"{'masks' if task == 'segmentation' else 'boxes'}; ConvScope's "
-                        "datasets are labelled by class only (switch the task to "
-                        "classification)")
-    last = analysis.layers[-1]
-    classes = len(data.classes)
-    if len(last.output_shape) != 1:
-        raise DataError(
-            f"the last layer {last.name} outputs {'×'.join(map(str, last.output_shape))}, but "
-            f"a classifier must output one score per class ({classes}): end with Flatten and "
-            f"Linear(out_features={classes}), or global pooling and Flatten")
-    outputs = last.output_shape[0]
-    if outputs != classes and not (outputs == 1 and classes == 2):
-        hint = (f"set out_features of {last.name} to {classes}" if last.type == "Linear"
-                else f"make the last layer output {classes} values")
-        raise DataError(f"the model outputs {outputs} values but {data.name} has {classes} "
-                        f"classes: {hint}")
+    from core.tasks import task_for
+
+    task_for(task).check_fits(analysis, data)

@@ -21,7 +21,7 @@ from core.workspace import home
 __all__ = ["DataError", "Dataset", "Split", "load_dataset"]
 
 SPLIT_SEED = 0
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "digit-scenes")
 """Named datasets; any other value is read as a folder with one sub-folder per class."""
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 MAX_FOLDER_IMAGES = 50_000
@@ -31,9 +31,19 @@ MAX_FOLDER_IMAGES = 50_000
 class Split:
     images: torch.Tensor  # uint8 (N, C, H, W)
     labels: torch.Tensor  # int64 (N,)
+    masks: torch.Tensor | None = None
+    """uint8 (N, H, W) class per pixel (0 background, 1 + class), for segmentation."""
+    boxes: torch.Tensor | None = None
+    """float32 (N, M, 5): class, x1, y1, x2, y2 in pixels; class -1 pads unused rows."""
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+    def take(self, index: torch.Tensor | slice) -> Split:
+        """The samples at ``index`` (images and every target kept aligned)."""
+        return Split(self.images[index], self.labels[index],
+                     None if self.masks is None else self.masks[index],
+                     None if self.boxes is None else self.boxes[index])
 
 
 @dataclass
@@ -261,7 +271,19 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
         return load_mnist_family(key, root, download)
     if key == "cifar10":
         return load_cifar10(root, download)
+    if key.split(":")[0] == "digit-scenes":
+        from core.data.scenes import load_digit_scenes
+
+        square = len(input_shape) == 3 and input_shape[1] == input_shape[2]
+        fits = square and 32 <= input_shape[1] <= 512  # scenes at the model's input size
+        return load_digit_scenes(key, input_shape[1] if fits else 64)
     path = Path(name).expanduser()
+    from core.data.annotated import annotated_format, load_annotated
+
+    if annotated_format(path) is not None:  # VOC, COCO JSON, images + masks
+        channels = input_shape[0] if len(input_shape) == 3 and input_shape[0] in (1, 3) else 3
+        size = (input_shape[1], input_shape[2]) if len(input_shape) == 3 else (64, 64)
+        return load_annotated(path, size, channels)
     if path.is_dir():
         channels = input_shape[0] if len(input_shape) == 3 and input_shape[0] in (1, 3) else 3
         size = (input_shape[1], input_shape[2]) if len(input_shape) == 3 else (64, 64)

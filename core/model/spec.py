@@ -27,8 +27,8 @@ FORMAT = f"{FORMAT_PREFIX}{FORMAT_VERSION}"
 INPUT = "input"
 """Reserved layer name: the model's input, usable in ``inputs``."""
 
-Task = Literal["classification", "segmentation", "detection"]
-TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection")
+Task = Literal["classification", "segmentation", "detection", "localization"]
+TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection", "localization")
 LAYER_KEYS = ("type", "name", "trainable", "inputs")
 InputDtype = Literal["float32", "int64"]
 INPUT_DTYPES: tuple[InputDtype, ...] = ("float32", "int64")

@@ -65,12 +65,15 @@ class RunState:
     mean: list[float]
     std: list[float]
     epochs_done: int = 0
-    best_val_acc: float = -1.0
+    best_metric: str = "val_acc"
+    """The validation metric that picks the best weights (the task's headline)."""
+    best_value: float = -1.0
     history: list[dict[str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     optimizer_layout: dict[str, Any] = field(default_factory=dict)
     test_acc: float | None = None
     finished: bool = False
+    test_metrics: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -248,6 +251,9 @@ def load_state(run: Path) -> RunState:
     except (ValueError, RecursionError) as exc:
         raise ModelError(f"{META}: not valid JSON ({str(exc).splitlines()[0][:80]})") from None
     _, data = check_run_data(data, path)
+    if "best_val_acc" in data:  # runs before best_metric: the best validation accuracy
+        data.setdefault("best_value", data["best_val_acc"])
+        data.setdefault("best_metric", "val_acc")
     keys = run_state_fields(RunState)
     return RunState(**{k: v for k, v in data.items() if k in keys and k not in BOOKKEEPING})
 

@@ -18,11 +18,13 @@ from torch import nn
 
 from core.analysis.model_analysis import analyze_model
 from core.build import build_model
-from core.data.adapt import BatchPreparer, check_model_fits
+from core.data.adapt import BatchPreparer
 from core.data.datasets import DataError, Dataset, Split
 from core.model.catalog import CATALOG
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, load_model
+from core.tasks import Task, task_for
+from core.tasks.base import LossFn
 from core.train import checkpoint as ckpt
 from core.train import snapshots
 from core.train.settings import (
@@ -59,38 +61,6 @@ def pick_device(name: str) -> torch.device:
         raise TrainingError("device mps was asked for, but Apple's MPS is not available here; "
                             "use auto or cpu")
     return torch.device(name)
-
-
-class LossAdapter:
-    """The loss that fits the model's output: cross-entropy for scores, NLL after a Softmax,
-    binary cross-entropy for a single output (after a Sigmoid or not)."""
-
-    def __init__(self, spec: ModelSpec, outputs: int) -> None:
-        last = spec.layers[-1].type
-        self.binary = outputs == 1
-        self.after_softmax = last == "Softmax"
-        self.after_sigmoid = last == "Sigmoid"
-        if self.binary:
-            self.fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = (
-                nn.BCELoss() if self.after_sigmoid else nn.BCEWithLogitsLoss())
-        elif self.after_softmax:
-            self.fn = nn.NLLLoss()
-        else:
-            self.fn = nn.CrossEntropyLoss()
-
-    def __call__(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        out = out.float()
-        if self.binary:
-            return self.fn(out.squeeze(1), target.float())
-        if self.after_softmax:
-            return self.fn(torch.log(out.clamp_min(1e-12)), target)
-        return self.fn(out, target)
-
-    def predict(self, out: torch.Tensor) -> torch.Tensor:
-        if self.binary:
-            threshold = 0.5 if self.after_sigmoid else 0.0
-            return (out.squeeze(1) > threshold).long()
-        return out.argmax(dim=1)
 
 
 def _freeze_norms(model: nn.Module, spec: ModelSpec) -> None:
@@ -137,24 +107,26 @@ def _fast_forward(scheduler: torch.optim.lr_scheduler.LRScheduler, epochs_done: 
     scheduler._last_lr = list(rates)  # what get_last_lr() reports
 
 
-def evaluate(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossAdapter,
-             device: torch.device) -> tuple[float, float]:
-    """(mean loss, accuracy) over a split, in evaluation mode."""
+def evaluate(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossFn,
+             device: torch.device, task: Task, data: Dataset) -> tuple[float, dict[str, float]]:
+    """(mean loss, the task's metrics by short name) over a split, in evaluation mode."""
     if len(split) == 0:
-        return math.nan, math.nan
+        return math.nan, dict.fromkeys(task.test_keys, math.nan)
+    targets = task.targets(split, data)
     split, fitted = prepare.fit_split(split)
     was_training = model.training
     model.eval()
-    total_loss, correct = 0.0, 0
+    total_loss = 0.0
+    metrics = task.metrics(data)
     with torch.no_grad():
         for start in range(0, len(split), EVAL_BATCH):
             x = prepare(split.images[start:start + EVAL_BATCH], device=device, fitted=fitted)
-            y = split.labels[start:start + EVAL_BATCH].to(device)
+            y = targets[start:start + EVAL_BATCH].to(device)
             out = model(x)
             total_loss += float(loss_fn(out, y)) * len(y)
-            correct += int((loss_fn.predict(out) == y).sum())
+            metrics.update(out, y)
     model.train(was_training)
-    return total_loss / len(split), correct / len(split)
+    return total_loss / len(split), metrics.compute()
 
 
 def train(spec: ModelSpec, data: Dataset, settings: TrainingSettings, out_dir: Path,
@@ -206,14 +178,15 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
             f"schedule); only the number of epochs ({s.epochs}) is new")]))
     analysis = analyze_model(spec)
-    check_model_fits(analysis, data, spec.task)
+    task = task_for(spec.task)
+    task.check_fits(analysis, data)
     device = pick_device(s.device)
     model = build_model(spec, analysis).to(device)  # refuses models too large, before any data
     prepare = BatchPreparer(data, spec.input_shape, s.augmentation)
     report = ""
     if init_weights is not None:
         report = load_weights(model, init_weights).describe()
-    loss_fn = LossAdapter(spec, analysis.layers[-1].output_shape[0])
+    loss_fn = task.loss(spec, analysis, data)
     optimizer = _optimizer(model, s)
     scheduler = _scheduler(optimizer, s)
     amp = device.type == "cuda" and s.mixed_precision
@@ -244,7 +217,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     if fitted and not s.augmentation.active and n * math.prod(spec.input_shape) * 4 < 1 << 30:
         ready = torch.cat([prepare(train_split.images[i:i + 4096], device=device, fitted=True)
                            for i in range(0, n, 4096)])
-    labels = train_split.labels.to(device)
+    labels = task.targets(train_split, data).to(device)
     batches = math.ceil(n / s.batch_size)
     first_epoch = state.epochs_done + 1
     yield Started(str(device), tuple(prepare.notes), n, len(data.val), len(data.test), batches,
@@ -253,8 +226,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     watched = snapshots.snapshot_layers(spec) if s.snapshots else []
     probe = None
     if watched and len(data.val):
-        probe_split, probe_fitted = prepare.fit_split(Split(data.val.images[:1],
-                                                            data.val.labels[:1]))
+        probe_split, probe_fitted = prepare.fit_split(data.val.take(slice(0, 1)))
         probe = prepare(probe_split.images, device=device, fitted=probe_fitted)
         if first_epoch == 1:
             snapshots.save(run, 0, snapshots.take(model, spec, probe))
@@ -266,7 +238,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         generator.manual_seed(s.seed * 100_003 + epoch)
         order = torch.randperm(n, generator=generator)
         started = last_report = time.perf_counter()
-        loss_sum, seen = 0.0, 0
+        loss_sum, seen, scored = 0.0, 0, 0
         correct = torch.zeros((), dtype=torch.long, device=device)
         for batch in range(batches):
             if control.paused:
@@ -282,10 +254,10 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             if ready is not None:
                 index = index.to(device)
                 x = ready[index]
+                y = labels[index]
             else:
-                x = prepare(train_split.images[index], train=True, device=device, fitted=fitted)
-                index = index.to(device)
-            y = labels[index]
+                x, y = prepare.with_targets(train_split.images[index], labels[index.to(device)],
+                                            task, device=device, fitted=fitted)
             with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
                 out = model(x)
                 loss = loss_fn(out, y)
@@ -301,8 +273,10 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             scaler.step(optimizer)
             scaler.update()
             loss_sum += value * len(y)
-            correct += (loss_fn.predict(out.detach()) == y).sum()
+            hits, count = task.batch_score(out.detach(), y)
+            correct += hits
             seen += len(y)
+            scored += count
             now = time.perf_counter()
             if watched and s.live_filters_every and now - last_live >= s.live_filters_every:
                 last_live = now
@@ -311,21 +285,24 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             if now - last_report >= PROGRESS_INTERVAL or batch == batches - 1:
                 last_report = now
                 yield BatchProgress(epoch, batch + 1, batches, loss_sum / seen,
-                                    int(correct) / seen, seen / max(now - started, 1e-9),
-                                    now - started)
+                                    int(correct) / max(scored, 1),
+                                    seen / max(now - started, 1e-9), now - started)
         seconds = time.perf_counter() - started
-        val_loss, val_acc = evaluate(model, data.val, prepare, loss_fn, device)
+        val_loss, val_metrics = evaluate(model, data.val, prepare, loss_fn, device, task, data)
+        val_acc = val_metrics[task.headline]
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()
-        best = val_acc > state.best_val_acc
+        state.best_metric = f"val_{task.headline}"
+        best = val_acc > state.best_value
         if best:
-            state.best_val_acc = val_acc
+            state.best_value = val_acc
         state.epochs_done = epoch
-        train_acc = int(correct) / seen
-        record = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": train_acc,
-                  "val_loss": val_loss, "val_acc": val_acc, "seconds": seconds,
-                  "samples_per_s": seen / seconds, "lr": lr}
+        train_acc = int(correct) / max(scored, 1)
+        metrics = {f"train_{task.train_metric}": train_acc,
+                   **{f"val_{key}": value for key, value in val_metrics.items()}}
+        record = {"epoch": epoch, "train_loss": loss_sum / seen, "val_loss": val_loss,
+                  **metrics, "seconds": seconds, "samples_per_s": seen / seconds, "lr": lr}
         state.history.append(record)
         last_ckpt = str(ckpt.save_checkpoint(run, model, optimizer, state, best))
         if probe is not None:
@@ -334,11 +311,14 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             yield FilterSnapshot(epoch, batches, watched[0],
                                  snapshots.first_filters(model, watched[0]).numpy())
         yield EpochEnd(epoch, s.epochs, loss_sum / seen, train_acc, val_loss, val_acc,
-                       seconds, seen / seconds, lr, last_ckpt, best)
+                       seconds, seen / seconds, lr, last_ckpt, best, metrics)
     if (run / ckpt.BEST).exists():
         load_weights(model, run / ckpt.BEST)
-    test_loss, test_acc = evaluate(model, data.test, prepare, loss_fn, device)
+    test_loss, test_metrics = evaluate(model, data.test, prepare, loss_fn, device, task, data)
+    test_acc = test_metrics[task.headline]
     state.test_acc = test_acc
+    state.test_metrics = {f"test_{key}": value for key, value in test_metrics.items()}
     state.finished = True
     ckpt.save_state(run, state)
-    yield Finished(test_loss, test_acc, str(run / ckpt.BEST), str(run), False, state.epochs_done)
+    yield Finished(test_loss, test_acc, str(run / ckpt.BEST), str(run), False, state.epochs_done,
+                   state.test_metrics)

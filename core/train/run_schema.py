@@ -52,6 +52,14 @@ def _history(value: Any) -> str | None:
             "lists of them)")
 
 
+def _metrics(value: Any) -> str | None:
+    number = Rule("number", optional=True)
+    if isinstance(value, dict) and all(isinstance(k, str) and number.accepts(v)
+                                       for k, v in value.items()):
+        return None
+    return 'an object of {"test_miou": 0.9, …} whose values are numbers or null'
+
+
 def _files(value: Any) -> str | None:
     if isinstance(value, dict) and all(
             isinstance(name, str) and isinstance(entry, dict)
@@ -97,6 +105,7 @@ RUN_FIELDS: dict[str, Check] = {
     "notes": _list_of(Rule("text")),
     "optimizer_layout": _layout,
     "test_acc": _rule(Rule("number", 0, 1, optional=True, nan=True)),
+    "test_metrics": _metrics,
     "finished": _rule(Rule("bool")),
     "generation": _rule(Rule("int", 0)),
     "files": _files,

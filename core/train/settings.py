@@ -175,6 +175,9 @@ class EpochEnd:
     lr: float
     checkpoint: str
     best: bool
+    metrics: dict[str, float] = field(default_factory=dict)
+    """The task's metrics by full name (``train_acc``, ``val_miou``, ``val_map50`` …); ``val_acc``
+    above holds the task's headline metric (the one that picks the best checkpoint)."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,8 @@ class Finished:
     run_dir: str
     stopped: bool
     epochs_done: int
+    test_metrics: dict[str, float] = field(default_factory=dict)
+    """The task's test metrics by full name (``test_acc``, ``test_miou``, ``test_map50`` …)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,258 @@
+"""Boxes: a grid detector's boxes (class and score) over the input with the ground truth in
+white, score-threshold and NMS-IoU sliders that redraw from the cached raw output, the grid's
+objectness heat map (what the detector "thinks" before NMS), per-class AP with the mAP figures,
+a precision–recall curve, and the test scenes with the most misses first."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+)
+
+from app.image_pane import ImagePane
+from app.inspect.base import Context, InspectView
+
+if TYPE_CHECKING:
+    from app.workers import Task
+
+
+class BoxesView(InspectView):
+    title = "Boxes"
+
+    def __init__(self, tab: Any) -> None:
+        super().__init__(tab)
+        self.picture = ImagePane("boxes: coloured predicted (class score), white ground truth",
+                                 colorbar=False)
+        self.heat = ImagePane("objectness per grid cell (before NMS)")
+        self.score = self._slider(30)
+        self.nms = self._slider(50)
+        self.readout = QLabel()
+        sliders = QHBoxLayout()
+        for name, slider in (("score ≥", self.score), ("NMS IoU", self.nms)):
+            sliders.addWidget(QLabel(name))
+            sliders.addWidget(slider, 1)
+        sliders.addWidget(self.readout)
+        self.curves = pg.PlotWidget(title="precision–recall at IoU 0.5 (test scenes)")
+        self.curves.setLabel("bottom", "recall")
+        self.curves.setLabel("left", "precision")
+        self.curves.setRange(xRange=(0, 1), yRange=(0, 1.02))
+        self.curves.addLegend(offset=(-10, -10))
+        self.score_button = QPushButton("Score the test scenes")
+        self.score_button.setToolTip("Run every test scene once: mAP, per-class AP, the PR "
+                                     "curve and the scenes with the most misses")
+        self.score_button.clicked.connect(self._score)
+        self.summary = QLabel("Score the test scenes for AP, the PR curve and the misses.")
+        self.summary.setWordWrap(True)
+        self.ranking = QListWidget()
+        self.ranking.currentRowChanged.connect(self._show_ranked)
+        export = QPushButton("Export PNG…")
+        export.clicked.connect(self._export)
+        pictures = QHBoxLayout()
+        pictures.addWidget(self.picture, 3)
+        pictures.addWidget(self.heat, 2)
+        left = QVBoxLayout()
+        left.addLayout(pictures, 3)
+        left.addLayout(sliders)
+        left.addWidget(self.curves, 2)
+        side = QVBoxLayout()
+        side.addWidget(self.score_button)
+        side.addWidget(self.summary)
+        side.addWidget(self.ranking, 1)
+        side.addWidget(export)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(side, 1)
+        self._current: dict[str, Any] | None = None
+        self._scored: dict[str, Any] | None = None
+
+    def _slider(self, value: int) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(1, 99)
+        slider.setValue(value)
+        slider.valueChanged.connect(self._thresholds_changed)
+        return slider
+
+    def thresholds(self) -> tuple[float, float]:
+        return self.score.value() / 100, self.nms.value() / 100
+
+    def reset(self) -> None:
+        self.picture.clear()
+        self.heat.clear()
+        self.curves.clear()
+        self.ranking.clear()
+        self.readout.setText("")
+        self._current, self._scored = None, None
+        self.summary.setText("Score the test scenes for AP, the PR curve and the misses.")
+
+    # -- the tab's input --------------------------------------------------------------------
+    def parameters(self) -> Any:
+        return self.thresholds()
+
+    def compute(self, context: Context, parameters: Any, task: Task) -> Any:
+        return boxes_for_input(context, parameters)
+
+    def show_result(self, result: Any, parameters: Any) -> None:
+        self._current = result
+        self.picture.show_map(result["picture"] / 255)
+        self.heat.show_map(result["objectness"], (0.0, 1.0), "magma")
+        self.readout.setText(f"{result['count']} boxes · score {parameters[0]:.2f} · NMS "
+                             f"{parameters[1]:.2f}")
+
+    def _thresholds_changed(self) -> None:
+        """Redraw from the cached raw output (decode + NMS of one image, on the worker)."""
+        if self._current is None:
+            return
+        self.tab.run(self, "boxes-redraw", redraw_boxes, (self._current, self.thresholds()),
+                     lambda result, p: self.show_result(result, p[1]), uses_input=False,
+                     label="redrawing…")
+
+    # -- the test split ---------------------------------------------------------------------
+    def _score(self) -> None:
+        dataset = self.tab.run_dataset() or "digit-scenes"
+        self.tab.run(self, "boxes-score", score_test_boxes, (dataset, self.thresholds()),
+                     self._scored_ready, uses_input=False,
+                     label=f"detecting in the test scenes of {dataset}…")
+
+    def _scored_ready(self, result: dict[str, Any], parameters: Any) -> None:
+        self._scored = result
+        scores = result["scores"]
+        self.curves.clear()
+        for i, (name, (recall, precision)) in enumerate(scores.curves.items()):
+            self.curves.plot(recall, precision, pen=pg.mkPen(pg.intColor(i, 10), width=2),
+                             name=name)
+        coco = result["coco"]
+        per_class = ", ".join(f"{name} {coco.get(f'ap_{name}', float('nan')):.2f}"
+                              for name in result["classes"])
+        ap11 = ", ".join(f"{name} {value:.2f}" for name, value in scores.ap11.items())
+        mean11 = np.mean(list(scores.ap11.values())) if scores.ap11 else float("nan")
+        self.summary.setText(
+            f"<b>{parameters[0]}</b>: mAP@0.5 <b>{coco['map50']:.3f}</b>, mAP@[.5:.95] "
+            f"<b>{coco['map']:.3f}</b> (COCO, torchmetrics); per-class AP {per_class}.<br>"
+            f"11-point interpolated AP (the lectures' VOC 2007 rule) {mean11:.3f}: {ap11}.")
+        self.ranking.blockSignals(True)
+        self.ranking.clear()
+        for n in scores.order:
+            self.ranking.addItem(f"scene {n}: {scores.misses[n]} misses / false alarms")
+        self.ranking.blockSignals(False)
+        if scores.order:
+            self.ranking.setCurrentRow(0)
+
+    def _show_ranked(self, row: int) -> None:
+        if self._scored is None or row < 0:
+            return
+        n = self._scored["scores"].order[row]
+        current = {"display": self._scored["images"][n].astype(np.float32) / 255,
+                   "raw": self._scored["scores"].raw[n], "truth": self._scored["truths"][n],
+                   "classes": self._scored["classes"]}
+        self._current = current
+        self.tab.run(self, "boxes-redraw", redraw_boxes, (current, self.thresholds()),
+                     lambda result, p: self.show_result(result, p[1]), uses_input=False,
+                     label="drawing…")
+
+    # -- export -----------------------------------------------------------------------------
+    def _export(self) -> None:
+        if self._current is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export boxes", "boxes.png", "PNG (*.png)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str, size: tuple[int, int] = (1600, 900)) -> Any:
+        assert self._current is not None
+        return self.tab.run(self, "boxes-export", export_boxes,
+                            (path, size, self._current, self.thresholds()),
+                            lambda _r, _p: None, uses_input=False, label="exporting…")
+
+
+def _drawn(current: dict[str, Any], thresholds: tuple[float, float]) -> dict[str, Any]:
+    from core.inspect.scenes import boxes_picture, detect, objectness_map
+
+    raw = current["raw"]
+    size = current["display"].shape[1:]
+    found = detect(raw, (int(size[0]), int(size[1])), *thresholds)
+    picture = boxes_picture(current["display"], found, current["classes"], current["truth"])
+    return {**current, "picture": picture, "objectness": objectness_map(raw),
+            "count": len(found.boxes)}
+
+
+def boxes_for_input(context: Context, thresholds: tuple[float, float]) -> dict[str, Any]:
+    """On the worker: the raw output of the tab's input (kept for redraws) and its drawing."""
+    from core.inspect.scenes import raw_output
+
+    inspector = context.inspector
+    out = inspector.analysis.output_shape
+    if out is None or len(out) != 3 or out[0] < 6:
+        raise ValueError("Boxes needs a grid detector (5 + classes channels per grid cell)")
+    inp = context.input()
+    raw = raw_output(inspector, inp.tensor)[0]
+    return _drawn({"display": inp.display, "raw": raw, "truth": _run_truth(context),
+                   "classes": list(inspector.classes)}, thresholds)
+
+
+def redraw_boxes(context: Context, parameters: Any, task: Task) -> dict[str, Any]:
+    current, thresholds = parameters
+    return _drawn(current, thresholds)
+
+
+def _run_truth(context: Context) -> tuple[np.ndarray, np.ndarray] | None:
+    source = context.source
+    if not source.startswith("run:"):
+        return None
+    from core.data.datasets import load_dataset
+    from core.tasks.detection import ground_truth
+
+    dataset, split, index = source.split(":", 1)[1].rsplit(":", 2)
+    data = load_dataset(dataset, context.inspector.spec.input_shape, download=False)
+    boxes = getattr(data, split).boxes
+    if boxes is None:
+        return None
+    b, labels = ground_truth(boxes[int(index)])
+    return b.numpy(), labels.numpy()
+
+
+def score_test_boxes(context: Context, parameters: Any, task: Task) -> dict[str, Any]:
+    """On the worker: the test split once — COCO mAP, 11-point AP, PR curves, misses."""
+    from core.data.datasets import load_dataset
+    from core.inspect.scenes import score_boxes
+    from core.tasks.detection import DetectionMetrics, ground_truth
+
+    dataset, (score, nms) = parameters
+    inspector = context.inspector
+    data = load_dataset(dataset, inspector.spec.input_shape, download=False)
+    task.check()
+    scores = score_boxes(inspector, data, inspector.preparer(data), score, nms,
+                         progress=task.progress)
+    task.check()
+    metrics = DetectionMetrics(list(data.classes), data.image_shape[1:])
+    assert data.test.boxes is not None and scores.raw is not None
+    metrics.update(scores.raw, data.test.boxes)
+    truths = [tuple(t.numpy() for t in ground_truth(b)) for b in data.test.boxes]
+    return {"scores": scores, "coco": metrics.compute(), "images": data.test.images.numpy(),
+            "truths": truths, "classes": list(data.classes)}
+
+
+def export_boxes(context: Context, parameters: Any, task: Task) -> str:
+    from pathlib import Path
+
+    from core.inspect import render
+    from core.inspect.render_scenes import boxes_figure
+
+    path, size, current, thresholds = parameters
+    drawn = _drawn(current, thresholds)
+    notes = [context.inspector.weights_note,
+             f"{drawn['count']} boxes at score ≥ {thresholds[0]:.2f} after NMS at IoU "
+             f"{thresholds[1]:.2f}; score = objectness × class probability"]
+    fig = boxes_figure(drawn["picture"], drawn["objectness"],
+                       f"{context.inspector.spec.name} · boxes", notes, size)
+    return str(render.save_png(fig, Path(path)))

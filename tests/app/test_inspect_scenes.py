@@ -1,0 +1,116 @@
+"""The Masks and Boxes views: computed on the worker, sliders redraw from the cached output,
+the test scenes ranked worst first, PNG export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from core.data.datasets import load_dataset
+from core.presets import load_preset
+from core.train.checkpoint import open_run
+from core.train.engine import train
+from core.train.settings import Finished, TrainingSettings
+
+DATASET = "digit-scenes:n=32"
+
+
+def trained(preset: str, out: Path) -> Path:
+    spec = load_preset(preset)
+    settings = TrainingSettings(epochs=1, batch_size=16, device="cpu", snapshots=False)
+    done = list(train(spec, load_dataset(DATASET, spec.input_shape), settings, out))[-1]
+    assert isinstance(done, Finished)
+    return Path(done.run_dir)
+
+
+def open_in_inspect(qtbot: QtBot, preset: str, out: Path) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    run = open_run(trained(preset, out))
+    window.document.load(run.spec, None, run.weights, run.run_dir)
+    window.tabs.setCurrentWidget(window.inspect)
+    tab = window.inspect
+    tab.input_kind.setCurrentText("run's test image")
+    return window
+
+
+def idle(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.inspect.busy, timeout=120_000)
+
+
+def test_masks_view_shows_prediction_truth_and_ranks_scenes(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    window = open_in_inspect(qtbot, "fcn8s_digits", tmp_path)
+    tab = window.inspect
+    view = tab.view("Masks")
+    tab.views.setCurrentWidget(view)
+    idle(qtbot, window)
+    assert view.panes["prediction"].data is not None
+    assert view.panes["ground truth"].data is not None  # the run's own test scene
+    assert "mIoU of this image" in view.iou.text() and "■" in view.legend.text()
+    view.opacity.setValue(20)
+    assert view.panes["overlay"].overlay.opacity() == pytest.approx(0.2)
+    view.score_button.click()
+    idle(qtbot, window)
+    assert view.ranking.count() == 64  # the run's own test scenes (n=32 → 64)
+    ious = [float(view.ranking.item(i).text().rsplit(" ", 1)[1]) for i in range(64)]
+    assert ious == sorted(ious)  # worst first
+    out = tmp_path / "masks.png"
+    view.export_to(str(out))
+    idle(qtbot, window)
+    assert out.stat().st_size > 1000
+    tab.stop_workers()
+
+
+def test_boxes_view_sliders_redraw_and_scoring_lists_misses(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    window = open_in_inspect(qtbot, "grid_detector_digits", tmp_path)
+    tab = window.inspect
+    view = tab.view("Boxes")
+    tab.views.setCurrentWidget(view)
+    idle(qtbot, window)
+    assert view.picture.data is not None and view.heat.data is not None
+    assert view.heat.data.shape == (8, 8)
+    before = view.readout.text()
+    view.score.setValue(2)  # a low threshold shows more (or as many) boxes
+    idle(qtbot, window)
+    assert view.readout.text() != before and "score 0.02" in view.readout.text()
+    view.score_button.click()
+    idle(qtbot, window)
+    assert view.ranking.count() == 64
+    misses = [int(view.ranking.item(i).text().split(": ")[1].split()[0]) for i in range(64)]
+    assert misses == sorted(misses, reverse=True)  # most misses first
+    assert "mAP@0.5" in view.summary.text() and "11-point" in view.summary.text()
+    assert view.curves.getPlotItem().listDataItems()
+    out = tmp_path / "boxes.png"
+    view.export_to(str(out))
+    idle(qtbot, window)
+    assert out.stat().st_size > 1000
+    tab.stop_workers()
+
+
+def test_train_tab_switches_a_segmentation_model_to_scenes_and_names_its_metric(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.tasks.segmentation import SegmentationTask
+
+    monkeypatch.setattr(SegmentationTask, "default_dataset", DATASET)  # small and fast
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.training.out_dir = tmp_path / "runs"
+    window.show()
+    window.document.load(load_preset("fcn8s_digits"), None)
+    window.tabs.setCurrentWidget(window.training)
+    panel = window.training
+    panel.dataset.setCurrentText("digits")
+    panel.epochs.setValue(1)
+    with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
+        panel.start_button.click()
+    assert isinstance(finished.args[0], Finished), finished.args[0]
+    assert panel.dataset.currentText() == DATASET
+    assert "mIoU" in panel.acc_plot.titleLabel.text and "mIoU" in panel.progress.format()
+    assert "has no segmentation targets" in panel.log.toPlainText()
+    assert len(panel.series["val_acc"][0]) == 1

@@ -1,0 +1,145 @@
+"""Segmentation and detection through the one engine and `convscope train`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.data.datasets import Dataset, load_dataset
+from core.presets import load_preset
+from core.train.checkpoint import load_state, open_run
+from core.train.engine import train
+from core.train.settings import (
+    BatchProgress,
+    EpochEnd,
+    Failed,
+    Finished,
+    TrainingControl,
+    TrainingSettings,
+)
+
+FAST = TrainingSettings(epochs=1, batch_size=32, device="cpu", snapshots=False)
+
+
+@pytest.fixture(scope="module")
+def scenes() -> Dataset:
+    return load_dataset("digit-scenes:n=96", (1, 64, 64))
+
+
+def test_segmentation_trains_and_reports_miou(scenes: Dataset, tmp_path: Path) -> None:
+    events = list(train(load_preset("fcn8s_digits"), scenes, FAST, tmp_path))
+    epoch = next(e for e in events if isinstance(e, EpochEnd))
+    assert {"train_pixel_acc", "val_miou", "val_pixel_acc", "val_iou_0"} <= set(epoch.metrics)
+    assert epoch.val_acc == epoch.metrics["val_miou"] and 0 <= epoch.val_acc <= 1
+    done = events[-1]
+    assert isinstance(done, Finished) and not done.stopped
+    assert {"test_miou", "test_pixel_acc"} <= set(done.test_metrics)
+    state = load_state(Path(done.run_dir))
+    assert state.best_metric == "val_miou" and state.best_value == epoch.val_acc
+    assert "val_miou" in state.history[0]
+
+
+def test_detection_trains_stops_and_resumes(scenes: Dataset, tmp_path: Path) -> None:
+    control = TrainingControl()
+    events = []
+    for event in train(load_preset("grid_detector_digits"), scenes, replace(FAST, epochs=2),
+                       tmp_path, control):
+        events.append(event)
+        if isinstance(event, EpochEnd):
+            control.stop()
+    epoch = next(e for e in events if isinstance(e, EpochEnd))
+    assert {"train_cls_acc", "val_map50", "val_map", "val_ap11"} <= set(epoch.metrics)
+    assert epoch.val_acc == epoch.metrics["val_map50"]
+    stopped = events[-1]
+    assert isinstance(stopped, Finished) and stopped.stopped and stopped.epochs_done == 1
+    resumed = list(train(load_preset("grid_detector_digits"), scenes, replace(FAST, epochs=2),
+                         tmp_path, resume=Path(stopped.run_dir)))
+    done = resumed[-1]
+    assert isinstance(done, Finished) and not done.stopped and done.epochs_done == 2
+    assert {"test_map50", "test_map", "test_ap11"} <= set(done.test_metrics)
+    assert any(isinstance(e, BatchProgress) for e in resumed)
+
+
+def test_a_segmentation_model_on_class_labels_fails_with_a_message(
+        tiny_digits: Dataset, tmp_path: Path) -> None:
+    done = list(train(load_preset("unet_digits"), tiny_digits, FAST, tmp_path))[-1]
+    assert isinstance(done, Failed) and "has no masks" in done.message
+
+
+def test_runs_from_before_best_metric_still_open(tmp_path: Path) -> None:
+    run = tmp_path / "old"
+    run.mkdir()
+    (run / "training.json").write_text(json.dumps({
+        "settings": {}, "dataset": "digits", "classes": ["0", "1"], "mean": [0.5],
+        "std": [0.2], "epochs_done": 0, "best_val_acc": 0.75, "history": [],
+        "optimizer_layout": {}}), encoding="utf-8")
+    state = load_state(run)
+    assert state.best_metric == "val_acc" and state.best_value == 0.75
+
+
+@pytest.fixture(scope="module")
+def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, object]]]:
+    """`convscope train --json` once per task, shared by the CLI tests (training is the cost)."""
+    out = tmp_path_factory.mktemp("runs")
+    runs = {}
+    for preset, dataset in (("fcn8s_digits", "digit-scenes:n=48"),
+                            ("grid_detector_digits", "digit-scenes:n=48"),
+                            ("localizer_digits", "digit-scenes:n=48,max=1")):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(["train", preset, "--dataset", dataset, "--epochs", "1", "--device",
+                         "cpu", "--json", "--out", str(out)])
+        assert code == 0
+        runs[preset] = [json.loads(line) for line in printed.getvalue().splitlines()]
+    return runs
+
+
+@pytest.mark.parametrize(("preset", "epoch_keys", "final_keys"), [
+    ("fcn8s_digits", {"val_miou", "val_pixel_acc"}, {"test_miou", "test_pixel_acc"}),
+    ("grid_detector_digits", {"val_map50", "val_map"}, {"test_map50", "test_map", "test_ap11"}),
+    ("localizer_digits", {"val_iou", "val_acc"}, {"test_iou", "test_acc"}),
+])
+def test_cli_train_json_lines_carry_the_task_metrics(
+        cli_runs: dict[str, list[dict[str, object]]], preset: str, epoch_keys: set[str],
+        final_keys: set[str]) -> None:
+    lines = cli_runs[preset]
+    assert {"epoch", "train_loss", "val_loss", "samples_per_s", "seconds"} | epoch_keys \
+        <= set(lines[0])
+    assert final_keys | {"checkpoint"} <= set(lines[-1])
+    for key in final_keys:
+        value = lines[-1][key]
+        assert isinstance(value, float) and 0 <= value <= 1
+    run_dir = lines[-1]["run_dir"]
+    assert isinstance(run_dir, str)
+    assert open_run(Path(run_dir)).spec.name == load_preset(preset).name
+
+
+def test_cli_renders_masks_and_boxes_of_a_run(
+        cli_runs: dict[str, list[dict[str, object]]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    for preset, view, extra in (("fcn8s_digits", "masks", ["--alpha", "0.5"]),
+                                ("grid_detector_digits", "boxes", ["--score", "0.05"])):
+        run_dir = str(cli_runs[preset][-1]["run_dir"])
+        out = tmp_path / f"{view}.png"
+        assert main(["render", view, preset, "--weights", run_dir, "--image", "scenes:3",
+                     "-o", str(out), "--size", "800x450", *extra]) == 0
+        with Image.open(out) as picture:
+            assert picture.size == (800, 450)
+        capsys.readouterr()
+    code = main(["render", "boxes", "grid_detector_digits", "--image", "scenes:99999",
+                 "-o", str(tmp_path / "x.png")])
+    assert code == 2 and "scenes:N with N from 0 to" in capsys.readouterr().err
+    code = main(["render", "masks", "digits_small", "--image", "scenes:1",
+                 "-o", str(tmp_path / "x.png")])
+    assert code == 2 and "map per pixel" in capsys.readouterr().err
+    code = main(["render", "boxes", "grid_detector_digits", "--image", "scenes:1",
+                 "--nms", "3", "-o", str(tmp_path / "x.png")])
+    assert code == 2 and "--nms must be 0–1" in capsys.readouterr().err
