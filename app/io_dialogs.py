@@ -50,7 +50,10 @@ class _Task(QObject):
 
     @Slot()
     def run(self) -> None:
+        from app.workers import import_torch
+
         try:
+            import_torch()
             result = self.work()
         except (ModelError, OSError) as exc:
             self.done.emit(self.job, None, str(exc))

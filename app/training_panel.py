@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import ModelDocument
-from app.workers import TrainingJob
+from app.workers import TrainingJob, import_torch
 from core.data.augmentation import Augmentation
 from core.train.settings import (
     DEVICES,
@@ -300,6 +300,7 @@ class TrainingPanel(QWidget):
 
         def work() -> None:
             try:
+                import_torch()
                 from core.train.engine import pick_device
                 from core.train.preflight import preflight
 

@@ -23,6 +23,7 @@ Training uses the same Worker through :class:`TrainingJob`.
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,6 +94,23 @@ class Task:
         return True
 
 
+_TORCH_IMPORT = threading.Lock()
+
+
+def import_torch() -> None:
+    """Import torch and torchvision under one process-wide lock, before a thread uses them.
+
+    The window starts without torch, so the first jobs (the Train tab's estimate, an
+    inspection, a lesson) may import it at the same moment on different threads; torchvision's
+    package imports are circular, and two threads importing it at once can each be handed the
+    other's half-initialised module ("cannot import name 'InterpolationMode' from partially
+    initialized module"). Once imported this is a lock and two dictionary lookups.
+    """
+    with _TORCH_IMPORT:
+        import torch  # noqa: F401
+        import torchvision  # noqa: F401
+
+
 class _Runnable(QRunnable):
     def __init__(self, worker: Worker) -> None:
         super().__init__()
@@ -100,6 +118,7 @@ class _Runnable(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        import_torch()
         self.worker._work()
 
 

@@ -24,7 +24,7 @@ class Classroom:
     def __init__(self, window: Any) -> None:
         self.window = window
         self._weights_dir: Any = None
-        self.panel = ClassroomPanel(window.document, getattr(window, "weights", None))
+        self.panel = ClassroomPanel(window.document)
         window.tabs.addTab(self.panel, "Classroom")
         self.present = PresentMode(window, window.tabs, self.panel)
         bar = window.menuBar()
@@ -66,9 +66,8 @@ class Classroom:
             return False
         lesson = find_lesson(key)
         window.document.load(lesson.spec, None)
-        weights = getattr(window, "weights", None)
-        if weights is not None:  # the Inspect tab shows the lesson's kernels too
-            weights.use(self._lesson_weights(lesson), None)
+        # the document owns the weights: the Inspect tab shows the lesson's kernels too
+        window.document.use_weights(self._lesson_weights(lesson), None)
         self.panel.set_lesson(lesson)
         window.tabs.setCurrentWidget(self.panel)
         return True

@@ -142,10 +142,9 @@ class ModelCard(QFrame):
 class ClassroomPanel(QWidget):
     """Lesson text and steps, model cards side by side, and the step-through view."""
 
-    def __init__(self, document: Any, weights: Any = None) -> None:
+    def __init__(self, document: Any) -> None:
         super().__init__()
         self.document = document
-        self.weights = weights
         self.lesson: Lesson | None = None
         self.pinned: ModelSpec | None = None
         self.look: Look = NORMAL
@@ -157,8 +156,7 @@ class ClassroomPanel(QWidget):
         self.timer.timeout.connect(self.rebuild)
         self._build()
         document.changed.connect(self._document_changed)
-        if weights is not None:
-            weights.changed.connect(self._document_changed)
+        document.run_changed.connect(self._document_changed)
         self._document_changed()
 
     def _build(self) -> None:
@@ -225,7 +223,7 @@ class ClassroomPanel(QWidget):
         """Rebuild the step session of the builder's model (on the worker)."""
         spec = self.document.spec
         lesson = self.lesson
-        path = None if self.weights is None else self.weights.path
+        path = self.document.weights  # the one owner of the current weights
         if lesson is not None:
             path = None  # a lesson's own kernels, not a training run's
         self.showing_model = 0

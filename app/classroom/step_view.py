@@ -48,7 +48,10 @@ class _Job(QRunnable):
         self.request, self.work, self.done = request, work, done
 
     def run(self) -> None:
+        from app.workers import import_torch
+
         try:
+            import_torch()
             result = self.work()
         except Exception as exc:  # shown in the view, never lost
             result = exc

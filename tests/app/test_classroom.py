@@ -155,8 +155,8 @@ def test_lesson_kernels_reach_the_inspector_and_another_model_ends_the_lesson(
     from safetensors.torch import load_file
 
     window.classroom.open_lesson("edge_6x6")
-    assert window.weights.path is not None
-    assert load_file(str(window.weights.path))["edge.weight"].flatten().tolist() == [
+    assert window.document.weights is not None
+    assert load_file(str(window.document.weights))["edge.weight"].flatten().tolist() == [
         1, 0, -1, 1, 0, -1, 1, 0, -1]
     panel = window.classroom.panel
     window.open_preset("digits_small")
