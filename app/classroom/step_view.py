@@ -42,10 +42,17 @@ class _Done(QObject):
     finished = Signal(int, object)
 
 
+def _released() -> None:
+    return None
+
+
 class _Job(QRunnable):
     def __init__(self, request: int, work: Callable[[], Any], done: _Done) -> None:
         super().__init__()
         self.request, self.work, self.done = request, work, done
+        # Python owns the job (released on the UI thread once its result arrived): a
+        # pool-deleted runnable whose wrapper is collected later can crash the collector
+        self.setAutoDelete(False)
 
     def run(self) -> None:
         from app.workers import import_torch
@@ -55,6 +62,7 @@ class _Job(QRunnable):
             result = self.work()
         except Exception as exc:  # shown in the view, never lost
             result = exc
+        self.work = _released  # the work's closure (figures, models) goes with this thread
         self.done.finished.emit(self.request, result)
 
 
@@ -71,16 +79,20 @@ class SessionLoader(QObject):
         self.request = 0
         self._done = _Done(self)
         self._done.finished.connect(self._finished)
+        self._jobs: dict[int, _Job] = {}
 
     def load(self, work: Callable[[], Any]) -> None:
         self.request += 1
-        self.pool.start(_Job(self.request, work, self._done))
+        job = _Job(self.request, work, self._done)
+        self._jobs[self.request] = job
+        self.pool.start(job)
 
     @property
     def busy(self) -> bool:
         return self.pool.activeThreadCount() > 0
 
     def _finished(self, request: int, result: object) -> None:
+        self._jobs.pop(request, None)
         if request != self.request:
             return  # an older request: the model changed since
         if isinstance(result, Exception):
