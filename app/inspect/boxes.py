@@ -87,8 +87,8 @@ class BoxesView(InspectView):
         return self.score.value() / 100, self.nms.value() / 100
 
     def reset(self) -> None:
-        self.picture.clear()
-        self.heat.clear()
+        self.picture.clear_picture()  # not clear(): that drops the plot from the pane
+        self.heat.clear_picture()
         self.curves.clear()
         self.ranking.clear()
         self.readout.setText("")

@@ -85,7 +85,7 @@ class MasksView(InspectView):
 
     def reset(self) -> None:
         for pane in self.panes.values():
-            pane.clear()
+            pane.clear_picture()  # not clear(): that would drop the plot from the pane
         self.legend.setText("")
         self.iou.setText("")
         self.ranking.clear()
@@ -113,7 +113,7 @@ class MasksView(InspectView):
         if truth is not None:
             self.panes["ground truth"].show_map(mask_colours(truth) / 255)
         else:
-            self.panes["ground truth"].clear()
+            self.panes["ground truth"].clear_picture()
         overlay = self.panes["overlay"]
         overlay.show_map(picture)
         tint = mask_colours(shown["prediction"]).astype(np.float32) / 255
