@@ -72,6 +72,9 @@ def test_masks_view_shows_prediction_truth_and_ranks_scenes(
     assert view.ranking.count() == 64  # the run's own test scenes (n=32 → 64)
     ious = [float(view.ranking.item(i).text().rsplit(" ", 1)[1]) for i in range(64)]
     assert ious == sorted(ious)  # worst first
+    worst = view.ranking.item(0).text().split(":")[0]  # "scene N", shown, and the pane says so
+    assert view.panes["input"].plot.titleLabel.text.startswith(f"input: test {worst} ")
+    assert drawn(view.panes["prediction"])
     out = tmp_path / "masks.png"
     view.export_to(str(out))
     idle(qtbot, window)
@@ -98,6 +101,9 @@ def test_boxes_view_sliders_redraw_and_scoring_lists_misses(
     assert view.ranking.count() == 64
     misses = [int(view.ranking.item(i).text().split(": ")[1].split()[0]) for i in range(64)]
     assert misses == sorted(misses, reverse=True)  # most misses first
+    worst = view.ranking.item(0).text().split(":")[0]  # "scene N", shown, and the pane says so
+    assert view.picture.plot.titleLabel.text.startswith(f"test {worst} ")
+    assert drawn(view.picture)
     assert "mAP@0.5" in view.summary.text() and "11-point" in view.summary.text()
     assert view.curves.getPlotItem().listDataItems()
     out = tmp_path / "boxes.png"
