@@ -27,13 +27,15 @@ if TYPE_CHECKING:
     from app.workers import Task
 
 
+PICTURE_TITLE = "predicted boxes coloured (class score), truth white"
+
+
 class BoxesView(InspectView):
     title = "Boxes"
 
     def __init__(self, tab: Any) -> None:
         super().__init__(tab)
-        self.picture = ImagePane("boxes: coloured predicted (class score), white ground truth",
-                                 colorbar=False)
+        self.picture = ImagePane(PICTURE_TITLE, colorbar=False)
         self.heat = ImagePane("objectness per grid cell (before NMS)")
         self.score = self._slider(30)
         self.nms = self._slider(50)
@@ -87,8 +89,8 @@ class BoxesView(InspectView):
         return self.score.value() / 100, self.nms.value() / 100
 
     def reset(self) -> None:
-        self.picture.clear()
-        self.heat.clear()
+        self.picture.clear_picture()  # not clear(): that drops the plot from the pane
+        self.heat.clear_picture()
         self.curves.clear()
         self.ranking.clear()
         self.readout.setText("")
@@ -104,6 +106,9 @@ class BoxesView(InspectView):
 
     def show_result(self, result: Any, parameters: Any) -> None:
         self._current = result
+        scene = result.get("scene")  # a scene picked from the ranking, not the tab's input
+        self.picture.set_title(PICTURE_TITLE if scene is None else f"test scene {scene} (from "
+                               "the list): predicted coloured, truth white")
         self.picture.show_map(result["picture"] / 255)
         self.heat.show_map(result["objectness"], (0.0, 1.0), "magma")
         self.readout.setText(f"{result['count']} boxes · score {parameters[0]:.2f} · NMS "
@@ -154,7 +159,7 @@ class BoxesView(InspectView):
         n = self._scored["scores"].order[row]
         current = {"display": self._scored["images"][n].astype(np.float32) / 255,
                    "raw": self._scored["scores"].raw[n], "truth": self._scored["truths"][n],
-                   "classes": self._scored["classes"]}
+                   "classes": self._scored["classes"], "scene": n}
         self._current = current
         self.tab.run(self, "boxes-redraw", redraw_boxes, (current, self.thresholds()),
                      lambda result, p: self.show_result(result, p[1]), uses_input=False,

@@ -85,7 +85,7 @@ class MasksView(InspectView):
 
     def reset(self) -> None:
         for pane in self.panes.values():
-            pane.clear()
+            pane.clear_picture()  # not clear(): that would drop the plot from the pane
         self.legend.setText("")
         self.iou.setText("")
         self.ranking.clear()
@@ -107,13 +107,16 @@ class MasksView(InspectView):
         display = shown["display"]
         rgb = np.repeat(display, 3, axis=0) if display.shape[0] == 1 else display[:3]
         picture = rgb.transpose(1, 2, 0)
+        scene = shown.get("scene")  # a scene picked from the ranking, not the tab's input
+        self.panes["input"].set_title("input" if scene is None else
+                                      f"input: test scene {scene} (from the list)")
         self.panes["input"].show_map(picture)
         self.panes["prediction"].show_map(mask_colours(shown["prediction"]) / 255)
         truth = shown["truth"]
         if truth is not None:
             self.panes["ground truth"].show_map(mask_colours(truth) / 255)
         else:
-            self.panes["ground truth"].clear()
+            self.panes["ground truth"].clear_picture()
         overlay = self.panes["overlay"]
         overlay.show_map(picture)
         tint = mask_colours(shown["prediction"]).astype(np.float32) / 255
@@ -160,7 +163,7 @@ class MasksView(InspectView):
         n = scores.order[row]
         self._show({"display": self._scored["images"][n].astype(np.float32) / 255,
                     "prediction": scores.predictions[n], "truth": self._scored["masks"][n],
-                    "iou": scores.iou[n], "classes": self._scored["classes"]})
+                    "iou": scores.iou[n], "classes": self._scored["classes"], "scene": n})
 
     # -- export -----------------------------------------------------------------------------
     def _export(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.image_pane import ImagePane
 from app.main_window import MainWindow
 from core.data.datasets import load_dataset
 from core.presets import load_preset
@@ -42,6 +43,17 @@ def idle(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: not window.inspect.busy, timeout=120_000)
 
 
+def drawn(pane: ImagePane) -> bool:
+    """The pane really draws its picture: the plot is still in the pane (a reset that called
+    GraphicsLayoutWidget.clear removed it and left the pane blank) and pixels vary."""
+    if pane.image.scene() is not pane.scene() or pane.image.image is None:
+        return False
+    picture = pane.grab().toImage()
+    colours = {picture.pixel(x, y) for x in range(0, picture.width(), 4)
+               for y in range(0, picture.height(), 4)}
+    return len(colours) > 3
+
+
 def test_masks_view_shows_prediction_truth_and_ranks_scenes(
         qtbot: QtBot, tmp_path: Path) -> None:
     window = open_in_inspect(qtbot, "fcn8s_digits", tmp_path)
@@ -51,6 +63,7 @@ def test_masks_view_shows_prediction_truth_and_ranks_scenes(
     idle(qtbot, window)
     assert view.panes["prediction"].data is not None
     assert view.panes["ground truth"].data is not None  # the run's own test scene
+    assert all(drawn(pane) for pane in view.panes.values())  # after the input's reset too
     assert "mIoU of this image" in view.iou.text() and "■" in view.legend.text()
     view.opacity.setValue(20)
     assert view.panes["overlay"].overlay.opacity() == pytest.approx(0.2)
@@ -59,6 +72,9 @@ def test_masks_view_shows_prediction_truth_and_ranks_scenes(
     assert view.ranking.count() == 64  # the run's own test scenes (n=32 → 64)
     ious = [float(view.ranking.item(i).text().rsplit(" ", 1)[1]) for i in range(64)]
     assert ious == sorted(ious)  # worst first
+    worst = view.ranking.item(0).text().split(":")[0]  # "scene N", shown, and the pane says so
+    assert view.panes["input"].plot.titleLabel.text.startswith(f"input: test {worst} ")
+    assert drawn(view.panes["prediction"])
     out = tmp_path / "masks.png"
     view.export_to(str(out))
     idle(qtbot, window)
@@ -75,6 +91,7 @@ def test_boxes_view_sliders_redraw_and_scoring_lists_misses(
     idle(qtbot, window)
     assert view.picture.data is not None and view.heat.data is not None
     assert view.heat.data.shape == (8, 8)
+    assert drawn(view.picture) and drawn(view.heat)  # after the input's reset too
     before = view.readout.text()
     view.score.setValue(2)  # a low threshold shows more (or as many) boxes
     idle(qtbot, window)
@@ -84,6 +101,9 @@ def test_boxes_view_sliders_redraw_and_scoring_lists_misses(
     assert view.ranking.count() == 64
     misses = [int(view.ranking.item(i).text().split(": ")[1].split()[0]) for i in range(64)]
     assert misses == sorted(misses, reverse=True)  # most misses first
+    worst = view.ranking.item(0).text().split(":")[0]  # "scene N", shown, and the pane says so
+    assert view.picture.plot.titleLabel.text.startswith(f"test {worst} ")
+    assert drawn(view.picture)
     assert "mAP@0.5" in view.summary.text() and "11-point" in view.summary.text()
     assert view.curves.getPlotItem().listDataItems()
     out = tmp_path / "boxes.png"
