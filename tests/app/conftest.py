@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,20 @@ def convscope_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("CONVSCOPE_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_on_the_ui_thread() -> Iterator[None]:
+    """Collect dead widgets on the UI thread before and after each test.
+
+    Python's collector runs on whichever thread happens to allocate. When a worker thread (slide
+    writing, an inspection) collects an earlier test's window wrappers, shiboken defers their
+    deletion to the UI thread, and destroying them there deadlocked against the worker (seen:
+    QObject::~QObject waiting on a Qt mutex while the worker waited for the GIL).
+    """
+    gc.collect()
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
