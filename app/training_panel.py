@@ -276,6 +276,7 @@ class TrainingPanel(QWidget):
         self._estimate_request = 0
         self._estimate_fits: bool | None = None
         self._estimate_sentence = ""
+        self._estimate_pending = True
         self._estimate_timer = QTimer(self)
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(300)
@@ -288,9 +289,16 @@ class TrainingPanel(QWidget):
         self._estimate_timer.start()
 
     def update_estimate(self) -> None:
-        """Estimate on a thread (a big model takes a moment); the latest request wins."""
+        """Estimate on a thread (a big model takes a moment); the latest request wins.
+
+        Only while the Train tab is shown: the estimate imports torch, which the window must not
+        load before its first paint (it is computed when the tab is first opened)."""
         import threading
 
+        if not self.isVisible():
+            self._estimate_pending = True
+            return
+        self._estimate_pending = False
         self._estimate_request += 1
         request, spec, settings = self._estimate_request, self.document.spec, self.settings()
         if self.document.analysis.error is not None:
@@ -376,6 +384,8 @@ class TrainingPanel(QWidget):
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
+        if self._estimate_pending:
+            self._estimate_timer.start()
         if self.preview.pixmap().isNull():
             self.update_preview()
 

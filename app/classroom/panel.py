@@ -153,7 +153,8 @@ class ClassroomPanel(QWidget):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(REBUILD_MS)
-        self.timer.timeout.connect(self.rebuild)
+        self.timer.timeout.connect(self._rebuild_when_shown)
+        self._rebuild_pending = False
         self._build()
         document.changed.connect(self._document_changed)
         document.run_changed.connect(self._document_changed)
@@ -217,6 +218,21 @@ class ClassroomPanel(QWidget):
             return
         self._refresh_cards()
         if self.showing_model == 0:
+            self.timer.start()
+
+    def _rebuild_when_shown(self) -> None:
+        """An edit's rebuild runs only while the tab is shown: building a step session imports
+        torch, which the window must not load before its first paint or for a hidden tab."""
+        if self.isVisible():
+            self._rebuild_pending = False
+            self.rebuild()
+        else:
+            self._rebuild_pending = True
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if self._rebuild_pending or self.step_view.session is None:
+            self._rebuild_pending = False
             self.timer.start()
 
     def rebuild(self, layer: str | None = None, position: tuple[int, ...] | None = None) -> None:

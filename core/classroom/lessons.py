@@ -14,10 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+from core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import torch
+else:  # imported at first use: the window imports this module at start-up
+    torch = LazyModule("torch")
 
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
 from core.classroom.step import StepError

@@ -24,11 +24,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
-from torch import nn
+
+from core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+else:  # imported at first use: the window imports this module at start-up
+    torch = LazyModule("torch")
+    nn = LazyModule("torch.nn")
 
 StepKind = Literal["convolution", "pooling", "transposed"]
 STEP_TYPES = ("Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d",

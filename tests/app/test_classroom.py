@@ -19,6 +19,7 @@ def window(qtbot: QtBot) -> MainWindow:
     w = MainWindow(empty_model("mnist", (1, 28, 28)))
     qtbot.addWidget(w)
     w.show()
+    w.tabs.setCurrentWidget(w.classroom.panel)  # the step-through builds while it is shown
     yield w
     w.classroom.stop()
 
