@@ -53,11 +53,11 @@ def _history(value: Any) -> str | None:
 
 
 def _metrics(value: Any) -> str | None:
-    number = Rule("number", optional=True)
+    number = Rule("number", optional=True, nan=True)  # NaN: a split without images
     if isinstance(value, dict) and all(isinstance(k, str) and number.accepts(v)
                                        for k, v in value.items()):
         return None
-    return 'an object of {"test_miou": 0.9, …} whose values are numbers or null'
+    return 'an object of {"test_miou": 0.9, …} whose values are numbers, NaN or null'
 
 
 def _files(value: Any) -> str | None:
