@@ -32,7 +32,7 @@ from core.train.engine import evaluate, pick_device, train
 from core.train.settings import EpochEnd, Failed, Finished, TrainingControl, TrainingSettings
 from core.weights import load_weights
 
-RUNS = {"seg": ("unet_digits", "digit-scenes:n=8000"),
+RUNS = {"seg": ("fcn_skips_digits", "digit-scenes:n=8000"),
         "det": ("grid_detector_digits", "digit-scenes:n=8000")}
 SETTINGS = {"seg": TrainingSettings(lr=3e-3, batch_size=32, epochs=1000, schedule="none",
                                     snapshots=False),
@@ -48,8 +48,8 @@ def scene_rate() -> float:
     return 4000 / (time.perf_counter() - start)
 
 
-def bench(kind: str, minutes: float, device: str) -> None:
-    preset, dataset = RUNS[kind]
+def bench(kind: str, minutes: float, device: str, preset: str | None = None) -> None:
+    preset, dataset = preset or RUNS[kind][0], RUNS[kind][1]
     spec = load_preset(preset)
     started = time.perf_counter()
     data = load_dataset(dataset, spec.input_shape)
@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--only", choices=["seg", "det"])
+    parser.add_argument("--preset", help="train this preset instead of the default for --only")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own; "
                         "on a machine shared with other jobs 1 can be several times faster)")
     args = parser.parse_args()
@@ -114,7 +115,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}", flush=True)
     for kind in ("seg", "det"):
         if args.only in (None, kind):
-            bench(kind, args.minutes, args.device)
+            bench(kind, args.minutes, args.device, args.preset)
 
 
 if __name__ == "__main__":

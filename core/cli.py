@@ -434,7 +434,7 @@ def _scene_figure(args: argparse.Namespace, inspector: Inspector, notes: list[st
     name = inspector.spec.name
     raw = scenes.raw_output(inspector, inp.tensor)[0]
     if args.view == "masks":
-        predicted = raw.argmax(0).numpy()
+        predicted = raw.max(0).indices.numpy()  # argmax is ~9× slower on CPU
         classes = ["background", *inspector.classes]
         if scene.mask is not None:
             from core.tasks.segmentation import image_iou

