@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QSplitter,
-    QTabWidget,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +30,7 @@ from app.document import ModelDocument
 from app.help_menu import fill_help_menu
 from app.inspect import InspectTab
 from app.layer_table import LayerTable
+from app.page_tabs import PageTabs
 from app.palette import LayerPalette
 from app.property_editor import PropertyEditor, TypingBursts
 from app.style import BASE_POINT_SIZE, apply_theme
@@ -63,11 +64,9 @@ class InputShapeBar(QWidget):
         self.layout_.setContentsMargins(4, 2, 4, 2)
         self.layout_.addWidget(QLabel("Model"))
         self.name = QLineEdit()
-        self.name.setMinimumWidth(self.name.fontMetrics().horizontalAdvance("x" * 10))
-        self.name.setMaximumWidth(420)
         self.name.editingFinished.connect(self._rename)
         self.layout_.addWidget(self.name, 1)
-        self.layout_.addSpacing(16)
+        self.layout_.addSpacing(8)
         self.layout_.addWidget(QLabel("Input"))
         self.spins: list[QSpinBox] = []
         self.bursts = TypingBursts()
@@ -79,6 +78,24 @@ class InputShapeBar(QWidget):
         document.run_changed.connect(self._show_name)
         self.refresh()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # projector text: the boxes grow with it
+            self._fit_widths()
+
+    def _fit_widths(self) -> None:
+        """Sized in the current font, so projector text neither hides the name ("small" of
+        "digits-small") nor pushes the docks off a 1920-px screen: the name box shows up to
+        10 characters at its minimum (more when there is room), the size boxes 3 digits (a
+        larger size scrolls inside its box)."""
+        metrics = self.name.fontMetrics()
+        self.name.setMinimumWidth(metrics.horizontalAdvance(
+            max(self.name.text()[:10], "x" * 8, key=metrics.horizontalAdvance)) + 12)
+        self.name.setMaximumWidth(max(self.name.minimumWidth(),
+                                      metrics.horizontalAdvance("x" * 36)))
+        for spin in self.spins:
+            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance(f"{spin.prefix()}999") + 30)
+
     def _rename(self) -> None:
         """Only what the user typed renames the model (not focus leaving an untouched field)."""
         if self.name.isModified():
@@ -89,6 +106,7 @@ class InputShapeBar(QWidget):
         """A model was loaded (or its run changed): the field shows its name, focus or not."""
         self.name.setText(self.document.spec.name)
         self.name.setModified(False)
+        self._fit_widths()
 
     def refresh(self) -> None:
         shape = self.document.spec.input_shape
@@ -107,8 +125,7 @@ class InputShapeBar(QWidget):
                 spin.setToolTip(f"Input {label} (the batch is not part of the shape)")
                 spin.setKeyboardTracking(True)
                 # room for a 4-digit size, not for 100,000 (which made the bar wider than a
-                # projector's screen at 24 pt)
-                spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance(f"{label} 9999") + 34)
+                # projector's screen at 24 pt): set in _fit_widths, again when the font changes
                 spin.valueChanged.connect(self._changed)
                 spin.editingFinished.connect(self.bursts.end)
                 self.spin_row.addWidget(spin)
@@ -121,6 +138,7 @@ class InputShapeBar(QWidget):
                 spin.blockSignals(False)
         if not (self.name.hasFocus() and self.name.isModified()):
             self.name.setText(self.document.spec.name)
+        self._fit_widths()
 
     def _changed(self) -> None:
         self._editing = True
@@ -234,7 +252,15 @@ class MainWindow(QMainWindow):
         center = QWidget()
         layout = QVBoxLayout(center)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.shape_bar)
+        # the model's name and input shape span the window above the docks (a toolbar): in
+        # the central column their width at projector text squeezed the palette and properties
+        bar = QToolBar("Model and input")
+        bar.setObjectName("ModelBar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.toggleViewAction().setEnabled(False)
+        bar.addWidget(self.shape_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         diagram_box = QWidget()
@@ -266,7 +292,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(diagram_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         self.tabs.addTab(splitter, "Build")
         self.tabs.addTab(self.training, "Train")
         self.tabs.addTab(self.inspect, "Inspect")
@@ -688,6 +714,9 @@ class MainWindow(QMainWindow):
     def _fit_docks(self) -> None:
         """Keep the palette and the properties readable whatever the font size: the palette as
         wide as its longest type name, the properties as wide as their form."""
+        # settle the layouts at the new font first: the central area's minimum width decides
+        # what is left for the docks
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         width = max(self.width(), 1000)
         tree = self.palette_widget.tree
         tree.resizeColumnToContents(0)
@@ -696,9 +725,14 @@ class MainWindow(QMainWindow):
         form = self.editor.body.minimumSizeHint().width() + \
             self.editor.verticalScrollBar().sizeHint().width() + 12
         docks = [self.findChild(QDockWidget, "Layers"), self.findChild(QDockWidget, "Properties")]
-        self.resizeDocks(docks, [min(max(palette, int(width * 0.12)), int(width * 0.22)),
-                                 min(max(form, int(width * 0.22)), int(width * 0.34))],
-                         Qt.Orientation.Horizontal)
+        sizes = [min(max(palette, int(width * 0.12)), int(width * 0.22)),
+                 min(max(form, int(width * 0.22)), int(width * 0.34))]
+        # when both do not fit beside the central area's minimum, the palette's names come
+        # first (Qt would shrink both in proportion); the properties scroll
+        room = width - self.centralWidget().minimumSizeHint().width() - 24
+        if sum(sizes) > room:
+            sizes[1] = max(room - sizes[0], 280)
+        self.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)
 
     def _about(self) -> None:
         QMessageBox.information(

@@ -396,6 +396,16 @@ def _stage(name: str, width: int, pool: bool = True) -> list[L]:
     return layers + ([t("MaxPool2d", f"pool{name[-1]}", kernel_size=2)] if pool else [])
 
 
+def _block(name: str, width: int, convs: int) -> list[L]:
+    """``convs`` conv + BN + ReLU at one resolution; the last ReLU is named ``name``."""
+    layers: list[L] = []
+    for i in range(convs):
+        tail = "" if i == convs - 1 else chr(ord("a") + i)
+        layers += [conv(f"{name}{tail}_conv", width, 3, padding=1),
+                   t("BatchNorm2d", f"{name}{tail}_bn"), t("ReLU", f"{name}{tail}")]
+    return layers
+
+
 def _fcn_encoder() -> list[L]:
     return (_stage("stage1", 16) + _stage("stage2", 32) + _stage("stage3", 64)
             + _stage("stage4", 64) + _stage("stage5", 128))
@@ -430,35 +440,29 @@ def fcn(stride: int) -> dict[str, Any]:
 
 
 def unet_digits() -> dict[str, Any]:
-    layers = [*_stage("enc1", 16, pool=False), conv("enc1b_conv", 16, 3, padding=1),
-              t("BatchNorm2d", "enc1b_bn"), t("ReLU", "enc1b"),
-              t("MaxPool2d", "pool1", kernel_size=2),
-              *_stage("enc2", 32, pool=False), t("MaxPool2d", "pool2", kernel_size=2),
-              *_stage("bott", 64, pool=False),
-              t("ConvTranspose2d", "up2", out_channels=32, kernel_size=2, stride=2),
-              t("Concat", "cat2", inputs=["up2", "enc2"]),
-              *_stage("dec2", 32, pool=False),
-              t("ConvTranspose2d", "up1", out_channels=16, kernel_size=2, stride=2),
-              t("Concat", "cat1", inputs=["up1", "enc1b"]),
-              *_stage("dec1", 16, pool=False),
-              conv("head", SCENE_CLASSES, 1)]
+    """Three levels down to 8×8 (a receptive field that covers a 32-px digit) and back up.
+
+    One convolution at full resolution on the way down and up, two at the coarser levels: the
+    64×64 convolutions cost the most and only need to find the stroke edges."""
+    layers = [*_block("enc1", 16, 1), t("MaxPool2d", "pool1", kernel_size=2),
+              *_block("enc2", 32, 2), t("MaxPool2d", "pool2", kernel_size=2),
+              *_block("enc3", 64, 2), t("MaxPool2d", "pool3", kernel_size=2),
+              *_block("bott", 128, 2)]
+    below = "bott"
+    for level, width in ((3, 64), (2, 32), (1, 16)):
+        layers += [t("ConvTranspose2d", f"up{level}", out_channels=width, kernel_size=2,
+                     stride=2, inputs=[below]),
+                   t("Concat", f"cat{level}", inputs=[f"up{level}", f"enc{level}"]),
+                   *_block(f"dec{level}", width, 1)]
+        below = f"dec{level}"
+    layers.append(conv("head", SCENE_CLASSES, 1))
     return model(
         "unet-digits",
-        "A U-Net (Ronneberger et al. 2015) for digit scenes: two downsampling stages, "
-        "transposed-convolution upsampling and skips that concatenate the encoder's maps; "
-        "11 scores per pixel (background + 10 digits) at 64×64. Train with --dataset "
-        "digit-scenes.",
+        "A U-Net (Ronneberger et al. 2015) for digit scenes: three downsampling stages to an "
+        "8×8 bottleneck that sees a whole digit, transposed-convolution upsampling and skips "
+        "that concatenate the encoder's maps at each level; 11 scores per pixel (background + "
+        "10 digits) at 64×64. Train with --dataset digit-scenes.",
         [1, 64, 64], layers, task="segmentation")
-
-
-def _block(name: str, width: int, convs: int) -> list[L]:
-    """``convs`` conv + BN + ReLU at one resolution; the last ReLU is named ``name``."""
-    layers: list[L] = []
-    for i in range(convs):
-        tail = "" if i == convs - 1 else chr(ord("a") + i)
-        layers += [conv(f"{name}{tail}_conv", width, 3, padding=1),
-                   t("BatchNorm2d", f"{name}{tail}_bn"), t("ReLU", f"{name}{tail}")]
-    return layers
 
 
 def fcn_skips() -> dict[str, Any]:

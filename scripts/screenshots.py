@@ -28,7 +28,8 @@ def use_full_hd_screen() -> None:
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
-def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect")) -> list[Path]:
+def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect", "classroom")
+                 ) -> list[Path]:
     """Every tab at 1920×1080 in normal and projector text (docs/layout-<tab>-<text>.png): the
     layouts a classroom sees, to look at after any change to the window."""
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
@@ -50,7 +51,8 @@ def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect")) -> list
             app.processEvents()
         for name in names:
             window.tabs.setCurrentWidget({"build": window.tabs.widget(0), "train": window.training,
-                                          "inspect": window.inspect}[name])
+                                          "inspect": window.inspect,
+                                          "classroom": window.classroom.panel}[name])
             for _ in range(10):
                 app.processEvents()
             path = DOCS / f"layout-{name}-{text}.png"

@@ -140,8 +140,9 @@ class PresentMode(QObject):
         window.menuBar().setVisible(False)
         window.statusBar().setVisible(False)
         for dock in window.findChildren(QWidget):
-            if dock.inherits("QDockWidget") and dock.parentWidget() is window:
-                dock.setVisible(False)
+            if (dock.inherits("QDockWidget") or dock.inherits("QToolBar")) and \
+                    dock.parentWidget() is window:
+                dock.setVisible(False)  # restoreState brings docks and toolbars back
         font = QFont(app.font())
         font.setPointSize(PRESENT_POINTS)
         app.setPalette(high_contrast_palette())

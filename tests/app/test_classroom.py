@@ -100,7 +100,9 @@ def test_present_mode_keyboard_and_leaving_restores_the_window(window: MainWindo
     before = (window.geometry(), window.isFullScreen(), window.tabs.currentIndex(),
               window.menuBar().isVisible(), window.statusBar().isVisible(), app.font().pointSize(),
               app.palette().window().color().name(), window.table.font().pointSize(),
-              [d.isVisible() for d in window.findChildren(QDockWidget)])
+              [d.isVisible() for d in window.findChildren(QDockWidget)],
+              window.shape_bar.isVisible())
+    assert before[-1]  # the model bar (a toolbar above the docks) shows
     present = window.classroom.present
     present.enter()
     QApplication.processEvents()
@@ -110,6 +112,7 @@ def test_present_mode_keyboard_and_leaving_restores_the_window(window: MainWindo
     assert app.palette().window().color().name() == "#000000"
     assert present.pointer.isVisible()
     assert not any(d.isVisible() for d in window.findChildren(QDockWidget))
+    assert not window.shape_bar.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_Space)  # the lesson's next step
     assert window.classroom.panel.steps.currentRow() == 1
     assert view.step_result.position == (0, 3, 0)
@@ -125,7 +128,8 @@ def test_present_mode_keyboard_and_leaving_restores_the_window(window: MainWindo
     after = (window.geometry(), window.isFullScreen(), window.tabs.currentIndex(),
              window.menuBar().isVisible(), window.statusBar().isVisible(), app.font().pointSize(),
              app.palette().window().color().name(), window.table.font().pointSize(),
-             [d.isVisible() for d in window.findChildren(QDockWidget)])
+             [d.isVisible() for d in window.findChildren(QDockWidget)],
+             window.shape_bar.isVisible())
     assert after == before
     assert window.tabs.tabBar().isVisible()
     assert not present.pointer.isVisible()

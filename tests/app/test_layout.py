@@ -42,10 +42,6 @@ def test_the_default_model_fits_without_scrolling(window: MainWindow) -> None:
     assert table.columnViewportPosition(6) + 20 < table.viewport().width()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known regression after merging: the catalog's longer names (LocallyConnected2d, "
-    "AdaptiveMaxPool1d) and the Classroom/Inspect tabs' minimum width (1,076 px at 24 pt) leave "
-    "the palette ~300 px of the 370 px its longest name needs at 1920 px; see the closing note"))
 def test_projector_text_keeps_the_window_on_the_screen_and_docks_readable(
         window: MainWindow, qtbot: QtBot) -> None:
     window.set_font_size(0, 24)
