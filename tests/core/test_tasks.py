@@ -32,7 +32,8 @@ def scenes() -> Dataset:
 # -- the model-fits-data check, with the fix in words ----------------------------------------
 
 def test_segmentation_presets_fit_digit_scenes(scenes: Dataset) -> None:
-    for key in ("fcn32s_digits", "fcn16s_digits", "fcn8s_digits", "unet_digits"):
+    for key in ("fcn32s_digits", "fcn16s_digits", "fcn8s_digits", "unet_digits",
+                "fcn_skips_digits"):
         spec = load_preset(key)
         task_for(spec.task).check_fits(analyze_model(spec), scenes)
 
