@@ -106,9 +106,13 @@ def main() -> None:
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--only", choices=["seg", "det"])
     parser.add_argument("--preset", help="train this preset instead of the default for --only")
+    parser.add_argument("--weight-decay", type=float, help="instead of the settings' 1e-4")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own; "
                         "on a machine shared with other jobs 1 can be several times faster)")
     args = parser.parse_args()
+    if args.weight_decay is not None:
+        for kind, settings in SETTINGS.items():
+            SETTINGS[kind] = replace(settings, weight_decay=args.weight_decay)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"digit scenes: {scene_rate():,.0f} scenes/s (64×64, 1–4 digits)", flush=True)

@@ -63,13 +63,21 @@ class StallMeter:
 
 
 def run_until(app: object, done: Callable[[], bool], limit_s: float) -> float:
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
+    """Run Qt's event loop (as the app's exec() does: it sleeps while nothing happens) until
+    ``done()`` or ``limit_s``. A loop of processEvents() calls would spin the UI thread and
+    compete for the GIL and the cores, which the app never does."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    assert isinstance(app, QApplication)
     start = time.perf_counter()
-    while not done() and time.perf_counter() - start < limit_s:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(10)
+    check.timeout.connect(
+        lambda: loop.quit() if done() or time.perf_counter() - start >= limit_s else None)
+    check.start()
+    if not done():
+        loop.exec()
+    check.stop()
     return time.perf_counter() - start
 
 
@@ -84,7 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=90.0,
                         help="longest a scenario is measured (occlusion is then cancelled)")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CONVSCOPE_HOME"] = tempfile.mkdtemp()

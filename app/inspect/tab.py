@@ -60,7 +60,7 @@ class InspectTab(QWidget):
         self.classes: list[str] = []
         self.note = WeightsNote("")
         self.image_path: Path | None = None
-        self._stale: set[InspectView] = set()
+        self._views_stale = False
         self._build()
         document.changed.connect(self._model_changed)
         document.run_changed.connect(self._run_changed)
@@ -154,14 +154,29 @@ class InspectTab(QWidget):
         return ModelKey(d.spec, d.weights, d.run_dir, d.run_version)
 
     def _model_changed(self) -> None:
-        """An edit: the built model is stale; every view resets and the visible one redraws."""
+        """An edit: the built model is stale; every view resets and the visible one redraws.
+
+        While the tab is hidden (edits in the Build tab) the views are only marked stale and
+        reset when the tab is shown: refilling every view's layer list cost 4 ms of each edit
+        on ResNet-152."""
         self.queue.cancel()
         self.session.forget()
+        if not self.isVisible():
+            self._views_stale = True
+            return
+        self._reset_views()
+        self.refresh()
+
+    def _reset_views(self) -> None:
+        self._views_stale = False
         for view in self.view_list:
             view.reset()
             view.fill_layers(self.document.analysis)
-        if self.isVisible():
-            self.refresh()
+
+    def ensure_current(self) -> None:
+        """Bring the views up to the document now (the tab does it itself when shown)."""
+        if self._views_stale:
+            self._reset_views()
 
     def _run_changed(self) -> None:
         self.note = WeightsNote(self.document.weights_label())
@@ -244,6 +259,7 @@ class InspectTab(QWidget):
     # -- computing ----------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
+        self.ensure_current()
         self.refresh()
 
     def refresh(self) -> None:
