@@ -16,6 +16,14 @@ def run_gui(args: argparse.Namespace) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("ConvScope")
     app.setOrganizationName("ConvScope")
+    # Python's cyclic garbage collector runs on whichever thread allocates when a threshold is
+    # crossed; on a worker thread it can free Qt wrappers whose C++ deletion must happen on
+    # the UI thread, and shiboken's deferred deletion then deadlocked the window (seen while
+    # classroom slides were written). pyqtgraph's GarbageCollector turns automatic collection
+    # off and collects on a UI-thread timer instead (same thresholds, checked every second).
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    collector = GarbageCollector(interval=1.0)
     window = MainWindow()
     window.apply_view_settings()
     model = getattr(args, "model_file", None)
@@ -23,4 +31,7 @@ def run_gui(args: argparse.Namespace) -> int:
         window.open_file(Path(model), ask=False)
     window.show()
     window.offer_recovery()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        collector.timer.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -32,3 +33,50 @@ def test_the_main_window_paints_without_importing_torch(tmp_path: Path) -> None:
                             env=env, cwd=ROOT, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert "LOADED []" in result.stdout, result.stdout
+
+
+GC_CHILD = """
+import argparse, gc, threading
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import app.main
+
+seen = {}
+real_exec = QApplication.exec
+
+def look():
+    seen["enabled"] = gc.isenabled()
+    def worker():  # cyclic garbage made on a worker thread is not collected there
+        before = gc.get_count()[0]
+        for _ in range(5000):
+            a = []
+            a.append(a)
+        seen["worker_collections"] = gc.get_count()[0] < before
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    seen["pending"] = gc.get_count()[0]
+    QTimer.singleShot(1500, lambda: (seen.__setitem__("after", gc.get_count()[0]),
+                                     QApplication.instance().quit()))
+
+def exec_briefly(self):
+    QTimer.singleShot(0, look)
+    return real_exec()
+
+QApplication.exec = exec_briefly
+app.main.run_gui(argparse.Namespace(model_file=None))
+print("SEEN", seen)
+"""
+
+
+def test_garbage_is_collected_on_the_ui_thread_only(tmp_path: Path) -> None:
+    """Automatic collection is off in the app (a worker thread's collection of Qt wrappers
+    deadlocked the window); a UI-thread timer collects instead."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CONVSCOPE_HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", GC_CHILD], capture_output=True, text=True,
+                            env=env, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    seen = ast.literal_eval(result.stdout.split("SEEN", 1)[1].strip())
+    assert seen["enabled"] is False and seen["worker_collections"] is False
+    assert seen["pending"] > 5000 > seen["after"]  # the timer on the UI thread collected them
