@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import ModelDocument
+from app.plot_text import scale_plot_text
 from app.workers import TrainingJob, import_torch
 from core.data.augmentation import Augmentation
 from core.train.settings import (
@@ -583,22 +584,8 @@ class TrainingPanel(QWidget):
     def apply_font(self, point_size: int) -> None:
         """Plot titles, tick labels, axis labels and legends at the window's text size (the
         plots draw their own text and do not follow the application font)."""
-        font = QFont(self.font())
-        font.setPointSize(point_size)
-        small = QFont(font)
-        small.setPointSize(max(7, point_size - 2))
-        for plot, title in ((self.loss_plot, "Loss"), (self.acc_plot, "Accuracy")):
-            plot.setTitle(title, size=f"{point_size}pt")
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setStyle(tickFont=small)
-                axis.label.setFont(small)
-            plot.setLabel("bottom", "epoch", **{"font-size": f"{max(7, point_size - 2)}pt"})
-            legend = plot.legend
-            if legend is not None:
-                legend.setLabelTextSize(f"{max(7, point_size - 2)}pt")
-                for _sample, label in legend.items:
-                    label.setText(label.text, size=f"{max(7, point_size - 2)}pt")
+        for plot in (self.loss_plot, self.acc_plot):
+            scale_plot_text(plot, point_size, self.font())
         # the settings may scroll; the plots keep at least half the tab
         self.settings_area.setMinimumWidth(
             min(self.settings_area.widget().minimumSizeHint().width() + 20, 480))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.image_pane import ImagePane
 from app.inspect.base import Context, InspectView
+from app.plot_text import scale_plot_text
 
 if TYPE_CHECKING:
     from app.workers import Task
@@ -77,6 +78,17 @@ class BoxesView(InspectView):
         layout.addLayout(side, 1)
         self._current: dict[str, Any] | None = None
         self._scored: dict[str, Any] | None = None
+        self._style_curves()
+
+    def _style_curves(self) -> None:
+        """The PR plot's title, ticks, axis labels and legend at the window's text size, as
+        the Train tab's curves (pyqtgraph does not follow the application font)."""
+        scale_plot_text(self.curves.getPlotItem(), max(8, self.font().pointSize()), self.font())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if hasattr(self, "curves") and event.type() == QEvent.Type.FontChange:
+            self._style_curves()
 
     def _slider(self, value: int) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
