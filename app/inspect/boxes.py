@@ -50,6 +50,11 @@ class BoxesView(InspectView):
         self.curves.setLabel("bottom", "recall")
         self.curves.setLabel("left", "precision")
         self.curves.setRange(xRange=(0, 1), yRange=(0, 1.02))
+        # 0, 0.5, 1 always; quarters where they fit (projector text squeezed six labels
+        # into the plot's height until they overlapped)
+        for name in ("left", "bottom"):
+            self.curves.getAxis(name).setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
+                                                [(v, f"{v:g}") for v in (0.25, 0.75)]])
         self.curves.addLegend(offset=(-10, -10))
         self.score_button = QPushButton("Score the test scenes")
         self.score_button.setToolTip("Run every test scene once: mAP, per-class AP, the PR "
@@ -148,6 +153,9 @@ class BoxesView(InspectView):
         for i, (name, (recall, precision)) in enumerate(scores.curves.items()):
             self.curves.plot(recall, precision, pen=pg.mkPen(pg.intColor(i, 10), width=2),
                              name=name)
+        legend = self.curves.getPlotItem().legend
+        if legend is not None:  # two rows at most: a column of ten hid most of the curves
+            legend.setColumnCount(max(1, (len(scores.curves) + 1) // 2))
         coco = result["coco"]
         per_class = ", ".join(f"{name} {coco.get(f'ap_{name}', float('nan')):.2f}"
                               for name in result["classes"])

@@ -177,7 +177,7 @@ def boxes_picture(display: np.ndarray, found: Detections | None, classes: list[s
     sharp when the picture fills a pane: (H·scale, W·scale, 3) uint8.
 
     Each label is written on a solid patch of its box's colour, in black or white, whichever
-    contrasts more, at about 1/15 of the picture's side: readable over any image, on a
+    contrasts more, at about 1/13 of the picture's side: readable over any image, on a
     projector too (coloured text straight on a noisy scene was not)."""
     image = _uint8_rgb(display)
     side = min(image.shape[1:])
@@ -194,7 +194,7 @@ def boxes_picture(display: np.ndarray, found: Detections | None, classes: list[s
         colours = [class_colour(int(c) + 1) for c in found.labels]
         image = draw_bounding_boxes(image, found.boxes.float() * scale, labels=names,
                                     colors=colours, width=max(2, side // 160),
-                                    font=label_font(), font_size=max(10, side // 15),
+                                    font=label_font(), font_size=max(10, side // 13),
                                     fill_labels=True, label_background_colors=colours,
                                     label_colors=[_text_on(c) for c in colours])
     return image.permute(1, 2, 0).numpy()
