@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 GREY, DIVERGING = "CET-L1", "CET-D1"  # pyqtgraph's bundled grey and blue-white-red maps
@@ -51,12 +52,30 @@ class ImagePane(pg.GraphicsLayoutWidget):
         """The pane's title, in the window's text size (projector text scales it)."""
         self._title = title
         size = max(8, self.font().pointSize())
-        self.plot.setTitle(title, size=f"{size}pt", color=self.palette().text().color())
+        self.plot.setTitle(self._fitted(title, size), size=f"{size}pt",
+                           color=self.palette().text().color())
+        self.setToolTip(title)
         bar = getattr(self, "bar", None)  # None until __init__ made it
         if bar is not None:  # the colour scale's numbers in the same text size
             bar.axis.setStyle(tickFont=self.font(), autoExpandTextSpace=True)
             bar.axis.setWidth(None)  # as wide as its numbers (else big text hides them)
             bar.axis.setTextPen(self.palette().text().color())
+
+    def _fitted(self, title: str, size: int) -> str:
+        """The title cut to the pane's width with "…" (the whole title is the tooltip): a
+        title wider than the pane (projector text) widened the plot past the pane's edges,
+        pushing the picture off centre and cutting its side off."""
+        if self.width() < 60:  # not laid out yet: cut when it is (resizeEvent)
+            return title
+        font = QFont(self.font())
+        font.setPointSize(size)
+        return QFontMetrics(font).elidedText(title, Qt.TextElideMode.ElideRight,
+                                             self.width() - 24)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "_title", None) is not None:
+            self.set_title(self._title)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

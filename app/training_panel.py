@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import ModelDocument
+from app.plot_text import scale_plot_text
 from app.workers import TrainingJob, import_torch
 from core.data.augmentation import Augmentation
 from core.train.settings import (
@@ -85,8 +86,11 @@ class TrainingPanel(QWidget):
         self._epochs = 1
         self.metric_labels = ("accuracy", "accuracy")
         """(running training metric, validation headline) of the model's task, for the log."""
+        self._task_uses_for: tuple[str, tuple[str, ...]] | None = None
+        """(task name, the TrainingSettings fields that task takes), asked of the task."""
         self._build()
         document.run_changed.connect(self._run_changed)
+        document.changed.connect(self._show_task_options)
         self._run_changed()
 
     # -- widgets ----------------------------------------------------------------------------
@@ -153,6 +157,20 @@ class TrainingPanel(QWidget):
         self.amp = QCheckBox("mixed precision (CUDA)")
         self.amp.setChecked(defaults.mixed_precision)
         form.addRow("", self.amp)
+        # options only some tasks take (Task.uses_settings): a row each, shown for those tasks
+        self.dice = QDoubleSpinBox()
+        self.dice.setRange(0.0, 10.0)
+        self.dice.setSingleStep(0.1)
+        self.dice.setValue(defaults.dice)
+        self.dice.setToolTip("Weight of the soft Dice loss added to per-pixel cross-entropy; "
+                             "0 = cross-entropy only. Dice counts every class's overlap "
+                             "equally, so small digits weigh as much as the background")
+        form.addRow("Dice weight", self.dice)
+        self.task_options: dict[str, QDoubleSpinBox] = {"dice": self.dice}
+        """Task options by TrainingSettings field; a row is visible when the task uses it."""
+        for widget in self.task_options.values():
+            form.setRowVisible(widget, False)
+        self.form = form
 
         aug_box = QGroupBox("Augmentation (training images only)")
         aug = QFormLayout(aug_box)
@@ -350,7 +368,32 @@ class TrainingPanel(QWidget):
             batch_size=self.batch.value(), epochs=self.epochs.value(),
             weight_decay=self.weight_decay.value(), momentum=self.momentum.value(),
             schedule=self.schedule.currentText(), device=self.device.currentText(),
-            mixed_precision=self.amp.isChecked(), augmentation=self.augmentation())
+            mixed_precision=self.amp.isChecked(), augmentation=self.augmentation(),
+            **{name: widget.value() for name, widget in self.task_options.items()
+               if name in self.task_uses()})
+
+    def task_uses(self) -> tuple[str, ...]:
+        """The task options the current model's task takes (its ``uses_settings``)."""
+        name = self.document.spec.task
+        if self._task_uses_for is None or self._task_uses_for[0] != name:
+            import_torch()  # the task modules import torch; under the workers' lock
+            from core.tasks import task_for
+
+            try:
+                uses = task_for(name).uses_settings
+            except ValueError:
+                uses = ()
+            self._task_uses_for = (name, uses)
+        return self._task_uses_for[1]
+
+    def _show_task_options(self) -> None:
+        """Show the rows of the options the model's task takes; hide the others (asked when
+        the tab is visible: the window starts without torch)."""
+        if not self.isVisible():
+            return
+        uses = self.task_uses()
+        for name, widget in self.task_options.items():
+            self.form.setRowVisible(widget, name in uses)
 
     def augmentation(self) -> Augmentation:
         return Augmentation(flip=self.flip.isChecked(), crop=self.crop.value(),
@@ -384,6 +427,7 @@ class TrainingPanel(QWidget):
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
+        self._show_task_options()
         if self._estimate_pending:
             self._estimate_timer.start()
         if self.preview.pixmap().isNull():
@@ -540,22 +584,8 @@ class TrainingPanel(QWidget):
     def apply_font(self, point_size: int) -> None:
         """Plot titles, tick labels, axis labels and legends at the window's text size (the
         plots draw their own text and do not follow the application font)."""
-        font = QFont(self.font())
-        font.setPointSize(point_size)
-        small = QFont(font)
-        small.setPointSize(max(7, point_size - 2))
-        for plot, title in ((self.loss_plot, "Loss"), (self.acc_plot, "Accuracy")):
-            plot.setTitle(title, size=f"{point_size}pt")
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setStyle(tickFont=small)
-                axis.label.setFont(small)
-            plot.setLabel("bottom", "epoch", **{"font-size": f"{max(7, point_size - 2)}pt"})
-            legend = plot.legend
-            if legend is not None:
-                legend.setLabelTextSize(f"{max(7, point_size - 2)}pt")
-                for _sample, label in legend.items:
-                    label.setText(label.text, size=f"{max(7, point_size - 2)}pt")
+        for plot in (self.loss_plot, self.acc_plot):
+            scale_plot_text(plot, point_size, self.font())
         # the settings may scroll; the plots keep at least half the tab
         self.settings_area.setMinimumWidth(
             min(self.settings_area.widget().minimumSizeHint().width() + 20, 480))

@@ -87,7 +87,7 @@ def _train(args: argparse.Namespace) -> int:
         settings = TrainingSettings(
             optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
             epochs=args.epochs, weight_decay=args.weight_decay, schedule=args.schedule,
-            device=args.device, mixed_precision=not args.no_amp,
+            device=args.device, mixed_precision=not args.no_amp, dice=args.dice,
             augmentation=Augmentation(flip=args.flip, crop=args.crop, rotation=args.rotation,
                                       shear=args.shear, color=args.color))
         settings.check()
@@ -578,6 +578,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="folder for run folders, relative to the current folder")
     tr.add_argument("--weights", help="start from these weights (matched by layer name)")
     tr.add_argument("--resume", help="continue this run folder")
+    tr.add_argument("--dice", type=float, default=0.0, metavar="W",
+                    help="segmentation: weight of the soft Dice loss added to per-pixel "
+                    "cross-entropy, 0 to 10; 0 = cross-entropy only (other tasks ignore it)")
     tr.add_argument("--flip", action="store_true", help="augment: mirror left-right")
     tr.add_argument("--crop", type=int, default=0, help="augment: random crop after padding N")
     tr.add_argument("--rotation", type=float, default=0.0, help="augment: ± degrees")

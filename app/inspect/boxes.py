@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.image_pane import ImagePane
 from app.inspect.base import Context, InspectView
+from app.plot_text import scale_plot_text
 
 if TYPE_CHECKING:
     from app.workers import Task
@@ -49,6 +50,11 @@ class BoxesView(InspectView):
         self.curves.setLabel("bottom", "recall")
         self.curves.setLabel("left", "precision")
         self.curves.setRange(xRange=(0, 1), yRange=(0, 1.02))
+        # 0, 0.5, 1 always; quarters where they fit (projector text squeezed six labels
+        # into the plot's height until they overlapped)
+        for name in ("left", "bottom"):
+            self.curves.getAxis(name).setTicks([[(v, f"{v:g}") for v in (0.0, 0.5, 1.0)],
+                                                [(v, f"{v:g}") for v in (0.25, 0.75)]])
         self.curves.addLegend(offset=(-10, -10))
         self.score_button = QPushButton("Score the test scenes")
         self.score_button.setToolTip("Run every test scene once: mAP, per-class AP, the PR "
@@ -77,6 +83,17 @@ class BoxesView(InspectView):
         layout.addLayout(side, 1)
         self._current: dict[str, Any] | None = None
         self._scored: dict[str, Any] | None = None
+        self._style_curves()
+
+    def _style_curves(self) -> None:
+        """The PR plot's title, ticks, axis labels and legend at the window's text size, as
+        the Train tab's curves (pyqtgraph does not follow the application font)."""
+        scale_plot_text(self.curves.getPlotItem(), max(8, self.font().pointSize()), self.font())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if hasattr(self, "curves") and event.type() == QEvent.Type.FontChange:
+            self._style_curves()
 
     def _slider(self, value: int) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -136,6 +153,9 @@ class BoxesView(InspectView):
         for i, (name, (recall, precision)) in enumerate(scores.curves.items()):
             self.curves.plot(recall, precision, pen=pg.mkPen(pg.intColor(i, 10), width=2),
                              name=name)
+        legend = self.curves.getPlotItem().legend
+        if legend is not None:  # two rows at most: a column of ten hid most of the curves
+            legend.setColumnCount(max(1, (len(scores.curves) + 1) // 2))
         coco = result["coco"]
         per_class = ", ".join(f"{name} {coco.get(f'ap_{name}', float('nan')):.2f}"
                               for name in result["classes"])

@@ -3,37 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.tasks.base import MetricAccumulator, Task
+
+if TYPE_CHECKING:
+    from core.train.settings import TrainingSettings
 
 __all__ = ["MetricAccumulator", "Task", "task_for"]
 
 
-def _classification() -> Task:
+def _classification() -> type[Task]:
     from core.tasks.classification import ClassificationTask
 
-    return ClassificationTask()
+    return ClassificationTask
 
 
-def _segmentation() -> Task:
+def _segmentation() -> type[Task]:
     from core.tasks.segmentation import SegmentationTask
 
-    return SegmentationTask()
+    return SegmentationTask
 
 
-def _detection() -> Task:
+def _detection() -> type[Task]:
     from core.tasks.detection import DetectionTask
 
-    return DetectionTask()
+    return DetectionTask
 
 
-def _localization() -> Task:
+def _localization() -> type[Task]:
     from core.tasks.localization import LocalizationTask
 
-    return LocalizationTask()
+    return LocalizationTask
 
 
-TASK_FACTORIES: dict[str, Callable[[], Task]] = {
+TASK_FACTORIES: dict[str, Callable[[], type[Task]]] = {
     "classification": _classification,
     "segmentation": _segmentation,
     "detection": _detection,
@@ -41,9 +45,15 @@ TASK_FACTORIES: dict[str, Callable[[], Task]] = {
 }
 
 
-def task_for(name: str) -> Task:
-    """A fresh task object for the model file's ``task`` (each run gets its own)."""
+def task_for(name: str, settings: TrainingSettings | None = None) -> Task:
+    """A fresh task object for the model file's ``task`` (each run gets its own).
+
+    With ``settings``, the task gets the training settings it declares in ``uses_settings``
+    (e.g. segmentation's ``dice``); without, their defaults (labels, checks, decoding)."""
     try:
-        return TASK_FACTORIES[name]()
+        cls = TASK_FACTORIES[name]()
     except KeyError:
         raise ValueError(f"unknown task {name!r}: one of {', '.join(TASK_FACTORIES)}") from None
+    if settings is None:
+        return cls()
+    return cls(**{key: getattr(settings, key) for key in cls.uses_settings})

@@ -48,6 +48,9 @@ class Task(ABC):
     """The metrics the final line reports, with ``test_`` in front."""
     default_dataset: str
     """The bundled dataset this task trains on when the user has not chosen one that fits."""
+    uses_settings: tuple[str, ...] = ()
+    """The TrainingSettings fields this task's constructor takes, by the same keyword (e.g.
+    ``dice``): ``task_for`` passes them in, and the Train tab shows only these task options."""
 
     @abstractmethod
     def targets(self, split: Split, data: Dataset) -> torch.Tensor:

@@ -100,6 +100,7 @@ class SegmentationTask(Task):
     train_metric_label = "pixel accuracy"
     test_keys = ("miou", "pixel_acc")
     default_dataset = "digit-scenes"
+    uses_settings = ("dice",)
 
     def __init__(self, dice: float = 0.0) -> None:
         self.dice = dice

@@ -178,7 +178,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
             f"schedule); only the number of epochs ({s.epochs}) is new")]))
     analysis = analyze_model(spec)
-    task = task_for(spec.task)
+    task = task_for(spec.task, s)
     task.check_fits(analysis, data)
     device = pick_device(s.device)
     model = build_model(spec, analysis).to(device)  # refuses models too large, before any data

@@ -39,6 +39,9 @@ class TrainingSettings:
     """Keep per-epoch filter and probe-activation snapshots, and send live filter updates."""
     live_filters_every: float = 2.0
     """Seconds between live FilterSnapshot events (0: none)."""
+    dice: float = 0.0
+    """Segmentation: weight of the soft Dice loss added to per-pixel cross-entropy; 0 =
+    cross-entropy only. Other tasks ignore it (a task lists what it uses in uses_settings)."""
 
     def check(self) -> None:
         """Refuse values out of range, in one sentence per problem (TrainingError)."""
@@ -93,6 +96,7 @@ RULES: dict[str, Rule] = {
     "seed": Rule("int", 0, 2**63 - 1),
     "snapshots": Rule("bool"),
     "live_filters_every": Rule("number", 0, 3600),
+    "dice": Rule("number", 0, 10),
 }
 """The one check of every training setting: command line, Train tab and training.json."""
 

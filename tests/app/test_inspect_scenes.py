@@ -134,3 +134,38 @@ def test_train_tab_switches_a_segmentation_model_to_scenes_and_names_its_metric(
     assert "mIoU" in panel.acc_plot.titleLabel.text and "mIoU" in panel.progress.format()
     assert "has no segmentation targets" in panel.log.toPlainText()
     assert len(panel.series["val_acc"][0]) == 1
+
+
+def test_boxes_pr_plot_text_and_pane_titles_follow_projector_text(qtbot: QtBot) -> None:
+    from app.style import BASE_POINT_SIZE
+
+    window = MainWindow(load_preset("grid_detector_digits"))
+    qtbot.addWidget(window)
+    window.resize(1920, 1080)
+    window.show()
+    window.tabs.setCurrentWidget(window.inspect)
+    view = window.inspect.view("Boxes")
+    window.inspect.views.setCurrentWidget(view)
+    plot = view.curves.getPlotItem()
+    ticks = plot.getAxis("left")
+
+    def tick_size() -> int:
+        font = ticks.style["tickFont"]
+        return font.pointSize() if font is not None else 0
+
+    normal = tick_size()
+    assert 0 < normal <= BASE_POINT_SIZE
+    window.set_font_size(0, 24)
+    qtbot.waitUntil(lambda: tick_size() >= 20, timeout=5000)
+    assert plot.getAxis("bottom").style["tickFont"].pointSize() >= 20
+    assert plot.titleLabel.opts["size"] == "24pt"
+    assert plot.legend.opts["labelTextSize"] == "22pt"
+    line = plot.plot([0, 1], [1, 0], name="7")  # the curves come after scoring
+    assert any(label.opts["size"] == "22pt" for _sample, label in plot.legend.items)
+    plot.removeItem(line)
+    # a title wider than its pane is cut with "…" (it pushed the picture off centre)
+    view.picture.set_title("test scene 113 (from the list): predicted coloured, truth white")
+    assert view.picture.plot.titleLabel.text.endswith("…")
+    assert view.picture.toolTip().endswith("truth white")
+    window.set_font_size(0, BASE_POINT_SIZE)
+    qtbot.waitUntil(lambda: tick_size() == max(7, BASE_POINT_SIZE - 2), timeout=5000)

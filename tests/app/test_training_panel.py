@@ -111,3 +111,17 @@ def test_augmentation_preview_shows_samples(qtbot: QtBot, window: MainWindow) ->
     panel.dataset.addItem("/nonexistent/folder")
     panel.dataset.setCurrentText("/nonexistent/folder")
     assert "No preview" in panel.preview.text()
+
+
+def test_the_dice_field_shows_only_for_a_task_that_uses_it(qtbot: QtBot,
+                                                           window: MainWindow) -> None:
+    panel = window.training
+    window.open_preset("unet_digits")
+    assert panel.form.isRowVisible(panel.dice) and panel.dice.isVisible()
+    panel.dice.setValue(0.5)
+    assert panel.settings().dice == 0.5
+    window.open_preset("digits_small")
+    assert not panel.form.isRowVisible(panel.dice) and not panel.dice.isVisible()
+    assert panel.settings().dice == 0.0  # a classification run never records it
+    window.open_preset("unet_digits")
+    assert panel.dice.isVisible() and panel.settings().dice == 0.5

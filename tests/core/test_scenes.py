@@ -90,3 +90,21 @@ def test_augmentation_moves_masks_and_boxes_with_the_image() -> None:
                     assert float(box.max()) > 0.4 and 0 <= label <= 9
                 moved += int(not torch.equal(y[n], targets[n]))
         assert moved > len(images) // 2
+
+
+def test_box_labels_sit_on_a_solid_patch_of_the_class_colour() -> None:
+    from core.inspect.scenes import boxes_picture, class_colour
+    from core.tasks.detection import Detections
+
+    display = np.full((1, 64, 64), 0.5, dtype=np.float32)  # mid grey: coloured text got lost
+    found = Detections(torch.tensor([[8.0, 8.0, 56.0, 56.0], [30.0, 30.0, 60.0, 60.0]]),
+                       torch.tensor([0.91, 0.5]), torch.tensor([3, 10]))
+    picture = boxes_picture(display, found, [str(i) for i in range(12)])
+    assert picture.shape == (512, 512, 3)  # drawn large so the labels stay sharp in a pane
+    # class 3 is red (white text reads best on it), class 10 gold (black text)
+    for (x, y), label, text_colour in (((8, 8), 3, 255), ((30, 30), 10, 0)):
+        colour = np.array(class_colour(label + 1))
+        patch = picture[y * 8 + 5:y * 8 + 30, x * 8 + 5:x * 8 + 60].reshape(-1, 3).astype(int)
+        assert (patch == colour).all(1).mean() > 0.4  # a solid patch in the box's colour
+        text = np.abs(patch - text_colour).max(1) < 30
+        assert text.mean() > 0.05  # ... with the label written on it in black or white

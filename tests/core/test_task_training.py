@@ -13,6 +13,8 @@ import pytest
 from core.cli import main
 from core.data.datasets import Dataset, load_dataset
 from core.presets import load_preset
+from core.tasks import task_for
+from core.tasks.segmentation import SegmentationTask
 from core.train.checkpoint import load_state, open_run
 from core.train.engine import train
 from core.train.settings import (
@@ -21,6 +23,7 @@ from core.train.settings import (
     Failed,
     Finished,
     TrainingControl,
+    TrainingError,
     TrainingSettings,
 )
 
@@ -72,6 +75,48 @@ def test_a_segmentation_model_on_class_labels_fails_with_a_message(
     assert isinstance(done, Failed) and "has no masks" in done.message
 
 
+def test_the_dice_setting_round_trips_and_is_range_checked() -> None:
+    settings = TrainingSettings(dice=0.5)
+    assert TrainingSettings.from_dict(settings.to_dict()) == settings
+    assert TrainingSettings.from_dict({}).dice == 0.0  # runs from before the setting
+    with pytest.raises(TrainingError, match="dice must be a number from 0 to 10"):
+        TrainingSettings(dice=-1).check()
+    with pytest.raises(TrainingError, match=r"settings\.dice must be"):
+        TrainingSettings.from_dict({"dice": "lots"}, "settings.")
+
+
+def test_tasks_take_the_settings_they_declare() -> None:
+    known = set(TrainingSettings().to_dict())
+    for name in ("classification", "segmentation", "detection", "localization"):
+        assert set(task_for(name).uses_settings) <= known
+    assert task_for("segmentation").uses_settings == ("dice",)
+    segmentation = task_for("segmentation", TrainingSettings(dice=0.5))
+    assert isinstance(segmentation, SegmentationTask) and segmentation.dice == 0.5
+    assert task_for("classification", TrainingSettings(dice=0.5)).uses_settings == ()
+
+
+def test_dice_changes_the_segmentation_loss_and_a_resume_keeps_it(tmp_path: Path) -> None:
+    data = load_dataset("digit-scenes:n=32", (1, 64, 64))
+    settings = replace(FAST, batch_size=16)
+
+    def first_loss(events: list[object]) -> float:
+        return next(e.loss for e in events if isinstance(e, BatchProgress))
+
+    plain = list(train(load_preset("fcn_skips_digits"), data, settings, tmp_path / "a"))
+    dice = list(train(load_preset("fcn_skips_digits"), data, replace(settings, dice=1.0),
+                      tmp_path / "b"))
+    done = dice[-1]
+    assert isinstance(done, Finished) and isinstance(plain[-1], Finished)
+    # same seed, same first batch: the Dice term (between 0 and 1) is added on top
+    assert first_loss(plain) + 0.05 < first_loss(dice) < first_loss(plain) + 1.0
+    assert load_state(Path(done.run_dir)).settings["dice"] == 1.0  # training.json records it
+    # a resume reuses the run's own dice, whatever the new settings say
+    resumed = list(train(load_preset("fcn_skips_digits"), data, replace(settings, epochs=2),
+                         tmp_path / "b", resume=Path(done.run_dir)))
+    assert isinstance(resumed[-1], Finished) and resumed[-1].epochs_done == 2
+    assert load_state(Path(done.run_dir)).settings["dice"] == 1.0
+
+
 def test_runs_from_before_best_metric_still_open(tmp_path: Path) -> None:
     run = tmp_path / "old"
     run.mkdir()
@@ -88,13 +133,13 @@ def cli_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[st
     """`convscope train --json` once per task, shared by the CLI tests (training is the cost)."""
     out = tmp_path_factory.mktemp("runs")
     runs = {}
-    for preset, dataset in (("fcn8s_digits", "digit-scenes:n=48"),
-                            ("grid_detector_digits", "digit-scenes:n=48"),
-                            ("localizer_digits", "digit-scenes:n=48,max=1")):
+    for preset, dataset, extra in (("fcn8s_digits", "digit-scenes:n=48", ["--dice", "0.5"]),
+                                   ("grid_detector_digits", "digit-scenes:n=48", []),
+                                   ("localizer_digits", "digit-scenes:n=48,max=1", [])):
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             code = main(["train", preset, "--dataset", dataset, "--epochs", "1", "--device",
-                         "cpu", "--json", "--out", str(out)])
+                         "cpu", "--json", "--out", str(out), *extra])
         assert code == 0
         runs[preset] = [json.loads(line) for line in printed.getvalue().splitlines()]
     return runs
@@ -120,6 +165,22 @@ def test_cli_train_json_lines_carry_the_task_metrics(
     run_dir = lines[-1]["run_dir"]
     assert isinstance(run_dir, str)
     assert open_run(Path(run_dir)).spec.name == load_preset(preset).name
+
+
+def test_cli_dice_option(cli_runs: dict[str, list[dict[str, object]]],
+                         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run_dir = cli_runs["fcn8s_digits"][-1]["run_dir"]
+    assert isinstance(run_dir, str)
+    assert load_state(Path(run_dir)).settings["dice"] == 0.5
+    code = main(["train", "fcn8s_digits", "--dice", "11", "--dataset", "digit-scenes:n=48",
+                 "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "dice must be a number from 0 to 10" in err
+    assert not any(tmp_path.iterdir())  # refused before a run folder is made
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "--dice W" in (help_text := capsys.readouterr().out)
+    assert "Dice loss" in help_text and "(default: 0.0)" in help_text.split("--dice W", 2)[2]
 
 
 def test_cli_renders_masks_and_boxes_of_a_run(
