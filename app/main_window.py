@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -50,6 +50,8 @@ from core.presets import DEFAULT_PRESET, load_preset, presets_by_topic
 from core.workspace import Autosave, Recovery, Settings, home
 
 AUTOSAVE_MS = 3000
+PROJECTOR_POINTS = 18
+"""From this text size on (View → Projector Text is 24 pt) the docks show on the Build tab only."""
 SHAPE_LABELS = {1: ("features",), 2: ("channels", "length"), 3: ("channels", "height", "width"),
                 4: ("channels", "depth", "height", "width")}
 
@@ -220,6 +222,7 @@ class MainWindow(QMainWindow):
         self.document = ModelDocument(spec or load_preset(DEFAULT_PRESET), self)
         self.autosave = Autosave()
         self._autosaved_index = -1
+        self._shown_once = False
         self.palette_widget = LayerPalette()
         self.table = LayerTable(self.document)
         self.diagram = DiagramView(self.document)
@@ -312,6 +315,7 @@ class MainWindow(QMainWindow):
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
             self.addDockWidget(area, dock)
+        self.tabs.currentChanged.connect(lambda _index: self._docks_for_tab())
         self.resizeDocks([self.findChild(QDockWidget, "Layers")], [230],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.findChild(QDockWidget, "Properties")], [380],
@@ -694,7 +698,16 @@ class MainWindow(QMainWindow):
         self.diagram.new_model()  # labels take the new font; fitted again at its size
         self.diagram.rebuild()
         self._keep_on_screen()
+        self._docks_for_tab()
         self._fit_docks()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            # the text size may have been applied before the window had its real size (at
+            # start-up with projector text saved): fit the docks again at the shown size
+            self._shown_once = True
+            QTimer.singleShot(0, self._fit_docks)
 
     def available_screen(self) -> QRect | None:
         return self.screen().availableGeometry() if self.screen() is not None else None
@@ -710,6 +723,19 @@ class MainWindow(QMainWindow):
         if not screen.contains(frame):
             self.move(max(screen.left(), min(frame.left(), screen.right() - frame.width())),
                       max(screen.top(), min(frame.top(), screen.bottom() - frame.height())))
+
+    def _docks_for_tab(self) -> None:
+        """At projector text the builder's docks (the palette, the properties) show only on the
+        Build tab: beside them the Train, Inspect and Classroom pages had ~830 of 1,920 px and
+        scrolled sideways. At normal text they always show."""
+        present = getattr(getattr(self, "classroom", None), "present", None)
+        if present is not None and present.active:
+            return  # presentation mode hides them itself and restores them on leaving
+        large = self.settings.get("font_size", BASE_POINT_SIZE) >= PROJECTOR_POINTS
+        show = not large or self.tabs.currentIndex() == 0
+        for dock in self.findChildren(QDockWidget):
+            if dock.parentWidget() is self and dock.isHidden() == show:
+                dock.setVisible(show)
 
     def _fit_docks(self) -> None:
         """Keep the palette and the properties readable whatever the font size: the palette as

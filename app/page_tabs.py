@@ -2,7 +2,7 @@
 
 A page's minimum width at projector text (24 pt) can exceed what is left beside the docks at
 1920 px (the Inspect and Classroom pages need ~1,080 px), and a QTabWidget takes the largest
-minimum of all its pages, hidden or not. Each page sits in a frameless, resizable QScrollArea:
+minimum of all its pages, hidden or not. Each page sits in a frameless QScrollArea:
 at normal text it fills the tab as before; when the tab is narrower than the page's minimum the
 page scrolls and the docks keep their readable widths. Callers keep addressing the pages
 themselves: widget(), currentWidget(), indexOf() and setCurrentWidget() see through the scroll
@@ -11,22 +11,49 @@ areas.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject, QSize
 from PySide6.QtWidgets import QFrame, QScrollArea, QTabWidget, QWidget
 
 
 class _PageScroll(QScrollArea):
-    """The scroll area around one page (a page may itself be a QScrollArea)."""
+    """The scroll area around one page (a page may itself be a QScrollArea).
+
+    The page is sized here, not by ``widgetResizable``: that asks a page whose layout has
+    height-for-width (any word-wrapped label) for its preferred height at the viewport's width,
+    which made the Inspect page taller than the window and scrolled it at normal text. Here the
+    page is exactly the viewport's size, grown only to its minimum where the viewport is
+    smaller."""
+
+    def __init__(self, page: QWidget) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(page)
+        page.installEventFilter(self)
+        self.viewport().installEventFilter(self)
+
+    def fit_page(self) -> None:
+        page = self.widget()
+        if page is None:
+            return
+        view = self.viewport().size()
+        least = page.minimumSizeHint().expandedTo(page.minimumSize())
+        size = QSize(max(view.width(), least.width()), max(view.height(), least.height()))
+        if page.size() != size:
+            page.resize(size)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.viewport() and event.type() == QEvent.Type.Resize) or (
+                watched is self.widget() and event.type() == QEvent.Type.LayoutRequest):
+            self.fit_page()
+        return False
 
 
 class PageTabs(QTabWidget):
     """A QTabWidget whose pages scroll when the tab is smaller than their minimum size."""
 
     def addTab(self, page: QWidget, label: str) -> int:  # type: ignore[override]
-        area = _PageScroll()
+        area = _PageScroll(page)
         area.setObjectName(f"{label}Scroll")
-        area.setFrameShape(QFrame.Shape.NoFrame)
-        area.setWidgetResizable(True)
-        area.setWidget(page)
         return super().addTab(area, label)
 
     @staticmethod

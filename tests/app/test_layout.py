@@ -134,3 +134,21 @@ def test_train_tab_momentum_only_for_sgd_and_buttons_stay_put(window: MainWindow
     assert [b.geometry() for b in (panel.start_button, panel.pause_button,
                                    panel.stop_button)] == where
     assert panel.status.height() <= panel.status.fontMetrics().height() * 1.6  # one line
+
+
+def test_at_projector_text_the_docks_show_on_the_build_tab_only(window: MainWindow,
+                                                                qtbot: QtBot) -> None:
+    docks = [_dock(window, "Layers"), _dock(window, "Properties")]
+    window.tabs.setCurrentWidget(window.inspect)
+    assert all(d.isVisible() for d in docks)  # normal text: always there
+    window.set_font_size(0, 24)
+    qtbot.wait(20)
+    assert not any(d.isVisible() for d in docks)
+    page = window.tabs.widget(window.tabs.currentIndex())
+    assert page is window.inspect and page.width() > 0.8 * window.width()
+    window.tabs.setCurrentIndex(0)
+    assert all(d.isVisible() for d in docks)
+    window.tabs.setCurrentWidget(window.training)
+    assert not any(d.isVisible() for d in docks)
+    window.set_font_size(0, BASE_POINT_SIZE)
+    assert all(d.isVisible() for d in docks)
