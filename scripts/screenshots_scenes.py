@@ -1,7 +1,7 @@
 """Render the Inspect tab's Masks and Boxes views at 1920×1080, in normal and projector text.
 
 Give it a segmentation run and a detection run trained on digit scenes, e.g.
-  python -m core.cli train unet_digits --dataset digit-scenes:n=3000 --epochs 7 --out /tmp/r
+  python -m core.cli train fcn_skips_digits --dataset digit-scenes:n=8000 --epochs 10 --out /tmp/r
   python -m core.cli train grid_detector_digits --dataset digit-scenes:n=3000 --epochs 7 \
       --out /tmp/r
 It opens each run (as File → Open Trained Run does), shows a test scene of the run's own dataset,
