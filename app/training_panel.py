@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -279,6 +279,8 @@ class TrainingPanel(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 3)
         self.splitter = splitter
+        self._split_pending = False
+        self._split_width = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter)
@@ -427,7 +429,16 @@ class TrainingPanel(QWidget):
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
+        if self._split_pending:
+            QTimer.singleShot(0, self._split)  # once the tab has its size
         self._show_task_options()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # the tab grew or shrank a lot (the docks hide at projector text once the tab shows):
+        # split again at the new width; a small resize keeps what the user dragged
+        if self.isVisible() and abs(self.splitter.width() - self._split_width) > 200:
+            self._split()
         if self._estimate_pending:
             self._estimate_timer.start()
         if self.preview.pixmap().isNull():
@@ -589,8 +600,20 @@ class TrainingPanel(QWidget):
         # the settings may scroll; the plots keep at least half the tab
         self.settings_area.setMinimumWidth(
             min(self.settings_area.widget().minimumSizeHint().width() + 20, 480))
+        self._split_pending = True
+        if self.isVisible():
+            self._split()
+
+    def _split(self) -> None:
+        """Settings as wide as their form needs (at least 30 %, at most half of the tab), at
+        the tab's real width: sized while the tab was hidden, at projector text the column
+        kept its normal-text width and its fields were cut off."""
+        self._split_pending = False
+        self._split_width = self.splitter.width()
         total = max(self.splitter.width(), 800)
-        self.splitter.setSizes([int(total * 0.45), total - int(total * 0.45)])
+        wanted = self.settings_area.widget().minimumSizeHint().width() + 24
+        left = min(max(wanted, int(total * 0.3)), total // 2)
+        self.splitter.setSizes([left, total - left])
 
     def on_event(self, event: object) -> None:
         self.last_event = event

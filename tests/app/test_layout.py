@@ -152,3 +152,14 @@ def test_at_projector_text_the_docks_show_on_the_build_tab_only(window: MainWind
     assert not any(d.isVisible() for d in docks)
     window.set_font_size(0, BASE_POINT_SIZE)
     assert all(d.isVisible() for d in docks)
+
+
+def test_train_settings_are_not_cut_at_projector_text(window: MainWindow, qtbot: QtBot) -> None:
+    window.set_font_size(0, 24)  # while the Build tab is shown: the Train tab sizes on show
+    qtbot.wait(20)
+    window.tabs.setCurrentWidget(window.training)
+    area = window.training.settings_area
+    qtbot.waitUntil(lambda: area.viewport().width() >= area.widget().minimumSizeHint().width(),
+                    timeout=2000)
+    assert area.horizontalScrollBar().maximum() == 0
+    assert window.training.plots.width() > window.width() * 0.4  # the curves keep their room
