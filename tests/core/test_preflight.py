@@ -100,11 +100,18 @@ def test_the_estimate_is_within_25_percent_of_the_measured_peak() -> None:
         "    step = measure_step(spec, batch, repeats=1)\n"
         "    out[key] = [step.peak_bytes, est.total - est.weights - step.input_bytes]\n"
         "print(json.dumps(out))\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                            text=True, check=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
-    for key, (measured, estimated) in json.loads(result.stdout).items():
-        assert measured is not None
-        assert 0.75 <= measured / estimated <= 1.25, (key, measured, estimated)
+    # Peak RSS of one step varies by ±20 % from process to process (glibc keeps or returns
+    # freed activation buffers: fcn_small measured 98–158 MB against a 147 MB estimate in five
+    # runs), so each preset is measured in three fresh processes and the median is compared.
+    ratios: dict[str, list[float]] = {key: [] for key in MEASURED}
+    for _ in range(3):
+        result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                                text=True, check=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+        for key, (measured, estimated) in json.loads(result.stdout).items():
+            assert measured is not None
+            ratios[key].append(measured / estimated)
+    for key, values in ratios.items():
+        assert 0.75 <= sorted(values)[1] <= 1.25, (key, values)
 
 
 def test_a_huge_16_bit_image_is_decoded_near_the_models_size_in_float32(tmp_path: Path) -> None:
