@@ -231,18 +231,16 @@ def redraw_boxes(context: Context, parameters: Any, task: Task) -> dict[str, Any
 
 
 def _run_truth(context: Context) -> tuple[np.ndarray, np.ndarray] | None:
-    source = context.source
-    if not source.startswith("run:"):
-        return None
-    from core.data.datasets import load_dataset
+    from core.inspect.inputs import RUN_SOURCE, run_split_item
     from core.tasks.detection import ground_truth
 
-    dataset, split, index = source.split(":", 1)[1].rsplit(":", 2)
-    data = load_dataset(dataset, context.inspector.spec.input_shape, download=False)
-    boxes = getattr(data, split).boxes
-    if boxes is None:
+    if not context.source.startswith(RUN_SOURCE):
         return None
-    b, labels = ground_truth(boxes[int(index)])
+    _dataset, _split, part, index = run_split_item(context.source,
+                                                   context.inspector.spec.input_shape)
+    if part.boxes is None:
+        return None
+    b, labels = ground_truth(part.boxes[index])
     return b.numpy(), labels.numpy()
 
 

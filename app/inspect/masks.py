@@ -204,15 +204,13 @@ def mask_for_input(context: Context) -> dict[str, Any]:
 
 
 def _run_truth(context: Context) -> np.ndarray | None:
-    source = context.source
-    if not source.startswith("run:"):
-        return None
-    from core.data.datasets import load_dataset
+    from core.inspect.inputs import RUN_SOURCE, run_split_item
 
-    dataset, split, index = source.split(":", 1)[1].rsplit(":", 2)
-    data = load_dataset(dataset, context.inspector.spec.input_shape, download=False)
-    masks = getattr(data, split).masks
-    return None if masks is None else masks[int(index)].numpy()
+    if not context.source.startswith(RUN_SOURCE):
+        return None
+    _dataset, _split, part, index = run_split_item(context.source,
+                                                   context.inspector.spec.input_shape)
+    return None if part.masks is None else part.masks[index].numpy()
 
 
 def score_test_masks(context: Context, dataset: str, task: Task) -> dict[str, Any]:

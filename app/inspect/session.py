@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.inspect.inputs import RUN_SOURCE
 from core.model.spec import ModelSpec
 
 DIGITS_SOURCE = "digits:"
-RUN_SOURCE = "run:"
 
 
 @dataclass(frozen=True)
@@ -149,19 +149,9 @@ def _run_model_name(run_dir: Path | None) -> str:
 
 def _run_test_image(inspector: Any, source: str) -> Any:
     """``run:<dataset>:<split>:<index>``: an image of the run's own dataset."""
-    from core.data.datasets import load_dataset
-    from core.data.errors import DataError
+    from core.inspect.inputs import run_split_item
 
-    if source == RUN_SOURCE:
-        raise DataError("no training run to take test images from: open a run (File → Open "
-                        "Trained Run…) or train the model first")
-    dataset, split, index_text = source.split(":", 1)[1].rsplit(":", 2)  # digit-scenes:n=…
-    data = load_dataset(dataset, inspector.spec.input_shape, download=False)
-    part = getattr(data, split)
-    index = int(index_text)
-    if not 0 <= index < len(part):
-        raise DataError(f"{dataset} {split} split has {len(part)} images; choose 0 to "
-                        f"{len(part) - 1}")
+    dataset, split, part, index = run_split_item(source, inspector.spec.input_shape)
     label = int(part.labels[index])
     name = inspector.classes[label] if label < len(inspector.classes) else str(label)
     return inspector.prepare(part.images[index], f"{dataset} {split} image {index} "

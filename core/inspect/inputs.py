@@ -19,6 +19,8 @@ from core.data.images import fit_images, pil_array, uint8_chw
 if TYPE_CHECKING:  # torch is imported when an input is first prepared, not at start-up
     import torch
 
+    from core.data.datasets import Split
+
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 DEFAULT_MEAN, DEFAULT_STD = 0.5, 0.25
 """Normalisation when no training run recorded its own (weights without training.json)."""
@@ -96,3 +98,32 @@ def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[floa
         mean_t, std_t = torch.tensor(mean), torch.tensor(std)
     tensor = ((display - mean_t[:, None, None]) / std_t[:, None, None])[None]
     return ModelInput(tensor, display.numpy(), source, notes)
+
+
+RUN_SOURCE = "run:"
+"""Input source prefix for an image of a run's own dataset: ``run:<dataset>:<split>:<index>``."""
+
+
+def run_split_item(source: str, input_shape: tuple[int, ...]) -> tuple[str, str, Split, int]:
+    """``run:<dataset>:<split>:<index>`` → (dataset, split name, the split, index), checked.
+
+    The dataset part may hold colons itself (``digit-scenes:n=3000``). DataError when there is
+    no run, the split is unknown or the index is out of range."""
+    from core.data.datasets import load_dataset
+
+    if source == RUN_SOURCE or not source.startswith(RUN_SOURCE):
+        raise DataError("no training run to take test images from: open a run (File → Open "
+                        "Trained Run…) or train the model first")
+    try:
+        dataset, split, index_text = source[len(RUN_SOURCE):].rsplit(":", 2)
+        index = int(index_text)
+    except ValueError:
+        raise DataError(f'"{source}" is not run:<dataset>:<split>:<index>') from None
+    if split not in ("train", "val", "test"):
+        raise DataError(f'unknown split "{split}" in "{source}": use train, val or test')
+    data = load_dataset(dataset, input_shape, download=False)
+    part: Split = getattr(data, split)
+    if not 0 <= index < len(part):
+        raise DataError(f"{dataset} {split} split has {len(part)} images; choose 0 to "
+                        f"{len(part) - 1}")
+    return dataset, split, part, index

@@ -266,3 +266,18 @@ def test_the_gui_and_the_command_line_draw_one_attribution_picture() -> None:
     fig = render.overlay_figure(display, heat, "t")
     drawn = fig.axes[1].images[0].get_array()
     np.testing.assert_allclose(np.asarray(drawn), render.overlay_rgb(display, heat))
+
+
+def test_run_sources_are_parsed_and_checked_in_one_place() -> None:
+    from core.data.errors import DataError
+    from core.inspect.inputs import run_split_item
+
+    dataset, split, part, index = run_split_item("run:digit-scenes:n=64:test:3", (1, 64, 64))
+    assert (dataset, split, index) == ("digit-scenes:n=64", "test", 3)
+    assert part.masks is not None and tuple(part.masks[index].shape) == (64, 64)
+    for bad, message in (("run:", "no training run"),
+                         ("run:digit-scenes:n=64:test:x", "is not run:"),
+                         ("run:digit-scenes:n=64:holdout:1", "unknown split"),
+                         ("run:digit-scenes:n=64:test:999", "choose 0 to 63")):
+        with pytest.raises(DataError, match=message):
+            run_split_item(bad, (1, 64, 64))
