@@ -10,7 +10,9 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -26,6 +28,30 @@ def use_full_hd_screen() -> None:
         "name": "full-hd", "x": 0, "y": 0, "width": 1920, "height": 1080,
         "logicalDpi": 96, "logicalDpiX": 96, "logicalDpiY": 96}]}))
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
+def wait_for_inspect(window: Any) -> None:
+    """Let the window's Inspect jobs finish and the results paint (screenshot scripts)."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert app is not None
+    for _ in range(3):
+        app.processEvents()
+    while window.inspect.busy:
+        app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def grab_to(window: Any, path: Path, readme: Path | None = None) -> None:
+    """Once the Inspect jobs are done: the window as PNG at ``path`` (and ``readme``)."""
+    wait_for_inspect(window)
+    for target in filter(None, (path, readme)):
+        window.grab().save(str(target))
+        print("wrote", target)
 
 
 def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect", "classroom")

@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,8 +31,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
-    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
+    from screenshots import grab_to, wait_for_inspect
 
     from app.main_window import MainWindow
     from app.style import BASE_POINT_SIZE
@@ -42,7 +41,7 @@ def main() -> None:
     from core.train.engine import train
     from core.train.settings import TrainingSettings
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive for the whole run
     args.out.mkdir(parents=True, exist_ok=True)
     texts = () if args.vgg_only else (("normal", BASE_POINT_SIZE), ("projector", 24))
     if texts:
@@ -51,23 +50,9 @@ def main() -> None:
                           Path(tempfile.mkdtemp())))[-1]
         run = Path(done.run_dir)  # type: ignore[attr-defined]
 
-    def idle(window: MainWindow) -> None:
-        for _ in range(3):
-            app.processEvents()
-        while window.inspect.busy:
-            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
-        for _ in range(10):
-            app.processEvents()
-            time.sleep(0.01)
-
     def shot(window: MainWindow, name: str, text: str) -> None:
-        idle(window)
-        path = args.out / f"inspect-{name}-{text}.png"
-        window.grab().save(str(path))
-        print("wrote", path)
-        if text == "normal" and name in README_SHOTS:
-            window.grab().save(str(DOCS / README_SHOTS[name]))
-            print("wrote", DOCS / README_SHOTS[name])
+        readme = README_SHOTS.get(name) if text == "normal" else None
+        grab_to(window, args.out / f"inspect-{name}-{text}.png", readme and DOCS / readme)
 
     for text, size in texts:
         window = MainWindow()
@@ -84,7 +69,7 @@ def main() -> None:
         acts = tab.view("Activations")
         tab.views.setCurrentWidget(acts)
         acts.act_layer.setCurrentText("conv2")  # type: ignore[attr-defined]
-        idle(window)
+        wait_for_inspect(window)
         top, left = acts._act_mosaic.cells[3]  # type: ignore[attr-defined]
         acts._act_clicked(top, left)  # type: ignore[attr-defined]
         acts._big_clicked(4, 5)  # type: ignore[attr-defined]
@@ -93,9 +78,9 @@ def main() -> None:
         shot(window, "outputs", text)
         predictions = tab.view("Predictions")
         tab.views.setCurrentWidget(predictions)
-        idle(window)
+        wait_for_inspect(window)
         predictions.confusion_button.click()  # type: ignore[attr-defined]
-        idle(window)
+        wait_for_inspect(window)
         cells = predictions._cells  # type: ignore[attr-defined]
         if cells:
             worst = max(cells, key=lambda cell: len(cells[cell]))

@@ -17,7 +17,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,32 +35,18 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
-    from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication
+    from screenshots import grab_to, wait_for_inspect
 
     from app.main_window import MainWindow
     from app.style import BASE_POINT_SIZE
 
-    app = QApplication.instance() or QApplication([])
+    _app = QApplication.instance() or QApplication([])  # kept alive for the whole run
     args.out.mkdir(parents=True, exist_ok=True)
 
-    def idle(window: MainWindow) -> None:
-        for _ in range(3):
-            app.processEvents()
-        while window.inspect.busy:
-            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
-        for _ in range(10):
-            app.processEvents()
-            time.sleep(0.01)
-
     def shot(window: MainWindow, name: str, text: str) -> None:
-        idle(window)
-        path = args.out / f"{name}-{text}.png"
-        window.grab().save(str(path))
-        print("wrote", path)
-        if text == "normal":
-            window.grab().save(str(DOCS / README_SHOTS[name]))
-            print("wrote", DOCS / README_SHOTS[name])
+        readme = README_SHOTS.get(name) if text == "normal" else None
+        grab_to(window, args.out / f"{name}-{text}.png", readme and DOCS / readme)
 
     texts = [("normal", BASE_POINT_SIZE)] + ([] if args.normal_only else [("projector", 24)])
     for text, size in texts:
@@ -81,9 +66,9 @@ def main() -> None:
             tab.views.setCurrentWidget(view)
             tab.input_kind.setCurrentIndex(3)  # the run's test image
             tab.run_index.setValue(args.scene)
-            idle(window)
+            wait_for_inspect(window)
             view.score_button.click()  # type: ignore[attr-defined]
-            idle(window)
+            wait_for_inspect(window)
             ranking = view.ranking  # type: ignore[attr-defined]
             ranking.setCurrentRow(ranking.count() // 2)  # a typical scene, not the worst
             shot(window, name, text)
