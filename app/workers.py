@@ -22,6 +22,7 @@ Training uses the same Worker through :class:`TrainingJob`.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import threading
 import time
@@ -106,9 +107,21 @@ def import_torch() -> None:
     other's half-initialised module ("cannot import name 'InterpolationMode' from partially
     initialized module"). Once imported this is a lock and two dictionary lookups.
     """
+    global _frozen
     with _TORCH_IMPORT:
         import torch  # noqa: F401
         import torchvision  # noqa: F401
+
+        if not _frozen and not gc.isenabled():
+            # The app collects garbage on a UI-thread timer (app.main); a full collection there
+            # scans every object, ~290 ms once torch, torchvision and captum are loaded. Their
+            # ~400k objects live as long as the process: freezing them (gc.freeze) keeps full
+            # collections to what the app itself allocated since.
+            _frozen = True
+            gc.freeze()
+
+
+_frozen = False
 
 
 class _Runnable(QRunnable):

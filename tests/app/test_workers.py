@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from app.workers import Task, Worker, WorkerQueue
@@ -23,7 +24,7 @@ def test_a_generator_runs_off_the_ui_thread_and_reports_on_it(qtbot: QtBot) -> N
     worker = Worker(count)
     worker.yielded.connect(lambda v: (values.append(v),
                                       heard_on.append(threading.current_thread())))
-    with qtbot.waitSignal(worker.returned, timeout=5000) as returned:
+    with qtbot.waitSignal(worker.returned, timeout=60_000) as returned:  # imports torch
         worker.start()
     qtbot.waitUntil(lambda: worker.is_done)
     assert returned.args == [42]
@@ -92,3 +93,24 @@ def test_different_keys_do_not_cancel_each_other(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: not queue.busy(), timeout=5000)
     assert sorted(results) == ["one", "two"]
     queue.shutdown()
+
+
+def test_with_automatic_collection_off_the_first_torch_import_freezes_what_is_loaded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app collects on a UI-thread timer; torch's ~400k objects are frozen once so a full
+    collection there does not scan them every time (~290 ms)."""
+    import gc
+
+    import app.workers as workers
+
+    monkeypatch.setattr(workers, "_frozen", False)
+    gc.disable()
+    try:
+        workers.import_torch()
+        assert gc.get_freeze_count() > 100_000
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    monkeypatch.setattr(workers, "_frozen", False)
+    workers.import_torch()  # automatic collection on (tests, scripts): nothing frozen
+    assert gc.get_freeze_count() == 0
