@@ -9,14 +9,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from core.analysis.model_analysis import analyze_model
 from core.build import ConvScopeNet, build_model
+from core.io.codegen import module_name, write_atomic, write_source
+from core.io.export_result import ExportResult
 from core.io.pytorch_code import pytorch_source
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
@@ -25,26 +25,6 @@ from core.weights import apply_weights, read_weights, save_weights, state_by_lay
 FORMATS = ("pytorch", "onnx", "torchscript", "script")
 SUFFIXES = {"pytorch": ".py", "onnx": ".onnx", "torchscript": ".pt", "script": ".py"}
 ONNX_OPSET = 17
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """What was written, and the command that runs it."""
-
-    files: tuple[Path, ...]
-    how_to_run: str
-
-    def describe(self) -> str:
-        return f"wrote {', '.join(str(f) for f in self.files)}; {self.how_to_run}"
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_fitting_weights(spec: ModelSpec, weights: Path | None) -> ConvScopeNet:
@@ -104,10 +84,15 @@ def _export_pytorch(spec: ModelSpec, net: ConvScopeNet, out: Path,
         files.append(beside)
     elif beside.exists():
         beside.unlink()  # stale weights of an earlier export would be loaded by model()
-    _atomic(out, lambda p: p.write_text(source, encoding="utf-8"))
-    return ExportResult(tuple(files), f"use it with: from {out.stem} import model; "
-                        "net = model()  (needs only torch" + (" and safetensors)" if with_weights
-                                                             else ")"))
+    write_source(out, source)
+    needs = "(needs only torch" + (" and safetensors)" if with_weights else ")")
+    module = module_name(out.stem)
+    if module is not None:
+        return ExportResult(tuple(files), f"use it with: from {module} import model; "
+                            f"net = model()  {needs}")
+    return ExportResult(tuple(files), f"{out.name} is not an importable module name: rename it "
+                        "(letters, digits and _, e.g. my_model.py), then: from my_model import "
+                        f"model; net = model(); or run it: python {out.name}  {needs}")
 
 
 def _example(spec: ModelSpec) -> torch.Tensor:
@@ -141,7 +126,7 @@ def _export_onnx(spec: ModelSpec, net: ConvScopeNet, out: Path) -> ExportResult:
                 input_names=["input"], output_names=["output"],
                 dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, dynamo=False)
 
-    _atomic(out, write)
+    write_atomic(out, write)
     return ExportResult((out,), f"open it in Netron, or run it with onnxruntime: "
                         f"InferenceSession('{out.name}').run(None, {{'input': x}}) with x of "
                         f"shape (batch, {', '.join(map(str, spec.input_shape))}), float32")
@@ -155,7 +140,7 @@ def _export_torchscript(spec: ModelSpec, net: ConvScopeNet, out: Path) -> Export
                 net, _example(spec), check_trace=False)
             torch.jit.save(traced, str(path))
 
-    _atomic(out, write)
+    write_atomic(out, write)
     return ExportResult((out,), f"load it with: net = torch.jit.load('{out.name}')")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from torch import nn
 
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
+from core.io.codegen import check_source, literal, safe_text
 from core.model.catalog import CATALOG
 from core.model.spec import INPUT, ModelSpec
 
@@ -63,7 +64,13 @@ def class_name(model_name: str) -> str:
     """A Python class name for the model: 'resnet18' → 'Resnet18', 'my net' → 'MyNet'."""
     words = re.findall(r"[A-Za-z0-9]+", model_name)
     name = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
-    return name if name[0].isalpha() else "Net" + name
+    name = name if name[0].isalpha() else "Net" + name
+    # the generated file's own top-level names stay theirs (a model called "add" has a class
+    # AddNet, not a second Add that would replace the merge layer)
+    return name + "Net" if name in _OWN_CLASSES or name in _RESERVED_CLASS_NAMES else name
+
+
+_RESERVED_CLASS_NAMES = {"Path", "INPUT_SHAPE", "MODEL_NAME", "DESCRIPTION"}
 
 
 def _attr(name: str) -> str:
@@ -75,9 +82,14 @@ def _var(name: str) -> str:
 
 
 def _value(value: Any) -> str:
+    """A setting as a literal; lists are written as tuples, as torch's signatures show them."""
     if isinstance(value, list | tuple):
-        return "(" + ", ".join(_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    return repr(value)
+        return literal(tuple(_value_of(v) for v in value))
+    return literal(value)
+
+
+def _value_of(value: Any) -> Any:
+    return tuple(_value_of(v) for v in value) if isinstance(value, list | tuple) else value
 
 
 def _required_by_torch(layer_type: str) -> set[str]:
@@ -140,10 +152,9 @@ def class_source(spec: ModelSpec, analysis: ModelAnalysis | None = None) -> str:
     last = spec.layers[-1].name if spec.layers else INPUT
     result = "input" if last == INPUT else _var(last) if last in kept else "x"
     shape = ", ".join(str(d) for d in spec.input_shape)
-    described = spec.description.replace('"""', "'''").strip()
-    doc = f"{spec.name}: input (batch, {shape})."
-    if described:
-        doc += f" {described}"
+    # no user text raw in code: the name and description are literals (MODEL_NAME,
+    # DESCRIPTION); the docstring carries only their readable letters and digits
+    doc = f"{safe_text(spec.name, 80) or 'The model'}: input (batch, {shape})."
     parts.append(f'''class {cls}(nn.Module):
     """{doc}"""
 
@@ -163,7 +174,8 @@ def pytorch_source(spec: ModelSpec, analysis: ModelAnalysis | None = None) -> st
     cls = class_name(spec.name)
     shape = ", ".join(str(d) for d in spec.input_shape)
     shape_tuple = _value(tuple(spec.input_shape))
-    return f'''"""{spec.name}, exported from ConvScope as plain PyTorch (needs only torch).
+    title = safe_text(spec.name, 80) or "A model"
+    source = f'''"""{title}, exported from ConvScope as plain PyTorch (needs only torch).
 
     from {{this file's name}} import model
     net = model()   # loads the weights saved beside this file (.safetensors), when there
@@ -179,6 +191,8 @@ from torch import nn
 
 INPUT_SHAPE = {shape_tuple}
 """One sample's shape (batch excluded)."""
+MODEL_NAME = {literal(spec.name)}
+DESCRIPTION = {literal(spec.description)}
 
 
 {class_source(spec, analysis)}
@@ -199,3 +213,11 @@ if __name__ == "__main__":
     with torch.no_grad():
         print(net(torch.zeros(1, *INPUT_SHAPE)).shape)
 '''
+    check_source(source, GENERATED_NAMES | {cls, "INPUT_SHAPE", "MODEL_NAME", "DESCRIPTION",
+                                            "model"}, IMPORTS)
+    return source
+
+
+GENERATED_NAMES = set(_OWN_CLASSES)
+"""Top-level names the generator writes besides the model class and its constants."""
+IMPORTS = {"__future__", "pathlib", "torch"}

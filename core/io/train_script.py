@@ -10,18 +10,20 @@ the optimiser and schedule of the run it was exported from, or ``convscope train
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from core.build import ConvScopeNet
-from core.io.export import ExportResult, _atomic
-from core.io.pytorch_code import class_name, class_source
+from core.io.codegen import check_source, literal, safe_text, write_source
+from core.io.export_result import ExportResult
+from core.io.pytorch_code import GENERATED_NAMES, class_name, class_source
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
 from core.train.settings import TrainingSettings
 
 _TEMPLATE = r'''#!/usr/bin/env python
-"""Train __NAME__, exported from ConvScope. Needs torch (and safetensors, torchvision for
+"""Train __TITLE__, exported from ConvScope. Needs torch (and safetensors, torchvision for
 mnist / fashion-mnist / cifar10 / image folders, scikit-learn for digits).
 
     python train.py                                  # one process (GPU when there is one)
@@ -29,7 +31,7 @@ mnist / fashion-mnist / cifar10 / image folders, scikit-learn for digits).
     torchrun --nnodes=2 --node_rank=0 --master_addr=HOST --nproc_per_node=4 train.py
                                                      # ... and node_rank=1 on the second machine
 
-Settings (from __ORIGIN__): __SETTINGS_TEXT__.
+Settings: see ORIGIN and SETTINGS below (__SETTINGS_TEXT__).
 Change them with --epochs, --batch-size, --lr, --dataset, --out. Each run writes a folder under
 --out (default ./runs) with model.json, weights-best.safetensors, weights-last.safetensors and
 training.json: open it in ConvScope (File > Open Trained Run) or pass the weights to
@@ -51,8 +53,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-MODEL_FILE = json.loads(r"""__MODEL_JSON__""")
-SETTINGS = json.loads(r"""__SETTINGS_JSON__""")
+MODEL_FILE = json.loads(__MODEL_JSON__)
+SETTINGS = json.loads(__SETTINGS_JSON__)
+ORIGIN = __ORIGIN__
+"""Where the settings come from: a run folder's name, or convscope train's defaults."""
 DATASET = __DATASET__
 INPUT_SHAPE = __INPUT_SHAPE__
 NORMALISATION = __NORMALISATION__
@@ -296,22 +300,33 @@ def script_source(spec: ModelSpec, dataset: str = "digits",
     keep = ("optimizer", "lr", "batch_size", "epochs", "weight_decay", "momentum", "schedule",
             "seed")
     values = {k: chosen[k] for k in keep}
+    # every value from a file (the model's name, the run folder's name, the dataset) reaches
+    # the code as a literal; the docstring only carries letters and digits of the name
     replacements = {
-        "__NAME__": spec.name,
-        "__ORIGIN__": origin,
-        "__SETTINGS_TEXT__": _settings_text(values),
-        "__MODEL_JSON__": spec.to_json().replace('"""', '\\u0022\\u0022\\u0022'),
-        "__SETTINGS_JSON__": json.dumps(values),
-        "__DATASET__": repr(dataset),
-        "__INPUT_SHAPE__": repr(tuple(spec.input_shape)),
-        "__NORMALISATION__": repr(normalisation),
+        "__TITLE__": safe_text(spec.name, 60) or "a model",
+        "__SETTINGS_TEXT__": safe_text(_settings_text(values), 200),
+        "__MODEL_JSON__": literal(spec.to_json()),
+        "__SETTINGS_JSON__": literal(json.dumps(values)),
+        "__ORIGIN__": literal(origin),
+        "__DATASET__": literal(dataset),
+        "__INPUT_SHAPE__": literal(tuple(spec.input_shape)),
+        "__NORMALISATION__": literal(normalisation),
         "__CLASS_SOURCE__": class_source(spec),
         "__CLASS__": class_name(spec.name),
     }
-    text = _TEMPLATE
-    for key, value in replacements.items():
-        text = text.replace(key, value)
+    # one pass: a value that happens to contain a placeholder is never substituted again
+    pattern = re.compile("|".join(re.escape(k) for k in replacements))
+    text = pattern.sub(lambda match: replacements[match.group(0)], _TEMPLATE)
+    cls = class_name(spec.name)
+    check_source(text, GENERATED_NAMES | _SCRIPT_NAMES | {cls}, _SCRIPT_IMPORTS)
     return text
+
+
+_SCRIPT_NAMES = {"MODEL_FILE", "SETTINGS", "ORIGIN", "DATASET", "INPUT_SHAPE", "NORMALISATION",
+                 "SPLIT_SEED", "fit", "split", "load_data", "make_optimizer", "make_schedule",
+                 "save_atomic", "main"}
+_SCRIPT_IMPORTS = {"__future__", "argparse", "json", "math", "os", "time", "pathlib", "torch",
+                   "torch.distributed", "torch.nn.parallel", "torch.utils.data"}
 
 
 def export_script(spec: ModelSpec, net: ConvScopeNet | None, out: Path, dataset: str | None,
@@ -336,6 +351,6 @@ def export_script(spec: ModelSpec, net: ConvScopeNet | None, out: Path, dataset:
         save_weights(net, beside)
         files.append(beside)
         start = f" --weights {beside.name}"
-    _atomic(out, lambda p: p.write_text(source, encoding="utf-8"))
+    write_source(out, source)
     return ExportResult(tuple(files), f"run it with: python {out.name}{start}, or on N "
                         f"processes: torchrun --nproc_per_node=N {out.name}{start}")

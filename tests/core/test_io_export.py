@@ -227,7 +227,7 @@ def test_training_script_runs_under_torchrun_and_convscope_opens_the_result(
     # exported again from that run, the script takes the run's settings, data and weights
     result = export_model(trained.spec, "script", tmp_path / "again.py", run)
     text = (tmp_path / "again.py").read_text()
-    assert "from the run " + run.name in text and "DATASET = 'digits'" in text
+    assert f"ORIGIN = {'the run ' + run.name!r}" in text and "DATASET = 'digits'" in text
     assert '"batch_size": 16' in text and "NORMALISATION = ([" in text
     assert "--weights again.safetensors" in result.how_to_run
 
