@@ -83,6 +83,9 @@ def _train(args: argparse.Namespace) -> int:
     from core.train.settings import TrainingError, TrainingSettings
 
     try:
+        if args.resume is None and args.model is None:
+            raise TrainingError("give the model to train: a model file (.json) or a preset "
+                                "name, or --resume RUN to continue a run")
         spec = load_model(_resolve_model(args.model)) if args.resume is None else None
         settings = TrainingSettings(
             optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
@@ -99,6 +102,19 @@ def _train(args: argparse.Namespace) -> int:
             point = open_for_resume(Path(args.resume))
             spec = load_model(Path(args.resume) / "model.json")
             planned = TrainingSettings.from_dict(point.state.settings)
+            recorded = point.state.dataset
+            if args.dataset is None or args.dataset == recorded:
+                args.dataset = recorded  # a run continues on its own data
+            elif not args.change_dataset:
+                raise TrainingError(
+                    f"--resume {args.resume} was trained on {recorded}, not {args.dataset}: "
+                    "leave --dataset out to continue on its own data, or add "
+                    "--change-dataset to continue it on the other data on purpose")
+        elif args.change_dataset:
+            raise TrainingError("--change-dataset goes with --resume (a new run simply uses "
+                                "--dataset)")
+        if args.dataset is None:
+            args.dataset = "digits"
         if args.weights is not None and Path(args.weights).is_dir():
             from core.train.checkpoint import open_run
 
@@ -556,12 +572,16 @@ def _parser() -> argparse.ArgumentParser:
                              formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                              epilog="Runs go to --out (here: ./runs); the window's runs go to "
                              "the ConvScope data folder (Help → Where Runs Are Stored).")
-    tr.add_argument("model", help="a model file (.json) or a preset name")
-    tr.add_argument("--dataset", default="digits",
-                    help="digits (bundled), mnist, fashion-mnist, cifar10, digit-scenes (bundled "
-                    "masks and boxes; digit-scenes:N for N training scenes, or "
-                    "digit-scenes:n=N,size=S,min=A,max=B,seed=K), or a folder with one "
-                    "sub-folder per class")
+    tr.add_argument("model", nargs="?", help="a model file (.json) or a preset name (not "
+                    "needed with --resume: the run has its own)")
+    tr.add_argument("--dataset",
+                    help="digits (bundled; the default for a new run), mnist, fashion-mnist, "
+                    "cifar10, digit-scenes (bundled masks and boxes; digit-scenes:N for N "
+                    "training scenes, or digit-scenes:n=N,size=S,min=A,max=B,seed=K), or a "
+                    "folder with one sub-folder per class; with --resume: the run's own")
+    tr.add_argument("--change-dataset", action="store_true",
+                    help="with --resume and --dataset: continue the run on other data than "
+                    "it was trained on (recorded in the run's notes)")
     tr.add_argument("--data-root", help="where downloaded datasets live")
     tr.add_argument("--epochs", type=_positive(int), default=20, help="passes over the data")
     tr.add_argument("--batch-size", type=_positive(int), default=64, help="images per step")

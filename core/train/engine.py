@@ -177,6 +177,17 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             f"resumed after epoch {state.epochs_done} with the run's own settings "
             f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
             f"schedule); only the number of epochs ({s.epochs}) is new")]))
+        if data.name != state.dataset:  # asked for explicitly (convscope train --change-dataset)
+            if list(data.classes) != list(state.classes):
+                raise TrainingError(f"the run was trained on {state.dataset} with classes "
+                                    f"{', '.join(state.classes[:5])}…; {data.name} has other "
+                                    "classes, so it cannot continue this run (start a new run "
+                                    "from its weights with --weights)")
+            change = (f"epochs after {state.epochs_done} trained on {data.name} (the run began "
+                      f"on {state.dataset})")
+            state.notes = [*state.notes, change]
+            state.dataset = data.name
+            resume_note = f"{resume_note}; {change}"
     analysis = analyze_model(spec)
     task = task_for(spec.task, s)
     task.check_fits(analysis, data)

@@ -261,3 +261,58 @@ def test_a_run_without_validation_images_resumes(digits: Dataset, tmp_path: Path
     run = train_tiny(data, tmp_path)
     point = ckpt.open_for_resume(run)
     assert point.state.epochs_done == 1 and point.state.history[0]["val_acc"] != 0.0
+
+
+@pytest.fixture
+def folder_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    """A run trained (1 epoch, through the CLI) on an image folder whose classes are 0–9."""
+    import numpy as np
+    from PIL import Image
+
+    images = tmp_path / "my digits"
+    rng = np.random.default_rng(0)
+    for label in range(10):
+        (images / str(label)).mkdir(parents=True)
+        for i in range(8):
+            picture = (rng.random((8, 8)) * 40 + label * 20).astype(np.uint8)
+            Image.fromarray(picture).save(images / str(label) / f"{i}.png")
+    model = tmp_path / "tiny.json"
+    from tests.core.run_folder_helpers import TINY_MODEL
+
+    model.write_text(json.dumps(TINY_MODEL))
+    code = main(["train", str(model), "--dataset", str(images), "--epochs", "1", "--device",
+                 "cpu", "--out", str(tmp_path / "runs"), "--batch-size", "16"])
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    (run,) = (tmp_path / "runs").iterdir()
+    return run, images
+
+
+def test_resume_trains_on_the_runs_own_dataset(folder_run: tuple[Path, Path],
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    run, images = folder_run
+    code = main(["train", "--resume", str(run), "--epochs", "2", "--device", "cpu", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    started = json.loads(out.splitlines()[0])
+    assert str(images.resolve()) in started["dataset"]  # not the default, digits
+    state = ckpt.load_state(run)
+    assert state.epochs_done == 2 and state.dataset == str(images.resolve())
+
+
+def test_resume_on_other_data_is_refused_unless_asked(folder_run: tuple[Path, Path],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    run, images = folder_run
+    before = folder_bytes(run)
+    code = main(["train", "--resume", str(run), "--epochs", "2", "--dataset", "digits"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "was trained on" in err and "--change-dataset" in err
+    assert folder_bytes(run) == before
+    code = main(["train", "--resume", str(run), "--epochs", "2", "--dataset", "digits",
+                 "--change-dataset", "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    state = ckpt.load_state(run)
+    assert state.dataset == "digits" and state.epochs_done == 2
+    assert any("the run began on" in note and str(images.resolve()) in note
+               for note in state.notes)
