@@ -436,17 +436,25 @@ class MainWindow(QMainWindow):
         if self.autosave.set_aside:
             self.statusBar().showMessage("; ".join(self.autosave.set_aside), 15000)
         for index, recovery in enumerate(pending):
-            restore = self.ask_restore(recovery)
-            recovery.remove()  # only once it was restored or declined
-            if restore:
+            if not self.ask_restore(recovery):
+                recovery.remove()  # declined
+                continue
+            recovery.claim()  # renamed aside, not deleted, until the model has loaded
+            try:
                 self.document.load(recovery.spec, recovery.source)
-                # restored work is unsaved until the user saves it
-                self.document.undo_stack.resetClean()
-                self._update_title()
-                self.statusBar().showMessage(f"Restored {recovery.describe()}", 10000)
-                for later in pending[index + 1:]:
-                    later.keep()  # offered at a later start
-                break
+            except Exception as exc:  # whatever the model does, start-up must reach the window
+                message = recovery.failed(str(exc).splitlines()[0] if str(exc)
+                                          else type(exc).__name__)
+                self.statusBar().showMessage(message, 30000)
+                continue
+            recovery.remove()
+            # restored work is unsaved until the user saves it
+            self.document.undo_stack.resetClean()
+            self._update_title()
+            self.statusBar().showMessage(f"Restored {recovery.describe()}", 10000)
+            for later in pending[index + 1:]:
+                later.keep()  # offered at a later start
+            break
 
     def ask_restore(self, recovery: Recovery) -> bool:
         answer = QMessageBox.question(

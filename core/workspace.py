@@ -108,12 +108,38 @@ class Recovery:
         return f'"{self.spec.name}" ({where}), autosaved {when}'
 
     def remove(self) -> None:
-        """After it was restored or declined: delete the autosave and its lock file."""
+        """After it was restored (and the restored model has loaded) or declined: delete the
+        autosave and its lock file."""
         self.path.unlink(missing_ok=True)
+        self.restoring.unlink(missing_ok=True)
         if self.lock is not None:
             self.lock.release(remove=True)
         else:
             _lock_path(self.path).unlink(missing_ok=True)
+
+    @property
+    def restoring(self) -> Path:
+        """Where the autosave waits while it is being restored."""
+        return _restoring(self.path)
+
+    def claim(self) -> None:
+        """Before restoring: rename the autosave aside (not delete it), so a restore that fails
+        or a crash while loading loses nothing; the next start offers it again."""
+        if self.path.exists():
+            self.path.replace(self.restoring)
+
+    def failed(self, why: str) -> str:
+        """The restore did not load: keep the autosave as ``.bad`` and say where it is."""
+        bad = self.path.with_name(self.path.name + ".bad")
+        source = self.restoring if self.restoring.exists() else self.path
+        try:
+            source.replace(bad)
+            where = f"kept as {bad}"
+        except OSError:
+            where = f"left at {source}"
+        if self.lock is not None:
+            self.lock.release(remove=True)
+        return f"The autosave of {self.describe()} could not be restored ({why[:160]}); {where}"
 
     def keep(self) -> None:
         """Not answered (e.g. the window offered another one): leave it for a later start."""
@@ -123,6 +149,37 @@ class Recovery:
 
 def _lock_path(autosave: Path) -> Path:
     return autosave.with_suffix(".lock")
+
+
+RESTORING = ".restoring"
+AUTOSAVE_LIMIT = 64 << 20
+"""The largest autosave read (a model file is kilobytes; ResNet-152's is under 1 MB)."""
+
+
+def _restoring(autosave: Path) -> Path:
+    return autosave.with_name(autosave.name + RESTORING)
+
+
+def read_regular_file(path: Path, limit: int) -> str:
+    """The text of ``path`` when it is a regular file of at most ``limit`` bytes; OSError
+    otherwise. Opened without blocking, so a FIFO or a device never hangs the caller, and the
+    checks are made on the open file itself."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise OSError(f"{path.name} is {info.st_size:,} bytes, more than an autosave holds")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OSError(f"{path.name} grew past {limit:,} bytes while it was read")
+    return data.decode("utf-8")
 
 
 def _check_autosave(data: Any) -> tuple[ModelSpec, Path | None, float]:
@@ -193,9 +250,12 @@ class Autosave:
         self.set_aside = []
         try:
             paths = sorted(self.directory.glob("session-*.json"))
+            # a restore that was cut off (the app died while loading it): offered again
+            paths += [p.with_name(p.name.removesuffix(RESTORING)) for p in
+                      sorted(self.directory.glob(f"session-*.json{RESTORING}"))]
         except OSError:
             return []
-        for path in paths:
+        for path in dict.fromkeys(paths):
             if path == self.path:
                 continue
             lock = SessionLock(_lock_path(path))
@@ -205,7 +265,9 @@ class Autosave:
             except OSError:
                 continue
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                if not path.exists() and _restoring(path).exists():
+                    _restoring(path).replace(path)  # back under its own name until claimed
+                data = json.loads(read_regular_file(path, AUTOSAVE_LIMIT))
                 spec, source, saved_at = _check_autosave(data)
             except FileNotFoundError:
                 lock.release(remove=True)

@@ -137,3 +137,68 @@ def test_file_open_of_a_malformed_file_shows_one_message(qtbot: QtBot, tmp_path:
     path.write_text(json.dumps({"format": "convscope.model/" + "9" * 5000, "layers": []}))
     assert not window.open_file(path, ask=False)
     assert len(shown) == 1 and "not a ConvScope format" in shown[0] and len(shown[0]) < 300
+
+
+def _crashed_autosave(qtbot: QtBot, name: str) -> Path:
+    """The autosave a crashed window left behind (its lock released as the OS does)."""
+    crashed = _window(qtbot, name)
+    add_from_palette(crashed, "ReLU")
+    crashed.write_autosave()
+    crashed.timer.stop()
+    crashed.autosave.release_lock()
+    crashed.document.undo_stack.setClean()
+    return crashed.autosave.path
+
+
+def test_an_autosave_that_fails_to_load_is_kept_and_start_up_goes_on(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _crashed_autosave(qtbot, "precious")
+    saved = path.read_bytes()
+    restarted = _window(qtbot)
+    monkeypatch.setattr(restarted, "ask_restore", lambda r: True)
+    seen: list[bytes] = []
+
+    def load_fails(spec: Any, source: Any, *rest: Any) -> None:
+        # while the model loads, the autosave is still on disk (renamed aside, not deleted)
+        seen.extend(p.read_bytes() for p in path.parent.glob(path.name + "*")
+                    if not p.name.endswith(".lock"))
+        raise ValueError("the analysis could not read it")
+
+    monkeypatch.setattr(restarted.document, "load", load_fails)
+    restarted.offer_recovery()  # must not raise
+    assert seen == [saved]
+    bad = path.with_name(path.name + ".bad")
+    assert bad.read_bytes() == saved  # the work is still there, under .bad
+    message = restarted.statusBar().currentMessage()
+    assert "could not be restored" in message and str(bad) in message
+    assert restarted.document.spec.name == "m"
+
+
+def test_a_restore_cut_off_by_a_crash_is_offered_again(qtbot: QtBot,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _crashed_autosave(qtbot, "again")
+    path.replace(path.with_name(path.name + ".restoring"))  # the app died while restoring
+    restarted = _window(qtbot)
+    monkeypatch.setattr(restarted, "ask_restore", lambda r: True)
+    restarted.offer_recovery()
+    assert restarted.document.spec.name == "again"
+    assert not list(path.parent.glob(path.name + "*"))
+
+
+def test_special_files_as_autosaves_never_hang_start_up(qtbot: QtBot,
+                                                        convscope_home: Path) -> None:
+    import os
+    import threading
+
+    folder = convscope_home / "autosave"
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "session-1-fifo.json")
+    (folder / "session-1-dev.json").symlink_to("/dev/zero")
+    window = _window(qtbot)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (window.autosave.pending(), done.set()),
+                              daemon=True)
+    worker.start()
+    assert done.wait(60), "reading a FIFO or a device as an autosave blocked"
+    assert "not a regular file" in "; ".join(window.autosave.set_aside)
+    assert len(list(folder.glob("*.json.bad"))) == 2
