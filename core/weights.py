@@ -6,16 +6,19 @@ that share layer names: a model whose head was replaced takes every other layer'
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save_file
 from torch import nn
 
 from core.model.errors import ModelError
+from core.run_files import read_run_file
 
 
 @dataclass
@@ -61,19 +64,27 @@ def save_weights(model: nn.Module, path: str | Path) -> None:
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a weights file: safetensors, or a PyTorch state_dict read with weights_only=True."""
+    """Read a weights file: safetensors, or a PyTorch state_dict read with weights_only=True.
+
+    A file of a run folder is checked against the run's record first (ModelError when it was
+    swapped, truncated or changed)."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such weights file")
+    try:
+        # a run folder's weights are checked against its training.json (core.run_files)
+        raw = read_run_file(path)
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if path.suffix == ".safetensors":
         try:
-            return load_file(str(path))
+            return load_safetensors(raw)
         except (SafetensorError, OSError, ValueError) as exc:
             raise ModelError(f"{path}: not a readable safetensors file ({exc})") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # protocol notes; the file is refused or read safely
-            data = torch.load(path, map_location="cpu", weights_only=True)
+            data = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for a foreign or hostile file
         raise ModelError(
             f"{path}: not a weights file ConvScope can read safely ({type(exc).__name__}); "

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import time
@@ -39,16 +38,25 @@ from safetensors.torch import load_file, save_file
 
 from core.model.errors import ModelError, quote
 from core.model.spec import ModelSpec, load_model, save_model
+
+# the generation record's names and readers live below the training code (core.run_files),
+# where every reader of a run's weights checks them
+from core.run_files import BEST as BEST
+from core.run_files import GENERATION_FILES as GENERATION_FILES
+from core.run_files import LAST as LAST
+from core.run_files import META as META
+from core.run_files import OPTIMIZER as OPTIMIZER
+from core.run_files import TMP as TMP
+from core.run_files import fingerprint as _fingerprint
+from core.run_files import generation_name, mismatch
+from core.run_files import interrupted as interrupted
+from core.run_files import prev_name as _prev
+from core.run_files import read_meta as _read_meta
+from core.run_files import resolve as resolve
 from core.train.run_schema import BOOKKEEPING, check_run_data, run_state_fields
 from core.train.schema import Rule
 from core.train.settings import TrainingError
 from core.weights import state_by_layer
-
-LAST, BEST = "weights-last.safetensors", "weights-best.safetensors"
-OPTIMIZER = "optimizer-last.safetensors"
-META = "training.json"
-TMP, PREV = ".tmp", ".prev"
-GENERATION_FILES = (LAST, BEST, OPTIMIZER)
 
 
 class CheckpointError(TrainingError):
@@ -96,43 +104,6 @@ def save_spec(run: Path, spec: ModelSpec) -> None:
 
 
 # -- writing: one generation, one commit ------------------------------------------------------
-
-def _prev(name: str) -> str:
-    """weights-last.safetensors -> weights-last.prev.safetensors (still a .safetensors file)."""
-    path = Path(name)
-    return f"{path.stem}{PREV}{path.suffix}"
-
-
-def _fingerprint(path: Path) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
-def _read_meta(run: Path) -> dict[str, Any]:
-    """The committed training.json as written (not checked), or {} when there is none."""
-    try:
-        data = json.loads((run / META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def interrupted(run: Path) -> bool:
-    """True when a commit was cut off: some files of the previous generation are in .prev."""
-    return (run / (META + TMP)).exists() and any(
-        (run / _prev(name)).exists() for name in GENERATION_FILES)
-
-
-def resolve(run: Path, name: str) -> Path:
-    """Where the committed generation's file ``name`` is (its .prev while a commit was cut)."""
-    prev = run / _prev(name)
-    if (run / (META + TMP)).exists() and prev.exists():
-        return prev
-    return run / name
-
 
 def _settle(run: Path) -> None:
     """Before writing: roll an interrupted commit back, drop stale .prev and .tmp files."""
@@ -273,13 +244,9 @@ def check_files(run: Path, names: tuple[str, ...] = GENERATION_FILES) -> str:
         if not path.is_file():
             raise ModelError(f"{name} is missing from {run}; training.json records it, so the "
                              "run cannot be resumed (it can still be opened with weights-best)")
-        actual = _fingerprint(path)
-        if actual["size"] != entry.get("size"):
-            raise ModelError(f"{name} is {actual['size']:,} bytes but training.json records "
-                             f"{entry.get('size'):,}: the file is truncated or was replaced")
-        if actual["sha256"] != entry.get("sha256"):
-            raise ModelError(f"{name} is not the file training.json records (its SHA-256 "
-                             "differs): it was replaced or swapped")
+        problem = mismatch(name, _fingerprint(path), entry)
+        if problem:
+            raise ModelError(problem)
     if interrupted(run):
         done = _read_meta(run).get("epochs_done")
         return (f"the last save in this run folder was cut off; using epoch {done}, the last "
@@ -422,4 +389,7 @@ def open_run(path: Path, which: str = "best") -> TrainedModel:
             weights = resolve(run, LAST)
     if not weights.is_file():
         raise ModelError(f"{run}: no weights saved yet")
+    name = generation_name(weights)
+    if name is not None:  # refused at opening, in one line, when swapped or damaged
+        check_files(run, (name,))
     return TrainedModel(spec, weights, state, run)

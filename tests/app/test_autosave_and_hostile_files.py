@@ -202,3 +202,32 @@ def test_special_files_as_autosaves_never_hang_start_up(qtbot: QtBot,
     assert done.wait(60), "reading a FIFO or a device as an autosave blocked"
     assert "not a regular file" in "; ".join(window.autosave.set_aside)
     assert len(list(folder.glob("*.json.bad"))) == 2
+
+
+def test_open_trained_run_refuses_swapped_weights_in_one_message(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from core.data.datasets import load_digits_dataset
+    from tests.core.run_folder_helpers import train_tiny
+
+    run = train_tiny(load_digits_dataset(), tmp_path / "runs")
+    data = bytearray((run / "weights-best.safetensors").read_bytes())
+    data[-3] ^= 1
+    damaged = Path(shutil.copytree(run, tmp_path / "damaged"))
+    (damaged / "weights-best.safetensors").write_bytes(bytes(data))
+    window = _window(qtbot)
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda parent, title, text, *rest: warnings.append(text))
+    monkeypatch.setattr("app.main_window.QFileDialog.getExistingDirectory",
+                        lambda *args, **kwargs: str(damaged))
+    file_menu = next(a.menu() for a in window.menuBar().actions() if "File" in a.text())
+    (action,) = [a for a in file_menu.actions() if "Open Trained" in a.text()]
+    action.trigger()
+    assert len(warnings) == 1 and "SHA-256" in warnings[0]
+    assert window.document.weights is None and window.document.spec.name == "m"
+    monkeypatch.setattr("app.main_window.QFileDialog.getExistingDirectory",
+                        lambda *args, **kwargs: str(run))
+    action.trigger()
+    assert window.document.weights == run / "weights-best.safetensors"

@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import shutil
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -316,3 +317,68 @@ def test_resume_on_other_data_is_refused_unless_asked(folder_run: tuple[Path, Pa
     assert state.dataset == "digits" and state.epochs_done == 2
     assert any("the run began on" in note and str(images.resolve()) in note
                for note in state.notes)
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x01  # inside the last tensor's values: still a readable safetensors file
+    path.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def damaged_runs(finished_run: Path, tmp_path: Path, digits: Dataset) -> list[Path]:
+    """The run with its best weights bit-flipped, and with another run's weights swapped in."""
+    flipped = Path(shutil.copytree(finished_run, tmp_path / "flipped"))
+    _flip_a_byte(flipped / ckpt.BEST)
+    other = train_tiny(digits, tmp_path / "other", replace(TINY, seed=1))
+    swapped = Path(shutil.copytree(finished_run, tmp_path / "swapped"))
+    for name in (ckpt.BEST, ckpt.LAST):
+        shutil.copy(other / name, swapped / name)
+    return [flipped, swapped]
+
+
+def test_every_reader_of_a_runs_weights_checks_them(damaged_runs: list[Path], tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from core.inspect.inspector import Inspector
+    from core.weights import read_weights
+
+    for run in damaged_runs:
+        before = folder_bytes(run)
+        model = str(run / "model.json")
+        commands = [
+            ["render", "filters", model, "--layer", "conv1", "--weights", str(run), "-o",
+             str(tmp_path / "f.png")],
+            ["render", "filters", model, "--layer", "conv1", "--weights",
+             str(run / ckpt.BEST), "-o", str(tmp_path / "f.png")],
+            ["export", model, "--format", "pytorch", "--weights", str(run), "-o",
+             str(tmp_path / "m.py")],
+            ["train", model, "--weights", str(run), "--epochs", "1", "--device", "cpu",
+             "--out", str(tmp_path / "runs")],
+            ["step", model, "--layer", "conv1", "--at", "0,0,0", "--weights", str(run)],
+        ]
+        for command in commands:
+            code = main(command)
+            err = capsys.readouterr().err
+            assert code == 2, (command, err)
+            assert len(err.strip().splitlines()) == 1, err
+            assert "SHA-256" in err or "bytes but training.json records" in err, err
+        with pytest.raises(ModelError, match="SHA-256|records"):
+            Inspector.from_paths(run / "model.json", run)
+        with pytest.raises(ModelError, match="SHA-256|records"):
+            read_weights(run / ckpt.BEST)
+        assert folder_bytes(run) == before
+        assert not (tmp_path / "m.py").exists() and not (tmp_path / "runs").exists()
+
+
+def test_weights_read_during_a_cut_off_commit_are_the_committed_ones(run_copy: Path) -> None:
+    """While training.json.tmp and .prev files exist, the committed generation is the .prev."""
+    from core.weights import read_weights
+
+    committed = read_weights(run_copy / ckpt.LAST)
+    prev = run_copy / "weights-last.prev.safetensors"
+    shutil.copy(run_copy / ckpt.LAST, prev)
+    _flip_a_byte(run_copy / ckpt.LAST)  # the new, uncommitted file
+    (run_copy / "training.json.tmp").write_text("{}")
+    again = read_weights(run_copy / ckpt.LAST)
+    assert again.keys() == committed.keys()
+    assert all(bool((again[k] == committed[k]).all()) for k in committed)
