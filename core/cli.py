@@ -27,6 +27,13 @@ def _fail(message: str) -> int:
     return USAGE_ERROR
 
 
+def _with_force(exc: Exception) -> str:
+    """The error's line; a memory refusal says how to try anyway."""
+    from core.train.preflight import MemoryRefused
+
+    return f"{exc} (--force tries anyway)" if isinstance(exc, MemoryRefused) else str(exc)
+
+
 def _resolve_model(source: str) -> Path:
     """A model file path, or a bundled preset's file when ``source`` names one."""
     from core.presets import find_preset
@@ -261,12 +268,8 @@ def _render(args: argparse.Namespace) -> int:
     if output.suffix.lower() != ".png":
         return _fail(f"-o {output}: the output is a PNG image; use a name ending in .png")
     try:
-        if not args.force:
-            refusal = _inspection_refusal(_resolve_model(args.model), args.view)
-            if refusal:
-                return _fail(refusal)
         weights = Path(args.weights) if args.weights else None
-        inspector = Inspector.from_paths(_resolve_model(args.model), weights)
+        inspector = Inspector.from_paths(_resolve_model(args.model), weights, force=args.force)
         notes = [inspector.weights_note]
         name = inspector.spec.name
         if args.view in ("masks", "boxes"):
@@ -308,7 +311,7 @@ def _render(args: argparse.Namespace) -> int:
                     args.size)
         out = render.save_png(fig, output)
     except (ModelError, DataError, InspectError) as exc:
-        return _fail(str(exc))
+        return _fail(_with_force(exc))
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     print(out)
@@ -334,7 +337,7 @@ def _step(args: argparse.Namespace) -> int:
         session = _step_session(args)
         step = session.step(args.layer, args.at)
     except (ModelError, DataError, StepError) as exc:
-        return _fail(str(exc))
+        return _fail(_with_force(exc))
     if args.json:
         data = step.to_json()
         data["input"] = session.source
@@ -366,7 +369,8 @@ def _step_session(args: argparse.Namespace) -> Any:
         session = lesson.session()
     else:
         session = StepSession(Inspector.from_paths(
-            _resolve_model(args.model), Path(args.weights) if args.weights else None))
+            _resolve_model(args.model), Path(args.weights) if args.weights else None,
+            force=args.force))
     if args.image is not None:
         inp = image_for(session.inspector, args.image)
         session.set_input(inp.tensor[0], inp.source + (f" ({'; '.join(inp.notes)})"
@@ -408,24 +412,6 @@ def _lesson(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return 0
-
-
-def _inspection_refusal(path: Path, view: str) -> str:
-    """Why looking inside this model would not fit in memory here ("" when it fits)."""
-    from core.analysis.model_analysis import analyze_model
-    from core.model.spec import load_model
-    from core.train.preflight import HEADROOM, format_size, free_memory, inspection_memory
-
-    spec = load_model(path)
-    analysis = analyze_model(spec)
-    if analysis.error is not None:
-        return ""  # the inspector says what is wrong, in its words
-    need = inspection_memory(spec, view in ("gradcam", "saliency", "occlusion"), analysis)
-    free = free_memory("cpu")
-    if free is None or need.total <= free * HEADROOM:
-        return ""
-    return (f"needs ~{format_size(need.total)}; this machine has {format_size(free)} free: "
-            "use a smaller model (--force tries anyway)")
 
 
 def _scene_figure(args: argparse.Namespace, inspector: Inspector, notes: list[str]) -> Figure:
@@ -692,6 +678,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--input", help="a .npy array or a text file of numbers (rows; channels "
                         "separated by a blank line) used exactly as given")
     st.add_argument("--json", action="store_true", help="print one JSON object")
+    st.add_argument("--force", action="store_true",
+                    help="step through a model that the memory pre-flight says will not fit")
     st.set_defaults(run=_step)
     les = commands.add_parser("lesson", help="list the lectures' worked examples, show one, "
                               "or write its slides")

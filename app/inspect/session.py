@@ -119,8 +119,12 @@ def _build(key: ModelKey) -> Built:
     if key.weights is None:
         inspector = Inspector(key.spec, None, None)
         return Built(inspector, WeightsNote(inspector.weights_note), inspector.classes)
+    from core.train.preflight import MemoryRefused
+
     try:
         inspector = Inspector(key.spec, key.weights, state)
+    except MemoryRefused:
+        raise  # the model does not fit here, whatever its weights: the view says so
     except (ModelError, ValueError, OSError) as exc:
         owner = _run_model_name(key.run_dir) or key.weights.name
         inspector = Inspector(key.spec, None, None)

@@ -94,10 +94,17 @@ class Prediction:
 
 class Inspector:
     def __init__(self, spec: ModelSpec, weights: Path | None = None,
-                 state: RunState | None = None, seed: int = 0) -> None:
+                 state: RunState | None = None, seed: int = 0, force: bool = False) -> None:
+        """The model built (with ``weights``) for looking inside; MemoryRefused, before
+        anything is allocated, when it would not fit in memory (``force``: try anyway)."""
         self.spec = spec
         self.analysis: ModelAnalysis = analyze_model(spec)
         self.analysis.raise_error()
+        if not force:
+            from core.train.preflight import check_room, inspection_memory
+
+            need = inspection_memory(spec, attribution=True, analysis=self.analysis)
+            check_room(need.total, f"looking inside {spec.name}")
         torch.manual_seed(seed)
         self.model: ConvScopeNet = build_model(spec, self.analysis).eval()
         self.state = state
@@ -114,7 +121,7 @@ class Inspector:
         self.classes = list(state.classes) if state else self._default_classes()
 
     @classmethod
-    def from_paths(cls, model: Path, weights: Path | None) -> Inspector:
+    def from_paths(cls, model: Path, weights: Path | None, force: bool = False) -> Inspector:
         from core.model.spec import load_model
 
         state = None
@@ -126,7 +133,7 @@ class Inspector:
                 weights, state = run.weights, run.state
             elif (weights.parent / "training.json").exists():
                 state = load_state(weights.parent)
-        return cls(load_model(model), weights, state)
+        return cls(load_model(model), weights, state, force=force)
 
     def _default_classes(self) -> list[str]:
         out = self.analysis.output_shape

@@ -30,6 +30,9 @@ ONNX_OPSET = 17
 def load_fitting_weights(spec: ModelSpec, weights: Path | None) -> ConvScopeNet:
     """The built model, with ``weights`` (a file or a run folder) when given; ModelError when
     the weights do not fit every layer (another model's weights)."""
+    from core.train.preflight import check_room, inspection_memory
+
+    check_room(inspection_memory(spec).total * 2, f"exporting {spec.name}")  # a batch of 2
     net = build_model(spec).eval()
     if weights is None:
         return net

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
+from core.model.errors import ModelError
 from core.model.spec import ModelSpec
 
 FLOAT = 4
@@ -79,14 +80,24 @@ def format_size(value: float) -> str:
     return f"{int(value)} bytes"
 
 
-def free_memory(device: str = "cpu") -> int | None:
-    """Bytes free for a new allocation on ``device`` (Linux: MemAvailable), None if unknown."""
+def free_memory(device: str = "cpu", cgroup: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Bytes free for a new allocation on ``device``, None if unknown. On the CPU: the host's
+    MemAvailable, or less when the process runs under a cgroup memory limit (a container, a
+    systemd slice): the limit minus what the group already holds, this process included."""
     if device.startswith("cuda"):
         import torch
 
         if torch.cuda.is_available():
             return int(torch.cuda.mem_get_info()[0])
         return None
+    host = _host_available()
+    group = cgroup_room(cgroup)
+    if host is None or group is None:
+        return group if host is None else host
+    return min(host, group)
+
+
+def _host_available() -> int | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -97,6 +108,88 @@ def free_memory(device: str = "cpu") -> int | None:
         return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def _read_number(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None  # "max": no limit
+
+
+def _reclaimable(stat: Path, key: str) -> int:
+    """Page cache the kernel drops before it kills anything (memory.stat's inactive files)."""
+    try:
+        for line in stat.read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == key and value.strip().isdigit():
+                return int(value)
+    except OSError:
+        pass
+    return 0
+
+
+def _own_cgroups(root: Path, proc: Path) -> list[tuple[Path, bool]]:
+    """This process's memory cgroup folders, innermost first, each with its ancestors up to
+    the mount (a limit set on a parent holds too), and whether each is cgroup v2."""
+    try:
+        lines = proc.read_text().splitlines()
+    except OSError:
+        lines = []
+    found: list[tuple[Path, bool]] = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2) if line.count(":") >= 2 else ("", "", "")
+        if controllers == "" and path:
+            base, v2 = root, True
+        elif "memory" in controllers.split(","):
+            base, v2 = root / "memory", False
+        else:
+            continue
+        folder = base / path.lstrip("/")
+        while True:
+            found.append((folder, v2))
+            if folder == base or base not in folder.parents:
+                break
+            folder = folder.parent
+        if (base, v2) not in found:
+            found.append((base, v2))
+    return found or [(root, True), (root / "memory", False)]
+
+
+def cgroup_room(root: Path = Path("/sys/fs/cgroup"),
+                proc: Path = Path("/proc/self/cgroup")) -> int | None:
+    """What this process's memory cgroups still allow (the tightest limit minus that group's
+    usage, less its reclaimable page cache), None when no group sets a limit. cgroup v2
+    (memory.max, memory.current) and v1 (memory.limit_in_bytes, memory.usage_in_bytes)."""
+    rooms = []
+    for folder, v2 in _own_cgroups(root, proc):
+        names = (("memory.max", "memory.current", "inactive_file") if v2 else
+                 ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"))
+        limit = _read_number(folder / names[0])
+        if limit is None or limit >= 1 << 60:  # "max", or v1's "no limit" (a huge number)
+            continue
+        usage = _read_number(folder / names[1]) or 0
+        usage -= min(usage, _reclaimable(folder / "memory.stat", names[2]))
+        rooms.append(max(0, limit - usage))
+    return min(rooms) if rooms else None
+
+
+class MemoryRefused(ModelError):
+    """A model too large for the memory this process may still use (one line, what to do)."""
+
+
+def check_room(need: int, what: str, device: str = "cpu") -> None:
+    """The one memory pre-flight of everything that builds a model (train, render, step,
+    export, the window's Inspect and Classroom): MemoryRefused when ``need`` bytes do not fit
+    in the share of free memory ConvScope plans to use."""
+    free = free_memory(device)
+    if free is None or need <= free * HEADROOM:
+        return
+    where = "this process's memory limit leaves" if cgroup_room() is not None else \
+        "this machine has"
+    raise MemoryRefused(f"{what} needs ~{format_size(need)}; {where} {format_size(free)} free: "
+                        "use a smaller model or input")
 
 
 def saved_activation_bytes(spec: ModelSpec, analysis: ModelAnalysis, batch_size: int

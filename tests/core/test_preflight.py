@@ -139,3 +139,61 @@ def test_render_refuses_an_inspection_that_cannot_fit(capsys: pytest.CaptureFixt
     assert main(["render", "filters", "keras_mnist", "--layer", "conv1", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "this machine has 1.0 MB free" in err and not out.exists()
+
+
+def _cgroup(tmp_path: Path, v2: bool, limit: str, usage: int, inactive: int = 0) -> Path:
+    """A fake /sys/fs/cgroup and /proc/self/cgroup for a process in group /box/job."""
+    root = tmp_path / "cgroup"
+    folder = root / "box" / "job" if v2 else root / "memory" / "box" / "job"
+    folder.mkdir(parents=True)
+    names = (("memory.max", "memory.current", "inactive_file") if v2 else
+             ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"))
+    (folder / names[0]).write_text(limit + "\n")
+    (folder / names[1]).write_text(f"{usage}\n")
+    (folder / "memory.stat").write_text(f"anon 5\n{names[2]} {inactive}\n")
+    proc = tmp_path / "proc_cgroup"
+    proc.write_text("0::/box/job\n" if v2 else "4:memory:/box/job\n1:cpu:/\n")
+    return proc
+
+
+def test_the_cgroup_memory_limit_bounds_the_free_memory(tmp_path: Path) -> None:
+    gb = 1 << 30
+    proc = _cgroup(tmp_path / "a", True, str(3 * gb), gb, inactive=gb // 4)
+    assert pf.cgroup_room(tmp_path / "a" / "cgroup", proc) == 3 * gb - (gb - gb // 4)
+    proc = _cgroup(tmp_path / "b", False, str(3 * gb), 2 * gb)
+    assert pf.cgroup_room(tmp_path / "b" / "cgroup", proc) == gb
+    proc = _cgroup(tmp_path / "c", True, "max", gb)
+    assert pf.cgroup_room(tmp_path / "c" / "cgroup", proc) is None
+    proc = _cgroup(tmp_path / "d", False, str(9223372036854771712), gb)  # v1's "no limit"
+    assert pf.cgroup_room(tmp_path / "d" / "cgroup", proc) is None
+    # a limit on a parent group holds for the process too
+    proc = _cgroup(tmp_path / "e", True, "max", gb)
+    (tmp_path / "e" / "cgroup" / "box" / "memory.max").write_text(str(2 * gb))
+    (tmp_path / "e" / "cgroup" / "box" / "memory.current").write_text(str(gb // 2))
+    assert pf.cgroup_room(tmp_path / "e" / "cgroup", proc) == 2 * gb - gb // 2
+    gb3 = _cgroup(tmp_path / "f", True, str(3 * gb), gb)
+    assert pf.free_memory("cpu", tmp_path / "f" / "cgroup") is not None
+    assert gb3.exists()
+
+
+def test_step_export_and_the_inspector_share_the_memory_preflight(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from core.inspect.inspector import Inspector
+    from core.model.spec import FORMAT, model_from_dict
+
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"format": FORMAT, "name": "big", "input": {"shape": [1, 8192, 8192]},
+                               "layers": [{"type": "Conv2d", "out_channels": 64,
+                                           "kernel_size": 3, "padding": 1}]}))
+    monkeypatch.setattr(pf, "free_memory", lambda device="cpu": 3 << 30)  # a 3 GB container
+    for command in (["step", str(big), "--layer", "conv1", "--at", "0,0,0"],
+                    ["render", "filters", str(big), "--layer", "conv1", "-o",
+                     str(tmp_path / "f.png")],
+                    ["export", str(big), "--format", "onnx", "-o", str(tmp_path / "b.onnx")]):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "needs ~" in err and "3.2 GB free" in err, err
+    assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob("*.onnx"))
+    with pytest.raises(pf.MemoryRefused):
+        Inspector(model_from_dict(json.loads(big.read_text())))

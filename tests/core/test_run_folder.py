@@ -11,8 +11,8 @@ import errno
 import json
 import os
 import shutil
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -362,9 +362,9 @@ def test_every_reader_of_a_runs_weights_checks_them(damaged_runs: list[Path], tm
             assert code == 2, (command, err)
             assert len(err.strip().splitlines()) == 1, err
             assert "SHA-256" in err or "bytes but training.json records" in err, err
-        with pytest.raises(ModelError, match="SHA-256|records"):
+        with pytest.raises(ModelError, match=r"SHA-256|records"):
             Inspector.from_paths(run / "model.json", run)
-        with pytest.raises(ModelError, match="SHA-256|records"):
+        with pytest.raises(ModelError, match=r"SHA-256|records"):
             read_weights(run / ckpt.BEST)
         assert folder_bytes(run) == before
         assert not (tmp_path / "m.py").exists() and not (tmp_path / "runs").exists()
