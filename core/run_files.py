@@ -14,12 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from core.model.errors import ModelError
+from core.regular_files import (
+    MODEL_FILE_LIMIT,
+    NotARegularFile,
+    read_regular_bytes,
+    read_regular_text,
+)
 
 LAST, BEST = "weights-last.safetensors", "weights-best.safetensors"
 OPTIMIZER = "optimizer-last.safetensors"
 META = "training.json"
 TMP, PREV = ".tmp", ".prev"
+MODEL = "model.json"
 GENERATION_FILES = (LAST, BEST, OPTIMIZER)
+RECORDED_FILES = (MODEL, *GENERATION_FILES)
+"""Every file training.json's record covers: what a resume reads, model.json included."""
 
 
 def prev_name(name: str) -> str:
@@ -33,17 +42,27 @@ def digest(data: bytes) -> dict[str, Any]:
 
 
 def fingerprint(path: Path) -> dict[str, Any]:
+    """Size and SHA-256 of a regular file (NotARegularFile for a FIFO or device: never read)."""
+    import os
+    import stat
+
     sha = hashlib.sha256()
-    with path.open("rb") as handle:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path.name} is not a regular file (a FIFO, device or "
+                                  "socket); give a file")
+        size = 0
         while chunk := handle.read(1 << 20):
             sha.update(chunk)
-    return {"size": path.stat().st_size, "sha256": sha.hexdigest()}
+            size += len(chunk)
+    return {"size": size, "sha256": sha.hexdigest()}
 
 
 def read_meta(run: Path) -> dict[str, Any]:
     """The committed training.json as written (not checked), or {} when there is none."""
     try:
-        data = json.loads((run / META).read_text(encoding="utf-8"))
+        data = json.loads(read_regular_text(run / META, MODEL_FILE_LIMIT))
     except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -61,6 +80,17 @@ def resolve(run: Path, name: str) -> Path:
     if (run / (META + TMP)).exists() and prev.exists():
         return prev
     return run / name
+
+
+def inside_run(run: Path, path: Path) -> Path:
+    """``path``, refused (ModelError) when it is a link that leads out of the run folder: a
+    run folder someone shares must not make ConvScope read their choice of file elsewhere."""
+    if path.is_symlink():
+        target = path.resolve()
+        if run.resolve() not in target.parents:
+            raise ModelError(f"{path.name} in {run} is a link to {target}, outside the run "
+                             "folder; copy the file itself into the folder")
+    return path
 
 
 def generation_name(path: Path) -> str | None:
@@ -97,13 +127,13 @@ def read_run_file(path: Path) -> bytes:
     """
     name = generation_name(path)
     if name is None:
-        return path.read_bytes()
+        return read_regular_bytes(path)
     run = path.parent
     for _ in range(5):
         before = read_meta(run).get("files")
         target = resolve(run, name) if path.name == name else path
         try:
-            data = target.read_bytes()
+            data = read_regular_bytes(inside_run(run, target))
         except FileNotFoundError:
             if read_meta(run).get("files") != before:
                 continue  # a commit moved it; read the new generation

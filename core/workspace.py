@@ -17,6 +17,7 @@ from typing import Any
 
 from core.model.errors import ModelError, quote
 from core.model.spec import ModelSpec, model_from_dict
+from core.regular_files import read_regular_text
 
 MAX_RECENT = 10
 
@@ -160,28 +161,6 @@ def _restoring(autosave: Path) -> Path:
     return autosave.with_name(autosave.name + RESTORING)
 
 
-def read_regular_file(path: Path, limit: int) -> str:
-    """The text of ``path`` when it is a regular file of at most ``limit`` bytes; OSError
-    otherwise. Opened without blocking, so a FIFO or a device never hangs the caller, and the
-    checks are made on the open file itself."""
-    import stat
-
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"{path.name} is not a regular file")
-        if info.st_size > limit:
-            raise OSError(f"{path.name} is {info.st_size:,} bytes, more than an autosave holds")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(limit + 1)
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise OSError(f"{path.name} grew past {limit:,} bytes while it was read")
-    return data.decode("utf-8")
-
-
 def _check_autosave(data: Any) -> tuple[ModelSpec, Path | None, float]:
     """Every field of an autosave checked; ValueError (ModelError) says which is wrong."""
     if not isinstance(data, dict) or set(data) - {"saved_at", "source", "model"}:
@@ -267,7 +246,7 @@ class Autosave:
             try:
                 if not path.exists() and _restoring(path).exists():
                     _restoring(path).replace(path)  # back under its own name until claimed
-                data = json.loads(read_regular_file(path, AUTOSAVE_LIMIT))
+                data = json.loads(read_regular_text(path, AUTOSAVE_LIMIT))
                 spec, source, saved_at = _check_autosave(data)
             except FileNotFoundError:
                 lock.release(remove=True)

@@ -306,12 +306,16 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
 def load_model(path: str | Path, strict: bool = True) -> ModelSpec:
     """Read a model file; raises ModelError with a one-line reason for anything wrong."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Notepad) is fine
+    from core.regular_files import NotARegularFile, read_regular_text
+
+    try:  # a byte-order mark (Notepad) is fine; a FIFO or /dev/zero is refused, never read
+        text = read_regular_text(path, encoding="utf-8-sig")
     except FileNotFoundError:
         raise ModelError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ModelError(f"{path}: is a folder, not a model file") from None
+    except NotARegularFile as exc:
+        raise ModelError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelError(f"{path}: cannot be read ({exc})") from None
     try:

@@ -38,6 +38,7 @@ from safetensors.torch import load_file, save_file
 
 from core.model.errors import ModelError, quote
 from core.model.spec import ModelSpec, load_model, save_model
+from core.regular_files import NotARegularFile, read_regular_text
 
 # the generation record's names and readers live below the training code (core.run_files),
 # where every reader of a run's weights checks them
@@ -45,10 +46,11 @@ from core.run_files import BEST as BEST
 from core.run_files import GENERATION_FILES as GENERATION_FILES
 from core.run_files import LAST as LAST
 from core.run_files import META as META
+from core.run_files import MODEL as MODEL
 from core.run_files import OPTIMIZER as OPTIMIZER
+from core.run_files import RECORDED_FILES, generation_name, inside_run, mismatch
 from core.run_files import TMP as TMP
 from core.run_files import fingerprint as _fingerprint
-from core.run_files import generation_name, mismatch
 from core.run_files import interrupted as interrupted
 from core.run_files import prev_name as _prev
 from core.run_files import read_meta as _read_meta
@@ -141,6 +143,8 @@ def _commit(run: Path, state: RunState, staged: dict[str, Callable[[Path], None]
     try:
         _settle(run)
         files = dict(committed.get("files") or {})
+        if MODEL not in files and (run / MODEL).is_file():
+            files[MODEL] = _fingerprint(run / MODEL)  # written once, with the run's first record
         for name, write in staged.items():
             tmp = run / (name + TMP)
             write(tmp)
@@ -163,6 +167,9 @@ def _commit(run: Path, state: RunState, staged: dict[str, Callable[[Path], None]
             _settle(run)
         if before is None:
             raise CheckpointError(f"{_why(exc)} while starting the run folder {run}") from None
+        if not (committed.get("files") or {}).get(LAST):
+            raise CheckpointError(f"{_why(exc)} while saving {what}; no epoch was saved yet, "
+                                  "so there is nothing to resume: start a new run") from None
         raise CheckpointError(f"{_why(exc)} while saving {what}; the run folder still holds "
                               f"epoch {before} and resumes from it") from None
     for name in staged:
@@ -212,9 +219,11 @@ def load_state(run: Path) -> RunState:
     """Read and check training.json (ModelError naming the file and the field)."""
     path = run / META
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(inside_run(run, path))
     except (FileNotFoundError, NotADirectoryError):
         raise ModelError(f"{run}: not a ConvScope run folder (no {META})") from None
+    except NotARegularFile as exc:
+        raise ModelError(f"{path}: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelError(f"{path}: cannot be read ({type(exc).__name__})") from None
     try:
@@ -229,7 +238,7 @@ def load_state(run: Path) -> RunState:
     return RunState(**{k: v for k, v in data.items() if k in keys and k not in BOOKKEEPING})
 
 
-def check_files(run: Path, names: tuple[str, ...] = GENERATION_FILES) -> str:
+def check_files(run: Path, names: tuple[str, ...] = RECORDED_FILES) -> str:
     """Check the generation's files against training.json's record of their sizes and hashes.
 
     Returns a note when a cut-off save was set aside ("" otherwise); raises ModelError naming
@@ -240,11 +249,18 @@ def check_files(run: Path, names: tuple[str, ...] = GENERATION_FILES) -> str:
         entry = recorded.get(name)
         if not isinstance(entry, dict):
             continue
-        path = resolve(run, name)
+        path = inside_run(run, resolve(run, name))
+        if path.exists() and not path.is_file():
+            raise ModelError(f"{run}: {name} is not a regular file (a FIFO, device, socket or "
+                             "folder); the run cannot be resumed")
         if not path.is_file():
             raise ModelError(f"{name} is missing from {run}; training.json records it, so the "
                              "run cannot be resumed (it can still be opened with weights-best)")
-        problem = mismatch(name, _fingerprint(path), entry)
+        try:
+            actual = _fingerprint(path)
+        except OSError as exc:
+            raise ModelError(f"{run}: {exc}") from None
+        problem = mismatch(name, actual, entry)
         if problem:
             raise ModelError(problem)
     if interrupted(run):
@@ -270,6 +286,7 @@ def open_for_resume(run: Path) -> ResumePoint:
     in restore_optimizer, once the model is built.
     """
     state = load_state(run)
+    _require_record(run, state)
     note = check_files(run)
     weights = resolve(run, LAST)
     if not weights.is_file():
@@ -278,6 +295,26 @@ def open_for_resume(run: Path) -> ResumePoint:
         raise ModelError(f"{OPTIMIZER} is missing from {run}: the optimizer state is needed to "
                          "resume; start a new run from its weights with --weights instead")
     return ResumePoint(state, weights, note)
+
+
+def _require_record(run: Path, state: RunState) -> None:
+    """A resume reads model.json, weights-last and the optimizer state: once a generation has
+    been saved, training.json must record each of them (size and SHA-256). Without the record
+    nothing shows the files belong together (a record deleted, a file copied in)."""
+    recorded = _read_meta(run).get("files")
+    saved = state.epochs_done > 0 or resolve(run, LAST).exists()
+    if not saved:
+        return
+    how = (f"it can still be opened, or trained from: convscope train {run / MODEL} "
+           f"--weights {run / LAST}")
+    if not isinstance(recorded, dict) or not recorded:
+        raise ModelError(f"{META} has no record of the run's files (their sizes and SHA-256), "
+                         f"so nothing shows they belong together and it cannot be resumed; {how}")
+    needed = [MODEL, LAST] + ([OPTIMIZER] if state.epochs_done else [])
+    missing = [name for name in needed if not isinstance(recorded.get(name), dict)]
+    if missing:
+        raise ModelError(f"{missing[0]} is not in {META}'s record of the run's files, so it may "
+                         f"not be the run's own and the run cannot be resumed; {how}")
 
 
 def _optimizer_problem(fresh: dict[str, Any], layout: dict[str, Any], kind: str) -> str | None:

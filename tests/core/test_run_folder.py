@@ -125,13 +125,84 @@ def test_damaged_files_are_refused_in_one_line(run_copy: Path,
     assert folder_bytes(run_copy.parent) == before
 
 
-def test_old_runs_without_a_file_record_still_resume(run_copy: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def _swap_in_other_weights(run: Path, digits: Dataset, tmp_path: Path) -> None:
+    other = train_tiny(digits, tmp_path / "other", replace(TINY, seed=1))
+    shutil.copy(other / ckpt.LAST, run / ckpt.LAST)
+
+
+def _relu_to_sigmoid(run: Path) -> None:
+    model = json.loads((run / "model.json").read_text())
+    for layer in model["layers"]:
+        if layer["type"] == "ReLU":
+            layer["type"] = "Sigmoid"  # the weights still fit
+    (run / "model.json").write_text(json.dumps(model))
+
+
+def test_a_run_whose_record_was_deleted_is_not_resumed(run_copy: Path, digits: Dataset,
+                                                       tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Deleting the record (as a run from before it would look) must not switch the checks off:
+    another run's weights copied in would otherwise resume as this run's."""
+    _swap_in_other_weights(run_copy, digits, tmp_path)
     edit_meta(run_copy, lambda data: [data.pop("files"), data.pop("generation")])
+    before = folder_bytes(run_copy)
     code, err = resume(run_copy, capsys)
-    assert code == 0, err
-    state = ckpt.load_state(run_copy)
-    assert state.epochs_done == 2 and len(state.history) == 2 and state.finished
+    assert code == 2 and err.count("\n") == 1, err
+    assert "has no record of the run's files" in err and "--weights" in err
+    assert folder_bytes(run_copy) == before
+
+
+def test_model_json_is_covered_by_the_record(run_copy: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    recorded = json.loads((run_copy / "training.json").read_text())["files"]
+    assert set(recorded) == {"model.json", ckpt.LAST, ckpt.BEST, ckpt.OPTIMIZER}
+    _relu_to_sigmoid(run_copy)
+    before = folder_bytes(run_copy)
+    code, err = resume(run_copy, capsys)
+    assert code == 2 and err.count("\n") == 1 and "model.json is " in err, err
+    assert "SHA-256" in err or "training.json records" in err
+    assert folder_bytes(run_copy) == before
+    edit_meta(run_copy, lambda data: data["files"].pop("model.json"))
+    code, err = resume(run_copy, capsys)
+    assert code == 2 and "model.json is not in training.json's record" in err, err
+
+
+def test_special_files_and_links_in_a_run_folder_are_refused(
+        run_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    outside = tmp_path / "elsewhere.safetensors"
+    shutil.copy(run_copy / ckpt.LAST, outside)
+    cases: list[tuple[str, Callable[[Path], None], str]] = [
+        ("training.json", lambda p: os.mkfifo(p), "not a regular file"),
+        ("training.json", lambda p: p.symlink_to("/dev/zero"), "outside the run folder"),
+        ("model.json", lambda p: p.symlink_to("/dev/zero"), "outside the run folder"),
+        ("model.json", lambda p: os.mkfifo(p), "not a regular file"),
+        (ckpt.OPTIMIZER, lambda p: os.mkfifo(p), "not a regular file"),
+        (ckpt.LAST, lambda p: p.symlink_to(outside), "outside the run folder"),
+    ]
+    for index, (name, make, words) in enumerate(cases):
+        run = Path(shutil.copytree(run_copy, tmp_path / f"case{index}"))
+        (run / name).unlink()
+        make(run / name)
+        result: list[tuple[int, str]] = []
+        worker = threading.Thread(target=lambda run=run, result=result: result.append(
+            resume(run, capsys)), daemon=True)
+        worker.start()
+        worker.join(120)
+        assert result, f"{name}: the resume hung"
+        code, err = result[0]
+        assert code == 2 and err.count("\n") == 1 and words in err, (name, err)
+
+
+def test_a_disk_full_before_the_first_epoch_says_there_is_nothing_to_resume(
+        digits: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fail_on(monkeypatch, 1)  # the very first weights file
+    events = list(train(ckpt_model(), digits, TINY, tmp_path))
+    failed = events[-1]
+    assert isinstance(failed, Failed)
+    assert "no epoch was saved yet" in failed.message and "start a new run" in failed.message
+    assert "resumes from it" not in failed.message
 
 
 def test_the_new_best_metric_keys_are_accepted(run_copy: Path) -> None:

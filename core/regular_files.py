@@ -1,0 +1,59 @@
+"""Reading a file a user names: a regular file, of bounded size, never blocking.
+
+A FIFO, a device (``/dev/zero``), a socket or a folder given where a file is expected must be
+refused in one line, not hang the command or fill the memory. The file is opened without
+blocking and checked on the open descriptor (no race between the check and the read).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+MODEL_FILE_LIMIT = 64 << 20
+"""The largest model file or training.json read (ResNet-152's model file is under 1 MB)."""
+
+
+class NotARegularFile(OSError):
+    """The path is a FIFO, device, socket or folder, or larger than the limit (the message
+    says which, in words a user reads)."""
+
+
+def read_regular_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes (None: any
+    size). FileNotFoundError as usual; NotARegularFile for anything else that is not one."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise NotARegularFile(f"{path.name} is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile(f"{path.name} is not a regular file (a FIFO, device or "
+                                  "socket); give a file")
+        if limit is not None and info.st_size > limit:
+            raise NotARegularFile(f"{path.name} is {info.st_size:,} bytes, more than the "
+                                  f"{limit:,} such a file may have")
+        chunks = []
+        left = info.st_size if limit is None else limit + 1
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            while True:
+                chunk = handle.read(min(1 << 24, left) if limit is not None else 1 << 24)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if limit is not None:
+                    left -= len(chunk)
+                    if left <= 0:
+                        break
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if limit is not None and len(data) > limit:
+        raise NotARegularFile(f"{path.name} grew past {limit:,} bytes while it was read")
+    return data
+
+
+def read_regular_text(path: Path, limit: int | None = MODEL_FILE_LIMIT,
+                      encoding: str = "utf-8") -> str:
+    return read_regular_bytes(path, limit).decode(encoding)
