@@ -63,6 +63,24 @@ def save_weights(model: nn.Module, path: str | Path) -> None:
     tmp.replace(path)
 
 
+HEADER_LIMIT = 16 << 20
+"""The largest safetensors header (its tensor table and metadata) read; ResNet-152's is 60 kB."""
+
+
+def _check_header(path: Path, raw: bytes) -> None:
+    """The safetensors header's declared length, checked before the library parses it."""
+    if len(raw) < 8:
+        raise ModelError(f"{path}: not a safetensors file (only {len(raw)} bytes)")
+    size = int.from_bytes(raw[:8], "little")
+    if size > HEADER_LIMIT:
+        raise ModelError(f"{path}: its safetensors header claims {size:,} bytes (more than "
+                         f"{HEADER_LIMIT:,}: a tensor table is kilobytes); not a weights file "
+                         "ConvScope reads")
+    if size + 8 > len(raw):
+        raise ModelError(f"{path}: its safetensors header claims {size:,} bytes but the file "
+                         f"has {len(raw):,}: the file is truncated")
+
+
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a weights file: safetensors, or a PyTorch state_dict read with weights_only=True.
 
@@ -77,6 +95,7 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
     except OSError as exc:
         raise ModelError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if path.suffix == ".safetensors":
+        _check_header(path, raw)
         try:
             return load_safetensors(raw)
         except (SafetensorError, OSError, ValueError) as exc:

@@ -81,22 +81,22 @@ def read_array(path: Path) -> np.ndarray:
 
     Text: rows of numbers separated by spaces, commas or tabs; channels separated by a blank
     line. One channel of rows is (1, H, W); a single row is (1, 1, W)."""
-    if not path.is_file():
-        raise StepError(f"{path}: no such file" if not path.exists() else
-                        f"{path}: is a folder, not an array file")
+    if not path.exists():
+        raise StepError(f"{path}: no such file")
+    if path.is_dir():
+        raise StepError(f"{path}: is a folder, not an array file")
     if path.suffix.lower() == ".npy":
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise StepError(f"{path}: not a readable .npy array ({exc})") from None
+        array = _read_npy(path)
         if array.dtype.kind not in "biuf":
             raise StepError(f"{path}: holds {array.dtype} values; give numbers")
         result: np.ndarray = array.astype(np.float64)
         if not np.isfinite(result).all():
             raise StepError(f"{path}: holds a NaN or infinite value")
         return result
+    from core.regular_files import read_regular_text
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_regular_text(path, ARRAY_LIMIT, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise StepError(f"{path}: cannot be read ({exc})") from None
     channels: list[list[list[float]]] = [[]]
@@ -124,6 +124,49 @@ def read_array(path: Path) -> np.ndarray:
     if not np.isfinite(array).all():
         raise StepError(f"{path}: holds a NaN or infinite value")
     return array
+
+
+ARRAY_LIMIT = 256 << 20
+"""The largest input array file read (a 3×1024×1024 float64 input is 25 MB)."""
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    """A .npy file, its header checked before any data is read: a regular file, a numeric
+    dtype, and a shape whose size is what the file holds and under ARRAY_LIMIT; never pickles."""
+    import io
+    import math
+
+    from numpy.lib import format as npy
+
+    from core.regular_files import read_regular_bytes
+
+    try:
+        raw = read_regular_bytes(path, ARRAY_LIMIT)
+    except OSError as exc:
+        raise StepError(f"{path}: cannot be read ({exc})") from None
+    handle = io.BytesIO(raw)
+    try:
+        version = npy.read_magic(handle)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"format version {version}")
+        read_header = (npy.read_array_header_1_0 if version == (1, 0)
+                       else npy.read_array_header_2_0)
+        shape, _, dtype = read_header(handle)  # a literal, parsed safely
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise ValueError(f"it holds {dtype} values; give numbers")
+        if any(not isinstance(d, int) or d < 0 for d in shape):
+            raise ValueError(f"the shape {shape} is not a shape")
+        expected = math.prod(shape) * dtype.itemsize
+        if expected != len(raw) - handle.tell():
+            raise ValueError(f"its header says {shape} of {dtype} ({expected:,} bytes) but the "
+                             f"file holds {len(raw) - handle.tell():,} bytes of data")
+        handle.seek(0)
+        array = np.load(handle, allow_pickle=False)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, OverflowError,
+            MemoryError) as exc:
+        why = str(exc)[:120] or type(exc).__name__
+        raise StepError(f"{path}: not a readable .npy array ({why})") from None
+    return np.asarray(array)
 
 
 def array_input(array: np.ndarray, input_shape: tuple[int, ...], path: Path) -> torch.Tensor:

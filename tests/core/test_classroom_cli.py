@@ -99,3 +99,39 @@ def test_a_bad_model_exits_2_without_a_traceback(tmp_path: Path) -> None:
                             capture_output=True, text=True, check=False)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "no such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def _hostile_arrays(folder: Path) -> dict[str, str]:
+    """Array files whose headers lie, are damaged or hold code; each with the words of its
+    refusal."""
+    import os
+
+    np.save(folder / "ok.npy", np.zeros((2, 4, 5)))
+    good = (folder / "ok.npy").read_bytes()
+    files = {
+        "huge.npy": good.replace(b"(2, 4, 5)", b"(1000000, 1000000, 1000)"),  # 8 TB claimed
+        "damaged.npy": good[:20],
+        "empty.npy": b"",
+        "code.npy": good.replace(b"(2, 4, 5)", b"(__import__('os').system('touch X'),)"),
+        "short.npy": good[:-8],
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    np.save(folder / "object.npy", np.array([1, "a"], dtype=object), allow_pickle=True)
+    os.mkfifo(folder / "fifo.npy")
+    return {"huge.npy": "its header says", "damaged.npy": "not a readable .npy array",
+            "empty.npy": "not a readable .npy array", "code.npy": "not a readable .npy array",
+            "short.npy": "its header says", "object.npy": "give numbers",
+            "fifo.npy": "not a regular file"}
+
+
+def test_hostile_npy_inputs_exit_2_with_one_line(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    model_path = tmp_path / "two.json"
+    save_model(model_from_dict(MODEL), model_path)
+    for name, words in _hostile_arrays(tmp_path).items():
+        code = main(["step", str(model_path), "--layer", "conv", "--at", "0,0,0", "--input",
+                     str(tmp_path / name)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and words in err, (name, err)
+    assert not (tmp_path / "X").exists()

@@ -89,3 +89,20 @@ def test_many_unnamed_layers_load_with_unique_names(tmp_path: Path) -> None:
     spec = load_model(path)
     names = [layer.name for layer in spec.layers]
     assert len(set(names)) == 20_000 and names[-1] == "relu20000"
+
+
+def test_a_safetensors_file_with_a_huge_header_is_refused(tmp_path: Path) -> None:
+    import struct
+
+    from core.model.errors import ModelError
+    from core.weights import read_weights
+
+    table = json.dumps({"__metadata__": {"note": "x" * (20 << 20)},
+                        "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+    (tmp_path / "fat.safetensors").write_bytes(struct.pack("<Q", len(table)) + table + b"\0" * 4)
+    (tmp_path / "liar.safetensors").write_bytes(struct.pack("<Q", 1 << 40) + b"{}")
+    (tmp_path / "tiny.safetensors").write_bytes(b"\1\0")
+    for name, words in (("fat", "header claims"), ("liar", "header claims"),
+                        ("tiny", "only 2 bytes")):
+        with pytest.raises(ModelError, match=words):
+            read_weights(tmp_path / f"{name}.safetensors")
