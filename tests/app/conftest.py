@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +25,14 @@ def collect_garbage_on_the_ui_thread() -> Iterator[None]:
     writing, an inspection) collects an earlier test's window wrappers, shiboken defers their
     deletion to the UI thread, and destroying them there deadlocked against the worker (seen:
     QObject::~QObject waiting on a Qt mutex while the worker waited for the GIL).
+
+    Once torch is loaded, what is alive is frozen out of later collections (gc.freeze, as the
+    app does in app.workers.import_torch): otherwise each collection scans torch's ~470k
+    objects again, about a second twice per test on a loaded machine.
     """
     gc.collect()
+    if "torch" in sys.modules and gc.get_freeze_count() == 0:
+        gc.freeze()
     yield
     gc.collect()
 
