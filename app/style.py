@@ -25,7 +25,10 @@ def group_color(group: str) -> QColor:
 
 def apply_theme(app: QApplication, dark: bool, point_size: int) -> None:
     """Switch the Fusion palette between light and dark and set the application font size."""
-    app.setStyle("Fusion")
+    if app.style().name().lower() != "fusion":
+        # once: setting a style again re-polishes every widget of the application (seconds
+        # with a few windows open), and the palette and font below need no new style
+        app.setStyle("Fusion")
     palette = QPalette()
     if dark:
         roles = {

@@ -413,8 +413,8 @@ class TrainingPanel(QWidget):
         """A grid of augmented training samples, drawn with torchvision.utils.make_grid."""
         if not self.isVisible():
             return
-        from core.data.augmentation_preview import preview_grid
         from core.data.errors import DataError
+        from core.inspect.augmentation_preview import preview_grid
 
         try:
             grid = preview_grid(self.dataset.currentText(), self.document.spec.input_shape,

@@ -19,8 +19,10 @@ def _tool(name: str) -> str:
     return path
 
 
-def test_core_never_imports_the_gui() -> None:
-    """The import-linter contract in pyproject.toml: core/ imports no Qt, pyqtgraph or app."""
+def test_import_contracts_hold() -> None:
+    """The import-linter contracts in pyproject.toml: core/ imports no Qt, pyqtgraph or app;
+    no package's modules import each other in a circle; core's and app's layers import only
+    downwards."""
     result = subprocess.run([_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stdout[-2000:]

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from app.image_pane import GREY, ImagePane
-from app.inspect.base import Context, InspectView, fill_combo
+from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from core.analysis.model_analysis import ModelAnalysis
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def input_picture(display: np.ndarray) -> np.ndarray:
 class ActivationsView(InspectView):
     title = "Activations"
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from app.image_pane import ImagePane
-from app.inspect.base import Context, InspectView, fill_combo
+from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from core.analysis.model_analysis import ModelAnalysis
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def compute_attribution(context: Context, parameters: tuple[str, int | None, str
 class AttributionsView(InspectView):
     title = "Attributions"
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()

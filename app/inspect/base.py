@@ -4,15 +4,15 @@ the worker thread and draws the result on the UI thread again."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from core.analysis.model_analysis import ModelAnalysis
 
 if TYPE_CHECKING:
-    from app.inspect.tab import InspectTab
-    from app.workers import Task
+    from app.document import ModelDocument
+    from app.workers import Task, Worker, WorkerQueue
 
 
 @dataclass
@@ -35,6 +35,26 @@ class Context:
         return self._session.activations(self.inspector, self.source)[layer].numpy()
 
 
+class ViewHost(Protocol):
+    """What a view may ask of the tab it sits in (``app.inspect.tab.InspectTab`` is one).
+
+    The views know only this, not the tab: the tab imports every view and lists them in its
+    ``VIEWS``; a view importing the tab back would close a circle."""
+
+    document: ModelDocument
+    classes: list[str]
+    queue: WorkerQueue
+
+    def run(self, view: InspectView, key: str, compute: Any, parameters: Any, show: Any,
+            uses_input: bool = True, label: str = "computing…") -> Worker: ...
+
+    def refresh_view(self, view: InspectView, force: bool = False) -> None: ...
+
+    def export(self, view: str, size: tuple[int, int]) -> None: ...
+
+    def run_dataset(self) -> str | None: ...
+
+
 class InspectView(QWidget):
     """One view of the Inspect tab.
 
@@ -55,7 +75,7 @@ class InspectView(QWidget):
     uses_input = True
     automatic = True
 
-    def __init__(self, tab: InspectTab) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__()
         self.tab = tab
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.image_pane import ImagePane
-from app.inspect.base import Context, InspectView
+from app.inspect.base import Context, InspectView, ViewHost
 from app.plot_text import scale_plot_text
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ PICTURE_TITLE = "predicted boxes coloured (class score), truth white"
 class BoxesView(InspectView):
     title = "Boxes"
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         self.picture = ImagePane(PICTURE_TITLE, colorbar=False)
         self.heat = ImagePane("objectness per grid cell (before NMS)")

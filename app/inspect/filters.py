@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout
 
 from app.image_pane import DIVERGING, ImagePane
-from app.inspect.base import Context, InspectView, fill_combo
+from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from core.analysis.model_analysis import ModelAnalysis
 from core.model.catalog import KERNEL_TYPES
 
@@ -47,7 +47,7 @@ class FiltersView(InspectView):
     title = "Filters"
     uses_input = False
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
 from app.image_pane import ImagePane
-from app.inspect.base import Context, InspectView
+from app.inspect.base import Context, InspectView, ViewHost
 from app.inspect.filters import show_filter_grid
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class FormationView(InspectView):
     title = "How they formed"
     uses_input = False
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()

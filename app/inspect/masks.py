@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.image_pane import ImagePane
-from app.inspect.base import Context, InspectView
+from app.inspect.base import Context, InspectView, ViewHost
 
 if TYPE_CHECKING:
     from app.workers import Task
@@ -40,7 +40,7 @@ def legend_html(classes: list[str], colours: list[tuple[int, int, int]], shown: 
 class MasksView(InspectView):
     title = "Masks"
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         self.panes = {name: ImagePane(name, colorbar=False) for name in
                       ("input", "prediction", "ground truth", "overlay")}

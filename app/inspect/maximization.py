@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.image_pane import GREY, ImagePane
-from app.inspect.base import Context, InspectView, fill_combo
+from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from core.analysis.model_analysis import ModelAnalysis
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class MaximizationView(InspectView):
     uses_input = False
     automatic = False
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()

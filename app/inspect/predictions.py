@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.image_pane import GREY, ImagePane
-from app.inspect.base import Context, InspectView
+from app.inspect.base import Context, InspectView, ViewHost
 
 if TYPE_CHECKING:
     from app.workers import Task
@@ -35,7 +35,7 @@ MISTAKE = QColor(214, 40, 40)
 class PredictionsView(InspectView):
     title = "Predictions"
 
-    def __init__(self, tab: Any) -> None:
+    def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         layout = QHBoxLayout(self)
         left = QVBoxLayout()

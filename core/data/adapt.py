@@ -7,21 +7,29 @@ drawn per image so every sample gets its own random flip, crop, rotation, shear 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from core.analysis.model_analysis import ModelAnalysis
 from core.data.augmentation import Augmentation
-from core.data.datasets import DataError, Dataset, Split
+from core.data.dataset import Dataset, Split
+from core.data.errors import DataError
 from core.data.images import fit_images
 
-if TYPE_CHECKING:
-    from core.tasks.base import Task
-
 STAT_SAMPLES = 256
+
+
+class TargetWrapper(Protocol):
+    """How a task's targets travel through transforms.v2 (``core.tasks.base.Task`` is one).
+
+    Data sits below the tasks: the tasks read datasets, so this module names only what it asks
+    of a task, and never imports one."""
+
+    def wrap_target(self, target: torch.Tensor, size: tuple[int, int]) -> Any: ...
+
+    def unwrap_target(self, wrapped: Any, like: torch.Tensor) -> torch.Tensor: ...
 
 
 def augmentation_transform(aug: Augmentation, size: tuple[int, int], channels: int
@@ -112,7 +120,7 @@ class BatchPreparer:
         mean, std = self.mean.to(out.device), self.std.to(out.device)
         return (out - mean[:, None, None]) / std[:, None, None]
 
-    def with_targets(self, images: torch.Tensor, targets: torch.Tensor, task: Task,
+    def with_targets(self, images: torch.Tensor, targets: torch.Tensor, task: TargetWrapper,
                      device: torch.device | None = None, fitted: bool = False
                      ) -> tuple[torch.Tensor, torch.Tensor]:
         """A training batch and its targets, augmented together (masks and boxes follow the
@@ -137,9 +145,3 @@ class BatchPreparer:
             images = torch.stack([self.augment(image) for image in images])
         return images.float() / 255
 
-
-def check_model_fits(analysis: ModelAnalysis, data: Dataset, task: str) -> None:
-    """Raise DataError before any training step when the model cannot learn this dataset."""
-    from core.tasks import task_for
-
-    task_for(task).check_fits(analysis, data)

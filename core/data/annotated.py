@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.data.datasets import IMAGE_SUFFIXES, Dataset, Split, _split
+from core.data.dataset import IMAGE_SUFFIXES, Dataset, Split, split_three_ways
 from core.data.errors import DataError
 from core.data.images import fit_images, pil_array, uint8_chw
 
@@ -52,7 +52,7 @@ class _Samples:
             for i, b in enumerate(self.boxes):
                 boxes[i, :len(b)] = b
         index = torch.arange(n)
-        parts = _split(index, index, 0.15, 0.15)
+        parts = split_three_ways(index, index, 0.15, 0.15)
         splits = [Split(images[p.labels], _first_labels(boxes, masks, p.labels),
                         None if masks is None else masks[p.labels],
                         None if boxes is None else boxes[p.labels]) for p in parts]

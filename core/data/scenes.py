@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from core.data.dataset import Dataset, Split
 from core.data.errors import DataError
-
-if TYPE_CHECKING:
-    from core.data.datasets import Dataset
 
 NAME = "digit-scenes"
 DIGIT_SIDES = tuple(range(16, 33, 2))
@@ -97,7 +94,7 @@ def parse_options(text: str, default_size: int = 64) -> SceneOptions:
 @functools.lru_cache(maxsize=1)
 def _digit_pools() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """(images 0–255, labels) for the train / validation / test digit images."""
-    from core.data.datasets import load_digits_dataset
+    from core.data.classification_sets import load_digits_dataset
 
     data = load_digits_dataset()
     return tuple((split.images[:, 0].numpy(), split.labels.numpy())
@@ -183,8 +180,6 @@ def load_digit_scenes(text: str = NAME, default_size: int = 64) -> Dataset:
 
 @functools.lru_cache(maxsize=2)
 def _scenes_for(options: SceneOptions) -> Dataset:
-    from core.data.datasets import Dataset, Split
-
     parts = []
     for pool, count in enumerate((options.n, options.n_eval, options.n_eval)):
         scenes = make_scenes(count, pool, options, options.seed * 3 + pool)

@@ -19,7 +19,7 @@ from core.data.images import fit_images, pil_array, uint8_chw
 if TYPE_CHECKING:  # torch is imported when an input is first prepared, not at start-up
     import torch
 
-    from core.data.datasets import Split
+    from core.data.dataset import Split
 
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 DEFAULT_MEAN, DEFAULT_STD = 0.5, 0.25

@@ -20,7 +20,7 @@ from torchvision.transforms.v2 import functional as tf
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
 from core.build import ConvScopeNet, build_model
 from core.data.adapt import BatchPreparer
-from core.data.datasets import Dataset
+from core.data.dataset import Dataset
 from core.data.errors import DataError
 from core.inspect.inputs import ModelInput, fit_image
 from core.model.catalog import KERNEL_TYPES

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torchvision.utils import draw_bounding_boxes, draw_segmentation_masks
 
-from core.data.datasets import Dataset
+from core.data.dataset import Dataset
 from core.data.errors import DataError
 from core.inspect.inputs import ModelInput
 from core.inspect.inspector import Inspector

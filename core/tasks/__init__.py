@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from core.tasks.base import MetricAccumulator, Task
-
-if TYPE_CHECKING:
-    from core.train.settings import TrainingSettings
 
 __all__ = ["MetricAccumulator", "Task", "task_for"]
 
@@ -45,11 +41,13 @@ TASK_FACTORIES: dict[str, Callable[[], type[Task]]] = {
 }
 
 
-def task_for(name: str, settings: TrainingSettings | None = None) -> Task:
+def task_for(name: str, settings: object | None = None) -> Task:
     """A fresh task object for the model file's ``task`` (each run gets its own).
 
     With ``settings``, the task gets the training settings it declares in ``uses_settings``
-    (e.g. segmentation's ``dice``); without, their defaults (labels, checks, decoding)."""
+    (e.g. segmentation's ``dice``); without, their defaults (labels, checks, decoding).
+    ``settings`` is any object with those attributes: the tasks sit below ``core.train``,
+    whose ``TrainingSettings`` is the usual one, and so never import it."""
     try:
         cls = TASK_FACTORIES[name]()
     except KeyError:

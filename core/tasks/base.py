@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from core.analysis.model_analysis import LayerAnalysis, ModelAnalysis
-from core.data.datasets import DataError, Dataset, Split
+from core.data.dataset import Dataset, Split
+from core.data.errors import DataError
 from core.model.spec import ModelSpec
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

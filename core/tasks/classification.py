@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from core.analysis.model_analysis import ModelAnalysis
-from core.data.datasets import DataError, Dataset, Split
+from core.data.dataset import Dataset, Split
+from core.data.errors import DataError
 from core.model.spec import ModelSpec
 from core.tasks.base import LossFn, MetricAccumulator, Task, check_basics, shape_text
 

@@ -29,7 +29,8 @@ from torchvision import tv_tensors
 from torchvision.ops import batched_nms, box_iou, generalized_box_iou_loss
 
 from core.analysis.model_analysis import ModelAnalysis
-from core.data.datasets import DataError, Dataset, Split
+from core.data.dataset import Dataset, Split
+from core.data.errors import DataError
 from core.model.spec import ModelSpec
 from core.tasks.base import (
     LossFn,

@@ -16,7 +16,8 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 from torchvision import tv_tensors
 
 from core.analysis.model_analysis import ModelAnalysis
-from core.data.datasets import DataError, Dataset, Split
+from core.data.dataset import Dataset, Split
+from core.data.errors import DataError
 from core.model.spec import ModelSpec
 from core.tasks.base import (
     LossFn,

@@ -19,7 +19,8 @@ from torch import nn
 from core.analysis.model_analysis import analyze_model
 from core.build import build_model
 from core.data.adapt import BatchPreparer
-from core.data.datasets import DataError, Dataset, Split
+from core.data.dataset import Dataset, Split
+from core.data.errors import DataError
 from core.model.catalog import CATALOG
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, load_model

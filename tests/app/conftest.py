@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +25,24 @@ def collect_garbage_on_the_ui_thread() -> Iterator[None]:
     writing, an inspection) collects an earlier test's window wrappers, shiboken defers their
     deletion to the UI thread, and destroying them there deadlocked against the worker (seen:
     QObject::~QObject waiting on a Qt mutex while the worker waited for the GIL).
+
+    What is alive before the first test (Qt, pyqtgraph, the app's modules) and again once torch
+    is loaded is frozen out of later collections (gc.freeze, as the app does in
+    app.workers.import_torch): otherwise each collection scans those ~200k and ~470k objects
+    again, about a second twice per test on a loaded machine.
     """
     gc.collect()
+    if gc.get_freeze_count() == 0:  # none yet, or a test unfroze them (test_workers)
+        _FROZEN.clear()
+    stage = "torch" if "torch" in sys.modules else "qt"
+    if stage not in _FROZEN:
+        gc.freeze()
+        _FROZEN.update({"qt", stage})
     yield
     gc.collect()
+
+
+_FROZEN: set[str] = set()
 
 
 @pytest.fixture(autouse=True)

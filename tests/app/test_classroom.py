@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from app.classroom.step_view import StepThroughView
 from app.main_window import MainWindow
 from core.model.editing import empty_model
+from tests.app.waits import CEILING_MS
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_lesson_opens_into_builder_and_steps_with_the_arrow_keys(window: MainWin
     qtbot.keyClick(view, Qt.Key.Key_Space)
     assert view.timer.isActive() and view.play_button.text() == "Pause"
     view.speed.setValue(20)
-    qtbot.waitUntil(lambda: view.step_result.position != (0, 3, 0), timeout=5000)
+    qtbot.waitUntil(lambda: view.step_result.position != (0, 3, 0), timeout=CEILING_MS)
     qtbot.keyClick(view, Qt.Key.Key_Space)
     assert not view.timer.isActive()
 
@@ -70,9 +71,9 @@ def test_editing_the_padding_moves_the_numbers(window: MainWindow, qtbot: QtBot)
     window.document.set_param("edge", "padding", 0)
     # without padding the output is 4×4 and its first value is the window at rows 0–2
     qtbot.waitUntil(lambda: tuple(view.session.output("edge").shape) == (1, 4, 4),
-                    timeout=30_000)
+                    timeout=CEILING_MS)
     qtbot.waitUntil(lambda: view.step_result is not None
-                    and not view.step_result.padding.any(), timeout=5000)
+                    and not view.step_result.padding.any(), timeout=CEILING_MS)
     assert view.step_result.value == (1 + 2 + 0) - (3 + 5 + 9) == -14
     assert "lesson's fixed kernels" in view.info.text()
 
@@ -124,7 +125,7 @@ def test_present_mode_keyboard_and_leaving_restores_the_window(window: MainWindo
     QApplication.processEvents()
     assert not present.active
     # the window system applies the restored geometry asynchronously
-    qtbot.waitUntil(lambda: window.geometry() == before[0], timeout=3000)
+    qtbot.waitUntil(lambda: window.geometry() == before[0], timeout=CEILING_MS)
     after = (window.geometry(), window.isFullScreen(), window.tabs.currentIndex(),
              window.menuBar().isVisible(), window.statusBar().isVisible(), app.font().pointSize(),
              app.palette().window().color().name(), window.table.font().pointSize(),

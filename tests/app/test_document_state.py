@@ -16,6 +16,7 @@ from core.presets import load_preset
 from core.train.checkpoint import load_state
 from core.train.engine import train
 from core.train.settings import Finished, TrainingSettings
+from tests.app.waits import CEILING_MS
 
 
 def test_opening_a_preset_while_the_name_field_has_focus_keeps_the_preset_name(
@@ -24,13 +25,13 @@ def test_opening_a_preset_while_the_name_field_has_focus_keeps_the_preset_name(
     qtbot.addWidget(w)
     w.show()
     w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(w.isActiveWindow, timeout=CEILING_MS)
     name = w.shape_bar.name
     name.setFocus()
-    qtbot.waitUntil(name.hasFocus, timeout=2000)
+    qtbot.waitUntil(name.hasFocus, timeout=CEILING_MS)
     w.open_preset("lenet5")  # File → Presets → lenet-5, the field still focused
     w.table.setFocus()  # focus leaves the field: editingFinished
-    qtbot.waitUntil(lambda: not name.hasFocus(), timeout=2000)
+    qtbot.waitUntil(lambda: not name.hasFocus(), timeout=CEILING_MS)
     assert w.document.spec.name == "lenet-5"
     assert name.text() == "lenet-5"
     assert not w.document.dirty

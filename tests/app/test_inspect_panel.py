@@ -16,6 +16,7 @@ from core.data.datasets import load_digits_dataset
 from core.presets import load_preset
 from core.train.engine import train
 from core.train.settings import FilterSnapshot, Finished, TrainingSettings
+from tests.app.waits import CEILING_MS
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ def test_channel_dream_runs_on_a_thread_and_cancels(qtbot: QtBot, window: MainWi
     panel.max_layer.setCurrentText("conv3")
     panel.max_steps.setValue(30)
     panel.max_run.click()
-    qtbot.waitUntil(lambda: panel.max_run.isEnabled(), timeout=30_000)
+    qtbot.waitUntil(lambda: panel.max_run.isEnabled(), timeout=CEILING_MS)
     assert panel.max_pane.data is not None and panel.max_pane.data.shape == (8, 8)
     panel.max_steps.setValue(2000)
     panel.max_run.click()

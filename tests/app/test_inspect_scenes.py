@@ -15,6 +15,7 @@ from core.presets import load_preset
 from core.train.checkpoint import open_run
 from core.train.engine import train
 from core.train.settings import Finished, TrainingSettings
+from tests.app.waits import CEILING_MS
 
 DATASET = "digit-scenes:n=32"
 
@@ -156,7 +157,7 @@ def test_boxes_pr_plot_text_and_pane_titles_follow_projector_text(qtbot: QtBot) 
     normal = tick_size()
     assert 0 < normal <= BASE_POINT_SIZE
     window.set_font_size(0, 24)
-    qtbot.waitUntil(lambda: tick_size() >= 20, timeout=5000)
+    qtbot.waitUntil(lambda: tick_size() >= 20, timeout=CEILING_MS)
     assert plot.getAxis("bottom").style["tickFont"].pointSize() >= 20
     assert plot.titleLabel.opts["size"] == "24pt"
     assert plot.legend.opts["labelTextSize"] == "22pt"
@@ -168,4 +169,4 @@ def test_boxes_pr_plot_text_and_pane_titles_follow_projector_text(qtbot: QtBot) 
     assert view.picture.plot.titleLabel.text.endswith("…")
     assert view.picture.toolTip().endswith("truth white")
     window.set_font_size(0, BASE_POINT_SIZE)
-    qtbot.waitUntil(lambda: tick_size() == max(7, BASE_POINT_SIZE - 2), timeout=5000)
+    qtbot.waitUntil(lambda: tick_size() == max(7, BASE_POINT_SIZE - 2), timeout=CEILING_MS)

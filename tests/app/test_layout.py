@@ -13,6 +13,7 @@ from app.diagram import block_size
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.presets import load_preset
+from tests.app.waits import CEILING_MS, settle
 
 SCREEN = QRect(0, 0, 1920, 1080)
 
@@ -45,7 +46,7 @@ def test_the_default_model_fits_without_scrolling(window: MainWindow) -> None:
 def test_projector_text_keeps_the_window_on_the_screen_and_docks_readable(
         window: MainWindow, qtbot: QtBot) -> None:
     window.set_font_size(0, 24)
-    qtbot.wait(50)
+    settle()
     assert SCREEN.contains(window.frameGeometry()) or (
         window.width() <= SCREEN.width() and window.height() <= SCREEN.height())
     hint = window.minimumSizeHint()
@@ -59,13 +60,13 @@ def test_projector_text_keeps_the_window_on_the_screen_and_docks_readable(
 
 
 def test_normal_text_restores_the_layout(window: MainWindow, qtbot: QtBot) -> None:
-    qtbot.wait(50)
+    settle()
     before = (window.size(), _dock(window, "Layers").width(),
               _dock(window, "Properties").width(), window.font().pointSize())
     window.set_font_size(0, 24)
-    qtbot.wait(50)
+    settle()
     window.set_font_size(0, BASE_POINT_SIZE)
-    qtbot.wait(50)
+    settle()
     after = (window.size(), _dock(window, "Layers").width(),
              _dock(window, "Properties").width(), window.font().pointSize())
     assert after[0] == before[0] and after[3] == before[3]
@@ -88,9 +89,9 @@ def test_diagram_fits_each_model_and_zoom_does_not_carry_over(window: MainWindow
     diagram.zoom(1.25)
     assert diagram.transform().m11() > fitted
     window.open_preset("lenet5")
-    qtbot.wait(10)
+    settle()
     window.open_preset("digits_small")
-    qtbot.wait(10)
+    settle()
     reopened = diagram.transform().m11()
     assert reopened < fitted * 1.25 * 1.25 * 0.9  # the zoom did not carry over
     diagram.fit_model()
@@ -125,12 +126,12 @@ def test_train_tab_momentum_only_for_sgd_and_buttons_stay_put(window: MainWindow
     assert not panel.momentum.isVisible()
     panel.optimizer.setCurrentText("sgd")
     assert panel.momentum.isVisible()
-    qtbot.wait(200)
+    settle()
     where = [b.geometry() for b in (panel.start_button, panel.pause_button, panel.stop_button)]
     panel.preview.setText("No preview: a long message " * 5)
     panel.pause_button.setText("Resume")
     panel.status.setText("epoch 3/20 · a status line much longer than the column is wide " * 3)
-    qtbot.wait(20)
+    settle()
     assert [b.geometry() for b in (panel.start_button, panel.pause_button,
                                    panel.stop_button)] == where
     assert panel.status.height() <= panel.status.fontMetrics().height() * 1.6  # one line
@@ -142,7 +143,7 @@ def test_at_projector_text_the_docks_show_on_the_build_tab_only(window: MainWind
     window.tabs.setCurrentWidget(window.inspect)
     assert all(d.isVisible() for d in docks)  # normal text: always there
     window.set_font_size(0, 24)
-    qtbot.wait(20)
+    settle()
     assert not any(d.isVisible() for d in docks)
     page = window.tabs.widget(window.tabs.currentIndex())
     assert page is window.inspect and page.width() > 0.8 * window.width()
@@ -156,10 +157,10 @@ def test_at_projector_text_the_docks_show_on_the_build_tab_only(window: MainWind
 
 def test_train_settings_are_not_cut_at_projector_text(window: MainWindow, qtbot: QtBot) -> None:
     window.set_font_size(0, 24)  # while the Build tab is shown: the Train tab sizes on show
-    qtbot.wait(20)
+    settle()
     window.tabs.setCurrentWidget(window.training)
     area = window.training.settings_area
     qtbot.waitUntil(lambda: area.viewport().width() >= area.widget().minimumSizeHint().width(),
-                    timeout=2000)
+                    timeout=CEILING_MS)
     assert area.horizontalScrollBar().maximum() == 0
     assert window.training.plots.width() > window.width() * 0.4  # the curves keep their room

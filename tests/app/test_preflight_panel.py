@@ -9,6 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
 from core.train import preflight
+from tests.app.waits import CEILING_MS
 
 
 @pytest.fixture
@@ -25,14 +26,14 @@ def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
 def test_the_estimate_is_shown_beside_start_and_a_run_that_cannot_fit_asks(
         qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     panel = window.training
-    qtbot.waitUntil(lambda: panel.estimate.text().startswith("Needs ~"), timeout=30_000)
+    qtbot.waitUntil(lambda: panel.estimate.text().startswith("Needs ~"), timeout=CEILING_MS)
     assert "free on this machine" in panel.estimate.text()
     assert panel.estimate.parentWidget() is panel.start_button.parentWidget()
 
     monkeypatch.setattr(preflight, "free_memory", lambda device="cpu": 80_000_000)
     panel.batch.setValue(4096)
     qtbot.waitUntil(lambda: "has 80.0 MB free: lower the batch to" in panel.estimate.text(),
-                    timeout=30_000)
+                    timeout=CEILING_MS)
     asked: list[str] = []
     monkeypatch.setattr(panel, "ask_train_anyway", lambda text: asked.append(text) or False)
     panel.start_button.click()

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from app.main_window import MainWindow
 from core.train.checkpoint import LAST
 from core.train.settings import EpochEnd, Failed, Finished, Paused, Started
+from tests.app.waits import CEILING_MS
 
 
 @pytest.fixture
@@ -49,16 +50,16 @@ def test_pause_resume_and_stop_from_the_buttons(qtbot: QtBot, window: MainWindow
     panel.epochs.setValue(500)
     panel.batch.setValue(8)
     panel.start_button.click()
-    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > 0, timeout=CEILING_MS)
     panel.pause_button.click()
-    qtbot.waitUntil(lambda: isinstance(panel.last_event, Paused), timeout=10_000)
+    qtbot.waitUntil(lambda: isinstance(panel.last_event, Paused), timeout=CEILING_MS)
     assert panel.pause_button.text() == "Resume"
     points = len(panel.series["batch_loss"][0])
     qtbot.wait(300)
     assert len(panel.series["batch_loss"][0]) == points  # paused: nothing new
     panel.pause_button.click()
-    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > points, timeout=10_000)
-    with qtbot.waitSignal(panel.run_finished, timeout=10_000) as finished:
+    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > points, timeout=CEILING_MS)
+    with qtbot.waitSignal(panel.run_finished, timeout=CEILING_MS) as finished:
         panel.stop_button.click()
     final = finished.args[0]
     assert isinstance(final, Finished) and final.stopped
@@ -82,7 +83,7 @@ def test_closing_during_training_stops_cleanly_and_keeps_a_checkpoint(
     panel = window.training
     panel.epochs.setValue(500)
     panel.start_button.click()
-    qtbot.waitUntil(lambda: isinstance(panel.last_event, EpochEnd), timeout=30_000)
+    qtbot.waitUntil(lambda: isinstance(panel.last_event, EpochEnd), timeout=CEILING_MS)
     run_dir = panel.run_dir
     assert window.close()
     assert not panel.running
@@ -98,7 +99,7 @@ def test_an_invalid_model_is_not_trained(qtbot: QtBot, window: MainWindow) -> No
 
 def test_a_dataset_mismatch_is_reported(qtbot: QtBot, window: MainWindow) -> None:
     window.document.set_param("fc", "out_features", 4)
-    with qtbot.waitSignal(window.training.run_finished, timeout=30_000) as finished:
+    with qtbot.waitSignal(window.training.run_finished, timeout=CEILING_MS) as finished:
         window.training.start_button.click()
     assert isinstance(finished.args[0], Failed)
     assert "set out_features of fc to 10" in window.training.status.text()

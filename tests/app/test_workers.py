@@ -9,6 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.workers import Task, Worker, WorkerQueue
+from tests.app.waits import CEILING_MS
 
 
 def test_a_generator_runs_off_the_ui_thread_and_reports_on_it(qtbot: QtBot) -> None:
@@ -26,7 +27,7 @@ def test_a_generator_runs_off_the_ui_thread_and_reports_on_it(qtbot: QtBot) -> N
                                       heard_on.append(threading.current_thread())))
     with qtbot.waitSignal(worker.returned, timeout=60_000) as returned:  # imports torch
         worker.start()
-    qtbot.waitUntil(lambda: worker.is_done)
+    qtbot.waitUntil(lambda: worker.is_done, timeout=CEILING_MS)
     assert returned.args == [42]
     assert values == [0, 1, 2]
     assert ran_on[0] is not threading.main_thread()
@@ -48,7 +49,7 @@ def test_the_latest_request_wins_and_the_stale_result_is_dropped(qtbot: QtBot) -
     second = queue.submit("view", lambda: "new")
     second.returned.connect(shown.append)
     assert first.abort_requested
-    with qtbot.waitSignals([first.aborted, second.returned], timeout=5000):
+    with qtbot.waitSignals([first.aborted, second.returned], timeout=CEILING_MS):
         release.set()
     assert shown == ["new"]
     assert not queue.busy()
@@ -66,8 +67,8 @@ def test_cancel_stops_a_cooperative_job_and_errors_arrive_as_a_signal(qtbot: QtB
             threading.Event().wait(0.001)
 
     worker = queue.submit("dream", endless)
-    qtbot.waitUntil(lambda: len(steps) > 3, timeout=5000)
-    with qtbot.waitSignal(worker.aborted, timeout=5000):
+    qtbot.waitUntil(lambda: len(steps) > 3, timeout=CEILING_MS)
+    with qtbot.waitSignal(worker.aborted, timeout=CEILING_MS):
         queue.cancel("dream")
     count = len(steps)
     qtbot.wait(50)
@@ -77,10 +78,10 @@ def test_cancel_stops_a_cooperative_job_and_errors_arrive_as_a_signal(qtbot: QtB
         raise ValueError("no such layer")
 
     failing = queue.submit("view", broken)
-    with qtbot.waitSignal(failing.errored, timeout=5000) as errored:
+    with qtbot.waitSignal(failing.errored, timeout=CEILING_MS) as errored:
         pass
     assert isinstance(errored.args[0], ValueError)
-    assert queue.shutdown(1000)
+    assert queue.shutdown(CEILING_MS)
 
 
 def test_different_keys_do_not_cancel_each_other(qtbot: QtBot) -> None:
@@ -90,7 +91,7 @@ def test_different_keys_do_not_cancel_each_other(qtbot: QtBot) -> None:
     one.returned.connect(results.append)
     two = queue.submit("confusion", lambda: "two")
     two.returned.connect(results.append)
-    qtbot.waitUntil(lambda: not queue.busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not queue.busy(), timeout=CEILING_MS)
     assert sorted(results) == ["one", "two"]
     queue.shutdown()
 

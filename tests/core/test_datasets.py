@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.data import datasets
+from core.data import classification_sets, datasets
 from core.data.adapt import BatchPreparer
 from core.data.augmentation import Augmentation
 from core.data.datasets import DataError, Dataset, load_dataset
@@ -54,7 +54,7 @@ def test_offline_gives_a_clear_message(tmp_path: Path, monkeypatch: pytest.Monke
     def offline(name: str, root: Path) -> None:
         raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
 
-    monkeypatch.setattr(datasets, "_torchvision_download", offline)
+    monkeypatch.setattr(classification_sets, "_torchvision_download", offline)
     with pytest.raises(DataError) as caught:
         load_dataset("fashion-mnist", root=tmp_path)
     message = str(caught.value)

@@ -205,8 +205,20 @@ def test_views_refuse_bad_layers_with_the_valid_choices() -> None:
     assert grid.color and grid.kernels.shape == (64, 3, 11, 11)
 
 
-def test_cli_renders_at_the_chosen_size_and_refuses_bad_input(tmp_path: Path,
-                                                              trained_digits: Path) -> None:
+def _render(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """``convscope render ARGS`` in this process (a fresh one costs a torch import each):
+    the exit code and what it wrote on stderr."""
+    from core.cli import main
+
+    try:
+        code = main(["render", *args])
+    except SystemExit as exc:  # argparse refusing the arguments
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
+
+
+def test_cli_renders_at_the_chosen_size_and_refuses_bad_input(
+        tmp_path: Path, trained_digits: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "cam.png"
     ok = subprocess.run([sys.executable, "-m", "core.cli", "render", "gradcam", "digits_small",
                          "--weights", str(trained_digits), "--image", "digits:5", "-o", str(out),
@@ -220,15 +232,12 @@ def test_cli_renders_at_the_chosen_size_and_refuses_bad_input(tmp_path: Path,
                          "choose one of: conv1, bn1"),
                         (["activations", "digits_small", "--layer", "fc", "--image",
                           "digits:-1"], "N from 0 to 269")):
-        bad = subprocess.run([sys.executable, "-m", "core.cli", "render", *args, "-o",
-                              str(tmp_path / "x.png")], capture_output=True, text=True,
-                             check=False)
-        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and words in bad.stderr
+        code, err = _render([*args, "-o", str(tmp_path / "x.png")], capsys)
+        assert code == 2 and err.count("\n") == 1 and words in err, (code, err)
     for target, words in ((tmp_path, "is a folder"), (tmp_path / "x.txt", "ending in .png")):
-        bad = subprocess.run([sys.executable, "-m", "core.cli", "render", "filters",
-                              "digits_small", "--layer", "conv1", "-o", str(target)],
-                             capture_output=True, text=True, check=False)
-        assert bad.returncode == 2 and words in bad.stderr
+        code, err = _render(["filters", "digits_small", "--layer", "conv1", "-o", str(target)],
+                            capsys)
+        assert code == 2 and words in err, (code, err)
 
 
 def test_gradcam_chooses_the_last_layer_whose_map_is_not_empty() -> None:

@@ -10,7 +10,8 @@ from torchvision.utils import make_grid
 
 from core.data.adapt import BatchPreparer
 from core.data.augmentation import Augmentation
-from core.data.datasets import Dataset, load_dataset
+from core.data.dataset import Dataset
+from core.data.datasets import load_dataset
 from core.data.errors import DataError
 
 PREVIEW_SAMPLES = 16

@@ -1,0 +1,66 @@
+"""A dataset in memory: uint8 images (N, C, H, W) with their targets, split three ways.
+
+The value types every loader returns and every task, engine and view reads; no loading here,
+so the loaders (``classification_sets``, ``scenes``, ``annotated``) and the registry that
+names them (``datasets``) all import this module and never each other upwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+SPLIT_SEED = 0
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+@dataclass
+class Split:
+    images: torch.Tensor  # uint8 (N, C, H, W)
+    labels: torch.Tensor  # int64 (N,)
+    masks: torch.Tensor | None = None
+    """uint8 (N, H, W) class per pixel (0 background, 1 + class), for segmentation."""
+    boxes: torch.Tensor | None = None
+    """float32 (N, M, 5): class, x1, y1, x2, y2 in pixels; class -1 pads unused rows."""
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def take(self, index: torch.Tensor | slice) -> Split:
+        """The samples at ``index`` (images and every target kept aligned)."""
+        return Split(self.images[index], self.labels[index],
+                     None if self.masks is None else self.masks[index],
+                     None if self.boxes is None else self.boxes[index])
+
+
+@dataclass
+class Dataset:
+    """A dataset split three ways, with class names for display."""
+
+    name: str
+    classes: list[str]
+    train: Split
+    val: Split
+    test: Split
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.train.images.shape[1:]
+        return int(c), int(h), int(w)
+
+    def describe(self) -> str:
+        c, h, w = self.image_shape
+        return (f"{self.name}: {len(self.train)} train / {len(self.val)} validation / "
+                f"{len(self.test)} test images of {c}×{h}×{w}, {len(self.classes)} classes")
+
+
+def split_three_ways(images: torch.Tensor, labels: torch.Tensor, val: float, test: float
+                     ) -> tuple[Split, Split, Split]:
+    """Shuffle with the fixed seed and cut into train / validation / test."""
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(SPLIT_SEED))
+    n_test, n_val = round(len(labels) * test), round(len(labels) * val)
+    parts = (order[n_test + n_val:], order[n_test:n_test + n_val], order[:n_test])
+    train, valid, testing = (Split(images[p], labels[p]) for p in parts)
+    return train, valid, testing
