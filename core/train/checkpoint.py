@@ -288,6 +288,7 @@ def open_for_resume(run: Path) -> ResumePoint:
     state = load_state(run)
     _require_record(run, state)
     note = check_files(run)
+    check_state_fits_model(state, load_model(run / MODEL))
     weights = resolve(run, LAST)
     if not weights.is_file():
         raise ModelError(f"{run}: has no {LAST} yet; start a new run instead of resuming")
@@ -295,6 +296,17 @@ def open_for_resume(run: Path) -> ResumePoint:
         raise ModelError(f"{OPTIMIZER} is missing from {run}: the optimizer state is needed to "
                          "resume; start a new run from its weights with --weights instead")
     return ResumePoint(state, weights, note)
+
+
+def check_state_fits_model(state: RunState, spec: ModelSpec) -> None:
+    """training.json's values against the model they describe: one mean and std per input
+    channel of an image model. ModelError naming the field."""
+    if len(spec.input_shape) == 3:
+        channels = spec.input_shape[0]
+        if len(state.mean) != channels or len(state.std) != channels:
+            raise ModelError(f"{META}: mean and std must have one value per input channel of "
+                             f"the model ({channels}), found {len(state.mean)} and "
+                             f"{len(state.std)}")
 
 
 def _require_record(run: Path, state: RunState) -> None:
@@ -418,6 +430,7 @@ def open_run(path: Path, which: str = "best") -> TrainedModel:
     run = path.parent if path.is_file() else path
     state = load_state(run)
     spec = load_model(run / "model.json")
+    check_state_fits_model(state, spec)
     if path.is_file():
         weights = path
     else:

@@ -178,6 +178,11 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             f"resumed after epoch {state.epochs_done} with the run's own settings "
             f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
             f"schedule); only the number of epochs ({s.epochs}) is new")]))
+        if data.name == state.dataset and list(data.classes) != list(state.classes):
+            raise TrainingError(f"training.json lists {len(state.classes)} classes "
+                                f"({', '.join(state.classes[:3])}…) but {data.name} has "
+                                f"{len(data.classes)}; the file was changed by hand or is "
+                                "damaged, so the run cannot be resumed")
         if data.name != state.dataset:  # asked for explicitly (convscope train --change-dataset)
             if list(data.classes) != list(state.classes):
                 raise TrainingError(f"the run was trained on {state.dataset} with classes "

@@ -453,3 +453,23 @@ def test_weights_read_during_a_cut_off_commit_are_the_committed_ones(run_copy: P
     again = read_weights(run_copy / ckpt.LAST)
     assert again.keys() == committed.keys()
     assert all(bool((again[k] == committed[k]).all()) for k in committed)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (_set("classes", [str(i) for i in range(11)]), "training.json lists 11 classes"),
+    (_set("classes", ["0", "1"]), "training.json lists 2 classes"),
+    (_set("mean", [0.1, 0.2, 0.3]), "one value per input channel of the model (1)"),
+])
+def test_training_json_values_must_fit_the_model_and_data(
+        run_copy: Path, capsys: pytest.CaptureFixture[str], change: Callable[[Any], None],
+        words: str) -> None:
+    def both(data: dict[str, Any]) -> None:
+        change(data)
+        if len(data["mean"]) != len(data["std"]):
+            data["std"] = [0.5] * len(data["mean"])
+
+    edit_meta(run_copy, both)
+    before = folder_bytes(run_copy)
+    code, err = resume(run_copy, capsys)
+    assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert folder_bytes(run_copy) == before
