@@ -70,15 +70,15 @@ HEADER_LIMIT = 16 << 20
 def _check_header(path: Path, raw: bytes) -> None:
     """The safetensors header's declared length, checked before the library parses it."""
     if len(raw) < 8:
-        raise ModelError(f"{path}: not a safetensors file (only {len(raw)} bytes)")
+        raise ModelError(f"{path}: not a readable safetensors file (only {len(raw)} bytes)")
     size = int.from_bytes(raw[:8], "little")
     if size > HEADER_LIMIT:
-        raise ModelError(f"{path}: its safetensors header claims {size:,} bytes (more than "
-                         f"{HEADER_LIMIT:,}: a tensor table is kilobytes); not a weights file "
-                         "ConvScope reads")
+        raise ModelError(f"{path}: not a readable safetensors file (its header claims "
+                         f"{size:,} bytes, more than {HEADER_LIMIT:,}: a tensor table is "
+                         "kilobytes)")
     if size + 8 > len(raw):
-        raise ModelError(f"{path}: its safetensors header claims {size:,} bytes but the file "
-                         f"has {len(raw):,}: the file is truncated")
+        raise ModelError(f"{path}: not a readable safetensors file (its header claims "
+                         f"{size:,} bytes but the file has {len(raw):,}: it is truncated)")
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
