@@ -228,6 +228,11 @@ def check_connections(spec: ModelSpec) -> None:
 
 
 def _parse_shape(raw: Any) -> tuple[int, ...]:
+    if isinstance(raw, Mapping):
+        unknown = [k for k in raw if k not in ("shape", "dtype")]
+        if unknown:
+            raise ModelError(f"unknown key {quote(unknown[0])} in the input; its keys are: "
+                             "shape, dtype")
     shape = raw.get("shape") if isinstance(raw, Mapping) else None
     if (not isinstance(shape, list) or not 1 <= len(shape) <= 4
             or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in shape)):

@@ -106,3 +106,9 @@ def test_a_safetensors_file_with_a_huge_header_is_refused(tmp_path: Path) -> Non
                         ("tiny", "only 2 bytes")):
         with pytest.raises(ModelError, match=words):
             read_weights(tmp_path / f"{name}.safetensors")
+
+
+def test_an_unknown_key_in_the_input_is_refused_like_any_other() -> None:
+    with pytest.raises(ModelError, match='unknown key "extra" in the input'):
+        model_from_dict({"format": FORMAT, "name": "m",
+                         "input": {"shape": [1, 8, 8], "extra": 1}, "layers": []})
