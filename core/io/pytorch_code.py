@@ -67,7 +67,8 @@ def class_name(model_name: str) -> str:
     name = name if name[0].isalpha() else "Net" + name
     # the generated file's own top-level names stay theirs (a model called "add" has a class
     # AddNet, not a second Add that would replace the merge layer)
-    return name + "Net" if name in _OWN_CLASSES or name in _RESERVED_CLASS_NAMES else name
+    taken = name in _OWN_CLASSES or name in _RESERVED_CLASS_NAMES or keyword.iskeyword(name)
+    return name + "Net" if taken else name  # "true" → TrueNet (True is a keyword)
 
 
 _RESERVED_CLASS_NAMES = {"Path", "INPUT_SHAPE", "MODEL_NAME", "DESCRIPTION"}

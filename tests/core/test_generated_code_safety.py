@@ -205,3 +205,12 @@ def test_the_usage_line_names_an_importable_module(tmp_path: Path) -> None:
     assert "rename it" in result.how_to_run
     result = export_model(_spec("digits-small"), "pytorch", tmp_path / "digits_small.py")
     assert "from digits_small import model" in result.how_to_run
+
+
+@pytest.mark.parametrize("name", ["True", "none", "false", "add", "concat", "Path", "model",
+                                  "input_shape", "123", "---"])
+def test_names_that_collide_with_python_or_the_file_still_export(name: str,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "m.py"
+    export_model(_spec(name), "pytorch", out)
+    compile(out.read_text(encoding="utf-8"), str(out), "exec")
