@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -33,6 +33,8 @@ from core.model.spec import ModelSpec
 NO_LESSON = ("Pick a convolution, pooling or transposed-convolution layer and an output "
              "position; the Lessons menu opens the lectures' worked examples.")
 REBUILD_MS = 150
+HEADING_SCALE = 1.4
+"""The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("the lesson's, or random", None), ("digit: test image 0", "digits:0"),
     ("digit: test image 7", "digits:7"), ("photo: astronaut", "astronaut"),
@@ -163,7 +165,7 @@ class ClassroomPanel(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         self.heading = QLabel("Step-through of the model in the builder")
-        self.heading.setStyleSheet("font-weight: bold; font-size: 14pt;")
+        self._style_heading()
         self.heading.setWordWrap(True)
         self.text = QLabel(NO_LESSON)
         self.text.setWordWrap(True)
@@ -354,8 +356,7 @@ class ClassroomPanel(QWidget):
         self.look = look
         self.step_view.set_look(look)
         presenting = look is PRESENT
-        self.heading.setStyleSheet(f"font-weight: bold; font-size: "
-                                   f"{'30pt' if presenting else '14pt'};")
+        self._style_heading()
         # stepped with the keyboard in presentation mode; the step text says which
         self.steps.setVisible(not presenting and self.lesson is not None)
         self.pin_button.setVisible(not presenting)
@@ -363,6 +364,17 @@ class ClassroomPanel(QWidget):
         self.splitter.setSizes([int(total * (0.3 if presenting else 0.22)),
                                 int(total * (0.7 if presenting else 0.78))])
         self.show_lesson_step(self.steps.currentRow())
+
+    def _style_heading(self) -> None:
+        """The title larger than the body text at every text size (a fixed 14 pt was smaller
+        than projector text's 24 pt)."""
+        points = self.font().pointSizeF() * HEADING_SCALE
+        self.heading.setStyleSheet(f"font-weight: bold; font-size: {points:.1f}pt;")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._style_heading()
 
     def stop(self) -> None:
         self.timer.stop()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,6 +36,8 @@ MAX_CHANNELS = 3
 """Input channels drawn at once; a spin box pages through the others."""
 SCATTER_SUM_LIMIT = 4096
 """Inputs up to this size show the running sum of the stamps in the scatter view."""
+FORMULA_SCALE = 1.3
+"""The sum's size, relative to the body text."""
 
 
 class _Done(QObject):
@@ -232,9 +234,19 @@ class StepThroughView(QWidget):
         self.look = look
         for grid in self.findChildren(NumberGrid):
             grid.set_look(look)
-        size = "28pt" if look is PRESENT else "14pt"
-        colour = look.mark if look is PRESENT else "#b01e1e"
-        self.formula.setStyleSheet(f"font-size: {size}; font-weight: bold; color: {colour};")
+        self._style_formula()
+
+    def _style_formula(self) -> None:
+        """The sum in bold, larger than the body text at every text size."""
+        colour = self.look.mark if self.look is PRESENT else "#b01e1e"
+        points = self.font().pointSizeF() * FORMULA_SCALE
+        self.formula.setStyleSheet(f"font-size: {points:.1f}pt; font-weight: bold; "
+                                   f"color: {colour};")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._style_formula()
 
     # -- session ----------------------------------------------------------------------------
     def load(self, work: Callable[[], Any], layer: str | None = None,
