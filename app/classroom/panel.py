@@ -233,9 +233,17 @@ class ClassroomPanel(QWidget):
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
+        self.focus_position()
         if self._rebuild_pending or self.step_view.session is None:
             self._rebuild_pending = False
             self.timer.start()
+
+    def focus_position(self) -> None:
+        """The keyboard to the step-through (arrow keys move the position) unless a control
+        of this tab already has it."""
+        focus = self.window().focusWidget()
+        if focus is None or not self.isAncestorOf(focus):
+            self.step_view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def rebuild(self, layer: str | None = None, position: tuple[int, ...] | None = None) -> None:
         """Rebuild the step session of the builder's model (on the worker)."""
@@ -317,6 +325,8 @@ class ClassroomPanel(QWidget):
             self.rebuild()
         if lesson is not None:
             self.steps.setCurrentRow(0)
+        if self.isVisible():
+            self.focus_position()
 
     def show_lesson_step(self, row: int) -> None:
         lesson = self.lesson

@@ -197,6 +197,10 @@ class StepThroughView(QWidget):
         for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
                        self.speed_label, self.first_channel, self.scatter):
             bar.addWidget(widget)
+        for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
+                       self.scatter):
+            # clicked, they leave the keyboard with the view: arrows move the position
+            widget.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         bar.addStretch(1)
         layout.addLayout(bar)
         self.info = QLabel("Open a model with a convolution or pooling layer.")

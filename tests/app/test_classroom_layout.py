@@ -107,3 +107,31 @@ def test_leaving_present_mode_restores_colours_and_text_size(window: MainWindow,
     assert panel.heading.fontInfo().pixelSize() > panel.text.fontInfo().pixelSize()
     assert unreadable_labels(panel) == []
     assert {id(w): w.styleSheet() for w in panel.findChildren(QWidget)} == sheets
+
+
+def test_arrow_keys_step_the_position_as_soon_as_the_tab_shows(window: MainWindow,
+                                                               qtbot: QtBot) -> None:
+    """Arrow keys moved the focus to Play until a map was clicked (issue 17, item 8)."""
+    window.tabs.setCurrentIndex(0)
+    window.classroom.open_lesson("edge_6x6")
+    view = window.classroom.panel.step_view
+    ready(qtbot, view, "edge", (0, 0, 0))
+
+    def press(key: Qt.Key) -> None:  # to what has the keyboard while the window is active
+        focus = window.focusWidget()
+        assert focus is not None
+        qtbot.keyClick(focus, key)
+
+    press(Qt.Key.Key_Right)
+    assert view.position() == (0, 0, 1)
+    press(Qt.Key.Key_Down)
+    assert view.position() == (0, 1, 1)
+    qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)  # the mouse, then keys
+    assert view.position() == (0, 1, 2)
+    press(Qt.Key.Key_Left)
+    assert view.position() == (0, 1, 1)
+    qtbot.mouseClick(view.play_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.play_button, Qt.MouseButton.LeftButton)
+    position = view.position()
+    press(Qt.Key.Key_Right)
+    assert view.position() == (0, position[1], position[2] + 1)
