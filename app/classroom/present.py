@@ -146,10 +146,10 @@ class PresentMode(QObject):
             if (dock.inherits("QDockWidget") or dock.inherits("QToolBar")) and \
                     dock.parentWidget() is window:
                 dock.setVisible(False)  # restoreState brings docks and toolbars back
-        font = QFont(app.font())
-        font.setPointSize(PRESENT_POINTS)
         app.setPalette(high_contrast_palette())
         for widget in self._shown_widgets():
+            font = QFont(widget.font())  # its weight and family kept (a card's bold title)
+            font.setPointSize(PRESENT_POINTS)
             widget.setFont(font)
         self.panel.set_look(PRESENT)
         window.showFullScreen()

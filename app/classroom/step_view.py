@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -134,6 +134,71 @@ def _input_plane(step: Step, plane: np.ndarray, index: int) -> tuple[np.ndarray,
     return values, pad, window, r0, c0
 
 
+def _setting(value: object, kernel: bool = False) -> str:
+    """A layer setting as the info line says it: "3×3" for a kernel, "1" for (1, 1)."""
+    if isinstance(value, tuple | list):
+        if not kernel and len(set(value)) == 1:
+            return str(value[0])
+        return "×".join(map(str, value))
+    return str(value)
+
+
+class GridArea(QWidget):
+    """The input map, per input channel a row of patch × kernel = products, and the output
+    map, placed in fixed shares of the width: the maps keep their size from step to step (a
+    box layout sized them by the middle column's hints, which changed with the layer), and
+    the rows share the height (hidden rows make room for the others)."""
+
+    resized = Signal()
+    MIDDLE_SHARE = (0.46, 0.62)
+    """The rows' share of the width: at least the first, more (up to the second) where the
+    layer's kernel needs it for body-size numbers; the maps share the rest."""
+    GAP = 8
+
+    def __init__(self, input_grid: NumberGrid, rows: list[tuple[NumberGrid, ...]],
+                 output_grid: NumberGrid) -> None:
+        super().__init__()
+        self.input_grid, self.rows, self.output_grid = input_grid, rows, output_grid
+        for grid in (input_grid, output_grid, *(g for row in rows for g in row)):
+            grid.setParent(self)
+        self.column_need = 0
+        """The width one grid of a row needs (set per layer, so the maps keep their size
+        from position to position)."""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(300, 90)
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 400)
+
+    def rows_that_fit(self, row_height: int) -> int:
+        """How many channel rows of ``row_height`` fit in the area's height (at least one)."""
+        return max(1, (self.height() + self.GAP) // max(1, row_height + self.GAP))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.place()
+        self.resized.emit()
+
+    def place(self) -> None:
+        width, height, gap = self.width(), self.height(), self.GAP
+        least, most = self.MIDDLE_SHARE
+        middle = min(max(3 * self.column_need + 2 * gap, int(width * least)), int(width * most))
+        map_width = (width - middle - 2 * gap) // 2
+        self.input_grid.setGeometry(0, 0, map_width, height)
+        self.output_grid.setGeometry(width - map_width, 0, map_width, height)
+        column = max(1, (middle - 2 * gap) // 3)
+        shown = [row for row in self.rows if not row[0].isHidden()]
+        row_height = max(1, (height - gap * (len(shown) - 1)) // max(1, len(shown)))
+        for index, row in enumerate(shown):
+            top = index * (row_height + gap)
+            grids = [grid for grid in row if not grid.isHidden()]
+            left = map_width + gap + (0 if len(grids) == len(row) else
+                                      (middle - column * len(grids)) // 2)
+            for grid in grids:
+                grid.setGeometry(left, top, column, row_height)
+                left += column + gap
+
+
 class StepThroughView(QWidget):
     """Layer and position pickers, the arithmetic grids, the output map and the sum."""
 
@@ -168,7 +233,8 @@ class StepThroughView(QWidget):
             self.spins.append(spin)
         self.first_channel = QSpinBox()
         self.first_channel.setPrefix("input channels from ")
-        self.first_channel.setToolTip("Which input channels are drawn (three at a time)")
+        self.first_channel.setToolTip("Which input channels are drawn (as many as fit with "
+                                      "readable numbers, up to three)")
         self.first_channel.valueChanged.connect(self._redraw)
         self.prev_button = QPushButton("◀")
         self.prev_button.setToolTip("Previous position (Left arrow)")
@@ -195,8 +261,15 @@ class StepThroughView(QWidget):
         for spin in self.spins:
             bar.addWidget(spin)
         for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
-                       self.speed_label, self.first_channel, self.scatter):
+                       self.speed_label, self.scatter):
             bar.addWidget(widget)
+        # the pager sits beside the sum, its room kept when hidden: showing it in the tool bar
+        # widened the view at 1366 px (the page scrolled, and fewer rows fit)
+        policy = self.first_channel.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.first_channel.setSizePolicy(policy)
+        for button in (self.prev_button, self.next_button):
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
                        self.scatter):
             # clicked, they leave the keyboard with the view: arrows move the position
@@ -206,27 +279,26 @@ class StepThroughView(QWidget):
         self.info = QLabel("Open a model with a convolution or pooling layer.")
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
-        middle = QHBoxLayout()
         self.input_grid = NumberGrid("input")
-        middle.addWidget(self.input_grid, 3)
-        self.cells = QGridLayout()
-        self.patch_grids: list[NumberGrid] = []
-        self.kernel_grids: list[NumberGrid] = []
-        self.product_grids: list[NumberGrid] = []
-        for row in range(MAX_CHANNELS):
-            for column, store in enumerate((self.patch_grids, self.kernel_grids,
-                                            self.product_grids)):
-                grid = NumberGrid()
-                store.append(grid)
-                self.cells.addWidget(grid, row, column)
-        middle.addLayout(self.cells, 5)
+        self.patch_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
+        self.kernel_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
+        self.product_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
         self.output_grid = NumberGrid("output")
-        middle.addWidget(self.output_grid, 3)
-        layout.addLayout(middle, 1)
+        self.grids = GridArea(self.input_grid, list(zip(self.patch_grids, self.kernel_grids,
+                                                         self.product_grids, strict=True)),
+                              self.output_grid)
+        self.grids.resized.connect(self._area_resized)
+        self._row_need = 0
+        self.channel_rows = MAX_CHANNELS
+        """Channel rows drawn now: as many as fit with readable numbers, up to MAX_CHANNELS."""
+        layout.addWidget(self.grids, 1)
         self.formula = QLabel()
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.formula)
+        sum_row = QHBoxLayout()
+        sum_row.addWidget(self.formula, 1)
+        sum_row.addWidget(self.first_channel, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addLayout(sum_row)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         layout.addWidget(self.notes)
@@ -241,11 +313,20 @@ class StepThroughView(QWidget):
         self._style_formula()
 
     def _style_formula(self) -> None:
-        """The sum in bold, larger than the body text at every text size."""
-        colour = self.look.mark if self.look is PRESENT else "#b01e1e"
-        points = self.font().pointSizeF() * FORMULA_SCALE
-        self.formula.setStyleSheet(f"font-size: {points:.1f}pt; font-weight: bold; "
-                                   f"color: {colour};")
+        """The sum in bold, larger than the body text at every text size (a font and one
+        palette colour, not a style sheet: those keep the font and palette of when set)."""
+        font = QFont()
+        font.setBold(True)
+        font.setPointSizeF(self.font().pointSizeF() * FORMULA_SCALE)
+        self.formula.setFont(font)
+        palette = QPalette()  # only the text colour: the rest follows the window's palette
+        palette.setColor(QPalette.ColorRole.WindowText,
+                         QColor(self.look.mark if self.look is PRESENT else "#b01e1e"))
+        self.formula.setPalette(palette)
+        # a line each even when empty: the grids above keep their height from step to step
+        self.formula.setMinimumHeight(QFontMetrics(font, self.formula).height())
+        for label in (self.info, self.notes):
+            label.setMinimumHeight(self.fontMetrics().height())
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -411,9 +492,8 @@ class StepThroughView(QWidget):
         step = self.step_result
         channels = len(step.in_channels)
         self.first_channel.setRange(0, max(0, channels - 1))
-        self.first_channel.setVisible(channels > MAX_CHANNELS)
         module = self.session.module(layer)
-        settings = ", ".join(f"{k} {v}" for k, v in (
+        settings = ", ".join(f"{k} {_setting(v, k == 'kernel')}" for k, v in (
             ("kernel", getattr(module, "kernel_size", None)),
             ("stride", getattr(module, "stride", None)),
             ("padding", getattr(module, "padding", None)),
@@ -436,6 +516,9 @@ class StepThroughView(QWidget):
             return
         first = min(self.first_channel.value(), max(0, len(step.in_channels) - 1))
         shown = list(range(first, min(len(step.in_channels), first + MAX_CHANNELS)))
+        shown = shown[:self._rows_that_fit(step, shown[0])]
+        self.first_channel.setVisible(len(shown) < len(step.in_channels))
+        self.first_channel.setSingleStep(len(shown))
         layer_input = self.session.layer_input(step.layer).numpy()
         if layer_input.ndim == 2:
             layer_input = layer_input[:, None, :]
@@ -472,9 +555,36 @@ class StepThroughView(QWidget):
         self.output_grid.set_data(out_plane, f"output channel {step.position[0]} "
                                   f"({'×'.join(map(str, output.shape))})", marks=[mark])
         hidden = len(step.in_channels) - len(shown)
-        self.formula.setText(formula(step) + (f"   ({hidden} input channels not drawn; "
-                                              "their sums are in the total)" if hidden else ""))
-        self.notes.setText(" · ".join(step.notes))
+        self.formula.setText(formula(step))
+        self.notes.setText(" · ".join(
+            ([f"{hidden} input channel{'s' if hidden > 1 else ''} not drawn (their sums are "
+              "in the total)"]
+             if hidden else []) + list(step.notes)))
+        self.grids.place()
+
+    def _rows_that_fit(self, step: Step, index: int) -> int:
+        """Channel rows that fit the area with every number at the body text's size, judged
+        by channel ``index``'s grids (patch, kernel, products hold the widest values)."""
+        probe = NumberGrid()
+        probe.setFont(self.font())
+        # a row's width from the kernel's size and four-character values: the same for every
+        # position of the layer, so the maps beside the rows keep their size
+        probe.set_data(np.full(step.patch[index].shape, -888.0))
+        self.grids.column_need = probe.readable_size().width()
+        need = 0
+        for values in (step.patch[index], step.kernel, step.products):
+            if values is not None:
+                probe.set_data(values if values is step.patch[index] else values[index])
+                need = max(need, probe.readable_size().height())
+        self._row_need = need
+        self.channel_rows = self.grids.rows_that_fit(need)
+        return self.channel_rows
+
+    def _area_resized(self) -> None:
+        """The area grew or shrank: draw more or fewer channel rows when that changes."""
+        if self.step_result is not None and self._row_need and \
+                self.grids.rows_that_fit(self._row_need) != self.channel_rows:
+            self._redraw()
 
     def _show_scatter(self, layer: str, position: tuple[int, ...]) -> None:
         """One input value times the kernel, added into the output (the running sum so far)."""
@@ -495,6 +605,7 @@ class StepThroughView(QWidget):
             total[np.ix_(list(part.out_channels), part.rows[rows_ok], part.cols[cols_ok])] += \
                 part.contribution[:, rows_ok][:, :, cols_ok]
         self.step_result = None
+        self.first_channel.setVisible(False)
         self.info.setText(f"<b>{layer}</b> (ConvTranspose2d) scatter view · input value "
                           f"({ch}, {r}, {c}) = {number(part.value)} stamps value × kernel into "
                           f"output rows {part.rows[0]}–{part.rows[-1]}, columns {part.cols[0]}–"
@@ -517,6 +628,7 @@ class StepThroughView(QWidget):
         self.formula.setText(f"{done} of {x.numel()} input values stamped; after the last, "
                              "adding the bias gives the layer's output")
         self.notes.setText("")
+        self.grids.place()
 
     def stop(self) -> None:
         self.timer.stop()

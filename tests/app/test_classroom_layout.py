@@ -135,3 +135,110 @@ def test_arrow_keys_step_the_position_as_soon_as_the_tab_shows(window: MainWindo
     position = view.position()
     press(Qt.Key.Key_Right)
     assert view.position() == (0, position[1], position[2] + 1)
+
+
+def _visible_children(parent: QWidget) -> list[QWidget]:
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    return [w for w in parent.findChildren(QWidget, options=direct)
+            if w.isVisible() and not w.isWindow()]
+
+
+def overlaps(parent: QWidget) -> list[str]:
+    """Pairs of shown child widgets of ``parent`` whose rectangles intersect."""
+    children = _visible_children(parent)
+    return [f"{type(a).__name__} {a.geometry()} × {type(b).__name__} {b.geometry()}"
+            for i, a in enumerate(children) for b in children[i + 1:]
+            if a.geometry().intersects(b.geometry())]
+
+
+def cut_text(root: QWidget) -> list[str]:
+    """Shown labels, buttons and boxes smaller than their text needs."""
+    found = []
+    for label in root.findChildren(QLabel):
+        if not label.isVisible() or not label.text():
+            continue
+        if label.wordWrap():
+            if label.heightForWidth(label.width()) > label.height() + 1:
+                found.append(f"{label.text()[:40]!r} needs {label.heightForWidth(label.width())}"
+                             f" px of height, has {label.height()}")
+        elif label.minimumSizeHint().width() > label.width() + 1:
+            found.append(f"{label.text()[:40]!r} needs {label.minimumSizeHint().width()} px")
+    for widget in root.findChildren(QWidget):
+        boxes = ("QAbstractButton", "QComboBox", "QAbstractSpinBox")
+        if widget.isVisible() and any(widget.inherits(name) for name in boxes) and \
+                widget.width() + 1 < widget.minimumSizeHint().width():
+            found.append(f"{type(widget).__name__} {widget.width()} px < "
+                         f"{widget.minimumSizeHint().width()}")
+    return found
+
+
+def _settle(qtbot: QtBot, window: MainWindow, layer: str, position: tuple[int, ...]) -> None:
+    view = window.classroom.panel.step_view
+    ready(qtbot, view, layer, position)
+    for _ in range(3):  # the split and the channel rows fit once the layouts settled
+        QApplication.processEvents()
+        QApplication.sendPostedEvents(None, 0)
+    fitting = getattr(window.classroom.panel, "_fit_timer", None)
+    if fitting is not None:
+        qtbot.waitUntil(lambda: not fitting.isActive(), timeout=3000)
+    QApplication.processEvents()
+
+
+@pytest.mark.parametrize(("text", "size"), [("projector", (1920, 1080)), ("normal", (1366, 768)),
+                                            ("present", (1920, 1080))])
+def test_step_through_numbers_are_readable_and_nothing_overlaps_or_is_cut(
+        window: MainWindow, qtbot: QtBot, text: str, size: tuple[int, int]) -> None:
+    """At projector text the grids were a ~90 px strip (numbers ~5 px), the sum was drawn over
+    the input map, the title was smaller than the body and the step list was cut (issue 17,
+    item 3); present mode squeezed the grids the same way."""
+    window.resize(*size)
+    window.set_font_size(0, 24 if text == "projector" else BASE_POINT_SIZE)
+    window.classroom.open_lesson("rgb_minus_25")
+    panel = window.classroom.panel
+    view = panel.step_view
+    if text == "present":
+        window.classroom.present.enter()
+        # full screen on a 1920×1080 projector (the offscreen screen is 800×800)
+        window.setWindowState(Qt.WindowState.WindowNoState)
+        window.setGeometry(SCREEN)
+    _settle(qtbot, window, "conv", (0, 0, 0))
+    body = view.fontInfo().pixelSize()
+    assert panel.heading.fontInfo().pixelSize() > panel.text.fontInfo().pixelSize()
+    arithmetic = [g for row in zip(view.patch_grids, view.kernel_grids, view.product_grids,
+                                   strict=True) for g in row if g.isVisible()]
+    assert arithmetic
+    for grid in arithmetic:
+        grid.grab()  # paints: the numbers' size is set while painting
+        assert grid.number_pixels >= body, (grid.title, grid.number_pixels, body)
+        if text != "normal":
+            assert grid.number_pixels >= 24
+    for parent in (panel, view, view.grids, panel.splitter.widget(0)):
+        assert overlaps(parent) == []
+    assert cut_text(panel) == []
+    steps = panel.steps
+    if steps.isVisible():
+        assert steps.horizontalScrollBar().maximum() == 0
+        assert steps.verticalScrollBar().maximum() == 0
+    if text != "present":
+        page = window.tabs.currentWidget()
+        area = page.parentWidget().parentWidget()  # the tab's scroll area (app.page_tabs)
+        assert area.horizontalScrollBar().maximum() == 0
+        assert area.verticalScrollBar().maximum() == 0
+
+
+def test_the_input_grid_keeps_its_size_between_steps(window: MainWindow, qtbot: QtBot) -> None:
+    """The input map changed size from step to step (issue 17, item 8)."""
+    window.classroom.open_lesson("edge_6x6")
+    panel = window.classroom.panel
+    view = panel.step_view
+    _settle(qtbot, window, "edge", (0, 0, 0))
+    sizes = {view.input_grid.geometry().getRect()}
+    for row in range(1, panel.steps.count()):
+        panel.steps.setCurrentRow(row)
+        QApplication.processEvents()
+        sizes.add(view.input_grid.geometry().getRect())
+    for _ in range(8):
+        view.move(+1)
+        QApplication.processEvents()
+        sizes.add(view.input_grid.geometry().getRect())
+    assert len(sizes) == 1, sizes
