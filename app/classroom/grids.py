@@ -73,7 +73,7 @@ class NumberGrid(QWidget):
         self.number_pixels = 0.0
         """The numbers' font size in pixels at the last paint (0: not drawn)."""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(90, 90)
+        self.setMinimumSize(20, 20)  # placed by the step view, which sizes the rows
 
     def sizeHint(self) -> QSize:
         return QSize(220, 220)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -123,11 +124,9 @@ class ModelCard(QFrame):
         self.body.setWordWrap(True)
         self.body.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.total = QLabel()
-        heading = QHBoxLayout()  # the total beside the name: one line less at projector text
-        heading.addWidget(self.title, 1)
-        heading.addWidget(self.total, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(heading)
+        layout.addWidget(self.title)
         layout.addWidget(self.body, 1)
+        layout.addWidget(self.total)
         self.analysis: ModelAnalysis | None = None
         self.highlight: QColor | None = None
         self.border = 3
@@ -199,7 +198,6 @@ class ClassroomPanel(QWidget):
         self.step_text = QLabel()
         self.step_text.setWordWrap(True)
         layout.addWidget(self.heading)
-        layout.addWidget(self.text)
         layout.addWidget(self.step_text)
         top = QHBoxLayout()
         self.steps = QListWidget()
@@ -229,9 +227,21 @@ class ClassroomPanel(QWidget):
         tools.addStretch(1)
         top.addLayout(tools)
         top_box = QWidget()
-        top_box.setLayout(top)
+        # the lesson's explanation scrolls with the list and cards: read once, it must not
+        # take the grids' room at projector text
+        top_column = QVBoxLayout(top_box)
+        top_column.setContentsMargins(0, 0, 0, 0)
+        top_column.addWidget(self.text)
+        top_column.addLayout(top, 1)
+        # squeezed (projector text, a long lesson text), the list and cards scroll, not cut
+        self.top_scroll = QScrollArea()
+        self.top_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.top_scroll.setWidgetResizable(True)
+        self.top_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.top_scroll.setWidget(top_box)
+        self.top_box = top_box
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(top_box)
+        self.splitter.addWidget(self.top_scroll)
         self.splitter.addWidget(self.step_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
@@ -244,6 +254,8 @@ class ClassroomPanel(QWidget):
         self._fit_timer.setSingleShot(True)
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self._fit_split)
+        self._fitted_need = 0
+        self.step_view.position_changed.connect(self._step_shown)
 
     # -- models -----------------------------------------------------------------------------
     def _document_changed(self) -> None:
@@ -452,6 +464,11 @@ class ClassroomPanel(QWidget):
         have settled at the current size and font."""
         self._fit_timer.start()
 
+    def _step_shown(self) -> None:
+        """A new layer can need another height (its kernel's rows): fit the split again."""
+        if self.step_view.needed_height() != self._fitted_need:
+            self.fit_layout()
+
     def _splitter_moved(self) -> None:
         self._fitted_split = False
 
@@ -469,8 +486,8 @@ class ClassroomPanel(QWidget):
         if not self._fitted_split:
             return
         total = sum(self.splitter.sizes())
-        top_box = self.splitter.widget(0)
-        if total <= 0 or top_box is None:
+        top_box = self.top_box
+        if total <= 0:
             return
         # what the shown parts need at their widths (the list's own hint is ~200 px tall)
         top_layout = top_box.layout()
@@ -483,9 +500,13 @@ class ClassroomPanel(QWidget):
         if self.steps.isVisible() and self.steps.count():
             parts.append(min(sum(self.steps.sizeHintForRow(i) for i in range(self.steps.count()))
                              + 2 * self.steps.frameWidth() + 4, total // 3))
-        need = max(parts) + margins.top() + margins.bottom()
-        least = self.step_view.minimumSizeHint().height()
-        top = min(need, max(total - least, total // 3))  # too small for both: share
+        need = max(parts) + margins.top() + margins.bottom() + top_layout.spacing() + \
+            self.text.heightForWidth(top_box.width()) + self.fontMetrics().height() // 2
+        least = self.step_view.needed_height()
+        self._fitted_need = least
+        # the step-through never below its minimum (the sum was drawn over the maps); the
+        # list and cards get what is left, at least two lines, and scroll when that is less
+        top = max(min(need, total - least), 2 * self.fontMetrics().height())
         self.splitter.setSizes([top, total - top])
 
     def stop(self) -> None:

@@ -107,10 +107,22 @@ class SessionLoader(QObject):
         self.pool.waitForDone(wait_ms)
 
 
-def _input_plane(step: Step, plane: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray,
-                                                                      list[tuple[int, int]],
-                                                                      int, int]:
-    """The input channel with room for the window's padding cells, and the cells read."""
+def _ring(module: object) -> tuple[int, int]:
+    """The layer's padding in cells (rows, columns); 0 where it is not a number."""
+    padding = getattr(module, "padding", 0)
+    if isinstance(padding, int):
+        return padding, padding
+    if isinstance(padding, tuple | list) and all(isinstance(p, int) for p in padding):
+        return (int(padding[-2]), int(padding[-1])) if len(padding) >= 2 else \
+            (0, int(padding[0]))
+    return 0, 0
+
+
+def _input_plane(step: Step, plane: np.ndarray, index: int,
+                 ring: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray,
+                                                          list[tuple[int, int]], int, int]:
+    """The input channel with room for the layer's padding ring (``ring``, drawn at every
+    position so the map keeps its size) and the window's cells, and the cells read."""
     height, width = plane.shape
     rows, cols = step.input_rows, step.input_cols
     read = ~step.padding[index]
@@ -120,8 +132,9 @@ def _input_plane(step: Step, plane: np.ndarray, index: int) -> tuple[np.ndarray,
         r1, c1 = height - 1, width - 1
     else:
         rows_all, cols_all = rows, cols
-        r0, c0 = min(0, int(rows.min())), min(0, int(cols.min()))
-        r1, c1 = max(height - 1, int(rows.max())), max(width - 1, int(cols.max()))
+        r0, c0 = min(-ring[0], int(rows.min())), min(-ring[1], int(cols.min()))
+        r1 = max(height - 1 + ring[0], int(rows.max()))
+        c1 = max(width - 1 + ring[1], int(cols.max()))
     values = np.full((r1 - r0 + 1, c1 - c0 + 1), np.nan)
     values[-r0:-r0 + height, -c0:-c0 + width] = plane
     pad = np.isnan(values)
@@ -150,9 +163,8 @@ class GridArea(QWidget):
     the rows share the height (hidden rows make room for the others)."""
 
     resized = Signal()
-    MIDDLE_SHARE = (0.46, 0.62)
-    """The rows' share of the width: at least the first, more (up to the second) where the
-    layer's kernel needs it for body-size numbers; the maps share the rest."""
+    LARGE_MAP_SHARE = 0.27
+    """A map drawn as an image (too many cells for numbers) takes this share of the width."""
     GAP = 8
 
     def __init__(self, input_grid: NumberGrid, rows: list[tuple[NumberGrid, ...]],
@@ -161,9 +173,10 @@ class GridArea(QWidget):
         self.input_grid, self.rows, self.output_grid = input_grid, rows, output_grid
         for grid in (input_grid, output_grid, *(g for row in rows for g in row)):
             grid.setParent(self)
-        self.column_need = 0
-        """The width one grid of a row needs (set per layer, so the maps keep their size
-        from position to position)."""
+        self.needs = (0, 0, 0)
+        """The widths the input map, the rows and the output map need for body-size numbers
+        (set per layer from shapes, not values, so nothing moves from position to
+        position); the width is shared in proportion to them."""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(300, 90)
 
@@ -181,11 +194,21 @@ class GridArea(QWidget):
 
     def place(self) -> None:
         width, height, gap = self.width(), self.height(), self.GAP
-        least, most = self.MIDDLE_SHARE
-        middle = min(max(3 * self.column_need + 2 * gap, int(width * least)), int(width * most))
-        map_width = (width - middle - 2 * gap) // 2
-        self.input_grid.setGeometry(0, 0, map_width, height)
-        self.output_grid.setGeometry(width - map_width, 0, map_width, height)
+        room = max(1, width - 2 * gap)
+        needs = [min(need, int(room * share)) or int(room * self.LARGE_MAP_SHARE)
+                 for need, share in zip(self.needs, (0.4, 0.55, 0.4), strict=True)]
+        if not any(self.needs):
+            needs = [1, 1, 1]
+        # the rows first (their numbers are the arithmetic), the maps share what is left
+        middle = min(needs[1], int(room * 0.55)) if any(self.needs) else room // 3
+        if sum(needs) <= room:  # room to spare: shared in proportion to the needs
+            middle = room * needs[1] // sum(needs)
+        rest = room - middle
+        input_width = rest * needs[0] // max(1, needs[0] + needs[2])
+        output_width = rest - input_width
+        map_width = input_width
+        self.input_grid.setGeometry(0, 0, input_width, height)
+        self.output_grid.setGeometry(width - output_width, 0, output_width, height)
         column = max(1, (middle - 2 * gap) // 3)
         shown = [row for row in self.rows if not row[0].isHidden()]
         row_height = max(1, (height - gap * (len(shown) - 1)) // max(1, len(shown)))
@@ -523,7 +546,8 @@ class StepThroughView(QWidget):
         if layer_input.ndim == 2:
             layer_input = layer_input[:, None, :]
         plane = layer_input[step.in_channels[shown[0]]]
-        values, pad, window, _, _ = _input_plane(step, plane, shown[0])
+        ring = (0, 0) if step.kind == "transposed" else _ring(self.session.module(step.layer))
+        values, pad, window, _, _ = _input_plane(step, plane, shown[0], ring)
         self.input_grid.set_data(values, f"input channel {step.in_channels[shown[0]]}"
                                  f" ({'×'.join(map(str, layer_input.shape))})", pad,
                                  window=window)
@@ -570,7 +594,15 @@ class StepThroughView(QWidget):
         # a row's width from the kernel's size and four-character values: the same for every
         # position of the layer, so the maps beside the rows keep their size
         probe.set_data(np.full(step.patch[index].shape, -888.0))
-        self.grids.column_need = probe.readable_size().width()
+        column = probe.readable_size().width()
+        pad = 0 if step.kind == "transposed" else 2 * _ring(self.session.module(step.layer))[1]
+        maps = []
+        for shape, extra in ((self.session.layer_input(step.layer).shape, pad),
+                             (self.session.output(step.layer).shape, 0)):
+            rows, cols = (1, shape[-1]) if len(shape) == 2 else shape[-2:]
+            probe.set_data(np.full((rows, cols + extra), -888.0))  # the input's padding ring
+            maps.append(probe.readable_size().width())
+        self.grids.needs = (maps[0], 3 * column + 2 * GridArea.GAP, maps[1])
         need = 0
         for values in (step.patch[index], step.kernel, step.products):
             if values is not None:
@@ -579,6 +611,19 @@ class StepThroughView(QWidget):
         self._row_need = need
         self.channel_rows = self.grids.rows_that_fit(need)
         return self.channel_rows
+
+    def needed_height(self) -> int:
+        """The height that shows the maps and one channel row with body-size numbers, and
+        the text lines at their wrapped heights (the split above gives the view this)."""
+        maps = max(self.input_grid.readable_size().height(),
+                   self.output_grid.readable_size().height())
+        # the maps may be a little smaller than body-size numbers need (up to 1.25 rows), so
+        # the lesson's list and cards keep some room
+        grids = max(self._row_need, min(maps, self._row_need * 5 // 4),
+                    self.grids.minimumHeight())
+        extra = sum(max(0, label.heightForWidth(label.width()) - label.minimumSizeHint().height())
+                    for label in (self.info, self.formula, self.notes) if label.width() > 0)
+        return self.minimumSizeHint().height() - self.grids.minimumHeight() + grids + extra
 
     def _area_resized(self) -> None:
         """The area grew or shrank: draw more or fewer channel rows when that changes."""

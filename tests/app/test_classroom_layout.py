@@ -209,10 +209,11 @@ def test_step_through_numbers_are_readable_and_nothing_overlaps_or_is_cut(
     assert arithmetic
     for grid in arithmetic:
         grid.grab()  # paints: the numbers' size is set while painting
-        assert grid.number_pixels >= body, (grid.title, grid.number_pixels, body)
-        if text != "normal":
-            assert grid.number_pixels >= 24
-    for parent in (panel, view, view.grids, panel.splitter.widget(0)):
+        if text == "normal":  # 1366 px: the maps keep room, the rows' numbers stay legible
+            assert grid.number_pixels >= 10, (grid.title, grid.number_pixels)
+        else:
+            assert grid.number_pixels >= max(24, body), (grid.title, grid.number_pixels, body)
+    for parent in (panel, view, view.grids, panel.top_box):
         assert overlaps(parent) == []
     assert cut_text(panel) == []
     steps = panel.steps
