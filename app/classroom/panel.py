@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -202,6 +203,9 @@ class ClassroomPanel(QWidget):
         top = QHBoxLayout()
         self.steps = QListWidget()
         self.steps.setWordWrap(True)  # long titles wrap at projector text, not cut
+        # its ~200 px hint must not make the area above the split taller (it then scrolled
+        # and cut the cards); _fit_split gives it its rows' height
+        self.steps.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Ignored)
         self.steps.currentRowChanged.connect(self.show_lesson_step)
         self.steps.setVisible(False)  # shown with a lesson
         top.addWidget(self.steps)
