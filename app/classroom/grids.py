@@ -52,10 +52,11 @@ def cell_text(value: float) -> str:
 class NumberGrid(QWidget):
     """A titled grid of values; ``marks`` are outlined cells, ``window`` cells a second colour.
 
-    Numbers are drawn bold in one size per grid, the largest at which the widest value fits
-    its cell. Cells are square where that leaves the numbers at least the body text's size;
-    otherwise they widen or heighten (up to the room there is) until it does, so a squeezed
-    grid keeps readable numbers. ``readable_size`` is the room that takes, for the layout.
+    Numbers are drawn bold in one size per grid: the largest at which the widest value fits
+    its cell, but not below the body text's size (a value wider than that shrinks alone).
+    Cells are square where that leaves the numbers at least the body text's size; otherwise
+    they widen or heighten (up to the room there is) until it does, so a squeezed grid keeps
+    readable numbers. ``readable_size`` is the room that takes, for the layout.
     """
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
@@ -71,7 +72,7 @@ class NumberGrid(QWidget):
         self._image: QImage | None = None
         self._texts: list[str] = []
         self.number_pixels = 0.0
-        """The numbers' font size in pixels at the last paint (0: not drawn)."""
+        """The smallest number's font size in pixels at the last paint (0: none drawn)."""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(20, 20)  # placed by the step view, which sizes the rows
 
@@ -140,15 +141,17 @@ class NumberGrid(QWidget):
 
     def _fitted_font(self, cell: QSizeF) -> QFont | None:
         """The numbers' font: the body text's size, or larger in large cells (36 % of the
-        cell's height), but never so large that the widest value or the line height leaves
-        the cell; None when that is under SMALLEST_NUMBER_PIXELS."""
+        cell's height), as large as the widest value allows while that stays at least the
+        body text's size (wider values then shrink one by one, see paintEvent); None when
+        even a line of text does not fit."""
         font = self._number_font()
         font.setPixelSize(100)
         metrics = QFontMetricsF(font)
         widest = max((metrics.horizontalAdvance(t) for t in self._texts), default=1.0) / 100
         line = metrics.height() / 100
-        pixels = min(max(float(self.fontInfo().pixelSize()), cell.height() * 0.36),
-                     cell.width() * 0.86 / max(widest, 1e-6), cell.height() * 0.8 / line)
+        body = float(self.fontInfo().pixelSize())
+        pixels = min(max(body, cell.height() * 0.36), cell.height() * 0.8 / line)
+        pixels = min(pixels, max(min(body, pixels), cell.width() * 0.86 / max(widest, 1e-6)))
         if pixels < SMALLEST_NUMBER_PIXELS:
             return None
         font.setPixelSize(int(pixels))
@@ -208,9 +211,10 @@ class NumberGrid(QWidget):
             grid_pen = QPen(QColor(self.look.ink))
             grid_pen.setWidthF(min(self.look.line, max(0.5, min(cell_w, cell_h) * 0.06)))
             number_font = self._fitted_font(size)
+            smallest = float("inf")
             if number_font is not None:
                 painter.setFont(number_font)
-                self.number_pixels = float(number_font.pixelSize())
+                metrics = QFontMetricsF(number_font)
             for (r, c), value in np.ndenumerate(self.values):
                 rect = QRectF(left + c * cell_w, top + r * cell_h, cell_w, cell_h)
                 is_pad = self.padding is not None and bool(self.padding[r, c])
@@ -223,9 +227,24 @@ class NumberGrid(QWidget):
                 painter.setPen(grid_pen)
                 painter.drawRect(rect)
                 if number_font is not None:
+                    text = self._texts[r * cols + c]
+                    pixels = float(number_font.pixelSize())
+                    wide = metrics.horizontalAdvance(text)
+                    if wide > cell_w * 0.86:  # a wider value than the rest: shrunk alone
+                        pixels = int(pixels * cell_w * 0.86 / wide)
+                    if pixels < SMALLEST_NUMBER_PIXELS:
+                        continue
+                    smallest = min(smallest, pixels)
                     painter.setPen(QColor(self.look.ink))
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
-                                     self._texts[r * cols + c])
+                    if pixels != number_font.pixelSize():
+                        fitted = QFont(number_font)
+                        fitted.setPixelSize(int(pixels))
+                        painter.setFont(fitted)
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+                        painter.setFont(number_font)
+                    else:
+                        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            self.number_pixels = 0.0 if smallest == float("inf") else smallest
         small = min(cell_w, cell_h) < 18
         for cells, colour, width in ((self.window, self.look.window, self.look.mark_line),
                                      (self.marks, self.look.mark, self.look.mark_line)):

@@ -203,6 +203,7 @@ class GridArea(QWidget):
         middle = min(needs[1], int(room * 0.55)) if any(self.needs) else room // 3
         if sum(needs) <= room:  # room to spare: shared in proportion to the needs
             middle = room * needs[1] // sum(needs)
+        middle = max(middle, int(room * 0.45))  # as the box layout gave them before
         rest = room - middle
         input_width = rest * needs[0] // max(1, needs[0] + needs[2])
         output_width = rest - input_width
@@ -259,6 +260,7 @@ class StepThroughView(QWidget):
         self.first_channel.setToolTip("Which input channels are drawn (as many as fit with "
                                       "readable numbers, up to three)")
         self.first_channel.valueChanged.connect(self._redraw)
+        self.first_channel.setVisible(False)  # shown when not every channel fits
         self.prev_button = QPushButton("◀")
         self.prev_button.setToolTip("Previous position (Left arrow)")
         self.prev_button.clicked.connect(lambda: self.move(-1))
