@@ -508,6 +508,9 @@ class ClassroomPanel(QWidget):
             self.text.heightForWidth(top_box.width()) + self.fontMetrics().height() // 2
         least = self.step_view.needed_height()
         self._fitted_need = least
+        # never squeezed below that (its wrapped lines then overlapped the grids): where the
+        # window is too small for it, the tab's page scrolls instead
+        self.step_view.setMinimumHeight(least)
         # the step-through never below its minimum (the sum was drawn over the maps); the
         # list and cards get what is left, at least two lines, and scroll when that is less
         top = max(min(need, total - least), 2 * self.fontMetrics().height())
