@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtCore import QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from core.classroom.text import number
 
 IMAGE_ABOVE = 1600
 """Grids with more cells than this are drawn as an image (numbers would not fit)."""
+SMALLEST_NUMBER_PIXELS = 7
+"""Numbers that would be drawn smaller than this are left out (the cells' tints remain)."""
 
 
 @dataclass(frozen=True)
@@ -32,18 +34,30 @@ class Look:
     window: str
     line: float
     mark_line: float
-    title_points: float
 
 
 NORMAL = Look("#ffffff", "#1a1a1a", "#e8743b", "#3b82c4", "#c8c8c8", "#d62828", "#2a9d8f",
-              1.0, 3.0, 10.0)
+              1.0, 3.0)
 PRESENT = Look("#000000", "#ffffff", "#ff9f1c", "#2ec4ff", "#5a5a5a", "#ffe600", "#00ff88",
-               2.5, 7.0, 20.0)
+               2.5, 7.0)
 """High contrast for a projector: white on black, saturated tints, thick yellow outlines."""
 
 
+def cell_text(value: float) -> str:
+    """A value as its cell shows it: at most five characters where possible."""
+    text = number(value)
+    return f"{value:.3g}".replace("-", "−") if len(text) > 5 else text
+
+
 class NumberGrid(QWidget):
-    """A titled grid of values; ``marks`` are outlined cells, ``window`` cells a second colour."""
+    """A titled grid of values; ``marks`` are outlined cells, ``window`` cells a second colour.
+
+    Numbers are drawn bold in one size per grid: the largest at which the widest value fits
+    its cell, but not below the body text's size (a value wider than that shrinks alone).
+    Cells are square where that leaves the numbers at least the body text's size; otherwise
+    they widen or heighten (up to the room there is) until it does, so a squeezed grid keeps
+    readable numbers. ``readable_size`` is the room that takes, for the layout.
+    """
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,8 +70,11 @@ class NumberGrid(QWidget):
         self.row_offset = 0
         self.col_offset = 0
         self._image: QImage | None = None
+        self._texts: list[str] = []
+        self.number_pixels = 0.0
+        """The smallest number's font size in pixels at the last paint (0: none drawn)."""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(90, 90)
+        self.setMinimumSize(20, 20)  # placed by the step view, which sizes the rows
 
     def sizeHint(self) -> QSize:
         return QSize(220, 220)
@@ -78,7 +95,67 @@ class NumberGrid(QWidget):
         if title is not None:
             self.title = title
         self._image = None
+        self._texts = ([] if self.values is None or self.values.size > IMAGE_ABOVE else
+                       [cell_text(float(v)) for v in self.values.ravel()])
         self.update()
+
+    # -- geometry ---------------------------------------------------------------------------
+    def _number_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
+    def title_height(self) -> float:
+        return QFontMetricsF(self.font()).height() + 6
+
+    def _readable_cell(self) -> QSizeF:
+        """A cell that holds the widest number at the body text's size."""
+        font = self._number_font()
+        font.setPixelSize(self.fontInfo().pixelSize())
+        metrics = QFontMetricsF(font)
+        widest = max((metrics.horizontalAdvance(t) for t in self._texts), default=0.0)
+        return QSizeF(widest / 0.86 + 1, metrics.height() / 0.8 + 1)
+
+    def readable_size(self) -> QSize:
+        """The room the grid needs to show its numbers at the body text's size."""
+        if self.values is None or not self._texts:
+            return QSize(0, 0)
+        rows, cols = self.values.shape
+        cell = self._readable_cell()
+        return QSize(int(cell.width() * cols + 9), int(cell.height() * rows
+                                                       + self.title_height() + 9))
+
+    def cell_size(self) -> QSizeF:
+        """The cells' width and height in the widget as it is now."""
+        if self.values is None or self.values.size == 0:
+            return QSizeF(0, 0)
+        rows, cols = self.values.shape
+        width = max(0.0, (self.width() - 8) / cols)
+        height = max(0.0, (self.height() - self.title_height() - 8) / rows)
+        square = min(width, height)
+        if not self._texts:
+            return QSizeF(square, square)
+        need = self._readable_cell()
+        return QSizeF(min(width, max(square, need.width())), min(height, max(square,
+                                                                            need.height())))
+
+    def _fitted_font(self, cell: QSizeF) -> QFont | None:
+        """The numbers' font: the body text's size, or larger in large cells (36 % of the
+        cell's height), as large as the widest value allows while that stays at least the
+        body text's size (wider values then shrink one by one, see paintEvent); None when
+        even a line of text does not fit."""
+        font = self._number_font()
+        font.setPixelSize(100)
+        metrics = QFontMetricsF(font)
+        widest = max((metrics.horizontalAdvance(t) for t in self._texts), default=1.0) / 100
+        line = metrics.height() / 100
+        body = float(self.fontInfo().pixelSize())
+        pixels = min(max(body, cell.height() * 0.36), cell.height() * 0.8 / line)
+        pixels = min(pixels, max(min(body, pixels), cell.width() * 0.86 / max(widest, 1e-6)))
+        if pixels < SMALLEST_NUMBER_PIXELS:
+            return None
+        font.setPixelSize(int(pixels))
+        return font
 
     # -- painting ---------------------------------------------------------------------------
     def _cell_colour(self, value: float, limit: float) -> QColor:
@@ -105,36 +182,41 @@ class NumberGrid(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor(self.look.background))
         title_font = QFont(self.font())
-        title_font.setPointSizeF(self.look.title_points)
+        wide = QFontMetricsF(title_font).horizontalAdvance(self.title)
+        if wide > self.width() - 4 > 0:  # a long title shrinks to the grid's width, not cut
+            title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (self.width() - 4)
+                                         / wide))
         painter.setFont(title_font)
         painter.setPen(QColor(self.look.ink))
-        title_height = painter.fontMetrics().height() + 6
+        title_height = self.title_height()
         painter.drawText(QRectF(0, 0, self.width(), title_height),
                          Qt.AlignmentFlag.AlignCenter, self.title)
+        self.number_pixels = 0.0
         if self.values is None or self.values.size == 0:
             return
         rows, cols = self.values.shape
-        cell = min((self.width() - 8) / cols, (self.height() - title_height - 8) / rows)
-        if cell <= 0:
+        size = self.cell_size()
+        cell_w, cell_h = size.width(), size.height()
+        if cell_w <= 0 or cell_h <= 0:
             return
-        left = (self.width() - cell * cols) / 2
+        left = (self.width() - cell_w * cols) / 2
         top = title_height + 4
         finite = self.values[np.isfinite(self.values)]
         limit = float(np.abs(finite).max()) if finite.size else 0.0
-        big = rows * cols > IMAGE_ABOVE
-        if big:
+        if not self._texts:  # a large map: one image
             if self._image is None:
                 self._image = self._as_image(limit)
-            painter.drawImage(QRectF(left, top, cell * cols, cell * rows), self._image)
+            painter.drawImage(QRectF(left, top, cell_w * cols, cell_h * rows), self._image)
         else:
             grid_pen = QPen(QColor(self.look.ink))
-            grid_pen.setWidthF(min(self.look.line, max(0.5, cell * 0.06)))
-            number_font = QFont(self.font())
-            number_font.setPointSizeF(max(5.0, cell * 0.26))
-            number_font.setBold(True)
-            painter.setFont(number_font)
+            grid_pen.setWidthF(min(self.look.line, max(0.5, min(cell_w, cell_h) * 0.06)))
+            number_font = self._fitted_font(size)
+            smallest = float("inf")
+            if number_font is not None:
+                painter.setFont(number_font)
+                metrics = QFontMetricsF(number_font)
             for (r, c), value in np.ndenumerate(self.values):
-                rect = QRectF(left + c * cell, top + r * cell, cell, cell)
+                rect = QRectF(left + c * cell_w, top + r * cell_h, cell_w, cell_h)
                 is_pad = self.padding is not None and bool(self.padding[r, c])
                 colour = QColor(self.look.padding) if is_pad else self._cell_colour(
                     float(value), limit)
@@ -144,30 +226,36 @@ class NumberGrid(QWidget):
                                                   Qt.BrushStyle.BDiagPattern))
                 painter.setPen(grid_pen)
                 painter.drawRect(rect)
-                if cell >= 18:
+                if number_font is not None:
+                    text = self._texts[r * cols + c]
+                    pixels = float(number_font.pixelSize())
+                    wide = metrics.horizontalAdvance(text)
+                    if wide > cell_w * 0.86:  # a wider value than the rest: shrunk alone
+                        pixels = int(pixels * cell_w * 0.86 / wide)
+                    if pixels < SMALLEST_NUMBER_PIXELS:
+                        continue
+                    smallest = min(smallest, pixels)
                     painter.setPen(QColor(self.look.ink))
-                    text = number(float(value))
-                    if len(text) > 5:
-                        text = f"{value:.3g}".replace("-", "−")
-                    width = painter.fontMetrics().horizontalAdvance(text)
-                    if width > cell * 0.92:  # shrink this number to fit its cell
+                    if pixels != number_font.pixelSize():
                         fitted = QFont(number_font)
-                        fitted.setPointSizeF(max(4.0, number_font.pointSizeF() * cell * 0.92
-                                                 / width))
+                        fitted.setPixelSize(int(pixels))
                         painter.setFont(fitted)
                         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
                         painter.setFont(number_font)
                     else:
                         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+            self.number_pixels = 0.0 if smallest == float("inf") else smallest
+        small = min(cell_w, cell_h) < 18
         for cells, colour, width in ((self.window, self.look.window, self.look.mark_line),
                                      (self.marks, self.look.mark, self.look.mark_line)):
             pen = QPen(QColor(colour))
-            pen.setWidthF(min(width, max(1.5, cell * 0.18)))
+            pen.setWidthF(min(width, max(1.5, min(cell_w, cell_h) * 0.18)))
             painter.setPen(pen)
             fill = QColor(colour)
-            fill.setAlpha(70 if cell < 18 else 0)  # tiny cells: tint them, outlines vanish
-            painter.setBrush(fill if cell < 18 else Qt.BrushStyle.NoBrush)
+            fill.setAlpha(70 if small else 0)  # tiny cells: tint them, outlines vanish
+            painter.setBrush(fill if small else Qt.BrushStyle.NoBrush)
             for r, c in cells:
                 if 0 <= r < rows and 0 <= c < cols:
-                    painter.drawRect(QRectF(left + c * cell, top + r * cell, cell, cell))
+                    painter.drawRect(QRectF(left + c * cell_w, top + r * cell_h, cell_w,
+                                            cell_h))
         painter.end()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -33,6 +36,8 @@ from core.model.spec import ModelSpec
 NO_LESSON = ("Pick a convolution, pooling or transposed-convolution layer and an output "
              "position; the Lessons menu opens the lectures' worked examples.")
 REBUILD_MS = 150
+HEADING_SCALE = 1.4
+"""The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("the lesson's, or random", None), ("digit: test image 0", "digits:0"),
     ("digit: test image 7", "digits:7"), ("photo: astronaut", "astronaut"),
@@ -98,6 +103,13 @@ def build_session(spec: ModelSpec, weights: Path | None, lesson: Lesson | None,
     return StepSession(inspector, x, source)
 
 
+def _bold() -> QFont:
+    """A font that sets only the weight: the family and size stay inherited."""
+    font = QFont()
+    font.setBold(True)
+    return font
+
+
 class ModelCard(QFrame):
     """A model's layers, shapes and parameter count, for comparing models side by side."""
 
@@ -106,15 +118,19 @@ class ModelCard(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(self)
         self.title = QLabel(title)
-        self.title.setStyleSheet("font-weight: bold;")
+        self.title.setFont(_bold())  # bold only: the size still follows the window's text
+        self.title.setWordWrap(True)
         self.body = QLabel()
         self.body.setTextFormat(Qt.TextFormat.RichText)
         self.body.setWordWrap(True)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.total = QLabel()
         layout.addWidget(self.title)
         layout.addWidget(self.body, 1)
         layout.addWidget(self.total)
         self.analysis: ModelAnalysis | None = None
+        self.highlight: QColor | None = None
+        self.border = 3
 
     def show_analysis(self, analysis: ModelAnalysis, title: str | None = None) -> None:
         self.analysis = analysis
@@ -133,10 +149,23 @@ class ModelCard(QFrame):
         self.total.setText(f"<b>{analysis.total_params:,} parameters</b>")
 
     def set_highlight(self, on: bool, look: Look) -> None:
-        border = (f"ModelCard {{ border: {6 if look is PRESENT else 3}px solid {look.mark}; }}"
-                  if on else "")
-        ink = f"QLabel {{ color: {look.ink}; }}" if look is PRESENT else ""
-        self.setStyleSheet(border + ink)
+        """Outline the card (drawn, not a style sheet: labels under a style sheet kept the
+        palette and font of when it was set, white on grey after presentation mode)."""
+        self.highlight = QColor(look.mark) if on else None
+        self.border = 6 if look is PRESENT else 3
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.highlight is None:
+            return
+        painter = QPainter(self)
+        pen = QPen(self.highlight)
+        pen.setWidth(self.border)
+        painter.setPen(pen)
+        half = self.border / 2
+        painter.drawRect(QRectF(self.rect()).adjusted(half, half, -half, -half))
+        painter.end()
 
 
 class ClassroomPanel(QWidget):
@@ -163,18 +192,20 @@ class ClassroomPanel(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         self.heading = QLabel("Step-through of the model in the builder")
-        self.heading.setStyleSheet("font-weight: bold; font-size: 14pt;")
+        self._style_heading()
         self.heading.setWordWrap(True)
         self.text = QLabel(NO_LESSON)
         self.text.setWordWrap(True)
         self.step_text = QLabel()
         self.step_text.setWordWrap(True)
         layout.addWidget(self.heading)
-        layout.addWidget(self.text)
         layout.addWidget(self.step_text)
         top = QHBoxLayout()
         self.steps = QListWidget()
-        self.steps.setMaximumWidth(420)
+        self.steps.setWordWrap(True)  # long titles wrap at projector text, not cut
+        # its ~200 px hint must not make the area above the split taller (it then scrolled
+        # and cut the cards); _fit_split gives it its rows' height
+        self.steps.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Ignored)
         self.steps.currentRowChanged.connect(self.show_lesson_step)
         self.steps.setVisible(False)  # shown with a lesson
         top.addWidget(self.steps)
@@ -194,19 +225,41 @@ class ClassroomPanel(QWidget):
             self.input_choice.addItem(text, data)
         self.input_choice.activated.connect(self._input_chosen)
         self.input_source: str | None = None
-        tools.addWidget(QLabel("Input"))
+        self.input_label = QLabel("Input")
+        tools.addWidget(self.input_label)
         tools.addWidget(self.input_choice)
         tools.addStretch(1)
         top.addLayout(tools)
         top_box = QWidget()
-        top_box.setLayout(top)
+        # the lesson's explanation scrolls with the list and cards: read once, it must not
+        # take the grids' room at projector text
+        top_column = QVBoxLayout(top_box)
+        top_column.setContentsMargins(0, 0, 0, 0)
+        top_column.addWidget(self.text)
+        top_column.addLayout(top, 1)
+        # squeezed (projector text, a long lesson text), the list and cards scroll, not cut
+        self.top_scroll = QScrollArea()
+        self.top_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.top_scroll.setWidgetResizable(True)
+        self.top_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.top_scroll.setWidget(top_box)
+        self.top_box = top_box
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(top_box)
+        self.splitter.addWidget(self.top_scroll)
         self.splitter.addWidget(self.step_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         layout.addWidget(self.splitter, 1)
+        self.splitter.splitterMoved.connect(self._splitter_moved)
+        self._fitted_split = True
+        """The split follows the content (False once the user drags it)."""
         self.cards: list[ModelCard] = []
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_split)
+        self._fitted_need = 0
+        self.step_view.position_changed.connect(self._step_shown)
 
     # -- models -----------------------------------------------------------------------------
     def _document_changed(self) -> None:
@@ -231,9 +284,17 @@ class ClassroomPanel(QWidget):
 
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
+        self.focus_position()
         if self._rebuild_pending or self.step_view.session is None:
             self._rebuild_pending = False
             self.timer.start()
+
+    def focus_position(self) -> None:
+        """The keyboard to the step-through (arrow keys move the position) unless a control
+        of this tab already has it."""
+        focus = self.window().focusWidget()
+        if focus is None or not self.isAncestorOf(focus):
+            self.step_view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def rebuild(self, layer: str | None = None, position: tuple[int, ...] | None = None) -> None:
         """Rebuild the step session of the builder's model (on the worker)."""
@@ -315,14 +376,16 @@ class ClassroomPanel(QWidget):
             self.rebuild()
         if lesson is not None:
             self.steps.setCurrentRow(0)
+        self.fit_layout()
+        if self.isVisible():
+            self.focus_position()
 
     def show_lesson_step(self, row: int) -> None:
         lesson = self.lesson
         if lesson is None or not 0 <= row < len(lesson.steps):
             return
         step = lesson.steps[row]
-        self.step_text.setText(f"<b>Step {row + 1} of {len(lesson.steps)}: {step.title}.</b> "
-                               f"{step.text}")
+        self.step_text.setText(self._step_text(row))
         for card in self.cards:
             card.set_highlight(False, self.look)  # also sets the cards' text colour
         card_index = 0 if step.model == 0 else len(self.cards) - len(lesson.compare) \
@@ -341,6 +404,26 @@ class ClassroomPanel(QWidget):
             return
         self.step_view.go_to(step.layer, step.position)
 
+    def _step_text(self, row: int) -> str:
+        assert self.lesson is not None
+        step = self.lesson.steps[row]
+        return f"<b>Step {row + 1} of {len(self.lesson.steps)}: {step.title}.</b> {step.text}"
+
+    def _reserve_step_text(self) -> None:
+        """The step text as tall as the lesson's longest at this width: the step-through
+        below keeps its size from step to step (one- and two-line steps moved it)."""
+        if self.lesson is None or self.step_text.width() <= 0:
+            self.step_text.setMinimumHeight(0)
+            return
+        probe = QLabel()
+        probe.setWordWrap(True)
+        probe.setFont(self.step_text.font())
+        tallest = 0
+        for row in range(len(self.lesson.steps)):
+            probe.setText(self._step_text(row))
+            tallest = max(tallest, probe.heightForWidth(self.step_text.width()))
+        self.step_text.setMinimumHeight(tallest)
+
     def next_lesson_step(self, delta: int) -> bool:
         if self.lesson is None:
             return False
@@ -354,15 +437,84 @@ class ClassroomPanel(QWidget):
         self.look = look
         self.step_view.set_look(look)
         presenting = look is PRESENT
-        self.heading.setStyleSheet(f"font-weight: bold; font-size: "
-                                   f"{'30pt' if presenting else '14pt'};")
+        self._style_heading()
         # stepped with the keyboard in presentation mode; the step text says which
         self.steps.setVisible(not presenting and self.lesson is not None)
         self.pin_button.setVisible(not presenting)
-        total = max(self.splitter.height(), 600)
-        self.splitter.setSizes([int(total * (0.3 if presenting else 0.22)),
-                                int(total * (0.7 if presenting else 0.78))])
+        self._fitted_split = True
+        self.fit_layout()
         self.show_lesson_step(self.steps.currentRow())
+
+    def _style_heading(self) -> None:
+        """The title larger than the body text at every text size (a fixed 14 pt was smaller
+        than projector text's 24 pt)."""
+        font = _bold()
+        font.setPointSizeF(self.font().pointSizeF() * HEADING_SCALE)
+        self.heading.setFont(font)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._style_heading()
+            self._fitted_split = True
+            self.fit_layout()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_layout()
+
+    def fit_layout(self) -> None:
+        """Fit the steps list to its titles and the split to the content, once the layouts
+        have settled at the current size and font."""
+        self._fit_timer.start()
+
+    def _step_shown(self) -> None:
+        """A new layer can need another height (its kernel's rows): fit the split again."""
+        if self.step_view.needed_height() != self._fitted_need:
+            self.fit_layout()
+
+    def _splitter_moved(self) -> None:
+        self._fitted_split = False
+
+    def _fit_split(self) -> None:
+        """The steps list as wide as its longest title (up to 30 % of the tab; longer titles
+        wrap); above the split what the lesson's list and cards need, the step-through the
+        rest (fixed shares at projector text left the grids a 90 px strip, or cut the list)."""
+        metrics = self.steps.fontMetrics()
+        titles = [self.steps.item(i).text() for i in range(self.steps.count())]
+        widest = max((metrics.horizontalAdvance(t) for t in titles), default=0)
+        chrome = 2 * self.steps.frameWidth() + \
+            self.steps.verticalScrollBar().sizeHint().width() + 16
+        self.steps.setFixedWidth(max(120, min(widest + chrome, int(self.width() * 0.3))))
+        self._reserve_step_text()
+        if not self._fitted_split:
+            return
+        total = sum(self.splitter.sizes())
+        top_box = self.top_box
+        if total <= 0:
+            return
+        # what the shown parts need at their widths (the list's own hint is ~200 px tall)
+        top_layout = top_box.layout()
+        assert top_layout is not None
+        margins = top_layout.contentsMargins()
+        parts = [card.heightForWidth(card.width()) for card in self.cards if card.isVisible()]
+        parts.append(sum(w.sizeHint().height() + 6 for w in (self.pin_button, self.input_label,
+                                                              self.input_choice)
+                         if w.isVisible()))
+        if self.steps.isVisible() and self.steps.count():
+            parts.append(min(sum(self.steps.sizeHintForRow(i) for i in range(self.steps.count()))
+                             + 2 * self.steps.frameWidth() + 4, total // 3))
+        need = max(parts) + margins.top() + margins.bottom() + top_layout.spacing() + \
+            self.text.heightForWidth(top_box.width()) + self.fontMetrics().height() // 2
+        least = self.step_view.needed_height()
+        self._fitted_need = least
+        # never squeezed below that (its wrapped lines then overlapped the grids): where the
+        # window is too small for it, the tab's page scrolls instead
+        self.step_view.setMinimumHeight(least)
+        # the step-through never below its minimum (the sum was drawn over the maps); the
+        # list and cards get what is left, at least two lines, and scroll when that is less
+        top = max(min(need, total - least), 2 * self.fontMetrics().height())
+        self.splitter.setSizes([top, total - top])
 
     def stop(self) -> None:
         self.timer.stop()

@@ -78,7 +78,9 @@ class _Saved:
     tab_bar_visible: bool
     font: QFont
     palette: QPalette
-    widget_fonts: dict[int, tuple[QWidget, QFont]]
+    widget_fonts: dict[int, tuple[QWidget, QFont | None]]
+    """Each shown widget's own font, None where it inherited its parent's (so the text-size
+    actions reach it again after leaving)."""
     tabs_minimum: QSize
     rect: QRect
 
@@ -131,7 +133,8 @@ class PresentMode(QObject):
             window.menuBar().isVisible(), window.statusBar().isVisible(),
             self.tabs.currentIndex(), self.tabs.tabBar().isVisible(), QFont(app.font()),
             QPalette(app.palette()),
-            {id(w): (w, QFont(w.font())) for w in self._shown_widgets()}, self.tabs.minimumSize(),
+            {id(w): (w, QFont(w.font()) if w.testAttribute(Qt.WidgetAttribute.WA_SetFont)
+                     else None) for w in self._shown_widgets()}, self.tabs.minimumSize(),
             QRect(window.geometry()))
         # the hidden tabs' minimum sizes at large type must not push the window past the screen
         self.tabs.setMinimumSize(QSize(1, 1))
@@ -143,10 +146,10 @@ class PresentMode(QObject):
             if (dock.inherits("QDockWidget") or dock.inherits("QToolBar")) and \
                     dock.parentWidget() is window:
                 dock.setVisible(False)  # restoreState brings docks and toolbars back
-        font = QFont(app.font())
-        font.setPointSize(PRESENT_POINTS)
         app.setPalette(high_contrast_palette())
         for widget in self._shown_widgets():
+            font = QFont(widget.font())  # its weight and family kept (a card's bold title)
+            font.setPointSize(PRESENT_POINTS)
             widget.setFont(font)
         self.panel.set_look(PRESENT)
         window.showFullScreen()
@@ -163,10 +166,12 @@ class PresentMode(QObject):
         assert isinstance(app, QApplication)
         app.removeEventFilter(self)
         self.pointer.stop()
-        self.panel.set_look(NORMAL)
+        # the palette first: a widget restyled (set_look) under the high-contrast palette
+        # keeps that palette's white text on the light window
         app.setPalette(saved.palette)
         for widget, font in saved.widget_fonts.values():
-            widget.setFont(font)
+            widget.setFont(QFont() if font is None else font)  # QFont(): inherit again
+        self.panel.set_look(NORMAL)
         # settle the layouts at the restored fonts while the panel is still shown: a hidden
         # widget keeps the size hints cached at the large type
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -36,6 +36,8 @@ MAX_CHANNELS = 3
 """Input channels drawn at once; a spin box pages through the others."""
 SCATTER_SUM_LIMIT = 4096
 """Inputs up to this size show the running sum of the stamps in the scatter view."""
+FORMULA_SCALE = 1.3
+"""The sum's size, relative to the body text."""
 
 
 class _Done(QObject):
@@ -105,10 +107,22 @@ class SessionLoader(QObject):
         self.pool.waitForDone(wait_ms)
 
 
-def _input_plane(step: Step, plane: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray,
-                                                                      list[tuple[int, int]],
-                                                                      int, int]:
-    """The input channel with room for the window's padding cells, and the cells read."""
+def _ring(module: object) -> tuple[int, int]:
+    """The layer's padding in cells (rows, columns); 0 where it is not a number."""
+    padding = getattr(module, "padding", 0)
+    if isinstance(padding, int):
+        return padding, padding
+    if isinstance(padding, tuple | list) and all(isinstance(p, int) for p in padding):
+        return (int(padding[-2]), int(padding[-1])) if len(padding) >= 2 else \
+            (0, int(padding[0]))
+    return 0, 0
+
+
+def _input_plane(step: Step, plane: np.ndarray, index: int,
+                 ring: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray,
+                                                          list[tuple[int, int]], int, int]:
+    """The input channel with room for the layer's padding ring (``ring``, drawn at every
+    position so the map keeps its size) and the window's cells, and the cells read."""
     height, width = plane.shape
     rows, cols = step.input_rows, step.input_cols
     read = ~step.padding[index]
@@ -118,8 +132,9 @@ def _input_plane(step: Step, plane: np.ndarray, index: int) -> tuple[np.ndarray,
         r1, c1 = height - 1, width - 1
     else:
         rows_all, cols_all = rows, cols
-        r0, c0 = min(0, int(rows.min())), min(0, int(cols.min()))
-        r1, c1 = max(height - 1, int(rows.max())), max(width - 1, int(cols.max()))
+        r0, c0 = min(-ring[0], int(rows.min())), min(-ring[1], int(cols.min()))
+        r1 = max(height - 1 + ring[0], int(rows.max()))
+        c1 = max(width - 1 + ring[1], int(cols.max()))
     values = np.full((r1 - r0 + 1, c1 - c0 + 1), np.nan)
     values[-r0:-r0 + height, -c0:-c0 + width] = plane
     pad = np.isnan(values)
@@ -130,6 +145,82 @@ def _input_plane(step: Step, plane: np.ndarray, index: int) -> tuple[np.ndarray,
     window = [(int(r) - r0, int(c) - c0) for r, c in zip(rows_all.ravel(), cols_all.ravel(),
                                                          strict=True)]
     return values, pad, window, r0, c0
+
+
+def _setting(value: object, kernel: bool = False) -> str:
+    """A layer setting as the info line says it: "3×3" for a kernel, "1" for (1, 1)."""
+    if isinstance(value, tuple | list):
+        if not kernel and len(set(value)) == 1:
+            return str(value[0])
+        return "×".join(map(str, value))
+    return str(value)
+
+
+class GridArea(QWidget):
+    """The input map, per input channel a row of patch × kernel = products, and the output
+    map, placed in fixed shares of the width: the maps keep their size from step to step (a
+    box layout sized them by the middle column's hints, which changed with the layer), and
+    the rows share the height (hidden rows make room for the others)."""
+
+    resized = Signal()
+    LARGE_MAP_SHARE = 0.27
+    """A map drawn as an image (too many cells for numbers) takes this share of the width."""
+    GAP = 8
+
+    def __init__(self, input_grid: NumberGrid, rows: list[tuple[NumberGrid, ...]],
+                 output_grid: NumberGrid) -> None:
+        super().__init__()
+        self.input_grid, self.rows, self.output_grid = input_grid, rows, output_grid
+        for grid in (input_grid, output_grid, *(g for row in rows for g in row)):
+            grid.setParent(self)
+        self.needs = (0, 0, 0)
+        """The widths the input map, the rows and the output map need for body-size numbers
+        (set per layer from shapes, not values, so nothing moves from position to
+        position); the width is shared in proportion to them."""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(300, 90)
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 400)
+
+    def rows_that_fit(self, row_height: int) -> int:
+        """How many channel rows of ``row_height`` fit in the area's height (at least one)."""
+        return max(1, (self.height() + self.GAP) // max(1, row_height + self.GAP))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.place()
+        self.resized.emit()
+
+    def place(self) -> None:
+        width, height, gap = self.width(), self.height(), self.GAP
+        room = max(1, width - 2 * gap)
+        needs = [min(need, int(room * share)) or int(room * self.LARGE_MAP_SHARE)
+                 for need, share in zip(self.needs, (0.4, 0.55, 0.4), strict=True)]
+        if not any(self.needs):
+            needs = [1, 1, 1]
+        # the rows first (their numbers are the arithmetic), the maps share what is left
+        middle = min(needs[1], int(room * 0.55)) if any(self.needs) else room // 3
+        if sum(needs) <= room:  # room to spare: shared in proportion to the needs
+            middle = room * needs[1] // sum(needs)
+        middle = max(middle, int(room * 0.45))  # as the box layout gave them before
+        rest = room - middle
+        input_width = rest * needs[0] // max(1, needs[0] + needs[2])
+        output_width = rest - input_width
+        map_width = input_width
+        self.input_grid.setGeometry(0, 0, input_width, height)
+        self.output_grid.setGeometry(width - output_width, 0, output_width, height)
+        column = max(1, (middle - 2 * gap) // 3)
+        shown = [row for row in self.rows if not row[0].isHidden()]
+        row_height = max(1, (height - gap * (len(shown) - 1)) // max(1, len(shown)))
+        for index, row in enumerate(shown):
+            top = index * (row_height + gap)
+            grids = [grid for grid in row if not grid.isHidden()]
+            left = map_width + gap + (0 if len(grids) == len(row) else
+                                      (middle - column * len(grids)) // 2)
+            for grid in grids:
+                grid.setGeometry(left, top, column, row_height)
+                left += column + gap
 
 
 class StepThroughView(QWidget):
@@ -166,8 +257,10 @@ class StepThroughView(QWidget):
             self.spins.append(spin)
         self.first_channel = QSpinBox()
         self.first_channel.setPrefix("input channels from ")
-        self.first_channel.setToolTip("Which input channels are drawn (three at a time)")
+        self.first_channel.setToolTip("Which input channels are drawn (as many as fit with "
+                                      "readable numbers, up to three)")
         self.first_channel.valueChanged.connect(self._redraw)
+        self.first_channel.setVisible(False)  # shown when not every channel fits
         self.prev_button = QPushButton("◀")
         self.prev_button.setToolTip("Previous position (Left arrow)")
         self.prev_button.clicked.connect(lambda: self.move(-1))
@@ -193,34 +286,44 @@ class StepThroughView(QWidget):
         for spin in self.spins:
             bar.addWidget(spin)
         for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
-                       self.speed_label, self.first_channel, self.scatter):
+                       self.speed_label, self.scatter):
             bar.addWidget(widget)
+        # the pager sits beside the sum, its room kept when hidden: showing it in the tool bar
+        # widened the view at 1366 px (the page scrolled, and fewer rows fit)
+        policy = self.first_channel.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.first_channel.setSizePolicy(policy)
+        for button in (self.prev_button, self.next_button):
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
+                       self.scatter):
+            # clicked, they leave the keyboard with the view: arrows move the position
+            widget.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         bar.addStretch(1)
         layout.addLayout(bar)
         self.info = QLabel("Open a model with a convolution or pooling layer.")
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
-        middle = QHBoxLayout()
         self.input_grid = NumberGrid("input")
-        middle.addWidget(self.input_grid, 3)
-        self.cells = QGridLayout()
-        self.patch_grids: list[NumberGrid] = []
-        self.kernel_grids: list[NumberGrid] = []
-        self.product_grids: list[NumberGrid] = []
-        for row in range(MAX_CHANNELS):
-            for column, store in enumerate((self.patch_grids, self.kernel_grids,
-                                            self.product_grids)):
-                grid = NumberGrid()
-                store.append(grid)
-                self.cells.addWidget(grid, row, column)
-        middle.addLayout(self.cells, 5)
+        self.patch_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
+        self.kernel_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
+        self.product_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
         self.output_grid = NumberGrid("output")
-        middle.addWidget(self.output_grid, 3)
-        layout.addLayout(middle, 1)
+        self.grids = GridArea(self.input_grid, list(zip(self.patch_grids, self.kernel_grids,
+                                                         self.product_grids, strict=True)),
+                              self.output_grid)
+        self.grids.resized.connect(self._area_resized)
+        self._row_need = 0
+        self.channel_rows = MAX_CHANNELS
+        """Channel rows drawn now: as many as fit with readable numbers, up to MAX_CHANNELS."""
+        layout.addWidget(self.grids, 1)
         self.formula = QLabel()
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.formula)
+        sum_row = QHBoxLayout()
+        sum_row.addWidget(self.formula, 1)
+        sum_row.addWidget(self.first_channel, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addLayout(sum_row)
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         layout.addWidget(self.notes)
@@ -232,9 +335,28 @@ class StepThroughView(QWidget):
         self.look = look
         for grid in self.findChildren(NumberGrid):
             grid.set_look(look)
-        size = "28pt" if look is PRESENT else "14pt"
-        colour = look.mark if look is PRESENT else "#b01e1e"
-        self.formula.setStyleSheet(f"font-size: {size}; font-weight: bold; color: {colour};")
+        self._style_formula()
+
+    def _style_formula(self) -> None:
+        """The sum in bold, larger than the body text at every text size (a font and one
+        palette colour, not a style sheet: those keep the font and palette of when set)."""
+        font = QFont()
+        font.setBold(True)
+        font.setPointSizeF(self.font().pointSizeF() * FORMULA_SCALE)
+        self.formula.setFont(font)
+        palette = QPalette()  # only the text colour: the rest follows the window's palette
+        palette.setColor(QPalette.ColorRole.WindowText,
+                         QColor(self.look.mark if self.look is PRESENT else "#b01e1e"))
+        self.formula.setPalette(palette)
+        # a line each even when empty: the grids above keep their height from step to step
+        self.formula.setMinimumHeight(QFontMetrics(font, self.formula).height())
+        for label in (self.info, self.notes):
+            label.setMinimumHeight(self.fontMetrics().height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._style_formula()
 
     # -- session ----------------------------------------------------------------------------
     def load(self, work: Callable[[], Any], layer: str | None = None,
@@ -395,9 +517,8 @@ class StepThroughView(QWidget):
         step = self.step_result
         channels = len(step.in_channels)
         self.first_channel.setRange(0, max(0, channels - 1))
-        self.first_channel.setVisible(channels > MAX_CHANNELS)
         module = self.session.module(layer)
-        settings = ", ".join(f"{k} {v}" for k, v in (
+        settings = ", ".join(f"{k} {_setting(v, k == 'kernel')}" for k, v in (
             ("kernel", getattr(module, "kernel_size", None)),
             ("stride", getattr(module, "stride", None)),
             ("padding", getattr(module, "padding", None)),
@@ -420,11 +541,15 @@ class StepThroughView(QWidget):
             return
         first = min(self.first_channel.value(), max(0, len(step.in_channels) - 1))
         shown = list(range(first, min(len(step.in_channels), first + MAX_CHANNELS)))
+        shown = shown[:self._rows_that_fit(step, shown[0])]
+        self.first_channel.setVisible(len(shown) < len(step.in_channels))
+        self.first_channel.setSingleStep(len(shown))
         layer_input = self.session.layer_input(step.layer).numpy()
         if layer_input.ndim == 2:
             layer_input = layer_input[:, None, :]
         plane = layer_input[step.in_channels[shown[0]]]
-        values, pad, window, _, _ = _input_plane(step, plane, shown[0])
+        ring = (0, 0) if step.kind == "transposed" else _ring(self.session.module(step.layer))
+        values, pad, window, _, _ = _input_plane(step, plane, shown[0], ring)
         self.input_grid.set_data(values, f"input channel {step.in_channels[shown[0]]}"
                                  f" ({'×'.join(map(str, layer_input.shape))})", pad,
                                  window=window)
@@ -456,9 +581,57 @@ class StepThroughView(QWidget):
         self.output_grid.set_data(out_plane, f"output channel {step.position[0]} "
                                   f"({'×'.join(map(str, output.shape))})", marks=[mark])
         hidden = len(step.in_channels) - len(shown)
-        self.formula.setText(formula(step) + (f"   ({hidden} input channels not drawn; "
-                                              "their sums are in the total)" if hidden else ""))
-        self.notes.setText(" · ".join(step.notes))
+        self.formula.setText(formula(step))
+        self.notes.setText(" · ".join(
+            ([f"{hidden} input channel{'s' if hidden > 1 else ''} not drawn (their sums are "
+              "in the total)"]
+             if hidden else []) + list(step.notes)))
+        self.grids.place()
+
+    def _rows_that_fit(self, step: Step, index: int) -> int:
+        """Channel rows that fit the area with every number at the body text's size, judged
+        by channel ``index``'s grids (patch, kernel, products hold the widest values)."""
+        probe = NumberGrid()
+        probe.setFont(self.font())
+        # a row's width from the kernel's size and four-character values: the same for every
+        # position of the layer, so the maps beside the rows keep their size
+        probe.set_data(np.full(step.patch[index].shape, -888.0))
+        column = probe.readable_size().width()
+        pad = 0 if step.kind == "transposed" else 2 * _ring(self.session.module(step.layer))[1]
+        maps = []
+        for shape, extra in ((self.session.layer_input(step.layer).shape, pad),
+                             (self.session.output(step.layer).shape, 0)):
+            rows, cols = (1, shape[-1]) if len(shape) == 2 else shape[-2:]
+            probe.set_data(np.full((rows, cols + extra), -888.0))  # the input's padding ring
+            maps.append(probe.readable_size().width())
+        self.grids.needs = (maps[0], 3 * column + 2 * GridArea.GAP, maps[1])
+        need = 0
+        for values in (step.patch[index], step.kernel, step.products):
+            if values is not None:
+                probe.set_data(values if values is step.patch[index] else values[index])
+                need = max(need, probe.readable_size().height())
+        self._row_need = need
+        self.channel_rows = self.grids.rows_that_fit(need)
+        return self.channel_rows
+
+    def needed_height(self) -> int:
+        """The height that shows the maps and one channel row with body-size numbers, and
+        the text lines at their wrapped heights (the split above gives the view this)."""
+        maps = max(self.input_grid.readable_size().height(),
+                   self.output_grid.readable_size().height())
+        # the maps may be a little smaller than body-size numbers need (up to 1.25 rows), so
+        # the lesson's list and cards keep some room
+        grids = max(self._row_need, min(maps, self._row_need * 5 // 4),
+                    self.grids.minimumHeight())
+        extra = sum(max(0, label.heightForWidth(label.width()) - label.minimumSizeHint().height())
+                    for label in (self.info, self.formula, self.notes) if label.width() > 0)
+        return self.minimumSizeHint().height() - self.grids.minimumHeight() + grids + extra
+
+    def _area_resized(self) -> None:
+        """The area grew or shrank: draw more or fewer channel rows when that changes."""
+        if self.step_result is not None and self._row_need and \
+                self.grids.rows_that_fit(self._row_need) != self.channel_rows:
+            self._redraw()
 
     def _show_scatter(self, layer: str, position: tuple[int, ...]) -> None:
         """One input value times the kernel, added into the output (the running sum so far)."""
@@ -479,6 +652,7 @@ class StepThroughView(QWidget):
             total[np.ix_(list(part.out_channels), part.rows[rows_ok], part.cols[cols_ok])] += \
                 part.contribution[:, rows_ok][:, :, cols_ok]
         self.step_result = None
+        self.first_channel.setVisible(False)
         self.info.setText(f"<b>{layer}</b> (ConvTranspose2d) scatter view · input value "
                           f"({ch}, {r}, {c}) = {number(part.value)} stamps value × kernel into "
                           f"output rows {part.rows[0]}–{part.rows[-1]}, columns {part.cols[0]}–"
@@ -501,6 +675,7 @@ class StepThroughView(QWidget):
         self.formula.setText(f"{done} of {x.numel()} input values stamped; after the last, "
                              "adding the bias gives the layer's output")
         self.notes.setText("")
+        self.grids.place()
 
     def stop(self) -> None:
         self.timer.stop()

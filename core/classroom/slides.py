@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from core.analysis.model_analysis import ModelAnalysis
 from core.analysis.summary import format_count
@@ -27,15 +28,19 @@ from core.inspect.render import _figure, _save
 SLIDE = (1920, 1080)
 MAX_CHANNELS = 3
 """Input channels drawn in full on a slide; the others are summed in the formula line."""
+MIN_POINTS = 8.0
+"""Grid numbers smaller than this on a slide are rounded to fewer digits, or left out."""
 INK, PAD, POSITIVE, NEGATIVE, HIGHLIGHT = "#111111", "#bdbdbd", "#f4a582", "#92c5de", "#d62728"
 
 
 def _grid(ax: Axes, values: np.ndarray, title: str, padding: np.ndarray | None = None,
           chosen: tuple[int, int] | None = None, mark: tuple[int, int] | None = None,
-          fontsize: float = 22) -> None:
-    """A grid of numbers with coloured cells (sign), padding greyed, one cell outlined."""
+          fontsize: float = 30) -> None:
+    """A grid of numbers with coloured cells (sign), padding greyed, one cell outlined; the
+    numbers share one size, the largest at which the widest fits its cell."""
     rows, cols = values.shape
     limit = float(np.nanmax(np.abs(values))) if values.size else 0.0
+    texts, shown = [], []
     for (r, c), value in np.ndenumerate(values):
         is_pad = padding is not None and bool(padding[r, c])
         strength = 0.0 if limit == 0 else min(1.0, abs(float(value)) / limit)
@@ -45,9 +50,10 @@ def _grid(ax: Axes, values: np.ndarray, title: str, padding: np.ndarray | None =
                                alpha=1.0 if is_pad else 0.35 + 0.65 * strength,
                                hatch="//" if is_pad else None))
         if rows * cols <= 144:
-            ax.text(c + 0.5, r + 0.5, number(float(value)), ha="center", va="center",
-                    fontsize=fontsize if max(rows, cols) <= 5 else fontsize * 5 / max(rows, cols),
-                    color=INK, fontweight="bold")
+            texts.append(ax.text(c + 0.5, r + 0.5, number(float(value)), ha="center",
+                                 va="center", fontsize=fontsize, color=INK,
+                                 fontweight="bold"))
+            shown.append(float(value))
     for cell, colour in ((chosen, HIGHLIGHT), (mark, HIGHLIGHT)):
         if cell is not None:
             ax.add_patch(Rectangle((cell[1], cell[0]), 1, 1, fill=False, edgecolor=colour,
@@ -57,6 +63,37 @@ def _grid(ax: Axes, values: np.ndarray, title: str, padding: np.ndarray | None =
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title, fontsize=20, pad=8)
+    _fit_texts(ax, texts, shown, fontsize)
+
+
+def _fit_texts(ax: Axes, texts: Sequence[Text], values: Sequence[float],
+               fontsize: float) -> None:
+    """One font size for ``texts``: ``fontsize`` or smaller, so the widest value (and the
+    tallest) stays inside its cell with a margin (three-digit values ran together). Below
+    MIN_POINTS the values are rounded to fewer digits, and left out when even that is too
+    small (the cells' colours still show them)."""
+    if not texts:
+        return
+    ax.apply_aspect()  # the axes' final box: the cells' size in pixels
+    (x0, y0), (x1, y1) = ax.transData.transform([(0, 0), (1, 1)])
+    cell_width, cell_height = abs(x1 - x0), abs(y1 - y0)
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    for shorten in (number, lambda v: f"{v:.3g}".replace("-", "−"),
+                    lambda v: f"{v:.2g}".replace("-", "−")):
+        for text, value in zip(texts, values, strict=True):
+            text.set_text(shorten(value))
+            text.set_fontsize(fontsize)
+        boxes = [text.get_window_extent(renderer) for text in texts]
+        widest = max(box.width for box in boxes)
+        tallest = max(box.height for box in boxes)
+        scale = min(1.0, 0.84 * cell_width / max(widest, 1e-9),
+                    0.7 * cell_height / max(tallest, 1e-9))
+        if fontsize * scale >= MIN_POINTS:
+            for text in texts:
+                text.set_fontsize(fontsize * scale)
+            return
+    for text in texts:
+        text.remove()
 
 
 def _header(fig: Figure, title: str, text: str) -> None:
@@ -91,7 +128,7 @@ def step_figure(step: Step, output: np.ndarray | None, title: str, text: str = "
         plane = plane[None] if plane.ndim == 1 else plane
         y, x = (0, step.position[1]) if len(step.position) == 2 else step.position[1:]
         _grid(out_ax, plane, f"output channel {step.position[0]} "
-              f"({'×'.join(map(str, output.shape))})", mark=(y, x), fontsize=18)
+              f"({'×'.join(map(str, output.shape))})", mark=(y, x))
     more = len(step.in_channels) - shown
     line = formula(step) + (f"   ({more} more input channels not drawn)" if more else "")
     fig.text(0.03, 0.12, line, fontsize=30, fontweight="bold", color=HIGHLIGHT)

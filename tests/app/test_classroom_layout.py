@@ -1,0 +1,245 @@
+"""The Classroom at the sizes a class sees it: present mode and back, projector text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.classroom.step_view import StepThroughView
+from app.main_window import MainWindow
+from app.style import BASE_POINT_SIZE
+
+SCREEN = QRect(0, 0, 1920, 1080)
+
+
+@pytest.fixture
+def window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: SCREEN)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1920, 1080)
+    w.show()
+    w.apply_view_settings()
+    yield w
+    w.classroom.stop()
+    w.set_font_size(0, BASE_POINT_SIZE)
+
+
+def ready(qtbot: QtBot, view: StepThroughView, layer: str, position: tuple[int, ...]) -> None:
+    qtbot.waitUntil(lambda: view.session is not None and view.step_result is not None
+                    and view.step_result.layer == layer
+                    and view.step_result.position == position, timeout=60_000)
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    return (0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF())
+            + 0.0722 * channel(colour.blueF()))
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _background(widget: QWidget) -> QColor:
+    """The colour behind ``widget``: the first ancestor that fills its background."""
+    parent: QWidget | None = widget
+    while parent is not None:
+        if parent.autoFillBackground() or parent.isWindow():
+            return parent.palette().color(parent.backgroundRole())
+        parent = parent.parentWidget()
+    return widget.palette().color(QPalette.ColorRole.Window)
+
+
+def unreadable_labels(root: QWidget) -> list[str]:
+    """The shown labels whose text is below 4.5:1 against what is behind them."""
+    found = []
+    for label in root.findChildren(QLabel):
+        if label.isVisible() and label.text():
+            ratio = contrast(label.palette().color(label.foregroundRole()), _background(label))
+            if ratio < 4.5:
+                found.append(f"{label.text()[:40]!r}: {ratio:.2f}")
+    return found
+
+
+def test_leaving_present_mode_restores_colours_and_text_size(window: MainWindow,
+                                                             qtbot: QtBot) -> None:
+    """Lesson → F5 → Space → Esc left the title and the model card white on light grey, and
+    the central area kept the text size of before F5 (issue 17, item 2)."""
+    window.classroom.open_lesson("rgb_minus_25")
+    panel = window.classroom.panel
+    view = panel.step_view
+    ready(qtbot, view, "conv", (0, 0, 0))
+    assert unreadable_labels(panel) == []
+    sheets = {id(w): w.styleSheet() for w in panel.findChildren(QWidget)}
+    fonts = {id(w): (w.font().pointSizeF(), w.testAttribute(Qt.WidgetAttribute.WA_SetFont))
+             for w in panel.findChildren(QWidget)}
+    present = window.classroom.present
+    present.enter()
+    QApplication.processEvents()
+    present.key(Qt.Key.Key_Space)  # Space: the lesson's next step
+    ready(qtbot, view, "conv", (0, 0, 1))
+    assert unreadable_labels(panel) == []  # white on black
+    present.key(Qt.Key.Key_Escape)  # Esc
+    QApplication.processEvents()
+    assert not present.active
+    assert unreadable_labels(panel) == []
+    assert {id(w): w.styleSheet() for w in panel.findChildren(QWidget)} == sheets
+    assert {id(w): (w.font().pointSizeF(), w.testAttribute(Qt.WidgetAttribute.WA_SetFont))
+            for w in panel.findChildren(QWidget)} == fonts
+    # the text-size actions reach the central area again
+    window.set_font_size(0, 24)
+    QApplication.processEvents()
+    assert view.info.font().pointSize() == 24 and panel.text.font().pointSize() == 24
+    assert panel.heading.fontInfo().pixelSize() > panel.text.fontInfo().pixelSize()
+    window.set_font_size(0, BASE_POINT_SIZE)
+    QApplication.processEvents()
+    assert view.info.font().pointSize() == BASE_POINT_SIZE
+    assert panel.heading.fontInfo().pixelSize() > panel.text.fontInfo().pixelSize()
+    assert unreadable_labels(panel) == []
+    assert {id(w): w.styleSheet() for w in panel.findChildren(QWidget)} == sheets
+
+
+def test_arrow_keys_step_the_position_as_soon_as_the_tab_shows(window: MainWindow,
+                                                               qtbot: QtBot) -> None:
+    """Arrow keys moved the focus to Play until a map was clicked (issue 17, item 8)."""
+    window.tabs.setCurrentIndex(0)
+    window.classroom.open_lesson("edge_6x6")
+    view = window.classroom.panel.step_view
+    ready(qtbot, view, "edge", (0, 0, 0))
+
+    def press(key: Qt.Key) -> None:  # to what has the keyboard while the window is active
+        focus = window.focusWidget()
+        assert focus is not None
+        qtbot.keyClick(focus, key)
+
+    press(Qt.Key.Key_Right)
+    assert view.position() == (0, 0, 1)
+    press(Qt.Key.Key_Down)
+    assert view.position() == (0, 1, 1)
+    qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)  # the mouse, then keys
+    assert view.position() == (0, 1, 2)
+    press(Qt.Key.Key_Left)
+    assert view.position() == (0, 1, 1)
+    qtbot.mouseClick(view.play_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.play_button, Qt.MouseButton.LeftButton)
+    position = view.position()
+    press(Qt.Key.Key_Right)
+    assert view.position() == (0, position[1], position[2] + 1)
+
+
+def _visible_children(parent: QWidget) -> list[QWidget]:
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    return [w for w in parent.findChildren(QWidget, options=direct)
+            if w.isVisible() and not w.isWindow()]
+
+
+def overlaps(parent: QWidget) -> list[str]:
+    """Pairs of shown child widgets of ``parent`` whose rectangles intersect."""
+    children = _visible_children(parent)
+    return [f"{type(a).__name__} {a.geometry()} × {type(b).__name__} {b.geometry()}"
+            for i, a in enumerate(children) for b in children[i + 1:]
+            if a.geometry().intersects(b.geometry())]
+
+
+def cut_text(root: QWidget) -> list[str]:
+    """Shown labels, buttons and boxes smaller than their text needs."""
+    found = []
+    for label in root.findChildren(QLabel):
+        if not label.isVisible() or not label.text():
+            continue
+        if label.wordWrap():
+            if label.heightForWidth(label.width()) > label.height() + 1:
+                found.append(f"{label.text()[:40]!r} needs {label.heightForWidth(label.width())}"
+                             f" px of height, has {label.height()}")
+        elif label.minimumSizeHint().width() > label.width() + 1:
+            found.append(f"{label.text()[:40]!r} needs {label.minimumSizeHint().width()} px")
+    for widget in root.findChildren(QWidget):
+        boxes = ("QAbstractButton", "QComboBox", "QAbstractSpinBox")
+        if widget.isVisible() and any(widget.inherits(name) for name in boxes) and \
+                widget.width() + 1 < widget.minimumSizeHint().width():
+            found.append(f"{type(widget).__name__} {widget.width()} px < "
+                         f"{widget.minimumSizeHint().width()}")
+    return found
+
+
+def _settle(qtbot: QtBot, window: MainWindow, layer: str, position: tuple[int, ...]) -> None:
+    view = window.classroom.panel.step_view
+    ready(qtbot, view, layer, position)
+    for _ in range(3):  # the split and the channel rows fit once the layouts settled
+        QApplication.processEvents()
+        QApplication.sendPostedEvents(None, 0)
+    fitting = getattr(window.classroom.panel, "_fit_timer", None)
+    if fitting is not None:
+        qtbot.waitUntil(lambda: not fitting.isActive(), timeout=3000)
+    QApplication.processEvents()
+
+
+@pytest.mark.parametrize(("text", "size"), [("projector", (1920, 1080)), ("normal", (1366, 768)),
+                                            ("present", (1920, 1080))])
+def test_step_through_numbers_are_readable_and_nothing_overlaps_or_is_cut(
+        window: MainWindow, qtbot: QtBot, text: str, size: tuple[int, int]) -> None:
+    """At projector text the grids were a ~90 px strip (numbers ~5 px), the sum was drawn over
+    the input map, the title was smaller than the body and the step list was cut (issue 17,
+    item 3); present mode squeezed the grids the same way."""
+    window.resize(*size)
+    window.set_font_size(0, 24 if text == "projector" else BASE_POINT_SIZE)
+    window.classroom.open_lesson("rgb_minus_25")
+    panel = window.classroom.panel
+    view = panel.step_view
+    if text == "present":
+        window.classroom.present.enter()
+        # full screen on a 1920×1080 projector (the offscreen screen is 800×800)
+        window.setWindowState(Qt.WindowState.WindowNoState)
+        window.setGeometry(SCREEN)
+    _settle(qtbot, window, "conv", (0, 0, 0))
+    body = view.fontInfo().pixelSize()
+    assert panel.heading.fontInfo().pixelSize() > panel.text.fontInfo().pixelSize()
+    arithmetic = [g for row in zip(view.patch_grids, view.kernel_grids, view.product_grids,
+                                   strict=True) for g in row if g.isVisible()]
+    assert arithmetic
+    for grid in arithmetic:
+        grid.grab()  # paints: the numbers' size is set while painting
+        if text == "normal":  # 1366 px: the maps keep room, the rows' numbers stay legible
+            assert grid.number_pixels >= 10, (grid.title, grid.number_pixels)
+        else:
+            assert grid.number_pixels >= max(24, body), (grid.title, grid.number_pixels, body)
+    for parent in (panel, view, view.grids, panel.top_box):
+        assert overlaps(parent) == []
+    assert cut_text(panel) == []
+    steps = panel.steps
+    if steps.isVisible():
+        assert steps.horizontalScrollBar().maximum() == 0
+        assert steps.verticalScrollBar().maximum() == 0
+    if text != "present":
+        page = window.tabs.currentWidget()
+        area = page.parentWidget().parentWidget()  # the tab's scroll area (app.page_tabs)
+        assert area.horizontalScrollBar().maximum() == 0
+        assert area.verticalScrollBar().maximum() == 0
+
+
+def test_the_input_grid_keeps_its_size_between_steps(window: MainWindow, qtbot: QtBot) -> None:
+    """The input map changed size from step to step (issue 17, item 8)."""
+    window.classroom.open_lesson("edge_6x6")
+    panel = window.classroom.panel
+    view = panel.step_view
+    _settle(qtbot, window, "edge", (0, 0, 0))
+    sizes = {view.input_grid.geometry().getRect()}
+    for row in range(1, panel.steps.count()):
+        panel.steps.setCurrentRow(row)
+        QApplication.processEvents()
+        sizes.add(view.input_grid.geometry().getRect())
+    for _ in range(8):
+        view.move(+1)
+        QApplication.processEvents()
+        sizes.add(view.input_grid.geometry().getRect())
+    assert len(sizes) == 1, sizes
