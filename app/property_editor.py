@@ -131,9 +131,10 @@ class SizeField(QWidget):
             layout.addWidget(box, 1)
         self.link = QCheckBox("=")
         self.link.setToolTip("Same value for every dimension")
-        self.link.setVisible(count > 1)
         self.link.toggled.connect(self._link_toggled)
         layout.addWidget(self.link)
+        # after it has a parent: shown while parentless it opened as a window of its own
+        self.link.setVisible(count > 1)
 
     def _show_linked(self, linked: bool) -> None:
         for box in self.boxes[1:]:

@@ -81,3 +81,35 @@ def test_undo_of_a_row_count_change_resets_once(resnet: MainWindow) -> None:
     assert resets == [True, True]
     assert model.rowCount() == len(resnet.document.spec.layers)
     assert model.index(model.rowCount() - 1, 1).data() == "fc"
+
+
+def test_selecting_layers_opens_no_stray_top_level_windows(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A property field shown before it had a parent opened as a window of its own for a
+    moment (on a real screen: a flash, and the main window lost the keyboard)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from app.main_window import MainWindow
+    from core.presets import load_preset
+
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)
+    window.show()
+    shown: list[str] = []
+
+    class Watch(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if (event.type() == QEvent.Type.Show and isinstance(obj, QWidget)
+                    and obj.isWindow() and obj is not window):
+                shown.append(type(obj).__name__)
+            return False
+
+    watch = Watch()
+    QApplication.instance().installEventFilter(watch)
+    try:
+        for name in [layer.name for layer in window.document.spec.layers]:
+            window.document.select(name)
+            QApplication.processEvents()
+    finally:
+        QApplication.instance().removeEventFilter(watch)
+    assert not shown, f"stray windows shown: {shown}"
