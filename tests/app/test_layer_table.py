@@ -98,7 +98,7 @@ def test_selecting_layers_opens_no_stray_top_level_windows(qtbot) -> None:  # ty
     shown: list[str] = []
 
     class Watch(QObject):
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
             if (event.type() == QEvent.Type.Show and isinstance(obj, QWidget)
                     and obj.isWindow() and obj is not window):
                 shown.append(type(obj).__name__)
