@@ -18,6 +18,9 @@ from core.train.engine import train
 from core.train.settings import Finished, TrainingSettings
 from tests.app.waits import CEILING_MS
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_document_state")
+
 
 def test_opening_a_preset_while_the_name_field_has_focus_keeps_the_preset_name(
         qtbot: QtBot) -> None:

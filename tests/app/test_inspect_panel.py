@@ -18,6 +18,9 @@ from core.train.engine import train
 from core.train.settings import FilterSnapshot, Finished, TrainingSettings
 from tests.app.waits import CEILING_MS
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_inspect_panel")
+
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -18,6 +18,9 @@ from torch import nn
 from core.build import LocallyConnected2d
 from core.classroom.step import StepError, output_positions, scatter_step, step_at
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_classroom_step")
+
 small = st.integers(1, 3)
 pairs = st.one_of(small, st.tuples(small, small))
 

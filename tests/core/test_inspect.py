@@ -24,6 +24,9 @@ from core.train.checkpoint import open_run
 from core.train.engine import train
 from core.train.settings import Finished, TrainingSettings
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_inspect")
+
 LECTURE_IMAGE = [[1, 2, 3, 1, 3, 5], [2, 2, 5, 4, 2, 5], [0, 6, 9, 6, 2, 2],
                  [2, 0, 1, 9, 4, 0], [5, 5, 4, 6, 7, 6], [6, 1, 3, 7, 1, 5]]
 VERTICAL_EDGE = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]

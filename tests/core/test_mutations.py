@@ -28,6 +28,9 @@ from core.weights import load_weights, save_weights
 from core.workspace import Autosave
 from tests.core.run_folder_helpers import TINY, TINY_MODEL, folder_bytes, train_tiny
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_mutations")
+
 FEW = settings(max_examples=60, deadline=None, derandomize=True,
                suppress_health_check=[HealthCheck.function_scoped_fixture,
                                       HealthCheck.too_slow])

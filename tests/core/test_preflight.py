@@ -86,6 +86,7 @@ def test_a_run_that_cannot_fit_is_refused_unless_forced(
     assert main([*args, "--force"]) == 0 and started
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux peak RSS only")
 def test_the_estimate_is_within_25_percent_of_the_measured_peak() -> None:
     script = (

@@ -26,6 +26,9 @@ from core.train.engine import train
 from core.train.settings import EpochEnd, Failed, Finished, TrainingSettings
 from tests.core.run_folder_helpers import TINY, edit_meta, folder_bytes, train_tiny
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_run_folder")
+
 
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory: pytest.TempPathFactory, digits: Dataset) -> Path:

@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from core.data.datasets import Dataset
 from core.model.spec import model_from_dict
 from core.train import checkpoint as ckpt
@@ -71,6 +73,7 @@ def _kill_after_an_epoch(proc: subprocess.Popen[str], delay: float, stderr: Path
     proc.wait(timeout=60)
 
 
+@pytest.mark.slow
 def test_kill_9_during_checkpoints_always_leaves_a_resumable_folder(
         tmp_path: Path, digits: Dataset) -> None:
     model = tmp_path / "tiny.json"

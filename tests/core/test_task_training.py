@@ -27,6 +27,9 @@ from core.train.settings import (
     TrainingSettings,
 )
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_task_training")
+
 FAST = TrainingSettings(epochs=1, batch_size=32, device="cpu", snapshots=False)
 
 
@@ -208,6 +211,7 @@ def test_cli_renders_masks_and_boxes_of_a_run(
     assert code == 2 and "--nms must be 0–1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_fcn_with_skips_learns_strokes_and_digits_in_a_short_run(tmp_path: Path) -> None:
     """The lower bar a 15-second CPU run always clears (the 2-minute figures are in
     benchmarks/RESULTS.md): strokes are told from background and the digit classes are well

@@ -23,6 +23,9 @@ from core.tasks.detection import (
 )
 from core.tasks.segmentation import SegmentationMetrics, dice_loss, image_iou
 
+# its module-scoped fixture trains: the module runs on one xdist worker, which trains once
+pytestmark = pytest.mark.xdist_group("test_tasks")
+
 
 @pytest.fixture(scope="module")
 def scenes() -> Dataset:
