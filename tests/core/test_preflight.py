@@ -103,16 +103,17 @@ def test_the_estimate_is_within_25_percent_of_the_measured_peak() -> None:
         "print(json.dumps(out))\n")
     # Peak RSS of one step varies by ±20 % from process to process (glibc keeps or returns
     # freed activation buffers: fcn_small measured 98–158 MB against a 147 MB estimate in five
-    # runs), so each preset is measured in three fresh processes and the median is compared.
+    # runs), so each preset is measured in five fresh processes and the median is compared
+    # (with three, keras_mnist's median fell to 0.74 in two runs on a loaded machine).
     ratios: dict[str, list[float]] = {key: [] for key in MEASURED}
-    for _ in range(3):
+    for _ in range(5):
         result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                                 text=True, check=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
         for key, (measured, estimated) in json.loads(result.stdout).items():
             assert measured is not None
             ratios[key].append(measured / estimated)
     for key, values in ratios.items():
-        assert 0.75 <= sorted(values)[1] <= 1.25, (key, values)
+        assert 0.75 <= sorted(values)[2] <= 1.25, (key, values)
 
 
 def test_a_huge_16_bit_image_is_decoded_near_the_models_size_in_float32(tmp_path: Path) -> None:
