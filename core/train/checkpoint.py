@@ -329,6 +329,18 @@ def _require_record(run: Path, state: RunState) -> None:
                          f"not be the run's own and the run cannot be resumed; {how}")
 
 
+_HYPER_LIMITS = {
+    "betas": (Rule("number", 0, 1, below=True), "two numbers from 0 to below 1"),
+    "eps": (Rule("number", 0, 1, above=True), "a number above 0 and at most 1"),
+    "weight_decay": (Rule("number", 0, 1), "a number from 0 to 1 (as --weight-decay)"),
+    "momentum": (Rule("number", 0, 1, below=True), "a number from 0 to below 1"),
+    "dampening": (Rule("number", 0, 1), "a number from 0 to 1"),
+}
+"""The optimizer's hyperparameters in a saved layout, within what the command line accepts."""
+MAX_STEPS = 10**12
+"""More optimizer steps than any run takes (10,000 epochs of 10^8 batches)."""
+
+
 def _optimizer_problem(fresh: dict[str, Any], layout: dict[str, Any], kind: str) -> str | None:
     groups = layout.get("param_groups", [])
     mine = fresh["param_groups"]
@@ -348,6 +360,12 @@ def _optimizer_problem(fresh: dict[str, Any], layout: dict[str, Any], kind: str)
             if key in ("lr", "initial_lr") and not Rule("number", 0, 10).accepts(got):
                 # the same limit as --lr; a schedule may have brought it down to 0
                 return f"{where}.{key} must be a number from 0 to 10, found {quote(got)}"
+            limit = _HYPER_LIMITS.get(key)
+            if limit is not None:
+                rule, words = limit
+                values = got if isinstance(got, list) else [got]
+                if not all(rule.accepts(v) for v in values):
+                    return f"{where}.{key} must be {words}, found {quote(got)}"
             if isinstance(value, bool) or value is None:
                 ok = got is None or isinstance(got, bool) if value is None else isinstance(
                     got, bool)
@@ -402,8 +420,14 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, run: Path, state: RunSta
                              f"parameter has {tuple(params[index].shape)}")
         if not value.is_floating_point():
             raise ModelError(f"{OPTIMIZER}: {key} must hold floating-point numbers")
+        if name == "step" and (value.numel() != 1 or not 0 <= float(value) <= MAX_STEPS):
+            raise ModelError(f"{OPTIMIZER}: {key} must be one count from 0 to {MAX_STEPS:,}")
         loaded.setdefault(index, {})[name] = value
     for index_text, values in layout.get("scalars", {}).items():
+        step = values.get("step")
+        if step is not None and not Rule("number", 0, MAX_STEPS).accepts(step):
+            raise ModelError(f"{META}: optimizer_layout.scalars.{index_text}.step must be a "
+                             f"count from 0 to {MAX_STEPS:,}, found {quote(step)}")
         if int(index_text) >= len(params):
             raise ModelError(f"{META}: optimizer_layout.scalars names parameter {index_text}, "
                              f"the model has {len(params)}")

@@ -476,3 +476,35 @@ def test_training_json_values_must_fit_the_model_and_data(
     code, err = resume(run_copy, capsys)
     assert code == 2 and err.count("\n") == 1 and words in err, err
     assert folder_bytes(run_copy) == before
+
+
+def test_optimizer_hyperparameters_and_counters_stay_in_the_command_lines_ranges(
+        run_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from safetensors.torch import load_file, save_file
+
+    cases: list[tuple[Callable[[Path], None], str]] = [
+        (lambda run: edit_meta(run, _set("optimizer_layout/param_groups/0/betas", [2, 0.999])),
+         "betas must be two numbers from 0 to below 1"),
+        (lambda run: edit_meta(run, _set("optimizer_layout/param_groups/0/eps", 0)),
+         "eps must be a number above 0"),
+        (lambda run: edit_meta(run, _set("optimizer_layout/param_groups/0/weight_decay", 5)),
+         "weight_decay must be a number from 0 to 1"),
+    ]
+
+    def huge_step(run: Path) -> None:
+        tensors = load_file(str(run / ckpt.OPTIMIZER))
+        for key in tensors:
+            if key.endswith(".step"):
+                tensors[key] = tensors[key] * 0 + 1e30
+        save_file(tensors, str(run / ckpt.OPTIMIZER))
+        recorded = ckpt._fingerprint(run / ckpt.OPTIMIZER)  # re-recorded: only the value lies
+        edit_meta(run, lambda data: data["files"].update({ckpt.OPTIMIZER: recorded}))
+
+    cases.append((huge_step, "must be one count from 0"))
+    for index, (change, words) in enumerate(cases):
+        run = Path(shutil.copytree(run_copy, run_copy.parent / f"opt{index}"))
+        change(run)
+        before = folder_bytes(run)
+        code, err = resume(run, capsys)
+        assert code == 2 and err.count("\n") == 1 and words in err, (words, err)
+        assert folder_bytes(run) == before
