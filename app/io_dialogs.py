@@ -103,7 +103,9 @@ class _BackgroundDialog(QDialog):
         task.moveToThread(thread)
         thread.started.connect(task.run)
         task.done.connect(self._finished)  # a bound slot: queued onto the UI thread
-        task.done.connect(thread.quit)
+        # straight from the worker (quit is thread-safe): queued, it waited behind _finished,
+        # whose accept() waits for this thread (the window froze 60 s after every import)
+        task.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._workers.append((thread, task))
         thread.start()
 

@@ -515,15 +515,18 @@ class MainWindow(QMainWindow):
 
     def open_imported(self, model: Path, weights: Path | None) -> None:
         """Open an imported model file, with the weights written beside it when there are."""
-        if self.open_file(model, ask=False) and weights is not None:
-            self.weights.use(weights, None)
+        if not self.open_file(model, ask=False):
+            return
+        if weights is not None:
+            self.document.use_weights(weights, None)
         self.statusBar().showMessage(f"Imported {model}" + (f" with weights {weights.name}"
                                                              if weights else ""), 10000)
 
     def export_dialog(self) -> None:
         from app.io_dialogs import ExportDialog
 
-        dialog = ExportDialog(self.document.spec, self.weights.path, self.weights.run_dir, self)
+        dialog = ExportDialog(self.document.spec, self.document.weights, self.document.run_dir,
+                              self)
         dialog.exported.connect(lambda line: self.statusBar().showMessage(line, 30000))
         dialog.exec()
 
