@@ -247,7 +247,7 @@ class ImportDialog(_BackgroundDialog):
         for row, entry in enumerate(self.models):
             if entry.name == name:
                 self.table.selectRow(row)
-                self.table.scrollToItem(self.table.item(row, 0))
+                self.table.scrollTo(self.table.model().index(row, 0))
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -352,7 +352,7 @@ class ExportDialog(_BackgroundDialog):
         for fmt in FORMATS:
             button = QRadioButton(_FORMAT_TEXT[fmt][0])
             group.addButton(button)
-            button.toggled.connect(lambda on, f=fmt: on and self._format_changed(f))
+            button.toggled.connect(lambda on, f=fmt: self._format_changed(f) if on else None)
             layout.addWidget(button)
             self.formats[fmt] = button
         self.about = _note("")
