@@ -169,3 +169,23 @@ def test_boxes_pr_plot_text_and_pane_titles_follow_projector_text(qtbot: QtBot) 
     assert view.picture.toolTip().endswith("truth white")
     window.set_font_size(0, BASE_POINT_SIZE)
     qtbot.waitUntil(lambda: tick_size() == max(7, BASE_POINT_SIZE - 2), timeout=5000)
+
+
+@pytest.mark.parametrize(("title", "needs"), [("Masks", "Masks needs a segmentation model"),
+                                              ("Boxes", "Boxes needs a grid detector")])
+def test_scoring_the_test_scenes_with_a_classifier_says_what_the_view_needs(
+        qtbot: QtBot, title: str, needs: str) -> None:
+    """A classifier's one score per image is no mask and no box: Score says so (it ranked
+    every scene at IoU 0, and exporting a ranked scene crashed the window)."""
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)
+    window.show()
+    window.tabs.setCurrentWidget(window.inspect)
+    view = window.inspect.view(title)
+    window.inspect.views.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: not window.inspect.busy, timeout=60_000)
+    assert needs in window.inspect.message.text()  # the tab's input: already refused
+    view.score_button.click()
+    qtbot.waitUntil(lambda: not window.inspect.busy, timeout=120_000)
+    assert needs in window.inspect.message.text()
+    assert view.ranking.count() == 0
