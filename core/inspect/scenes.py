@@ -101,25 +101,27 @@ def raw_output(inspector: Inspector, x: torch.Tensor) -> torch.Tensor:
 # -- masks -------------------------------------------------------------------------------------
 
 def check_segmentation(inspector: Inspector) -> None:
-    """InspectError unless the model outputs one score map per class, (classes, H, W): a
-    classifier's one score per image is no mask (scored, every scene was "IoU 0")."""
-    out = inspector.analysis.output_shape
-    if out is None or len(out) != 3:
-        raise InspectError(f"Masks needs a segmentation model (one score map per class); "
-                           f"{inspector.spec.name} outputs {_shape(out)}")
+    """InspectError unless the model file's task is segmentation and the model outputs one
+    score map per class: a classifier's scores (every scene ranked "IoU 0") or a detector's
+    grid are no masks."""
+    spec, out = inspector.spec, inspector.analysis.output_shape
+    if spec.task != "segmentation" or out is None or len(out) != 3:
+        raise InspectError("Masks needs a segmentation model (one score map per class); "
+                           f"{spec.name} is a {spec.task} model with output {_shape(out)}")
 
 
 def check_detector(inspector: Inspector) -> None:
-    """InspectError unless the model is a grid detector: (5 + classes, rows, cols)."""
-    out = inspector.analysis.output_shape
-    if out is None or len(out) != 3 or out[0] < 6:
-        raise InspectError(f"Boxes needs a grid detector (5 + classes channels per grid "
-                           f"cell); {inspector.spec.name} outputs {_shape(out)}")
+    """InspectError unless the model file's task is detection and the model outputs a grid of
+    5 + classes channels."""
+    spec, out = inspector.spec, inspector.analysis.output_shape
+    if spec.task != "detection" or out is None or len(out) != 3 or out[0] < 6:
+        raise InspectError("Boxes needs a grid detector (5 + classes channels per grid "
+                           f"cell); {spec.name} is a {spec.task} model with output "
+                           f"{_shape(out)}")
 
 
 def _shape(shape: tuple[int, ...] | None) -> str:
-    return "nothing (it does not analyse)" if shape is None else \
-        "×".join(str(d) for d in shape) + " per image"
+    return "none (it does not analyse)" if shape is None else "×".join(map(str, shape))
 
 
 def predicted_mask(inspector: Inspector, inp: ModelInput) -> np.ndarray:

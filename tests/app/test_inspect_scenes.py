@@ -171,13 +171,17 @@ def test_boxes_pr_plot_text_and_pane_titles_follow_projector_text(qtbot: QtBot) 
     qtbot.waitUntil(lambda: tick_size() == max(7, BASE_POINT_SIZE - 2), timeout=5000)
 
 
-@pytest.mark.parametrize(("title", "needs"), [("Masks", "Masks needs a segmentation model"),
-                                              ("Boxes", "Boxes needs a grid detector")])
-def test_scoring_the_test_scenes_with_a_classifier_says_what_the_view_needs(
-        qtbot: QtBot, title: str, needs: str) -> None:
-    """A classifier's one score per image is no mask and no box: Score says so (it ranked
-    every scene at IoU 0, and exporting a ranked scene crashed the window)."""
-    window = MainWindow(load_preset("digits_small"))
+@pytest.mark.parametrize(("preset", "title", "needs"), [
+    ("digits_small", "Masks", "Masks needs a segmentation model"),
+    ("digits_small", "Boxes", "Boxes needs a grid detector"),
+    ("grid_detector_digits", "Masks", "Masks needs a segmentation model"),
+    ("fcn8s_digits", "Boxes", "Boxes needs a grid detector")])
+def test_scoring_the_test_scenes_with_another_task_says_what_the_view_needs(
+        qtbot: QtBot, preset: str, title: str, needs: str) -> None:
+    """A classifier's one score per image is no mask and no box, a detector's grid no mask, a
+    segmentation model's maps no boxes: Score says so (it ranked a classifier's scenes at IoU
+    0 and drawing one crashed the window; a detector's failed with a tensor size error)."""
+    window = MainWindow(load_preset(preset))
     qtbot.addWidget(window)
     window.show()
     window.tabs.setCurrentWidget(window.inspect)
