@@ -9,6 +9,7 @@ busy bar and Cancel (a cancelled job's result is dropped).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,9 @@ def _path_row(edit: QLineEdit, browse: Callable[[], None]) -> QHBoxLayout:
     return row
 
 
+_UNTICKED = "import it with “With torchvision's pretrained weights” unticked"
+
+
 class ImportDialog(_BackgroundDialog):
     """Choose a torchvision model (with its parameter count) or an ONNX file; OK imports it.
 
@@ -306,7 +310,11 @@ class ImportDialog(_BackgroundDialog):
             from core.io.fx_import import save_imported
             from core.io.torchvision_models import import_torchvision
 
-            return save_imported(import_torchvision(name, weights), output)
+            try:
+                return save_imported(import_torchvision(name, weights), output)
+            except ModelError as exc:  # core words it for the command line
+                raise ModelError(str(exc).replace("import it without --weights", _UNTICKED)
+                                 .replace("import without --weights", _UNTICKED)) from None
 
         self._run(work_tv, f"Tracing torchvision's {name}" +
                   (" and loading its weights…" if weights else "…"))
@@ -386,7 +394,8 @@ class ExportDialog(_BackgroundDialog):
     def _format_changed(self, fmt: str) -> None:
         from core.io.export import SUFFIXES
 
-        stem = "train" if fmt == "script" else self.spec.name.replace(" ", "_")
+        # a name Python can import ("from digits_small import model"), not "digits-small"
+        stem = "train" if fmt == "script" else re.sub(r"\W|^(?=\d)", "_", self.spec.name)
         current = Path(self.output.text()) if self.output.text() else self.folder / stem
         self.output.setText(str(current.parent / f"{stem}{SUFFIXES[fmt]}"))
         self.dataset.setEnabled(fmt == "script" and self.run_dir is None)

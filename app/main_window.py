@@ -511,12 +511,14 @@ class MainWindow(QMainWindow):
             return
         from app.io_dialogs import ImportDialog
 
-        dialog = ImportDialog(self)
+        folder = Path(self.settings.get("import_folder", str(Path.cwd())))
+        dialog = ImportDialog(self, folder if folder.is_dir() else None)
         dialog.imported.connect(self.open_imported)
         dialog.exec()
 
     def open_imported(self, model: Path, weights: Path | None) -> None:
         """Open an imported model file, with the weights written beside it when there are."""
+        self.settings.set("import_folder", str(model.parent))  # the next import starts there
         if not self.open_file(model, ask=False):
             return
         if weights is not None:

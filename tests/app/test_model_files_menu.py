@@ -3,6 +3,7 @@ document's weights (the one owner of model, weights and run)."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import time
 from collections.abc import Callable
@@ -177,3 +178,112 @@ def test_import_with_weights_leaves_those_weights_in_use(
         torch.testing.assert_close(inspector.model(x),
                                    reference_net(opened.spec, opened.weights)(x),
                                    rtol=1e-4, atol=1e-5)
+
+
+def import_from_menu(window: MainWindow, fill: Callable[[ImportDialog], None]) -> Answerer:
+    """File → Import Model…: once torchvision's list is read, ``fill`` the dialog and press
+    OK (unless ``fill`` closed it); when it reports a problem, note it and close."""
+
+    def answer(dialog: QWidget, answers: Answerer) -> None:
+        assert isinstance(dialog, ImportDialog)
+        memo = answers.memo(dialog)
+        if dialog.running:
+            return
+        if not memo.get("started"):
+            memo["started"] = True
+            memo["output"] = dialog.output.text()
+            fill(dialog)
+            if dialog.isVisible():  # ``fill`` may have closed it
+                dialog.buttons.button(OK).click()
+        elif "⚠" in dialog.status.text():
+            answers.seen.append((dialog.windowTitle(), dialog.status.text()))
+            dialog.reject()
+
+    with Answerer([(ImportDialog, answer)]) as answers:
+        menu_action(window, "File → Import Model…").trigger()
+    return answers
+
+
+def test_import_speaks_of_the_dialogs_checkbox_not_the_command_line(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, without the pretrained weights in torch's cache: the message names the box to
+    untick (it said "import without --weights", the command line's option)."""
+    from torchvision.models._api import WeightsEnum
+
+    def offline(*_: object, **__: object) -> None:
+        raise OSError("network is unreachable")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(WeightsEnum, "get_state_dict", offline)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+
+    def pretrained_resnet18(dialog: ImportDialog) -> None:
+        dialog.select("resnet18")
+        dialog.pretrained.setChecked(True)
+        dialog.output.setText(str(tmp_path / "resnet18.json"))
+
+    answers = import_from_menu(window, pretrained_resnet18)
+    status = answers.seen[-1][1]
+    assert "cannot be downloaded" in status
+    assert "--weights" not in status
+    assert "“With torchvision's pretrained weights” unticked" in status
+    assert not (tmp_path / "resnet18.json").exists()
+
+
+def test_import_starts_in_the_folder_of_the_last_import(
+        qtbot: QtBot, tmp_path: Path, trained_run: Callable[[str], Path]) -> None:
+    from core.train.checkpoint import open_run
+
+    opened = open_run(trained_run("digits_small"))
+    onnx_file = tmp_path / "digits.onnx"
+    export_model(opened.spec, "onnx", onnx_file, opened.weights)
+    chosen = tmp_path / "models"
+    chosen.mkdir()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+
+    def onnx(dialog: ImportDialog) -> None:
+        dialog.from_onnx.setChecked(True)
+        dialog.onnx_path.setText(str(onnx_file))
+        dialog.output.setText(str(chosen / "digits.json"))
+
+    first = import_from_menu(window, onnx)
+    assert window.document.path == chosen / "digits.json"
+    assert Path(next(iter(first.state.values()))[1]["output"]).parent != chosen
+    later = MainWindow()  # a later session: the settings file remembers
+    qtbot.addWidget(later)
+    later.show()
+    again = import_from_menu(later, lambda dialog: dialog.reject())
+    assert Path(next(iter(again.state.values()))[1]["output"]).parent == chosen
+
+
+def test_the_exported_python_file_is_named_so_that_it_can_be_imported(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """digits-small's default file is digits_small.py, and the line says to import that (it
+    suggested digits-small.py and "from digits-small import model", not Python)."""
+    import sys
+
+    monkeypatch.chdir(tmp_path)  # the dialog's default folder
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.document.spec.name == "digits-small"
+
+    def answer(dialog: QWidget, answers: Answerer) -> None:
+        assert isinstance(dialog, ExportDialog)
+        finish_dialog(dialog, answers, dialog.buttons.button(OK).click)  # the defaults
+
+    with Answerer([(ExportDialog, answer)]) as answers:
+        menu_action(window, "File → Export Model…").trigger()
+    line = answers.seen[-1][1]
+    assert (tmp_path / "digits_small.py").is_file()
+    assert "from digits_small import model" in line
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "digits_small", raising=False)
+    module = importlib.import_module("digits_small")  # what the line tells the user to do
+    with torch.no_grad():
+        assert tuple(module.model()(torch.zeros(1, 1, 8, 8)).shape) == (1, 10)
+    monkeypatch.delitem(sys.modules, "digits_small", raising=False)
