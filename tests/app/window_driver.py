@@ -61,8 +61,9 @@ class Answerer:
 
     handlers: list[tuple[type, Handler]] = field(default_factory=list)
     seen: list[tuple[str, str]] = field(default_factory=list)
-    state: dict[int, dict[str, object]] = field(default_factory=dict)
-    """Per open dialog (by id): what its handler has done so far."""
+    state: dict[int, tuple[QWidget, dict[str, object]]] = field(default_factory=dict)
+    """Per dialog (by id, the dialog kept so that no later one gets its id): what its handler
+    has done so far."""
 
     def __post_init__(self) -> None:
         self.timer = QTimer()
@@ -77,7 +78,7 @@ class Answerer:
         self.timer.stop()
 
     def memo(self, widget: QWidget) -> dict[str, object]:
-        return self.state.setdefault(id(widget), {})
+        return self.state.setdefault(id(widget), (widget, {}))[1]
 
     def _tick(self) -> None:
         widget = QApplication.activeModalWidget()
