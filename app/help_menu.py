@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 import re
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -85,6 +86,11 @@ def show_text(parent: QWidget, title: str, markdown: str) -> QDialog:
     return dialog
 
 
+def _shows(window: QMainWindow, title: str, body: str) -> Callable[[], object]:
+    """The slot of one Guide entry: shows that README section."""
+    return lambda: show_text(window, title, body)
+
+
 def fill_help_menu(window: QMainWindow, menu: QMenu, runs_folder: Path, data_folder: Path
                    ) -> None:
     """Add the Help menu's actions to ``menu``."""
@@ -108,7 +114,7 @@ def fill_help_menu(window: QMainWindow, menu: QMenu, runs_folder: Path, data_fol
     guide = menu.addMenu("&Guide (README)")
     sections = readme_sections(README.read_text(encoding="utf-8")) if README.is_file() else []
     for title, body in sections:
-        guide.addAction(title, lambda _c=False, t=title, b=body: show_text(window, t, b))
+        guide.addAction(title, _shows(window, title, body))
     guide.setEnabled(bool(sections))
     menu.addAction("Where &Runs Are Stored", runs)
     menu.addSeparator()

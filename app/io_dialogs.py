@@ -9,6 +9,7 @@ busy bar and Cancel (a cancelled job's result is dropped).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,9 @@ class _BackgroundDialog(QDialog):
         task.moveToThread(thread)
         thread.started.connect(task.run)
         task.done.connect(self._finished)  # a bound slot: queued onto the UI thread
-        task.done.connect(thread.quit)
+        # straight from the worker (quit is thread-safe): queued, it waited behind _finished,
+        # whose accept() waits for this thread (the window froze 60 s after every import)
+        task.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._workers.append((thread, task))
         thread.start()
 
@@ -156,6 +159,9 @@ def _path_row(edit: QLineEdit, browse: Callable[[], None]) -> QHBoxLayout:
     button.clicked.connect(browse)
     row.addWidget(button)
     return row
+
+
+_UNTICKED = "import it with “With torchvision's pretrained weights” unticked"
 
 
 class ImportDialog(_BackgroundDialog):
@@ -245,7 +251,7 @@ class ImportDialog(_BackgroundDialog):
         for row, entry in enumerate(self.models):
             if entry.name == name:
                 self.table.selectRow(row)
-                self.table.scrollToItem(self.table.item(row, 0))
+                self.table.scrollTo(self.table.model().index(row, 0))
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -304,7 +310,11 @@ class ImportDialog(_BackgroundDialog):
             from core.io.fx_import import save_imported
             from core.io.torchvision_models import import_torchvision
 
-            return save_imported(import_torchvision(name, weights), output)
+            try:
+                return save_imported(import_torchvision(name, weights), output)
+            except ModelError as exc:  # core words it for the command line
+                raise ModelError(str(exc).replace("import it without --weights", _UNTICKED)
+                                 .replace("import without --weights", _UNTICKED)) from None
 
         self._run(work_tv, f"Tracing torchvision's {name}" +
                   (" and loading its weights…" if weights else "…"))
@@ -350,7 +360,7 @@ class ExportDialog(_BackgroundDialog):
         for fmt in FORMATS:
             button = QRadioButton(_FORMAT_TEXT[fmt][0])
             group.addButton(button)
-            button.toggled.connect(lambda on, f=fmt: on and self._format_changed(f))
+            button.toggled.connect(lambda on, f=fmt: self._format_changed(f) if on else None)
             layout.addWidget(button)
             self.formats[fmt] = button
         self.about = _note("")
@@ -384,7 +394,8 @@ class ExportDialog(_BackgroundDialog):
     def _format_changed(self, fmt: str) -> None:
         from core.io.export import SUFFIXES
 
-        stem = "train" if fmt == "script" else self.spec.name.replace(" ", "_")
+        # a name Python can import ("from digits_small import model"), not "digits-small"
+        stem = "train" if fmt == "script" else re.sub(r"\W|^(?=\d)", "_", self.spec.name)
         current = Path(self.output.text()) if self.output.text() else self.folder / stem
         self.output.setText(str(current.parent / f"{stem}{SUFFIXES[fmt]}"))
         self.dataset.setEnabled(fmt == "script" and self.run_dir is None)

@@ -6,6 +6,7 @@ The invalid layer is shown in red with the reason beside it; the layers after it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -187,7 +188,7 @@ class LayerTableModel(QAbstractTableModel):
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME, TYPE_MIME]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         data = QMimeData()
         if indexes:
             name = self.document.spec.layers[indexes[0].row()].name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
@@ -117,8 +118,9 @@ class InputShapeBar(QWidget):
         if [s.prefix() for s in self.spins] != [f"{label} " for label in labels]:
             while self.spin_row.count():
                 item = self.spin_row.takeAt(0)
-                if item.widget():
-                    item.widget().deleteLater()
+                old = item.widget() if item is not None else None
+                if old is not None:
+                    old.deleteLater()
             self.spins = []
             for label in labels:
                 spin = QSpinBox()
@@ -303,8 +305,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.totals)
         self.setCentralWidget(center)
+        self.center = center
         self.training.run_started.connect(lambda: self._set_locked(True))
         self.training.run_finished.connect(lambda _e: self._set_locked(False))
+        self.docks: dict[str, QDockWidget] = {}
         for title, widget, area in (("Layers", self.palette_widget,
                                      Qt.DockWidgetArea.LeftDockWidgetArea),
                                     ("Properties", self.editor,
@@ -315,22 +319,20 @@ class MainWindow(QMainWindow):
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
             self.addDockWidget(area, dock)
+            self.docks[title] = dock
         self.tabs.currentChanged.connect(lambda _index: self._docks_for_tab())
-        self.resizeDocks([self.findChild(QDockWidget, "Layers")], [230],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.findChild(QDockWidget, "Properties")], [380],
+        self.resizeDocks([self.docks["Layers"]], [230], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Properties"]], [380],
                          Qt.Orientation.Horizontal)
 
-    def _action(self, text: str, slot: object, shortcut: QKeySequence | str | None = None,
+    def _action(self, text: str, slot: Callable[..., object],
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
                 tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            if isinstance(shortcut, list):
-                action.setShortcuts(shortcut)
-            else:
-                action.setShortcut(shortcut)
+            action.setShortcut(shortcut)
         action.setStatusTip(tip)
-        action.triggered.connect(slot)  # type: ignore[arg-type]
+        action.triggered.connect(slot)
         return action
 
     def _build_menus(self) -> None:
@@ -517,21 +519,26 @@ class MainWindow(QMainWindow):
             return
         from app.io_dialogs import ImportDialog
 
-        dialog = ImportDialog(self)
+        folder = Path(self.settings.get("import_folder", str(Path.cwd())))
+        dialog = ImportDialog(self, folder if folder.is_dir() else None)
         dialog.imported.connect(self.open_imported)
         dialog.exec()
 
     def open_imported(self, model: Path, weights: Path | None) -> None:
         """Open an imported model file, with the weights written beside it when there are."""
-        if self.open_file(model, ask=False) and weights is not None:
-            self.weights.use(weights, None)
+        self.settings.set("import_folder", str(model.parent))  # the next import starts there
+        if not self.open_file(model, ask=False):
+            return
+        if weights is not None:
+            self.document.use_weights(weights, None)
         self.statusBar().showMessage(f"Imported {model}" + (f" with weights {weights.name}"
                                                              if weights else ""), 10000)
 
     def export_dialog(self) -> None:
         from app.io_dialogs import ExportDialog
 
-        dialog = ExportDialog(self.document.spec, self.weights.path, self.weights.run_dir, self)
+        dialog = ExportDialog(self.document.spec, self.document.weights, self.document.run_dir,
+                              self)
         dialog.exported.connect(lambda line: self.statusBar().showMessage(line, 30000))
         dialog.exec()
 
@@ -758,12 +765,12 @@ class MainWindow(QMainWindow):
             tree.verticalScrollBar().sizeHint().width() + 32
         form = self.editor.body.minimumSizeHint().width() + \
             self.editor.verticalScrollBar().sizeHint().width() + 12
-        docks = [self.findChild(QDockWidget, "Layers"), self.findChild(QDockWidget, "Properties")]
+        docks = [self.docks["Layers"], self.docks["Properties"]]
         sizes = [min(max(palette, int(width * 0.12)), int(width * 0.22)),
                  min(max(form, int(width * 0.22)), int(width * 0.34))]
         # when both do not fit beside the central area's minimum, the palette's names come
         # first (Qt would shrink both in proportion); the properties scroll
-        room = width - self.centralWidget().minimumSizeHint().width() - 24
+        room = width - self.center.minimumSizeHint().width() - 24
         if sum(sizes) > room:
             sizes[1] = max(room - sizes[0], 280)
         self.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)

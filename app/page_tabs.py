@@ -62,19 +62,20 @@ class PageTabs(QTabWidget):
             return holder.widget()
         return holder
 
-    def widget(self, index: int) -> QWidget | None:  # type: ignore[override]
+    def widget(self, index: int) -> QWidget | None:
         return self._page(super().widget(index))
 
+    # PySide6's stub types the result as never None; Qt returns None while there is no tab
     def currentWidget(self) -> QWidget | None:  # type: ignore[override]
         return self._page(super().currentWidget())
 
-    def indexOf(self, page: QWidget) -> int:  # type: ignore[override]
+    def indexOf(self, page: QWidget) -> int:
         for index in range(self.count()):
             if self.widget(index) is page:
                 return index
         return -1
 
-    def setCurrentWidget(self, page: QWidget) -> None:  # type: ignore[override]
+    def setCurrentWidget(self, page: QWidget) -> None:
         index = self.indexOf(page)
         if index >= 0:
             self.setCurrentIndex(index)

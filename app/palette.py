@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,7 +21,7 @@ TYPE_MIME = "application/x-convscope-layer-type"
 
 
 class _PaletteTree(QTreeWidget):
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:
         data = QMimeData()
         names = [i.data(0, Qt.ItemDataRole.UserRole) for i in items]
         names = [n for n in names if n]
@@ -75,13 +77,21 @@ class LayerPalette(QWidget):
         if name:
             self.add_requested.emit(name)
 
-    def _filter(self, text: str) -> None:
-        needle = text.strip().lower()
+    def _groups(self) -> list[tuple[QTreeWidgetItem, list[QTreeWidgetItem]]]:
+        """Each group's item with its type items."""
+        groups = []
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
+            if top is not None:
+                children = [top.child(j) for j in range(top.childCount())]
+                groups.append((top, [c for c in children if c is not None]))
+        return groups
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        for top, children in self._groups():
             visible = 0
-            for j in range(top.childCount()):
-                child = top.child(j)
+            for child in children:
                 hit = not needle or needle in child.text(0).lower() or needle in top.text(
                     0).lower() or needle in (child.toolTip(0).lower() if len(needle) > 3 else "")
                 child.setHidden(not hit)
@@ -89,17 +99,15 @@ class LayerPalette(QWidget):
             top.setHidden(visible == 0)
 
     def _add_first_visible(self) -> None:
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            for j in range(top.childCount()):
-                if not top.child(j).isHidden():
-                    self._activated(top.child(j))
+        for _top, children in self._groups():
+            for child in children:
+                if not child.isHidden():
+                    self._activated(child)
                     return
 
     def visible_types(self) -> list[str]:
         out = []
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            out += [top.child(j).text(0) for j in range(top.childCount())
-                    if not top.child(j).isHidden() and not top.isHidden()]
+        for top, children in self._groups():
+            out += [child.text(0) for child in children
+                    if not child.isHidden() and not top.isHidden()]
         return out

@@ -182,7 +182,10 @@ class SizeField(QWidget):
             shown = _shown_number(number)
             clamped = box.minimum() if shown is None else max(box.minimum(),
                                                               min(box.maximum(), shown))
-            box.setValue(round(clamped) if isinstance(box, QSpinBox) else float(clamped))
+            if isinstance(box, QSpinBox):
+                box.setValue(round(clamped))
+            else:
+                box.setValue(float(clamped))
         linked = not isinstance(value, list | tuple)
         self.link.setChecked(linked)
         self._show_linked(linked)
@@ -261,7 +264,10 @@ class ScalarField(QWidget):
             shown = _shown_number(value)
             _mark_invalid(self, value is not None and shown is None, value)
             clamped = w.minimum() if shown is None else max(w.minimum(), min(w.maximum(), shown))
-            w.setValue(round(clamped) if isinstance(w, QSpinBox) else float(clamped))
+            if isinstance(w, QSpinBox):
+                w.setValue(round(clamped))
+            else:
+                w.setValue(float(clamped))
         w.blockSignals(False)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -198,8 +199,8 @@ class TrainingPanel(QWidget):
         self.preview.setWordWrap(True)  # a long "No preview: …" wraps, never widens the column
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         aug.addRow(self.preview)
-        for widget in (self.crop, self.rotation, self.shear, self.color):
-            widget.valueChanged.connect(self.update_preview)
+        for box in (self.crop, self.rotation, self.shear, self.color):
+            box.valueChanged.connect(self.update_preview)
         self.flip.toggled.connect(self.update_preview)
         self.dataset.currentTextChanged.connect(self.update_preview)
 
@@ -240,6 +241,7 @@ class TrainingPanel(QWidget):
         left.setFrameShape(QFrame.Shape.NoFrame)
         left.setMinimumWidth(min(left_body.minimumSizeHint().width() + 20, 480))
         self.settings_area = left
+        self.settings_body = left_body
 
         self.plots = pg.GraphicsLayoutWidget()
         self.loss_plot = self.plots.addPlot(row=0, col=0, title="Loss")
@@ -365,14 +367,16 @@ class TrainingPanel(QWidget):
 
     # -- settings ---------------------------------------------------------------------------
     def settings(self) -> TrainingSettings:
+        # each option's type is the field's (a float for dice); TrainingSettings.check() holds
+        # every value to its rule
+        options: dict[str, Any] = {name: widget.value() for name, widget in
+                                   self.task_options.items() if name in self.task_uses()}
         return TrainingSettings(
             optimizer=self.optimizer.currentText(), lr=self.lr.value(),
             batch_size=self.batch.value(), epochs=self.epochs.value(),
             weight_decay=self.weight_decay.value(), momentum=self.momentum.value(),
             schedule=self.schedule.currentText(), device=self.device.currentText(),
-            mixed_precision=self.amp.isChecked(), augmentation=self.augmentation(),
-            **{name: widget.value() for name, widget in self.task_options.items()
-               if name in self.task_uses()})
+            mixed_precision=self.amp.isChecked(), augmentation=self.augmentation(), **options)
 
     def task_uses(self) -> tuple[str, ...]:
         """The task options the current model's task takes (its ``uses_settings``)."""
@@ -555,7 +559,7 @@ class TrainingPanel(QWidget):
             dataset = load_state(resume).dataset  # a run continues on its own data
         self.job = TrainingJob(self.document.spec, dataset, settings, self.out_dir, init,
                                parent=self, resume=resume)
-        self.job.event.connect(self.on_event)
+        self.job.training_event.connect(self.on_event)
         self.job.finished.connect(self._job_finished)
         self.document.locked_reason = LOCK_MESSAGE
         self._set_running(True)
@@ -599,7 +603,7 @@ class TrainingPanel(QWidget):
             scale_plot_text(plot, point_size, self.font())
         # the settings may scroll; the plots keep at least half the tab
         self.settings_area.setMinimumWidth(
-            min(self.settings_area.widget().minimumSizeHint().width() + 20, 480))
+            min(self.settings_body.minimumSizeHint().width() + 20, 480))
         self._split_pending = True
         if self.isVisible():
             self._split()
@@ -611,7 +615,7 @@ class TrainingPanel(QWidget):
         self._split_pending = False
         self._split_width = self.splitter.width()
         total = max(self.splitter.width(), 800)
-        wanted = self.settings_area.widget().minimumSizeHint().width() + 24
+        wanted = self.settings_body.minimumSizeHint().width() + 24
         left = min(max(wanted, int(total * 0.3)), total // 2)
         self.splitter.setSizes([left, total - left])
 

@@ -312,7 +312,8 @@ def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, 
 class TrainingJob(QObject):
     """One run on a Worker of its own thread, and the control to pause, resume or stop it."""
 
-    event = Signal(object)
+    training_event = Signal(object)
+    """Each engine event (not ``event``: that name is QObject.event(), which Qt calls)."""
     finished = Signal()
 
     def __init__(self, spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
@@ -324,7 +325,7 @@ class TrainingJob(QObject):
         self.pool.setMaxThreadCount(1)
         self.worker = Worker(_training_events, spec, dataset, settings, out_dir, self.control,
                              init_weights, resume)
-        self.worker.yielded.connect(self.event)
+        self.worker.yielded.connect(self.training_event)
         self.worker.finished.connect(self._finished)
         self._running = False
 

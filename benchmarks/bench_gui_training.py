@@ -78,7 +78,7 @@ def gui_run(user_actions: bool) -> tuple[list[float], float]:
     user.setInterval(250)
     user.timeout.connect(act_like_a_user)
     panel.start()
-    panel.job.event.connect(  # type: ignore[union-attr]
+    panel.job.training_event.connect(  # type: ignore[union-attr]
         lambda e: rates.append(e.samples_per_s) if isinstance(e, EpochEnd) else None)
     timer.start()
     if user_actions:

@@ -37,7 +37,7 @@ class WeightLoadReport:
     def describe(self) -> str:
         parts = [f"loaded {len(self.loaded)} tensors ({', '.join(self.layers_loaded) or 'none'})"]
         if self.shape_mismatch:
-            parts.append("kept fresh weights where shapes differ: "
+            parts.append("kept fresh weights in the layers whose shapes differ: "
                          + ", ".join(self.shape_mismatch))
         if self.not_in_file:
             parts.append("not in the file: " + ", ".join(self.not_in_file))
@@ -119,9 +119,16 @@ def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
 
 
 def apply_weights(model: nn.Module, tensors: dict[str, torch.Tensor]) -> WeightLoadReport:
-    """Copy every tensor whose layer name and shape match; report the rest."""
+    """Copy the tensors of every layer whose name and shapes match; report the rest.
+
+    A layer is loaded whole or not at all: when one of its tensors differs in shape (a
+    narrower conv1 leaves bn1 and conv2 unfit), the layer keeps all its fresh weights, not
+    a stray bias or BatchNorm step counter that happened to fit.
+    """
     report = WeightLoadReport()
     own = _layers(model).state_dict()
+    unfit = {key.split(".")[0] for key, target in own.items()
+             if key in tensors and tuple(tensors[key].shape) != tuple(target.shape)}
     matched = {}
     for key, target in own.items():
         if key not in tensors:
@@ -130,7 +137,7 @@ def apply_weights(model: nn.Module, tensors: dict[str, torch.Tensor]) -> WeightL
             report.shape_mismatch.append(
                 f"{key} (file {tuple(tensors[key].shape)}, model {tuple(target.shape)})"
             )
-        else:
+        elif key.split(".")[0] not in unfit:
             matched[key] = tensors[key]
             report.loaded.append(key)
     report.not_in_model = [k for k in tensors if k not in own]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,13 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_core_type_checks_strictly() -> None:
+def test_core_and_app_type_check() -> None:
+    """mypy over pyproject's files: core/ strictly, app/ with every function body checked (a
+    window attribute that no longer exists is a crash a user finds)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert {"core", "app"} <= set(config["files"]) and config["strict"]
+    app = next(o for o in config["overrides"] if o["module"] == ["app.*"])
+    assert app["check_untyped_defs"] and "follow_imports" not in app and "ignore_errors" not in app
     result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stdout[-3000:]

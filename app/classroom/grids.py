@@ -65,7 +65,8 @@ class NumberGrid(QWidget):
         self.values: np.ndarray | None = None
         self.padding: np.ndarray | None = None
         self.marks: list[tuple[int, int]] = []
-        self.window: list[tuple[int, int]] = []
+        self.window_cells: list[tuple[int, int]] = []
+        """The kernel's window (not ``window``: that is QWidget.window(), the top-level)."""
         self.look = NORMAL
         self.row_offset = 0
         self.col_offset = 0
@@ -91,7 +92,7 @@ class NumberGrid(QWidget):
         self.values = None if values is None else np.atleast_2d(np.asarray(values, float))
         self.padding = None if padding is None else np.atleast_2d(padding)
         self.marks = list(marks or [])
-        self.window = list(window or [])
+        self.window_cells = list(window or [])
         if title is not None:
             self.title = title
         self._image = None
@@ -246,12 +247,12 @@ class NumberGrid(QWidget):
                         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
             self.number_pixels = 0.0 if smallest == float("inf") else smallest
         small = min(cell_w, cell_h) < 18
-        for cells, colour, width in ((self.window, self.look.window, self.look.mark_line),
+        for cells, outline, line in ((self.window_cells, self.look.window, self.look.mark_line),
                                      (self.marks, self.look.mark, self.look.mark_line)):
-            pen = QPen(QColor(colour))
-            pen.setWidthF(min(width, max(1.5, min(cell_w, cell_h) * 0.18)))
+            pen = QPen(QColor(outline))
+            pen.setWidthF(min(line, max(1.5, min(cell_w, cell_h) * 0.18)))
             painter.setPen(pen)
-            fill = QColor(colour)
+            fill = QColor(outline)
             fill.setAlpha(70 if small else 0)  # tiny cells: tint them, outlines vanish
             painter.setBrush(fill if small else Qt.BrushStyle.NoBrush)
             for r, c in cells:

@@ -207,10 +207,13 @@ class PresentMode(QObject):
         """What presentation mode shows (the central area without the other tabs' pages); only
         these get the large type, so the hidden pages keep their sizes."""
         central = self.window.centralWidget()
+        if central is None:
+            return []
         others = [self.tabs.widget(i) for i in range(self.tabs.count())
                   if self.tabs.widget(i) is not self.panel]
         return [w for w in [central, *central.findChildren(QWidget)]
-                if not any(page is w or page.isAncestorOf(w) for page in others)]
+                if not any(page is w or page.isAncestorOf(w) for page in others
+                           if page is not None)]
 
     # -- keyboard ---------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -225,14 +228,14 @@ class PresentMode(QObject):
             self.leave()
         elif key in (Qt.Key.Key_Space, Qt.Key.Key_PageDown):
             if not self.panel.next_lesson_step(+1):
-                view.move(+1)
+                view.step_by(+1)
         elif key in (Qt.Key.Key_Backspace, Qt.Key.Key_PageUp):
             if not self.panel.next_lesson_step(-1):
-                view.move(-1)
+                view.step_by(-1)
         elif key == Qt.Key.Key_Right:
-            view.move(+1)
+            view.step_by(+1)
         elif key == Qt.Key.Key_Left:
-            view.move(-1)
+            view.step_by(-1)
         elif key == Qt.Key.Key_Down:
             view.move_row(+1)
         elif key == Qt.Key.Key_Up:

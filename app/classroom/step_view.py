@@ -263,10 +263,10 @@ class StepThroughView(QWidget):
         self.first_channel.setVisible(False)  # shown when not every channel fits
         self.prev_button = QPushButton("◀")
         self.prev_button.setToolTip("Previous position (Left arrow)")
-        self.prev_button.clicked.connect(lambda: self.move(-1))
+        self.prev_button.clicked.connect(lambda: self.step_by(-1))
         self.next_button = QPushButton("▶")
         self.next_button.setToolTip("Next position (Right arrow)")
-        self.next_button.clicked.connect(lambda: self.move(+1))
+        self.next_button.clicked.connect(lambda: self.step_by(+1))
         self.play_button = QPushButton("Play")
         self.play_button.setToolTip("Play across positions (Space)")
         self.play_button.setCheckable(True)
@@ -436,8 +436,9 @@ class StepThroughView(QWidget):
         return tuple(s.value() for s in self.spins)
 
     # -- stepping ---------------------------------------------------------------------------
-    def move(self, delta: int) -> bool:
-        """Next (+1) or previous (−1) position in reading order; False at either end."""
+    def step_by(self, delta: int) -> bool:
+        """Next (+1) or previous (−1) position in reading order; False at either end. (Not
+        ``move``: that is QWidget.move, which places the widget.)"""
         if self.session is None:
             return False
         c, y, x = self.position()
@@ -463,9 +464,9 @@ class StepThroughView(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key == Qt.Key.Key_Right:
-            self.move(+1)
+            self.step_by(+1)
         elif key == Qt.Key.Key_Left:
-            self.move(-1)
+            self.step_by(-1)
         elif key == Qt.Key.Key_Down:
             self.move_row(+1)
         elif key == Qt.Key.Key_Up:
@@ -489,7 +490,7 @@ class StepThroughView(QWidget):
         self.speed_label.setText(f"{value}/s")
 
     def _tick(self) -> None:
-        if not self.move(+1):
+        if not self.step_by(+1):
             self.play_button.setChecked(False)
 
     # -- drawing ----------------------------------------------------------------------------
@@ -577,7 +578,8 @@ class StepThroughView(QWidget):
                 grids[2].set_data(step.products[index], f"= products{total}")
         output = self.session.output(step.layer).numpy()
         out_plane = output[step.position[0]]
-        mark = (0, step.position[1]) if len(step.position) == 2 else step.position[1:]
+        mark = (0, step.position[1]) if len(step.position) == 2 else (step.position[1],
+                                                                      step.position[2])
         self.output_grid.set_data(out_plane, f"output channel {step.position[0]} "
                                   f"({'×'.join(map(str, output.shape))})", marks=[mark])
         hidden = len(step.in_channels) - len(shown)

@@ -213,12 +213,10 @@ def _drawn(current: dict[str, Any], thresholds: tuple[float, float]) -> dict[str
 
 def boxes_for_input(context: Context, thresholds: tuple[float, float]) -> dict[str, Any]:
     """On the worker: the raw output of the tab's input (kept for redraws) and its drawing."""
-    from core.inspect.scenes import raw_output
+    from core.inspect.scenes import check_detector, raw_output
 
     inspector = context.inspector
-    out = inspector.analysis.output_shape
-    if out is None or len(out) != 3 or out[0] < 6:
-        raise ValueError("Boxes needs a grid detector (5 + classes channels per grid cell)")
+    check_detector(inspector)
     inp = context.input()
     raw = raw_output(inspector, inp.tensor)[0]
     return _drawn({"display": inp.display, "raw": raw, "truth": _run_truth(context),

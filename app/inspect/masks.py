@@ -184,13 +184,12 @@ class MasksView(InspectView):
 def mask_for_input(context: Context) -> dict[str, Any]:
     """On the worker: the predicted mask of the tab's input, with its ground truth when the
     input is a test scene of the run's dataset."""
-    from core.inspect.scenes import predicted_mask
+    from core.inspect.scenes import check_segmentation, predicted_mask
     from core.tasks.segmentation import image_iou
 
     inspector = context.inspector
+    check_segmentation(inspector)
     inp = context.input()
-    if inspector.analysis.output_shape is None or len(inspector.analysis.output_shape) != 3:
-        raise ValueError("Masks needs a segmentation model (one score map per class)")
     prediction = predicted_mask(inspector, inp)
     truth = _run_truth(context)
     iou = None

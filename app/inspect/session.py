@@ -89,7 +89,7 @@ class InspectSession:
         """Every layer's output for the input; the last input's are kept, so choosing another
         layer costs no forward pass."""
         if self._activations is not None and self._activations[0] == source:
-            return self._activations[1]  # type: ignore[no-any-return]
+            return self._activations[1]
         inp = self.input_for(inspector, source)
         self._activations = None
         outputs = inspector.activations(inp)

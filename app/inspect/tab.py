@@ -34,8 +34,9 @@ from app.inspect.formation import FormationView
 from app.inspect.masks import MasksView
 from app.inspect.maximization import MaximizationView
 from app.inspect.predictions import PredictionsView
-from app.inspect.session import DIGITS_SOURCE, RUN_SOURCE, InspectSession, ModelKey, WeightsNote
+from app.inspect.session import DIGITS_SOURCE, Built, InspectSession, ModelKey, WeightsNote
 from app.workers import Task, Worker, WorkerQueue
+from core.inspect.inputs import RUN_SOURCE
 
 VIEWS: list[type[InspectView]] = [FiltersView, ActivationsView, PredictionsView,
                                   AttributionsView, MaximizationView, FormationView,
@@ -283,7 +284,7 @@ class InspectTab(QWidget):
         model_key, source = self.model_key(), self.source() if uses_input else ""
         session = self.session
 
-        def job(task: Task) -> tuple[Any, Any]:
+        def job(task: Task) -> tuple[Built, str, Any]:
             task.check()
             built = session.built(model_key)
             task.check()

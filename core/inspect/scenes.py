@@ -18,7 +18,7 @@ from torchvision.utils import draw_bounding_boxes, draw_segmentation_masks
 from core.data.dataset import Dataset
 from core.data.errors import DataError
 from core.inspect.inputs import ModelInput
-from core.inspect.inspector import Inspector
+from core.inspect.inspector import InspectError, Inspector
 from core.tasks.detection import (
     Detections,
     decode,
@@ -29,7 +29,8 @@ from core.tasks.detection import (
 )
 from core.tasks.segmentation import CLASS_COLOURS, image_iou, predict_masks
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], object]
+"""Called with (done, total); what it returns is ignored (Task.progress returns True)."""
 BATCH = 256
 PALETTE = np.array(CLASS_COLOURS, dtype=np.uint8)
 """One colour per class; background (0) is black. Beyond 16 classes colours repeat."""
@@ -99,6 +100,30 @@ def raw_output(inspector: Inspector, x: torch.Tensor) -> torch.Tensor:
 
 # -- masks -------------------------------------------------------------------------------------
 
+def check_segmentation(inspector: Inspector) -> None:
+    """InspectError unless the model file's task is segmentation and the model outputs one
+    score map per class: a classifier's scores (every scene ranked "IoU 0") or a detector's
+    grid are no masks."""
+    spec, out = inspector.spec, inspector.analysis.output_shape
+    if spec.task != "segmentation" or out is None or len(out) != 3:
+        raise InspectError("Masks needs a segmentation model (one score map per class); "
+                           f"{spec.name} is a {spec.task} model with output {_shape(out)}")
+
+
+def check_detector(inspector: Inspector) -> None:
+    """InspectError unless the model file's task is detection and the model outputs a grid of
+    5 + classes channels."""
+    spec, out = inspector.spec, inspector.analysis.output_shape
+    if spec.task != "detection" or out is None or len(out) != 3 or out[0] < 6:
+        raise InspectError("Boxes needs a grid detector (5 + classes channels per grid "
+                           f"cell); {spec.name} is a {spec.task} model with output "
+                           f"{_shape(out)}")
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "none (it does not analyse)" if shape is None else "×".join(map(str, shape))
+
+
 def predicted_mask(inspector: Inspector, inp: ModelInput) -> np.ndarray:
     """Class per pixel (H, W) for one input."""
     return predict_masks(raw_output(inspector, inp.tensor))[0].numpy()
@@ -146,6 +171,7 @@ def score_masks(inspector: Inspector, data: Dataset, prepare: Callable[[torch.Te
                 torch.Tensor], progress: Progress | None = None,
                 cancelled: Callable[[], bool] = lambda: False) -> MaskScores:
     """Predict every test scene and rank them by IoU (worst first)."""
+    check_segmentation(inspector)
     split = data.test
     if split.masks is None:
         raise DataError(f"{data.name} has no masks to compare with")
@@ -238,6 +264,7 @@ def score_boxes(inspector: Inspector, data: Dataset, prepare: Callable[[torch.Te
                 cancelled: Callable[[], bool] = lambda: False) -> BoxScores:
     """Run the test split once: raw outputs (kept for fast redraws), 11-point AP and PR curve
     per class at IoU 0.5, and each image's misses (ground truth not found at ``score``)."""
+    check_detector(inspector)
     split = data.test
     if split.boxes is None:
         raise DataError(f"{data.name} has no boxes to compare with")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,3 +65,35 @@ def no_modal_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MainWindow, "ask_save_changes",
                         lambda self: QMessageBox.StandardButton.Discard)
     monkeypatch.setattr(MainWindow, "ask_restore", lambda self, recovery: False)
+
+
+RUN_DATA = {"digits_small": None, "fcn8s_digits": "digit-scenes:n=48",
+            "grid_detector_digits": "digit-scenes:n=48"}
+"""The presets the GUI tests train, on what: classification on the bundled digits; a
+segmentation and a detection model on 48 synthetic digit scenes (about a second each)."""
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """A finished one-epoch run folder of a preset in RUN_DATA, trained once per session."""
+    made: dict[str, Path] = {}
+
+    def run(preset: str) -> Path:
+        if preset not in made:
+            from core.data.datasets import load_dataset, load_digits_dataset
+            from core.presets import load_preset
+            from core.train.engine import train
+            from core.train.settings import Finished, TrainingSettings
+
+            spec = load_preset(preset)
+            name = RUN_DATA[preset]
+            data = load_digits_dataset() if name is None else load_dataset(
+                name, tuple(spec.input_shape))
+            settings = TrainingSettings(epochs=1, batch_size=32, device="cpu",
+                                        snapshots=False, live_filters_every=0)
+            done = list(train(spec, data, settings, tmp_path_factory.mktemp(preset)))[-1]
+            assert isinstance(done, Finished), done
+            made[preset] = Path(done.run_dir)
+        return made[preset]
+
+    return run

@@ -170,3 +170,27 @@ def test_boxes_pr_plot_text_and_pane_titles_follow_projector_text(qtbot: QtBot) 
     assert view.picture.toolTip().endswith("truth white")
     window.set_font_size(0, BASE_POINT_SIZE)
     qtbot.waitUntil(lambda: tick_size() == max(7, BASE_POINT_SIZE - 2), timeout=CEILING_MS)
+
+
+@pytest.mark.parametrize(("preset", "title", "needs"), [
+    ("digits_small", "Masks", "Masks needs a segmentation model"),
+    ("digits_small", "Boxes", "Boxes needs a grid detector"),
+    ("grid_detector_digits", "Masks", "Masks needs a segmentation model"),
+    ("fcn8s_digits", "Boxes", "Boxes needs a grid detector")])
+def test_scoring_the_test_scenes_with_another_task_says_what_the_view_needs(
+        qtbot: QtBot, preset: str, title: str, needs: str) -> None:
+    """A classifier's one score per image is no mask and no box, a detector's grid no mask, a
+    segmentation model's maps no boxes: Score says so (it ranked a classifier's scenes at IoU
+    0 and drawing one crashed the window; a detector's failed with a tensor size error)."""
+    window = MainWindow(load_preset(preset))
+    qtbot.addWidget(window)
+    window.show()
+    window.tabs.setCurrentWidget(window.inspect)
+    view = window.inspect.view(title)
+    window.inspect.views.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: not window.inspect.busy, timeout=CEILING_MS)
+    assert needs in window.inspect.message.text()  # the tab's input: already refused
+    view.score_button.click()
+    qtbot.waitUntil(lambda: not window.inspect.busy, timeout=CEILING_MS)
+    assert needs in window.inspect.message.text()
+    assert view.ranking.count() == 0

@@ -33,7 +33,7 @@ def test_a_run_from_the_panel_fills_the_curves(qtbot: QtBot, window: MainWindow)
     events: list[object] = []
     with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
         panel.start_button.click()
-        panel.job.event.connect(events.append)  # type: ignore[union-attr]
+        panel.job.training_event.connect(events.append)  # type: ignore[union-attr]
         assert window.document.locked_reason
         assert not window.editor.isEnabled()
     assert isinstance(finished.args[0], Finished)

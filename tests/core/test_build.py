@@ -66,6 +66,31 @@ def test_weights_load_into_a_model_whose_head_was_replaced(tmp_path: Path) -> No
     assert "fc.weight" in report.describe()
 
 
+def test_a_layer_whose_shapes_differ_keeps_all_its_fresh_weights(tmp_path: Path) -> None:
+    """conv1 narrowed from 16 to 8 channels: bn1 (8 features) and conv2 (8 inputs) no longer
+    fit either. Each keeps all its fresh weights (not bn1's step counter or conv2's bias alone),
+    and the message names each layer once, as loaded or as kept fresh."""
+    spec = load_preset("digits_small")
+    path = tmp_path / "w.safetensors"
+    save_weights(build_model(spec), path)
+    conv1 = spec.layer("conv1")
+    narrow = spec.with_layers([LayerSpec("conv1", "Conv2d", {**conv1.params, "out_channels": 8}),
+                               *spec.layers[1:]])
+    torch.manual_seed(0)
+    net = build_model(narrow)
+    fresh = {k: v.clone() for k, v in net.state_dict().items()}
+    report = load_weights(net, path)
+    assert report.layers_loaded == ["bn2", "bn3", "conv3", "fc"]
+    assert not any(key.startswith(("conv1.", "bn1.", "conv2.")) for key in report.loaded)
+    for key, value in net.state_dict().items():
+        if key.startswith(("conv1.", "bn1.", "conv2.")):
+            torch.testing.assert_close(value, fresh[key])
+    text = report.describe()
+    loaded, _, kept = text.partition("; kept fresh weights")
+    assert "bn1" not in loaded and "conv2" not in loaded
+    assert "conv1.weight" in kept and "bn1.weight" in kept and "conv2.weight" in kept
+
+
 def test_a_pickle_is_never_executed(tmp_path: Path) -> None:
     class Evil:
         def __reduce__(self) -> tuple[object, tuple[str]]:
