@@ -239,7 +239,7 @@ def test_the_input_grid_keeps_its_size_between_steps(window: MainWindow, qtbot: 
         QApplication.processEvents()
         sizes.add(view.input_grid.geometry().getRect())
     for _ in range(8):
-        view.move(+1)
+        view.step_by(+1)
         QApplication.processEvents()
         sizes.add(view.input_grid.geometry().getRect())
     assert len(sizes) == 1, sizes
