@@ -240,6 +240,10 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        from app import warm_up
+
+        warm_up.hub().status.connect(self._show_loading)
+        warm_up.start_after_first_paint(self)  # torch & co. load on a worker, never here
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.write_autosave)
         self.timer.start(AUTOSAVE_MS)
@@ -526,6 +530,14 @@ class MainWindow(QMainWindow):
         dialog = ExportDialog(self.document.spec, self.weights.path, self.weights.run_dir, self)
         dialog.exported.connect(lambda line: self.statusBar().showMessage(line, 30000))
         dialog.exec()
+
+    def _show_loading(self, text: str) -> None:
+        """A first import's status line (the warm-up loading torch; cleared when done)."""
+        if text:
+            self.statusBar().showMessage(text)
+            self._loading_text = text
+        elif self.statusBar().currentMessage() == getattr(self, "_loading_text", None):
+            self.statusBar().clearMessage()
 
     def _set_locked(self, locked: bool) -> None:
         """While a run trains, the builder shows the snapshot that trains and refuses edits."""

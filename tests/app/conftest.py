@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,3 +51,47 @@ def no_modal_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MainWindow, "ask_save_changes",
                         lambda self: QMessageBox.StandardButton.Discard)
     monkeypatch.setattr(MainWindow, "ask_restore", lambda self, recovery: False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_ui_stalls: the UI-thread watchdog does not watch "
+                                       "this test (it measures or provokes stalls itself)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def heavy_modules_loaded() -> None:
+    """Load torch and the modules on it once, before the GUI tests, as the app's warm-up does.
+
+    In the app a worker imports them after the first paint while the UI shows a busy cursor
+    (app.warm_up); a test process loads them up front, so the watchdog below sees what the
+    window does once they are loaded. The cold start has its own test in a fresh process
+    (test_ui_stalls.py). gc.freeze keeps them out of full collections, as app.workers does
+    for the app (whose collector runs on a UI-thread timer)."""
+    from app.warm_up import _import_all
+
+    _import_all()
+    gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def ui_watchdog(request: pytest.FixtureRequest, qapp: object) -> Iterator[None]:
+    """Fail a GUI test whose event loop did not answer for longer than the threshold (see
+    tests/app/ui_watchdog.py for how stalls are told from test code and machine load)."""
+    from app.warm_up import first_import_active
+    from tests.app.ui_watchdog import UiWatchdog, threshold_ms
+
+    limit = threshold_ms()
+    if limit <= 0 or request.node.get_closest_marker("allow_ui_stalls"):
+        yield
+        return
+    watchdog = UiWatchdog(limit / 1e3, excused=first_import_active)
+    with watchdog.patched():
+        watchdog.start()
+        try:
+            yield
+        finally:
+            watchdog.stop()
+    if watchdog.stalls:
+        pytest.fail(f"{len(watchdog.stalls)} UI-thread stall(s) (load average "
+                    f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); the first:\n"
+                    + watchdog.stalls[0], pytrace=False)
