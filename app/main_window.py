@@ -242,6 +242,10 @@ class MainWindow(QMainWindow):
         self.document.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         from app import warm_up
 
+        self.loading_status = QLabel()
+        """The status line of a first import, beside the passing messages (which it outlasts)."""
+        self.loading_status.hide()
+        self.statusBar().addPermanentWidget(self.loading_status)
         warm_up.hub().status.connect(self._show_loading)
         warm_up.start_after_first_paint(self)  # torch & co. load on a worker, never here
         self.timer = QTimer(self)
@@ -533,11 +537,8 @@ class MainWindow(QMainWindow):
 
     def _show_loading(self, text: str) -> None:
         """A first import's status line (the warm-up loading torch; cleared when done)."""
-        if text:
-            self.statusBar().showMessage(text)
-            self._loading_text = text
-        elif self.statusBar().currentMessage() == getattr(self, "_loading_text", None):
-            self.statusBar().clearMessage()
+        self.loading_status.setText(text)
+        self.loading_status.setVisible(bool(text))
 
     def _set_locked(self, locked: bool) -> None:
         """While a run trains, the builder shows the snapshot that trains and refuses edits."""

@@ -1,13 +1,14 @@
 """The window's first uses in a fresh process, while torch is not loaded yet: run as
-``python -m tests.app.cold_start_child OUT.json`` (test_ui_stalls.py, and
-benchmarks/bench_ui_first_use.py for the figures).
+``python -m tests.app.cold_start_child OUT.json [train-first|import-first]``
+(test_ui_stalls.py, and benchmarks/bench_ui_first_use.py for the figures).
 
-In order, as fast as a person clicks after the window appears: the Train tab's first click,
-Start (before the warm-up has loaded torch, so it waits for it), the Import dialog opened and
-filled, Import OK, Export OK. Written to OUT.json: each step's time (ms), the longest UI gap
-per step outside marked first imports, the UI watchdog's stalls (tests/app/ui_watchdog.py),
-every module of torch, torchvision, sklearn or scipy first imported on the UI thread (a
-sys.meta_path spy), and whether the busy cursor and status line showed while torch loaded.
+As fast as a person clicks after the window appears: the Train tab's first click, Start
+(before the warm-up has loaded torch, so it waits for it), the Import dialog opened and filled,
+Import OK, Export OK; or the Import dialog first. Written to OUT.json: each step's time (ms),
+the longest UI gap per step outside marked first imports, the UI watchdog's stalls
+(tests/app/ui_watchdog.py), every module of torch, torchvision, sklearn or scipy first imported
+on the UI thread (a sys.meta_path spy), and whether the busy cursor and status line showed
+while torch loaded.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 HEAVY = ("torch", "torchvision", "sklearn", "scipy")
+ORDERS = {"train-first": ("train", "start", "import", "export"),
+          "import-first": ("import", "train", "start", "export")}
+"""What is clicked first, while torch loads: the Train tab (then Start), or File → Import."""
 ui_imports: list[str] = []
 
 
@@ -114,7 +118,7 @@ def paint_recorder(widget: Any) -> list[float]:
     return times
 
 
-def main(out: Path) -> None:
+def main(out: Path, order: str = "train-first") -> None:
     sys.meta_path.insert(0, _UiThreadImportSpy())  # type: ignore[arg-type]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
@@ -139,7 +143,8 @@ def main(out: Path) -> None:
         if warm_up.first_import_active():
             cursor = QGuiApplication.overrideCursor()
             busy_seen.append((cursor is not None and cursor.shape().name == "BusyCursor",
-                              window.statusBar().currentMessage()))
+                              window.loading_status.text()
+                              if window.loading_status.isVisible() else ""))
 
     with watchdog.patched():
         watchdog.start()
@@ -153,73 +158,82 @@ def main(out: Path) -> None:
         run_until(lambda: bool(painted), 30)
         steps["window shown → painted"] = {"ms": (painted[0] - start) * 1e3}
 
-        # -- the Train tab's first click, while the warm-up loads torch --------------------
         panel = window.training
-        painted = paint_recorder(panel)
-        meter.begin()
-        start = time.perf_counter()
-        window.tabs.setCurrentWidget(panel)
-        look()
-        run_until(lambda: bool(painted), 30)
-        steps["first Train-tab click → painted"] = {
-            "ms": (painted[0] - start) * 1e3, "warm_up_running": warm_up.first_import_active(),
-            **meter.end()}
 
-        # -- Start (waits for torch if the warm-up is still on) ------------------------------
-        panel.epochs.setValue(1)
-        finished: list[object] = []
-        panel.run_finished.connect(finished.append)
-        meter.begin()
-        start = time.perf_counter()
-        panel.start_button.click()
-        look()
-        clicked = time.perf_counter()
-        run_until(lambda: bool(finished), 300)
-        steps["pressing Start → run finished"] = {
-            "ms": (time.perf_counter() - start) * 1e3, "click_ms": (clicked - start) * 1e3,
-            "finished": type(finished[0]).__name__ if finished else None, **meter.end()}
-        run_until(lambda: not warm_up.first_import_active(), 120)
+        def train_tab() -> None:  # the Train tab's first click, while torch loads
+            painted = paint_recorder(panel)
+            meter.begin()
+            start = time.perf_counter()
+            window.tabs.setCurrentWidget(panel)
+            look()
+            run_until(lambda: bool(painted), 30)
+            steps["first Train-tab click → painted"] = {
+                "ms": (painted[0] - start) * 1e3,
+                "warm_up_running": warm_up.first_import_active(), **meter.end()}
 
-        # -- the Import dialog: shown, filled, OK → closed -----------------------------------
-        meter.begin()
-        start = time.perf_counter()
-        dialog = ImportDialog(window, folder=work)
-        painted = paint_recorder(dialog)
-        dialog.show()
-        run_until(lambda: bool(painted), 30)
-        shown = painted[0]
-        run_until(lambda: dialog.table.rowCount() > 60, 120)
-        steps["Import dialog opened → painted, filled"] = {
-            "ms": (shown - start) * 1e3, "filled_ms": (time.perf_counter() - start) * 1e3,
-            **meter.end()}
-        dialog.select("squeezenet1_1")
-        reported: list[float] = []
-        closed: list[float] = []
-        dialog.imported.connect(lambda *_: reported.append(time.perf_counter()))
-        dialog.imported.connect(window.open_imported)
-        dialog.finished.connect(lambda *_: closed.append(time.perf_counter()))
-        meter.begin()
-        start = time.perf_counter()
-        dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
-        run_until(lambda: bool(closed), 180)
-        steps["Import OK → dialog closed"] = {
-            "ms": ((closed or [time.perf_counter()])[0] - start) * 1e3,
-            "after_report_ms": (closed[0] - reported[0]) * 1e3 if closed and reported else None,
-            "opened": window.document.spec.name, **meter.end()}
+        def press_start() -> None:  # Start waits for torch if the warm-up is still on
+            if window.document.spec.name != "digits-small":  # an import came first
+                window.document.undo_stack.setClean()
+                window.open_preset("digits_small")
+            panel.epochs.setValue(1)
+            finished: list[object] = []
+            panel.run_finished.connect(finished.append)
+            meter.begin()
+            start = time.perf_counter()
+            panel.start_button.click()
+            look()
+            clicked = time.perf_counter()
+            run_until(lambda: bool(finished), 300)
+            steps["pressing Start → run finished"] = {
+                "ms": (time.perf_counter() - start) * 1e3, "click_ms": (clicked - start) * 1e3,
+                "finished": type(finished[0]).__name__ if finished else None, **meter.end()}
 
-        # -- Export OK → the line saying where it went ----------------------------------------
-        export = ExportDialog(window.document.spec, None, None, window, folder=work)
-        export.show()
-        run_until(lambda: export.isVisible(), 10)
-        lines: list[float] = []
-        export.exported.connect(lambda *_: lines.append(time.perf_counter()))
-        meter.begin()
-        start = time.perf_counter()
-        export.buttons.button(export.buttons.StandardButton.Ok).click()
-        run_until(lambda: bool(lines), 120)
-        steps["Export OK → done line"] = {
-            "ms": ((lines or [time.perf_counter()])[0] - start) * 1e3, **meter.end()}
-        export.reject()
+        def import_model() -> None:  # the Import dialog: shown, filled, OK → closed
+            meter.begin()
+            start = time.perf_counter()
+            dialog = ImportDialog(window, folder=work)
+            painted = paint_recorder(dialog)
+            dialog.show()
+            run_until(lambda: bool(painted), 30)
+            look()
+            shown = painted[0]
+            run_until(lambda: dialog.table.rowCount() > 60, 120)
+            steps["Import dialog opened → painted, filled"] = {
+                "ms": (shown - start) * 1e3, "filled_ms": (time.perf_counter() - start) * 1e3,
+                "warm_up_running": warm_up.first_import_active(), **meter.end()}
+            dialog.select("squeezenet1_1")
+            reported: list[float] = []
+            closed: list[float] = []
+            dialog.imported.connect(lambda *_: reported.append(time.perf_counter()))
+            dialog.imported.connect(window.open_imported)
+            dialog.finished.connect(lambda *_: closed.append(time.perf_counter()))
+            meter.begin()
+            start = time.perf_counter()
+            dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+            run_until(lambda: bool(closed), 180)
+            steps["Import OK → dialog closed"] = {
+                "ms": ((closed or [time.perf_counter()])[0] - start) * 1e3,
+                "after_report_ms": (closed[0] - reported[0]) * 1e3
+                if closed and reported else None,
+                "opened": window.document.spec.name, **meter.end()}
+
+        def export_model() -> None:  # Export OK → the line saying where it went
+            export = ExportDialog(window.document.spec, None, None, window, folder=work)
+            export.show()
+            run_until(lambda: export.isVisible(), 10)
+            lines: list[float] = []
+            export.exported.connect(lambda *_: lines.append(time.perf_counter()))
+            meter.begin()
+            start = time.perf_counter()
+            export.buttons.button(export.buttons.StandardButton.Ok).click()
+            run_until(lambda: bool(lines), 120)
+            steps["Export OK → done line"] = {
+                "ms": ((lines or [time.perf_counter()])[0] - start) * 1e3, **meter.end()}
+            export.reject()
+
+        for step in ORDERS[order]:
+            {"train": train_tab, "start": press_start, "import": import_model,
+             "export": export_model}[step]()
         window.document.undo_stack.setClean()
         window.close()
         watchdog.stop()
@@ -233,4 +247,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), *sys.argv[2:3])

@@ -24,12 +24,14 @@ PAINT_CEILING_MS = float(os.environ.get("CONVSCOPE_UI_PAINT_CEILING_MS", 1000))
 4.5–8 s for the Train tab and 60 s to close the Import dialog)."""
 
 
-@pytest.fixture(scope="module")
-def cold_start(tmp_path_factory: pytest.TempPathFactory) -> dict:
+@pytest.fixture(scope="module", params=["train-first", "import-first"])
+def cold_start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One fresh process per order: the Train tab clicked first, or File → Import."""
     out = tmp_path_factory.mktemp("cold") / "result.json"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT),
            "CONVSCOPE_HOME": str(out.parent / "home")}
-    result = subprocess.run([sys.executable, "-m", "tests.app.cold_start_child", str(out)],
+    result = subprocess.run([sys.executable, "-m", "tests.app.cold_start_child", str(out),
+                             request.param],
                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
                             check=False)
     assert result.returncode == 0, result.stderr[-4000:]
