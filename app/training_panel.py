@@ -597,8 +597,11 @@ class TrainingPanel(QWidget):
         """An opened run's curves, from its training.json (read once the warm-up has loaded
         core.train.checkpoint, which imports torch)."""
         if not warm_up.is_ready():
-            warm_up.when_ready(lambda: run == self.run_dir and not self.running
-                               and self._show_history(run))
+            def later() -> None:
+                if run == self.run_dir and not self.running:
+                    self._show_history(run)
+
+            warm_up.when_ready(later)
             return
         from core.train.checkpoint import load_state
 

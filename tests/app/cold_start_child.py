@@ -119,7 +119,7 @@ def paint_recorder(widget: Any) -> list[float]:
 
 
 def main(out: Path, order: str = "train-first") -> None:
-    sys.meta_path.insert(0, _UiThreadImportSpy())  # type: ignore[arg-type]
+    sys.meta_path.insert(0, _UiThreadImportSpy())
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     from pyqtgraph.util.garbage_collector import GarbageCollector

@@ -4,7 +4,8 @@ longer than a threshold fails the test, with the UI thread's stack at that momen
 How it tells a stall from test code. A test blocks the UI thread legitimately whenever its own
 code runs between event-loop spins; only time *inside* the event loop is measured. The watchdog
 counts the event-loop depth by wrapping the ways in: ``QEventLoop.exec`` (every pytest-qt wait:
-waitUntil, waitSignal, wait), ``QDialog.exec`` and ``QCoreApplication.processEvents``. While the
+waitUntil, waitSignal, wait), ``QDialog.exec`` and ``QCoreApplication.processEvents`` (but
+not pytest-qt's own call after each test phase, which runs what test code left pending). While the
 depth is above zero, a 10 ms heartbeat QTimer stamps the time; a watcher thread looks every
 10 ms and, when the last stamp (or the loop's entry) is older than the threshold, takes the UI
 thread's stack (sys._current_frames) and records a stall once the loop answers again.
@@ -124,6 +125,10 @@ class UiWatchdog:
             watchdog = self
 
             def spin(*args: Any, **kwargs: Any) -> Any:
+                if sys._getframe(1).f_globals.get("__name__") == "pytestqt.plugin":
+                    # pytest-qt's own processEvents after each test phase runs what the test
+                    # code left pending (a window's first layout and paint, deferred deletes)
+                    return original(*args, **kwargs)
                 watchdog.enter()
                 try:
                     return original(*args, **kwargs)
