@@ -164,6 +164,16 @@ def _finished() -> None:
     hub().ready.emit()
 
 
+def finish_before_exit(timeout_ms: int = 30_000) -> None:
+    """After the event loop ended: let a running warm-up finish its imports (an interpreter
+    shutting down under an importing thread fails in it, "can't register atexit after
+    shutdown"). The window is gone by then: nobody waits on screen."""
+    if _worker is not None:
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+
 class _FirstPaint(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
