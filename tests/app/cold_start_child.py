@@ -119,6 +119,9 @@ def paint_recorder(widget: Any) -> list[float]:
 
 
 def main(out: Path, order: str = "train-first") -> None:
+    import faulthandler
+
+    faulthandler.enable()  # a crash prints every thread's stack to stderr (the test shows it)
     sys.meta_path.insert(0, _UiThreadImportSpy())
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
@@ -238,6 +241,9 @@ def main(out: Path, order: str = "train-first") -> None:
         window.close()
         watchdog.stop()
     collector.timer.stop()
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(60_000)  # no job may run into the exit
     result["stalls"] = watchdog.stalls
     result["watchdog_threshold_ms"] = watchdog.threshold * 1e3
     result["ui_thread_imports"] = ui_imports

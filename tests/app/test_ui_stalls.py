@@ -34,7 +34,9 @@ def cold_start(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
                              request.param],
                             capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
                             check=False)
-    assert result.returncode == 0, result.stderr[-4000:]
+    crash = result.stderr.find("Fatal Python error")
+    assert result.returncode == 0, result.stderr[crash:crash + 6000] if crash >= 0 else \
+        result.stderr[-4000:]
     return json.loads(out.read_text())
 
 
