@@ -10,11 +10,12 @@ busy bar and Cancel (a cancelled job's result is dropped).
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -36,44 +37,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import warm_up
+from app.workers import Worker
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
 
 
-class _Task(QObject):
-    """Runs one function on a worker thread; ``done`` carries its result or its error text."""
-
-    done = Signal(int, object, str)
-
-    def __init__(self, work: Callable[[], Any], job: int) -> None:
-        super().__init__()
-        self.work, self.job = work, job
-
-    @Slot()
-    def run(self) -> None:
-        from app.workers import import_torch
-
-        try:
-            import_torch()
-            result = self.work()
-        except (ModelError, OSError) as exc:
-            self.done.emit(self.job, None, str(exc))
-        except Exception as exc:  # never let a worker die silently
-            self.done.emit(self.job, None, f"{type(exc).__name__}: {exc}")
-        else:
-            self.done.emit(self.job, result, "")
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, ModelError | OSError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class _BackgroundDialog(QDialog):
-    """A dialog whose OK runs a function off the UI thread, with a busy bar and Cancel."""
+    """A dialog whose OK runs a function off the UI thread, with a busy bar and Cancel.
+
+    The job is an app.workers Worker: it reports on the UI thread and its pool thread ends by
+    itself, so the dialog closes the moment the job reports and never joins a thread (a join
+    on the UI thread froze the dialog for 60 s: the thread's quit was queued to the very
+    thread that waited)."""
 
     def __init__(self, parent: QWidget | None, title: str) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self._workers: list[tuple[QThread, _Task]] = []
-        """Every job's thread and task, kept until the thread has finished (a task whose last
-        reference went away would be deleted before it reports)."""
-        self._job = 0
+        self._worker: Worker | None = None
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.hide()
@@ -87,33 +74,42 @@ class _BackgroundDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return any(thread.isRunning() for thread, _ in self._workers)
+        """A job is running whose result the dialog still waits for."""
+        return self._worker is not None and not self._worker.is_done
 
     def start(self) -> None:  # overridden: build the work, then call self._run(work)
         raise NotImplementedError
 
-    def _run(self, work: Callable[[], Any], what: str) -> None:
-        self._job += 1
-        job = self._job
+    def _run(self, work: Callable[[], Any], what: str,
+             first_imports: tuple[str, ...] = ()) -> None:
+        """Run ``work`` on a worker. While it imports ``first_imports`` for the first time
+        (onnx: a large library whose loading holds the GIL, so the UI thread waits) it is a
+        marked first import: busy cursor and status line (app.warm_up)."""
+        if self._worker is not None:
+            self._worker.quit()  # a newer job: the older one's result is dropped
         self.status.setText(what)
         self.busy.show()
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
-        self._workers = [(t, k) for t, k in self._workers if not t.isFinished()]
-        thread = QThread(self)
-        task = _Task(work, job)
-        task.moveToThread(thread)
-        thread.started.connect(task.run)
-        task.done.connect(self._finished)  # a bound slot: queued onto the UI thread
-        # straight from the worker (quit is thread-safe): queued, it waited behind _finished,
-        # whose accept() waits for this thread (the window froze 60 s after every import)
-        task.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        self._workers.append((thread, task))
-        thread.start()
+        worker = Worker(work)
+        # bound slots, not lambdas: a closed dialog is disconnected before a late result comes
+        worker.returned.connect(self._returned)
+        worker.errored.connect(self._errored)
+        self._worker = worker
+        if warm_up.missing(first_imports):
+            warm_up.begin_first_import(what)
+            worker.finished.connect(warm_up.end_first_import)
+        worker.start()
 
-    @Slot(int, object, str)
-    def _finished(self, job: int, result: Any, error: str) -> None:
-        if job != self._job:
-            return  # cancelled: drop it
+    def _returned(self, result: Any) -> None:
+        self._finished(self.sender(), result, "")
+
+    def _errored(self, exc: BaseException) -> None:
+        self._finished(self.sender(), None, _error_text(exc))
+
+    def _finished(self, worker: object, result: Any, error: str) -> None:
+        if worker is not self._worker:
+            return  # cancelled or replaced: drop it
+        self._worker = None
         self.busy.hide()
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
         if error:
@@ -126,21 +122,28 @@ class _BackgroundDialog(QDialog):
 
     def cancel(self) -> None:
         if self.running:
-            self._job += 1  # the result, when it comes, is dropped
+            self._drop_job()
             self.busy.hide()
             self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
             self.status.setText("Cancelled.")
             return
         self.reject()
 
-    def wait(self, ms: int = 60_000) -> None:
-        """Wait for the jobs' threads (closing the dialog, tests)."""
-        for thread, _ in self._workers:
-            thread.wait(ms)
+    def _drop_job(self) -> None:
+        if self._worker is not None:
+            self._worker.quit()  # the result, when it comes, is dropped
+            self._worker = None
 
     def done(self, code: int) -> None:
-        self.wait()
+        """Close now; a job still running finishes on its own and its result is dropped."""
+        self._drop_job()
         super().done(code)
+
+
+def _list_models() -> tuple[Any, ...]:
+    from core.io.torchvision_models import classification_models
+
+    return classification_models()
 
 
 def _note(text: str) -> QLabel:
@@ -226,14 +229,15 @@ class ImportDialog(_BackgroundDialog):
 
     def _load_list(self) -> None:
         """torchvision's list: importing torchvision takes seconds the first time, so it is read
-        on the worker; later dialogs get it at once (it is cached)."""
-        from core.io.torchvision_models import classification_models
-
-        if classification_models.cache_info().currsize:
-            self._fill(classification_models())
+        on the worker; later dialogs get it at once (it is cached). The UI thread never imports
+        that module (it imports torch): it asks only a module a worker already loaded."""
+        loaded = sys.modules.get("core.io.torchvision_models")
+        listing = getattr(loaded, "classification_models", None)
+        if listing is not None and listing.cache_info().currsize:
+            self._fill(listing())
         else:
             self._listing = True
-            self._run(classification_models, "Reading torchvision's models…")
+            self._run(_list_models, "Reading torchvision's models…")
 
     def _fill(self, models: tuple[Any, ...]) -> None:
         self.models = models
@@ -298,7 +302,7 @@ class ImportDialog(_BackgroundDialog):
 
                 return save_imported(import_onnx(source), output)
 
-            self._run(work, f"Importing {source.name}…")
+            self._run(work, f"Importing {source.name}…", ("onnx", "core.io.onnx_import"))
             return
         name = self.selected_name()
         if name is None:
@@ -330,6 +334,10 @@ class ImportDialog(_BackgroundDialog):
         self.accept()
 
 
+FORMATS = ("pytorch", "onnx", "torchscript", "script")
+SUFFIXES = {"pytorch": ".py", "onnx": ".onnx", "torchscript": ".pt", "script": ".py"}
+"""core.io.export's formats and suffixes (a test holds them equal): that module imports torch,
+which the dialog must not do on the UI thread just to show its choices."""
 _FORMAT_TEXT = {
     "pytorch": ("PyTorch code (.py)", "One readable .py with an nn.Module and model(); it runs "
                 "without ConvScope (needs only torch)."),
@@ -350,8 +358,6 @@ class ExportDialog(_BackgroundDialog):
     def __init__(self, spec: ModelSpec, weights: Path | None, run_dir: Path | None,
                  parent: QWidget | None = None, folder: Path | None = None) -> None:
         super().__init__(parent, f"Export {spec.name}")
-        from core.io.export import FORMATS
-
         self.spec, self.weights_path, self.run_dir = spec, weights, run_dir
         self.folder = folder or Path.cwd()
         layout = QVBoxLayout(self)
@@ -392,8 +398,6 @@ class ExportDialog(_BackgroundDialog):
         return next(f for f, b in self.formats.items() if b.isChecked())
 
     def _format_changed(self, fmt: str) -> None:
-        from core.io.export import SUFFIXES
-
         # a name Python can import ("from digits_small import model"), not "digits-small"
         stem = "train" if fmt == "script" else re.sub(r"\W|^(?=\d)", "_", self.spec.name)
         current = Path(self.output.text()) if self.output.text() else self.folder / stem
@@ -407,15 +411,18 @@ class ExportDialog(_BackgroundDialog):
             self.output.setText(path)
 
     def start(self) -> None:
-        from core.io.export import export_model
-
         fmt, out = self.chosen_format(), Path(self.output.text()).expanduser()
         weights = self.weights_path if self.with_weights.isChecked() else None
         run = self.run_dir if weights is not None else None
         dataset = self.dataset.currentText().strip() or None
         spec = self.spec
-        self._run(lambda: export_model(spec, fmt, out, weights, dataset, run),
-                  f"Exporting {spec.name} as {fmt}…")
+        def work() -> Any:
+            from core.io.export import export_model
+
+            return export_model(spec, fmt, out, weights, dataset, run)
+
+        self._run(work, f"Exporting {spec.name} as {fmt}…",
+                  ("onnx", "core.io.export") if fmt == "onnx" else ())
 
     def succeeded(self, result: Any) -> None:
         line = result.describe()

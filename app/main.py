@@ -35,3 +35,6 @@ def run_gui(args: argparse.Namespace) -> int:
         return app.exec()
     finally:
         collector.timer.stop()
+        from app import warm_up
+
+        warm_up.finish_before_exit()

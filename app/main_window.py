@@ -242,6 +242,14 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        from app import warm_up
+
+        self.loading_status = QLabel()
+        """The status line of a first import, beside the passing messages (which it outlasts)."""
+        self.loading_status.hide()
+        self.statusBar().addPermanentWidget(self.loading_status)
+        warm_up.hub().status.connect(self._show_loading)
+        warm_up.start_after_first_paint(self)  # torch & co. load on a worker, never here
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.write_autosave)
         self.timer.start(AUTOSAVE_MS)
@@ -541,6 +549,11 @@ class MainWindow(QMainWindow):
                               self)
         dialog.exported.connect(lambda line: self.statusBar().showMessage(line, 30000))
         dialog.exec()
+
+    def _show_loading(self, text: str) -> None:
+        """A first import's status line (the warm-up loading torch; cleared when done)."""
+        self.loading_status.setText(text)
+        self.loading_status.setVisible(bool(text))
 
     def _set_locked(self, locked: bool) -> None:
         """While a run trains, the builder shows the snapshot that trains and refuses edits."""

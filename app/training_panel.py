@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,9 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import warm_up
 from app.document import ModelDocument
 from app.plot_text import scale_plot_text
-from app.workers import TrainingJob, import_torch
+from app.workers import TrainingJob, Worker, import_torch
 from core.data.augmentation import Augmentation
 from core.train.settings import (
     DEVICES,
@@ -55,11 +57,23 @@ from core.train.settings import (
 )
 from core.workspace import home
 
+if TYPE_CHECKING:
+    from core.tasks.base import Task
+
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "digit-scenes")
 CLASS_ONLY = DATASETS[:4]
 """Datasets labelled by class only (no masks or boxes)."""
 LOCK_MESSAGE = ("The model is locked while it trains: the run uses the snapshot taken at Start. "
                 "Stop the run to edit.")
+
+
+def _preview_grid(dataset: str, input_shape: tuple[int, ...], augmentation: Augmentation,
+                  task_name: str) -> np.ndarray:
+    """On a worker: the augmentation preview (loads the dataset; imports torch). Not named
+    ``task``: app.workers passes its Task to a job with a parameter of that name."""
+    from core.inspect.augmentation_preview import preview_grid
+
+    return preview_grid(dataset, input_shape, augmentation, task=task_name)
 
 
 def _format_eta(seconds: float) -> str:
@@ -89,10 +103,17 @@ class TrainingPanel(QWidget):
         """(running training metric, validation headline) of the model's task, for the log."""
         self._task_uses_for: tuple[str, tuple[str, ...]] | None = None
         """(task name, the TrainingSettings fields that task takes), asked of the task."""
+        self._model_key: tuple[str, tuple[int, ...]] | None = None
+        """(task, input shape) the tab shows: its dataset, titles and preview belong to it."""
+        self._preview_request: tuple[object, ...] | None = None
+        self._preview_worker: Worker | None = None
+        self._start_waiting = False
+        self._amp_wanted = TrainingSettings().mixed_precision
         self._build()
         document.run_changed.connect(self._run_changed)
-        document.changed.connect(self._show_task_options)
+        document.changed.connect(self._model_changed)
         self._run_changed()
+        self._model_changed()
 
     # -- widgets ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -157,6 +178,9 @@ class TrainingPanel(QWidget):
         form.addRow("device", self.device)
         self.amp = QCheckBox("mixed precision (CUDA)")
         self.amp.setChecked(defaults.mixed_precision)
+        self.amp.toggled.connect(
+            lambda on: setattr(self, "_amp_wanted", on) if self.amp.isEnabled() else None)
+        self.device.currentTextChanged.connect(lambda _text: self._show_amp())
         form.addRow("", self.amp)
         # options only some tasks take (Task.uses_settings): a row each, shown for those tasks
         self.dice = QDoubleSpinBox()
@@ -306,8 +330,20 @@ class TrainingPanel(QWidget):
         self.estimate_ready.connect(self._show_estimate)
         for signal in (self.batch.valueChanged, self.optimizer.currentTextChanged,
                        self.momentum.valueChanged, self.device.currentTextChanged,
-                       self.amp.toggled, self.document.changed):
+                       self.amp.toggled):
             signal.connect(lambda *_: self._estimate_timer.start())
+        self.document.changed.connect(self._estimate_stale)
+        self._estimate_timer.start()
+
+    def _estimate_stale(self) -> None:
+        """The model changed: the figure shown is another model's; drop it (and any answer on
+        its way) and estimate again shortly (when the tab is next shown if it is hidden)."""
+        self._estimate_request += 1
+        self._estimate_fits = None
+        self._estimate_sentence = ""
+        self.estimate.setText("")
+        self.estimate.setStyleSheet("")
+        self._estimate_pending = True
         self._estimate_timer.start()
 
     def update_estimate(self) -> None:
@@ -379,27 +415,81 @@ class TrainingPanel(QWidget):
             mixed_precision=self.amp.isChecked(), augmentation=self.augmentation(), **options)
 
     def task_uses(self) -> tuple[str, ...]:
-        """The task options the current model's task takes (its ``uses_settings``)."""
+        """The task options the current model's task takes (its ``uses_settings``); none until
+        the warm-up has loaded the task modules (they import torch), then the rows show."""
         name = self.document.spec.task
         if self._task_uses_for is None or self._task_uses_for[0] != name:
-            import_torch()  # the task modules import torch; under the workers' lock
-            from core.tasks import task_for
-
-            try:
-                uses = task_for(name).uses_settings
-            except ValueError:
-                uses = ()
-            self._task_uses_for = (name, uses)
+            if not warm_up.is_ready():
+                warm_up.when_ready(self._adopt_task)
+                return ()
+            task = self._task()
+            self._task_uses_for = (name, task.uses_settings if task is not None else ())
         return self._task_uses_for[1]
 
-    def _show_task_options(self) -> None:
-        """Show the rows of the options the model's task takes; hide the others (asked when
-        the tab is visible: the window starts without torch)."""
-        if not self.isVisible():
+    def _task(self) -> Task | None:
+        """The model's task (None for a name no task module knows); only once the warm-up
+        has loaded the task modules: they import torch."""
+        from core.tasks import task_for
+
+        try:
+            return task_for(self.document.spec.task)
+        except ValueError:
+            return None
+
+    def _model_changed(self) -> None:
+        """Another model (or its task or input size changed): everything on the tab that
+        belongs to the model follows it, before Start and while the tab is hidden."""
+        key = (self.document.spec.task, tuple(self.document.spec.input_shape))
+        if key == self._model_key:
             return
+        task_changed = self._model_key is None or self._model_key[0] != key[0]
+        self._model_key = key
+        self._preview_request = None
+        self.preview.clear()
+        self.preview.setText("Preview: augmented samples appear here")
+        if task_changed:
+            self._adopt_task()
+        else:
+            self.update_preview()
+
+    def _adopt_task(self) -> None:
+        """The task's dataset, option rows, plot titles and metric labels (once loaded)."""
+        if not warm_up.is_ready():
+            warm_up.when_ready(self._adopt_task)
+            return
+        task = self._task()
+        uses = task.uses_settings if task is not None else ()
+        self._task_uses_for = (self.document.spec.task, uses)
+        for name, widget in self.task_options.items():
+            self.form.setRowVisible(widget, name in uses)
+        if task is not None and not self.running:
+            if self.dataset.currentText() in DATASETS or self.dataset.currentText().startswith(
+                    "digit-scenes"):
+                if self.dataset.findText(task.default_dataset) < 0:
+                    self.dataset.addItem(task.default_dataset)
+                self.dataset.setCurrentText(task.default_dataset)
+            self.metric_labels = (task.train_metric_label, task.headline_label)
+            self.acc_plot.setTitle(f"{task.headline_label} (validation) · "
+                                   f"{task.train_metric_label} (train)")
+        self._show_amp()
+        self.update_preview()
+
+    def _show_task_options(self) -> None:
+        """Show the rows of the options the model's task takes; hide the others."""
         uses = self.task_uses()
         for name, widget in self.task_options.items():
             self.form.setRowVisible(widget, name in uses)
+
+    def _show_amp(self) -> None:
+        """Mixed precision is a CUDA option: offered only where CUDA is (known once torch is
+        loaded) and the device may be CUDA."""
+        cuda = warm_up.cuda_available() if warm_up.is_ready() else None
+        usable = bool(cuda) and self.device.currentText() in ("auto", "cuda")
+        self.amp.setEnabled(usable)
+        with QSignalBlocker(self.amp):
+            self.amp.setChecked(usable and self._amp_wanted)
+        self.amp.setToolTip("" if usable or cuda is None else
+                            "No CUDA device here: training runs in full precision")
 
     def augmentation(self) -> Augmentation:
         return Augmentation(flip=self.flip.isChecked(), crop=self.crop.value(),
@@ -414,28 +504,48 @@ class TrainingPanel(QWidget):
             self.dataset.setCurrentText(path)
 
     def update_preview(self) -> None:
-        """A grid of augmented training samples, drawn with torchvision.utils.make_grid."""
+        """A grid of augmented training samples (torchvision.utils.make_grid), computed on a
+        worker when the tab is shown; the latest request wins."""
         if not self.isVisible():
             return
-        from core.data.errors import DataError
-        from core.inspect.augmentation_preview import preview_grid
+        request = (self.dataset.currentText(), tuple(self.document.spec.input_shape),
+                   self.augmentation(), self.document.spec.task)
+        if request == self._preview_request:
+            return  # shown, or on its way
+        self._preview_request = request
+        if self._preview_worker is not None:
+            self._preview_worker.quit()
+        if self.preview.pixmap().isNull():
+            self.preview.setText("Preview: drawing augmented samples…")
+        worker = Worker(_preview_grid, *request)
+        # bound slots, not lambdas: a closed panel is disconnected before a late result comes
+        worker.returned.connect(self._show_preview)
+        worker.errored.connect(self._show_preview)
+        self._preview_worker = worker
+        worker.start()
 
-        try:
-            grid = preview_grid(self.dataset.currentText(), self.document.spec.input_shape,
-                                self.augmentation(), task=self.document.spec.task)
-        except DataError as exc:
-            self.preview.setText(f"No preview: {exc}")
+    def _show_preview(self, grid: object) -> None:
+        if self.sender() is not self._preview_worker:
+            return  # a newer request is on its way
+        self._preview_worker = None
+        if isinstance(grid, BaseException):
+            self.preview.setText(f"No preview: {grid}")
             return
+        assert isinstance(grid, np.ndarray)
         height, width = grid.shape[:2]
         image = QImage(grid.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888)
         self.preview.setPixmap(QPixmap.fromImage(image.copy()).scaledToWidth(
             max(200, self.preview.width() - 10), Qt.TransformationMode.FastTransformation))
 
     def showEvent(self, event: object) -> None:
+        """Paints at once with what it has; the preview and estimate follow from workers."""
         super().showEvent(event)  # type: ignore[arg-type]
         if self._split_pending:
             QTimer.singleShot(0, self._split)  # once the tab has its size
         self._show_task_options()
+        if self._estimate_pending:
+            self._estimate_timer.start()
+        QTimer.singleShot(0, self.update_preview)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -445,7 +555,7 @@ class TrainingPanel(QWidget):
             self._split()
         if self._estimate_pending:
             self._estimate_timer.start()
-        if self.preview.pixmap().isNull():
+        if self._preview_request is None:
             self.update_preview()
 
     # -- the document's run ------------------------------------------------------------------
@@ -470,6 +580,7 @@ class TrainingPanel(QWidget):
             series[0].clear()
             series[1].clear()
         self._refresh_curves()
+        self._reset_axes()
         self.log.clear()
         self.last_event = None
         self.run_dir = run
@@ -479,8 +590,22 @@ class TrainingPanel(QWidget):
         if run is not None:
             self._show_history(run)
 
+    def _reset_axes(self) -> None:
+        """Emptied plots forget the old run's ranges: x follows the data again, accuracy 0–1."""
+        self.loss_plot.enableAutoRange()
+        self.acc_plot.enableAutoRange(axis="x")
+        self.acc_plot.setYRange(0, 1)
+
     def _show_history(self, run: Path) -> None:
-        """An opened run's curves, from its training.json."""
+        """An opened run's curves, from its training.json (read once the warm-up has loaded
+        core.train.checkpoint, which imports torch)."""
+        if not warm_up.is_ready():
+            def later() -> None:
+                if run == self.run_dir and not self.running:
+                    self._show_history(run)
+
+            warm_up.when_ready(later)
+            return
         from core.train.checkpoint import load_state
 
         try:
@@ -508,7 +633,17 @@ class TrainingPanel(QWidget):
         self.pause_button.setText("Pause")
 
     def start(self) -> None:
+        """Start a run; before the warm-up has loaded torch, say so (busy cursor, status) and
+        start once it has: the UI thread never imports it."""
         if self.running:
+            return
+        if not warm_up.is_ready():
+            if not self._start_waiting:
+                self._start_waiting = True
+                self.start_button.setEnabled(False)
+                self.progress.setFormat("loading PyTorch…")
+                self.status.setText("Loading PyTorch: training starts when it is loaded…")
+                warm_up.when_ready(self._start_once_ready, start_now=True)
             return
         analysis = self.document.analysis
         if analysis.error is not None:
@@ -519,7 +654,7 @@ class TrainingPanel(QWidget):
             return
         from core.tasks import task_for
 
-        task = task_for(self.document.spec.task)
+        task = task_for(self.document.spec.task)  # loaded by the warm-up
         switched = ""
         if self.dataset.currentText() in CLASS_ONLY and task.default_dataset not in CLASS_ONLY:
             # a segmentation / detection model on class-labelled data: use the bundled scenes
@@ -566,6 +701,13 @@ class TrainingPanel(QWidget):
         self.status.setText(LOCK_MESSAGE)
         self.run_started.emit()
         self.job.start()
+
+    def _start_once_ready(self) -> None:
+        self._start_waiting = False
+        self.start_button.setEnabled(True)
+        self.progress.setFormat("idle")
+        self.status.setText("")
+        self.start()
 
     def toggle_pause(self) -> None:
         if self.job is None:

@@ -124,6 +124,12 @@ def import_torch() -> None:
 _frozen = False
 
 
+_started: set[Worker] = set()
+"""Every started worker until its last signal was delivered on the UI thread. A worker its
+owner dropped (a replaced preview, a cancelled dialog job) was otherwise freed on the pool
+thread with its signals still queued to the UI thread, which then crashed delivering them."""
+
+
 class _Runnable(QRunnable):
     def __init__(self, worker: Worker) -> None:
         super().__init__()
@@ -163,6 +169,7 @@ class Worker(QObject):
         self.abort_requested = True
 
     def start(self, pool: QThreadPool | None = None) -> None:
+        _started.add(self)  # alive until finished reaches the UI thread (see _started)
         (pool or QThreadPool.globalInstance()).start(_Runnable(self))
 
     # -- on the worker thread ------------------------------------------------------------------
@@ -223,6 +230,7 @@ class Worker(QObject):
             else:
                 self.aborted.emit()
             self.finished.emit()
+            _started.discard(self)
 
 
 class WorkerQueue(QObject):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -43,6 +44,19 @@ def collect_garbage_on_the_ui_thread() -> Iterator[None]:
 
 
 _FROZEN: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def delete_the_previous_tests_widgets(qapp: object) -> None:
+    """Delete the widgets earlier tests closed (qtbot.addWidget calls deleteLater).
+
+    Deferred deletes are delivered only by an event loop running at the level they were
+    posted from, never by pytest-qt's processEvents() between tests: without this, 20 builder
+    tests left 58,000 live widgets (7,700 windows) and a later font change re-polished them
+    all for minutes on the UI thread."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +111,47 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Pat
         return made[preset]
 
     return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_ui_stalls: the UI-thread watchdog does not watch "
+                                       "this test (it measures or provokes stalls itself)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def heavy_modules_loaded() -> None:
+    """Load torch and the modules on it once, before the GUI tests, as the app's warm-up does.
+
+    In the app a worker imports them after the first paint while the UI shows a busy cursor
+    (app.warm_up); a test process loads them up front, so the watchdog below sees what the
+    window does once they are loaded. The cold start has its own test in a fresh process
+    (test_ui_stalls.py). gc.freeze keeps them out of full collections, as app.workers does
+    for the app (whose collector runs on a UI-thread timer)."""
+    from app.warm_up import _import_all
+
+    _import_all()
+    gc.freeze()
+
+
+@pytest.fixture(autouse=True)
+def ui_watchdog(request: pytest.FixtureRequest, qapp: object) -> Iterator[None]:
+    """Fail a GUI test whose event loop did not answer for longer than the threshold (see
+    tests/app/ui_watchdog.py for how stalls are told from test code and machine load)."""
+    from app.warm_up import first_import_active
+    from tests.app.ui_watchdog import UiWatchdog, threshold_ms
+
+    limit = threshold_ms()
+    if limit <= 0 or request.node.get_closest_marker("allow_ui_stalls"):
+        yield
+        return
+    watchdog = UiWatchdog(limit / 1e3, excused=first_import_active)
+    with watchdog.patched():
+        watchdog.start()
+        try:
+            yield
+        finally:
+            watchdog.stop()
+    if watchdog.stalls:
+        pytest.fail(f"{len(watchdog.stalls)} UI-thread stall(s) (load average "
+                    f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); the first:\n"
+                    + watchdog.stalls[0], pytrace=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from app.io_dialogs import ExportDialog, ImportDialog
@@ -35,7 +35,8 @@ def test_import_lists_torchvision_models_and_opens_the_choice_in_the_builder(
     with qtbot.waitSignal(dialog.imported, timeout=180_000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         assert not dialog.busy.isHidden()  # the work runs off the UI thread, a busy bar shows
-    dialog.wait()
+    # closed the moment the job reported (it joined its thread on the UI thread for 60 s)
+    assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.running
     assert window.document.spec.name == "mobilenet_v3_small"
     assert window.document.analysis.ok and window.document.analysis.total_params == 2_542_856
     assert window.document.path == tmp_path / "mobilenet_v3_small.json"
@@ -60,7 +61,14 @@ def test_export_writes_the_file_and_says_how_to_run_it(qtbot: QtBot, tmp_path: P
     assert dialog.output.text() == str(tmp_path / "train.py")
     with qtbot.waitSignal(dialog.exported, timeout=180_000) as signal:
         dialog.start()
-    dialog.wait()
     assert (tmp_path / "train.py").is_file()
     assert "torchrun --nproc_per_node=N train.py" in signal.args[0]
     assert str(tmp_path / "train.py") in dialog.status.text()
+
+
+def test_the_export_dialog_offers_core_io_exports_formats() -> None:
+    """The dialog keeps its own copy (core.io.export imports torch, not for the UI thread)."""
+    from app import io_dialogs
+    from core.io import export
+
+    assert io_dialogs.FORMATS == export.FORMATS and io_dialogs.SUFFIXES == export.SUFFIXES

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
 import sys
+from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from app.main_window import MainWindow
@@ -19,10 +20,11 @@ window = MainWindow()
 window.apply_view_settings()
 window.show()
 window.repaint()
-for _ in range(10):
-    app.processEvents()
 loaded = sorted(m for m in sys.modules if m == "torch" or m.startswith(("torch.", "torchvision")))
 print("LOADED", loaded[:5])
+for _ in range(10):  # the warm-up (app.warm_up) imports torch on a worker after this paint;
+    app.processEvents()  # tests/app/test_ui_stalls.py checks no UI-thread import happens
+QThreadPool.globalInstance().waitForDone(120_000)  # let it finish before the exit
 """
 
 
@@ -45,6 +47,11 @@ seen = {}
 real_exec = QApplication.exec
 
 def look():
+    from app import warm_up
+
+    if not warm_up.is_ready():  # the warm-up imports torch after the first paint: let it end
+        QTimer.singleShot(50, look)
+        return
     seen["enabled"] = gc.isenabled()
     def worker():  # cyclic garbage made on a worker thread is not collected there
         before = gc.get_count()[0]

@@ -108,10 +108,10 @@ def test_a_dataset_mismatch_is_reported(qtbot: QtBot, window: MainWindow) -> Non
 def test_augmentation_preview_shows_samples(qtbot: QtBot, window: MainWindow) -> None:
     panel = window.training
     panel.rotation.setValue(25)
-    assert not panel.preview.pixmap().isNull()
+    qtbot.waitUntil(lambda: not panel.preview.pixmap().isNull(), timeout=60_000)  # a worker's
     panel.dataset.addItem("/nonexistent/folder")
     panel.dataset.setCurrentText("/nonexistent/folder")
-    assert "No preview" in panel.preview.text()
+    qtbot.waitUntil(lambda: "No preview" in panel.preview.text(), timeout=60_000)
 
 
 def test_the_dice_field_shows_only_for_a_task_that_uses_it(qtbot: QtBot,

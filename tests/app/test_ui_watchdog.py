@@ -1,0 +1,49 @@
+"""The UI-thread watchdog itself: a blocking slot is caught, test code between spins is not."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+from pytestqt.qtbot import QtBot
+
+from tests.app.ui_watchdog import UiWatchdog
+
+
+def _blocking_slot() -> None:
+    time.sleep(0.6)
+
+
+@pytest.mark.allow_ui_stalls
+def test_a_blocking_slot_is_caught_with_its_stack_and_test_code_is_not(qtbot: QtBot) -> None:
+    watchdog = UiWatchdog(0.25)
+    with watchdog.patched():
+        watchdog.start()
+        time.sleep(0.5)  # test code between event-loop spins: not a stall
+        qtbot.wait(50)
+        assert not watchdog.stalls
+        QTimer.singleShot(0, _blocking_slot)
+        qtbot.wait(900)
+        watchdog.stop()
+    assert len(watchdog.stalls) == 1, watchdog.stalls
+    assert "_blocking_slot" in watchdog.stalls[0]
+    assert 0.5 < watchdog.longest < 2.0
+
+
+@pytest.mark.allow_ui_stalls
+def test_a_marked_first_import_is_allowed(qtbot: QtBot) -> None:
+    marked = [False]
+    watchdog = UiWatchdog(0.25, excused=lambda: marked[0])
+
+    def first_import() -> None:
+        marked[0] = True
+        time.sleep(0.6)
+        marked[0] = False
+
+    with watchdog.patched():
+        watchdog.start()
+        QTimer.singleShot(0, first_import)
+        qtbot.wait(900)
+        watchdog.stop()
+    assert not watchdog.stalls
