@@ -7,6 +7,7 @@ them with pyqtgraph. Attributions use captum.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,6 +93,9 @@ class Prediction:
     probability: float
 
 
+_BUILD_LOCK = threading.Lock()
+
+
 class Inspector:
     def __init__(self, spec: ModelSpec, weights: Path | None = None,
                  state: RunState | None = None, seed: int = 0, force: bool = False) -> None:
@@ -105,8 +109,13 @@ class Inspector:
 
             need = inspection_memory(spec, attribution=True, analysis=self.analysis)
             check_room(need.total, f"looking inside {spec.name}")
-        torch.manual_seed(seed)
-        self.model: ConvScopeNet = build_model(spec, self.analysis).eval()
+        # One build at a time, waited for on a Python lock (which lets go of the GIL). Two
+        # workers building at once (the Inspect and Classroom tabs) met in torch's generator:
+        # one filled a 10^9-weight layer holding its mutex, the other waited for it in
+        # manual_seed holding the GIL, and the window froze for 5.7 s.
+        with _BUILD_LOCK:
+            torch.manual_seed(seed)
+            self.model: ConvScopeNet = build_model(spec, self.analysis).eval()
         self.state = state
         if weights is not None:
             report = load_weights(self.model, weights)
