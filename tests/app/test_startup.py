@@ -55,7 +55,7 @@ def look():
     seen["enabled"] = gc.isenabled()
     def worker():  # cyclic garbage made on a worker thread is not collected there
         before = gc.get_count()[0]
-        for _ in range(5000):
+        for _ in range(20000):  # other threads free objects meanwhile: the count is net
             a = []
             a.append(a)
         seen["worker_collections"] = gc.get_count()[0] < before
@@ -86,4 +86,6 @@ def test_garbage_is_collected_on_the_ui_thread_only(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     seen = ast.literal_eval(result.stdout.split("SEEN", 1)[1].strip())
     assert seen["enabled"] is False and seen["worker_collections"] is False
-    assert seen["pending"] > 5000 > seen["after"]  # the timer on the UI thread collected them
+    # 20,000 cycles pending (less what other threads freed meanwhile: 4,937 of 5,000 were seen),
+    # then the timer on the UI thread collected them
+    assert seen["pending"] > 15000 and seen["after"] < 5000, seen
