@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 MODEL_FILE_LIMIT = 64 << 20
 """The largest model file or training.json read (ResNet-152's model file is under 1 MB)."""
@@ -20,9 +21,10 @@ class NotARegularFile(OSError):
     says which, in words a user reads)."""
 
 
-def read_regular_bytes(path: Path, limit: int | None = None) -> bytes:
-    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes (None: any
-    size). FileNotFoundError as usual; NotARegularFile for anything else that is not one."""
+def open_regular(path: Path, limit: int | None = None) -> BinaryIO:
+    """``path`` opened for reading when it is a regular file of at most ``limit`` bytes (None:
+    any size). FileNotFoundError as usual; NotARegularFile for anything else. Opened without
+    blocking and checked on the open descriptor, so the file checked is the file read."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(fd)
@@ -34,21 +36,17 @@ def read_regular_bytes(path: Path, limit: int | None = None) -> bytes:
         if limit is not None and info.st_size > limit:
             raise NotARegularFile(f"{path.name} is {info.st_size:,} bytes, more than the "
                                   f"{limit:,} such a file may have")
-        chunks = []
-        left = info.st_size if limit is None else limit + 1
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            while True:
-                chunk = handle.read(min(1 << 24, left) if limit is not None else 1 << 24)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                if limit is not None:
-                    left -= len(chunk)
-                    if left <= 0:
-                        break
-        data = b"".join(chunks)
-    finally:
+        return os.fdopen(fd, "rb")
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_regular_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of ``path`` when it is a regular file of at most ``limit`` bytes (see
+    open_regular); a file that grows past the limit while it is read is refused too."""
+    with open_regular(path, limit) as handle:
+        data = handle.read() if limit is None else handle.read(limit + 1)
     if limit is not None and len(data) > limit:
         raise NotARegularFile(f"{path.name} grew past {limit:,} bytes while it was read")
     return data

@@ -16,7 +16,7 @@ from typing import Any
 from core.model.errors import ModelError
 from core.regular_files import (
     MODEL_FILE_LIMIT,
-    NotARegularFile,
+    open_regular,
     read_regular_bytes,
     read_regular_text,
 )
@@ -43,16 +43,9 @@ def digest(data: bytes) -> dict[str, Any]:
 
 def fingerprint(path: Path) -> dict[str, Any]:
     """Size and SHA-256 of a regular file (NotARegularFile for a FIFO or device: never read)."""
-    import os
-    import stat
-
     sha = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotARegularFile(f"{path.name} is not a regular file (a FIFO, device or "
-                                  "socket); give a file")
-        size = 0
+    size = 0
+    with open_regular(path) as handle:
         while chunk := handle.read(1 << 20):
             sha.update(chunk)
             size += len(chunk)

@@ -153,8 +153,6 @@ def _lock_path(autosave: Path) -> Path:
 
 
 RESTORING = ".restoring"
-AUTOSAVE_LIMIT = 64 << 20
-"""The largest autosave read (a model file is kilobytes; ResNet-152's is under 1 MB)."""
 
 
 def _restoring(autosave: Path) -> Path:
@@ -246,7 +244,7 @@ class Autosave:
             try:
                 if not path.exists() and _restoring(path).exists():
                     _restoring(path).replace(path)  # back under its own name until claimed
-                data = json.loads(read_regular_text(path, AUTOSAVE_LIMIT))
+                data = json.loads(read_regular_text(path))  # bounded as a model file
                 spec, source, saved_at = _check_autosave(data)
             except FileNotFoundError:
                 lock.release(remove=True)
