@@ -31,6 +31,11 @@ RECORDED_FILES = (MODEL, *GENERATION_FILES)
 """Every file training.json's record covers: what a resume reads, model.json included."""
 
 
+class RunFileMismatch(ModelError):
+    """A run folder's file is not the one its training.json records (swapped, truncated,
+    changed): not another model's weights, so views say so in these words."""
+
+
 def prev_name(name: str) -> str:
     """weights-last.safetensors -> weights-last.prev.safetensors (still a .safetensors file)."""
     path = Path(name)
@@ -137,8 +142,8 @@ def read_run_file(path: Path) -> bytes:
         if isinstance(entry, dict):
             problem = mismatch(name, digest(data), entry)
             if problem:
-                raise ModelError(f"{run}: {problem}; open the run's other weights, or train "
-                                 "again")
+                raise RunFileMismatch(f"{run}: {problem}; open the run's other weights, or "
+                                      "train again")
         return data
     raise ModelError(f"{run}: its weights kept changing while they were read (a run is "
                      "training into it); try again")

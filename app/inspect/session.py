@@ -119,6 +119,7 @@ def _build(key: ModelKey) -> Built:
     if key.weights is None:
         inspector = Inspector(key.spec, None, None)
         return Built(inspector, WeightsNote(inspector.weights_note), inspector.classes)
+    from core.run_files import RunFileMismatch
     from core.train.preflight import MemoryRefused
 
     try:
@@ -130,6 +131,9 @@ def _build(key: ModelKey) -> Built:
         inspector = Inspector(key.spec, None, None)
         sentence = (f"These weights belong to {owner}, not to {key.spec.name}; showing random "
                     "weights.")
+        if isinstance(exc, RunFileMismatch):  # the run's own file, damaged or replaced
+            sentence = ("These weights are not the file the run recorded (replaced or "
+                        "damaged); showing random weights.")
         return Built(inspector, WeightsNote(sentence, str(exc), problem=True),
                      inspector.classes)
     note = WeightsNote("")  # "": the document's own label (file and run) says it all

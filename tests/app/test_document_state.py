@@ -118,6 +118,26 @@ def test_weights_of_another_model_are_one_sentence_with_the_detail_behind_a_butt
     assert filters.filter_pane.data is not None  # the views still work, on random weights
 
 
+def test_a_runs_weights_changed_after_opening_are_named_damaged_not_foreign(
+        qtbot: QtBot, digits_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    run = Path(shutil.copytree(digits_run, tmp_path / "run"))
+    w = MainWindow(load_preset("lenet5"))
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_run(run)
+    best = run / "weights-best.safetensors"
+    data = bytearray(best.read_bytes())
+    data[-3] ^= 1  # changed after it was opened (another program, a sync client)
+    best.write_bytes(bytes(data))
+    show(qtbot, w, "Filters")
+    label = w.inspect.weights_label.text()
+    assert "not the file the run recorded" in label and "random weights" in label
+    assert "belong to" not in label
+    assert "SHA-256" in w.inspect.note.detail
+
+
 def test_training_continues_a_run_or_starts_from_its_weights(qtbot: QtBot, digits_run: Path,
                                                             tmp_path: Path) -> None:
     w = MainWindow()
