@@ -511,10 +511,10 @@ class MainWindow(QMainWindow):
 
     def open_run(self, run: Path) -> bool:
         """Reopen a trained model: its model file in the builder, its best weights in Inspect."""
-        from core.train.checkpoint import open_run
+        from core.train.checkpoint import UI_CHECK_BYTES, open_run
 
         try:
-            opened = open_run(run)
+            opened = open_run(run, check_up_to=UI_CHECK_BYTES)
         except ModelError as exc:
             QMessageBox.warning(self, "Cannot open run", str(exc))
             return False

@@ -247,10 +247,10 @@ class InspectTab(QWidget):
     def use_run(self, run: Path) -> bool:
         """Use a run's weights on the model being edited (they may not fit: then it says so)."""
         from core.model.errors import ModelError
-        from core.train.checkpoint import open_run
+        from core.train.checkpoint import UI_CHECK_BYTES, open_run
 
         try:
-            opened = open_run(run)
+            opened = open_run(run, check_up_to=UI_CHECK_BYTES)
         except ModelError as exc:
             QMessageBox.warning(self, "Cannot use this run", str(exc))
             return False

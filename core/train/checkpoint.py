@@ -213,6 +213,10 @@ def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], 
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
+UI_CHECK_BYTES = 64 << 20
+"""The largest weights file the window checks while it opens a run (~0.1 s to hash)."""
+
+
 # -- reading: validated, the last complete generation -----------------------------------------
 
 def load_state(run: Path) -> RunState:
@@ -449,8 +453,13 @@ class TrainedModel:
     run_dir: Path
 
 
-def open_run(path: Path, which: str = "best") -> TrainedModel:
-    """Reopen a run folder (or a weights file inside one) for inspection or more training."""
+def open_run(path: Path, which: str = "best", check_up_to: int | None = None) -> TrainedModel:
+    """Reopen a run folder (or a weights file inside one) for inspection or more training.
+
+    The weights are checked against the run's record here when they are at most
+    ``check_up_to`` bytes (None: always). Larger ones are checked by whoever reads them
+    (core.weights.read_weights, on a worker): hashing VGG-16's 528 MB on the window's thread
+    would freeze it for about a second."""
     run = path.parent if path.is_file() else path
     state = load_state(run)
     spec = load_model(run / "model.json")
@@ -464,6 +473,7 @@ def open_run(path: Path, which: str = "best") -> TrainedModel:
     if not weights.is_file():
         raise ModelError(f"{run}: no weights saved yet")
     name = generation_name(weights)
-    if name is not None:  # refused at opening, in one line, when swapped or damaged
+    small = check_up_to is None or weights.stat().st_size <= check_up_to
+    if name is not None and small:  # refused at opening, in one line, when swapped or damaged
         check_files(run, (name,))
     return TrainedModel(spec, weights, state, run)

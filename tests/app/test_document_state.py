@@ -138,6 +138,28 @@ def test_a_runs_weights_changed_after_opening_are_named_damaged_not_foreign(
     assert "SHA-256" in w.inspect.note.detail
 
 
+def test_weights_too_big_to_hash_on_the_ui_thread_are_checked_by_inspect(
+        qtbot: QtBot, digits_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a run hashes its weights on the window's thread only when they are small; a
+    big damaged file opens and Inspect, which reads it on a worker, names the damage."""
+    import shutil
+
+    from core.train import checkpoint
+
+    run = Path(shutil.copytree(digits_run, tmp_path / "big"))
+    best = run / "weights-best.safetensors"
+    data = bytearray(best.read_bytes())
+    data[-3] ^= 1
+    best.write_bytes(bytes(data))
+    monkeypatch.setattr(checkpoint, "UI_CHECK_BYTES", 0)  # as if the file were VGG-16's
+    w = MainWindow(load_preset("lenet5"))
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_run(run)
+    show(qtbot, w, "Filters")
+    assert "not the file the run recorded" in w.inspect.weights_label.text()
+
+
 def test_training_continues_a_run_or_starts_from_its_weights(qtbot: QtBot, digits_run: Path,
                                                             tmp_path: Path) -> None:
     w = MainWindow()
