@@ -269,7 +269,9 @@ def _render(args: argparse.Namespace) -> int:
         return _fail(f"-o {output}: the output is a PNG image; use a name ending in .png")
     try:
         weights = Path(args.weights) if args.weights else None
-        inspector = Inspector.from_paths(_resolve_model(args.model), weights, force=args.force)
+        inspector = Inspector.from_paths(
+            _resolve_model(args.model), weights, force=args.force,
+            attribution=args.view in ("gradcam", "saliency", "occlusion"))
         notes = [inspector.weights_note]
         name = inspector.spec.name
         if args.view in ("masks", "boxes"):
@@ -370,7 +372,7 @@ def _step_session(args: argparse.Namespace) -> Any:
     else:
         session = StepSession(Inspector.from_paths(
             _resolve_model(args.model), Path(args.weights) if args.weights else None,
-            force=args.force))
+            force=args.force, attribution=False))  # a forward pass only
     if args.image is not None:
         inp = image_for(session.inspector, args.image)
         session.set_input(inp.tensor[0], inp.source + (f" ({'; '.join(inp.notes)})"

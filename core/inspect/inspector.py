@@ -98,16 +98,18 @@ _BUILD_LOCK = threading.Lock()
 
 class Inspector:
     def __init__(self, spec: ModelSpec, weights: Path | None = None,
-                 state: RunState | None = None, seed: int = 0, force: bool = False) -> None:
+                 state: RunState | None = None, seed: int = 0, force: bool = False,
+                 attribution: bool = True) -> None:
         """The model built (with ``weights``) for looking inside; MemoryRefused, before
-        anything is allocated, when it would not fit in memory (``force``: try anyway)."""
+        anything is allocated, when it would not fit in memory (``force``: try anyway;
+        ``attribution``: count the backward pass Grad-CAM, saliency and occlusion need)."""
         self.spec = spec
         self.analysis: ModelAnalysis = analyze_model(spec)
         self.analysis.raise_error()
         if not force:
             from core.train.preflight import check_room, inspection_memory
 
-            need = inspection_memory(spec, attribution=True, analysis=self.analysis)
+            need = inspection_memory(spec, attribution=attribution, analysis=self.analysis)
             check_room(need.total, f"looking inside {spec.name}")
         # One build at a time, waited for on a Python lock (which lets go of the GIL). Two
         # workers building at once (the Inspect and Classroom tabs) met in torch's generator:
@@ -130,7 +132,8 @@ class Inspector:
         self.classes = list(state.classes) if state else self._default_classes()
 
     @classmethod
-    def from_paths(cls, model: Path, weights: Path | None, force: bool = False) -> Inspector:
+    def from_paths(cls, model: Path, weights: Path | None, force: bool = False,
+                   attribution: bool = True) -> Inspector:
         from core.model.spec import load_model
 
         state = None
@@ -142,7 +145,7 @@ class Inspector:
                 weights, state = run.weights, run.state
             elif (weights.parent / "training.json").exists():
                 state = load_state(weights.parent)
-        return cls(load_model(model), weights, state, force=force)
+        return cls(load_model(model), weights, state, force=force, attribution=attribution)
 
     def _default_classes(self) -> list[str]:
         out = self.analysis.output_shape
