@@ -155,3 +155,26 @@ def ui_watchdog(request: pytest.FixtureRequest, qapp: object) -> Iterator[None]:
         pytest.fail(f"{len(watchdog.stalls)} UI-thread stall(s) (load average "
                     f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); the first:\n"
                     + watchdog.stalls[0], pytrace=False)
+
+
+FULL_HD = (1920, 1080)
+"""The screen the layout tests place the window on."""
+
+
+@pytest.fixture
+def full_hd_window(qtbot: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The default window on a 1920×1080 screen, shown at that size; text size reset after."""
+    from PySide6.QtCore import QRect
+
+    from app.main_window import MainWindow
+    from app.style import BASE_POINT_SIZE
+
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *FULL_HD))
+    w = MainWindow()
+    qtbot.addWidget(w)  # type: ignore[attr-defined]
+    w.resize(*FULL_HD)
+    w.show()
+    w.apply_view_settings()
+    yield w
+    w.classroom.stop()
+    w.set_font_size(0, BASE_POINT_SIZE)

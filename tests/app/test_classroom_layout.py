@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QPalette
@@ -18,16 +16,8 @@ SCREEN = QRect(0, 0, 1920, 1080)
 
 
 @pytest.fixture
-def window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
-    monkeypatch.setattr(MainWindow, "available_screen", lambda self: SCREEN)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1920, 1080)
-    w.show()
-    w.apply_view_settings()
-    yield w
-    w.classroom.stop()
-    w.set_font_size(0, BASE_POINT_SIZE)
+def window(full_hd_window: MainWindow) -> MainWindow:
+    return full_hd_window
 
 
 def ready(qtbot: QtBot, view: StepThroughView, layer: str, position: tuple[int, ...]) -> None:

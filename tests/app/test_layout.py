@@ -19,15 +19,8 @@ SCREEN = QRect(0, 0, 1920, 1080)
 
 
 @pytest.fixture
-def window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    monkeypatch.setattr(MainWindow, "available_screen", lambda self: SCREEN)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1920, 1080)
-    w.show()
-    w.apply_view_settings()
-    yield w
-    w.set_font_size(0, BASE_POINT_SIZE)
+def window(full_hd_window: MainWindow) -> MainWindow:
+    return full_hd_window
 
 
 def _dock(window: MainWindow, name: str) -> QDockWidget:
