@@ -167,9 +167,8 @@ def _voc_root(path: Path) -> ET.Element:
     root: ET.Element | None = None
     try:
         for at in range(0, len(data) + 1, 1 << 16):  # in chunks: a deep file stops early
-            if at < len(data):
-                parser.feed(data[at:at + (1 << 16)])
-            else:
+            parser.feed(data[at:at + (1 << 16)])
+            if at + (1 << 16) > len(data):
                 parser.close()
             for event, element in cast(Iterator[tuple[str, Any]], parser.read_events()):
                 depth += 1 if event == "start" else -1

@@ -42,12 +42,13 @@ def open_image(path: Path) -> Iterator[Any]:
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
                 image = Image.open(handle)
         except Image.DecompressionBombError:
-            raise ImageTooLarge(f"{path.name}: more pixels than the {MAX_PIXELS:,} an image may "
-                                "have (a decompression bomb?); shrink it") from None
+            raise ImageTooLarge(f"{path.name}: its header claims more than the {MAX_PIXELS:,} "
+                                "pixels an image may have (a decompression bomb?); shrink it"
+                                ) from None
         with image:
             if image.width * image.height > MAX_PIXELS:
-                raise ImageTooLarge(f"{path.name}: {image.width:,}×{image.height:,} pixels, "
-                                    f"more than the {MAX_PIXELS:,} an image may have; shrink it")
+                raise ImageTooLarge(f"{path.name}: {image.width:,}×{image.height:,} is more than "
+                                    f"the {MAX_PIXELS:,} pixels an image may have; shrink it")
             yield image
 
 
