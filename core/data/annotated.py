@@ -166,9 +166,9 @@ def _voc_root(path: Path) -> ET.Element:
     depth = 0
     root: ET.Element | None = None
     try:
-        for at in range(0, len(data) + 1, 1 << 16):  # in chunks: a deep file stops early
-            parser.feed(data[at:at + (1 << 16)])
-            if at + (1 << 16) > len(data):
+        for at in range(0, len(data) + 1, 4096):  # in small chunks: a deep file stops early
+            parser.feed(data[at:at + 4096])
+            if at + 4096 > len(data):
                 parser.close()
             for event, element in cast(Iterator[tuple[str, Any]], parser.read_events()):
                 depth += 1 if event == "start" else -1
