@@ -291,3 +291,26 @@ def test_the_pixel_limit_is_read_from_the_header(tmp_path: Path,
     monkeypatch.setattr(core.data.images, "MAX_PIXELS", 1000)
     message = _refused(_coco(tmp_path / "coco"))
     assert "0.png: 40×30 is more than the 1,000 pixels an image may have" in message, message
+
+
+def test_an_input_image_that_is_a_fifo_or_a_bomb_is_refused_without_waiting(
+        tmp_path: Path) -> None:
+    from core.inspect.inputs import read_image
+
+    _fifo(tmp_path / "pipe.png")
+    _png_claiming(tmp_path / "bomb.png", 30_000, 30_000)
+    for name, words in (("pipe.png", "is not a regular file"),
+                        ("bomb.png", "more than the 178,956,970 pixels")):
+        result: list[BaseException] = []
+
+        def read(name: str = name, result: list[BaseException] = result) -> None:
+            try:
+                read_image(tmp_path / name)
+            except BaseException as exc:  # the test reports what it was
+                result.append(exc)
+
+        worker = threading.Thread(target=read, daemon=True)
+        worker.start()
+        worker.join(30)
+        assert result, f"{name}: read_image hung"
+        assert isinstance(result[0], DataError) and words in str(result[0]), repr(result[0])
