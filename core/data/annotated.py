@@ -265,6 +265,8 @@ MAX_BOXES = 1_000
 """Objects per image (COCO's busiest image has under 100)."""
 MAX_POLYGON_VALUES = 1_000_000
 """Polygon coordinates per annotation."""
+MAX_POLYGON_LENGTH = 10_000_000
+"""The total edge length of one annotation's polygons, in pixels."""
 MAX_RLE_TEXT = 1 << 24
 """Characters of one compressed RLE."""
 MAX_MASK_CLASSES = 254
@@ -477,6 +479,18 @@ def _coco_mask(path: Path, item: _CocoObject, height: int, width: int) -> np.nda
             raise DataError(f"{bad} must be polygons: lists of at least 3 x, y pairs of numbers")
         if sum(len(poly) for poly in segmentation) > MAX_POLYGON_VALUES:
             raise DataError(f"{bad} has more than {MAX_POLYGON_VALUES:,} polygon coordinates")
+        length = 0.0  # pycocotools rasterises each edge point by point: bound the work
+        for poly in segmentation:
+            points = np.asarray(poly, np.float64).reshape(-1, 2)
+            if not ((points[:, 0] >= -width).all() and (points[:, 0] <= 2 * width).all()
+                    and (points[:, 1] >= -height).all() and (points[:, 1] <= 2 * height).all()):
+                raise DataError(f"{bad} has a polygon point far outside its {width}×{height} "
+                                "image")
+            steps = np.abs(np.diff(np.vstack([points, points[:1]]), axis=0))
+            length += float(np.maximum(steps[:, 0], steps[:, 1]).sum())
+        if length > MAX_POLYGON_LENGTH:
+            raise DataError(f"{bad}: its polygons are {length:,.0f} pixels long, more than the "
+                            f"{MAX_POLYGON_LENGTH:,} an annotation may have")
         from pycocotools import mask as coco_mask
 
         rle = coco_mask.merge(coco_mask.frPyObjects(

@@ -112,6 +112,10 @@ COCO_CASES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
      "must be polygons"),
     ("polygon too short", lambda d: d["annotations"][0].update(segmentation=[[1, 2, 3, 4]]),
      "must be polygons"),
+    ("polygon far outside", lambda d: d["annotations"][0].update(
+        segmentation=[[0, 0, 1e9, 0, 1e9, 1e9]]), "has a polygon point far outside its 40×30"),
+    ("polygons too long", lambda d: d["annotations"][0].update(
+        segmentation=[[0, 0, 80, 60] * 100_000]), "more than the 10,000,000"),
     ("segmentation a number", lambda d: d["annotations"][0].update(segmentation=5),
      "must be polygons or an RLE"),
     ("top level a list", lambda d: None, "not a COCO annotation file"),
