@@ -22,7 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.document import ModelDocument
-from app.palette import TYPE_MIME
+from app.build.palette import TYPE_MIME
 from app.style import ERROR_COLOR, group_color
 from core.analysis.explain import explain_layer, key_settings
 from core.analysis.summary import format_count, shape_text
