@@ -1,10 +1,10 @@
 """The step-through: one output value of a layer, its input patch, kernel, products and sum.
 
 The session (the model built with its weights, one forward pass capturing every layer's input)
-is made on a worker thread, latest request wins; stepping from position to position then only
-reads small arrays. Arrow keys move the output position (Left/Right along the row, Up/Down
-between rows), Space plays and pauses; stride, padding and dilation show as the window moves
-over the input map.
+is made on a worker thread, latest request wins (``session_loader``); stepping from position to
+position then only reads small arrays. Arrow keys move the output position (Left/Right along
+the row, Up/Down between rows), Space plays and pauses (``step_controls``); stride, padding and
+dilation show as the window moves over the input map (placed by ``grid_area``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _setting(value: object, kernel: bool = False) -> str:
 
 
 class StepThroughView(QWidget):
-    """Layer and position pickers, the arithmetic grids, the output map and the sum."""
+    """The tool bar (layer, position, play), the arithmetic grids, the output map and the sum."""
 
     position_changed = Signal(object)
 
