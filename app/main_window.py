@@ -26,14 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.diagram import DiagramView
+from app.build.diagram import DiagramView
+from app.build.layer_table import LayerTable
+from app.build.palette import LayerPalette
+from app.build.property_editor import PropertyEditor, TypingBursts
 from app.document import ModelDocument
 from app.help_menu import fill_help_menu
 from app.inspect import InspectTab
-from app.layer_table import LayerTable
 from app.page_tabs import PageTabs
-from app.palette import LayerPalette
-from app.property_editor import PropertyEditor, TypingBursts
 from app.style import BASE_POINT_SIZE, apply_theme
 from app.training_panel import TrainingPanel
 from core.analysis.summary import (

@@ -10,10 +10,10 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.layer_table import LAYER_MIME
+from app.build.layer_table import LAYER_MIME
+from app.build.palette import TYPE_MIME
+from app.build.property_editor import ScalarField, SizeField
 from app.main_window import MainWindow
-from app.palette import TYPE_MIME
-from app.property_editor import ScalarField, SizeField
 from core.model.editing import empty_model
 from core.model.spec import load_model
 from core.presets import load_preset

@@ -9,7 +9,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QDockWidget, QFormLayout
 from pytestqt.qtbot import QtBot
 
-from app.diagram import block_size
+from app.build.diagram import block_size
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.presets import load_preset
