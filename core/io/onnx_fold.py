@@ -70,14 +70,15 @@ def _evaluate(node: Any, values: list[np.ndarray | None], opsets: list[Any]) -> 
 
 
 def fold_constants(model: Any, consts: dict[str, np.ndarray],
-                   shapes: dict[str, tuple[int, ...]]) -> list[Any]:
+                   shapes: dict[str, tuple[int, ...]], nodes: list[Any] | None = None
+                   ) -> list[Any]:
     """Evaluate the constant nodes of ``model``'s graph into ``consts``; the other nodes, in order.
 
     Raises ModelError when a constant sub-graph fails or would make a tensor too large to hold.
     """
     opsets = list(model.opset_import)
     rest = []
-    for node in model.graph.node:
+    for node in model.graph.node if nodes is None else nodes:
         op = node.op_type
         if op == "Shape" and node.input and _static(shapes, node.input[0]) is not None:
             shape = np.array(_static(shapes, node.input[0]), dtype=np.int64)
@@ -125,3 +126,54 @@ def used_nodes(nodes: list[Any], outputs: list[str]) -> list[Any]:
             kept.append(node)
             needed.update(name for name in node.input if name)
     return kept[::-1]
+
+
+def _reinfer(model: Any, nodes: list[Any], consts: dict[str, np.ndarray],
+             shapes: dict[str, tuple[int, ...]]) -> None:
+    """Shape inference again over what is left, knowing the folded values: the sizes that
+    depended on shape arithmetic (a ``Slice`` whose ends were computed) become known."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    read = {name for node in nodes for name in node.input if name}
+    small, large = [], []
+    for name in sorted(read & consts.keys()):
+        value = consts[name]
+        if value.size <= 64:
+            small.append(numpy_helper.from_array(np.asarray(value), name))
+        else:
+            large.append(helper.make_tensor_value_info(
+                name, helper.np_dtype_to_tensor_dtype(value.dtype), list(value.shape)))
+    inputs = [i for i in graph.input if i.name not in consts] + large
+    rebuilt = helper.make_model(
+        helper.make_graph(nodes, "refold", inputs, list(graph.output), small),
+        opset_imports=list(model.opset_import), ir_version=model.ir_version)
+    try:
+        inferred = onnx.shape_inference.infer_shapes(rebuilt, data_prop=True)
+    except Exception:  # the first, strict inference passed; this one only adds what it can
+        return
+    for info in inferred.graph.value_info:
+        dims = info.type.tensor_type.shape.dim
+        shape = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in dims)
+        if info.type.tensor_type.HasField("shape") and all(d >= 0 for d in shape) \
+                and _static(shapes, info.name) is None:
+            shapes[info.name] = shape
+
+
+def fold_all(model: Any, consts: dict[str, np.ndarray],
+             shapes: dict[str, tuple[int, ...]]) -> list[Any]:
+    """``fold_constants`` until nothing more folds: each round's values may fix sizes that let
+    the next round fold ``Shape`` of tensors whose size was not known before."""
+    nodes = fold_constants(model, consts, shapes)
+    for _ in range(4):
+        if not any(node.op_type in ("Shape", "Size") for node in nodes):
+            break
+        _reinfer(model, nodes, consts, shapes)
+        before = len(nodes)
+        nodes = fold_constants(model, consts, shapes, nodes)
+        if len(nodes) == before:
+            break
+    if any(_static(shapes, out) is None for node in nodes for out in node.output if out):
+        _reinfer(model, nodes, consts, shapes)
+    return nodes

@@ -19,7 +19,7 @@ import torch
 
 from core.analysis.model_analysis import analyze_model
 from core.io.fx_import import ImportedModel, ImportRefused
-from core.io.onnx_fold import MAX_FOLDED_ELEMENTS, fold_constants, used_nodes
+from core.io.onnx_fold import MAX_FOLDED_ELEMENTS, fold_all, used_nodes
 from core.io.onnx_ops import OnnxConverter
 from core.model.errors import LayerError, ModelError
 from core.model.spec import INPUT, ModelSpec, check_connections
@@ -98,6 +98,7 @@ def _fix_batch(model: Any, inputs: set[str]) -> None:
         dims = info.type.tensor_type.shape.dim
         if info.name in inputs and dims and not dims[0].HasField("dim_value"):
             dims[0].dim_value = 1
+            del model.graph.value_info[:]  # inferred again from the fixed size
 
 
 def _shapes(model: Any) -> dict[str, tuple[int, ...]]:
@@ -134,7 +135,7 @@ def _convert(model: Any, source: str) -> tuple[ModelSpec, OnnxConverter]:
     outputs = [o.name for o in model.graph.output]
     if len(outputs) != 1:
         raise ImportRefused(f"ConvScope models have one output; this file has {len(outputs)}")
-    nodes = used_nodes(fold_constants(model, consts, shapes), outputs)
+    nodes = used_nodes(fold_all(model, consts, shapes), outputs)
     if outputs[0] in consts:
         raise ModelError("its output is a constant: it does not depend on its input")
     read = {name for node in nodes for name in node.input}

@@ -500,6 +500,32 @@ class OnnxConverter:
         else:
             self.unmapped["Transpose"] += 1
 
+    def _op_Slice(self, node: Any, attrs: dict[str, Any]) -> None:
+        """A slice of the channels that is one of torch.chunk's parts becomes a Chunk layer."""
+        if self.opset < 10:
+            starts, ends = attrs.get("starts"), attrs.get("ends")
+            axes, steps = attrs.get("axes"), None
+        else:
+            starts, ends, axes, steps = (self._const(node, i) for i in (1, 2, 3, 4))
+        shape = self.shapes.get(node.input[0])
+        values = [np.asarray(v).reshape(-1).tolist() if v is not None else None
+                  for v in (starts, ends, axes, steps)]
+        if shape is None or len(shape) < 2 or values[0] is None or values[1] is None or \
+                len(values[0]) != 1 or (values[2] or [0])[0] % len(shape) != 1 or \
+                (values[2] is None and len(shape) > 1) or (values[3] or [1])[0] != 1:
+            self.unmapped["Slice other than a part of the channels"] += 1
+            return
+        channels = shape[1]
+        start, end = (min(max(v + channels if v < 0 else v, 0), channels)
+                      for v in (values[0][0], values[1][0]))
+        for chunks in range(1, channels + 1):
+            size = -(-channels // chunks)
+            if start % size == 0 and end == min(start + size, channels):
+                self._add(node, "Chunk", {"chunks": chunks, "index": start // size},
+                          [node.input[0]])
+                return
+        self.unmapped["Slice other than a part of the channels"] += 1
+
     def _axes(self, node: Any, attrs: dict[str, Any]) -> list[int] | None:
         if self.opset < 13:
             return list(attrs.get("axes", [])) or None
