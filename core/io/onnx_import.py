@@ -35,8 +35,7 @@ _INT_TYPES = {6, 7}  # INT32, INT64
 
 
 def _first_line(exc: BaseException, limit: int = 160) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = lines[0] if lines else type(exc).__name__
+    text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -146,8 +145,8 @@ def _convert(model: Any, source: str) -> tuple[ModelSpec, OnnxConverter]:
     graph_input = inputs[0]
     shape = shapes.get(graph_input.name, ())
     if len(shape) < 2 or any(d <= 0 for d in shape[1:]):
-        raise ModelError(f"the input's size {list(shape)} is not fixed; ConvScope needs "
-                         "(batch, channels, …) with fixed sizes")
+        raise ModelError(f"the input's size {list(shape)} is empty or not fixed; ConvScope "
+                         "needs (batch, channels, …) with fixed sizes above 0")
     if int(np.prod([float(d) for d in shape[1:]])) > MAX_INPUT_ELEMENTS:
         raise ModelError(f"the input's size {list(shape[1:])[:8]} is too large to analyse")
     elem = graph_input.type.tensor_type.elem_type
