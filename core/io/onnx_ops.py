@@ -733,6 +733,9 @@ class OnnxConverter:
             self.names[node.output[0]] = self.names[inputs[0]]
         elif op == "Sub" or len(inputs) < 2 or constants:
             self.unmapped[op if op == "Sub" or not constants else f"{op} of a constant"] += 1
+        elif op != "Mul" and None not in (sizes := [self.shapes.get(n) for n in inputs]) \
+                and len(set(sizes)) > 1:
+            self.unmapped[f"{op} with broadcasting"] += 1  # the Add layer needs equal shapes
         else:
             self._add(node, "Mul" if op == "Mul" else "Add", {}, inputs)
 
