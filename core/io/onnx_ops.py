@@ -26,8 +26,9 @@ _ACTIVATIONS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish
 _ALIASES = {"Identity"}
 _SELU = (1.6732632423543772, 1.0507009873554805)
 _CHANNEL_LAST = {"Linear"}
-_FOLDS_INTO = {"Conv1d", "Conv2d", "Conv3d", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
-               "Linear"}
+_NORMS = {"BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm2d",
+          "InstanceNorm2d"}
+_FOLDS_INTO = {"Conv1d", "Conv2d", "Conv3d", "Linear", *_NORMS}
 
 
 def attributes(node: Any) -> dict[str, Any]:
@@ -95,11 +96,11 @@ class OnnxConverter:
         return name
 
     def _add(self, node: Any, type_name: str, params: dict[str, Any], inputs: list[str],
-             tensors: dict[str, np.ndarray] | None = None, output: str | None = None) -> str | None:
+             tensors: dict[str, np.ndarray] | None = None, output: str | None = None,
+             label: str | None = None) -> str | None:
         """Append a layer reading ``inputs``; None (and counted) when an input has no layer."""
         if type_name not in CATALOG:  # a layer the catalog does not have (yet)
-            self.unmapped[node.op_type if node.op_type != "Reshape"
-                          else "Reshape → Transpose → Reshape (a pixel shuffle)"] += 1
+            self.unmapped[label or node.op_type] += 1
             return None
         sources = []
         for tensor in inputs:
@@ -373,11 +374,20 @@ class OnnxConverter:
     def _op_InstanceNormalization(self, node: Any, attrs: dict[str, Any]) -> None:
         scale, bias = self._const(node, 1), self._const(node, 2)
         shape = self.shapes.get(node.input[0])
+        eps = round(float(attrs.get("epsilon", 1e-5)), 9)
+        src = node.input[0]
+        if src in self.virtual and self.virtual[src][0] == "grouped":
+            _, origin, groups, _ = self.virtual.pop(src)
+            if scale is not None and bias is not None and np.all(scale == 1) and \
+                    np.all(bias == 0):  # torch's GroupNorm export: affine part follows
+                self.virtual[node.output[0]] = ("group normed", origin, (node, groups, eps),
+                                                "InstanceNormalization")
+                return
+            self.unmapped["Reshape"] += 1
         if scale is None or bias is None or shape is None or len(shape) != 4:
             self.unmapped["InstanceNormalization other than 2-D with constant weights"] += 1
             return
         params: dict[str, Any] = {"affine": True}
-        eps = round(float(attrs.get("epsilon", 1e-5)), 9)
         if eps != 1e-5:
             params["eps"] = eps
         self._add(node, "InstanceNorm2d", params, [node.input[0]],
@@ -465,9 +475,24 @@ class OnnxConverter:
             n, c, h, w = origin_shape
             if kind == "PixelShuffle" and shape_out == (n, c // factor**2, h * factor,
                                                         w * factor):
-                self._add(node, "PixelShuffle", {"upscale_factor": factor}, [origin])
+                self._add(node, "PixelShuffle", {"upscale_factor": factor}, [origin],
+                          label="Reshape → Transpose → Reshape (a pixel shuffle)")
                 return
             self.unmapped["Transpose"] += 1
+            return
+        if src in self.virtual and self.virtual[src][0] == "group normed" and \
+                shape_out == self.shapes.get(self.virtual[src][1]):
+            _, origin, (norm_node, groups, eps), _ = self.virtual.pop(src)
+            channels = shape_out[1]
+            params = {"num_groups": groups} | ({"eps": eps} if eps != 1e-5 else {})
+            self._add(norm_node, "GroupNorm", params, [origin],
+                      {"weight": np.ones(channels), "bias": np.zeros(channels)},
+                      output=node.output[0], label="Reshape → InstanceNormalization → Reshape "
+                      "(a GroupNorm)")
+            return
+        if len(shape_in) == 4 and len(shape_out) == 3 and shape_out[0] == shape_in[0] \
+                and src in self.names and shape_in[1] % shape_out[1] == 0:
+            self.virtual[node.output[0]] = ("grouped", src, shape_out[1], "Reshape")
             return
         if len(shape_in) == 4 and len(shape_out) in (5, 6) and shape_out[0] == shape_in[0] \
                 and src in self.names:
@@ -492,6 +517,14 @@ class OnnxConverter:
                 return
             self.unmapped["Reshape"] += 1
             self.unmapped["Transpose"] += 1
+            return
+        if perm == [0, 2, 3, 1] and src in self.names and self._rank(src) == 4:
+            self.virtual[node.output[0]] = ("channels last", src, None, "Transpose")
+            return
+        if perm == [0, 3, 1, 2] and src in self.virtual and self.virtual[src][0] == "normed":
+            _, origin, (ln_node, params, tensors), _ = self.virtual.pop(src)
+            self._add(ln_node, "LayerNorm2d", params, [origin], tensors, output=node.output[0],
+                      label="Transpose → LayerNormalization → Transpose (a LayerNorm2d)")
             return
         rank = self._rank(src)
         moved = [i for i, p in enumerate(perm) if p != i]
@@ -525,6 +558,46 @@ class OnnxConverter:
                           [node.input[0]])
                 return
         self.unmapped["Slice other than a part of the channels"] += 1
+
+    def _op_LayerNormalization(self, node: Any, attrs: dict[str, Any]) -> None:
+        """Over the channels only, between the Transposes torchvision's LayerNorm2d exports."""
+        src, scale, bias = node.input[0], self._const(node, 1), self._const(node, 2)
+        axis = int(attrs.get("axis", -1))
+        used_extra = any(out and self.uses[out] for out in node.output[1:])
+        if src not in self.virtual or self.virtual[src][0] != "channels last" or axis not in \
+                (-1, 3) or scale is None or scale.ndim != 1 or used_extra or \
+                (len(node.input) > 2 and node.input[2] and bias is None):
+            self.unmapped["LayerNormalization other than over the channels"] += 1
+            return
+        _, origin, _, _ = self.virtual.pop(src)
+        params: dict[str, Any] = {}
+        eps = round(float(attrs.get("epsilon", 1e-5)), 9)
+        if eps != 1e-5:
+            params["eps"] = eps
+        tensors = {"weight": scale}
+        if bias is None:
+            params["bias"] = False
+        else:
+            tensors["bias"] = bias
+        self.virtual[node.output[0]] = ("normed", origin, (node, params, tensors),
+                                        "LayerNormalization")
+
+    def _op_GroupNormalization(self, node: Any, attrs: dict[str, Any]) -> None:
+        scale, bias = self._const(node, 1), self._const(node, 2)
+        shape = self.shapes.get(node.input[0])
+        groups = int(attrs.get("num_groups", 0))
+        if scale is None or bias is None or shape is None or len(shape) != 4 or groups < 1 \
+                or shape[1] % groups:
+            self.unmapped["GroupNormalization other than 2-D with constant weights"] += 1
+            return
+        channels = shape[1]
+        if scale.shape == (groups,) and groups != channels:  # opset 18: one scale per group
+            scale, bias = np.repeat(scale, channels // groups), np.repeat(bias, channels // groups)
+        params: dict[str, Any] = {"num_groups": groups}
+        eps = round(float(attrs.get("epsilon", 1e-5)), 9)
+        if eps != 1e-5:
+            params["eps"] = eps
+        self._add(node, "GroupNorm", params, [node.input[0]], {"weight": scale, "bias": bias})
 
     def _axes(self, node: Any, attrs: dict[str, Any]) -> list[int] | None:
         if self.opset < 13:
@@ -765,7 +838,7 @@ class OnnxConverter:
         bias = self.weights[bias_key].numpy()
         if op == "Mul":
             weight = self.weights[weight_key].numpy()
-            if layer.type.startswith("BatchNorm"):
+            if layer.type in _NORMS:
                 scaled = weight * c
             else:
                 scaled = weight * c.reshape((-1,) + (1,) * (weight.ndim - 1))

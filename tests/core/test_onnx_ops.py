@@ -173,3 +173,42 @@ def test_add_with_broadcasting_is_refused_by_name(tmp_path: Path) -> None:
     (tmp_path / "m.onnx").write_bytes(model.SerializeToString())
     with pytest.raises(ImportRefused, match=r": 1 × Add with broadcasting: ConvScope can't"):
         import_onnx(tmp_path / "m.onnx")
+
+
+def _catalog_has(*names: str) -> bool:
+    from core.model.catalog import CATALOG
+
+    return all(name in CATALOG for name in names)
+
+
+@pytest.mark.skipif(not _catalog_has("GroupNorm", "LayerNorm2d", "PReLU", "PixelShuffle",
+                                     "LogSoftmax", "InstanceNorm2d", "SELU", "Softplus"),
+                    reason="the catalog's newer layers")
+@pytest.mark.parametrize("opset", [17, 18])
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_torch_exports_of_the_newer_layers_import_and_match(opset: int, tmp_path: Path) -> None:
+    from torch import nn
+    from torchvision.models.convnext import LayerNorm2d
+
+    torch.manual_seed(0)
+    module = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.GroupNorm(2, 8), nn.PReLU(8), LayerNorm2d(8, eps=1e-6),
+        nn.InstanceNorm2d(8, affine=True), nn.SELU(), nn.Conv2d(8, 12, 1), nn.PixelShuffle(2),
+        nn.Softplus(), nn.LogSoftmax(dim=1)).eval()
+    with torch.no_grad():  # not the identity they start as
+        for layer in module:
+            for parameter in layer.parameters():
+                parameter.add_(0.1 * torch.randn_like(parameter))
+    x = torch.randn(2, 3, 6, 6)
+    torch.onnx.export(module, (x,), str(tmp_path / "m.onnx"), opset_version=opset,
+                      dynamo=False)
+    imported = import_onnx(tmp_path / "m.onnx")
+    assert [layer.type for layer in imported.spec.layers] == [
+        "Conv2d", "GroupNorm", "PReLU", "LayerNorm2d", "InstanceNorm2d", "SELU", "Conv2d",
+        "PixelShuffle", "Softplus", "LogSoftmax"]
+    net = build_model(imported.spec).eval()
+    assert imported.weights is not None
+    report = apply_weights(net, imported.weights)
+    assert not report.not_in_file and not report.shape_mismatch
+    with torch.no_grad():
+        assert torch.allclose(net(x), module(x), atol=1e-4)
