@@ -211,7 +211,7 @@ def import_onnx(path: str | Path) -> ImportedModel:
     except (RecursionError, MemoryError, OverflowError) as exc:
         raise ModelError(f"{path.name}: too large or too deep to import "
                          f"({type(exc).__name__})") from None
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
         raise ModelError(f"{path.name}: cannot be read as a ConvScope model "
                          f"({type(exc).__name__}: {_first_line(exc, 100)})") from None
     shapes = {k: tuple(v.shape) for k, v in converter.weights.items()}

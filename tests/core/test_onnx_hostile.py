@@ -189,3 +189,46 @@ def test_the_command_line_exits_2_and_writes_nothing(case: str, tmp_path: Path,
     err = capsys.readouterr().err
     assert err.startswith("convscope: ") and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_mutated_backend_models_import_or_are_refused_in_one_line(tmp_path: Path) -> None:
+    """Seeded mutations of ONNX's own models (attributes, stored sizes, wiring, the input's size,
+    operator types, truncation): never anything but an import or one ModelError line."""
+    import random
+
+    data = Path(onnx.__file__).parent / "backend" / "test" / "data"
+    files = sorted((data / "pytorch-converted").glob("*/model.onnx"))
+    rng = random.Random(0)
+    path = tmp_path / "m.onnx"
+    for _ in range(60):
+        model = onnx.load(str(rng.choice(files)))
+        graph, kind = model.graph, rng.randrange(5)
+        node = rng.choice(graph.node)
+        if kind == 0:
+            for attribute in node.attribute:
+                if attribute.ints:
+                    attribute.ints[rng.randrange(len(attribute.ints))] = rng.choice(
+                        [0, -1, -5, 2**40, 3])
+                elif attribute.type == onnx.AttributeProto.FLOAT:
+                    attribute.f = rng.choice([-1.0, 1e38, float("nan"), float("inf")])
+        elif kind == 1 and graph.initializer:
+            tensor = rng.choice(graph.initializer)
+            if tensor.dims:
+                tensor.dims[rng.randrange(len(tensor.dims))] = rng.choice([0, 1, 2, 10**6])
+        elif kind == 2 and node.input:
+            names = [i.name for i in graph.input] + [t.name for t in graph.initializer]
+            node.input[rng.randrange(len(node.input))] = rng.choice([*names, "", "nope"])
+        elif kind == 3:
+            dims = graph.input[0].type.tensor_type.shape.dim
+            dims[rng.randrange(len(dims))].dim_value = rng.choice([0, 1, 10**7, 2])
+        else:
+            node.op_type = rng.choice(["Conv", "MaxPool", "Gemm", "Pad", "Reshape",
+                                       "BatchNormalization", "Clip", "Resize", "Foo"])
+        content = model.SerializeToString()
+        path.write_bytes(content if rng.random() > 0.1 else content[:rng.randrange(len(content))])
+        message = ""
+        try:
+            import_onnx(path)
+        except ModelError as exc:
+            message = str(exc)
+        assert "\n" not in message and len(message) < 300, message
