@@ -159,7 +159,9 @@ def _convert(model: Any, source: str) -> tuple[ModelSpec, OnnxConverter]:
     converter.run()
     if converter.unmapped:
         counted = sorted(converter.unmapped.items(), key=lambda item: (-item[1], item[0]))
-        listed = ", ".join(f"{n} × {op}" for op, n in counted)
+        listed = ", ".join(f"{n} × {op}" for op, n in counted[:6])
+        if len(counted) > 6:
+            listed += f" and {len(counted) - 6} more kinds"
         raise ImportRefused(f"{listed}: ConvScope can't represent these")
     if not converter.layers or converter.names.get(outputs[0]) != converter.layers[-1].name:
         raise ImportRefused("its output is not made by the last of its layers")

@@ -265,10 +265,42 @@ class OnnxConverter(LayoutOps):
     def _op_Concat(self, node: Any, attrs: dict[str, Any]) -> None:
         rank = self._rank(node.output[0])
         axis = int(attrs.get("axis", 0))
-        if rank is None or axis % rank != 1:
+        inputs = [name for name in node.input if name]
+        if len(inputs) == 1 and inputs[0] in self.names:  # torch.cat([x]): x itself
+            self.names[node.output[0]] = self.names[inputs[0]]
+        elif rank is None or axis % rank != 1:
             self.unmapped["Concat along another axis than the channels"] += 1
         else:
-            self._add(node, "Concat", {}, [name for name in node.input if name])
+            self._add(node, "Concat", {}, inputs)
+
+    def _op_ReduceMean(self, node: Any, attrs: dict[str, Any]) -> None:
+        self._reduce(node, attrs, "Avg")
+
+    def _op_ReduceMax(self, node: Any, attrs: dict[str, Any]) -> None:
+        self._reduce(node, attrs, "Max")
+
+    def _reduce(self, node: Any, attrs: dict[str, Any], kind: str) -> None:
+        """A mean or max over all of the spatial axes is global pooling (then a flatten)."""
+        rank = self._rank(node.input[0])
+        if self.opset < 18:
+            axes: Any = attrs.get("axes")
+        else:
+            axes = self._const(node, 1)
+        spatial = list(range(2, rank)) if rank is not None else []
+        chosen = sorted(int(a) % rank for a in np.asarray(axes).reshape(-1)) \
+            if axes is not None and rank is not None else None
+        if rank not in (3, 4, 5) or chosen != spatial or attrs.get("noop_with_empty_axes", 0):
+            self.unmapped[f"{node.op_type} other than over the height and width"] += 1
+            return
+        dims = rank - 2
+        params: dict[str, Any] = {} if dims == 2 else {"output_size": 1}
+        if attrs.get("keepdims", 1):
+            self._add(node, f"Adaptive{kind}Pool{dims}d", params, [node.input[0]])
+            return
+        pooled = self._add(node, f"Adaptive{kind}Pool{dims}d", params, [node.input[0]],
+                           output=f"{node.output[0]}::pooled")
+        if pooled is not None:
+            self._add(node, "Flatten", {}, [f"{node.output[0]}::pooled"])
 
     def _op_Flatten(self, node: Any, attrs: dict[str, Any]) -> None:
         rank = self._rank(node.input[0])

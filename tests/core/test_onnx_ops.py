@@ -212,3 +212,25 @@ def test_torch_exports_of_the_newer_layers_import_and_match(opset: int, tmp_path
     assert not report.not_in_file and not report.shape_mismatch
     with torch.no_grad():
         assert torch.allclose(net(x), module(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_small", "shufflenet_v2_x0_5", "mnasnet0_5",
+                                  pytest.param("googlenet", marks=pytest.mark.slow),
+                                  pytest.param("densenet121", marks=pytest.mark.slow),
+                                  pytest.param("efficientnet_b0", marks=pytest.mark.slow)])
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_torchvision_cnns_exported_to_onnx_import_and_match(name: str, tmp_path: Path) -> None:
+    import torchvision
+
+    torch.manual_seed(0)
+    extra = {"aux_logits": False, "init_weights": False} if name == "googlenet" else {}
+    module = getattr(torchvision.models, name)(**extra).eval()
+    x = torch.randn(1, 3, 96, 96)
+    torch.onnx.export(module, (x,), str(tmp_path / "m.onnx"), opset_version=17, dynamo=False)
+    imported = import_onnx(tmp_path / "m.onnx")
+    net = build_model(imported.spec).eval()
+    assert imported.weights is not None
+    report = apply_weights(net, imported.weights)
+    assert not report.not_in_file and not report.shape_mismatch
+    with torch.no_grad():
+        assert torch.allclose(net(x), module(x), rtol=1e-3, atol=1e-4)
