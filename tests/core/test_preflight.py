@@ -21,13 +21,17 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_optimizer_state_is_counted_by_optimizer() -> None:
     spec = load_preset("keras_mnist")
     trainable = 34_826 * 4
-    adam = training_memory(spec, 8, "adam")
-    sgd = training_memory(spec, 8, "sgd", momentum=0.9)
-    plain = training_memory(spec, 8, "sgd", momentum=0.0)
+    adam = training_memory(spec, 8, "adam", weight_decay=0)
+    sgd = training_memory(spec, 8, "sgd", momentum=0.9, weight_decay=0)
+    plain = training_memory(spec, 8, "sgd", momentum=0.0, weight_decay=0)
     temporaries = pf.STEP_TEMPORARIES * trainable
     assert adam.optimizer == 2 * trainable + temporaries
     assert sgd.optimizer == trainable + temporaries and plain.optimizer == temporaries
     assert adam.gradients == trainable and adam.weights == trainable
+    # weight decay added to the gradients is one more copy, except AdamW's (in place)
+    assert training_memory(spec, 8, "adam").optimizer == adam.optimizer + trainable
+    assert training_memory(spec, 8, "adamw").optimizer == \
+        training_memory(spec, 8, "adamw", weight_decay=0).optimizer
 
 
 def test_activations_grow_with_the_batch_and_halve_in_mixed_precision() -> None:
