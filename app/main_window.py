@@ -35,7 +35,7 @@ from app.page_tabs import PageTabs
 from app.palette import LayerPalette
 from app.property_editor import PropertyEditor, TypingBursts
 from app.style import BASE_POINT_SIZE, apply_theme
-from app.training_panel import TrainingPanel
+from app.train import TrainingPanel
 from core.analysis.summary import (
     format_bytes,
     format_count,

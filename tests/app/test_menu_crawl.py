@@ -263,7 +263,7 @@ class Crawl:
             self.clicked.add(text)
             if text == "Start":
                 if train:
-                    self.window.training.epochs.setValue(1)
+                    self.window.training.form.epochs.setValue(1)
                     self.run(name, button.click)
                 continue
             if text == "Play":
