@@ -208,7 +208,7 @@ def main(out: Path, order: str = "train-first") -> None:
             reported: list[float] = []
             closed: list[float] = []
             dialog.imported.connect(lambda *_: reported.append(time.perf_counter()))
-            dialog.imported.connect(window.open_imported)
+            dialog.imported.connect(window.model_io.open_imported)
             dialog.finished.connect(lambda *_: closed.append(time.perf_counter()))
             meter.begin()
             start = time.perf_counter()
