@@ -85,19 +85,25 @@ class TrainingPanel(QWidget):
         self._model_changed()
 
     def _lay_out(self) -> None:
-        left_body = QWidget()
-        left_layout = QVBoxLayout(left_body)
-        left_layout.addWidget(self.form)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.addWidget(self.form)
+        body_layout.addStretch(1)
+        # at projector text sizes the settings scroll instead of pushing the window off screen;
+        # Start, the progress and the result line stay pinned below them, never below the fold
+        area = QScrollArea()
+        area.setWidget(body)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setMinimumWidth(min(body.minimumSizeHint().width() + 20, 480))
+        self.settings_area = area
+        self.settings_body = body
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(area, 1)
+        self.controls.setContentsMargins(9, 0, 9, 6)
         left_layout.addWidget(self.controls)
-        left_layout.addStretch(1)
-        # at projector text sizes the settings scroll instead of pushing the window off screen
-        left = QScrollArea()
-        left.setWidget(left_body)
-        left.setWidgetResizable(True)
-        left.setFrameShape(QFrame.Shape.NoFrame)
-        left.setMinimumWidth(min(left_body.minimumSizeHint().width() + 20, 480))
-        self.settings_area = left
-        self.settings_body = left_body
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.curves)
         right.addWidget(self.log)
