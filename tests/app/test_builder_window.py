@@ -127,11 +127,11 @@ def test_save_reopen_gives_the_identical_model(window: MainWindow, tmp_path: Pat
     target = tmp_path / "mine.json"
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "mine"), ""))
-    assert window.save()
+    assert window.files.save()
     assert window.windowTitle() == "ConvScope — mnist"
     assert json.loads(target.read_text())["format"] == "convscope.model/1"
     saved = window.document.spec
-    window.new_model()
+    window.files.new_model()
     assert window.document.spec.layers == ()
     assert window.open_file(target)
     assert window.document.spec == saved == load_model(target)
@@ -286,9 +286,9 @@ def test_copy_summary_and_font_size(window: MainWindow) -> None:
     from PySide6.QtGui import QGuiApplication
 
     build_keras_mnist(window)
-    window.copy_markdown()
+    window.edits.copy_markdown()
     assert "| conv1 (Conv2d) | 32×26×26 | 320 |" in QGuiApplication.clipboard().text()
-    window.copy_text()
+    window.edits.copy_text()
     assert "Total params: 34,826" in QGuiApplication.clipboard().text()
     window.set_font_size(0, 24)
     assert window.font().pointSize() == 24
@@ -322,8 +322,8 @@ def test_a_half_connected_model_saves_and_reopens(window: MainWindow, tmp_path: 
     target = tmp_path / "half.json"
     monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), ""))
-    assert window.save()
-    window.new_model()
+    assert window.files.save()
+    window.files.new_model()
     assert window.open_file(target)
     assert window.document.analysis.error.layer == "add1"
 
