@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QWidget
@@ -26,12 +24,6 @@ def _window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, screen: QRect,
     window = MainWindow(load_preset(preset))
     qtbot.addWidget(window)
     return window
-
-
-@pytest.fixture
-def normal_text_after() -> Iterator[None]:
-    yield
-    Settings().set("font_size", BASE_POINT_SIZE)
 
 
 def test_the_first_start_fills_most_of_the_screen_and_fits_a_laptop(
@@ -72,23 +64,25 @@ def test_the_window_opens_where_it_was_closed_unless_that_is_off_this_screen(
 
 @pytest.mark.parametrize(("screen", "points"), [(LAPTOP, BASE_POINT_SIZE),
                                                 (QRect(0, 0, 1920, 1080), 24)])
-@pytest.mark.usefixtures("normal_text_after")
 def test_start_progress_and_result_show_without_scrolling_on_a_segmentation_model(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, screen: QRect, points: int) -> None:
     window = _window(qtbot, monkeypatch, screen, "fcn8s_digits")
     window.resize(screen.size())
     window.show()
     window.set_font_size(0, points)
-    window.tabs.setCurrentWidget(window.training)
-    panel, controls = window.training, window.training.controls
-    controls.say("Done: test mIoU 81.25% with the best validation weights, saved in "
-                 "/home/someone/.convscope/runs/fcn8s-digits/weights-best.safetensors")
-    controls.progress.setFormat("done · test mIoU 81.2%")
-    settle()
-    assert panel.form.rows.isRowVisible(panel.form.dice)  # the segmentation model's form
-    assert window.width() <= screen.width() and window.height() <= screen.height()
-    for widget in (controls.start_button, controls.progress, controls.status):
-        assert _shown_whole(widget), f"{type(widget).__name__} at {widget.geometry()}"
+    try:
+        window.tabs.setCurrentWidget(window.training)
+        panel, controls = window.training, window.training.controls
+        controls.say("Done: test mIoU 81.25% with the best validation weights, saved in "
+                     "/home/someone/.convscope/runs/fcn8s-digits/weights-best.safetensors")
+        controls.progress.setFormat("done · test mIoU 81.2%")
+        settle()
+        assert panel.form.rows.isRowVisible(panel.form.dice)  # the segmentation model's form
+        assert window.width() <= screen.width() and window.height() <= screen.height()
+        for widget in (controls.start_button, controls.progress, controls.status):
+            assert _shown_whole(widget), f"{type(widget).__name__} at {widget.geometry()}"
+    finally:
+        window.set_font_size(0, BASE_POINT_SIZE)  # the application's font, for later tests
 
 
 def _shown_whole(widget: QWidget) -> bool:
