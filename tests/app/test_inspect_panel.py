@@ -165,7 +165,7 @@ def test_filters_update_live_while_training(qtbot: QtBot, tmp_path: Path) -> Non
     filters = w.inspect.view("Filters")
     before = filters.filter_pane.data.copy()
     w.training.out_dir = tmp_path
-    w.training.epochs.setValue(2)
+    w.training.form.epochs.setValue(2)
     seen: list[object] = []
     w.training.event_seen.connect(lambda e: seen.append(e) if isinstance(e, FilterSnapshot)
                                   else None)
