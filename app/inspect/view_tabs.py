@@ -40,9 +40,9 @@ class _Slot(QWidget):
         self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.waiting.setWordWrap(True)
         self.waiting.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.waiting)
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.addWidget(self.waiting)
 
 
 class ViewTabs(QTabWidget):
@@ -80,7 +80,7 @@ class ViewTabs(QTabWidget):
             view = view_type(self._host)
             assert view.title == slot.title, (view.title, slot.title)
             slot.waiting.hide()
-            slot.layout().addWidget(view)
+            slot.box.addWidget(view)
             slot.view = view
             self._built(view)
         return slot.view
