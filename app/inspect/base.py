@@ -56,6 +56,10 @@ class ViewHost(Protocol):
 
     def run_dataset(self) -> str | None: ...
 
+    def input_dataset(self) -> str: ...
+
+    def name_shown(self, text: str) -> None: ...
+
 
 class InspectView(QWidget):
     """One view of the Inspect tab.

@@ -84,8 +84,9 @@ class MasksView(InspectView):
         self._shown: dict[str, Any] | None = None
 
     def reset(self) -> None:
-        for pane in self.panes.values():
+        for name, pane in self.panes.items():
             pane.clear_picture()  # not clear(): that would drop the plot from the pane
+            pane.set_title(name)  # not "input: test scene N" of the last model's list
         self.legend.setText("")
         self.iou.setText("")
         self.ranking.clear()
@@ -138,12 +139,12 @@ class MasksView(InspectView):
 
     # -- the test split ---------------------------------------------------------------------
     def _score(self) -> None:
-        dataset = self.tab.run_dataset() or "digit-scenes"
+        dataset = self.tab.input_dataset()
         self.tab.run(self, "masks-score", score_test_masks, dataset, self._scored_ready,
                      uses_input=False, label=f"predicting the test scenes of {dataset}…")
 
     def _scored_ready(self, result: Any, dataset: Any) -> None:
-        self._scored = result
+        self._scored = {**result, "dataset": dataset}
         scores = result["scores"]
         self.ranking.blockSignals(True)
         self.ranking.clear()
@@ -164,6 +165,7 @@ class MasksView(InspectView):
         self._show({"display": self._scored["images"][n].astype(np.float32) / 255,
                     "prediction": scores.predictions[n], "truth": self._scored["masks"][n],
                     "iou": scores.iou[n], "classes": self._scored["classes"], "scene": n})
+        self.tab.name_shown(shown_from_list(self._scored["dataset"], n))
 
     # -- export -----------------------------------------------------------------------------
     def _export(self) -> None:
@@ -179,6 +181,11 @@ class MasksView(InspectView):
         return self.tab.run(self, "masks-export", export_masks,
                             (path, size, shown, self.opacity.value() / 100),
                             lambda _r, _p: None, uses_input=False, label="exporting…")
+
+
+def shown_from_list(dataset: str, scene: int) -> str:
+    """The input line while a view shows a scene picked from its list, not the input."""
+    return f"<b>showing {dataset} test scene {scene}</b>, picked from the list (not the input)"
 
 
 def mask_for_input(context: Context) -> dict[str, Any]:
@@ -215,9 +222,10 @@ def _run_truth(context: Context) -> np.ndarray | None:
 def score_test_masks(context: Context, dataset: str, task: Task) -> dict[str, Any]:
     """On the worker: every test scene predicted and ranked by IoU, with progress."""
     from core.data.datasets import load_dataset
-    from core.inspect.scenes import score_masks
+    from core.inspect.scenes import check_segmentation, score_masks
 
     inspector = context.inspector
+    check_segmentation(inspector)  # before loading a dataset it could not score
     data = load_dataset(dataset, inspector.spec.input_shape, download=False)
     task.check()
     scores = score_masks(inspector, data, inspector.preparer(data), progress=task.progress)

@@ -85,15 +85,20 @@ class PredictionsView(InspectView):
         name = self.tab.run_dataset()
         if name is not None:
             return name, "the dataset this run was trained on"
-        return "digits", "no training run: the bundled digits"
+        name = self.tab.input_dataset()
+        return name, f"no training run: the bundled {name}"
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
+        self._show_dataset()
+
+    def _show_dataset(self) -> None:
         name, why = self.dataset()
         self.dataset_label.setText(f"<b>{Path(name).name}</b> ({why})")
         self.dataset_label.setToolTip(name)
 
     def reset(self) -> None:
+        self._show_dataset()  # another run, another dataset
         self.top_k.setRowCount(0)
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)

@@ -48,6 +48,11 @@ BUSY_AFTER_MS = 200
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 # the same names as core.inspect.inputs.SAMPLE_PHOTOS, repeated so this tab imports no torch
 INPUT_KINDS = ("digits test image", "sample photo", "image file", "run's test image")
+"""The input chooser; the first is the test split of the dataset the model's task trains on
+(digits for a classifier, digit scenes for segmentation and detection: see ``task_dataset``)."""
+TEST_IMAGES = {"digits": 270}
+"""Test split sizes known without loading the dataset (the digits' 270); others are checked
+when the image is prepared (the message gives the range)."""
 
 
 class InspectTab(QWidget):
@@ -61,6 +66,9 @@ class InspectTab(QWidget):
         self.classes: list[str] = []
         self.note = WeightsNote("")
         self.image_path: Path | None = None
+        self.task_dataset = "digits"
+        """The bundled dataset of the model's task (its test split is the first input kind)."""
+        self._task_of: str | None = None
         self._views_stale = False
         self._build()
         document.changed.connect(self._model_changed)
@@ -170,11 +178,49 @@ class InspectTab(QWidget):
         on ResNet-152."""
         self.queue.cancel()
         self.session.forget()
+        self._adopt_task()
+        self.input_note.setText("")  # it described the last model's prepared input
         if not self.isVisible():
             self._views_stale = True
             return
         self._reset_views()
         self.refresh()
+
+    def _adopt_task(self) -> None:
+        """The first input kind follows the model's task: the test split of the dataset it
+        trains on (asked of the task once the warm-up has loaded the tasks; until then no view
+        is built, so none computes with the old one)."""
+        task_name = self.document.spec.task
+        if task_name == self._task_of:
+            return
+        from app import warm_up
+
+        if not warm_up.is_ready():
+            warm_up.when_ready(self._model_changed)  # then this again, and the views reset
+            return
+        from core.tasks import task_for
+
+        self._task_of = task_name
+        try:
+            dataset = task_for(task_name).default_dataset
+        except ValueError:
+            dataset = "digits"
+        if dataset == self.task_dataset:
+            return
+        self.task_dataset = dataset
+        self.input_kind.setItemText(0, f"{dataset} test image")
+        self.digit_index.blockSignals(True)
+        self.digit_index.setRange(0, TEST_IMAGES.get(dataset, 10_000) - 1)
+        self.digit_index.blockSignals(False)
+
+    def input_dataset(self) -> str:
+        """The dataset whose test split the views score and rank: the run's, else the task's."""
+        return self.run_dataset() or self.task_dataset
+
+    def name_shown(self, text: str) -> None:
+        """A view shows another image than the chosen input (a scene picked from its list):
+        the input line names what is shown."""
+        self.input_note.setText(text)
 
     def _reset_views(self) -> None:
         self._views_stale = False
@@ -215,6 +261,7 @@ class InspectTab(QWidget):
             return None
 
     def _input_changed(self) -> None:
+        self.input_note.setText("")  # until the new input is prepared
         kind = self.input_kind.currentIndex()
         self.digit_index.setVisible(kind == 0)
         self.photo.setVisible(kind == 1)
@@ -229,7 +276,9 @@ class InspectTab(QWidget):
     def source(self) -> str:
         kind = self.input_kind.currentIndex()
         if kind == 0:
-            return f"{DIGITS_SOURCE}{self.digit_index.value()}"
+            if self.task_dataset == "digits":  # the bundled 8×8 digits, prepared one by one
+                return f"{DIGITS_SOURCE}{self.digit_index.value()}"
+            return f"{RUN_SOURCE}{self.task_dataset}:test:{self.digit_index.value()}"
         if kind == 1:
             return self.photo.currentText()
         if kind == 3:
