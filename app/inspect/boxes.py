@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QPushButton,
     QSlider,
     QVBoxLayout,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.image_pane import ImagePane
 from app.inspect.base import Context, InspectView, ViewHost
-from app.inspect.masks import shown_from_list
+from app.inspect.masks import ranking_list, shown_from_list
 from app.plot_text import scale_plot_text
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ class BoxesView(InspectView):
         self.score_button.clicked.connect(self._score)
         self.summary = QLabel("Score the test scenes for AP, the PR curve and the misses.")
         self.summary.setWordWrap(True)
-        self.ranking = QListWidget()
+        self.ranking = ranking_list()
         self.ranking.currentRowChanged.connect(self._show_ranked)
         export = QPushButton("Export PNG…")
         export.clicked.connect(self._export)

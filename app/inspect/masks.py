@@ -64,7 +64,7 @@ class MasksView(InspectView):
         self.score_button.clicked.connect(self._score)
         self.summary = QLabel("Score the test scenes to browse them, worst first.")
         self.summary.setWordWrap(True)
-        self.ranking = QListWidget()
+        self.ranking = ranking_list()
         self.ranking.currentRowChanged.connect(self._show_ranked)
         export = QPushButton("Export PNG…")
         export.clicked.connect(self._export)
@@ -181,6 +181,16 @@ class MasksView(InspectView):
         return self.tab.run(self, "masks-export", export_masks,
                             (path, size, shown, self.opacity.value() / 100),
                             lambda _r, _p: None, uses_input=False, label="exporting…")
+
+
+def ranking_list() -> QListWidget:
+    """The ranked test scenes: entries wrap in the side column's width (never cut by it, no
+    horizontal scroll bar)."""
+    ranking = QListWidget()
+    ranking.setWordWrap(True)
+    ranking.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    ranking.setResizeMode(QListWidget.ResizeMode.Adjust)
+    return ranking
 
 
 def shown_from_list(dataset: str, scene: int) -> str:
