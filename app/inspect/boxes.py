@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.image_pane import ImagePane
 from app.inspect.base import Context, InspectView, ViewHost
-from app.inspect.masks import ranking_list, shown_from_list
+from app.inspect.masks import SummaryText, ranking_list, shown_from_list
 from app.plot_text import scale_plot_text
 
 if TYPE_CHECKING:
@@ -62,8 +62,7 @@ class BoxesView(InspectView):
         self.score_button.setToolTip("Run every test scene once: mAP, per-class AP, the PR "
                                      "curve and the scenes with the most misses")
         self.score_button.clicked.connect(self._score)
-        self.summary = QLabel("Score the test scenes for AP, the PR curve and the misses.")
-        self.summary.setWordWrap(True)
+        self.summary = SummaryText("Score the test scenes for AP, the PR curve and the misses.")
         self.ranking = ranking_list()
         self.ranking.currentRowChanged.connect(self._show_ranked)
         export = QPushButton("Export PNG…")

@@ -7,15 +7,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     QSlider,
+    QTextBrowser,
     QVBoxLayout,
 )
 
@@ -62,8 +65,7 @@ class MasksView(InspectView):
         self.score_button.setToolTip("Predict every test scene of the run's dataset and list "
                                      "them by IoU, worst first")
         self.score_button.clicked.connect(self._score)
-        self.summary = QLabel("Score the test scenes to browse them, worst first.")
-        self.summary.setWordWrap(True)
+        self.summary = SummaryText("Score the test scenes to browse them, worst first.")
         self.ranking = ranking_list()
         self.ranking.currentRowChanged.connect(self._show_ranked)
         export = QPushButton("Export PNG…")
@@ -181,6 +183,29 @@ class MasksView(InspectView):
         return self.tab.run(self, "masks-export", export_masks,
                             (path, size, shown, self.opacity.value() / 100),
                             lambda _r, _p: None, uses_input=False, label="exporting…")
+
+
+class SummaryText(QTextBrowser):
+    """A scored split's summary beside the ranking: word-wrapped in the side column and
+    scrolling there when it is longer than its room (a word-wrapped label was cut off under
+    the list at projector text)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def sizeHint(self) -> QSize:  # six lines where there is room, else three and a scroll bar
+        return QSize(super().sizeHint().width(), self.fontMetrics().lineSpacing() * 6)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.fontMetrics().lineSpacing() * 3)
 
 
 def ranking_list() -> QListWidget:
