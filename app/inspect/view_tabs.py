@@ -14,6 +14,7 @@ see through the slots (``widget()`` builds a view not built yet).
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,20 @@ if TYPE_CHECKING:
 PLOT_MODULES = ("pyqtgraph", "app.image_pane", "app.plot_text")
 """What a view's module imports that takes long: imported by the warm-up after first paint."""
 WAITING = "Loading the plotting library (the first time takes a second)…"
+
+
+def _must_wait() -> bool:
+    """pyqtgraph is not imported yet (the warm-up loads it), or the warm-up's worker is
+    importing one of PLOT_MODULES right now: importing here would wait for it. (With pyqtgraph
+    loaded, the image panes' own modules import here in milliseconds.)"""
+    for name in PLOT_MODULES:
+        module = sys.modules.get(name)
+        if module is None and name == "pyqtgraph":
+            return True
+        if module is not None and getattr(getattr(module, "__spec__", None), "_initializing",
+                                          False):
+            return True
+    return False
 
 
 class _Slot(QWidget):
@@ -95,7 +110,7 @@ class ViewTabs(QTabWidget):
             return self.build(index)
         from app import warm_up
 
-        if wait and warm_up.missing(PLOT_MODULES) and not warm_up.is_ready():
+        if wait and _must_wait() and not warm_up.is_ready():
             slot = self._slot(index)
             assert slot is not None
             slot.waiting.show()
