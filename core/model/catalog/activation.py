@@ -1,0 +1,70 @@
+"""Activations: element-wise functions (and softmax) that keep the shape."""
+
+from __future__ import annotations
+
+from core.model.catalog.entry import LayerType, ParamSpec
+
+
+def _activation(name: str, summary: str, params: tuple[ParamSpec, ...] = ()) -> LayerType:
+    return LayerType(
+        name=name,
+        group="activation",
+        summary=summary + " Applied to every element; the shape does not change and there are "
+        "no parameters.",
+        formula="out shape = in shape",
+        params=params,
+    )
+
+
+ENTRIES: tuple[LayerType, ...] = (
+    _activation("ReLU", "Rectified linear unit: max(0, x). Negative values become 0."),
+    _activation(
+        "LeakyReLU",
+        "Like ReLU but negative values are multiplied by a small slope instead of zeroed.",
+        (ParamSpec("negative_slope", "float", 0.01, "Slope for negative inputs.",
+                   minimum=0.0, maximum=1.0),),
+    ),
+    _activation("ReLU6", "ReLU capped at 6: min(max(0, x), 6)."),
+    _activation(
+        "ELU",
+        "Exponential linear unit: x for x > 0, α·(eˣ − 1) otherwise.",
+        (ParamSpec("alpha", "float", 1.0, "Value approached for very negative inputs.",
+                   minimum=0.0, maximum=100.0),),
+    ),
+    _activation(
+        "GELU",
+        "Gaussian error linear unit: x·Φ(x), a smooth ReLU used by transformers.",
+        (ParamSpec("approximate", "choice", "none", "Exact or tanh approximation.",
+                   choices=("none", "tanh")),),
+    ),
+    _activation("Sigmoid", "Squashes any value into (0, 1): 1 / (1 + e⁻ˣ)."),
+    _activation("Tanh", "Squashes any value into (−1, 1)."),
+    LayerType(
+        name="Softmax",
+        group="activation",
+        summary="Turns a vector of scores into probabilities that sum to 1 along dim. Usually "
+        "the last layer of a classifier (leave it out when training with cross-entropy, which "
+        "applies it itself). No parameters.",
+        formula="out shape = in shape",
+        params=(
+            ParamSpec("dim", "int", 1, "Dimension that sums to 1, counting the batch as "
+                      "dimension 0 (1 = channels or features).", minimum=-8, maximum=8),
+        ),
+    ),
+    # added for importing torchvision models (EfficientNet, MobileNet v3)
+    _activation(
+        "SiLU",
+        "Sigmoid-weighted linear unit (swish): x·σ(x) = x / (1 + e⁻ˣ). Smooth, lets small "
+        "negative values through; EfficientNet's activation.",
+    ),
+    _activation(
+        "Hardswish",
+        "A cheap swish: x·ReLU6(x + 3) / 6. Pieces of straight lines instead of an exponential, "
+        "so it is fast on phones; MobileNet v3's activation.",
+    ),
+    _activation(
+        "Hardsigmoid",
+        "A cheap sigmoid: ReLU6(x + 3) / 6, a straight ramp from 0 (x ≤ −3) to 1 (x ≥ 3). "
+        "MobileNet v3 uses it for its squeeze-and-excitation gates.",
+    ),
+)
