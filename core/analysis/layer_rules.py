@@ -299,6 +299,53 @@ def batch_norm_rule(ranks: tuple[int, ...], words: str) -> Rule:
     return rule
 
 
+def group_norm_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    channels = _channels(shape, "num_channels", p["num_channels"])
+    if channels % p["num_groups"]:
+        raise Invalid(f"num_groups = {p['num_groups']} must divide the {channels} channels")
+    return LayerOutcome(shape, 2 * channels if p["affine"] else 0, 0, _same_field)
+
+
+def instance_norm_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    _rank(shape, (3,), "a (channels, height, width) input")
+    channels = _channels(shape, "num_features", p["num_features"])
+    if math.prod(shape[1:]) < 2:
+        raise Invalid(f"normalises each channel over its positions, but the {dims_text(shape)} "
+                      "input has only one; use it on larger feature maps")
+    return LayerOutcome(shape, 2 * channels if p["affine"] else 0, 0, _same_field)
+
+
+def layer_norm_2d_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    _rank(shape, (3,), "a (channels, height, width) input")
+    channels = _channels(shape, "normalized_shape", p["normalized_shape"])
+    affine = p["elementwise_affine"]
+    params = channels * (int(affine) + int(affine and p["bias"]))
+    return LayerOutcome(shape, params, 0, _same_field)
+
+
+def prelu_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    n = p["num_parameters"]
+    if n != 1 and n != shape[0]:
+        raise Invalid(f"num_parameters = {n} must be 1 (one shared slope) or the {shape[0]} "
+                      "channels (one slope each)")
+    return LayerOutcome(shape, n, 0, _same_field)
+
+
+def pixel_shuffle_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    _rank(shape, (3,), "a (channels, height, width) input")
+    r = p["upscale_factor"]
+    if shape[0] % (r * r):
+        raise Invalid(f"upscale_factor {r} turns every {r * r} channels into one, but "
+                      f"{shape[0]} channels do not divide by {r * r}")
+    out = (shape[0] // (r * r), shape[1] * r, shape[2] * r)
+    return LayerOutcome(out, 0, 0, lambda f: f[0].scaled((r, r), False) if f[0] else None)
+
+
 def elementwise_rule(ranks: tuple[int, ...] | None = None, words: str = "") -> Rule:
     def rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
         if ranks is not None:
@@ -507,4 +554,14 @@ RULES: dict[str, Rule] = {
     "MaxPool3d": max_pool_nd(3),
     "AvgPool3d": avg_pool_nd(3),
     "AdaptiveAvgPool3d": adaptive_pool_nd(3),
+    # issue 18
+    "BatchNorm3d": batch_norm_rule((4,), "a (channels, depth, height, width) input"),
+    "GroupNorm": group_norm_rule,
+    "InstanceNorm2d": instance_norm_rule,
+    "LayerNorm2d": layer_norm_2d_rule,
+    "PReLU": prelu_rule,
+    "SELU": _ANY,
+    "Softplus": _ANY,
+    "LogSoftmax": softmax_rule,
+    "PixelShuffle": pixel_shuffle_rule,
 }

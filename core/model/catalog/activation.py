@@ -67,4 +67,47 @@ ENTRIES: tuple[LayerType, ...] = (
         "A cheap sigmoid: ReLU6(x + 3) / 6, a straight ramp from 0 (x ≤ −3) to 1 (x ≥ 3). "
         "MobileNet v3 uses it for its squeeze-and-excitation gates.",
     ),
+    # issue 18: what ONNX files and older CNNs use
+    LayerType(
+        name="PReLU",
+        group="activation",
+        summary="Parametric ReLU: x for x > 0, a·x otherwise, where the slope a is learned "
+        "(one for all channels, or one per channel with num_parameters = channels). The shape "
+        "does not change. Parameters: num_parameters.",
+        formula="out shape = in shape",
+        params=(
+            ParamSpec("num_parameters", "int", 1, "Learned slopes: 1 (shared) or the number of "
+                      "channels (one each).", minimum=1, maximum=1 << 24),
+            ParamSpec("init", "float", 0.25, "The slopes' starting value.", minimum=-100.0,
+                      maximum=100.0),
+        ),
+    ),
+    _activation(
+        "SELU",
+        "Scaled exponential linear unit: λ·x for x > 0, λ·α·(eˣ − 1) otherwise, with fixed "
+        "λ ≈ 1.0507 and α ≈ 1.6733 chosen so that activations keep zero mean and unit variance "
+        "through many layers (self-normalizing networks).",
+    ),
+    _activation(
+        "Softplus",
+        "A smooth ReLU: log(1 + e^(β·x)) / β, always positive; above the threshold (β·x > "
+        "threshold) it is x itself.",
+        (ParamSpec("beta", "float", 1.0, "Sharpness β: larger is closer to ReLU.",
+                   minimum=1e-3, maximum=1000.0),
+         ParamSpec("threshold", "float", 20.0, "Above β·x = threshold the output is x (for "
+                   "numerical stability).", minimum=0.0, maximum=1000.0)),
+    ),
+    LayerType(
+        name="LogSoftmax",
+        group="activation",
+        summary="The logarithm of softmax along dim: log-probabilities, computed stably in one "
+        "step. With NLLLoss it is cross-entropy; ONNX files and older torch models often end "
+        "with it. No parameters.",
+        formula="out shape = in shape",
+        params=(
+            ParamSpec("dim", "int", 1, "Dimension whose probabilities sum to 1, counting the "
+                      "batch as dimension 0 (1 = channels or features).", minimum=-8,
+                      maximum=8),
+        ),
+    ),
 )

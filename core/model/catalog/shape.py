@@ -158,4 +158,21 @@ ENTRIES: tuple[LayerType, ...] = (
         input_ranks=(2, 3, 4),
         own_module=True,
     ),
+    # issue 18: super-resolution and ONNX's DepthToSpace
+    LayerType(
+        name="PixelShuffle",
+        group="shape",
+        summary="Rearranges channels into space: every r² channels become one channel r times "
+        "taller and wider (sub-pixel convolution, used to upsample in super-resolution "
+        "networks; ONNX's DepthToSpace). Input (channels, height, width); the channels must "
+        "divide by r². No parameters.",
+        formula="out = (C / r², H·r, W·r) with r = upscale_factor",
+        params=(
+            ParamSpec("upscale_factor", "int", None, "r: how many times taller and wider the "
+                      "output is.", minimum=1, maximum=256),
+        ),
+        spatial_dims=2,
+        input_ranks=(3,),
+        starter=(("upscale_factor", 2),),
+    ),
 )
