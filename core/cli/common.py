@@ -49,6 +49,16 @@ def positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
     return parse
 
 
+def missing_folder(output: Path) -> Path | None:
+    """The outermost folder of ``output`` that does not exist yet (the export creates it)."""
+    missing = None
+    for folder in output.parents:
+        if folder.exists():
+            break
+        missing = folder
+    return missing
+
+
 class Parser(argparse.ArgumentParser):
     """Bad arguments: exit 2 with a one-line reason (and where to find the usage)."""
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from core.cli.common import fail, resolve_model
+from core.cli.common import fail, missing_folder, resolve_model
 from core.model.errors import ModelError
 
 
@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
         run = folder if (folder / "training.json").is_file() else None
         if not weights.exists():
             return fail(f"--weights {weights}: no such file or run folder")
+    created = missing_folder(Path(args.output))
     try:
         spec = load_model(resolve_model(args.model))
         result = export_model(spec, args.format, Path(args.output), weights, args.dataset, run)
@@ -28,8 +29,11 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    if created is not None:
+        print(f"created the folder {created}")
     print(result.describe())
     return 0
+
 
 
 def add_parser(commands: Any) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from core.cli.common import fail
+from core.cli.common import fail, missing_folder
 from core.model.errors import ModelError
 
 
@@ -39,12 +39,15 @@ def run(args: argparse.Namespace) -> int:
         else:
             return fail(f'cannot import "{args.source}": give torchvision:NAME (e.g. '
                          "torchvision:resnet18; --list shows them) or a .onnx file")
+        created = missing_folder(output)
         written = save_imported(imported, output)
     except ModelError as exc:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot write {output}: {exc.strerror or exc}")
     print(f"imported {imported.spec.name}: {len(imported.spec.layers)} layers")
+    if created is not None:
+        print(f"  created the folder {created}")
     for note in imported.notes:
         print(f"  note: {note}")
     for path in written:

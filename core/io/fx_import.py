@@ -495,11 +495,17 @@ def weights_path(model_path: str | Path) -> Path:
 
 
 def save_imported(imported: ImportedModel, path: str | Path) -> list[Path]:
-    """Write the model file and, with weights, the ``.safetensors`` beside it (each atomic)."""
+    """Write the model file and, with weights, the ``.safetensors`` beside it (each atomic),
+    creating the folder when it does not exist."""
     from safetensors.torch import save_file
 
     path = Path(path)
     written = []
+    try:  # the folder too, as every other -o does
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"-o {path}: cannot create the folder {path.parent} "
+                         f"({exc.strerror or exc})") from None
     if imported.weights is not None:
         target = weights_path(path)
         tmp = target.with_name(target.name + ".tmp")
