@@ -74,9 +74,10 @@ def new_layer(draw: Any) -> dict[str, Any]:
 def test_new_layers_agree_with_torch(data: dict[str, Any]) -> None:
     spec = model_from_dict(data)
     analysis = analyze_model(spec)
-    if spec.layers[0].type == "PixelShuffle" and len(spec.input_shape) != 3:
-        # torch shuffles any tensor's last three dimensions, the batch or the depth among
-        # them; ConvScope takes (channels, height, width) only, on purpose
+    if spec.layers[0].type in ("PixelShuffle", "InstanceNorm2d") and len(spec.input_shape) != 3:
+        # torch shuffles any tensor's last three dimensions and reads a 3-D tensor as one
+        # unbatched image, the batch among them; ConvScope takes (channels, height, width)
+        # only, on purpose
         assert analysis.error is not None and "(channels, height, width)" in str(analysis.error)
         return
     ndim = len(spec.input_shape) + 1
