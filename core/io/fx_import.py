@@ -34,7 +34,7 @@ from core.model.spec import (
     save_model,
 )
 
-OWN_MODULES = frozenset({"Add", "Concat", "Mul", "Chunk"})
+OWN_MODULES = frozenset({"Add", "Concat", "Mul", "Chunk", "Transpose"})
 """ConvScope's own layer classes (core.build and exported files), kept whole by the tracer."""
 _INFERRED = {"in_channels", "in_features", "num_features", "num_channels", "normalized_shape"}
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -79,9 +79,9 @@ def module_layer(module: nn.Module) -> tuple[str, dict[str, Any]] | None:
     """The catalog type and settings of a torch module, or None when none fits it exactly."""
     cls_name = type(module).__name__
     if cls_name in OWN_MODULES:
-        if cls_name == "Chunk":
-            return "Chunk", {k: v for k in ("chunks", "index")
-                             if (v := getattr(module, k)) != CATALOG["Chunk"].param(k).default}
+        if cls_name in ("Chunk", "Transpose"):
+            return cls_name, {spec.name: v for spec in CATALOG[cls_name].params
+                              if (v := getattr(module, spec.name)) != spec.default}
         return cls_name, {}
     if _is_layer_norm_2d(module):
         return "LayerNorm2d", _settings(module, "LayerNorm2d")

@@ -57,6 +57,17 @@ _OWN_CLASSES = {
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.chunk(x, self.chunks, dim=1)[self.index]
 ''',
+    "Transpose": '''class Transpose(nn.Module):
+    """Swaps two dimensions (the batch is dimension 0): an Embedding's (length, dims) becomes
+    Conv1d's (channels, length)."""
+
+    def __init__(self, dim0: int = 1, dim1: int = 2) -> None:
+        super().__init__()
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(self.dim0, self.dim1)
+''',
     "LayerNorm2d": '''class LayerNorm2d(nn.LayerNorm):
     """Layer normalization over the channels at every position (ConvNeXt's LayerNorm2d)."""
 

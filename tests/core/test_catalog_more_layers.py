@@ -222,3 +222,28 @@ def test_palette_groups_list_the_new_layers(name: str) -> None:
 
     entry = CATALOG[name]
     assert entry in types_in_group(entry.group)
+
+
+def test_the_text_cnn_exports_to_code_that_runs(tmp_path: Path) -> None:
+    """Its Transpose is ConvScope's own module: the exported file defines it."""
+    from core.presets import find_preset
+
+    spec = load_model(find_preset("text_cnn").path)
+    export_model(spec, "pytorch", tmp_path / "text.py")
+    loader = importlib.util.spec_from_file_location("text", tmp_path / "text.py")
+    assert loader is not None and loader.loader is not None
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    net = module.model().eval()
+    x = torch.randint(0, 5000, (2, *module.INPUT_SHAPE))
+    with torch.no_grad():
+        assert net(x).shape == (2, 1)
+
+
+def test_transpose_is_kept_whole_by_the_importer() -> None:
+    from core.build import Transpose
+
+    module = nn.Sequential(nn.Conv1d(4, 6, 3), Transpose(1, 2), nn.Linear(6, 2)).eval()
+    imported = import_module(module, (4, 10), "t")
+    assert [(layer.type, dict(layer.params)) for layer in imported.spec.layers][1] == (
+        "Transpose", {})
