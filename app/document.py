@@ -185,7 +185,7 @@ class ModelDocument(QObject):
 
     def set_param(self, name: str, key: str, value: Any, burst: object = None) -> bool:
         """Set one setting. Consecutive calls with the same ``burst`` (one burst of typing in
-        one field, see app.property_editor.TypingBursts) merge into one undo step."""
+        one field, see app.build.property_editor.TypingBursts) merge into one undo step."""
         merge_key = None if burst is None else (name, key, burst)
         return self._try(lambda: (editing.set_param(self.spec, name, key, value),
                                   f"Change {key} of {name}", name), merge_key=merge_key)

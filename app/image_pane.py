@@ -9,6 +9,8 @@ from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 GREY, DIVERGING = "CET-L1", "CET-D1"  # pyqtgraph's bundled grey and blue-white-red maps
+EMPTY_RANGE = (0.0, 1.0)
+"""An emptied pane's view range on both axes (not the last picture's size)."""
 
 
 class ImagePane(pg.GraphicsLayoutWidget):
@@ -122,6 +124,7 @@ class ImagePane(pg.GraphicsLayoutWidget):
         self.box.hide()
         if self.bar is not None:
             self.bar.hide()
+        self.plot.vb.setRange(xRange=EMPTY_RANGE, yRange=EMPTY_RANGE, padding=0)
 
     def show_overlay(self, heat: np.ndarray | None) -> None:
         if heat is None:

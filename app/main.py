@@ -25,12 +25,13 @@ def run_gui(args: argparse.Namespace) -> int:
 
     collector = GarbageCollector(interval=1.0)
     window = MainWindow()
+    window.place_on_screen()  # where it was closed, or most of the screen the first time
     window.apply_view_settings()
     model = getattr(args, "model_file", None)
     if model:
         window.open_file(Path(model), ask=False)
     window.show()
-    window.offer_recovery()
+    window.unsaved_work.offer_recovery()
     try:
         return app.exec()
     finally:

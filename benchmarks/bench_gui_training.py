@@ -55,9 +55,9 @@ def gui_run(user_actions: bool) -> tuple[list[float], float]:
     window.show()
     panel = window.training
     window.tabs.setCurrentWidget(panel)
-    panel.epochs.setValue(EPOCHS)
-    panel.batch.setValue(BATCH)
-    panel.schedule.setCurrentText("none")
+    panel.form.epochs.setValue(EPOCHS)
+    panel.form.batch.setValue(BATCH)
+    panel.form.schedule.setCurrentText("none")
     for _ in range(10):
         app.processEvents()
     ticks: list[float] = []
@@ -72,7 +72,7 @@ def gui_run(user_actions: bool) -> tuple[list[float], float]:
         if step[0] % 3 == 0:
             window.tabs.setCurrentIndex(step[0] % 2)
         window.resize(1400 - (step[0] % 5) * 20, 900)
-        panel.loss_plot.getViewBox().translateBy(x=0.01)
+        panel.curves.loss_plot.getViewBox().translateBy(x=0.01)
 
     user = QTimer()
     user.setInterval(250)

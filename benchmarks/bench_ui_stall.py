@@ -169,7 +169,7 @@ def main() -> None:
     trainer.resize(1500, 950)
     trainer.show()
     trainer.training.out_dir = Path(tempfile.mkdtemp())
-    trainer.training.epochs.setValue(args.epochs)
+    trainer.training.form.epochs.setValue(args.epochs)
     trainer.tabs.setCurrentWidget(trainer.training)
     finished: list[object] = []
     trainer.training.run_finished.connect(finished.append)

@@ -115,7 +115,18 @@ class LocallyConnected2d(nn.Module):
         return out + self.bias if self.bias is not None else out
 
 
-CUSTOM_MODULES: dict[str, type[nn.Module]] = {"LocallyConnected2d": LocallyConnected2d}
+class LayerNorm2d(nn.LayerNorm):
+    """Layer normalization over the channels of (batch, channels, height, width): at every
+    position the channel values are normalised together (torchvision's ConvNeXt LayerNorm2d)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = nn.functional.layer_norm(x.movedim(1, -1), self.normalized_shape, self.weight,
+                                       self.bias, self.eps)
+        return out.movedim(-1, 1)
+
+
+CUSTOM_MODULES: dict[str, type[nn.Module]] = {"LocallyConnected2d": LocallyConnected2d,
+                                              "LayerNorm2d": LayerNorm2d}
 """Catalog types torch.nn lacks, built from ConvScope's own modules."""
 
 

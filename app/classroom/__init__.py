@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.classroom.panel import ClassroomPanel
 from app.classroom.present import PresentMode
-from app.classroom.step_view import SessionLoader
+from app.classroom.session_loader import SessionLoader
 from core.classroom.lessons import find_lesson, list_lessons
 
 

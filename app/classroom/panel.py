@@ -7,11 +7,10 @@ by layer name and shape, so they survive edits that keep the shapes) and its com
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -27,15 +26,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.classroom.grids import NORMAL, PRESENT, Look
+from app.classroom.model_card import ModelCard, bold
 from app.classroom.step_view import StepThroughView
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
-from core.analysis.summary import shape_text
+from core.classroom.builder_session import build_session
 from core.classroom.lessons import Lesson
 from core.model.spec import ModelSpec
 
 NO_LESSON = ("Pick a convolution, pooling or transposed-convolution layer and an output "
              "position; the Lessons menu opens the lectures' worked examples.")
 REBUILD_MS = 150
+"""Edits arriving faster than this (typing in a spin box) rebuild the session once."""
 HEADING_SCALE = 1.4
 """The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -43,129 +44,7 @@ INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("digit: test image 7", "digits:7"), ("photo: astronaut", "astronaut"),
     ("photo: camera", "camera"), ("photo: coffee", "coffee"), ("image file…", "file"),
     ("array file (.npy or text)…", "array"))
-"""Edits arriving faster than this (typing in a spin box) rebuild the session once."""
-
-
-def build_session(spec: ModelSpec, weights: Path | None, lesson: Lesson | None,
-                  source: str | None = None) -> Any:
-    """Runs on the worker: the model built with the run's weights or the lesson's kernels,
-    and its input: ``source`` (an image name or file, digits:N, or array:PATH), else the
-    lesson's input, else a seeded random one."""
-    import torch
-
-    from core.classroom.session import StepSession
-    from core.inspect.inspector import Inspector
-    from core.weights import apply_weights
-
-    inspector = Inspector(spec, None, seed=0)
-    if weights is not None:
-        from core.weights import load_weights
-
-        report = load_weights(inspector.model, weights)
-        if (weights.parent / "training.json").is_file():
-            from core.model.errors import ModelError
-            from core.train.checkpoint import load_state
-
-            try:  # the run's normalisation for images
-                inspector.state = load_state(weights.parent)
-            except ModelError:
-                inspector.state = None
-        inspector.weights_note = f"weights: {weights.name}" + (
-            f" (partly: {report.describe()})" if report.shape_mismatch or report.not_in_file
-            else "")
-    elif lesson is not None and lesson.weights:
-        report = apply_weights(inspector.model, lesson.weight_tensors())
-        inspector.weights_note = "the lesson's fixed kernels" + (
-            "" if not report.shape_mismatch else
-            " (the edited layers whose shapes changed have random kernels)")
-    else:
-        inspector.weights_note = "random initial weights (seed 0)"
-    if source is not None and source.startswith("array:"):
-        from core.classroom.session import array_input, read_array
-
-        path = Path(source.removeprefix("array:"))
-        return StepSession(inspector, array_input(read_array(path), spec.input_shape, path),
-                           f"{path.name}, exactly as given")
-    if source is not None:
-        from core.inspect.inspector import image_for
-
-        inp = image_for(inspector, source)
-        text = inp.source + (f" ({'; '.join(inp.notes)})" if inp.notes else "")
-        return StepSession(inspector, inp.tensor[0], text)
-    x = lesson.input_tensor() if lesson is not None else None
-    if x is not None and tuple(x.shape) != tuple(spec.input_shape):
-        x = None
-    if x is None:
-        x = torch.randn(*spec.input_shape, generator=torch.Generator().manual_seed(0))
-        source = "random normal input (seed 0)"
-    else:
-        source = "the lesson's input"
-    return StepSession(inspector, x, source)
-
-
-def _bold() -> QFont:
-    """A font that sets only the weight: the family and size stay inherited."""
-    font = QFont()
-    font.setBold(True)
-    return font
-
-
-class ModelCard(QFrame):
-    """A model's layers, shapes and parameter count, for comparing models side by side."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        layout = QVBoxLayout(self)
-        self.title = QLabel(title)
-        self.title.setFont(_bold())  # bold only: the size still follows the window's text
-        self.title.setWordWrap(True)
-        self.body = QLabel()
-        self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setWordWrap(True)
-        self.body.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.total = QLabel()
-        layout.addWidget(self.title)
-        layout.addWidget(self.body, 1)
-        layout.addWidget(self.total)
-        self.analysis: ModelAnalysis | None = None
-        self.highlight: QColor | None = None
-        self.border = 3
-
-    def show_analysis(self, analysis: ModelAnalysis, title: str | None = None) -> None:
-        self.analysis = analysis
-        if title is not None:
-            self.title.setText(title)
-        spec = analysis.spec
-        rows = [f"input {shape_text(spec.input_shape)}"]
-        for layer in analysis.layers[:6]:
-            rows.append(f"{layer.name} ({layer.type}) → {shape_text(layer.output_shape)} · "
-                        f"{layer.params:,}")
-        if len(analysis.layers) > 6:
-            rows.append(f"… {len(analysis.layers) - 6} more layers")
-        if analysis.error is not None:
-            rows.append(f"<span style='color:#d62828'>⚠ {analysis.error}</span>")
-        self.body.setText("<br>".join(rows))
-        self.total.setText(f"<b>{analysis.total_params:,} parameters</b>")
-
-    def set_highlight(self, on: bool, look: Look) -> None:
-        """Outline the card (drawn, not a style sheet: labels under a style sheet kept the
-        palette and font of when it was set, white on grey after presentation mode)."""
-        self.highlight = QColor(look.mark) if on else None
-        self.border = 6 if look is PRESENT else 3
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if self.highlight is None:
-            return
-        painter = QPainter(self)
-        pen = QPen(self.highlight)
-        pen.setWidth(self.border)
-        painter.setPen(pen)
-        half = self.border / 2
-        painter.drawRect(QRectF(self.rect()).adjusted(half, half, -half, -half))
-        painter.end()
+"""The input chooser's entries and the source each gives ``build_session``."""
 
 
 class ClassroomPanel(QWidget):
@@ -448,7 +327,7 @@ class ClassroomPanel(QWidget):
     def _style_heading(self) -> None:
         """The title larger than the body text at every text size (a fixed 14 pt was smaller
         than projector text's 24 pt)."""
-        font = _bold()
+        font = bold()
         font.setPointSizeF(self.font().pointSizeF() * HEADING_SCALE)
         self.heading.setFont(font)
 

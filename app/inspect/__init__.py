@@ -18,7 +18,9 @@ Adding a view (e.g. masks or boxes):
    loops, return arrays, never touch a widget; ``show_result(result, parameters)`` draws them
    (UI thread); ``reset()`` clears pictures and readouts when the model, weights or run change;
    ``fill_layers(analysis)`` fills layer lists. Call ``self.refresh()`` when a setting changes.
-2. Append ``MasksView`` to ``VIEWS`` in ``tab.py``.
+2. Append ``("Masks", "app.inspect.masks:MasksView")`` to ``VIEWS`` in ``tab.py``: the tab
+   imports the module and builds the view when its tab is first shown (``view_tabs.py``), so
+   pyqtgraph is imported only then.
 
 Work a button starts (not the view being shown) sets ``automatic = False`` and calls
 ``self.tab.run(self, key, compute, parameters, show)``; a newer request under the same key

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
-from app.image_pane import GREY, ImagePane
+from app.image_pane import EMPTY_RANGE, GREY, ImagePane
 from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from core.analysis.model_analysis import ModelAnalysis
 
@@ -75,6 +75,10 @@ class ActivationsView(InspectView):
         for pane in (self.act_pane, self.act_big, self.act_input):
             pane.clear_picture()
         self.act_bars.clear()
+        self.act_bars.setTitle("")  # not the last model's "fc: 10 outputs", its ticks, range
+        self.act_bars.getAxis("bottom").setTicks(None)
+        self.act_bars.setRange(xRange=EMPTY_RANGE, yRange=EMPTY_RANGE, padding=0)
+        self.act_big.set_title("enlarged")
         self.act_readout.setText(HINT)
         self._act_values = self._act_mosaic = None
 

@@ -38,8 +38,8 @@ class Context:
 class ViewHost(Protocol):
     """What a view may ask of the tab it sits in (``app.inspect.tab.InspectTab`` is one).
 
-    The views know only this, not the tab: the tab imports every view and lists them in its
-    ``VIEWS``; a view importing the tab back would close a circle."""
+    The views know only this, not the tab: the tab lists every view in its ``VIEWS`` (and
+    imports each when first shown); a view importing the tab back would close a circle."""
 
     document: ModelDocument
     classes: list[str]
@@ -50,9 +50,15 @@ class ViewHost(Protocol):
 
     def refresh_view(self, view: InspectView, force: bool = False) -> None: ...
 
+    def refresh(self) -> None: ...
+
     def export(self, view: str, size: tuple[int, int]) -> None: ...
 
     def run_dataset(self) -> str | None: ...
+
+    def input_dataset(self) -> str: ...
+
+    def name_shown(self, text: str) -> None: ...
 
 
 class InspectView(QWidget):

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QPushButton,
     QSlider,
     QVBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.image_pane import ImagePane
 from app.inspect.base import Context, InspectView, ViewHost
+from app.inspect.masks import SummaryText, ranking_list, shown_from_list
 from app.plot_text import scale_plot_text
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 
 PICTURE_TITLE = "predicted boxes coloured (class score), truth white"
+PR_RANGE = ((0.0, 1.0), (0.0, 1.02))
+"""The precision–recall plot's axes (recall, precision), also once emptied."""
 
 
 class BoxesView(InspectView):
@@ -49,7 +51,7 @@ class BoxesView(InspectView):
         self.curves = pg.PlotWidget(title="precision–recall at IoU 0.5 (test scenes)")
         self.curves.setLabel("bottom", "recall")
         self.curves.setLabel("left", "precision")
-        self.curves.setRange(xRange=(0, 1), yRange=(0, 1.02))
+        self.curves.setRange(xRange=PR_RANGE[0], yRange=PR_RANGE[1], padding=0)
         # 0, 0.5, 1 always; quarters where they fit (projector text squeezed six labels
         # into the plot's height until they overlapped)
         for name in ("left", "bottom"):
@@ -60,9 +62,8 @@ class BoxesView(InspectView):
         self.score_button.setToolTip("Run every test scene once: mAP, per-class AP, the PR "
                                      "curve and the scenes with the most misses")
         self.score_button.clicked.connect(self._score)
-        self.summary = QLabel("Score the test scenes for AP, the PR curve and the misses.")
-        self.summary.setWordWrap(True)
-        self.ranking = QListWidget()
+        self.summary = SummaryText("Score the test scenes for AP, the PR curve and the misses.")
+        self.ranking = ranking_list()
         self.ranking.currentRowChanged.connect(self._show_ranked)
         export = QPushButton("Export PNG…")
         export.clicked.connect(self._export)
@@ -107,8 +108,10 @@ class BoxesView(InspectView):
 
     def reset(self) -> None:
         self.picture.clear_picture()  # not clear(): that drops the plot from the pane
+        self.picture.set_title(PICTURE_TITLE)
         self.heat.clear_picture()
         self.curves.clear()
+        self.curves.setRange(xRange=PR_RANGE[0], yRange=PR_RANGE[1], padding=0)
         self.ranking.clear()
         self.readout.setText("")
         self._current, self._scored = None, None
@@ -127,6 +130,8 @@ class BoxesView(InspectView):
         self.picture.set_title(PICTURE_TITLE if scene is None else f"test scene {scene} (from "
                                "the list): predicted coloured, truth white")
         self.picture.show_map(result["picture"] / 255)
+        if scene is not None and self._scored is not None:
+            self.tab.name_shown(shown_from_list(self._scored["dataset"], scene))
         self.heat.show_map(result["objectness"], (0.0, 1.0), "magma")
         self.readout.setText(f"{result['count']} boxes · score {parameters[0]:.2f} · NMS "
                              f"{parameters[1]:.2f}")
@@ -141,13 +146,13 @@ class BoxesView(InspectView):
 
     # -- the test split ---------------------------------------------------------------------
     def _score(self) -> None:
-        dataset = self.tab.run_dataset() or "digit-scenes"
+        dataset = self.tab.input_dataset()
         self.tab.run(self, "boxes-score", score_test_boxes, (dataset, self.thresholds()),
                      self._scored_ready, uses_input=False,
                      label=f"detecting in the test scenes of {dataset}…")
 
     def _scored_ready(self, result: dict[str, Any], parameters: Any) -> None:
-        self._scored = result
+        self._scored = {**result, "dataset": parameters[0]}
         scores = result["scores"]
         self.curves.clear()
         for i, (name, (recall, precision)) in enumerate(scores.curves.items()):
@@ -245,11 +250,12 @@ def _run_truth(context: Context) -> tuple[np.ndarray, np.ndarray] | None:
 def score_test_boxes(context: Context, parameters: Any, task: Task) -> dict[str, Any]:
     """On the worker: the test split once — COCO mAP, 11-point AP, PR curves, misses."""
     from core.data.datasets import load_dataset
-    from core.inspect.scenes import score_boxes
+    from core.inspect.scenes import check_detector, score_boxes
     from core.tasks.detection import DetectionMetrics, ground_truth
 
     dataset, (score, nms) = parameters
     inspector = context.inspector
+    check_detector(inspector)  # before loading a dataset it could not score
     data = load_dataset(dataset, inspector.spec.input_shape, download=False)
     task.check()
     scores = score_boxes(inspector, data, inspector.preparer(data), score, nms,

@@ -7,15 +7,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     QSlider,
+    QTextBrowser,
     QVBoxLayout,
 )
 
@@ -62,9 +65,8 @@ class MasksView(InspectView):
         self.score_button.setToolTip("Predict every test scene of the run's dataset and list "
                                      "them by IoU, worst first")
         self.score_button.clicked.connect(self._score)
-        self.summary = QLabel("Score the test scenes to browse them, worst first.")
-        self.summary.setWordWrap(True)
-        self.ranking = QListWidget()
+        self.summary = SummaryText("Score the test scenes to browse them, worst first.")
+        self.ranking = ranking_list()
         self.ranking.currentRowChanged.connect(self._show_ranked)
         export = QPushButton("Export PNG…")
         export.clicked.connect(self._export)
@@ -84,8 +86,9 @@ class MasksView(InspectView):
         self._shown: dict[str, Any] | None = None
 
     def reset(self) -> None:
-        for pane in self.panes.values():
+        for name, pane in self.panes.items():
             pane.clear_picture()  # not clear(): that would drop the plot from the pane
+            pane.set_title(name)  # not "input: test scene N" of the last model's list
         self.legend.setText("")
         self.iou.setText("")
         self.ranking.clear()
@@ -138,12 +141,12 @@ class MasksView(InspectView):
 
     # -- the test split ---------------------------------------------------------------------
     def _score(self) -> None:
-        dataset = self.tab.run_dataset() or "digit-scenes"
+        dataset = self.tab.input_dataset()
         self.tab.run(self, "masks-score", score_test_masks, dataset, self._scored_ready,
                      uses_input=False, label=f"predicting the test scenes of {dataset}…")
 
     def _scored_ready(self, result: Any, dataset: Any) -> None:
-        self._scored = result
+        self._scored = {**result, "dataset": dataset}
         scores = result["scores"]
         self.ranking.blockSignals(True)
         self.ranking.clear()
@@ -164,6 +167,7 @@ class MasksView(InspectView):
         self._show({"display": self._scored["images"][n].astype(np.float32) / 255,
                     "prediction": scores.predictions[n], "truth": self._scored["masks"][n],
                     "iou": scores.iou[n], "classes": self._scored["classes"], "scene": n})
+        self.tab.name_shown(shown_from_list(self._scored["dataset"], n))
 
     # -- export -----------------------------------------------------------------------------
     def _export(self) -> None:
@@ -179,6 +183,44 @@ class MasksView(InspectView):
         return self.tab.run(self, "masks-export", export_masks,
                             (path, size, shown, self.opacity.value() / 100),
                             lambda _r, _p: None, uses_input=False, label="exporting…")
+
+
+class SummaryText(QTextBrowser):
+    """A scored split's summary beside the ranking: word-wrapped in the side column and
+    scrolling there when it is longer than its room (a word-wrapped label was cut off under
+    the list at projector text)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def sizeHint(self) -> QSize:  # six lines where there is room, else three and a scroll bar
+        return QSize(super().sizeHint().width(), self.fontMetrics().lineSpacing() * 6)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.fontMetrics().lineSpacing() * 3)
+
+
+def ranking_list() -> QListWidget:
+    """The ranked test scenes: entries wrap in the side column's width (never cut by it, no
+    horizontal scroll bar)."""
+    ranking = QListWidget()
+    ranking.setWordWrap(True)
+    ranking.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    ranking.setResizeMode(QListWidget.ResizeMode.Adjust)
+    return ranking
+
+
+def shown_from_list(dataset: str, scene: int) -> str:
+    """The input line while a view shows a scene picked from its list, not the input."""
+    return f"<b>showing {dataset} test scene {scene}</b>, picked from the list (not the input)"
 
 
 def mask_for_input(context: Context) -> dict[str, Any]:
@@ -215,9 +257,10 @@ def _run_truth(context: Context) -> np.ndarray | None:
 def score_test_masks(context: Context, dataset: str, task: Task) -> dict[str, Any]:
     """On the worker: every test scene predicted and ranked by IoU, with progress."""
     from core.data.datasets import load_dataset
-    from core.inspect.scenes import score_masks
+    from core.inspect.scenes import check_segmentation, score_masks
 
     inspector = context.inspector
+    check_segmentation(inspector)  # before loading a dataset it could not score
     data = load_dataset(dataset, inspector.spec.input_shape, download=False)
     task.check()
     scores = score_masks(inspector, data, inspector.preparer(data), progress=task.progress)

@@ -45,20 +45,24 @@ class PredictionsView(InspectView):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.top_k.verticalHeader().hide()
-        left.addWidget(QLabel("<b>Top 5 for the input</b>"))
+        heading = QLabel("<b>Top 5 for the input</b>")
+        heading.setWordWrap(True)
+        left.addWidget(heading)
         left.addWidget(self.top_k)
         right = QVBoxLayout()
+        # the button, the split and the dataset on two lines: in one row they made the page
+        # wider than the window at 1366×768 (the matrix's last column and the buttons cut)
         row = QHBoxLayout()
         self.split = QComboBox()
         self.split.addItems(list(SPLITS))
         self.confusion_button = QPushButton("Compute the confusion matrix")
         self.confusion_button.clicked.connect(self._confusion)
         row.addWidget(self.confusion_button)
-        row.addWidget(QLabel("on the"))
+        row.addWidget(QLabel("split"))
         row.addWidget(self.split)
-        row.addWidget(QLabel("split of"))
+        row.addStretch(1)
         self.dataset_label = QLabel()
-        row.addWidget(self.dataset_label, 1)
+        self.dataset_label.setWordWrap(True)
         self.confusion = QTableWidget(0, 0)
         self.confusion.cellClicked.connect(self._confusion_cell)
         for header in (self.confusion.horizontalHeader(), self.confusion.verticalHeader()):
@@ -70,7 +74,10 @@ class PredictionsView(InspectView):
         self.confusion_note.setWordWrap(True)
         self.mistakes = ImagePane("misclassified examples", colorbar=False)
         right.addLayout(row)
-        right.addWidget(QLabel("rows: true class · columns: predicted class"))
+        right.addWidget(self.dataset_label)
+        axes = QLabel("rows: true class · columns: predicted class")
+        axes.setWordWrap(True)
+        right.addWidget(axes)
         right.addWidget(self.confusion, 2)
         right.addWidget(self.confusion_note)
         right.addWidget(self.mistakes, 1)
@@ -85,15 +92,20 @@ class PredictionsView(InspectView):
         name = self.tab.run_dataset()
         if name is not None:
             return name, "the dataset this run was trained on"
-        return "digits", "no training run: the bundled digits"
+        name = self.tab.input_dataset()
+        return name, f"no training run: the bundled {name}"
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
+        self._show_dataset()
+
+    def _show_dataset(self) -> None:
         name, why = self.dataset()
-        self.dataset_label.setText(f"<b>{Path(name).name}</b> ({why})")
+        self.dataset_label.setText(f"of <b>{Path(name).name}</b> ({why})")
         self.dataset_label.setToolTip(name)
 
     def reset(self) -> None:
+        self._show_dataset()  # another run, another dataset
         self.top_k.setRowCount(0)
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)

@@ -19,35 +19,40 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSpinBox,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.document import ModelDocument
-from app.inspect.activations import ActivationsView
-from app.inspect.attributions import AttributionsView
 from app.inspect.base import Context, InspectView
-from app.inspect.boxes import BoxesView
-from app.inspect.filters import FiltersView
-from app.inspect.formation import FormationView
-from app.inspect.masks import MasksView
-from app.inspect.maximization import MaximizationView
-from app.inspect.predictions import PredictionsView
 from app.inspect.session import DIGITS_SOURCE, Built, InspectSession, ModelKey, WeightsNote
+from app.inspect.view_tabs import ViewTabs
 from app.workers import Task, Worker, WorkerQueue
 from core.inspect.inputs import RUN_SOURCE
 
-VIEWS: list[type[InspectView]] = [FiltersView, ActivationsView, PredictionsView,
-                                  AttributionsView, MaximizationView, FormationView,
-                                  MasksView, BoxesView]
-"""The views, in tab order. A new view: a module with an InspectView subclass, listed here."""
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("Filters", "app.inspect.filters:FiltersView"),
+    ("Activations", "app.inspect.activations:ActivationsView"),
+    ("Predictions", "app.inspect.predictions:PredictionsView"),
+    ("Attributions", "app.inspect.attributions:AttributionsView"),
+    ("What a channel looks for", "app.inspect.maximization:MaximizationView"),
+    ("How they formed", "app.inspect.formation:FormationView"),
+    ("Masks", "app.inspect.masks:MasksView"),
+    ("Boxes", "app.inspect.boxes:BoxesView"),
+)
+"""The views, in tab order: (title, "module:Class"). A new view: a module with an InspectView
+subclass, listed here. Each is imported and built when its tab is first shown (view_tabs)."""
 
 BUSY_AFTER_MS = 200
 """A job still running after this long shows the progress bar and Cancel."""
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 # the same names as core.inspect.inputs.SAMPLE_PHOTOS, repeated so this tab imports no torch
 INPUT_KINDS = ("digits test image", "sample photo", "image file", "run's test image")
+"""The input chooser; the first is the test split of the dataset the model's task trains on
+(digits for a classifier, digit scenes for segmentation and detection: see ``task_dataset``)."""
+TEST_IMAGES = {"digits": 270}
+"""Test split sizes known without loading the dataset (the digits' 270); others are checked
+when the image is prepared (the message gives the range)."""
 
 
 class InspectTab(QWidget):
@@ -61,6 +66,9 @@ class InspectTab(QWidget):
         self.classes: list[str] = []
         self.note = WeightsNote("")
         self.image_path: Path | None = None
+        self.task_dataset = "digits"
+        """The bundled dataset of the model's task (its test split is the first input kind)."""
+        self._task_of: str | None = None
         self._views_stale = False
         self._build()
         document.changed.connect(self._model_changed)
@@ -109,12 +117,7 @@ class InspectTab(QWidget):
         self.photo.currentIndexChanged.connect(self._input_changed)
         self.run_index.valueChanged.connect(self._input_changed)
 
-        self.views = QTabWidget()
-        self.view_list: list[InspectView] = []
-        for view_type in VIEWS:
-            view = view_type(self)
-            self.view_list.append(view)
-            self.views.addTab(view, view.title)
+        self.views = ViewTabs(self, VIEWS, self._view_built)
         self.views.currentChanged.connect(lambda _i: self.refresh())
 
         busy = QHBoxLayout()
@@ -143,11 +146,24 @@ class InspectTab(QWidget):
         layout.addWidget(self.message)
         self._input_changed()
 
-    def view(self, title: str) -> InspectView:
-        return next(v for v in self.view_list if v.title == title)
+    @property
+    def view_list(self) -> list[InspectView]:
+        """The views built so far (each is built when its tab is first shown)."""
+        return self.views.built_views()
 
-    def current_view(self) -> InspectView:
-        return self.view_list[self.views.currentIndex()]
+    def view(self, title: str) -> InspectView:
+        """The view called ``title``, built now if it is not yet."""
+        index = [self.views.tabText(i) for i in range(self.views.count())].index(title)
+        return self.views.build(index)
+
+    def current_view(self) -> InspectView | None:
+        """The visible view; None while the plotting library is still loading (it is built
+        and computed once loaded)."""
+        return self.views.current_view()
+
+    def _view_built(self, view: InspectView) -> None:
+        """A view built on first show starts from the document as it is now."""
+        view.fill_layers(self.document.analysis)
 
     # -- the model, the weights, the input ----------------------------------------------------
     def model_key(self) -> ModelKey:
@@ -162,11 +178,49 @@ class InspectTab(QWidget):
         on ResNet-152."""
         self.queue.cancel()
         self.session.forget()
+        self._adopt_task()
+        self.input_note.setText("")  # it described the last model's prepared input
         if not self.isVisible():
             self._views_stale = True
             return
         self._reset_views()
         self.refresh()
+
+    def _adopt_task(self) -> None:
+        """The first input kind follows the model's task: the test split of the dataset it
+        trains on (asked of the task once the warm-up has loaded the tasks; until then no view
+        is built, so none computes with the old one)."""
+        task_name = self.document.spec.task
+        if task_name == self._task_of:
+            return
+        from app import warm_up
+
+        if not warm_up.is_ready():
+            warm_up.when_ready(self._model_changed)  # then this again, and the views reset
+            return
+        from core.tasks import task_for
+
+        self._task_of = task_name
+        try:
+            dataset = task_for(task_name).default_dataset
+        except ValueError:
+            dataset = "digits"
+        if dataset == self.task_dataset:
+            return
+        self.task_dataset = dataset
+        self.input_kind.setItemText(0, f"{dataset} test image")
+        self.digit_index.blockSignals(True)
+        self.digit_index.setRange(0, TEST_IMAGES.get(dataset, 10_000) - 1)
+        self.digit_index.blockSignals(False)
+
+    def input_dataset(self) -> str:
+        """The dataset whose test split the views score and rank: the run's, else the task's."""
+        return self.run_dataset() or self.task_dataset
+
+    def name_shown(self, text: str) -> None:
+        """A view shows another image than the chosen input (a scene picked from its list):
+        the input line names what is shown."""
+        self.input_note.setText(text)
 
     def _reset_views(self) -> None:
         self._views_stale = False
@@ -207,6 +261,7 @@ class InspectTab(QWidget):
             return None
 
     def _input_changed(self) -> None:
+        self.input_note.setText("")  # until the new input is prepared
         kind = self.input_kind.currentIndex()
         self.digit_index.setVisible(kind == 0)
         self.photo.setVisible(kind == 1)
@@ -221,7 +276,9 @@ class InspectTab(QWidget):
     def source(self) -> str:
         kind = self.input_kind.currentIndex()
         if kind == 0:
-            return f"{DIGITS_SOURCE}{self.digit_index.value()}"
+            if self.task_dataset == "digits":  # the bundled 8×8 digits, prepared one by one
+                return f"{DIGITS_SOURCE}{self.digit_index.value()}"
+            return f"{RUN_SOURCE}{self.task_dataset}:test:{self.digit_index.value()}"
         if kind == 1:
             return self.photo.currentText()
         if kind == 3:
@@ -265,11 +322,13 @@ class InspectTab(QWidget):
 
     def refresh(self) -> None:
         """Recompute the visible view (latest request wins)."""
-        if self.views.count():
-            self.refresh_view(self.current_view(), force=True)
+        if self.isVisible() and self.views.count():
+            view = self.current_view()
+            if view is not None:
+                self.refresh_view(view, force=True)
 
     def refresh_view(self, view: InspectView, force: bool = False) -> None:
-        if view is not self.current_view() or not self.isVisible():
+        if not self.isVisible() or self.views.indexOf(view) != self.views.currentIndex():
             return
         if not view.automatic and not force:
             return
@@ -355,10 +414,12 @@ class InspectTab(QWidget):
     # -- training and export ------------------------------------------------------------------
     def live_filters(self, layer: str, weights: Any) -> None:
         """A training run sent its first layer's filters: redraw if that layer is shown."""
-        if self.isVisible():
-            filters = self.view_list[0]
+        if self.isVisible() and self.views.is_built(0):
+            from app.inspect.filters import FiltersView
+
+            filters = self.view("Filters")
             assert isinstance(filters, FiltersView)
-            if self.current_view() is filters:
+            if self.views.currentIndex() == 0:
                 filters.live(layer, weights)
 
     def export(self, view: str, size: tuple[int, int]) -> None:
@@ -375,8 +436,8 @@ class InspectTab(QWidget):
 
         if path.suffix.lower() != ".png":
             path = path.with_suffix(".png")
-        owner = {"filters": self.view_list[0], "activations": self.view_list[1]}.get(
-            view, self.view_list[3])
+        owner = self.view({"filters": "Filters", "activations": "Activations"}.get(
+            view, "Attributions"))
         parameters = (view, path, size, self.document.spec.name, owner.parameters())
         return self.run(owner, "export", render_view, parameters, self._exported,
                         uses_input=view != "filters", label="exporting…")

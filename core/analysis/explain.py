@@ -67,8 +67,14 @@ def _param_line(layer: LayerAnalysis) -> str | None:
     if t == "Embedding":
         return (f"params = {s['num_embeddings']} token ids × {s['embedding_dim']} numbers each "
                 f"= {layer.params:,}")
-    if t.startswith("BatchNorm"):
-        return f"params = 2 × {layer.input_shapes[0][0]} (scale and shift) = {layer.params:,}"
+    if t.startswith("BatchNorm") or t in ("GroupNorm", "InstanceNorm2d", "LayerNorm2d"):
+        if not layer.params:
+            return "params = 0 (no learned scale or shift)"
+        per = layer.params // layer.input_shapes[0][0]
+        what = "scale and shift" if per == 2 else "scale"
+        return f"params = {per} × {layer.input_shapes[0][0]} ({what}) = {layer.params:,}"
+    if t == "PReLU":
+        return f"params = {layer.params:,} learned slope{'s' if layer.params > 1 else ''}"
     return f"params = {layer.params:,}"
 
 
@@ -98,7 +104,8 @@ def key_settings(type_name: str, params: dict[str, Any]) -> str:
     for key, prefix in (("out_channels", ""), ("out_features", ""), ("kernel_size", "k"),
                         ("stride", "s"), ("padding", "p"), ("dilation", "d"), ("groups", "g"),
                         ("output_size", "→"), ("scale_factor", "×"), ("p", "p="),
-                        ("negative_slope", "α="), ("size", "size ")):
+                        ("negative_slope", "α="), ("size", "size "), ("num_groups", "groups "),
+                        ("upscale_factor", "×")):
         if key not in params or params[key] is None:
             continue
         value = params[key]

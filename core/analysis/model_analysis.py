@@ -13,7 +13,7 @@ from typing import Any
 from core.analysis.layer_rules import RULES, Invalid, Shape
 from core.analysis.receptive_field import ReceptiveField
 from core.model.catalog import CATALOG
-from core.model.errors import LayerError
+from core.model.errors import MAX_COUNT, LayerError, count_text, shape_text
 from core.model.params import check_params
 from core.model.spec import INPUT, LayerSpec, ModelSpec, connection_problem
 
@@ -137,12 +137,16 @@ def analyze_model(spec: ModelSpec, previous: ModelAnalysis | None = None) -> Mod
                 outcome = RULES[layer.type](settings, in_shapes)
             except Invalid as exc:
                 raise LayerError(layer.name, str(exc)) from None
+            too_large = _too_large(outcome.shape, outcome.params, outcome.macs)
+            if too_large is not None:
+                raise LayerError(layer.name, too_large)
         except LayerError as error:
             return ModelAnalysis(spec, tuple(done), error)
         in_fields = [fields[s] for s in sources]
         out_field = outcome.field(in_fields) if outcome.field else None
-        if out_field is not None and out_field.dims != len(outcome.shape) - 1:
-            out_field = None
+        if out_field is not None and (out_field.dims != len(outcome.shape) - 1
+                                      or not out_field.finite()):
+            out_field = None  # a thousand stride-1024 layers: no float holds the jump
         shapes[layer.name] = outcome.shape
         fields[layer.name] = out_field
         if earlier is not None:
@@ -159,6 +163,19 @@ def analyze_model(spec: ModelSpec, previous: ModelAnalysis | None = None) -> Mod
             settings=settings,
         ))
     return ModelAnalysis(spec, tuple(done), None)
+
+
+def _too_large(shape: Shape, params: int, macs: int) -> str | None:
+    """Why a layer's numbers are too large to analyse (the arithmetic stays in integers up to
+    here, so nothing has overflowed yet), or None."""
+    for what, count in (("output", math.prod(shape)), ("parameters", params),
+                        ("multiply-accumulates", macs)):
+        if count > MAX_COUNT:
+            subject = (f"its {shape_text(shape)} output has {count_text(count)} values"
+                       if what == "output" else f"it has {count_text(count)} {what}")
+            return (f"{subject}: too large to analyse (at most 2^63 − 1); use a smaller input "
+                    "or fewer channels")
+    return None
 
 
 def _token_problem(spec: ModelSpec, type_name: str, sources: tuple[str, ...]) -> str | None:

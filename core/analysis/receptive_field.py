@@ -9,6 +9,7 @@ Transposed convolutions and upsampling divide the jump; their fields are the usu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ class ReceptiveField:
     @property
     def dims(self) -> int:
         return len(self.size)
+
+    def finite(self) -> bool:
+        """False once a float overflowed (a deep stack of large strides)."""
+        return all(math.isfinite(v) for v in (*self.size, *self.jump, *self.start))
 
     def window(
         self, kernel: Sequence[int], stride: Sequence[int], pad_before: Sequence[int],

@@ -15,7 +15,7 @@ import torch
 
 from core.data.dataset import IMAGE_SUFFIXES, Dataset, Split, split_three_ways
 from core.data.errors import DataError
-from core.data.images import fit_images, pil_array, uint8_chw
+from core.data.images import ImageTooLarge, fit_images, open_image, pil_array, uint8_chw
 
 MAX_FOLDER_IMAGES = 50_000
 
@@ -155,7 +155,7 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
     Images are decoded once, converted to ``channels`` and resized to ``size`` (the model's
     input), since folders hold images of any size and colour mode.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder (expected one sub-folder per class)")
@@ -172,10 +172,10 @@ def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dat
         for path in files:
             if len(images) >= MAX_FOLDER_IMAGES:
                 break
-            try:
-                with Image.open(path) as image:
+            try:  # a FIFO, device or bomb is skipped like an unreadable file, never waited on
+                with open_image(path) as image:
                     picture = uint8_chw(pil_array(image, size))
-            except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            except (OSError, ValueError, ImageTooLarge, Image.DecompressionBombError):
                 skipped.append(path.name)
                 continue
             images.append(fit_images(picture, channels, size))

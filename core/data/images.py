@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from core.data.errors import DataError
+from core.regular_files import open_regular
 
 if TYPE_CHECKING:  # torch is imported when an image is first decoded, not at start-up
     import torch
+
+
+IMAGE_FILE_LIMIT = 1 << 30
+"""The largest image file decoded (1 GiB; a 179-megapixel 16-bit TIFF is about 1 GB)."""
+MAX_PIXELS = 2 * 89_478_485
+"""The most pixels an image may have: where PIL itself refuses one as a decompression bomb
+(twice its MAX_IMAGE_PIXELS), for every loader, read from the header before decoding."""
+
+
+class ImageTooLarge(ValueError):
+    """An image's header claims more pixels than MAX_PIXELS (the message says how many)."""
+
+
+@contextmanager
+def open_image(path: Path) -> Iterator[Any]:
+    """``path`` opened with PIL when it is a regular file of at most IMAGE_FILE_LIMIT bytes whose
+    header claims at most MAX_PIXELS pixels: a FIFO or device is refused without blocking
+    (NotARegularFile), a bomb before it is decoded (ImageTooLarge). Other errors as PIL's
+    (UnidentifiedImageError, OSError, ValueError)."""
+    from PIL import Image
+
+    with open_regular(path, IMAGE_FILE_LIMIT) as handle:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+                image = Image.open(handle)
+        except Image.DecompressionBombError:
+            raise ImageTooLarge(f"{path.name}: its header claims more than the {MAX_PIXELS:,} "
+                                "pixels an image may have (a decompression bomb?); shrink it"
+                                ) from None
+        with image:
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageTooLarge(f"{path.name}: {image.width:,}×{image.height:,} is more than "
+                                    f"the {MAX_PIXELS:,} pixels an image may have; shrink it")
+            yield image
 
 
 def uint8_chw(array: np.ndarray) -> torch.Tensor:

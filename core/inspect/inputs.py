@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.data.errors import DataError
-from core.data.images import fit_images, pil_array, uint8_chw
+from core.data.images import ImageTooLarge, fit_images, open_image, pil_array, uint8_chw
+from core.regular_files import NotARegularFile
 
 if TYPE_CHECKING:  # torch is imported when an input is first prepared, not at start-up
     import torch
@@ -43,8 +44,8 @@ def read_image(path: Path, size: tuple[int, int] | None = None) -> tuple[torch.T
     """
     from PIL import Image, UnidentifiedImageError
 
-    try:
-        with Image.open(path) as image:
+    try:  # a regular file only (a FIFO or device is refused, not waited on), bomb-checked
+        with open_image(path) as image:
             mode = image.mode
             width, height = image.size
             array = pil_array(image, size)
@@ -52,6 +53,10 @@ def read_image(path: Path, size: tuple[int, int] | None = None) -> tuple[torch.T
         raise DataError(f"{path}: no such image file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, not an image") from None
+    except NotARegularFile as exc:
+        raise DataError(f"{path.parent / str(exc)}") from None
+    except ImageTooLarge as exc:
+        raise DataError(f"{path.parent / str(exc)}") from None
     except Image.DecompressionBombError:
         raise DataError(f"{path}: too large to open safely (over "
                         f"{(Image.MAX_IMAGE_PIXELS or 0) // 1_000_000} megapixels)") from None

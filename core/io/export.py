@@ -48,6 +48,16 @@ def load_fitting_weights(spec: ModelSpec, weights: Path | None) -> ConvScopeNet:
     return net
 
 
+def make_parent(out: Path) -> None:
+    """Create the folder ``out`` goes into (and its parents), as ``render`` and ``lesson
+    --slides`` do; ModelError in one line when it cannot be made."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"-o {out}: cannot create the folder {out.parent} "
+                         f"({exc.strerror or exc})") from None
+
+
 def export_model(spec: ModelSpec, fmt: str, out: Path, weights: Path | None = None,
                  dataset: str | None = None, run: Path | None = None) -> ExportResult:
     """Export ``spec`` in ``fmt``; raises ModelError with a one-line reason."""
@@ -59,13 +69,14 @@ def export_model(spec: ModelSpec, fmt: str, out: Path, weights: Path | None = No
         raise ModelError(f"-o {out} is a folder; give a file name ending in {SUFFIXES[fmt]}")
     if out.suffix != SUFFIXES[fmt]:
         raise ModelError(f"-o {out}: a {fmt} export is a {SUFFIXES[fmt]} file")
-    if not out.parent.is_dir():
-        raise ModelError(f"-o {out}: the folder {out.parent} does not exist")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise ModelError(f"-o {out}: {out.parent} is a file, not a folder")
     if weights is None and run is not None:
         weights = run
     if run is None and weights is not None and weights.is_dir():
         run = weights  # a run folder: its weights, and for the script its settings and data
     net = load_fitting_weights(spec, weights)
+    make_parent(out)  # once nothing can refuse any more: a refusal leaves no empty folder
     if fmt == "pytorch":
         return _export_pytorch(spec, net, out, weights is not None)
     if fmt == "onnx":

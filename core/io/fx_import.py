@@ -34,9 +34,9 @@ from core.model.spec import (
     save_model,
 )
 
-OWN_MODULES = frozenset({"Add", "Concat", "Mul", "Chunk"})
+OWN_MODULES = frozenset({"Add", "Concat", "Mul", "Chunk", "Transpose"})
 """ConvScope's own layer classes (core.build and exported files), kept whole by the tracer."""
-_INFERRED = {"in_channels", "in_features", "num_features"}
+_INFERRED = {"in_channels", "in_features", "num_features", "num_channels", "normalized_shape"}
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
@@ -79,15 +79,31 @@ def module_layer(module: nn.Module) -> tuple[str, dict[str, Any]] | None:
     """The catalog type and settings of a torch module, or None when none fits it exactly."""
     cls_name = type(module).__name__
     if cls_name in OWN_MODULES:
-        if cls_name == "Chunk":
-            return "Chunk", {k: v for k in ("chunks", "index")
-                             if (v := getattr(module, k)) != CATALOG["Chunk"].param(k).default}
+        if cls_name in ("Chunk", "Transpose"):
+            return cls_name, {spec.name: v for spec in CATALOG[cls_name].params
+                              if (v := getattr(module, spec.name)) != spec.default}
         return cls_name, {}
+    if _is_layer_norm_2d(module):
+        return "LayerNorm2d", _settings(module, "LayerNorm2d")
     entry = CATALOG.get(cls_name)
     if entry is None or entry.merge or type(module) is not getattr(nn, cls_name, None):
         return None
     if cls_name in ("MaxPool2d",) and getattr(module, "return_indices", False):
         return None
+    if cls_name in ("Softmax", "LogSoftmax") and module.dim is None:
+        return None  # torch's implicit dim depends on the input's rank (deprecated)
+    return cls_name, _settings(module, cls_name)
+
+
+def _is_layer_norm_2d(module: nn.Module) -> bool:
+    """torchvision's ConvNeXt LayerNorm2d (or ConvScope's own): nn.LayerNorm over channels."""
+    return (type(module).__name__ == "LayerNorm2d" and isinstance(module, nn.LayerNorm)
+            and len(module.normalized_shape) == 1)
+
+
+def _settings(module: nn.Module, cls_name: str) -> dict[str, Any]:
+    """The module's constructor arguments that differ from the catalog's defaults."""
+    entry = CATALOG[cls_name]
     params: dict[str, Any] = {}
     for spec in entry.params:
         if spec.name in _INFERRED:
@@ -100,7 +116,7 @@ def module_layer(module: nn.Module) -> tuple[str, dict[str, Any]] | None:
             value = None  # torch stores the kernel size for "same as the kernel"
         if not _is_default(value, spec.default):
             params[spec.name] = value
-    return cls_name, params
+    return params
 
 
 # -- functional forms ------------------------------------------------------------------------
@@ -109,6 +125,7 @@ _ACTIVATIONS: dict[Any, str] = {
     F.relu: "ReLU", torch.relu: "ReLU", F.relu6: "ReLU6", F.silu: "SiLU",
     F.hardswish: "Hardswish", F.hardsigmoid: "Hardsigmoid", torch.sigmoid: "Sigmoid",
     F.sigmoid: "Sigmoid", torch.tanh: "Tanh", F.tanh: "Tanh", F.gelu: "GELU",
+    F.selu: "SELU", torch.selu: "SELU",
 }
 _METHOD_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
 _ALIASES = {"contiguous", "clone"}
@@ -139,7 +156,8 @@ class _Tracer(fx.Tracer):
         super().__init__(autowrap_functions=_wrapped_functions())
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return type(m).__name__ in OWN_MODULES or super().is_leaf_module(m, module_qualified_name)
+        return (type(m).__name__ in OWN_MODULES or _is_layer_norm_2d(m)
+                or super().is_leaf_module(m, module_qualified_name))
 
 
 def _arg(node: fx.Node, index: int, name: str, default: Any) -> Any:
@@ -477,11 +495,17 @@ def weights_path(model_path: str | Path) -> Path:
 
 
 def save_imported(imported: ImportedModel, path: str | Path) -> list[Path]:
-    """Write the model file and, with weights, the ``.safetensors`` beside it (each atomic)."""
+    """Write the model file and, with weights, the ``.safetensors`` beside it (each atomic),
+    creating the folder when it does not exist."""
     from safetensors.torch import save_file
 
     path = Path(path)
     written = []
+    try:  # the folder too, as every other -o does
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModelError(f"-o {path}: cannot create the folder {path.parent} "
+                         f"({exc.strerror or exc})") from None
     if imported.weights is not None:
         target = weights_path(path)
         tmp = target.with_name(target.name + ".tmp")

@@ -1,15 +1,16 @@
 """Importing an ONNX file whose operators map to the catalog, with its weights.
 
-Conv, Gemm, the poolings, BatchNormalization, the activations, Add, Mul, Concat, Flatten and a
-Reshape that flattens become layers; weights (the graph's initializers) are kept by layer name.
-A file with any other operator is refused with the list of those that did not map. ONNX's own
-shape inference checks the result layer by layer.
+The file is checked first (``onnx.checker`` in full, strict shape inference, every initializer's
+size against its data), its constant sub-graphs are folded with onnx's reference evaluator
+(``core.io.onnx_fold``), the nodes the output does not depend on are left out, and the rest are
+mapped onto catalog layers (``core.io.onnx_ops``). A file with operators that do not map is
+refused in one line naming them with their counts; any other fault of the file is one ModelError
+line. ONNX's own shape inference checks the result layer by layer.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -18,321 +19,202 @@ import torch
 
 from core.analysis.model_analysis import analyze_model
 from core.io.fx_import import ImportedModel, ImportRefused
-from core.model.errors import ModelError
-from core.model.spec import INPUT, RESERVED_NAMES, LayerSpec, ModelSpec, check_connections
+from core.io.onnx_fold import MAX_FOLDED_ELEMENTS, fold_all, used_nodes
+from core.io.onnx_ops import OnnxConverter
+from core.model.errors import LayerError, ModelError
+from core.model.spec import INPUT, ModelSpec, check_connections
 
-_ACTIVATIONS = {"Relu": "ReLU", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "HardSwish": "Hardswish"}
-_ALIASES = {"Identity"}
+MAX_ONNX_BYTES = 2 << 30
+"""Largest .onnx file read (protobuf's own limit is 2 GB; larger models keep external data)."""
+
+MAX_INPUT_ELEMENTS = 1 << 27
+"""Largest input (numbers per sample) an imported model may take."""
+
+_FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+_INT_TYPES = {6, 7}  # INT32, INT64
 
 
-def _attrs(node: Any) -> dict[str, Any]:
+def _first_line(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _load(path: Path) -> Any:
+    import onnx
+    from onnx import external_data_helper
+
+    size = path.stat().st_size
+    if size > MAX_ONNX_BYTES:
+        raise ModelError(f"the file is {size / 2**30:.1f} GB, larger than the 2 GB an ONNX "
+                         "file can be (larger models keep their weights as external data)")
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf raises its own error types
+        raise ModelError(f"not a readable ONNX file ({type(exc).__name__})") from None
+    if not isinstance(model, onnx.ModelProto) or not model.HasField("graph"):
+        raise ModelError("not an ONNX model (no graph in it)")
+    external = [t for t in external_data_helper._get_all_tensors(model)
+                if external_data_helper.uses_external_data(t)]
+    folder = path.resolve().parent
+    for tensor in external:
+        location = next((e.value for e in tensor.external_data if e.key == "location"), "")
+        target = (folder / location).resolve()
+        if not location or Path(location).is_absolute() or folder not in target.parents \
+                or not target.is_file():
+            raise ModelError("a tensor's external data is not a file beside the model")
+    if external:
+        try:
+            external_data_helper.load_external_data_for_model(model, str(folder))
+        except Exception as exc:
+            raise ModelError(f"its external data cannot be read ({_first_line(exc)})") from None
+    return model
+
+
+def _check(model: Any) -> Any:
     import onnx
 
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    for tensor in model.graph.initializer:
+        count = 1
+        for d in tensor.dims:
+            count *= max(int(d), 0)
+        if any(d < 0 for d in tensor.dims) or count > MAX_FOLDED_ELEMENTS:
+            raise ModelError(f"a stored tensor claims {list(tensor.dims)[:8]} numbers, too large "
+                             "to hold")
+    try:
+        onnx.checker.check_model(model, full_check=False)
+    except Exception as exc:
+        raise ModelError(f"not a valid ONNX model: {_first_line(exc)}") from None
+    try:
+        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True,
+                                                 data_prop=True)
+    except Exception as exc:
+        raise ModelError(f"ONNX's shape inference refuses it: {_first_line(exc)}") from None
 
 
-def _compact(values: list[int]) -> Any:
-    return values[0] if values and all(v == values[0] for v in values) else list(values)
+def _fix_batch(model: Any, inputs: set[str]) -> None:
+    """A symbolic batch size becomes 1, so shape arithmetic on the input's size can be folded."""
+    for info in model.graph.input:
+        dims = info.type.tensor_type.shape.dim
+        if info.name in inputs and dims and not dims[0].HasField("dim_value"):
+            dims[0].dim_value = 1
+            del model.graph.value_info[:]  # inferred again from the fixed size
 
 
-class _OnnxConverter:
-    def __init__(self, model: Any, source: str) -> None:
-        from onnx import numpy_helper
-
-        self.source = source
-        self.graph = model.graph
-        self.consts: dict[str, np.ndarray] = {
-            t.name: numpy_helper.to_array(t) for t in self.graph.initializer}
-        self.shapes: dict[str, tuple[int, ...]] = {}
-        for info in [*self.graph.value_info, *self.graph.output, *self.graph.input]:
+def _shapes(model: Any) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    graph = model.graph
+    for info in [*graph.value_info, *graph.output, *graph.input]:
+        if info.type.HasField("tensor_type") and info.type.tensor_type.HasField("shape"):
             dims = info.type.tensor_type.shape.dim
-            self.shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else -1
-                                           for d in dims)
-        self.layers: list[LayerSpec] = []
-        self.names: dict[str, str] = {}
-        self.expected: dict[str, tuple[int, ...]] = {}
-        self.weights: dict[str, torch.Tensor] = {}
-        self.unmapped: Counter[str] = Counter()
-        self.taken: set[str] = {INPUT}
+            shapes[info.name] = tuple(d.dim_value if d.HasField("dim_value") else -1
+                                      for d in dims)
+    return shapes
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _name(self, node: Any, type_name: str) -> str:
-        parts = [p for p in node.name.strip("/").split("/") if p]
-        if len(parts) > 1:
-            parts = parts[:-1]  # torch's exporter: /module/path/OpType
-        if parts and parts[0] == "layers":
-            parts = parts[1:]
-        name = re.sub(r"[^A-Za-z0-9_]", "_", "_".join(parts)).strip("_")
-        name = re.sub(r"_+", "_", name)
-        if not name or not name[0].isalpha():
-            name = type_name.lower() + (f"_{name}" if name else "")
-        name = name[:60]
-        if name in RESERVED_NAMES:
-            name += "_1"
-        base, k = name, 1
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
 
-    def _add(self, node: Any, type_name: str, params: dict[str, Any], inputs: list[str],
-             tensors: dict[str, np.ndarray] | None = None) -> None:
-        sources = []
-        for tensor in inputs:
-            if tensor not in self.names:
-                if tensor in self.consts:
-                    self.unmapped[f"{node.op_type} of a constant"] += 1
-                return  # else made by an operator that is already listed as not mapping
-            sources.append(self.names[tensor])
-        name = self._name(node, type_name)
-        previous = self.layers[-1].name if self.layers else INPUT
-        explicit = () if sources == [previous] else tuple(sources)
-        self.layers.append(LayerSpec(name, type_name, params, True, explicit))
-        self.names[node.output[0]] = name
-        shape = self.shapes.get(node.output[0])
-        if shape is not None and len(shape) > 1 and all(d > 0 for d in shape[1:]):
-            self.expected[name] = shape[1:]
-        for key, value in (tensors or {}).items():
-            self.weights[f"{name}.{key}"] = torch.from_numpy(np.array(value, dtype=np.float32))
+def _constants(model: Any) -> dict[str, np.ndarray]:
+    from onnx import numpy_helper
 
-    def _const(self, name: str) -> np.ndarray | None:
-        return self.consts.get(name) if name else None
+    consts: dict[str, np.ndarray] = {}
+    for tensor in model.graph.initializer:
+        try:
+            consts[tensor.name] = numpy_helper.to_array(tensor)
+        except Exception:  # numpy's reshape of data that does not fit the dims
+            raise ModelError(f"a stored tensor's data does not match its size "
+                             f"{list(tensor.dims)[:8]}") from None
+    return consts
 
-    def _pads(self, node: Any, attrs: dict[str, Any], dims: int) -> list[int] | None:
-        if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-            self.unmapped[f"{node.op_type} with auto_pad"] += 1
-            return None
-        pads = list(attrs.get("pads", [0] * (2 * dims)))
-        if pads[:dims] != pads[dims:]:
-            self.unmapped[f"{node.op_type} with uneven padding"] += 1
-            return None
-        return pads[:dims]
 
-    # -- nodes -------------------------------------------------------------------------------
-    def run(self) -> tuple[int, ...]:
-        inputs = [i for i in self.graph.input if i.name not in self.consts]
-        if len(inputs) != 1:
-            raise ModelError(f"{self.source}: ConvScope models have one input; this file has "
-                             f"{len(inputs)}")
-        shape = self.shapes[inputs[0].name]
-        if len(shape) < 2 or any(d <= 0 for d in shape[1:]):
-            raise ModelError(f"{self.source}: the input's size {shape} is not fixed; ConvScope "
-                             "needs (batch, channels, height, width) with fixed sizes")
-        self.names[inputs[0].name] = INPUT
-        for node in self.graph.node:
-            self._node(node)
-        if len(self.graph.output) != 1:
-            self.unmapped[f"{len(self.graph.output)} outputs (ConvScope models have one)"] += 1
-        return shape[1:]
+def _convert(model: Any, source: str) -> tuple[ModelSpec, OnnxConverter]:
+    initializers = {t.name for t in model.graph.initializer}
+    declared = [i for i in model.graph.input if i.name not in initializers]
+    _fix_batch(model, {i.name for i in declared})
+    model = _check(model)
+    shapes = _shapes(model)
+    consts = _constants(model)
+    outputs = [o.name for o in model.graph.output]
+    if len(outputs) != 1:
+        raise ImportRefused(f"ConvScope models have one output; this file has {len(outputs)}")
+    nodes = used_nodes(fold_all(model, consts, shapes), outputs)
+    if outputs[0] in consts:
+        raise ModelError("its output is a constant: it does not depend on its input")
+    read = {name for node in nodes for name in node.input}
+    inputs = [i for i in declared if i.name in read and i.name not in consts]
+    if len(inputs) != 1:
+        raise ImportRefused(f"ConvScope models have one input; this file's output depends on "
+                            f"{len(inputs)}")
+    graph_input = inputs[0]
+    shape = shapes.get(graph_input.name, ())
+    if len(shape) < 2 or any(d <= 0 for d in shape[1:]):
+        raise ModelError(f"the input's size {list(shape)} is empty or not fixed; ConvScope "
+                         "needs (batch, channels, …) with fixed sizes above 0")
+    if int(np.prod([float(d) for d in shape[1:]])) > MAX_INPUT_ELEMENTS:
+        raise ModelError(f"the input's size {list(shape[1:])[:8]} is too large to analyse")
+    elem = graph_input.type.tensor_type.elem_type
+    if elem not in _FLOAT_TYPES | _INT_TYPES:
+        raise ImportRefused(f"the input's data type ({elem}) is neither numbers nor token ids")
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    converter = OnnxConverter(nodes, consts, shapes, int(opset), outputs)
+    converter.graph_input = graph_input.name
+    converter.names[graph_input.name] = INPUT
+    converter.run()
+    if converter.unmapped:
+        counted = sorted(converter.unmapped.items(), key=lambda item: (-item[1], item[0]))
+        listed = ", ".join(f"{n} × {op}" for op, n in counted[:6])
+        if len(counted) > 6:
+            listed += f" and {len(counted) - 6} more kinds"
+        raise ImportRefused(f"{listed}: ConvScope can't represent these")
+    if not converter.layers or converter.names.get(outputs[0]) != converter.layers[-1].name:
+        raise ImportRefused("its output is not made by the last of its layers")
+    name = re.sub(r"[^A-Za-z0-9_ -]", "_", Path(source).stem) or "onnx_model"
+    spec = ModelSpec(name, tuple(int(d) for d in shape[1:]), tuple(converter.layers),
+                     description=f"imported from {Path(source).name} (ONNX)",
+                     input_dtype="int64" if elem in _INT_TYPES else "float32")
+    return spec, converter
 
-    def _node(self, node: Any) -> None:
-        op, attrs = node.op_type, _attrs(node)
-        x = node.input[0] if node.input else ""
-        if op == "Constant":
-            from onnx import numpy_helper
 
-            if "value" in attrs:
-                self.consts[node.output[0]] = numpy_helper.to_array(attrs["value"])
-            else:
-                self.unmapped["Constant (not a tensor)"] += 1
-        elif op in _ALIASES or (op == "Dropout" and len(node.output) == 1):
-            if x in self.names:
-                self.names[node.output[0]] = self.names[x]
-        elif op in _ACTIVATIONS:
-            self._add(node, _ACTIVATIONS[op], {}, [x])
-        elif op == "LeakyRelu":
-            alpha = round(float(attrs.get("alpha", 0.01)), 7)
-            self._add(node, "LeakyReLU", {} if alpha == 0.01 else {"negative_slope": alpha}, [x])
-        elif op == "Elu":
-            alpha = round(float(attrs.get("alpha", 1.0)), 7)
-            self._add(node, "ELU", {} if alpha == 1.0 else {"alpha": alpha}, [x])
-        elif op == "HardSigmoid":
-            if abs(attrs.get("alpha", 0.2) - 1 / 6) < 1e-6 and abs(attrs.get("beta", 0.5) - 0.5) \
-                    < 1e-6:
-                self._add(node, "Hardsigmoid", {}, [x])
-            else:
-                self.unmapped["HardSigmoid with other slopes than torch's"] += 1
-        elif op == "Clip":
-            low = self._const(node.input[1] if len(node.input) > 1 else "")
-            high = self._const(node.input[2] if len(node.input) > 2 else "")
-            if low is not None and float(low) == 0 and high is not None and float(high) == 6:
-                self._add(node, "ReLU6", {}, [x])
-            elif low is not None and float(low) == 0 and high is None:
-                self._add(node, "ReLU", {}, [x])
-            else:
-                self.unmapped["Clip other than ReLU6"] += 1
-        elif op == "Softmax":
-            self._add(node, "Softmax", {"dim": int(attrs.get("axis", -1))}, [x])
-        elif op == "Conv":
-            self._conv(node, attrs)
-        elif op == "Gemm":
-            self._gemm(node, attrs)
-        elif op in ("MaxPool", "AveragePool"):
-            self._pool(node, attrs)
-        elif op in ("GlobalAveragePool", "GlobalMaxPool"):
-            kind = "AdaptiveAvgPool2d" if op == "GlobalAveragePool" else "AdaptiveMaxPool2d"
-            self._add(node, kind, {}, [x])
-        elif op == "BatchNormalization":
-            self._batch_norm(node, attrs)
-        elif op == "LRN":
-            params: dict[str, Any] = {"size": int(attrs["size"])}
-            for key, onnx_key, default in (("alpha", "alpha", 1e-4), ("beta", "beta", 0.75),
-                                           ("k", "bias", 1.0)):
-                value = round(float(attrs.get(onnx_key, default)), 9)
-                if value != default:
-                    params[key] = value
-            self._add(node, "LocalResponseNorm", params, [x])
-        elif op in ("Add", "Mul"):
-            self._add(node, op, {}, list(node.input[:2]))
-        elif op == "Concat":
-            if int(attrs.get("axis", 0)) != 1:
-                self.unmapped["Concat along another axis than the channels"] += 1
-            else:
-                self._add(node, "Concat", {}, list(node.input))
-        elif op == "Flatten":
-            if int(attrs.get("axis", 1)) != 1:
-                self.unmapped["Flatten from another axis than 1"] += 1
-            else:
-                self._add(node, "Flatten", {}, [x])
-        elif op == "Reshape":
-            self._reshape(node)
-        else:
-            self.unmapped[op] += 1
+def _verify(spec: ModelSpec, converter: OnnxConverter) -> None:
+    from core.build import build_model
 
-    def _conv(self, node: Any, attrs: dict[str, Any]) -> None:
-        weight = self._const(node.input[1])
-        if weight is None:
-            self.unmapped["Conv with weights computed in the graph"] += 1
-            return
-        dims = weight.ndim - 2
-        if dims not in (1, 2, 3):
-            self.unmapped[f"Conv in {dims} dimensions"] += 1
-            return
-        pads = self._pads(node, attrs, dims)
-        if pads is None:
-            return
-        params: dict[str, Any] = {"out_channels": int(weight.shape[0]),
-                                  "kernel_size": _compact(list(weight.shape[2:]))}
-        for key, onnx_key in (("stride", "strides"), ("dilation", "dilations")):
-            value = _compact(list(attrs.get(onnx_key, [1] * dims)))
-            if value != 1:
-                params[key] = value
-        if _compact(pads) != 0:
-            params["padding"] = _compact(pads)
-        if int(attrs.get("group", 1)) != 1:
-            params["groups"] = int(attrs["group"])
-        tensors = {"weight": weight}
-        bias = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        if bias is None:
-            params["bias"] = False
-        else:
-            tensors["bias"] = bias
-        self._add(node, f"Conv{dims}d", params, [node.input[0]], tensors)
-
-    def _gemm(self, node: Any, attrs: dict[str, Any]) -> None:
-        weight = self._const(node.input[1])
-        if weight is None or attrs.get("transA", 0) or attrs.get("alpha", 1.0) != 1.0 \
-                or attrs.get("beta", 1.0) != 1.0:
-            self.unmapped["Gemm that is not a dense layer"] += 1
-            return
-        if not attrs.get("transB", 0):
-            weight = weight.T
-        tensors = {"weight": weight}
-        params: dict[str, Any] = {"out_features": int(weight.shape[0])}
-        bias = self._const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-        if bias is None:
-            params["bias"] = False
-        else:
-            tensors["bias"] = np.broadcast_to(bias, (weight.shape[0],))
-        self._add(node, "Linear", params, [node.input[0]], tensors)
-
-    def _pool(self, node: Any, attrs: dict[str, Any]) -> None:
-        kernel = list(attrs["kernel_shape"])
-        if len(kernel) != 2:
-            self.unmapped[f"{node.op_type} in {len(kernel)} dimensions"] += 1
-            return
-        pads = self._pads(node, attrs, 2)
-        if pads is None:
-            return
-        params: dict[str, Any] = {"kernel_size": _compact(kernel)}
-        stride = _compact(list(attrs.get("strides", [1, 1])))
-        if stride != params["kernel_size"]:
-            params["stride"] = stride
-        if _compact(pads) != 0:
-            params["padding"] = _compact(pads)
-        if attrs.get("ceil_mode", 0):
-            params["ceil_mode"] = True
-        if node.op_type == "MaxPool":
-            dilation = _compact(list(attrs.get("dilations", [1, 1])))
-            if dilation != 1:
-                params["dilation"] = dilation
-            self._add(node, "MaxPool2d", params, [node.input[0]])
-        else:
-            if _compact(pads) != 0 and not attrs.get("count_include_pad", 0):
-                params["count_include_pad"] = False
-            self._add(node, "AvgPool2d", params, [node.input[0]])
-
-    def _batch_norm(self, node: Any, attrs: dict[str, Any]) -> None:
-        tensors = [self._const(name) for name in node.input[1:5]]
-        scale, bias, mean, var = tensors
-        if scale is None or bias is None or mean is None or var is None or len(node.output) > 1:
-            self.unmapped["BatchNormalization in training mode"] += 1
-            return
-        rank = len(self.shapes.get(node.input[0], (0, 0, 0, 0)))
-        kind = "BatchNorm2d" if rank == 4 else "BatchNorm1d"
-        params: dict[str, Any] = {}
-        eps = round(float(attrs.get("epsilon", 1e-5)), 9)
-        if eps != 1e-5:
-            params["eps"] = eps
-        momentum = round(1 - float(attrs.get("momentum", 0.9)), 6)
-        if momentum != 0.1:
-            params["momentum"] = momentum
-        self._add(node, kind, params, [node.input[0]],
-                  {"weight": scale, "bias": bias, "running_mean": mean, "running_var": var})
-        self.weights[f"{self.layers[-1].name}.num_batches_tracked"] = torch.tensor(0)
-
-    def _reshape(self, node: Any) -> None:
-        target = self._const(node.input[1])
-        shape_in = self.shapes.get(node.input[0])
-        if target is not None and shape_in is not None and len(target) == 2 \
-                and all(d > 0 for d in shape_in[1:]):
-            rest = int(np.prod(shape_in[1:]))
-            if int(target[1]) in (-1, rest) and int(target[0]) in (0, -1, shape_in[0]):
-                self._add(node, "Flatten", {}, [node.input[0]])
-                return
-        self.unmapped["Reshape that is not a flatten"] += 1
+    check_connections(spec)
+    analysis = analyze_model(spec)
+    if analysis.error is not None:
+        raise ModelError(f"the imported model does not analyse: {analysis.error}")
+    for layer in analysis.layers:
+        expected = converter.expected.get(layer.name)
+        if expected is not None and expected != layer.output_shape:
+            raise ModelError(f"layer {layer.name} gives {layer.output_shape} but the ONNX file "
+                             f"says {expected}")
+    with torch.device("meta"):
+        built = build_model(spec, analysis).state_dict()
+    for key, tensor in converter.weights.items():
+        want = built.get(f"layers.{key}")
+        if want is None or tuple(want.shape) != tuple(tensor.shape):
+            raise ModelError(f"the weight {key} has shape {list(tensor.shape)}, but the layer "
+                             f"needs {list(want.shape) if want is not None else 'none'}")
 
 
 def import_onnx(path: str | Path) -> ImportedModel:
-    """Read an ONNX file into a model file and its weights; ModelError / ImportRefused."""
-    import onnx
+    """Read an ONNX file into a model file and its weights.
 
+    Raises ImportRefused (operators with no layer, counted) or ModelError, each one line.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such file")
     try:
-        model = onnx.load(str(path))
-        model = onnx.shape_inference.infer_shapes(model)
-    except Exception as exc:  # protobuf raises its own error types
-        raise ModelError(f"{path}: not a readable ONNX file ({type(exc).__name__})") from None
-    converter = _OnnxConverter(model, str(path))
-    input_shape = converter.run()
-    if converter.unmapped:
-        listed = ", ".join(f"{op} ×{n}" if n > 1 else op for op, n in converter.unmapped.items())
-        raise ImportRefused(f"cannot import {path.name}: these ONNX operators have no ConvScope "
-                            f"layer: {listed}")
-    name = re.sub(r"[^A-Za-z0-9_ -]", "_", path.stem) or "onnx_model"
-    spec = ModelSpec(name, tuple(input_shape), tuple(converter.layers),
-                     description=f"imported from {path.name} (ONNX)")
-    check_connections(spec)
-    analysis = analyze_model(spec)
-    if analysis.error is not None:
-        raise ModelError(f"{path}: the imported model does not analyse: {analysis.error}")
-    for layer in analysis.layers:
-        expected = converter.expected.get(layer.name)
-        if expected is not None and expected != layer.output_shape:
-            raise ModelError(f"{path}: layer {layer.name} gives {layer.output_shape} but the "
-                             f"ONNX file says {expected}")
+        spec, converter = _convert(_load(path), str(path))
+        _verify(spec, converter)
+    except ImportRefused as exc:
+        raise ImportRefused(f"cannot import {path.name}: {exc}") from None
+    except LayerError as exc:
+        raise ModelError(f"{path.name}: {exc}") from None
+    except ModelError as exc:
+        raise ModelError(f"{path.name}: {exc}") from None
+    except (RecursionError, MemoryError, OverflowError) as exc:
+        raise ModelError(f"{path.name}: too large or too deep to import "
+                         f"({type(exc).__name__})") from None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        raise ModelError(f"{path.name}: cannot be read as a ConvScope model "
+                         f"({type(exc).__name__}: {_first_line(exc, 100)})") from None
     shapes = {k: tuple(v.shape) for k, v in converter.weights.items()}
     return ImportedModel(spec, {k: k for k in shapes}, shapes, (), converter.weights)

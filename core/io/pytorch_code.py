@@ -57,6 +57,25 @@ _OWN_CLASSES = {
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.chunk(x, self.chunks, dim=1)[self.index]
 ''',
+    "Transpose": '''class Transpose(nn.Module):
+    """Swaps two dimensions (the batch is dimension 0): an Embedding's (length, dims) becomes
+    Conv1d's (channels, length)."""
+
+    def __init__(self, dim0: int = 1, dim1: int = 2) -> None:
+        super().__init__()
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(self.dim0, self.dim1)
+''',
+    "LayerNorm2d": '''class LayerNorm2d(nn.LayerNorm):
+    """Layer normalization over the channels at every position (ConvNeXt's LayerNorm2d)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = nn.functional.layer_norm(x.movedim(1, -1), self.normalized_shape, self.weight,
+                                       self.bias, self.eps)
+        return out.movedim(-1, 1)
+''',
 }
 
 
@@ -102,6 +121,18 @@ def _required_by_torch(layer_type: str) -> set[str]:
             if p.default is inspect.Parameter.empty and name not in ("self", "args", "kwargs")}
 
 
+def _defaults_unlike_torch(layer_type: str) -> set[str]:
+    """Arguments whose catalog default is not torch's (Softmax's dim: 1, not torch's implicit
+    choice), so they are always written out."""
+    cls = getattr(nn, layer_type, None)
+    if cls is None:
+        return set()
+    signature = inspect.signature(cls).parameters
+    return {spec.name for spec in CATALOG[layer_type].params if spec.name in signature
+            and signature[spec.name].default is not inspect.Parameter.empty
+            and signature[spec.name].default != spec.default}
+
+
 def module_expression(layer_type: str, settings: dict[str, Any], in_shape: tuple[int, ...]) -> str:
     """The constructor call of one layer, with only the settings that differ from torch's."""
     entry = CATALOG[layer_type]
@@ -109,12 +140,14 @@ def module_expression(layer_type: str, settings: dict[str, Any], in_shape: tuple
         return f"{layer_type}()"
     args = []
     required = _required_by_torch(layer_type)
+    differs = _defaults_unlike_torch(layer_type)
     for spec in entry.params:
         value = settings.get(spec.name, spec.default)
         if spec.name == entry.inferred:
             value = in_shape[-1] if spec.name == "in_features" else in_shape[0]
-        elif spec.name not in required and (value == spec.default or (
-                isinstance(value, tuple) and list(value) == spec.default)):
+        elif spec.name not in required and spec.name not in differs and (
+                value == spec.default or (isinstance(value, tuple)
+                                          and list(value) == spec.default)):
             continue
         args.append(f"{spec.name}={_value(value)}")
     prefix = "" if entry.own_module else "nn."

@@ -32,6 +32,30 @@ def quote(value: Any, limit: int = QUOTE_LIMIT) -> str:
     return text
 
 
+MAX_COUNT = (1 << 63) - 1
+"""The most values, parameters or multiply-accumulates one tensor or layer may have to be
+analysed: torch indexes tensors with 64-bit integers, and every total stays a finite float."""
+
+
+def count_text(value: int) -> str:
+    """A count for a message: 1,234,567, or "about 10^301" once it is too long to read."""
+    if value < 10**24:
+        return f"{value:,}"
+    return f"about 10^{_digits(value) - 1}"
+
+
+def _digits(value: int) -> int:
+    """How many decimal digits ``value`` has, without Python's 4,300-digit str() limit."""
+    if value.bit_length() < 13000:
+        return len(str(value))
+    return value.bit_length() * 30103 // 100000 + 1  # log10(2), for the rare giant
+
+
+def shape_text(shape: Any) -> str:
+    """A shape for a message, 3×224×224, with sizes too long to read as "~10^300"."""
+    return "×".join(str(d) if d < 10**15 else f"~10^{_digits(d) - 1}" for d in shape)
+
+
 class ModelError(ValueError):
     """A model file or model description is invalid."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.model.catalog import CATALOG
-from core.model.errors import LayerError, ModelError, quote
+from core.model.errors import (
+    MAX_COUNT,
+    LayerError,
+    ModelError,
+    count_text,
+    quote,
+    shape_text,
+)
 from core.model.params import unknown_key_message
 
 FORMAT_PREFIX = "convscope.model/"
@@ -240,6 +248,9 @@ def _parse_shape(raw: Any) -> tuple[int, ...]:
             'the input must be {"shape": [channels, height, width]}: 1 to 4 positive whole '
             f"numbers, batch excluded; got {quote(raw)}"
         )
+    if math.prod(shape) > MAX_COUNT:
+        raise ModelError(f"the input {shape_text(shape)} has {count_text(math.prod(shape))} "
+                         f"values: too large to analyse (at most 2^63 − 1 per tensor)")
     return tuple(shape)
 
 
@@ -329,8 +340,11 @@ def load_model(path: str | Path, strict: bool = True) -> ModelSpec:
         raise ModelError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    except (ValueError, RecursionError) as exc:  # absurd numbers or nesting
-        raise ModelError(f"{path}: not a usable model file ({type(exc).__name__})") from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise ModelError(f"{path}: holds a number with thousands of digits, too large to be a "
+                         "size or a setting") from None
+    except RecursionError:
+        raise ModelError(f"{path}: nested too deeply to be a model file") from None
     return model_from_dict(data, strict)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -291,8 +292,11 @@ def open_for_resume(run: Path) -> ResumePoint:
     """
     state = load_state(run)
     _require_record(run, state)
+    check_generations(run, state)
     note = check_files(run)
-    check_state_fits_model(state, load_model(run / MODEL))
+    spec = load_model(run / MODEL)
+    check_state_fits_model(state, spec)
+    check_run_dataset(state, spec)
     weights = resolve(run, LAST)
     if not weights.is_file():
         raise ModelError(f"{run}: has no {LAST} yet; start a new run instead of resuming")
@@ -304,13 +308,104 @@ def open_for_resume(run: Path) -> ResumePoint:
 
 def check_state_fits_model(state: RunState, spec: ModelSpec) -> None:
     """training.json's values against the model they describe: one mean and std per input
-    channel of an image model. ModelError naming the field."""
+    channel of an image model, the best metric the model's task's headline and its value the
+    best of the history. ModelError naming the field."""
     if len(spec.input_shape) == 3:
         channels = spec.input_shape[0]
         if len(state.mean) != channels or len(state.std) != channels:
             raise ModelError(f"{META}: mean and std must have one value per input channel of "
                              f"the model ({channels}), found {len(state.mean)} and "
                              f"{len(state.std)}")
+    _check_best(state, spec)
+
+
+def _check_best(state: RunState, spec: ModelSpec) -> None:
+    from core.tasks import task_for
+
+    try:
+        wanted = f"val_{task_for(spec.task).headline}"
+    except ValueError:  # an unknown task: the model file's own check names it
+        return
+    # a new run's first training.json holds the default until its first epoch names it
+    allowed = (wanted, "val_acc") if state.epochs_done == 0 else (wanted,)
+    if state.best_metric not in allowed:
+        raise ModelError(f"{META}: best_metric must be {wanted}, the {spec.task} model's "
+                         f"headline metric, found {quote(state.best_metric)}; the file was "
+                         "changed by hand or is damaged")
+    best = -1.0  # the engine's start: any first validation score beats it
+    for row in state.history:
+        value = row.get(state.best_metric)
+        if value is None and "epoch" in row and state.best_metric not in row:
+            raise ModelError(f"{META}: history's epoch {row['epoch']} has no "
+                             f"{state.best_metric}; the file was changed by hand or is damaged")
+        if isinstance(value, int | float) and not math.isnan(value):
+            best = max(best, float(value))
+    if not math.isclose(state.best_value, best, rel_tol=1e-9, abs_tol=1e-12):
+        raise ModelError(f"{META}: best_value is {state.best_value:g} but the best "
+                         f"{state.best_metric} in history is {best:g}; the file was changed "
+                         "by hand or is damaged")
+
+
+def check_generations(run: Path, state: RunState) -> None:
+    """The generation number against what the run has saved: one generation for the run's
+    start and one per epoch at least; an interrupted save's training.json.tmp must be the next
+    one; a run without epochs has no best weights and no test results. ModelError."""
+    meta = _read_meta(run)
+    recorded = meta.get("files") or {}
+    generation = meta.get("generation")
+    damaged = "the file was changed by hand or is damaged"
+    if recorded and not isinstance(generation, int):
+        raise ModelError(f"{META} records the run's files but no generation number; {damaged}")
+    if isinstance(generation, int) and recorded and generation < state.epochs_done + 1:
+        raise ModelError(f"{META}: generation is {generation} but {state.epochs_done} epochs "
+                         f"were saved, each in a generation after the run's first (at least "
+                         f"{state.epochs_done + 1}); {damaged}")
+    pending = run / (META + TMP)
+    if isinstance(generation, int) and os.path.lexists(pending):
+        try:
+            cut = json.loads(read_regular_text(inside_run(run, pending))).get("generation")
+        except (OSError, ValueError, RecursionError, AttributeError, ModelError):
+            cut = None  # cut off while it was written: nothing to compare
+        if isinstance(cut, int) and not isinstance(cut, bool) and cut != generation + 1:
+            raise ModelError(f"{META + TMP} (a save that was cut off) is generation {cut}, "
+                             f"not {generation + 1}, the one after {META}'s: the folder mixes "
+                             "files of different saves, so it cannot be resumed")
+    if state.epochs_done == 0:
+        if BEST in recorded or os.path.lexists(resolve(run, BEST)):
+            raise ModelError(f"{META}: epochs_done is 0 but the folder has {BEST}, which is "
+                             f"saved only at the end of an epoch; {damaged}")
+        if state.finished or state.test_acc is not None or state.test_metrics:
+            raise ModelError(f"{META}: epochs_done is 0 but the run is marked finished or has "
+                             f"test results; {damaged}")
+
+
+def check_run_dataset(state: RunState, spec: ModelSpec) -> None:
+    """The dataset a resume will load: a named one that fits the model's task, or the full,
+    resolved path ConvScope recorded (no relative path, no ``..``, no link to elsewhere), so a
+    run folder someone shares cannot make ConvScope read their choice of folder."""
+    from core.data.datasets import DATASETS
+
+    name = state.dataset
+    key = name.lower()
+    change = "give --dataset FOLDER --change-dataset to continue it on a folder of your choice"
+    if key in DATASETS or key.split(":")[0] == "digit-scenes":
+        if spec.task != "classification" and key.split(":")[0] != "digit-scenes":
+            raise ModelError(f"{META}: dataset {quote(name)} has no masks or boxes, so the "
+                             f"{spec.task} run cannot have been trained on it; the file was "
+                             f"changed by hand or is damaged ({change})")
+        return
+    path = Path(name)
+    if not path.is_absolute() or os.path.normpath(name) != name or "\0" in name:
+        raise ModelError(f"{META}: dataset must be a dataset name ({', '.join(DATASETS)}) or "
+                         f"the full path ConvScope recorded, found {quote(name)}; {change}")
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        resolved = None
+    if resolved != path:
+        raise ModelError(f"{META}: dataset {quote(name)} leads to "
+                         f"{quote(str(resolved)) if resolved else 'nowhere'} through a link, not "
+                         f"to the folder the run recorded; {change}")
 
 
 def _require_record(run: Path, state: RunState) -> None:
@@ -462,6 +557,7 @@ def open_run(path: Path, which: str = "best", check_up_to: int | None = None) ->
     would freeze it for about a second."""
     run = path.parent if path.is_file() else path
     state = load_state(run)
+    check_generations(run, state)
     spec = load_model(run / "model.json")
     check_state_fits_model(state, spec)
     if path.is_file():

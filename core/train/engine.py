@@ -223,7 +223,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         ckpt.save_spec(run, spec)
         state = ckpt.RunState(settings=s.to_dict(), dataset=data.name, classes=data.classes,
                               mean=prepare.mean.tolist(), std=prepare.std.tolist(),
-                              notes=prepare.notes)
+                              notes=prepare.notes, best_metric=f"val_{task.headline}")
         ckpt.save_state(run, state)
     remember(str(run))
     train_split, fitted = prepare.fit_split(data.train)

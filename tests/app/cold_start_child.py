@@ -178,12 +178,12 @@ def main(out: Path, order: str = "train-first") -> None:
             if window.document.spec.name != "digits-small":  # an import came first
                 window.document.undo_stack.setClean()
                 window.open_preset("digits_small")
-            panel.epochs.setValue(1)
+            panel.form.epochs.setValue(1)
             finished: list[object] = []
             panel.run_finished.connect(finished.append)
             meter.begin()
             start = time.perf_counter()
-            panel.start_button.click()
+            panel.controls.start_button.click()
             look()
             clicked = time.perf_counter()
             run_until(lambda: bool(finished), 300)
@@ -208,7 +208,7 @@ def main(out: Path, order: str = "train-first") -> None:
             reported: list[float] = []
             closed: list[float] = []
             dialog.imported.connect(lambda *_: reported.append(time.perf_counter()))
-            dialog.imported.connect(window.open_imported)
+            dialog.imported.connect(window.model_io.open_imported)
             dialog.finished.connect(lambda *_: closed.append(time.perf_counter()))
             meter.begin()
             start = time.perf_counter()

@@ -74,11 +74,12 @@ def no_modal_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Modal questions would block offscreen; tests that care replace these on the instance."""
     from PySide6.QtWidgets import QMessageBox
 
-    from app.main_window import MainWindow
+    from app.window.autosave import UnsavedWork
+    from app.window.model_files import ModelFiles
 
-    monkeypatch.setattr(MainWindow, "ask_save_changes",
+    monkeypatch.setattr(ModelFiles, "ask_save_changes",
                         lambda self: QMessageBox.StandardButton.Discard)
-    monkeypatch.setattr(MainWindow, "ask_restore", lambda self, recovery: False)
+    monkeypatch.setattr(UnsavedWork, "ask_restore", lambda self, recovery: False)
 
 
 RUN_DATA = {"digits_small": None, "fcn8s_digits": "digit-scenes:n=48",

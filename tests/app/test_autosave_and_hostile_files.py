@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.build.property_editor import ScalarField, SizeField
 from app.main_window import MainWindow
-from app.property_editor import ScalarField, SizeField
 from core.model.editing import empty_model
 from core.model.spec import FORMAT
 from core.workspace import Autosave
@@ -29,16 +29,16 @@ def test_a_live_windows_autosave_survives_a_second_windows_start(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     first = _window(qtbot, "first")
     add_from_palette(first, "ReLU")
-    first.write_autosave()
-    assert first.autosave.path.exists()
-    saved = first.autosave.path.read_bytes()
+    first.unsaved_work.write()
+    assert first.unsaved_work.autosave.path.exists()
+    saved = first.unsaved_work.autosave.path.read_bytes()
 
     second = _window(qtbot, "second")
     offered: list[Any] = []
-    monkeypatch.setattr(second, "ask_restore", lambda r: offered.append(r) or True)
-    second.offer_recovery()
+    monkeypatch.setattr(second.unsaved_work, "ask_restore", lambda r: offered.append(r) or True)
+    second.unsaved_work.offer_recovery()
     assert offered == []  # the first window is alive: its autosave is not a crash
-    assert first.autosave.path.read_bytes() == saved
+    assert first.unsaved_work.autosave.path.read_bytes() == saved
     assert second.document.spec.name == "second"
     first.document.undo_stack.setClean()
 
@@ -48,15 +48,15 @@ def test_a_declined_autosave_is_removed_and_an_unanswered_one_kept(
     crashed = [_window(qtbot, f"crashed{i}") for i in range(2)]
     for window in crashed:
         add_from_palette(window, "ReLU")
-        window.write_autosave()
-        window.timer.stop()
-        window.autosave.release_lock()  # the process died
+        window.unsaved_work.write()
+        window.unsaved_work.timer.stop()
+        window.unsaved_work.autosave.release_lock()  # the process died
     restarted = _window(qtbot)
-    monkeypatch.setattr(restarted, "ask_restore", lambda r: r.spec.name == "crashed0")
-    restarted.offer_recovery()
+    monkeypatch.setattr(restarted.unsaved_work, "ask_restore", lambda r: r.spec.name == "crashed0")
+    restarted.unsaved_work.offer_recovery()
     # newest first: crashed1 declined (removed), crashed0 restored (removed)
     assert restarted.document.spec.name == "crashed0"
-    assert not any(w.autosave.path.exists() for w in crashed)
+    assert not any(w.unsaved_work.autosave.path.exists() for w in crashed)
     for window in crashed:
         window.document.undo_stack.setClean()
 
@@ -79,14 +79,14 @@ def test_damaged_autosaves_are_set_aside_and_reported_once(qtbot: QtBot,
         text = content if isinstance(content, str) else json.dumps(content)
         (folder / f"session-1-{i}.json").write_text(text)
     window = _window(qtbot)
-    window.offer_recovery()  # must not raise, hang or ask
+    window.unsaved_work.offer_recovery()  # must not raise, hang or ask
     message = window.statusBar().currentMessage()
     assert "A damaged autosave was set aside" in message
     assert "source must be a file path or null, found 5" in message
     assert len(list(folder.glob("*.json.bad"))) == len(DAMAGED)
     assert not list(folder.glob("session-1-*.json"))
     again = _window(qtbot)
-    again.offer_recovery()
+    again.unsaved_work.offer_recovery()
     assert "damaged" not in again.statusBar().currentMessage()
 
 
@@ -143,11 +143,11 @@ def _crashed_autosave(qtbot: QtBot, name: str) -> Path:
     """The autosave a crashed window left behind (its lock released as the OS does)."""
     crashed = _window(qtbot, name)
     add_from_palette(crashed, "ReLU")
-    crashed.write_autosave()
-    crashed.timer.stop()
-    crashed.autosave.release_lock()
+    crashed.unsaved_work.write()
+    crashed.unsaved_work.timer.stop()
+    crashed.unsaved_work.autosave.release_lock()
     crashed.document.undo_stack.setClean()
-    return crashed.autosave.path
+    return crashed.unsaved_work.autosave.path
 
 
 def test_an_autosave_that_fails_to_load_is_kept_and_start_up_goes_on(
@@ -155,7 +155,7 @@ def test_an_autosave_that_fails_to_load_is_kept_and_start_up_goes_on(
     path = _crashed_autosave(qtbot, "precious")
     saved = path.read_bytes()
     restarted = _window(qtbot)
-    monkeypatch.setattr(restarted, "ask_restore", lambda r: True)
+    monkeypatch.setattr(restarted.unsaved_work, "ask_restore", lambda r: True)
     seen: list[bytes] = []
 
     def load_fails(spec: Any, source: Any, *rest: Any) -> None:
@@ -165,7 +165,7 @@ def test_an_autosave_that_fails_to_load_is_kept_and_start_up_goes_on(
         raise ValueError("the analysis could not read it")
 
     monkeypatch.setattr(restarted.document, "load", load_fails)
-    restarted.offer_recovery()  # must not raise
+    restarted.unsaved_work.offer_recovery()  # must not raise
     assert seen == [saved]
     bad = path.with_name(path.name + ".bad")
     assert bad.read_bytes() == saved  # the work is still there, under .bad
@@ -179,8 +179,8 @@ def test_a_restore_cut_off_by_a_crash_is_offered_again(qtbot: QtBot,
     path = _crashed_autosave(qtbot, "again")
     path.replace(path.with_name(path.name + ".restoring"))  # the app died while restoring
     restarted = _window(qtbot)
-    monkeypatch.setattr(restarted, "ask_restore", lambda r: True)
-    restarted.offer_recovery()
+    monkeypatch.setattr(restarted.unsaved_work, "ask_restore", lambda r: True)
+    restarted.unsaved_work.offer_recovery()
     assert restarted.document.spec.name == "again"
     assert not list(path.parent.glob(path.name + "*"))
 
@@ -196,11 +196,11 @@ def test_special_files_as_autosaves_never_hang_start_up(qtbot: QtBot,
     (folder / "session-1-dev.json").symlink_to("/dev/zero")
     window = _window(qtbot)
     done = threading.Event()
-    worker = threading.Thread(target=lambda: (window.autosave.pending(), done.set()),
+    worker = threading.Thread(target=lambda: (window.unsaved_work.autosave.pending(), done.set()),
                               daemon=True)
     worker.start()
     assert done.wait(60), "reading a FIFO or a device as an autosave blocked"
-    assert "not a regular file" in "; ".join(window.autosave.set_aside)
+    assert "not a regular file" in "; ".join(window.unsaved_work.autosave.set_aside)
     assert len(list(folder.glob("*.json.bad"))) == 2
 
 
@@ -220,14 +220,14 @@ def test_open_trained_run_refuses_swapped_weights_in_one_message(
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning",
                         lambda parent, title, text, *rest: warnings.append(text))
-    monkeypatch.setattr("app.main_window.QFileDialog.getExistingDirectory",
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory",
                         lambda *args, **kwargs: str(damaged))
     file_menu = next(a.menu() for a in window.menuBar().actions() if "File" in a.text())
     (action,) = [a for a in file_menu.actions() if "Open Trained" in a.text()]
     action.trigger()
     assert len(warnings) == 1 and "SHA-256" in warnings[0]
     assert window.document.weights is None and window.document.spec.name == "m"
-    monkeypatch.setattr("app.main_window.QFileDialog.getExistingDirectory",
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getExistingDirectory",
                         lambda *args, **kwargs: str(run))
     action.trigger()
     assert window.document.weights == run / "weights-best.safetensors"

@@ -10,10 +10,10 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.layer_table import LAYER_MIME
+from app.build.layer_table import LAYER_MIME
+from app.build.palette import TYPE_MIME
+from app.build.property_editor import ScalarField, SizeField
 from app.main_window import MainWindow
-from app.palette import TYPE_MIME
-from app.property_editor import ScalarField, SizeField
 from core.model.editing import empty_model
 from core.model.spec import load_model
 from core.presets import load_preset
@@ -125,13 +125,13 @@ def test_save_reopen_gives_the_identical_model(window: MainWindow, tmp_path: Pat
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     build_keras_mnist(window)
     target = tmp_path / "mine.json"
-    monkeypatch.setattr("app.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "mine"), ""))
-    assert window.save()
+    assert window.files.save()
     assert window.windowTitle() == "ConvScope — mnist"
     assert json.loads(target.read_text())["format"] == "convscope.model/1"
     saved = window.document.spec
-    window.new_model()
+    window.files.new_model()
     assert window.document.spec.layers == ()
     assert window.open_file(target)
     assert window.document.spec == saved == load_model(target)
@@ -145,9 +145,10 @@ def test_a_bad_file_gets_a_message_and_keeps_the_model(window: MainWindow, tmp_p
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
     shown = []
-    monkeypatch.setattr("app.main_window.QMessageBox.warning",
+    monkeypatch.setattr("PySide6.QtWidgets.QMessageBox.warning",
                         lambda _p, title, text: shown.append(text))
-    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    discard = QMessageBox.StandardButton.Discard
+    monkeypatch.setattr(window.files, "ask_save_changes", lambda: discard)
     assert not window.open_file(bad)
     assert "not valid JSON" in shown[0]
     assert window.document.spec == before
@@ -162,10 +163,11 @@ def test_closing_with_unsaved_changes_asks(window: MainWindow,
         asked.append(1)
         return QMessageBox.StandardButton.Cancel
 
-    monkeypatch.setattr(window, "ask_save_changes", cancel)
+    monkeypatch.setattr(window.files, "ask_save_changes", cancel)
     assert not window.close()
     assert asked and window.isVisible()
-    monkeypatch.setattr(window, "ask_save_changes", lambda: QMessageBox.StandardButton.Discard)
+    discard = QMessageBox.StandardButton.Discard
+    monkeypatch.setattr(window.files, "ask_save_changes", lambda: discard)
     assert window.close()
 
 
@@ -174,21 +176,21 @@ def test_autosave_is_offered_after_a_crash(qtbot: QtBot, monkeypatch: pytest.Mon
     qtbot.addWidget(crashed)
     add_from_palette(crashed, "Conv2d")
     add_from_palette(crashed, "ReLU")
-    crashed.write_autosave()
-    assert crashed.autosave.path.exists()
+    crashed.unsaved_work.write()
+    assert crashed.unsaved_work.autosave.path.exists()
     expected = crashed.document.spec
-    crashed.timer.stop()  # the process "dies": no close event, the autosave stays
-    crashed.autosave.release_lock()  # and the OS drops its lock
+    crashed.unsaved_work.timer.stop()  # the process "dies": no close event, the autosave stays
+    crashed.unsaved_work.autosave.release_lock()  # and the OS drops its lock
 
     restarted = MainWindow()
     qtbot.addWidget(restarted)
     offered = []
-    monkeypatch.setattr(restarted, "ask_restore", lambda r: offered.append(r) or True)
-    restarted.offer_recovery()
+    monkeypatch.setattr(restarted.unsaved_work, "ask_restore", lambda r: offered.append(r) or True)
+    restarted.unsaved_work.offer_recovery()
     assert offered and offered[0].spec == expected
     assert restarted.document.spec == expected
     assert restarted.document.dirty
-    assert restarted.autosave.pending() == []
+    assert restarted.unsaved_work.autosave.pending() == []
     crashed.document.undo_stack.setClean()
 
 
@@ -284,9 +286,9 @@ def test_copy_summary_and_font_size(window: MainWindow) -> None:
     from PySide6.QtGui import QGuiApplication
 
     build_keras_mnist(window)
-    window.copy_markdown()
+    window.edits.copy_markdown()
     assert "| conv1 (Conv2d) | 32×26×26 | 320 |" in QGuiApplication.clipboard().text()
-    window.copy_text()
+    window.edits.copy_text()
     assert "Total params: 34,826" in QGuiApplication.clipboard().text()
     window.set_font_size(0, 24)
     assert window.font().pointSize() == 24
@@ -318,10 +320,10 @@ def test_a_half_connected_model_saves_and_reopens(window: MainWindow, tmp_path: 
     assert window.table.table_model.row_state(1) == "error"
     assert "merges two or more layers" in window.document.analysis.error.reason
     target = tmp_path / "half.json"
-    monkeypatch.setattr("app.main_window.QFileDialog.getSaveFileName",
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
                         lambda *a, **k: (str(target), ""))
-    assert window.save()
-    window.new_model()
+    assert window.files.save()
+    window.files.new_model()
     assert window.open_file(target)
     assert window.document.analysis.error.layer == "add1"
 

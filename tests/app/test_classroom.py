@@ -57,11 +57,11 @@ def test_lesson_opens_into_builder_and_steps_with_the_arrow_keys(window: MainWin
     assert view.step_result.position == (0, 3, 0) and view.step_result.value == -11
     assert view.output_grid.marks == [(3, 0)]
     qtbot.keyClick(view, Qt.Key.Key_Space)
-    assert view.timer.isActive() and view.play_button.text() == "Pause"
-    view.speed.setValue(20)
+    assert view.controls.timer.isActive() and view.controls.play_button.text() == "Pause"
+    view.controls.speed.setValue(20)
     qtbot.waitUntil(lambda: view.step_result.position != (0, 3, 0), timeout=CEILING_MS)
     qtbot.keyClick(view, Qt.Key.Key_Space)
-    assert not view.timer.isActive()
+    assert not view.controls.timer.isActive()
 
 
 def test_editing_the_padding_moves_the_numbers(window: MainWindow, qtbot: QtBot) -> None:
@@ -201,9 +201,9 @@ def test_transposed_convolution_scatter_view_rebuilds_trans_conv(window: MainWin
     window.classroom.open_lesson("trans_conv")
     view = window.classroom.panel.step_view
     ready(qtbot, view, "up", (0, 0, 0))
-    assert view.scatter.isVisible()
-    view.scatter.setChecked(True)
-    assert view.position() == (0, 0, 0) and view.spins[1].maximum() == 1  # the 2×2 input
+    assert view.controls.scatter.isVisible()
+    view.controls.scatter.setChecked(True)
+    assert view.position() == (0, 0, 0) and view.controls.spins[1].maximum() == 1  # the 2×2 input
     view.setFocus()
     for _ in range(3):
         qtbot.keyClick(view, Qt.Key.Key_Right)

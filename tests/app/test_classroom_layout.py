@@ -116,12 +116,12 @@ def test_arrow_keys_step_the_position_as_soon_as_the_tab_shows(window: MainWindo
     assert view.position() == (0, 0, 1)
     press(Qt.Key.Key_Down)
     assert view.position() == (0, 1, 1)
-    qtbot.mouseClick(view.next_button, Qt.MouseButton.LeftButton)  # the mouse, then keys
+    qtbot.mouseClick(view.controls.next_button, Qt.MouseButton.LeftButton)  # the mouse, then keys
     assert view.position() == (0, 1, 2)
     press(Qt.Key.Key_Left)
     assert view.position() == (0, 1, 1)
-    qtbot.mouseClick(view.play_button, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(view.play_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.controls.play_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view.controls.play_button, Qt.MouseButton.LeftButton)
     position = view.position()
     press(Qt.Key.Key_Right)
     assert view.position() == (0, position[1], position[2] + 1)
@@ -203,7 +203,7 @@ def test_step_through_numbers_are_readable_and_nothing_overlaps_or_is_cut(
             assert grid.number_pixels >= 10, (grid.title, grid.number_pixels)
         else:
             assert grid.number_pixels >= max(24, body), (grid.title, grid.number_pixels, body)
-    for parent in (panel, view, view.grids, panel.top_box):
+    for parent in (panel, view, view.controls, view.grids, panel.top_box):
         assert overlaps(parent) == []
     assert cut_text(panel) == []
     steps = panel.steps

@@ -79,11 +79,11 @@ def test_opening_another_model_resets_weights_pictures_readouts_and_the_train_ta
     qtbot.addWidget(w)
     w.show()
     w.training.out_dir = tmp_path
-    w.training.epochs.setValue(1)
+    w.training.form.epochs.setValue(1)
     with qtbot.waitSignal(w.training.run_finished, timeout=120_000):
         w.training.start()
     assert w.document.weights is not None
-    assert w.training.progress.format().startswith("done")
+    assert w.training.controls.progress.format().startswith("done")
     formation = show(qtbot, w, "How they formed")
     assert formation.form_filters.data is not None
     activations = show(qtbot, w, "Activations")
@@ -97,9 +97,10 @@ def test_opening_another_model_resets_weights_pictures_readouts_and_the_train_ta
     assert "random" in w.inspect.weights_label.text()
     assert not activations.act_readout.text().startswith("map")  # no stale hover readout
     assert formation.form_filters.data is None and formation.form_label.text() == EMPTY
-    assert all(not xs for xs, _ in w.training.series.values())  # no old curves
-    assert w.training.progress.format() == "idle" and w.training.status.text() == ""
-    assert w.training.start_from.count() == 1  # only random weights to start from
+    assert all(not xs for xs, _ in w.training.curves.series.values())  # no old curves
+    controls = w.training.controls
+    assert controls.progress.format() == "idle" and controls.status.text() == ""
+    assert w.training.form.start_from.count() == 1  # only random weights to start from
 
 
 def test_weights_of_another_model_are_one_sentence_with_the_detail_behind_a_button(
@@ -167,13 +168,13 @@ def test_training_continues_a_run_or_starts_from_its_weights(qtbot: QtBot, digit
     w.show()
     assert w.open_run(digits_run)
     panel = w.training
-    assert len(panel.series["val_acc"][0]) == 1  # the opened run's curves
-    assert panel.start_from.count() == 3
+    assert len(panel.curves.series["val_acc"][0]) == 1  # the opened run's curves
+    assert panel.form.start_from.count() == 3
     runs = tmp_path / "runs"  # tmp_path also holds the window's own home folder
     runs.mkdir()
     panel.out_dir = runs
-    panel.start_from.setCurrentIndex(panel.START_RESUME)
-    panel.epochs.setValue(2)
+    panel.form.start_from.setCurrentIndex(panel.START_RESUME)
+    panel.form.epochs.setValue(2)
     with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
         panel.start()
     event = finished.args[0]
@@ -181,8 +182,8 @@ def test_training_continues_a_run_or_starts_from_its_weights(qtbot: QtBot, digit
     assert load_state(digits_run).epochs_done == 2
     assert not list(runs.iterdir())  # continued in place, no new run folder
 
-    panel.start_from.setCurrentIndex(panel.START_WEIGHTS)
-    panel.epochs.setValue(1)
+    panel.form.start_from.setCurrentIndex(panel.START_WEIGHTS)
+    panel.form.epochs.setValue(1)
     with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
         panel.start()
     started = next(line for line in panel.log.toPlainText().splitlines()

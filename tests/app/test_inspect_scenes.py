@@ -126,15 +126,16 @@ def test_train_tab_switches_a_segmentation_model_to_scenes_and_names_its_metric(
     window.document.load(load_preset("fcn8s_digits"), None)
     window.tabs.setCurrentWidget(window.training)
     panel = window.training
-    panel.dataset.setCurrentText("digits")
-    panel.epochs.setValue(1)
+    panel.form.dataset.setCurrentText("digits")
+    panel.form.epochs.setValue(1)
     with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
-        panel.start_button.click()
+        panel.controls.start_button.click()
     assert isinstance(finished.args[0], Finished), finished.args[0]
-    assert panel.dataset.currentText() == DATASET
-    assert "mIoU" in panel.acc_plot.titleLabel.text and "mIoU" in panel.progress.format()
+    assert panel.form.dataset.currentText() == DATASET
+    assert "mIoU" in panel.curves.acc_plot.titleLabel.text
+    assert "mIoU" in panel.controls.progress.format()
     assert "has no segmentation targets" in panel.log.toPlainText()
-    assert len(panel.series["val_acc"][0]) == 1
+    assert len(panel.curves.series["val_acc"][0]) == 1
 
 
 def test_boxes_pr_plot_text_and_pane_titles_follow_projector_text(qtbot: QtBot) -> None:

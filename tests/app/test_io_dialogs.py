@@ -31,7 +31,7 @@ def test_import_lists_torchvision_models_and_opens_the_choice_in_the_builder(
     assert visible == ["mobilenet_v3_large", "mobilenet_v3_small"]
     dialog.select("mobilenet_v3_small")
     assert dialog.output.text() == str(tmp_path / "mobilenet_v3_small.json")
-    dialog.imported.connect(window.open_imported)
+    dialog.imported.connect(window.model_io.open_imported)
     with qtbot.waitSignal(dialog.imported, timeout=180_000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         assert not dialog.busy.isHidden()  # the work runs off the UI thread, a busy bar shows

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
-import app.layer_table as layer_table
-from app.diagram import DiagramView
+import app.build.layer_table as layer_table
+from app.build.diagram import DiagramView
 from app.main_window import MainWindow
 from core.presets import load_preset
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QDockWidget, QFormLayout
 from pytestqt.qtbot import QtBot
 
-from app.diagram import block_size
+from app.build.diagram import block_size
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.presets import load_preset
@@ -68,10 +68,10 @@ def test_normal_text_restores_the_layout(window: MainWindow, qtbot: QtBot) -> No
 
 def test_plot_text_follows_projector_text(window: MainWindow) -> None:
     window.set_font_size(0, 24)
-    axis = window.training.loss_plot.getAxis("left")
+    axis = window.training.curves.loss_plot.getAxis("left")
     assert axis.style["tickFont"].pointSize() >= 20
-    assert "24pt" in window.training.loss_plot.titleLabel.text or \
-        window.training.loss_plot.titleLabel.opts.get("size") == "24pt"
+    assert "24pt" in window.training.curves.loss_plot.titleLabel.text or \
+        window.training.curves.loss_plot.titleLabel.opts.get("size") == "24pt"
 
 
 def test_diagram_fits_each_model_and_zoom_does_not_carry_over(window: MainWindow,
@@ -113,21 +113,22 @@ def test_train_tab_momentum_only_for_sgd_and_buttons_stay_put(window: MainWindow
                                                               qtbot: QtBot) -> None:
     panel = window.training
     window.tabs.setCurrentWidget(panel)
-    form = panel.momentum.parentWidget().layout()
+    form = panel.form.momentum.parentWidget().layout()
     assert isinstance(form, QFormLayout)
-    panel.optimizer.setCurrentText("adam")
-    assert not panel.momentum.isVisible()
-    panel.optimizer.setCurrentText("sgd")
-    assert panel.momentum.isVisible()
+    panel.form.optimizer.setCurrentText("adam")
+    assert not panel.form.momentum.isVisible()
+    panel.form.optimizer.setCurrentText("sgd")
+    assert panel.form.momentum.isVisible()
     settle()
-    where = [b.geometry() for b in (panel.start_button, panel.pause_button, panel.stop_button)]
-    panel.preview.setText("No preview: a long message " * 5)
-    panel.pause_button.setText("Resume")
-    panel.status.setText("epoch 3/20 · a status line much longer than the column is wide " * 3)
+    controls = panel.controls
+    buttons = (controls.start_button, controls.pause_button, controls.stop_button)
+    where = [b.geometry() for b in buttons]
+    panel.form.preview.setText("No preview: a long message " * 5)
+    controls.pause_button.setText("Resume")
+    controls.status.setText("epoch 3/20 · a status line much longer than the column is wide " * 3)
     settle()
-    assert [b.geometry() for b in (panel.start_button, panel.pause_button,
-                                   panel.stop_button)] == where
-    assert panel.status.height() <= panel.status.fontMetrics().height() * 1.6  # one line
+    assert [b.geometry() for b in buttons] == where
+    assert controls.status.height() <= controls.status.fontMetrics().height() * 1.6  # one line
 
 
 def test_at_projector_text_the_docks_show_on_the_build_tab_only(window: MainWindow,
@@ -156,4 +157,4 @@ def test_train_settings_are_not_cut_at_projector_text(window: MainWindow, qtbot:
     qtbot.waitUntil(lambda: area.viewport().width() >= area.widget().minimumSizeHint().width(),
                     timeout=CEILING_MS)
     assert area.horizontalScrollBar().maximum() == 0
-    assert window.training.plots.width() > window.width() * 0.4  # the curves keep their room
+    assert window.training.curves.width() > window.width() * 0.4  # the curves keep their room

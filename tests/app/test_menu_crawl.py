@@ -263,7 +263,7 @@ class Crawl:
             self.clicked.add(text)
             if text == "Start":
                 if train:
-                    self.window.training.epochs.setValue(1)
+                    self.window.training.form.epochs.setValue(1)
                     self.run(name, button.click)
                 continue
             if text == "Play":
@@ -389,7 +389,7 @@ def test_every_menu_item_and_main_button(
 
     def import_with_weights() -> None:
         if imported:
-            window.open_imported(*imported[0])  # the import dialog's signal, again
+            window.model_io.open_imported(*imported[0])  # the import dialog's signal, again
             return
 
         def really_import(dialog: QWidget, answers: Answerer) -> None:

@@ -28,14 +28,14 @@ def test_the_estimate_is_shown_beside_start_and_a_run_that_cannot_fit_asks(
     panel = window.training
     qtbot.waitUntil(lambda: panel.estimate.text().startswith("Needs ~"), timeout=CEILING_MS)
     assert "free on this machine" in panel.estimate.text()
-    assert panel.estimate.parentWidget() is panel.start_button.parentWidget()
+    assert panel.estimate.parentWidget() is panel.controls.start_button.parentWidget()
 
     monkeypatch.setattr(preflight, "free_memory", lambda device="cpu": 80_000_000)
-    panel.batch.setValue(4096)
+    panel.form.batch.setValue(4096)
     qtbot.waitUntil(lambda: "has 80.0 MB free: lower the batch to" in panel.estimate.text(),
                     timeout=CEILING_MS)
     asked: list[str] = []
     monkeypatch.setattr(panel, "ask_train_anyway", lambda text: asked.append(text) or False)
-    panel.start_button.click()
+    panel.controls.start_button.click()
     assert asked and asked[0].startswith("needs ~")
     assert panel.job is None  # declined: nothing started

@@ -22,7 +22,7 @@ def _estimate_for(window: MainWindow) -> str:
     from core.train.engine import pick_device
     from core.train.preflight import preflight
 
-    settings = window.training.settings()
+    settings = window.training.form.settings()
     verdict = preflight(window.document.spec, settings.batch_size,
                         str(pick_device(settings.device)), settings.optimizer,
                         settings.momentum, settings.mixed_precision)
@@ -40,39 +40,39 @@ def test_opening_another_model_resets_the_train_tab_to_it(qtbot: QtBot, tmp_path
     # model A, classification on 8×8 digits: its estimate, its preview, one short run
     qtbot.waitUntil(lambda: panel.estimate.text() != "", timeout=60_000)
     estimate_a = panel.estimate.text()
-    qtbot.waitUntil(lambda: not panel.preview.pixmap().isNull(), timeout=60_000)
-    preview_a = panel.preview.pixmap().toImage()
-    assert panel.dataset.currentText() == "digits"
-    panel.epochs.setValue(1)
+    qtbot.waitUntil(lambda: not panel.form.preview.pixmap().isNull(), timeout=60_000)
+    preview_a = panel.form.preview.pixmap().toImage()
+    assert panel.form.dataset.currentText() == "digits"
+    panel.form.epochs.setValue(1)
     with qtbot.waitSignal(panel.run_finished, timeout=120_000) as finished:
-        panel.start_button.click()
+        panel.controls.start_button.click()
     assert isinstance(finished.args[0], Finished)
-    assert panel.loss_plot.getViewBox().autoRangeEnabled()[0] is False  # fixed to 0..epochs
+    assert panel.curves.loss_plot.getViewBox().autoRangeEnabled()[0] is False  # fixed to 0..epochs
 
     # model B, segmentation on 64×64 scenes, opened while the Train tab is hidden
     window.tabs.setCurrentIndex(0)
     window.open_preset("unet_small")
     assert window.document.spec.task == "segmentation"
     assert panel.estimate.text() != estimate_a  # never the previous model's figure
-    assert panel.dataset.currentText() == "digit-scenes"
-    assert "mIoU" in panel.acc_plot.titleLabel.text
-    assert panel.preview.pixmap().isNull()  # A's samples are gone
-    assert all(not xs for xs, _ in panel.series.values())
-    for plot in (panel.loss_plot, panel.acc_plot):  # emptied plots forget A's x range
+    assert panel.form.dataset.currentText() == "digit-scenes"
+    assert "mIoU" in panel.curves.acc_plot.titleLabel.text
+    assert panel.form.preview.pixmap().isNull()  # A's samples are gone
+    assert all(not xs for xs, _ in panel.curves.series.values())
+    for plot in (panel.curves.loss_plot, panel.curves.acc_plot):  # emptied plots forget A's x range
         assert plot.getViewBox().autoRangeEnabled()[0], plot
 
     window.tabs.setCurrentWidget(panel)
     qtbot.waitUntil(lambda: panel.estimate.text() not in ("", estimate_a), timeout=60_000)
     assert panel.estimate.text() == _estimate_for(window)
-    qtbot.waitUntil(lambda: not panel.preview.pixmap().isNull(), timeout=60_000)
-    assert panel.preview.pixmap().toImage() != preview_a
-    assert panel.dice.isVisible()  # segmentation's own option row
+    qtbot.waitUntil(lambda: not panel.form.preview.pixmap().isNull(), timeout=60_000)
+    assert panel.form.preview.pixmap().toImage() != preview_a
+    assert panel.form.dice.isVisible()  # segmentation's own option row
 
     # and back to a classification model: its dataset and titles again
     window.open_preset("digits_small")
-    assert panel.dataset.currentText() == "digits"
-    assert "accuracy (validation)" in panel.acc_plot.titleLabel.text
-    assert not panel.dice.isVisible()
+    assert panel.form.dataset.currentText() == "digits"
+    assert "accuracy (validation)" in panel.curves.acc_plot.titleLabel.text
+    assert not panel.form.dice.isVisible()
 
 
 def test_mixed_precision_is_offered_only_where_cuda_is(qtbot: QtBot) -> None:
@@ -82,7 +82,7 @@ def test_mixed_precision_is_offered_only_where_cuda_is(qtbot: QtBot) -> None:
     qtbot.addWidget(window)
     panel = window.training
     cuda = torch.cuda.is_available()
-    assert panel.amp.isEnabled() == cuda
-    assert panel.settings().mixed_precision == cuda  # a CPU run never asks for it
-    panel.device.setCurrentText("cpu")
-    assert not panel.amp.isEnabled() and not panel.settings().mixed_precision
+    assert panel.form.amp.isEnabled() == cuda
+    assert panel.form.settings().mixed_precision == cuda  # a CPU run never asks for it
+    panel.form.device.setCurrentText("cpu")
+    assert not panel.form.amp.isEnabled() and not panel.form.settings().mixed_precision

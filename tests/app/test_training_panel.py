@@ -29,38 +29,38 @@ def wait_idle(qtbot: QtBot, window: MainWindow, timeout: int = 60_000) -> None:
 
 def test_a_run_from_the_panel_fills_the_curves(qtbot: QtBot, window: MainWindow) -> None:
     panel = window.training
-    panel.epochs.setValue(2)
+    panel.form.epochs.setValue(2)
     events: list[object] = []
     with qtbot.waitSignal(panel.run_finished, timeout=60_000) as finished:
-        panel.start_button.click()
+        panel.controls.start_button.click()
         panel.job.training_event.connect(events.append)  # type: ignore[union-attr]
         assert window.document.locked_reason
         assert not window.editor.isEnabled()
     assert isinstance(finished.args[0], Finished)
-    assert len(panel.series["val_acc"][0]) == 2
-    assert len(panel.series["batch_loss"][0]) >= 2
-    assert panel.curves["val_acc"].getData()[1] is not None
-    assert "test accuracy" in panel.progress.format()
+    assert len(panel.curves.series["val_acc"][0]) == 2
+    assert len(panel.curves.series["batch_loss"][0]) >= 2
+    assert panel.curves.lines["val_acc"].getData()[1] is not None
+    assert "test accuracy" in panel.controls.progress.format()
     assert not window.document.locked_reason and window.editor.isEnabled()
     assert any(isinstance(e, Started) for e in events)
 
 
 def test_pause_resume_and_stop_from_the_buttons(qtbot: QtBot, window: MainWindow) -> None:
     panel = window.training
-    panel.epochs.setValue(500)
-    panel.batch.setValue(8)
-    panel.start_button.click()
-    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > 0, timeout=CEILING_MS)
-    panel.pause_button.click()
+    panel.form.epochs.setValue(500)
+    panel.form.batch.setValue(8)
+    panel.controls.start_button.click()
+    qtbot.waitUntil(lambda: len(panel.curves.series["batch_loss"][0]) > 0, timeout=CEILING_MS)
+    panel.controls.pause_button.click()
     qtbot.waitUntil(lambda: isinstance(panel.last_event, Paused), timeout=CEILING_MS)
-    assert panel.pause_button.text() == "Resume"
-    points = len(panel.series["batch_loss"][0])
+    assert panel.controls.pause_button.text() == "Resume"
+    points = len(panel.curves.series["batch_loss"][0])
     qtbot.wait(300)
-    assert len(panel.series["batch_loss"][0]) == points  # paused: nothing new
-    panel.pause_button.click()
-    qtbot.waitUntil(lambda: len(panel.series["batch_loss"][0]) > points, timeout=CEILING_MS)
+    assert len(panel.curves.series["batch_loss"][0]) == points  # paused: nothing new
+    panel.controls.pause_button.click()
+    qtbot.waitUntil(lambda: len(panel.curves.series["batch_loss"][0]) > points, timeout=CEILING_MS)
     with qtbot.waitSignal(panel.run_finished, timeout=CEILING_MS) as finished:
-        panel.stop_button.click()
+        panel.controls.stop_button.click()
     final = finished.args[0]
     assert isinstance(final, Finished) and final.stopped
     assert Path(final.checkpoint).is_file()
@@ -68,8 +68,8 @@ def test_pause_resume_and_stop_from_the_buttons(qtbot: QtBot, window: MainWindow
 
 def test_edits_are_refused_while_training(qtbot: QtBot, window: MainWindow) -> None:
     panel = window.training
-    panel.epochs.setValue(500)
-    panel.start_button.click()
+    panel.form.epochs.setValue(500)
+    panel.controls.start_button.click()
     before = window.document.spec
     assert not window.document.add_layer("ReLU")
     assert window.document.spec == before
@@ -81,8 +81,8 @@ def test_edits_are_refused_while_training(qtbot: QtBot, window: MainWindow) -> N
 def test_closing_during_training_stops_cleanly_and_keeps_a_checkpoint(
         qtbot: QtBot, window: MainWindow) -> None:
     panel = window.training
-    panel.epochs.setValue(500)
-    panel.start_button.click()
+    panel.form.epochs.setValue(500)
+    panel.controls.start_button.click()
     qtbot.waitUntil(lambda: isinstance(panel.last_event, EpochEnd), timeout=CEILING_MS)
     run_dir = panel.run_dir
     assert window.close()
@@ -92,37 +92,37 @@ def test_closing_during_training_stops_cleanly_and_keeps_a_checkpoint(
 
 def test_an_invalid_model_is_not_trained(qtbot: QtBot, window: MainWindow) -> None:
     window.document.set_param("conv3", "kernel_size", 9)
-    window.training.start_button.click()
+    window.training.controls.start_button.click()
     assert window.training.job is None
-    assert "Cannot train: layer conv3" in window.training.status.text()
+    assert "Cannot train: layer conv3" in window.training.controls.status.text()
 
 
 def test_a_dataset_mismatch_is_reported(qtbot: QtBot, window: MainWindow) -> None:
     window.document.set_param("fc", "out_features", 4)
     with qtbot.waitSignal(window.training.run_finished, timeout=CEILING_MS) as finished:
-        window.training.start_button.click()
+        window.training.controls.start_button.click()
     assert isinstance(finished.args[0], Failed)
-    assert "set out_features of fc to 10" in window.training.status.text()
+    assert "set out_features of fc to 10" in window.training.controls.status.text()
 
 
 def test_augmentation_preview_shows_samples(qtbot: QtBot, window: MainWindow) -> None:
     panel = window.training
-    panel.rotation.setValue(25)
-    qtbot.waitUntil(lambda: not panel.preview.pixmap().isNull(), timeout=60_000)  # a worker's
-    panel.dataset.addItem("/nonexistent/folder")
-    panel.dataset.setCurrentText("/nonexistent/folder")
-    qtbot.waitUntil(lambda: "No preview" in panel.preview.text(), timeout=60_000)
+    panel.form.rotation.setValue(25)
+    qtbot.waitUntil(lambda: not panel.form.preview.pixmap().isNull(), timeout=60_000)  # a worker's
+    panel.form.dataset.addItem("/nonexistent/folder")
+    panel.form.dataset.setCurrentText("/nonexistent/folder")
+    qtbot.waitUntil(lambda: "No preview" in panel.form.preview.text(), timeout=60_000)
 
 
 def test_the_dice_field_shows_only_for_a_task_that_uses_it(qtbot: QtBot,
                                                            window: MainWindow) -> None:
     panel = window.training
     window.open_preset("unet_digits")
-    assert panel.form.isRowVisible(panel.dice) and panel.dice.isVisible()
-    panel.dice.setValue(0.5)
-    assert panel.settings().dice == 0.5
+    assert panel.form.rows.isRowVisible(panel.form.dice) and panel.form.dice.isVisible()
+    panel.form.dice.setValue(0.5)
+    assert panel.form.settings().dice == 0.5
     window.open_preset("digits_small")
-    assert not panel.form.isRowVisible(panel.dice) and not panel.dice.isVisible()
-    assert panel.settings().dice == 0.0  # a classification run never records it
+    assert not panel.form.rows.isRowVisible(panel.form.dice) and not panel.form.dice.isVisible()
+    assert panel.form.settings().dice == 0.0  # a classification run never records it
     window.open_preset("unet_digits")
-    assert panel.dice.isVisible() and panel.settings().dice == 0.5
+    assert panel.form.dice.isVisible() and panel.form.settings().dice == 0.5

@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSpinBox
 from pytestqt.qtbot import QtBot
 
+from app.build.property_editor import SizeField
 from app.main_window import MainWindow
-from app.property_editor import SizeField
 from core.presets import load_preset
 
 

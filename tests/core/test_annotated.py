@@ -103,7 +103,7 @@ def test_coco_boxes_and_masks_from_polygons_and_rle(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("bad", "message"), [
-    ("category", r"instances.json: annotation 202 of 2.png names unknown category 9"),
+    ("category", r"instances.json: annotation 202 names unknown category 9"),
     ("outside", r"instances.json: the box of annotation 200 \(0.png\) .* lies outside"),
 ])
 def test_bad_coco_data_is_one_message_naming_the_file(tmp_path: Path, bad: str,

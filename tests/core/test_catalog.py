@@ -23,13 +23,17 @@ INPUTS: dict[str, list[int]] = {
     "Embedding": [7], "Transpose": [5, 3], "MaxPool1d": [2, 10], "AvgPool1d": [2, 10],
     "AdaptiveMaxPool1d": [2, 10], "AdaptiveAvgPool1d": [2, 10], "MaxPool3d": [2, 5, 6, 6],
     "AvgPool3d": [2, 5, 6, 6], "AdaptiveAvgPool3d": [2, 5, 6, 6],
+    # issue 18
+    "BatchNorm3d": [2, 5, 6, 6], "PixelShuffle": [8, 3, 3], "GroupNorm": [6, 4, 4],
 }
 TOKEN_INPUT = {"Embedding"}
 """Types whose example input is integer token ids."""
 # Where ConvScope's default differs from torch's on purpose.
-DELIBERATE = {("Softmax", "dim"): "torch's implicit dim is deprecated; channels (1) is meant"}
+DELIBERATE = {("Softmax", "dim"): "torch's implicit dim is deprecated; channels (1) is meant",
+              ("LogSoftmax", "dim"): "torch's implicit dim is deprecated; channels (1) is meant"}
 INFERRED_OR_REQUIRED = {"in_channels", "out_channels", "kernel_size", "in_features",
-                        "out_features", "num_features"}
+                        "out_features", "num_features", "num_channels", "num_groups",
+                        "upscale_factor", "normalized_shape"}
 
 
 def test_groups_cover_the_catalog() -> None:
@@ -49,7 +53,10 @@ def test_catalog_has_every_required_type() -> None:
         "Mul", "SiLU", "Hardswish", "Hardsigmoid", "ChannelShuffle", "Chunk",
         # the lectures' text and video networks (issue 12)
         "Embedding", "MaxPool1d", "AvgPool1d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d",
-        "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d"}
+        "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d",
+        # what a CNN explorer should have (issue 18)
+        "BatchNorm3d", "PReLU", "PixelShuffle", "LogSoftmax", "SELU", "Softplus", "GroupNorm",
+        "LayerNorm2d", "InstanceNorm2d"}
     assert required <= set(CATALOG)
 
 

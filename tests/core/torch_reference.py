@@ -54,6 +54,10 @@ def _module(type_name: str, params: dict[str, Any], inputs: list[torch.Tensor]) 
     if inferred and inferred not in kwargs:
         x = inputs[0]
         kwargs[inferred] = x.shape[-1] if inferred == "in_features" else x.shape[1]
+    if type_name == "LayerNorm2d":  # torchvision's (ConvNeXt's), for 2-D feature maps
+        from torchvision.models.convnext import LayerNorm2d
+
+        return LayerNorm2d(**kwargs)
     return getattr(nn, type_name)(**kwargs)
 
 

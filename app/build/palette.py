@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -18,6 +19,9 @@ from app.style import group_color
 from core.model.catalog import GROUPS, types_in_group
 
 TYPE_MIME = "application/x-convscope-layer-type"
+MIN_WIDTH = 210
+ITEM_MARGINS = 16
+"""Room beside an item's text: its padding and the decoration's."""
 
 
 class _PaletteTree(QTreeWidget):
@@ -45,7 +49,6 @@ class LayerPalette(QWidget):
         self.search.setClearButtonEnabled(True)
         self.tree = _PaletteTree()
         self.tree.setHeaderHidden(True)
-        self.setMinimumWidth(210)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         layout = QVBoxLayout(self)
@@ -71,6 +74,29 @@ class LayerPalette(QWidget):
         self.search.textChanged.connect(self._filter)
         self.search.returnPressed.connect(self._add_first_visible)
         self.tree.itemActivated.connect(self._activated)
+
+    def minimumSizeHint(self) -> QSize:
+        """As wide as the longest type name at the current text size (no "Convol…" in a
+        narrow dock), and at least MIN_WIDTH."""
+        hint = super().minimumSizeHint()
+        tree = self.tree
+        bold = QFont(tree.font())
+        bold.setBold(True)
+        names, groups = QFontMetrics(tree.font()), QFontMetrics(bold)
+        widest = 0
+        for top, children in self._groups():
+            widest = max(widest, groups.horizontalAdvance(top.text(0)),
+                         *(names.horizontalAdvance(c.text(0)) + tree.indentation()
+                           for c in children))
+        # the item's margins, the frame, the scroll bar (shown when the list is long)
+        need = widest + tree.indentation() + 2 * tree.frameWidth() + \
+            tree.verticalScrollBar().sizeHint().width() + ITEM_MARGINS
+        return QSize(max(hint.width(), MIN_WIDTH, need), hint.height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.updateGeometry()  # the dock asks the new minimum width
 
     def _activated(self, item: QTreeWidgetItem) -> None:
         name = item.data(0, Qt.ItemDataRole.UserRole)

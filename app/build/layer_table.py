@@ -18,11 +18,11 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
-from app.palette import TYPE_MIME
 from app.style import ERROR_COLOR, group_color
 from core.analysis.explain import explain_layer, key_settings
 from core.analysis.summary import format_count, shape_text
@@ -142,14 +142,19 @@ class LayerTableModel(QAbstractTableModel):
         return ""
 
     def _tooltip(self, row: int) -> str:
+        """The row's name, type and settings in full (a narrow column elides them), then the
+        error, the layer's formula with its numbers, or why it is not analysed."""
         if row >= len(self.document.spec.layers):
             return ""
+        layer = self.document.spec.layers[row]
+        settings = self._display(row, 3)
+        full = f"{layer.name} ({layer.type})" + (f": {settings}" if settings else "")
         state = self.row_state(row)
         if state == "error" and self.document.analysis.error is not None:
-            return self.document.analysis.error.reason
+            return f"{full}\n\n{self.document.analysis.error.reason}"
         if state == "ok":
-            return explain_layer(self.document.analysis.layers[row])
-        return "Not analysed: fix the layer marked in red above first."
+            return f"{full}\n\n{explain_layer(self.document.analysis.layers[row])}"
+        return f"{full}\n\nNot analysed: fix the layer marked in red above first."
 
     # -- the Qt model interface ------------------------------------------------------------
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -207,6 +212,32 @@ class LayerTableModel(QAbstractTableModel):
         return False  # the document has changed; nothing for the view to remove
 
 
+def share_widths(needs: Sequence[int], minima: Sequence[int],
+                 groups: Sequence[Sequence[tuple[int, int]]], available: int) -> list[int]:
+    """Column widths within ``available`` pixels: every column gets its minimum, then each group
+    in turn (``(column, width wanted)`` pairs) is raised towards what it wants, sharing what is
+    left evenly (a column that wants less than its share leaves the rest to the others).
+    Columns never get more than ``needs``; what no group wants stays unused."""
+    widths = [min(m, n) for m, n in zip(minima, needs, strict=True)]
+    left = available - sum(widths)
+    for group in groups:
+        wanting = [(column, min(want, needs[column])) for column, want in group]
+        wanting = [(column, want) for column, want in wanting if want > widths[column]]
+        while wanting and left > 0:
+            share = max(1, left // len(wanting))
+            column, want = min(wanting, key=lambda item: item[1] - widths[item[0]])
+            if want - widths[column] <= share:  # the one wanting least is satisfied
+                left -= want - widths[column]
+                widths[column] = want
+                wanting.remove((column, want))
+            else:  # nobody is satisfied by an even share: share it out and stop
+                for index, (column, _want) in enumerate(wanting):
+                    extra = left // len(wanting) + (1 if index < left % len(wanting) else 0)
+                    widths[column] += extra
+                left = 0
+    return widths
+
+
 class LayerTable(QTableView):
     """The layer list view, kept in step with the document's current layer."""
 
@@ -228,6 +259,7 @@ class LayerTable(QTableView):
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        self._needs: list[int] = []
         self.resizeColumnsToContents()
         # measuring every cell on every edit is what made large models slow: fit the columns
         # when the rows change (load, add, delete), not when values do
@@ -235,6 +267,42 @@ class LayerTable(QTableView):
         self.selectionModel().currentRowChanged.connect(self._row_changed)
         document.changed.connect(self._sync_selection)
         document.current_changed.connect(lambda _name: self._sync_selection())
+
+    # -- columns that fit the view ----------------------------------------------------------
+    def resizeColumnsToContents(self) -> None:
+        """Measure what each column's texts need, then fit the columns into the view."""
+        header = self.horizontalHeader()
+        self._needs = [max(self.sizeHintForColumn(c), header.sectionSizeHint(c))
+                       for c in range(len(COLUMNS))]
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Every column inside the view (no sideways scrolling, Params and Status never off
+        screen): the row number and Params keep the width they need, the output shape and a
+        short status come next, then the name and type, then the settings (and a long error)
+        share what is left; narrowed columns elide, and the row's tooltip gives them in full."""
+        if len(self._needs) != len(COLUMNS):
+            return
+        header = self.horizontalHeader()
+        metrics = self.fontMetrics()
+        # a column elided to a letter and "…" still says it holds something; 16: the cell's
+        # margins
+        least = metrics.horizontalAdvance("M…") + 16
+        header.setMinimumSectionSize(min(least, header.minimumSectionSize()))
+        needs = self._needs
+        minima = [needs[0], least, least, least, least, needs[5], least]
+        short_status = max(header.sectionSizeHint(6),
+                           metrics.horizontalAdvance("not analysed") + 16)
+        groups = [[(4, needs[4]), (6, short_status)], [(1, needs[1]), (2, needs[2])],
+                  [(3, needs[3]), (6, needs[6])]]
+        widths = share_widths(needs, minima, groups, self.viewport().width())
+        for column, width in enumerate(widths):
+            if header.sectionSize(column) != width:
+                header.resizeSection(column, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)  # the view's or its viewport's size (a scroll bar came)
+        self.fit_columns()
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

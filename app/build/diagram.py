@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
-from app.palette import TYPE_MIME
 from app.style import ERROR_COLOR, group_color
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG

@@ -11,7 +11,7 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -311,6 +311,7 @@ class PropertyEditor(QScrollArea):
         self.outer = QVBoxLayout(self.body)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # a long name and type wrap in a narrow dock, never cut
         self.outer.addWidget(self.title)
         self.form_widget = QWidget()
         self.form = QFormLayout(self.form_widget)
@@ -329,12 +330,22 @@ class PropertyEditor(QScrollArea):
         document.current_changed.connect(lambda _n: self.refresh())
         self.refresh()
 
+    def minimumSizeHint(self) -> QSize:
+        """As wide as the form needs (its fields are never cut: the area does not scroll
+        sideways), beside the vertical scroll bar."""
+        hint = super().minimumSizeHint()
+        need = self.body.minimumSizeHint().width() + 2 * self.frameWidth() + \
+            self.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), need), hint.height())
+
     def _clear_form(self) -> None:
         """Replace the form's container: the old fields go at once, with their signals."""
         old = self.form_widget
         self.form_widget = QWidget()
         self.form = QFormLayout(self.form_widget)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # narrow (projector text in a small window), a field goes under its label, never cut
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.outer.replaceWidget(old, self.form_widget)
         old.hide()

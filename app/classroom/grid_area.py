@@ -1,0 +1,150 @@
+"""Where the step-through's grids go, and what its input map shows.
+
+``GridArea`` places the input map, one row of patch × kernel = products per input channel and
+the output map in fixed shares of its width; ``input_plane`` gives the input channel with its
+padding ring and the cells the window reads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtGui import QFont, QResizeEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.classroom.grids import NumberGrid
+from core.classroom.step import Step
+
+
+def padding_ring(step: Step, module: object) -> tuple[int, int]:
+    """The padding ring the input map draws, in cells (rows, columns): the layer's padding;
+    0 where it is not a number, and for a transposed convolution (whose input is not padded)."""
+    if step.kind == "transposed":
+        return 0, 0
+    padding = getattr(module, "padding", 0)
+    if isinstance(padding, int):
+        return padding, padding
+    if isinstance(padding, tuple | list) and all(isinstance(p, int) for p in padding):
+        return (int(padding[-2]), int(padding[-1])) if len(padding) >= 2 else \
+            (0, int(padding[0]))
+    return 0, 0
+
+
+def input_plane(step: Step, plane: np.ndarray, index: int,
+                 ring: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray,
+                                                          list[tuple[int, int]], int, int]:
+    """The input channel with room for the layer's padding ring (``ring``, drawn at every
+    position so the map keeps its size) and the window's cells, and the cells read."""
+    height, width = plane.shape
+    rows, cols = step.input_rows, step.input_cols
+    read = ~step.padding[index]
+    if step.kind == "transposed":
+        rows_all, cols_all = rows[read], cols[read]
+        r0, c0 = 0, 0
+        r1, c1 = height - 1, width - 1
+    else:
+        rows_all, cols_all = rows, cols
+        r0, c0 = min(-ring[0], int(rows.min())), min(-ring[1], int(cols.min()))
+        r1 = max(height - 1 + ring[0], int(rows.max()))
+        c1 = max(width - 1 + ring[1], int(cols.max()))
+    values = np.full((r1 - r0 + 1, c1 - c0 + 1), np.nan)
+    values[-r0:-r0 + height, -c0:-c0 + width] = plane
+    pad = np.isnan(values)
+    if step.kind != "transposed":
+        for (i, j), value in np.ndenumerate(step.patch[index]):
+            values[rows[i, j] - r0, cols[i, j] - c0] = value
+    values = np.where(np.isnan(values), 0.0, values)
+    window = [(int(r) - r0, int(c) - c0) for r, c in zip(rows_all.ravel(), cols_all.ravel(),
+                                                         strict=True)]
+    return values, pad, window, r0, c0
+
+
+
+class GridArea(QWidget):
+    """The input map, per input channel a row of patch × kernel = products, and the output
+    map, placed in fixed shares of the width: the maps keep their size from step to step (a
+    box layout sized them by the middle column's hints, which changed with the layer), and
+    the rows share the height (hidden rows make room for the others)."""
+
+    resized = Signal()
+    LARGE_MAP_SHARE = 0.27
+    """A map drawn as an image (too many cells for numbers) takes this share of the width."""
+    GAP = 8
+
+    def __init__(self, input_grid: NumberGrid, rows: list[tuple[NumberGrid, ...]],
+                 output_grid: NumberGrid) -> None:
+        super().__init__()
+        self.input_grid, self.rows, self.output_grid = input_grid, rows, output_grid
+        for grid in (input_grid, output_grid, *(g for row in rows for g in row)):
+            grid.setParent(self)
+        self.needs = (0, 0, 0)
+        """The widths the input map, the rows and the output map need for body-size numbers
+        (set per layer from shapes, not values, so nothing moves from position to
+        position); the width is shared in proportion to them."""
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(300, 90)
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 400)
+
+    def rows_that_fit(self, row_height: int) -> int:
+        """How many channel rows of ``row_height`` fit in the area's height (at least one)."""
+        return max(1, (self.height() + self.GAP) // max(1, row_height + self.GAP))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.place()
+        self.resized.emit()
+
+    def place(self) -> None:
+        width, height, gap = self.width(), self.height(), self.GAP
+        room = max(1, width - 2 * gap)
+        needs = [min(need, int(room * share)) or int(room * self.LARGE_MAP_SHARE)
+                 for need, share in zip(self.needs, (0.4, 0.55, 0.4), strict=True)]
+        if not any(self.needs):
+            needs = [1, 1, 1]
+        # the rows first (their numbers are the arithmetic), the maps share what is left
+        middle = min(needs[1], int(room * 0.55)) if any(self.needs) else room // 3
+        if sum(needs) <= room:  # room to spare: shared in proportion to the needs
+            middle = room * needs[1] // sum(needs)
+        middle = max(middle, int(room * 0.45))  # as the box layout gave them before
+        rest = room - middle
+        input_width = rest * needs[0] // max(1, needs[0] + needs[2])
+        output_width = rest - input_width
+        map_width = input_width
+        self.input_grid.setGeometry(0, 0, input_width, height)
+        self.output_grid.setGeometry(width - output_width, 0, output_width, height)
+        column = max(1, (middle - 2 * gap) // 3)
+        shown = [row for row in self.rows if not row[0].isHidden()]
+        row_height = max(1, (height - gap * (len(shown) - 1)) // max(1, len(shown)))
+        for index, row in enumerate(shown):
+            top = index * (row_height + gap)
+            grids = [grid for grid in row if not grid.isHidden()]
+            left = map_width + gap + (0 if len(grids) == len(row) else
+                                      (middle - column * len(grids)) // 2)
+            for grid in grids:
+                grid.setGeometry(left, top, column, row_height)
+                left += column + gap
+
+    def measure(self, step: Step, index: int, input_shape: tuple[int, ...],
+                output_shape: tuple[int, ...], ring: tuple[int, int], font: QFont) -> int:
+        """Set the widths the maps and rows need for numbers in ``font`` (see ``needs``) and
+        return the height a channel row needs, judged by channel ``index``'s grids."""
+        probe = NumberGrid()
+        probe.setFont(font)
+        # a row's width from the kernel's size and four-character values: the same for every
+        # position of the layer, so the maps beside the rows keep their size
+        probe.set_data(np.full(step.patch[index].shape, -888.0))
+        column = probe.readable_size().width()
+        maps = []
+        for shape, extra in ((input_shape, 2 * ring[1]), (output_shape, 0)):
+            rows, cols = (1, shape[-1]) if len(shape) == 2 else shape[-2:]
+            probe.set_data(np.full((rows, cols + extra), -888.0))  # the input's padding ring
+            maps.append(probe.readable_size().width())
+        self.needs = (maps[0], 3 * column + 2 * self.GAP, maps[1])
+        need = 0
+        for values in (step.patch[index], step.kernel, step.products):
+            if values is not None:
+                probe.set_data(values if values is step.patch[index] else values[index])
+                need = max(need, probe.readable_size().height())
+        return need

@@ -1,0 +1,80 @@
+"""Edit → the layer edits and the summary copies, and Ctrl+Z / Ctrl+Shift+Z from any focus."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QWidget
+
+from app.build.layer_table import LayerTable
+from app.document import ModelDocument
+from core.analysis.summary import format_markdown, format_table
+
+
+class LayerEdits:
+    """The Edit menu's actions on the document's current (or selected) layers."""
+
+    def __init__(self, window: QMainWindow, document: ModelDocument, table: LayerTable) -> None:
+        self.window = window
+        self.document = document
+        self.table = table
+
+    def add_layer_after_current(self, type_name: str) -> None:
+        spec = self.document.spec
+        current = self.document.current
+        index = spec.index(current) + 1 if current in {layer.name for layer in spec.layers} \
+            else len(spec.layers)
+        self.document.add_layer(type_name, index)
+
+    def delete_selected(self) -> None:
+        self.document.remove_layers(self.table.selected_names())
+
+    def duplicate_current(self) -> None:
+        if self.document.current:
+            self.document.duplicate_layer(self.document.current)
+
+    def rename_current(self) -> None:
+        name = self.document.current
+        if not name:
+            return
+        new, ok = QInputDialog.getText(self.window, "Rename layer", "New name:", text=name)
+        if ok and new.strip():
+            self.document.rename_layer(name, new)
+
+    def move(self, step: int) -> None:
+        name = self.document.current
+        if name:
+            index = self.document.spec.index(name) + step
+            if 0 <= index < len(self.document.spec.layers):
+                self.document.move_layer(name, index)
+
+    def copy_text(self) -> None:
+        QGuiApplication.clipboard().setText(format_table(self.document.analysis))
+        self.window.statusBar().showMessage("Summary copied as text", 4000)
+
+    def copy_markdown(self) -> None:
+        QGuiApplication.clipboard().setText(format_markdown(self.document.analysis))
+        self.window.statusBar().showMessage("Summary copied as Markdown", 4000)
+
+
+class UndoShortcuts(QObject):
+    """Ctrl+Z / Ctrl+Shift+Z (and Ctrl+Y) undo and redo the model from any focus. Text and spin
+    boxes claim those keys for their own text undo; in this window they go to the document's
+    undo stack instead, whose edits every field follows."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.keys = [QKeySequence(QKeySequence.StandardKey.Undo),
+                     QKeySequence(QKeySequence.StandardKey.Redo),
+                     QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, QWidget) \
+                and isinstance(event, QKeyEvent) and watched.window() is self.window_:
+            pressed = QKeySequence(event.keyCombination())
+            if any(pressed.matches(key) == QKeySequence.SequenceMatch.ExactMatch
+                   for key in self.keys):
+                event.ignore()  # not claimed by the box: the window's Undo/Redo action runs
+                return True
+        return False

@@ -1,0 +1,175 @@
+"""``convscope render``: the Inspect tab's pictures (filters, activations, attributions, masks,
+boxes) as PNG files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.cli.common import Parser, fail, resolve_model, with_force
+from core.model.errors import ModelError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from core.inspect.inspector import Inspector
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1600x900") from None
+    if not (200 <= width <= 8000 and 200 <= height <= 8000):
+        raise argparse.ArgumentTypeError("width and height must be 200 to 8000 pixels")
+    return width, height
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.data.errors import DataError
+    from core.inspect import render
+    from core.inspect.inspector import InspectError, Inspector, image_for
+
+    output = Path(args.output)
+    if output.is_dir():
+        return fail(f"-o {output} is a folder; give a file name ending in .png")
+    if output.suffix.lower() != ".png":
+        return fail(f"-o {output}: the output is a PNG image; use a name ending in .png")
+    try:
+        weights = Path(args.weights) if args.weights else None
+        inspector = Inspector.from_paths(
+            resolve_model(args.model), weights, force=args.force,
+            attribution=args.view in ("gradcam", "saliency", "occlusion"))
+        notes = [inspector.weights_note]
+        name = inspector.spec.name
+        if args.view in ("masks", "boxes"):
+            fig = _scene_figure(args, inspector, notes)
+        elif args.view == "filters":
+            grid = inspector.filters(args.layer, args.channel)
+            what = "RGB kernels" if grid.color else f"input channel {grid.in_channel} of " \
+                f"{grid.in_channels}"
+            fig = render.filters_figure(grid, f"{name} · {args.layer} filters ({what})", notes,
+                                        args.size)
+        else:
+            inp = image_for(inspector, args.image)
+            notes += [f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes
+                                                else "")]
+            if args.view == "activations":
+                values = inspector.activation(args.layer, inp)
+                labels = inspector.classes if values.ndim == 1 else ()
+                fig = render.activations_figure(values, f"{name} · {args.layer} activations "
+                                                f"({'×'.join(map(str, values.shape))})", notes,
+                                                args.size, labels)
+            else:
+                if args.view == "gradcam":
+                    heat, cls, layer = inspector.gradcam(inp, args.target, args.layer)
+                    method = f"Grad-CAM on {layer}"
+                elif args.view == "saliency":
+                    heat, cls = inspector.saliency(inp, args.target)
+                    method = "saliency (|gradient|)"
+                else:
+                    heat, cls = inspector.occlusion(inp, args.target)
+                    method = "occlusion sensitivity"
+                if not heat.any():
+                    notes.append("the map is empty: no part of the input raises this class's "
+                                 "score here (try another layer or class)")
+                probs = inspector.top_k(inp, 3)
+                notes.append("top: " + ", ".join(f"{p.label} {p.probability:.1%}" for p in probs))
+                fig = render.overlay_figure(
+                    inp.display, heat, f"{name} · {method} for class "
+                    f"{inspector.classes[cls] if cls < len(inspector.classes) else cls}", notes,
+                    args.size)
+        out = render.save_png(fig, output)
+    except (ModelError, DataError, InspectError) as exc:
+        return fail(with_force(exc))
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(out)
+    return 0
+
+
+def _scene_figure(args: argparse.Namespace, inspector: Inspector, notes: list[str]) -> Figure:
+    """The masks or boxes view of one input (a test scene with its ground truth, or a file)."""
+    import torch
+
+    from core.inspect import render_scenes, scenes
+    from core.inspect.inspector import InspectError
+
+    for option in ("score", "nms", "alpha"):
+        value = getattr(args, option, 0.5)
+        if not 0 <= value <= 1:
+            raise InspectError(f"--{option} must be 0–1, got {value:g}")
+    out = inspector.analysis.output_shape or ()
+    if len(out) != 3:
+        raise InspectError(f"render {args.view} needs a model whose output is a map per pixel "
+                           f"or grid cell; {inspector.spec.name} outputs "
+                           f"{'×'.join(map(str, out))}")
+    scene = scenes.scene_input(inspector, args.image)
+    inp = scene.input
+    notes.append(f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes else ""))
+    name = inspector.spec.name
+    raw = scenes.raw_output(inspector, inp.tensor)[0]
+    if args.view == "masks":
+        predicted = raw.max(0).indices.numpy()  # argmax is ~9× slower on CPU
+        classes = ["background", *inspector.classes]
+        if scene.mask is not None:
+            from core.tasks.segmentation import image_iou
+
+            iou = image_iou(torch.from_numpy(predicted), torch.from_numpy(scene.mask),
+                            len(classes))
+            notes.append(f"mIoU of this image: {iou:.3f}")
+        return render_scenes.masks_figure(inp.display, predicted, scene.mask, classes,
+                                          f"{name} · masks", notes, args.size, args.alpha)
+    size = inp.display.shape[1:]
+    found = scenes.detect(raw, (int(size[0]), int(size[1])), args.score, args.nms)
+    truth = (scene.boxes, scene.labels) if scene.boxes is not None else None
+    picture = scenes.boxes_picture(inp.display, found, inspector.classes, truth)
+    notes.append(f"{len(found.boxes)} boxes at score ≥ {args.score:g} after NMS at IoU "
+                 f"{args.nms:g}; score = objectness × class probability")
+    return render_scenes.boxes_figure(picture, scenes.objectness_map(raw),
+                                      f"{name} · boxes", notes, args.size)
+
+
+def add_parser(commands: Any) -> None:
+    """The sub-command and its arguments, on the dispatcher's sub-parsers."""
+    rend = commands.add_parser("render", help="render a view of a model to PNG")
+    views = rend.add_subparsers(dest="view", required=True, parser_class=Parser)
+    for view, text in (("filters", "a convolution's kernels"),
+                       ("activations", "a layer's feature maps for an image"),
+                       ("gradcam", "Grad-CAM heat map over an image"),
+                       ("saliency", "saliency (gradient) map over an image"),
+                       ("occlusion", "occlusion sensitivity over an image"),
+                       ("masks", "a segmentation model's masks over an image or test scene"),
+                       ("boxes", "a detection model's boxes and objectness over an image")):
+        v = views.add_parser(view, help=text)
+        v.add_argument("model", help="a model file (.json) or a preset name")
+        v.add_argument("--weights", help="weights (.safetensors) or a run folder; omitted: "
+                       "random initial weights, stated in the image")
+        v.add_argument("-o", "--output", required=True, help="the PNG to write")
+        v.add_argument("--size", type=_size, default=(1200, 900), help="WIDTHxHEIGHT pixels")
+        v.add_argument("--force", action="store_true",
+                       help="render even when the estimate says it does not fit in memory")
+        if view == "filters":
+            v.add_argument("--layer", required=True)
+            v.add_argument("--channel", type=int, help="input channel (default: colour for RGB "
+                           "input, else 0)")
+        elif view in ("masks", "boxes"):
+            v.add_argument("--image", required=True, help="scenes:N (digit-scenes test scene N, "
+                           "with its ground truth) or an image file")
+            if view == "masks":
+                v.add_argument("--alpha", type=float, default=0.6, help="mask opacity 0–1")
+            else:
+                v.add_argument("--score", type=float, default=0.3,
+                               help="score threshold (objectness × class probability)")
+                v.add_argument("--nms", type=float, default=0.5, help="NMS IoU threshold")
+        else:
+            v.add_argument("--image", required=True, help="an image file, a sample photo name "
+                           "(astronaut, camera, coffee, chelsea, …) or digits:N, the N-th "
+                           "image (from 0) of the bundled digits' test split")
+            v.add_argument("--layer", required=view == "activations",
+                           help="the layer" + (" (default: the last with feature maps)"
+                                               if view == "gradcam" else ""))
+            if view != "activations":
+                v.add_argument("--target", type=int, help="class index (default: predicted)")
+        v.set_defaults(run=run)

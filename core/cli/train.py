@@ -1,0 +1,237 @@
+"""``convscope train``: headless training with a progress bar or JSON lines, the memory pre-flight
+and --resume."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.cli.common import fail, positive, resolve_model
+from core.model.errors import ModelError
+
+if TYPE_CHECKING:
+    from core.data.datasets import Dataset
+    from core.model.spec import ModelSpec
+    from core.train.settings import TrainingSettings
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.train.memory import tune_malloc
+
+    tune_malloc()  # before torch allocates anything
+    from core.data.augmentation import Augmentation
+    from core.data.datasets import DataError, load_dataset
+    from core.model.spec import load_model
+    from core.train.engine import train
+    from core.train.settings import TrainingError, TrainingSettings
+
+    try:
+        if args.resume is None and args.model is None:
+            raise TrainingError("give the model to train: a model file (.json) or a preset "
+                                "name, or --resume RUN to continue a run")
+        spec = load_model(resolve_model(args.model)) if args.resume is None else None
+        settings = TrainingSettings(
+            optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
+            epochs=args.epochs, weight_decay=args.weight_decay, schedule=args.schedule,
+            device=args.device, mixed_precision=not args.no_amp, dice=args.dice,
+            augmentation=Augmentation(flip=args.flip, crop=args.crop, rotation=args.rotation,
+                                      shear=args.shear, color=args.color))
+        settings.check()
+        planned = settings
+        if args.resume is not None:
+            from core.train.checkpoint import open_for_resume
+
+            # first, and writing nothing: every file of the run checked, one line if damaged
+            point = open_for_resume(Path(args.resume))
+            spec = load_model(Path(args.resume) / "model.json")
+            planned = TrainingSettings.from_dict(point.state.settings)
+            recorded = point.state.dataset
+            if args.dataset is None or args.dataset == recorded:
+                args.dataset = recorded  # a run continues on its own data
+            elif not args.change_dataset:
+                raise TrainingError(
+                    f"--resume {args.resume} was trained on {recorded}, not {args.dataset}: "
+                    "leave --dataset out to continue on its own data, or add "
+                    "--change-dataset to continue it on the other data on purpose")
+        elif args.change_dataset:
+            raise TrainingError("--change-dataset goes with --resume (a new run simply uses "
+                                "--dataset)")
+        if args.dataset is None:
+            args.dataset = "digits"
+        if args.weights is not None and Path(args.weights).is_dir():
+            from core.train.checkpoint import open_run
+
+            args.weights = str(open_run(Path(args.weights)).weights)
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise TrainingError(f"--out {out} is a file; give a folder for the run folders")
+        assert spec is not None
+        data = load_dataset(args.dataset, spec.input_shape,
+                            Path(args.data_root) if args.data_root else None)
+        verdict = _preflight(args, spec, planned, data)
+    except (ModelError, DataError, TrainingError) as exc:
+        return fail(str(exc))
+    if verdict is not None:
+        return verdict
+    events = train(spec, data, settings, Path(args.out),
+                   init_weights=Path(args.weights) if args.weights else None,
+                   resume=Path(args.resume) if args.resume else None)
+    try:
+        return _report(events, args, spec.name, data.describe(), spec.task)
+    except OSError as exc:
+        return fail(f"cannot write the run folder in {args.out}: {exc.strerror or exc}")
+
+
+def _preflight(args: argparse.Namespace, spec: ModelSpec, settings: TrainingSettings,
+               data: Dataset) -> int | None:
+    """--dry-run: print the estimate (exit 0); a run that cannot fit: refuse (exit 2) unless
+    --force. None: go ahead."""
+    import math
+
+    import torch
+
+    from core.train.engine import pick_device
+    from core.train.preflight import preflight
+
+    device = str(pick_device(settings.device))
+    samples = len(data.train)
+    dataset_bytes = data.train.images.numel() * data.train.images.element_size()
+    if not settings.augmentation.active:  # the engine keeps a normalised copy (see engine)
+        ready = samples * math.prod(spec.input_shape) * 4
+        dataset_bytes += ready if ready < 1 << 30 else 0
+    verdict = preflight(spec, settings.batch_size, device, settings.optimizer,
+                        settings.momentum, settings.mixed_precision, dataset_bytes, samples,
+                        measure=args.dry_run)
+    gpu = torch.cuda.is_available()
+    if args.dry_run:
+        if args.json:
+            print(json.dumps(verdict.to_dict(gpu)))
+        else:
+            print(verdict.sentence(gpu))
+        return 0
+    if not verdict.fits and not args.force:
+        return fail(f"{verdict.sentence(gpu)} (--force tries anyway)")
+    return None
+
+
+def _json_line(data: dict[str, object]) -> str:
+    """One JSON line; NaN (e.g. accuracy of an empty split) is written as null."""
+    clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in data.items()}
+    return json.dumps(clean)
+
+
+def _report(events: Iterator[object], args: argparse.Namespace, name: str,
+            described: str, task_name: str = "classification") -> int:
+    from core.tasks import task_for
+    from core.train.settings import BatchProgress, EpochEnd, Failed, Finished, Started
+
+    task = task_for(task_name)
+    running, headline = task.train_metric, task.headline_label
+
+    for event in events:
+        if isinstance(event, Started):
+            if args.json:  # every note of the text mode, one JSON line each
+                print(_json_line({"started": name, "dataset": described,
+                                  "device": event.device, "run_dir": event.run_dir}))
+                for note in event.notes:
+                    print(_json_line({"note": note}))
+                if event.weights_report:
+                    print(_json_line({"weights": event.weights_report}), flush=True)
+            else:
+                print(f"training {name} on {described} ({event.device})")
+                for note in event.notes:
+                    print(f"  note: {note}")
+                if event.weights_report:
+                    print(f"  weights: {event.weights_report}")
+                print(f"  run folder: {event.run_dir}")
+        elif isinstance(event, BatchProgress) and not args.json:
+            width = 30
+            filled = int(width * event.batch / event.batches)
+            sys.stderr.write(f"\r  epoch {event.epoch} [{'#' * filled}{'.' * (width - filled)}]"
+                             f" loss {event.loss:.4f} {running} {event.accuracy:.3f} "
+                             f"{event.samples_per_s:,.0f} samples/s")
+            sys.stderr.flush()
+        elif isinstance(event, EpochEnd):
+            if args.json:
+                print(_json_line({
+                    "epoch": event.epoch, "train_loss": event.train_loss,
+                    "val_loss": event.val_loss, **event.metrics,
+                    "samples_per_s": event.samples_per_s,
+                    "seconds": event.seconds, "lr": event.lr,
+                    "checkpoint": event.checkpoint}), flush=True)
+            else:
+                sys.stderr.write("\r" + " " * 100 + "\r")
+                print(f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} "
+                      f"{running} {event.train_acc:.4f} · val loss {event.val_loss:.4f} "
+                      f"{headline} {event.val_acc:.4f} · {event.samples_per_s:,.0f} samples/s · "
+                      f"{event.seconds:.1f} s{' · best' if event.best else ''}")
+        elif isinstance(event, Finished):
+            if args.json:
+                tests = {f"test_{key}": None for key in task.test_keys}
+                print(_json_line({"test_loss": event.test_loss,
+                                  **{**tests, **event.test_metrics},
+                                  "checkpoint": event.checkpoint, "run_dir": event.run_dir,
+                                  "stopped": event.stopped}), flush=True)
+            else:
+                figures = " · ".join(f"{key} {event.test_metrics[f'test_{key}']:.4f}"
+                                     for key in task.test_keys
+                                     if f"test_{key}" in event.test_metrics)
+                print(f"test {figures or 'not run'} (best validation weights); "
+                      f"checkpoint {event.checkpoint}")
+        elif isinstance(event, Failed):
+            return fail(event.message)
+    return 0
+
+
+def add_parser(commands: Any) -> None:
+    """The sub-command and its arguments, on the dispatcher's sub-parsers."""
+    tr = commands.add_parser("train", help="train a model headless",
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                             epilog="Runs go to --out (here: ./runs); the window's runs go to "
+                             "the ConvScope data folder (Help → Where Runs Are Stored).")
+    tr.add_argument("model", nargs="?", help="a model file (.json) or a preset name (not "
+                    "needed with --resume: the run has its own)")
+    tr.add_argument("--dataset",
+                    help="digits (bundled; the default for a new run), mnist, fashion-mnist, "
+                    "cifar10, digit-scenes (bundled masks and boxes; digit-scenes:N for N "
+                    "training scenes, or digit-scenes:n=N,size=S,min=A,max=B,seed=K), or a "
+                    "folder with one sub-folder per class; with --resume: the run's own")
+    tr.add_argument("--change-dataset", action="store_true",
+                    help="with --resume and --dataset: continue the run on other data than "
+                    "it was trained on (recorded in the run's notes)")
+    tr.add_argument("--data-root", help="where downloaded datasets live")
+    tr.add_argument("--epochs", type=positive(int), default=20, help="passes over the data")
+    tr.add_argument("--batch-size", type=positive(int), default=64, help="images per step")
+    tr.add_argument("--lr", type=positive(float), default=3e-3, help="learning rate")
+    tr.add_argument("--optimizer", choices=["adam", "adamw", "sgd"], default="adam",
+                    help="the optimizer")
+    tr.add_argument("--weight-decay", type=float, default=1e-4, help="L2 penalty")
+    tr.add_argument("--schedule", choices=["none", "cosine", "step"], default="cosine",
+                    help="learning-rate schedule")
+    tr.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto",
+                    help="auto: CUDA, then Apple MPS, then CPU")
+    tr.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    tr.add_argument("--out", default="runs",
+                    help="folder for run folders, relative to the current folder")
+    tr.add_argument("--weights", help="start from these weights (matched by layer name)")
+    tr.add_argument("--resume", help="continue this run folder")
+    tr.add_argument("--dice", type=float, default=0.0, metavar="W",
+                    help="segmentation: weight of the soft Dice loss added to per-pixel "
+                    "cross-entropy, 0 to 10; 0 = cross-entropy only (other tasks ignore it)")
+    tr.add_argument("--flip", action="store_true", help="augment: mirror left-right")
+    tr.add_argument("--crop", type=int, default=0, help="augment: random crop after padding N")
+    tr.add_argument("--rotation", type=float, default=0.0, help="augment: ± degrees")
+    tr.add_argument("--shear", type=float, default=0.0, help="augment: ± degrees")
+    tr.add_argument("--color", type=float, default=0.0, help="augment: colour shift 0–1")
+    tr.add_argument("--json", action="store_true",
+                    help="JSON lines: the start (device, run folder, notes, weights loaded), "
+                    "one per epoch, then one with the test accuracy")
+    tr.add_argument("--dry-run", action="store_true",
+                    help="print the memory and time estimate (one measured step) and stop")
+    tr.add_argument("--force", action="store_true",
+                    help="train even when the estimate says the run does not fit in memory")
+    tr.set_defaults(run=run)
