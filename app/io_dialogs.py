@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import warm_up
+from app.style import error_html
 from app.workers import Worker
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
@@ -113,7 +114,7 @@ class _BackgroundDialog(QDialog):
         self.busy.hide()
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
         if error:
-            self.status.setText(f"<span style='color:#d62828'>⚠ {error}</span>")
+            self.status.setText(error_html(f"⚠ {error}"))
         else:
             self.succeeded(result)
 
@@ -290,8 +291,7 @@ class ImportDialog(_BackgroundDialog):
         if output.suffix.lower() != ".json":
             output = output.with_suffix(".json")
         if not output.parent.is_dir():
-            self.status.setText(f"<span style='color:#d62828'>⚠ the folder {output.parent} "
-                                "does not exist</span>")
+            self.status.setText(error_html(f"⚠ the folder {output.parent} does not exist"))
             return
         if self.from_onnx.isChecked():
             source = Path(self.onnx_path.text()).expanduser()

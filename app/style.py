@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 GROUP_COLORS = {
     "convolution": "#3b82c4",
@@ -15,12 +16,63 @@ GROUP_COLORS = {
     "merge": "#c8553d",
 }
 ERROR_COLOR = "#d62828"
+"""Marks drawn on a block or a cell border (not text: see error_color)."""
+ERROR_TEXT = {"light": "#b3261e", "dark": "#ff8a80"}
+"""Error text that reads at 5.7:1 on the light theme's window and 6:1 on the dark one (and on
+present mode's black); #d62828 was 4.4:1 on light grey and 2.8:1 on the dark theme."""
 BASE_POINT_SIZE = 10
 MIN_POINT_SIZE, MAX_POINT_SIZE = 8, 28
 
 
 def group_color(group: str) -> QColor:
     return QColor(GROUP_COLORS.get(group, "#777777"))
+
+
+def error_color(palette: QPalette | None = None) -> QColor:
+    """The error text colour for text on ``palette``'s window (the application's by default)."""
+    if palette is None:
+        palette = QApplication.palette()
+    dark = palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5
+    return QColor(ERROR_TEXT["dark" if dark else "light"])
+
+
+def error_html(text: str, palette: QPalette | None = None) -> str:
+    """``text`` (already HTML) in the error colour, for rich-text labels."""
+    return f"<span style='color:{error_color(palette).name()}'>{text}</span>"
+
+
+class ErrorText(QObject):
+    """Keeps a label's text in the error colour of the palette it is shown on, through theme
+    changes and present mode (a palette role, not a style sheet: a style sheet keeps the colours
+    and font of when it was set). ``active`` False gives the label its normal text colour."""
+
+    def __init__(self, label: QWidget, active: bool = True) -> None:
+        super().__init__(label)
+        self.label = label
+        self.active = active
+        label.installEventFilter(self)
+        self._apply()
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        self._apply()
+
+    def _apply(self) -> None:
+        parent = self.label.parentWidget()
+        base = parent.palette() if parent is not None else QApplication.palette()
+        want = error_color(base) if self.active else base.color(QPalette.ColorRole.WindowText)
+        if self.label.palette().color(QPalette.ColorRole.WindowText) == want:
+            return
+        palette = QPalette()  # only the text colour: the rest follows the window's palette
+        palette.setColor(QPalette.ColorRole.WindowText, want)
+        palette.setColor(QPalette.ColorRole.Text, want)
+        self.label.setPalette(palette)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.label and event.type() in (
+                QEvent.Type.PaletteChange, QEvent.Type.ParentChange, QEvent.Type.Show):
+            self._apply()
+        return False
 
 
 def apply_theme(app: QApplication, dark: bool, point_size: int) -> None:

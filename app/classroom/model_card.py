@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
 
 from app.classroom.grids import PRESENT, Look
+from app.style import error_color
 from core.analysis.model_analysis import ModelAnalysis
 from core.analysis.summary import shape_text
 
@@ -52,7 +53,7 @@ class ModelCard(QFrame):
         if len(analysis.layers) > 6:
             rows.append(f"… {len(analysis.layers) - 6} more layers")
         if analysis.error is not None:
-            rows.append(f"<span style='color:#d62828'>⚠ {analysis.error}</span>")
+            rows.append(f"<span style='color:{error_color().name()}'>⚠ {analysis.error}</span>")
         self.body.setText("<br>".join(rows))
         self.total.setText(f"<b>{analysis.total_params:,} parameters</b>")
 

@@ -21,6 +21,7 @@ from app.classroom.grid_area import GridArea, input_plane, padding_ring
 from app.classroom.grids import NORMAL, PRESENT, Look, NumberGrid
 from app.classroom.session_loader import SessionLoader
 from app.classroom.step_controls import StepControls
+from app.style import error_color
 from core.classroom.step import Step, StepError
 from core.classroom.text import formula, number
 
@@ -124,7 +125,8 @@ class StepThroughView(QWidget):
         self.formula.setFont(font)
         palette = QPalette()  # only the text colour: the rest follows the window's palette
         palette.setColor(QPalette.ColorRole.WindowText,
-                         QColor(self.look.mark if self.look is PRESENT else "#b01e1e"))
+                         QColor(self.look.mark) if self.look is PRESENT
+                         else error_color(self.palette()))
         self.formula.setPalette(palette)
         # a line each even when empty: the grids above keep their height from step to step
         self.formula.setMinimumHeight(QFontMetrics(font, self.formula).height())
@@ -133,8 +135,8 @@ class StepThroughView(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:
-            self._style_formula()
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            self._style_formula()  # a theme change too: the sum's red reads on both
 
     # -- session ----------------------------------------------------------------------------
     def load(self, work: Callable[[], Any], layer: str | None = None,

@@ -27,6 +27,7 @@ from app.document import ModelDocument
 from app.inspect.base import Context, InspectView
 from app.inspect.session import DIGITS_SOURCE, Built, InspectSession, ModelKey, WeightsNote
 from app.inspect.view_tabs import ViewTabs
+from app.style import ErrorText
 from app.workers import Task, Worker, WorkerQueue
 from core.inspect.inputs import RUN_SOURCE
 
@@ -137,10 +138,11 @@ class InspectTab(QWidget):
         self._busy_timer.timeout.connect(self._show_busy)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d62828")
+        self.message_colour = ErrorText(self.message)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(source)
+        layout.addWidget(self.views.bar)
         layout.addWidget(self.views, 1)
         layout.addWidget(self.busy_row)
         layout.addWidget(self.message)

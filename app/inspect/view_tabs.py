@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from app.flow_bar import FlowBar
+
 if TYPE_CHECKING:
     from app.inspect.base import InspectView, ViewHost
 
@@ -71,6 +73,13 @@ class ViewTabs(QTabWidget):
         self._waiting = False
         for title, where in views:
             super().addTab(_Slot(title, where), title)
+        # the views are picked from a bar that wraps (app.flow_bar): at projector text the
+        # tab bar put Masks, Boxes and How they formed behind its scroll arrows
+        self.bar = FlowBar([title for title, _ in views])
+        self.bar.picked.connect(self.setCurrentIndex)
+        self.currentChanged.connect(self.bar.check)
+        self.bar.check(0)
+        self.tabBar().hide()
 
     def _slot(self, index: int) -> _Slot | None:
         slot = super().widget(index)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.build.diagram import DiagramView
 from app.build.property_editor import TypingBursts
 from app.document import ModelDocument
+from app.style import error_color
 from core.analysis.summary import format_bytes, format_count, format_macs, shape_text
 
 SHAPE_LABELS = {1: ("features",), 2: ("channels", "length"), 3: ("channels", "height", "width"),
@@ -158,7 +159,7 @@ class TotalsBar(QLabel):
         parts = [f"<span style='white-space:nowrap'>{p}</span>" for p in parts]
         text = " &nbsp;·&nbsp; ".join(parts)
         if a.error is not None:
-            text += (f"<br><span style='color:#d62828'><b>⚠ {a.error.layer}</b>: "
+            text += (f"<br><span style='color:{error_color().name()}'><b>⚠ {a.error.layer}</b>: "
                      f"{a.error.reason}</span> <i>(totals cover the layers above it)</i>")
         self.setText(text)
 

@@ -259,8 +259,9 @@ def settle_classroom(window: Any, wait: Wait) -> None:
 
 
 def _inner_tabs(page: QWidget) -> list[QTabWidget]:
-    return [t for t in page.findChildren(QTabWidget) if t.isVisible() and t.count() > 1
-            and t.tabBar().isVisible()]
+    """The tab widgets on a page (their pages picked by a tab bar or, as Inspect's views, by a
+    wrapping bar of buttons)."""
+    return [t for t in page.findChildren(QTabWidget) if t.isVisible() and t.count() > 1]
 
 
 def walk_pages(window: Any, wait: Wait) -> Iterator[str]:
