@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.image_pane import GREY, ImagePane
 from app.inspect.base import Context, InspectView, ViewHost
+from app.labels import WrappedLabel
 
 if TYPE_CHECKING:
     from app.workers import Task
@@ -69,9 +70,8 @@ class PredictionsView(InspectView):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.confusion.setCornerButtonEnabled(False)
         self.confusion.setToolTip("rows: true class · columns: predicted class")
-        self.confusion_note = QLabel("Rows: true class; columns: predicted. Click a red cell "
-                                     "to see its misclassified examples.")
-        self.confusion_note.setWordWrap(True)
+        self.confusion_note = WrappedLabel("Rows: true class; columns: predicted. Click a red "
+                                           "cell to see its misclassified examples.")
         self.mistakes = ImagePane("misclassified examples", colorbar=False)
         right.addLayout(row)
         right.addWidget(self.dataset_label)
