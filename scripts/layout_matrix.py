@@ -114,6 +114,7 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
     window.available_screen = lambda: QRect(0, 0, width, height)  # type: ignore[method-assign]
     window.resize(width, height)
     window.show()
+    window.apply_view_settings()  # as app.main.run_gui does (the default settings here)
     settle()
     window.classroom.open_lesson("rgb_minus_25")
     window.open_run(run)
@@ -151,6 +152,13 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
     window.classroom.stop()
     window.close()
     window.deleteLater()
+    from PySide6.QtWidgets import QApplication
+
+    from app.style import BASE_POINT_SIZE, apply_theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, False, BASE_POINT_SIZE)  # the next state starts from the defaults
     settle()
     return faults
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
+from app.style import BASE_POINT_SIZE, apply_theme
 from tests.app.layout_checks import every_fault, menus_off_screen, settle_classroom, walk_pages
 from tests.app.waits import CEILING_MS, settle
 from tests.app.window_driver import menu_action
@@ -42,12 +43,17 @@ def matrix_window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch,
     qtbot.addWidget(window)
     window.resize(width, height)
     window.show()
+    window.apply_view_settings()  # as app.main.run_gui does: this test's (default) settings
     settle()
     assert callable(trained_run)
     window.classroom.open_lesson(LESSON)  # loads the lesson's model; the Classroom keeps it
     assert window.open_run(Path(trained_run("digits_small")))  # what Build, Train, Inspect show
     yield window
     window.classroom.stop()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, False, BASE_POINT_SIZE)  # the application's font and palette: the next
+    # test's window starts from them (a dark palette left here made the next light test dark)
 
 
 def _waiter(qtbot: QtBot) -> Callable[[Callable[[], bool]], None]:
