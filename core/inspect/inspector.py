@@ -148,7 +148,12 @@ class Inspector:
         return cls(load_model(model), weights, state, force=force, attribution=attribution)
 
     def _default_classes(self) -> list[str]:
+        """The model file's class names when they name its outputs, else the indices."""
+        from core.model.labels import classes_fit
+
         out = self.analysis.output_shape
+        if self.spec.classes and classes_fit(self.spec.classes, out, self.spec.task) is None:
+            return list(self.spec.classes)
         n = out[0] if out and len(out) == 1 else 0
         return [str(i) for i in range(2 if n == 1 else n)]
 

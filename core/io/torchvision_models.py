@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from core.io.fx_import import ImportedModel, import_module, weights_by_layer
+from core.io.labels_meta import torchvision_labels
 from core.model.errors import ModelError
 
 PREFIX = "torchvision:"
@@ -66,8 +67,18 @@ def input_size(name: str) -> int:
     return 299 if name == "inception_v3" else 224
 
 
+_TRANSFORMERS = ("vit_", "swin_", "maxvit_")
+
+
+def is_vision_transformer(name: str) -> bool:
+    return name.startswith(_TRANSFORMERS)
+
+
 def _check_name(name: str) -> None:
     known = [m.name for m in classification_models()]
+    if name in known and is_vision_transformer(name):
+        raise ModelError(f"torchvision's {name} is a vision transformer (attention over patches, "
+                         "not convolution); ConvScope is for convolutional networks")
     if name not in known:
         close = difflib.get_close_matches(name, known, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -130,7 +141,21 @@ def import_torchvision(name: str, weights: str | None = None,
     notes = list(imported.notes)
     if name in _FAMILY_KWARGS:
         notes.append(_TRANSFORM_NOTE.format(name=name))
-    return replace(imported, weights=tensors, notes=tuple(notes))
+    spec = torchvision_labels(name, _weights_member(name, weights), imported.spec, notes,
+                              inputs_minus_one_to_one=name in _FAMILY_KWARGS)
+    return replace(imported, spec=spec, weights=tensors, notes=tuple(notes))
+
+
+def _weights_member(name: str, weights: str) -> Any:
+    """The weight enum member whose metadata describes ``weights`` (a file: the default's, as
+    torchvision's files of one model share its classes and normalisation)."""
+    from torchvision.models import get_model_weights
+
+    try:
+        enum = get_model_weights(name)
+        return enum[weights] if weights in enum.__members__ else enum.DEFAULT
+    except (ValueError, KeyError, AttributeError):
+        return None
 
 
 def _pretrained_state(name: str, weights: str) -> tuple[dict[str, torch.Tensor], str]:
