@@ -203,6 +203,9 @@ class _Converter:
         self.channels_last: set[fx.Node] = set()
         """Nodes whose tensor is a permuted (batch, height, width, channels) view of a layer's."""
         self.reshaped: set[str] = set()
+        self.shape_nodes: set[fx.Node] = set()
+        """``x.shape``, ``x.size()`` and slices of them: used only as an interpolation's size."""
+        self.shape_used: set[fx.Node] = set()
 
     # -- naming ------------------------------------------------------------------------------
     def _name(self, wanted: str) -> str:
@@ -258,6 +261,8 @@ class _Converter:
                 self.stored[node] = str(node.target)
             elif node.op == "output":
                 self._output(node)
+        for node in self.shape_nodes - self.shape_used:
+            self.unmapped[f"{_describe(node)} (a tensor's size used in arithmetic)"] += 1
         if self.stored:  # counted, not named: a transformer has thousands
             self.unmapped["a stored tensor used directly (not a layer's parameter)"] += len(
                 self.stored)
@@ -358,6 +363,8 @@ class _Converter:
 
     def _output(self, node: fx.Node) -> None:
         result = node.args[0]
+        if isinstance(result, dict) and isinstance(result.get("out"), fx.Node):
+            result = result["out"]  # torchvision's segmentation models: {"out": …, "aux": …}
         if not isinstance(result, fx.Node):
             self.unmapped["an output that is not one tensor (a tuple or dict)"] += 1
             return
@@ -396,6 +403,12 @@ class _Converter:
                 and x in self.source and _rank(x) == 4):
             self._alias(node, x)
             self.channels_last.add(node)
+            return
+        if self._shape_node(node, x):
+            self.shape_nodes.add(node)
+            return
+        if target is F.interpolate:
+            self._interpolate(node, x)
             return
         if (method and target in _ALIASES) or (not method and target in (torch.Tensor.contiguous,)):
             self._alias(node, x)
@@ -495,6 +508,46 @@ class _Converter:
             if not _is_default(value, entry.param(name).default):
                 params[name] = value
         self._add(node, kind, params, [node.args[0]])
+
+    def _shape_node(self, node: fx.Node, x: Any) -> bool:
+        if node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",):
+            return True
+        if node.op == "call_method" and node.target == "size" and len(node.args) == 1:
+            return True
+        return (node.op == "call_function" and node.target is operator.getitem
+                and x in self.shape_nodes and isinstance(node.args[1], slice | int))
+
+    def _interpolate(self, node: fx.Node, x: Any) -> None:
+        """F.interpolate as Upsample: a size read from a tensor is the traced (fixed) size, as
+        the model file's input size is fixed."""
+        size = _arg(node, 1, "size", None)
+        scale = _arg(node, 2, "scale_factor", None)
+        mode = _arg(node, 3, "mode", "nearest")
+        align = _arg(node, 4, "align_corners", None)
+        if _arg(node, 5, "recompute_scale_factor", None) or _arg(node, 6, "antialias", False):
+            self.unmapped["F.interpolate with recompute_scale_factor or antialias"] += 1
+            return
+        params: dict[str, Any] = {}
+        meta = node.meta.get("tensor_meta")
+        if size is not None:
+            if isinstance(size, fx.Node):
+                if size not in self.shape_nodes or meta is None:
+                    self.unmapped["F.interpolate to a computed size"] += 1
+                    return
+                stack = [size]
+                while stack:  # the size and the shape it slices are used
+                    current = stack.pop()
+                    self.shape_used.add(current)
+                    stack.extend(a for a in current.all_input_nodes if a in self.shape_nodes)
+                size = list(meta.shape[2:])
+            params["size"] = _compact(size)
+        elif scale is not None:
+            params["scale_factor"] = _compact(scale)
+        if mode != "nearest":
+            params["mode"] = mode
+        if align is not None:
+            params["align_corners"] = align
+        self._add(node, "Upsample", params, [x])
 
     def _alias(self, node: fx.Node, x: Any) -> None:
         if isinstance(x, fx.Node) and x in self.source:

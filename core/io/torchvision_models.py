@@ -63,6 +63,29 @@ def classification_models() -> tuple[TorchvisionModel, ...]:
     return tuple(out)
 
 
+@cache
+def segmentation_models() -> tuple[TorchvisionModel, ...]:
+    """torchvision's segmentation models (FCN, DeepLabV3, LR-ASPP), imported without their
+    auxiliary heads."""
+    import torchvision
+    from torchvision.models import get_model_weights, list_models
+
+    out = []
+    for name in list_models(module=torchvision.models.segmentation):
+        enum = get_model_weights(name)
+        members = tuple(w.name for w in enum)
+        out.append(TorchvisionModel(name, enum.DEFAULT.meta.get("num_params"), members))
+    return tuple(out)
+
+
+def is_segmentation(name: str) -> bool:
+    return name in {m.name for m in segmentation_models()}
+
+
+_AUX_NOTE = ("the auxiliary segmentation head (a second classifier on an earlier stage, used "
+             "only in training) is left out")
+
+
 def input_size(name: str) -> int:
     return 299 if name == "inception_v3" else 224
 
@@ -75,7 +98,7 @@ def is_vision_transformer(name: str) -> bool:
 
 
 def _check_name(name: str) -> None:
-    known = [m.name for m in classification_models()]
+    known = [m.name for m in classification_models() + segmentation_models()]
     if name in known and is_vision_transformer(name):
         raise ModelError(f"torchvision's {name} is a vision transformer (attention over patches, "
                          "not convolution); ConvScope is for convolutional networks")
@@ -90,7 +113,11 @@ def build_on_meta(name: str) -> nn.Module:
     """torchvision's ``name`` without weights, on the meta device (instant, no memory)."""
     from torchvision.models import get_model
 
-    kwargs = _FAMILY_KWARGS.get(name, {})
+    kwargs = dict(_FAMILY_KWARGS.get(name, {}))
+    if is_segmentation(name):  # no backbone download; the auxiliary head only trains
+        kwargs["weights_backbone"] = None
+        if not name.startswith("lraspp"):
+            kwargs["aux_loss"] = False
     try:
         with _BUILD_LOCK, torch.device("meta"), _regnet_widths_on_cpu():
             module: nn.Module = get_model(name, weights=None, **kwargs)
@@ -132,8 +159,14 @@ def import_torchvision(name: str, weights: str | None = None,
     notes = []
     if name in _FAMILY_KWARGS:
         notes.append("the auxiliary classifiers (used only in training) are left out")
-    description = f"torchvision.models.{name}, imported by ConvScope"
+    segmentation = is_segmentation(name)
+    if segmentation and not name.startswith("lraspp"):
+        notes.append(_AUX_NOTE)
+    where = "segmentation." if segmentation else ""
+    description = f"torchvision.models.{where}{name}, imported by ConvScope"
     imported = import_module(module, (3, size, size), name, description, notes)
+    if segmentation:  # (21 VOC classes, height, width) scores: a segmentation-task file
+        imported = replace(imported, spec=replace(imported.spec, task="segmentation"))
     if weights is None:
         return imported
     state, source = _pretrained_state(name, weights)

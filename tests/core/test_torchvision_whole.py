@@ -5,6 +5,8 @@ models are marked slow."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torchvision
@@ -106,3 +108,52 @@ def test_a_refusal_counts_stored_tensors_without_naming_them() -> None:
     message = str(refused.value)
     assert "extra" not in message and len(message) < 300, message
     assert "stored tensor" in message
+
+
+SEGMENTATION = ["fcn_resnet50", pytest.param("fcn_resnet101", marks=pytest.mark.slow),
+                "deeplabv3_resnet50", pytest.param("deeplabv3_resnet101", marks=pytest.mark.slow),
+                "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
+
+
+def test_the_segmentation_list_is_torchvisions() -> None:
+    from core.io.torchvision_models import segmentation_models
+
+    assert sorted(m.name for m in segmentation_models()) == sorted(
+        p if isinstance(p, str) else p.values[0] for p in SEGMENTATION)
+
+
+@pytest.mark.parametrize("name", SEGMENTATION)
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_segmentation_model_imports_as_a_segmentation_file_with_torchvisions_output(
+        name: str) -> None:
+    imported = import_torchvision(name, image_size=64)
+    assert imported.spec.task == "segmentation"
+    kwargs: dict[str, object] = {"weights": None, "weights_backbone": None}
+    if not name.startswith("lraspp"):
+        kwargs["aux_loss"] = False
+        assert any("auxiliary segmentation head" in note for note in imported.notes)
+    torch.manual_seed(0)
+    reference = torchvision.models.get_model(name, **kwargs).eval()
+    with torch.no_grad():
+        for buffer_name, buffer in reference.named_buffers():
+            if buffer_name.endswith("running_var"):
+                buffer.uniform_(0.5, 1.5)
+    net = build_model(imported.spec).eval()
+    assert sum(p.numel() for p in net.parameters()) == sum(
+        p.numel() for p in reference.parameters())
+    report = apply_weights(net, weights_by_layer(imported, reference.state_dict(), name))
+    assert not report.not_in_file and not report.shape_mismatch
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        ours, theirs = net(x), reference(x)["out"]
+    assert ours.shape == theirs.shape == (1, 21, 64, 64)  # 21 VOC classes at the input size
+    assert torch.allclose(ours, theirs, rtol=1e-3, atol=1e-4), (ours - theirs).abs().max()
+
+
+def test_segmentation_weights_bring_the_voc_names(tmp_path: Path) -> None:
+    reference = torchvision.models.get_model("lraspp_mobilenet_v3_large", weights=None,
+                                             weights_backbone=None)
+    torch.save(reference.state_dict(), tmp_path / "l.pth")
+    imported = import_torchvision("lraspp_mobilenet_v3_large", weights=str(tmp_path / "l.pth"),
+                                  image_size=64)
+    assert len(imported.spec.classes) == 21 and imported.spec.classes[0] == "__background__"
