@@ -39,7 +39,7 @@ def test_classes_and_normalization_round_trip(tmp_path: Path) -> None:
     assert model_from_dict(ranged.to_dict()).normalization == ranged.normalization
 
 
-@pytest.mark.parametrize("extra, words", [
+@pytest.mark.parametrize(("extra", "words"), [
     ({"classes": "cat"}, "must be a list"),
     ({"classes": ["cat", 3]}, r"classes\[1\] must be a non-empty string"),
     ({"classes": [""]}, "non-empty"),

@@ -22,7 +22,7 @@ from core.io.torchvision_models import (
 from core.model.errors import ModelError
 from core.weights import apply_weights
 
-ALL = [m for m in classification_models()]
+ALL = list(classification_models())
 CNNS = [m for m in ALL if not is_vision_transformer(m.name)]
 TRANSFORMERS = [m.name for m in ALL if is_vision_transformer(m.name)]
 SLOW_PARAMS = 40_000_000
