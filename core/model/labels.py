@@ -28,6 +28,12 @@ class Normalization:
     std: tuple[float, ...]
     value_range: tuple[float, float] = (0.0, 1.0)
 
+    def for_unit_range(self) -> tuple[list[float], list[float]]:
+        """The mean and std that do the same to inputs scaled to 0…1 (what Inspect has)."""
+        low, high = self.value_range
+        span = high - low
+        return [(m - low) / span for m in self.mean], [s / span for s in self.std]
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"mean": list(self.mean), "std": list(self.std)}
         if self.value_range != (0.0, 1.0):

@@ -128,3 +128,19 @@ def test_onnx_metadata_props_bring_names_and_statistics(tmp_path: Path) -> None:
     imported = import_onnx(path)
     assert imported.spec.classes == ()
     assert any("class names left out" in note for note in imported.notes)
+
+
+def test_inspect_normalises_with_the_files_statistics() -> None:
+    from core.inspect.inspector import Inspector
+
+    spec = model_from_dict(_model(normalization={"mean": [0.5, 0.5, 0.5],
+                                                 "std": [0.5, 0.5, 0.5]}))
+    inspector = Inspector(spec, attribution=False)
+    image = torch.full((3, 8, 8), 255, dtype=torch.uint8)  # white: 1.0 → (1 − 0.5) / 0.5 = 1
+    prepared = inspector.prepare(image, "white")
+    assert torch.allclose(prepared.tensor, torch.ones(1, 3, 8, 8))
+    assert not any("no training run" in note for note in prepared.notes)
+    ranged = model_from_dict(_model(normalization={"mean": [0, 0, 0], "std": [1, 1, 1],
+                                                   "range": [-1, 1]}))
+    prepared = Inspector(ranged, attribution=False).prepare(image, "white")
+    assert torch.allclose(prepared.tensor, torch.ones(1, 3, 8, 8))  # 1.0 on 0…1 is 1 on −1…1
