@@ -157,3 +157,22 @@ def test_segmentation_weights_bring_the_voc_names(tmp_path: Path) -> None:
     imported = import_torchvision("lraspp_mobilenet_v3_large", weights=str(tmp_path / "l.pth"),
                                   image_size=64)
     assert len(imported.spec.classes) == 21 and imported.spec.classes[0] == "__background__"
+
+
+def test_layer_scale_builds_exports_and_reimports(tmp_path: Path) -> None:
+    from core.analysis.model_analysis import analyze_model
+    from core.io.fx_import import import_module
+    from core.model.spec import FORMAT, model_from_dict
+
+    spec = model_from_dict({"format": FORMAT, "name": "scaled", "input": {"shape": [5, 4, 4]},
+                            "layers": [{"type": "LayerScale", "name": "ls", "init": 0.5}]})
+    analysis = analyze_model(spec)
+    assert analysis.ok and analysis.total_params == 5
+    net = build_model(spec).eval()
+    x = torch.randn(2, 5, 4, 4)
+    assert torch.allclose(net(x), 0.5 * x)
+    again = import_module(net, (5, 4, 4), "scaled")  # ConvScope's own module maps back
+    assert [layer.type for layer in again.spec.layers] == ["LayerScale"]
+    bad = model_from_dict({"format": FORMAT, "name": "flat", "input": {"shape": [5]},
+                           "layers": [{"type": "LayerScale"}]})
+    assert not analyze_model(bad).ok
