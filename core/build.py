@@ -125,8 +125,20 @@ class LayerNorm2d(nn.LayerNorm):
         return out.movedim(-1, 1)
 
 
+class LayerScale(nn.Module):
+    """Multiplies each channel by its own learned number (ConvNeXt's layer_scale)."""
+
+    def __init__(self, channels: int, init: float = 1e-6) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.full((channels, 1, 1), float(init)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+
+
 CUSTOM_MODULES: dict[str, type[nn.Module]] = {"LocallyConnected2d": LocallyConnected2d,
-                                              "LayerNorm2d": LayerNorm2d}
+                                              "LayerNorm2d": LayerNorm2d,
+                                              "LayerScale": LayerScale}
 """Catalog types torch.nn lacks, built from ConvScope's own modules."""
 
 

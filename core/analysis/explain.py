@@ -73,6 +73,8 @@ def _param_line(layer: LayerAnalysis) -> str | None:
         per = layer.params // layer.input_shapes[0][0]
         what = "scale and shift" if per == 2 else "scale"
         return f"params = {per} × {layer.input_shapes[0][0]} ({what}) = {layer.params:,}"
+    if t == "LayerScale":
+        return f"params = {layer.params:,} learned scales (one per channel)"
     if t == "PReLU":
         return f"params = {layer.params:,} learned slope{'s' if layer.params > 1 else ''}"
     return f"params = {layer.params:,}"

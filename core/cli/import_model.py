@@ -14,11 +14,21 @@ def run(args: argparse.Namespace) -> int:
     from core.io.fx_import import save_imported
 
     if args.list:
-        from core.io.torchvision_models import classification_models
+        from core.io.torchvision_models import (
+            classification_models,
+            is_vision_transformer,
+            segmentation_models,
+        )
 
         for entry in classification_models():
+            if is_vision_transformer(entry.name):
+                continue  # refused: ConvScope is for convolutional networks
             count = f"{entry.params:>13,}" if entry.params else f"{'?':>13}"
             print(f"torchvision:{entry.name:28} {count} parameters")
+        for entry in segmentation_models():
+            count = f"{entry.params:>13,}" if entry.params else f"{'?':>13}"
+            print(f"torchvision:{entry.name:28} {count} parameters (segmentation, with the "
+                  "auxiliary head)")
         return 0
     if args.source is None or args.output is None:
         return fail("import needs a SOURCE (torchvision:NAME or a .onnx file) and -o MODEL.json")

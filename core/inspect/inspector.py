@@ -148,7 +148,12 @@ class Inspector:
         return cls(load_model(model), weights, state, force=force, attribution=attribution)
 
     def _default_classes(self) -> list[str]:
+        """The model file's class names when they name its outputs, else the indices."""
+        from core.model.labels import classes_fit
+
         out = self.analysis.output_shape
+        if self.spec.classes and classes_fit(self.spec.classes, out, self.spec.task) is None:
+            return list(self.spec.classes)
         n = out[0] if out and len(out) == 1 else 0
         return [str(i) for i in range(2 if n == 1 else n)]
 
@@ -188,9 +193,17 @@ class Inspector:
         return filter_grid(weight.numpy(), layer, in_channel)
 
     # -- activations ------------------------------------------------------------------------
+    def _statistics(self) -> tuple[list[float] | None, list[float] | None]:
+        """The run's recorded mean/std, else the model file's normalisation (an imported
+        pretrained model), else none."""
+        if self.state:
+            return list(self.state.mean), list(self.state.std)
+        if self.spec.normalization is not None:
+            return self.spec.normalization.for_unit_range()
+        return None, None
+
     def prepare(self, image: torch.Tensor, source: str) -> ModelInput:
-        mean = self.state.mean if self.state else None
-        std = self.state.std if self.state else None
+        mean, std = self._statistics()
         return fit_image(image, self.spec.input_shape, mean, std, source)
 
     def activations(self, inp: ModelInput) -> dict[str, torch.Tensor]:
@@ -206,9 +219,10 @@ class Inspector:
     # -- predictions ------------------------------------------------------------------------
     def preparer(self, data: Dataset) -> BatchPreparer:
         """Dataset batches as this model's inputs, normalised as its training run recorded."""
-        mean = torch.tensor(self.state.mean) if self.state else None
-        std = torch.tensor(self.state.std) if self.state else None
-        return BatchPreparer(data, self.spec.input_shape, mean=mean, std=std)
+        mean, std = self._statistics()
+        return BatchPreparer(data, self.spec.input_shape,
+                             mean=torch.tensor(mean) if mean is not None else None,
+                             std=torch.tensor(std) if std is not None else None)
 
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
         """(N, classes) probabilities, whatever the model's last layer."""

@@ -9,6 +9,7 @@ layer's output shape in the model file equals the traced module's, or the import
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections import Counter
@@ -36,7 +37,10 @@ from core.model.spec import (
 
 OWN_MODULES = frozenset({"Add", "Concat", "Mul", "Chunk", "Transpose"})
 """ConvScope's own layer classes (core.build and exported files), kept whole by the tracer."""
-_INFERRED = {"in_channels", "in_features", "num_features", "num_channels", "normalized_shape"}
+_INFERRED = {"in_channels", "in_features", "num_features", "num_channels", "normalized_shape",
+             "channels"}
+_TO_CHANNELS_LAST = [0, 2, 3, 1]
+_TO_CHANNELS_FIRST = [0, 3, 1, 2]
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
@@ -58,6 +62,8 @@ class ImportedModel:
     """Each weight key's tensor shape, to check a weights file before using it."""
     notes: tuple[str, ...] = ()
     weights: dict[str, torch.Tensor] | None = field(default=None, repr=False)
+    reshaped: frozenset[str] = frozenset()
+    """Weight keys whose tensor takes trailing 1s (a channels-last Linear as a 1×1 conv)."""
 
 
 def _compact(value: Any) -> Any:
@@ -85,6 +91,8 @@ def module_layer(module: nn.Module) -> tuple[str, dict[str, Any]] | None:
         return cls_name, {}
     if _is_layer_norm_2d(module):
         return "LayerNorm2d", _settings(module, "LayerNorm2d")
+    if _is_layer_scale(module):
+        return "LayerScale", {}
     entry = CATALOG.get(cls_name)
     if entry is None or entry.merge or type(module) is not getattr(nn, cls_name, None):
         return None
@@ -99,6 +107,13 @@ def _is_layer_norm_2d(module: nn.Module) -> bool:
     """torchvision's ConvNeXt LayerNorm2d (or ConvScope's own): nn.LayerNorm over channels."""
     return (type(module).__name__ == "LayerNorm2d" and isinstance(module, nn.LayerNorm)
             and len(module.normalized_shape) == 1)
+
+
+def _is_layer_scale(module: nn.Module) -> bool:
+    """ConvScope's own LayerScale (core.build or an exported file): one (C, 1, 1) scale."""
+    scale = getattr(module, "scale", None)
+    return (type(module).__name__ == "LayerScale" and isinstance(scale, nn.Parameter)
+            and scale.dim() == 3 and tuple(scale.shape[1:]) == (1, 1))
 
 
 def _settings(module: nn.Module, cls_name: str) -> dict[str, Any]:
@@ -156,7 +171,7 @@ class _Tracer(fx.Tracer):
         super().__init__(autowrap_functions=_wrapped_functions())
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return (type(m).__name__ in OWN_MODULES or _is_layer_norm_2d(m)
+        return (type(m).__name__ in OWN_MODULES or _is_layer_norm_2d(m) or _is_layer_scale(m)
                 or super().is_leaf_module(m, module_qualified_name))
 
 
@@ -183,6 +198,14 @@ class _Converter:
         self.taken: set[str] = {INPUT}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.module_of: dict[str, str] = {}
+        self.stored: dict[fx.Node, str] = {}
+        """get_attr nodes (stored tensors) not yet used as a layer's parameter."""
+        self.channels_last: set[fx.Node] = set()
+        """Nodes whose tensor is a permuted (batch, height, width, channels) view of a layer's."""
+        self.reshaped: set[str] = set()
+        self.shape_nodes: set[fx.Node] = set()
+        """``x.shape``, ``x.size()`` and slices of them: used only as an interpolation's size."""
+        self.shape_used: set[fx.Node] = set()
 
     # -- naming ------------------------------------------------------------------------------
     def _name(self, wanted: str) -> str:
@@ -227,17 +250,121 @@ class _Converter:
                 if placeholders > 1:
                     self.unmapped[f"a second input ({node.name})"] += 1
                 self.source[node] = INPUT
+            elif any(a in self.channels_last for a in node.all_input_nodes):
+                self._channels_last(node)
             elif node.op == "call_module":
                 self._module(node)
             elif node.op in ("call_function", "call_method"):
-                self._function(node)
+                if not self._layer_scale(node):
+                    self._function(node)
             elif node.op == "get_attr":
-                self.unmapped[f"a stored tensor ({node.target})"] += 1
+                self.stored[node] = str(node.target)
             elif node.op == "output":
                 self._output(node)
+        for node in self.shape_nodes - self.shape_used:
+            self.unmapped[f"{_describe(node)} (a tensor's size used in arithmetic)"] += 1
+        if self.stored:  # counted, not named: a transformer has thousands
+            self.unmapped["a stored tensor used directly (not a layer's parameter)"] += len(
+                self.stored)
+
+    # -- ConvNeXt's block: layer scale, and Linear/LayerNorm on a channels-last view -----------
+    def _permute_dims(self, node: fx.Node) -> list[int] | None:
+        if node.op == "call_function" and node.target is torch.permute:
+            dims = _arg(node, 1, "dims", None)
+        elif node.op == "call_method" and node.target == "permute":
+            dims = node.args[1:] if len(node.args) > 2 else _arg(node, 1, "dims", None)
+        else:
+            return None
+        return [int(d) for d in dims] if isinstance(dims, list | tuple) else None
+
+    def _layer_scale(self, node: fx.Node) -> bool:
+        """``stored * x`` with a (C, 1, 1) parameter: a LayerScale layer (ConvNeXt)."""
+        if not (node.target in (operator.mul, torch.mul) or
+                (node.op == "call_method" and node.target == "mul")) or len(node.args) != 2:
+            return False
+        stored = [a for a in node.args if isinstance(a, fx.Node) and a in self.stored]
+        others = [a for a in node.args if a not in stored]
+        if len(stored) != 1 or len(others) != 1 or not isinstance(others[0], fx.Node):
+            return False
+        target = self.stored[stored[0]]
+        try:
+            tensor = self.root.get_parameter(target)
+        except AttributeError:
+            return False
+        meta = others[0].meta.get("tensor_meta")
+        shape = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else ()
+        if (len(shape) != 4 or tuple(tensor.shape) != (shape[1], 1, 1)
+                or len(stored[0].users) != 1):
+            return False
+        name = self._add(node, "LayerScale", {}, [others[0]],
+                         wanted=target.replace(".", "_"))
+        if name is None:
+            return True  # the input did not map; already counted
+        del self.stored[stored[0]]
+        self.key_map[f"{name}.scale"] = target
+        self.tensor_shapes[f"{name}.scale"] = tuple(tensor.shape)
+        return True
+
+    def _channels_last(self, node: fx.Node) -> None:
+        """Inside ``permute(0, 2, 3, 1) … permute(0, 3, 1, 2)``: a LayerNorm over the last
+        dimension is LayerNorm2d, a Linear is a 1×1 convolution, activations stay what they
+        are; anything else there is refused."""
+        x = node.args[0] if node.args else None
+        if self._permute_dims(node) == _TO_CHANNELS_FIRST and x in self.channels_last:
+            self._alias(node, x)
+            return
+        if node.op == "call_module" and x in self.channels_last and len(node.args) == 1:
+            module = self.root.get_submodule(str(node.target))
+            converted = self._channels_last_module(node, module)
+            if converted:
+                self.channels_last.add(node)
+                return
+        elif node.op in ("call_function", "call_method") and len(node.all_input_nodes) == 1 and (
+                (node.op == "call_function" and node.target in _ACTIVATIONS)
+                or (node.op == "call_method" and node.target in _METHOD_ACTIVATIONS)
+                or getattr(node.target, "__name__", "") == "stochastic_depth"):
+            self._function(node)
+            self.channels_last.add(node)
+            return
+        self.unmapped[f"{_describe(node)} on a channels-last (permuted) tensor"] += 1
+
+    def _channels_last_module(self, node: fx.Node, module: nn.Module) -> bool:
+        target = str(node.target)
+        own = dict(module.state_dict())
+        if self.calls[target] and own:
+            return False
+        if isinstance(module, nn.LayerNorm) and type(module) is nn.LayerNorm and len(
+                module.normalized_shape) == 1:
+            type_name, params = "LayerNorm2d", _settings(module, "LayerNorm2d")
+        elif type(module) is nn.Linear:
+            type_name = "Conv2d"
+            params = {"out_channels": module.out_features, "kernel_size": 1}
+            if module.bias is None:
+                params["bias"] = False
+        else:
+            mapped = module_layer(module)
+            if mapped is None or own or CATALOG[mapped[0]].merge:
+                return False  # only parameter-free, shape-keeping layers besides the two
+            type_name, params = mapped
+            if type_name not in _CHANNELS_LAST_SAFE:
+                return False
+        self.calls[target] += 1
+        name = self._add(node, type_name, params, [node.args[0]], target.replace(".", "_"))
+        if name is not None:
+            for key, tensor in own.items():
+                shape = tuple(tensor.shape)
+                if type_name == "Conv2d" and key == "weight":
+                    shape = (*shape, 1, 1)
+                    self.reshaped.add(f"{name}.{key}")
+                self.key_map[f"{name}.{key}"] = f"{target}.{key}"
+                self.tensor_shapes[f"{name}.{key}"] = shape
+            self.shapes[name] = _channels_first(node)
+        return True
 
     def _output(self, node: fx.Node) -> None:
         result = node.args[0]
+        if isinstance(result, dict) and isinstance(result.get("out"), fx.Node):
+            result = result["out"]  # torchvision's segmentation models: {"out": …, "aux": …}
         if not isinstance(result, fx.Node):
             self.unmapped["an output that is not one tensor (a tuple or dict)"] += 1
             return
@@ -272,6 +399,17 @@ class _Converter:
         target = node.target
         method = node.op == "call_method"
         x = node.args[0] if node.args else None
+        if (self._permute_dims(node) == _TO_CHANNELS_LAST and isinstance(x, fx.Node)
+                and x in self.source and _rank(x) == 4):
+            self._alias(node, x)
+            self.channels_last.add(node)
+            return
+        if self._shape_node(node, x):
+            self.shape_nodes.add(node)
+            return
+        if target is F.interpolate:
+            self._interpolate(node, x)
+            return
         if (method and target in _ALIASES) or (not method and target in (torch.Tensor.contiguous,)):
             self._alias(node, x)
         elif (not method and target in _ACTIVATIONS) or (method and target in _METHOD_ACTIVATIONS):
@@ -371,6 +509,46 @@ class _Converter:
                 params[name] = value
         self._add(node, kind, params, [node.args[0]])
 
+    def _shape_node(self, node: fx.Node, x: Any) -> bool:
+        if node.op == "call_function" and node.target is getattr and node.args[1:] == ("shape",):
+            return True
+        if node.op == "call_method" and node.target == "size" and len(node.args) == 1:
+            return True
+        return (node.op == "call_function" and node.target is operator.getitem
+                and x in self.shape_nodes and isinstance(node.args[1], slice | int))
+
+    def _interpolate(self, node: fx.Node, x: Any) -> None:
+        """F.interpolate as Upsample: a size read from a tensor is the traced (fixed) size, as
+        the model file's input size is fixed."""
+        size = _arg(node, 1, "size", None)
+        scale = _arg(node, 2, "scale_factor", None)
+        mode = _arg(node, 3, "mode", "nearest")
+        align = _arg(node, 4, "align_corners", None)
+        if _arg(node, 5, "recompute_scale_factor", None) or _arg(node, 6, "antialias", False):
+            self.unmapped["F.interpolate with recompute_scale_factor or antialias"] += 1
+            return
+        params: dict[str, Any] = {}
+        meta = node.meta.get("tensor_meta")
+        if size is not None:
+            if isinstance(size, fx.Node):
+                if size not in self.shape_nodes or meta is None:
+                    self.unmapped["F.interpolate to a computed size"] += 1
+                    return
+                stack = [size]
+                while stack:  # the size and the shape it slices are used
+                    current = stack.pop()
+                    self.shape_used.add(current)
+                    stack.extend(a for a in current.all_input_nodes if a in self.shape_nodes)
+                size = list(meta.shape[2:])
+            params["size"] = _compact(size)
+        elif scale is not None:
+            params["scale_factor"] = _compact(scale)
+        if mode != "nearest":
+            params["mode"] = mode
+        if align is not None:
+            params["align_corners"] = align
+        self._add(node, "Upsample", params, [x])
+
     def _alias(self, node: fx.Node, x: Any) -> None:
         if isinstance(x, fx.Node) and x in self.source:
             self.source[node] = self.source[x]
@@ -395,6 +573,24 @@ class _Converter:
             self.layers.append(LayerSpec(flat, "Flatten", {}, True, ()))
             self.source[node] = flat
             self.shapes[flat] = self.shapes[pooled][:1]
+
+
+_CHANNELS_LAST_SAFE = frozenset({"ReLU", "ReLU6", "GELU", "SiLU", "Sigmoid", "Tanh", "Hardswish",
+                                 "Hardsigmoid", "ELU", "LeakyReLU", "SELU", "Softplus",
+                                 "Dropout", "Identity"})
+"""Layers that do the same to every value, so the permuted layout does not change them."""
+
+
+def _rank(node: fx.Node) -> int:
+    meta = node.meta.get("tensor_meta")
+    return len(meta.shape) if meta is not None and hasattr(meta, "shape") else 0
+
+
+def _channels_first(node: fx.Node) -> tuple[int, ...]:
+    """The (C, H, W) shape of a channels-last node's (H, W, C) tensor."""
+    meta = node.meta.get("tensor_meta")
+    shape = tuple(meta.shape[1:]) if meta is not None and hasattr(meta, "shape") else ()
+    return (shape[-1], *shape[:-1]) if len(shape) == 3 else shape
 
 
 def _describe(node: fx.Node) -> str:
@@ -446,7 +642,8 @@ def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str,
     check_connections(spec)
     _check_against_trace(spec, converter.shapes, module)
     return ImportedModel(spec, converter.key_map, converter.tensor_shapes,
-                         tuple(notes) + tuple(converter.notes))
+                         tuple(notes) + tuple(converter.notes),
+                         reshaped=frozenset(converter.reshaped))
 
 
 def _check_against_trace(spec: ModelSpec, shapes: dict[str, tuple[int, ...]],
@@ -478,6 +675,9 @@ def weights_by_layer(imported: ImportedModel, state: dict[str, torch.Tensor],
                 missing.append(theirs)
             continue
         wanted = imported.tensor_shapes[ours]
+        if ours in imported.reshaped and tensor.dim() < len(wanted) and tuple(
+                tensor.shape) == wanted[:tensor.dim()] and tensor.numel() == math.prod(wanted):
+            tensor = tensor.reshape(wanted)
         if tuple(tensor.shape) != wanted:
             raise ModelError(f"{source} does not fit {imported.spec.name}: {theirs} is "
                              f"{tuple(tensor.shape)} in the file but {wanted} in the model")

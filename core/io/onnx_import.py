@@ -19,6 +19,7 @@ import torch
 
 from core.analysis.model_analysis import analyze_model
 from core.io.fx_import import ImportedModel, ImportRefused
+from core.io.labels_meta import onnx_labels
 from core.io.onnx_fold import MAX_FOLDED_ELEMENTS, fold_all, used_nodes
 from core.io.onnx_ops import OnnxConverter
 from core.model.errors import LayerError, ModelError
@@ -201,9 +202,12 @@ def import_onnx(path: str | Path) -> ImportedModel:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: no such file")
+    notes: list[str] = []
     try:
-        spec, converter = _convert(_load(path), str(path))
+        model = _load(path)
+        spec, converter = _convert(model, str(path))
         _verify(spec, converter)
+        spec = onnx_labels(model, spec, notes)
     except ImportRefused as exc:
         raise ImportRefused(f"cannot import {path.name}: {exc}") from None
     except LayerError as exc:
@@ -217,4 +221,4 @@ def import_onnx(path: str | Path) -> ImportedModel:
         raise ModelError(f"{path.name}: cannot be read as a ConvScope model "
                          f"({type(exc).__name__}: {_first_line(exc, 100)})") from None
     shapes = {k: tuple(v.shape) for k, v in converter.weights.items()}
-    return ImportedModel(spec, {k: k for k in shapes}, shapes, (), converter.weights)
+    return ImportedModel(spec, {k: k for k in shapes}, shapes, tuple(notes), converter.weights)

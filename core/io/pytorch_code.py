@@ -76,6 +76,16 @@ _OWN_CLASSES = {
                                        self.bias, self.eps)
         return out.movedim(-1, 1)
 ''',
+    "LayerScale": '''class LayerScale(nn.Module):
+    """Multiplies each channel by its own learned number (ConvNeXt's layer_scale)."""
+
+    def __init__(self, channels: int, init: float = 1e-6) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.full((channels, 1, 1), float(init)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.scale
+''',
 }
 
 

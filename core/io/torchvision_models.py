@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from core.io.fx_import import ImportedModel, import_module, weights_by_layer
+from core.io.labels_meta import torchvision_labels
 from core.model.errors import ModelError
 
 PREFIX = "torchvision:"
@@ -62,12 +63,45 @@ def classification_models() -> tuple[TorchvisionModel, ...]:
     return tuple(out)
 
 
+@cache
+def segmentation_models() -> tuple[TorchvisionModel, ...]:
+    """torchvision's segmentation models (FCN, DeepLabV3, LR-ASPP), imported without their
+    auxiliary heads."""
+    import torchvision
+    from torchvision.models import get_model_weights, list_models
+
+    out = []
+    for name in list_models(module=torchvision.models.segmentation):
+        enum = get_model_weights(name)
+        members = tuple(w.name for w in enum)
+        out.append(TorchvisionModel(name, enum.DEFAULT.meta.get("num_params"), members))
+    return tuple(out)
+
+
+def is_segmentation(name: str) -> bool:
+    return name in {m.name for m in segmentation_models()}
+
+
+_AUX_NOTE = ("the auxiliary segmentation head (a second classifier on an earlier stage, used "
+             "only in training) is left out")
+
+
 def input_size(name: str) -> int:
     return 299 if name == "inception_v3" else 224
 
 
+_TRANSFORMERS = ("vit_", "swin_", "maxvit_")
+
+
+def is_vision_transformer(name: str) -> bool:
+    return name.startswith(_TRANSFORMERS)
+
+
 def _check_name(name: str) -> None:
-    known = [m.name for m in classification_models()]
+    known = [m.name for m in classification_models() + segmentation_models()]
+    if name in known and is_vision_transformer(name):
+        raise ModelError(f"torchvision's {name} is a vision transformer (attention over patches, "
+                         "not convolution); ConvScope is for convolutional networks")
     if name not in known:
         close = difflib.get_close_matches(name, known, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -79,7 +113,11 @@ def build_on_meta(name: str) -> nn.Module:
     """torchvision's ``name`` without weights, on the meta device (instant, no memory)."""
     from torchvision.models import get_model
 
-    kwargs = _FAMILY_KWARGS.get(name, {})
+    kwargs = dict(_FAMILY_KWARGS.get(name, {}))
+    if is_segmentation(name):  # no backbone download; the auxiliary head only trains
+        kwargs["weights_backbone"] = None
+        if not name.startswith("lraspp"):
+            kwargs["aux_loss"] = False
     try:
         with _BUILD_LOCK, torch.device("meta"), _regnet_widths_on_cpu():
             module: nn.Module = get_model(name, weights=None, **kwargs)
@@ -121,8 +159,14 @@ def import_torchvision(name: str, weights: str | None = None,
     notes = []
     if name in _FAMILY_KWARGS:
         notes.append("the auxiliary classifiers (used only in training) are left out")
-    description = f"torchvision.models.{name}, imported by ConvScope"
+    segmentation = is_segmentation(name)
+    if segmentation and not name.startswith("lraspp"):
+        notes.append(_AUX_NOTE)
+    where = "segmentation." if segmentation else ""
+    description = f"torchvision.models.{where}{name}, imported by ConvScope"
     imported = import_module(module, (3, size, size), name, description, notes)
+    if segmentation:  # (21 VOC classes, height, width) scores: a segmentation-task file
+        imported = replace(imported, spec=replace(imported.spec, task="segmentation"))
     if weights is None:
         return imported
     state, source = _pretrained_state(name, weights)
@@ -130,7 +174,21 @@ def import_torchvision(name: str, weights: str | None = None,
     notes = list(imported.notes)
     if name in _FAMILY_KWARGS:
         notes.append(_TRANSFORM_NOTE.format(name=name))
-    return replace(imported, weights=tensors, notes=tuple(notes))
+    spec = torchvision_labels(name, _weights_member(name, weights), imported.spec, notes,
+                              inputs_minus_one_to_one=name in _FAMILY_KWARGS)
+    return replace(imported, spec=spec, weights=tensors, notes=tuple(notes))
+
+
+def _weights_member(name: str, weights: str) -> Any:
+    """The weight enum member whose metadata describes ``weights`` (a file: the default's, as
+    torchvision's files of one model share its classes and normalisation)."""
+    from torchvision.models import get_model_weights
+
+    try:
+        enum = get_model_weights(name)
+        return enum[weights] if weights in enum.__members__ else enum.DEFAULT
+    except (ValueError, KeyError, AttributeError):
+        return None
 
 
 def _pretrained_state(name: str, weights: str) -> tuple[dict[str, torch.Tensor], str]:

@@ -27,6 +27,7 @@ from core.model.errors import (
     quote,
     shape_text,
 )
+from core.model.labels import Normalization, parse_classes, parse_normalization
 from core.model.params import unknown_key_message
 
 FORMAT_PREFIX = "convscope.model/"
@@ -40,7 +41,8 @@ TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection", "local
 LAYER_KEYS = ("type", "name", "trainable", "inputs")
 InputDtype = Literal["float32", "int64"]
 INPUT_DTYPES: tuple[InputDtype, ...] = ("float32", "int64")
-MODEL_KEYS = ("format", "name", "task", "description", "input", "layers")
+MODEL_KEYS = ("format", "name", "task", "description", "input", "layers", "classes",
+              "normalization")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _VERSION_RE = re.compile(r"[1-9][0-9]{0,8}")  # 1, 2, …: no sign, no leading zero, bounded
 # Attribute names of torch's ModuleDict, which holds the built layers by name: a layer cannot
@@ -108,6 +110,10 @@ class ModelSpec:
     description: str = ""
     input_dtype: InputDtype = "float32"
     """``int64``: the input is a sequence of integer token ids (text), read by an Embedding."""
+    classes: tuple[str, ...] = ()
+    """The outputs' class names when the file has them (an imported pretrained model)."""
+    normalization: Normalization | None = None
+    """The input normalisation the weights expect, when the file has it."""
 
     def layer(self, name: str) -> LayerSpec:
         for layer in self.layers:
@@ -139,6 +145,10 @@ class ModelSpec:
         if self.input_dtype != "float32":
             out["input"]["dtype"] = self.input_dtype
         out["layers"] = [layer.to_dict() for layer in self.layers]
+        if self.classes:
+            out["classes"] = list(self.classes)
+        if self.normalization is not None:
+            out["normalization"] = self.normalization.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -313,7 +323,11 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
         layer = _parse_layer(raw, position, taken, counters)
         taken.add(layer.name)
         layers.append(layer)
-    spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype)
+    classes = parse_classes(data["classes"]) if "classes" in data else ()
+    normalization = (parse_normalization(data["normalization"], input_shape)
+                     if "normalization" in data else None)
+    spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype,
+                     classes, normalization)
     if strict:
         check_connections(spec)
     return spec

@@ -175,15 +175,6 @@ def test_add_with_broadcasting_is_refused_by_name(tmp_path: Path) -> None:
         import_onnx(tmp_path / "m.onnx")
 
 
-def _catalog_has(*names: str) -> bool:
-    from core.model.catalog import CATALOG
-
-    return all(name in CATALOG for name in names)
-
-
-@pytest.mark.skipif(not _catalog_has("GroupNorm", "LayerNorm2d", "PReLU", "PixelShuffle",
-                                     "LogSoftmax", "InstanceNorm2d", "SELU", "Softplus"),
-                    reason="the catalog's newer layers")
 @pytest.mark.parametrize("opset", [17, 18])
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 def test_torch_exports_of_the_newer_layers_import_and_match(opset: int, tmp_path: Path) -> None:

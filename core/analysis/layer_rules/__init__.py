@@ -22,6 +22,7 @@ from core.analysis.layer_rules.normalization import (
     group_norm_rule,
     instance_norm_rule,
     layer_norm_2d_rule,
+    layer_scale_rule,
 )
 from core.analysis.layer_rules.pooling import (
     adaptive_pool_nd,
@@ -102,6 +103,7 @@ RULES: dict[str, Rule] = {
     "GroupNorm": group_norm_rule,
     "InstanceNorm2d": instance_norm_rule,
     "LayerNorm2d": layer_norm_2d_rule,
+    "LayerScale": layer_scale_rule,
     "PReLU": prelu_rule,
     "SELU": _ANY,
     "Softplus": _ANY,

@@ -52,3 +52,9 @@ def layer_norm_2d_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
     affine = p["elementwise_affine"]
     params = channels * (int(affine) + int(affine and p["bias"]))
     return LayerOutcome(shape, params, 0, same_field)
+
+
+def layer_scale_rule(p: dict[str, Any], shapes: list[Shape]) -> LayerOutcome:
+    shape = shapes[0]
+    check_rank(shape, (3,), "a (channels, height, width) input")
+    return LayerOutcome(shape, channels_of(shape, "channels", p["channels"]), 0, same_field)

@@ -166,4 +166,22 @@ ENTRIES: tuple[LayerType, ...] = (
         inferred="normalized_shape",
         own_module=True,
     ),
+    LayerType(
+        name="LayerScale",
+        group="normalization",
+        summary="Layer scale: multiplies each channel by its own learned number, which starts "
+        "tiny (1e-6 in ConvNeXt), so a residual block begins as almost the identity and learns "
+        "how much to add. ConvNeXt's layer_scale (a per-channel Mul with its own parameter). "
+        "Parameters: one per channel. Not a torch.nn class: ConvScope builds it itself.",
+        formula="out shape = in shape; out[c] = scale[c] · in[c]",
+        params=(
+            ParamSpec("channels", "int", None, "Channels to scale; inferred from the incoming "
+                      "shape when left out.", minimum=1, maximum=1 << 24, optional=True),
+            ParamSpec("init", "float", 1e-6, "The scales' starting value.", minimum=-100.0,
+                      maximum=100.0),
+        ),
+        input_ranks=(3,),
+        inferred="channels",
+        own_module=True,
+    ),
 )
