@@ -7,11 +7,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from app.labels import StatusLine
+from app.style import ErrorText
 from core.train.settings import BatchProgress
 
 
@@ -35,10 +36,10 @@ class RunControls(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setFormat("idle")
-        self.status = QLabel("")
-        # one line whatever its length (the whole text is in the tooltip and the log)
-        self.status.setWordWrap(False)
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        # one line whatever its length, shortened with "…" (the whole text is in the tooltip
+        # and the log); red for an error, in the theme's error colour
+        self.status = StatusLine()
+        self.status_colour = ErrorText(self.status, active=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
@@ -56,12 +57,13 @@ class RunControls(QWidget):
     def idle(self) -> None:
         self.progress.setValue(0)
         self.progress.setFormat("idle")
-        self.status.setText("")
+        self.status.set_line("")
+        self.status_colour.set_active(False)
 
     def say(self, text: str, error: bool = False) -> None:
         """The status line (red for an error); the whole text in its tooltip."""
-        self.status.setText(f"<span style='color:#d62828'>{text}</span>" if error else text)
-        self.status.setToolTip(text)
+        self.status.set_line(text)
+        self.status_colour.set_active(error)
 
     def show_batch(self, event: BatchProgress, epochs: int, elapsed: float) -> None:
         """The bar's share of the run done, and the time left at the speed so far."""
