@@ -1,4 +1,4 @@
-"""A row of page buttons that wraps onto more rows instead of hiding pages behind arrows.
+"""Rows that wrap: page buttons instead of a tab bar that hides pages behind arrows, tool rows.
 
 A QTabBar never wraps: at projector text the Inspect tab's eight view titles need ~1,700 px and
 the last three went behind its scroll arrows in a 1,326-px page. ``FlowBar`` holds one
@@ -68,26 +68,58 @@ class FlowLayout(QLayout):
         return size
 
     def _place(self, rect: QRect, move: bool) -> int:
-        x, y, row = rect.x(), rect.y(), 0
+        """Lay the items out in rows (each item centred in its row's height); the height."""
+        rows: list[list[tuple[QLayoutItem, QSize]]] = [[]]
+        x = rect.x()
         for item in self._items:
-            hint = item.sizeHint()
-            if x + hint.width() > rect.right() + 1 and x > rect.x():
-                x, y, row = rect.x(), y + row + self._spacing, 0
-            if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
+            if item.isEmpty():
+                continue
+            hint = item.sizeHint().boundedTo(QSize(max(1, rect.width()), 1 << 20))
+            if x + hint.width() > rect.right() + 1 and rows[-1]:
+                rows.append([])
+                x = rect.x()
+            rows[-1].append((item, hint))
             x += hint.width() + self._spacing
-            row = max(row, hint.height())
-        return y + row - rect.y()
+        y = rect.y()
+        for row in rows:
+            height = max((hint.height() for _, hint in row), default=0)
+            x = rect.x()
+            for item, hint in row:
+                if move:
+                    item.setGeometry(QRect(QPoint(x, y + (height - hint.height()) // 2), hint))
+                x += hint.width() + self._spacing
+            y += height + self._spacing
+        return max(0, y - self._spacing - rect.y())
 
 
-class FlowBar(QWidget):
+class FlowRow(QWidget):
+    """Widgets in a row that wraps onto more rows where it is narrow; as tall as its rows."""
+
+    def __init__(self, widgets: list[QWidget] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.flow = FlowLayout(self)
+        for widget in widgets or []:
+            self.flow.addWidget(widget)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self.flow.heightForWidth(width)
+
+
+class FlowBar(FlowRow):
     """One checkable button per page; ``picked`` says which was clicked."""
 
     picked = Signal(int)
 
     def __init__(self, titles: list[str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = FlowLayout(self)
+        super().__init__(parent=parent)
+        layout = self.flow
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: list[QToolButton] = []
@@ -101,17 +133,7 @@ class FlowBar(QWidget):
             layout.addWidget(button)
             self.buttons.append(button)
         self.group.idClicked.connect(self.picked)
-        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
 
     def check(self, index: int) -> None:
         if 0 <= index < len(self.buttons) and not self.buttons[index].isChecked():
             self.buttons[index].setChecked(True)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        layout = self.layout()
-        return layout.heightForWidth(width) if layout is not None else 0

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 from app.build.diagram import DiagramView
 from app.build.property_editor import TypingBursts
 from app.document import ModelDocument
+from app.flow_bar import FlowRow
 from app.style import error_color
 from core.analysis.summary import format_bytes, format_count, format_macs, shape_text
 
@@ -171,26 +171,30 @@ class DiagramPane(QWidget):
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        tools = QHBoxLayout()
-        legend = QLabel("<b>Diagram</b> &nbsp;height: map size · width: channels · arcs: skips")
-        legend.setToolTip("Block height grows with the feature map's side (224 is much taller "
-                          "than 7), block width with the number of channels; arcs above the "
-                          "blocks are skip connections.")
-        legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        tools.addWidget(legend, 1)
+        # one row that wraps (app.flow_bar): in one line the legend, the zoom and the buttons
+        # needed 889 px at projector text, wider than the Build page at 1366 px
+        parts: list[QWidget] = []
+        tip = ("Block height grows with the feature map's side (224 is much taller than 7), "
+               "block width with the number of channels; arcs above the blocks are skip "
+               "connections.")
+        for text in ("<b>Diagram</b>", "height: map size ·", "width: channels ·", "arcs: skips"):
+            part = QLabel(text)
+            part.setToolTip(tip)
+            parts.append(part)
         self.zoom_label = QLabel()
         self.zoom_label.setToolTip("Ctrl+wheel zooms, dragging pans, Fit shows the whole model")
         diagram.zoom_changed.connect(
             lambda scale: self.zoom_label.setText(f"{scale:.0%} · Ctrl+wheel zooms"))
-        tools.addWidget(self.zoom_label)
-        for text, slot, tip in (("−", lambda: diagram.zoom(1 / 1.25), "Zoom out"),
-                                ("+", lambda: diagram.zoom(1.25), "Zoom in"),
-                                ("Fit", diagram.fit, "Show the whole model (Ctrl+0)"),
-                                ("Export…", export, "Save as PNG or SVG")):
+        parts.append(self.zoom_label)
+        for text, slot, button_tip in (("−", lambda: diagram.zoom(1 / 1.25), "Zoom out"),
+                                       ("+", lambda: diagram.zoom(1.25), "Zoom in"),
+                                       ("Fit", diagram.fit, "Show the whole model (Ctrl+0)"),
+                                       ("Export…", export, "Save as PNG or SVG")):
             button = QToolButton()
             button.setText(text)
-            button.setToolTip(tip)
+            button.setToolTip(button_tip)
             button.clicked.connect(slot)
-            tools.addWidget(button)
-        layout.addLayout(tools)
+            parts.append(button)
+        tools = FlowRow(parts)
+        layout.addWidget(tools)
         layout.addWidget(diagram)
