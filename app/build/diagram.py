@@ -195,10 +195,13 @@ class DiagramView(QGraphicsView):
             center = slot / 2 + position * slot
             x = center - entry[1] / 2
             look = looks.get(name)
-            if look is None or look[1:] != (x, label_top, line) or (
+            if look is None or look[2:] != (label_top, line) or (
                     look[0] is not entry and look[0] != entry):
                 looks[name] = (entry, x, label_top, line)
                 self._place(entry, x, label_font, text_color, label_top, line)
+            elif look[1] != x:  # the same look one slot along (a layer added or removed)
+                looks[name] = (look[0], x, label_top, line)
+                self._move(entry, x, label_top, line)
             centers[name] = center
         x = len(entries) * slot
         arc_ends: list[tuple[float, float]] = []
@@ -261,7 +264,7 @@ class DiagramView(QGraphicsView):
                font: QFont, text_color: QColor, label_top: float, line: float) -> None:
         """Create the block of ``entry``, or move and restyle the one drawn before (called
         only when its place or look changed)."""
-        name, width, height, color, label, shape, style = entry
+        name, _width, _height, color, label, shape, style = entry
         rect = self.blocks.get(name)
         if rect is None:
             rect = QGraphicsRectItem()
@@ -278,19 +281,25 @@ class DiagramView(QGraphicsView):
                 self.scene_.addItem(item)
                 texts.append(item)
             self.labels[name] = (texts[0], texts[1])
-        rect.setRect(QRectF(x, BASELINE - height / 2, width, height))
         fill = QColor(color)
         fill.setAlpha(210)
         rect.setBrush(QBrush(fill))
         selected = name == self._selected
         rect.setPen(self._pen(color, style, selected))
         rect.setToolTip(f"{label}: {shape}")
+        if self.labels[name][1].text() != shape:
+            self.labels[name][1].setText(shape)
+        self._move(entry, x, label_top, line)
+
+    def _move(self, entry: Entry, x: float, label_top: float, line: float) -> None:
+        """Put the block of ``entry`` and its labels at ``x`` (its look unchanged)."""
+        name, width, height = entry[0], entry[1], entry[2]
+        rect = self.blocks[name]
+        rect.setRect(QRectF(x, BASELINE - height / 2, width, height))
         name_item, shape_item = self.labels[name]
         angle = math.radians(LABEL_ROTATION)
         center = x + width / 2
         name_item.setPos(center - line * 0.4 * math.sin(angle), label_top)
-        if shape_item.text() != shape:
-            shape_item.setText(shape)
         # the shape on the next line: one line height across the rotated text
         shape_item.setPos(center - line * 0.4 * math.sin(angle) + line * math.sin(angle),
                           label_top - line * math.cos(angle))

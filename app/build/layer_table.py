@@ -37,6 +37,8 @@ _ERROR_BRUSH = QBrush(QColor(ERROR_COLOR))
 _ERROR_BACKGROUND = QBrush(QColor(214, 40, 40, 45))
 _PENDING_BRUSH = QBrush(QColor("#8a8a8a"))
 _MOST_ROW_EDITS = 8
+_MEASURED_ROWS = 8
+"""A run of more changed rows than this does not widen the columns (measuring is slow)."""
 """More separate runs of added, removed or moved rows than this: the model resets instead."""
 
 
@@ -82,8 +84,13 @@ class LayerTableModel(QAbstractTableModel):
         old = self._keys
         changed = [row for row in range(n) if keys[row] != old[row]]
         self._keys = keys
+        display = Qt.ItemDataRole.DisplayRole
         for row in changed:
-            self._cells[row] = self._row_cells(row, self.row_state(row))
+            key, before = keys[row], old[row]
+            if before and key[0] is before[0] and key[2] is before[2]:
+                self._cells[row][0][display] = str(row + 1)  # only its number: moved along
+            else:
+                self._cells[row] = self._row_cells(row, self.row_state(row))
         last_column = len(COLUMNS) - 1
         start = 0
         while start < len(changed):  # one dataChanged per run of consecutive rows
@@ -300,15 +307,34 @@ class LayerTable(QTableView):
         # measuring every cell on every edit is what made large models slow: fit the columns
         # when the rows change (load, add, delete), not when values do
         self.table_model.modelReset.connect(self.resizeColumnsToContents)
-        self.table_model.rowsInserted.connect(self._rows_changed)
-        self.table_model.rowsRemoved.connect(self._rows_changed)
+        # an edit measures only the rows it added or changed (a few), and widens a column
+        # that now needs it; columns are fitted afresh when the model resets
+        self.table_model.rowsInserted.connect(
+            lambda _parent, first, last: self._measure_rows(first, last, numbers=True))
+        self.table_model.dataChanged.connect(
+            lambda first, last, _roles=(): self._measure_rows(first.row(), last.row()))
         self.selectionModel().currentRowChanged.connect(self._row_changed)
         document.changed.connect(self._sync_selection)
         document.current_changed.connect(lambda _name: self._sync_selection())
 
     # -- columns that fit the view ----------------------------------------------------------
-    def _rows_changed(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        self.resizeColumnsToContents()
+    def _measure_rows(self, first: int, last: int, numbers: bool = False) -> None:
+        """Widen the columns the texts of rows ``first`` to ``last`` (and with ``numbers``, the
+        last row's, the longest number) need more room for; a long run of rows, e.g. the
+        numbers of the rows below an added layer, is not measured."""
+        if len(self._needs) != len(COLUMNS) or last - first >= _MEASURED_ROWS:
+            return
+        grid = 1 if self.showGrid() else 0
+        model = self.table_model
+        needs = list(self._needs)
+        rows = [*range(first, last + 1), *([model.rowCount() - 1] if numbers else [])]
+        for row in rows:
+            for column in range(len(COLUMNS)):
+                width = self.sizeHintForIndex(model.index(row, column)).width() + grid
+                needs[column] = max(needs[column], width)
+        if needs != self._needs:
+            self._needs = needs
+            self.fit_columns()
 
     def resizeColumnsToContents(self) -> None:
         """Measure what each column's texts need, then fit the columns into the view."""
