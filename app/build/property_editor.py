@@ -299,7 +299,7 @@ class PropertyEditor(QScrollArea):
         self.document = document
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self._built_for: tuple[str, str] | None = None
+        self._built_for: tuple[str, tuple[int, ...]] | None = None
         self.bursts = TypingBursts()
         self._editing: str | None = None
         """The field whose change is being applied: the refresh that follows leaves it alone
@@ -387,7 +387,6 @@ class PropertyEditor(QScrollArea):
             label.setToolTip(field.toolTip())
             self.form.addRow(label, field)
             self.fields[spec.name] = field
-        self._built_for = (name, entry.name)
 
     def _count(self, spec: ParamSpec, entry: LayerType) -> int:
         if spec.length is not None:
@@ -410,8 +409,12 @@ class PropertyEditor(QScrollArea):
             return
         layer = self.document.spec.layer(name)
         entry = CATALOG[layer.type]
-        if self._built_for != (name, layer.type):
+        # the form depends on the type and how many values each setting has, not the layer: a
+        # rename, or another layer of the same kind, keeps the fields (and their values update)
+        form = (layer.type, tuple(self._count(spec, entry) for spec in entry.params))
+        if self._built_for != form:
             self._build(name, entry)
+            self._built_for = form
         self.title.setText(f"<b style='font-size:large'>{layer.name}</b> &nbsp; {layer.type}"
                            f" <span style='color:gray'>({entry.group})</span>")
         for w in (self.name_edit, self.trainable, self.inputs_edit):
