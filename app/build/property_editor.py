@@ -400,7 +400,10 @@ class PropertyEditor(QScrollArea):
 
     def refresh(self) -> None:
         name = self.document.current
-        if not name or name not in {layer.name for layer in self.document.spec.layers}:
+        names = {layer.name for layer in self.document.spec.layers}
+        if name and name not in names and names:
+            return  # renamed or deleted: the document selects a layer next, and that refreshes
+        if not name or name not in names:
             self._clear_form()
             self._built_for = None
             self.title.setText("<i>No layer selected. Add one from the palette.</i>")
