@@ -47,6 +47,8 @@ GAP = 14.0
 BASELINE = 150.0
 LABEL_ROTATION = 60.0
 MIN_SCALE, MAX_SCALE = 0.25, 2.0
+Entry = tuple[str, float, float, QColor, str, str, Qt.PenStyle]
+"""A block as drawn: name, width, height, colour, label, shape text, outline style."""
 
 
 def block_size(shape: tuple[int, ...] | None) -> tuple[float, float]:
@@ -60,6 +62,18 @@ def block_size(shape: tuple[int, ...] | None) -> tuple[float, float]:
         return 10.0, 16.0 + 6.0 * math.log2(1 + shape[0])
     side = math.prod(shape[1:]) ** (1 / (len(shape) - 1))
     return 10.0 + 5.0 * math.log2(1 + channels), 14.0 + 12.0 * math.sqrt(side)
+
+
+def _skip_path(start_x: float, end_x: float) -> QPainterPath:
+    """A skip connection's arc above the blocks, from one block's centre to another's."""
+    lift = min(60.0, 12.0 + (end_x - start_x) * 0.08)
+    top = BASELINE - 62
+    path = QPainterPath(QPointF(start_x, top))
+    path.cubicTo(start_x, top - lift, end_x, top - lift, end_x, top)
+    path.moveTo(end_x - 4, top - 8)
+    path.lineTo(end_x, top)
+    path.lineTo(end_x + 4, top - 8)
+    return path
 
 
 class DiagramView(QGraphicsView):
@@ -88,15 +102,11 @@ class DiagramView(QGraphicsView):
         self.labels: dict[str, tuple[QGraphicsSimpleTextItem, QGraphicsSimpleTextItem]] = {}
         self.arcs: list[QGraphicsPathItem] = []
         self._looks: dict[str, tuple[object, ...]] = {}
-        self._entries: dict[str, tuple[object, object, tuple[
-            str, float, float, QColor, str, str, Qt.PenStyle]]] = {}
+        self._entries: dict[str, tuple[object, object, Entry]] = {}
         self._text_widths: dict[str, float] = {}
         self._widths_font = 0.0
-        self._longest = 0.0
-        self._widest = self._tallest = 0.0
-        self._placed = False
         self._arc_ends: list[tuple[float, float]] = []
-        self._structure: object = None
+        self._drawn = False
         self._stale = False
         self._fit_pending = True
         self._selected = ""
@@ -106,44 +116,47 @@ class DiagramView(QGraphicsView):
         self.rebuild()
 
     def new_model(self) -> None:
-        """A different model is being opened: draw it afresh and fit it to the view."""
-        self._structure = None
+        """A different model is being opened (or the font changed): draw it afresh and fit it
+        to the view."""
+        self._drawn = False
         self._fit_pending = True
         self.resetTransform()
 
     def rebuild(self) -> None:
+        """Bring the drawing in step with the document. The items stay across edits: a block
+        whose place or look changed is moved or restyled, a removed layer's items go and an
+        added layer's come; only a new model or font draws the scene afresh. What is shown
+        is always what a fresh drawing of the same model shows."""
         if not self.isVisible() and self.blocks:
             self._stale = True
             return
         self._stale = False
         spec, analysis = self.document.spec, self.document.analysis
-        # Same layers and connections: move and restyle only the items whose look changed (an
-        # edit of one value); otherwise draw afresh.
-        fresh = not self._same_structure(spec.layers)
-        self._structure = spec.layers
+        font_size = self.font().pointSizeF()
+        fresh = not self._drawn or self._widths_font != font_size
+        self._drawn = True
         if fresh:
             self.scene_.clear()
             self.blocks, self.labels, self._looks, self._entries = {}, {}, {}, {}
             self.arcs, self._arc_ends = [], []
             self._selected = ""
-        if fresh or self._widths_font != self.font().pointSizeF():
-            self._text_widths, self._widths_font = {}, self.font().pointSizeF()
-            self._longest = 0.0
+            self._text_widths, self._widths_font = {}, font_size
+        else:
+            self._forget_removed(spec.layers)
         label_font = QFont(self.font())
-        label_font.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.8))
+        label_font.setPointSizeF(max(7.0, font_size * 0.8))
         text_color = self.palette().text().color()
         line = QFontMetricsF(label_font).height()
         # each block has two rotated label lines (name, shape): neighbouring labels need their
         # centres at least that far apart measured across the text, i.e. 2.3 lines sideways
         pitch = line * 2.3 / math.sin(math.radians(LABEL_ROTATION))
-        entries: list[tuple[str, float, float, QColor, str, str, Qt.PenStyle]] = []
+        entries: list[Entry] = []
         width, height = block_size(spec.input_shape)
         entries.append((INPUT, width, height, QColor("#bbbbbb"), "input",
                         shape_text(spec.input_shape), Qt.PenStyle.SolidLine))
         error_layer = analysis.error.layer if analysis.error is not None else None
         done = len(analysis.layers)
         cache = self._entries
-        widest, tallest = width, height
         for index, layer in enumerate(spec.layers):
             info = analysis.layers[index] if index < done else None
             error = layer.name == error_layer
@@ -151,12 +164,7 @@ class DiagramView(QGraphicsView):
             # the analysis keeps the result of an unchanged layer: so does the drawing
             if cached is not None and cached[0] is info and info is not None and \
                     cached[1] is layer:
-                entry = cached[2]
-                entries.append(entry)
-                if entry[1] > widest:
-                    widest = entry[1]
-                if entry[2] > tallest:
-                    tallest = entry[2]
+                entries.append(cached[2])
                 continue
             width, height = block_size(info.output_shape if info else None)
             color = group_color(CATALOG[layer.type].group)
@@ -168,26 +176,32 @@ class DiagramView(QGraphicsView):
             entry = (layer.name, width, height, color, layer.name, shape, style)
             cache[layer.name] = (info, layer, entry)
             entries.append(entry)
-            widest, tallest = max(widest, width), max(tallest, height)
         # Labels start on one line below the tallest block: they never cross a block. Blocks sit
         # at a fixed pitch that the widest block decides, so an edit that changes one block's
-        # width moves no other block. Both only grow while the layers stay the same (a value
-        # toggled back and forth does not move every block each time).
-        if not fresh:
-            widest, tallest = max(widest, self._widest), max(tallest, self._tallest)
-        self._widest, self._tallest = widest, tallest
+        # width moves no other block (a new widest or tallest block moves them all, as a fresh
+        # drawing would place them).
+        widest = max(entry[1] for entry in entries)
+        tallest = max(entry[2] for entry in entries)
+        longest = 0.0
+        for entry in entries:
+            longest = max(longest, self._text_width(entry[4], label_font),
+                          self._text_width(entry[5], label_font))
         label_top = BASELINE + tallest / 2 + 6
         slot = max(pitch, widest + GAP)
         centers: dict[str, float] = {}
+        looks = self._looks
         for position, entry in enumerate(entries):
             name = entry[0]
             center = slot / 2 + position * slot
             x = center - entry[1] / 2
-            look = self._looks.get(name)
-            if look is None or look[1:] != (x, label_top, line) or (
+            look = looks.get(name)
+            if look is None or look[2:] != (label_top, line) or (
                     look[0] is not entry and look[0] != entry):
-                self._looks[name] = (entry, x, label_top, line)
+                looks[name] = (entry, x, label_top, line)
                 self._place(entry, x, label_font, text_color, label_top, line)
+            elif look[1] != x:  # the same look one slot along (a layer added or removed)
+                looks[name] = (look[0], x, label_top, line)
+                self._move(entry, x, label_top, line)
             centers[name] = center
         x = len(entries) * slot
         arc_ends: list[tuple[float, float]] = []
@@ -196,35 +210,46 @@ class DiagramView(QGraphicsView):
             for source in layer.inputs:  # no inputs: the layer above, no arc
                 if source != previous and source in centers:
                     arc_ends.append((centers[source], centers[layer.name]))
-        placed = arc_ends != self._arc_ends or self._placed
-        self._placed = False
         if arc_ends != self._arc_ends:
-            for arc in self.arcs:
-                self.scene_.removeItem(arc)
-            self.arcs = [self._add_skip(start, end) for start, end in arc_ends]
-            self._arc_ends = arc_ends
-        if fresh:
-            self._selected = ""
+            self._update_arcs(arc_ends)
         self._highlight()
-        if placed or fresh:
-            self.scene_.setSceneRect(self._bounds(x, tallest, label_top, label_font))
+        bounds = self._bounds(x, tallest, label_top, label_font, longest)
+        if bounds != self.scene_.sceneRect():
+            self.scene_.setSceneRect(bounds)
         if self._fit_pending and self.isVisible():
             self.fit_model()
 
-    def _same_structure(self, layers: tuple[LayerSpec, ...]) -> bool:
-        """The same layers in the same order with the same connections as last drawn."""
-        before = self._structure
-        if not isinstance(before, tuple) or len(before) != len(layers):
-            return False
-        return all(a is b or (a.name, a.type, a.inputs) == (b.name, b.type, b.inputs)
-                   for a, b in zip(before, layers, strict=True))
+    def _forget_removed(self, layers: tuple[LayerSpec, ...]) -> None:
+        """Take the items of layers no longer in the model off the scene."""
+        names = {layer.name for layer in layers}
+        names.add(INPUT)
+        for name in [name for name in self.blocks if name not in names]:
+            self.scene_.removeItem(self.blocks.pop(name))
+            for item in self.labels.pop(name):
+                self.scene_.removeItem(item)
+            self._looks.pop(name, None)
+            self._entries.pop(name, None)
+            if self._selected == name:
+                self._selected = ""
 
-    def _bounds(self, right: float, tallest: float, label_top: float, font: QFont) -> QRectF:
+    def _update_arcs(self, arc_ends: list[tuple[float, float]]) -> None:
+        """Reshape the skip arcs that moved, add or remove the rest (the items stay)."""
+        for arc in self.arcs[len(arc_ends):]:
+            self.scene_.removeItem(arc)
+        del self.arcs[len(arc_ends):]
+        for index, ends in enumerate(arc_ends):
+            if index >= len(self.arcs):
+                self.arcs.append(self._add_skip(*ends))
+            elif index >= len(self._arc_ends) or self._arc_ends[index] != ends:
+                self.arcs[index].setPath(_skip_path(*ends))
+        self._arc_ends = arc_ends
+
+    def _bounds(self, right: float, tallest: float, label_top: float, font: QFont,
+                longest: float) -> QRectF:
         """The drawing's extent: blocks, arcs above them, rotated labels below and right."""
         metrics = QFontMetricsF(font)
         top = min(BASELINE - tallest / 2, BASELINE - 62 - 60 if self.arcs else BASELINE)
         angle = math.radians(LABEL_ROTATION)
-        longest = self._longest
         bottom = label_top + longest * math.sin(angle) + metrics.height() * 2
         reach = longest * math.cos(angle) + metrics.height() * 2
         return QRectF(-20, top - 20, right + reach + 40, bottom - top + 40)
@@ -235,14 +260,11 @@ class DiagramView(QGraphicsView):
             width = self._text_widths[text] = QFontMetricsF(font).horizontalAdvance(text)
         return width
 
-    def _place(self, entry: tuple[str, float, float, QColor, str, str, Qt.PenStyle], x: float,
+    def _place(self, entry: Entry, x: float,
                font: QFont, text_color: QColor, label_top: float, line: float) -> None:
         """Create the block of ``entry``, or move and restyle the one drawn before (called
         only when its place or look changed)."""
-        name, width, height, color, label, shape, style = entry
-        self._placed = True
-        self._longest = max(self._longest, self._text_width(label, font),
-                            self._text_width(shape, font))
+        name, _width, _height, color, label, shape, style = entry
         rect = self.blocks.get(name)
         if rect is None:
             rect = QGraphicsRectItem()
@@ -259,19 +281,25 @@ class DiagramView(QGraphicsView):
                 self.scene_.addItem(item)
                 texts.append(item)
             self.labels[name] = (texts[0], texts[1])
-        rect.setRect(QRectF(x, BASELINE - height / 2, width, height))
         fill = QColor(color)
         fill.setAlpha(210)
         rect.setBrush(QBrush(fill))
         selected = name == self._selected
         rect.setPen(self._pen(color, style, selected))
         rect.setToolTip(f"{label}: {shape}")
+        if self.labels[name][1].text() != shape:
+            self.labels[name][1].setText(shape)
+        self._move(entry, x, label_top, line)
+
+    def _move(self, entry: Entry, x: float, label_top: float, line: float) -> None:
+        """Put the block of ``entry`` and its labels at ``x`` (its look unchanged)."""
+        name, width, height = entry[0], entry[1], entry[2]
+        rect = self.blocks[name]
+        rect.setRect(QRectF(x, BASELINE - height / 2, width, height))
         name_item, shape_item = self.labels[name]
         angle = math.radians(LABEL_ROTATION)
         center = x + width / 2
         name_item.setPos(center - line * 0.4 * math.sin(angle), label_top)
-        if shape_item.text() != shape:
-            shape_item.setText(shape)
         # the shape on the next line: one line height across the rotated text
         shape_item.setPos(center - line * 0.4 * math.sin(angle) + line * math.sin(angle),
                           label_top - line * math.cos(angle))
@@ -282,14 +310,7 @@ class DiagramView(QGraphicsView):
         return QPen(color.darker(140), 1.2, style)
 
     def _add_skip(self, start_x: float, end_x: float) -> QGraphicsPathItem:
-        lift = min(60.0, 12.0 + (end_x - start_x) * 0.08)
-        top = BASELINE - 62
-        path = QPainterPath(QPointF(start_x, top))
-        path.cubicTo(start_x, top - lift, end_x, top - lift, end_x, top)
-        path.moveTo(end_x - 4, top - 8)
-        path.lineTo(end_x, top)
-        path.lineTo(end_x + 4, top - 8)
-        item = QGraphicsPathItem(path)
+        item = QGraphicsPathItem(_skip_path(start_x, end_x))
         item.setPen(QPen(QColor("#c8553d"), 1.6))
         item.setZValue(-1)
         self.scene_.addItem(item)

@@ -6,6 +6,7 @@ The invalid layer is shown in red with the reason beside it; the layers after it
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,6 +36,10 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _ERROR_BRUSH = QBrush(QColor(ERROR_COLOR))
 _ERROR_BACKGROUND = QBrush(QColor(214, 40, 40, 45))
 _PENDING_BRUSH = QBrush(QColor("#8a8a8a"))
+_MOST_ROW_EDITS = 8
+_MEASURED_ROWS = 8
+"""A run of more changed rows than this does not widen the columns (measuring is slow)."""
+"""More separate runs of added, removed or moved rows than this: the model resets instead."""
 
 
 class LayerTableModel(QAbstractTableModel):
@@ -55,17 +60,22 @@ class LayerTableModel(QAbstractTableModel):
 
     # -- keeping in step with the document --------------------------------------------------
     def _refresh(self) -> None:
-        """Recompute the rows that changed; a changed row count resets the model."""
+        """Recompute the rows that changed. Added, removed and moved layers are inserted and
+        removed as rows (the view keeps its scroll position and selection); only a model whose
+        rows changed almost wholesale (another file) resets."""
         spec, analysis = self.document.spec, self.document.analysis
         n, done = len(spec.layers), len(analysis.layers)
         reason = analysis.error.reason if analysis.error is not None else None
-        # a row shows its layer spec and its analysis (or the error, or "not analysed"); the
-        # analysis keeps an unchanged layer's result object, so most keys compare by identity
+        # a row shows its layer spec, its number and its analysis (or the error, or "not
+        # analysed"); the analysis keeps an unchanged layer's result object, so most keys
+        # compare by identity
         keys: list[tuple[Any, ...]] = [
-            (layer, analysis.layers[row] if row < done else
+            (layer, row, analysis.layers[row] if row < done else
              ("error", reason) if row == done and reason is not None else "pending")
             for row, layer in enumerate(spec.layers)]
-        if n != len(self._keys):
+        old_names = [key[0].name for key in self._keys]
+        new_names = [layer.name for layer in spec.layers]
+        if old_names != new_names and not self._move_rows(old_names, new_names):
             self.beginResetModel()
             self._keys = keys
             self._cells = [self._row_cells(row, self.row_state(row)) for row in range(n)]
@@ -74,8 +84,13 @@ class LayerTableModel(QAbstractTableModel):
         old = self._keys
         changed = [row for row in range(n) if keys[row] != old[row]]
         self._keys = keys
+        display = Qt.ItemDataRole.DisplayRole
         for row in changed:
-            self._cells[row] = self._row_cells(row, self.row_state(row))
+            key, before = keys[row], old[row]
+            if before and key[0] is before[0] and key[2] is before[2]:
+                self._cells[row][0][display] = str(row + 1)  # only its number: moved along
+            else:
+                self._cells[row] = self._row_cells(row, self.row_state(row))
         last_column = len(COLUMNS) - 1
         start = 0
         while start < len(changed):  # one dataChanged per run of consecutive rows
@@ -85,6 +100,34 @@ class LayerTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(changed[start], 0),
                                   self.index(changed[end], last_column))
             start = end + 1
+
+    def _move_rows(self, old: list[str], new: list[str]) -> bool:
+        """Turn the rows of the layers ``old`` into those of ``new`` by removing and inserting
+        rows (a renamed layer keeps its row); the rows left in place keep their old keys, so
+        the caller's comparison finds which of them changed. False: too much changed, reset."""
+        if not old or not new:
+            return False
+        opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        edits = [op for op in opcodes if op[0] != "equal"]
+        if len(edits) > _MOST_ROW_EDITS:
+            return False
+        stale: tuple[Any, ...] = ()
+        for tag, i1, i2, j1, j2 in reversed(edits):  # from the end: earlier rows keep places
+            if tag == "replace" and i2 - i1 == j2 - j1:
+                for row in range(i1, i2):  # renamed: the row stays, its key makes it change
+                    self._keys[row] = stale
+                continue
+            if i2 > i1:
+                self.beginRemoveRows(QModelIndex(), i1, i2 - 1)
+                del self._keys[i1:i2]
+                del self._cells[i1:i2]
+                self.endRemoveRows()
+            if j2 > j1:
+                self.beginInsertRows(QModelIndex(), i1, i1 + j2 - j1 - 1)
+                self._keys[i1:i1] = [stale] * (j2 - j1)
+                self._cells[i1:i1] = [[{} for _ in COLUMNS] for _ in range(j2 - j1)]
+                self.endInsertRows()
+        return True
 
     def row_state(self, row: int) -> str:
         analysis = self.document.analysis
@@ -264,11 +307,35 @@ class LayerTable(QTableView):
         # measuring every cell on every edit is what made large models slow: fit the columns
         # when the rows change (load, add, delete), not when values do
         self.table_model.modelReset.connect(self.resizeColumnsToContents)
+        # an edit measures only the rows it added or changed (a few), and widens a column
+        # that now needs it; columns are fitted afresh when the model resets
+        self.table_model.rowsInserted.connect(
+            lambda _parent, first, last: self._measure_rows(first, last, numbers=True))
+        self.table_model.dataChanged.connect(
+            lambda first, last, _roles=(): self._measure_rows(first.row(), last.row()))
         self.selectionModel().currentRowChanged.connect(self._row_changed)
         document.changed.connect(self._sync_selection)
         document.current_changed.connect(lambda _name: self._sync_selection())
 
     # -- columns that fit the view ----------------------------------------------------------
+    def _measure_rows(self, first: int, last: int, numbers: bool = False) -> None:
+        """Widen the columns the texts of rows ``first`` to ``last`` (and with ``numbers``, the
+        last row's, the longest number) need more room for; a long run of rows, e.g. the
+        numbers of the rows below an added layer, is not measured."""
+        if len(self._needs) != len(COLUMNS) or last - first >= _MEASURED_ROWS:
+            return
+        grid = 1 if self.showGrid() else 0
+        model = self.table_model
+        needs = list(self._needs)
+        rows = [*range(first, last + 1), *([model.rowCount() - 1] if numbers else [])]
+        for row in rows:
+            for column in range(len(COLUMNS)):
+                width = self.sizeHintForIndex(model.index(row, column)).width() + grid
+                needs[column] = max(needs[column], width)
+        if needs != self._needs:
+            self._needs = needs
+            self.fit_columns()
+
     def resizeColumnsToContents(self) -> None:
         """Measure what each column's texts need, then fit the columns into the view."""
         header = self.horizontalHeader()

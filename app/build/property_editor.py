@@ -299,7 +299,7 @@ class PropertyEditor(QScrollArea):
         self.document = document
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self._built_for: tuple[str, str] | None = None
+        self._built_for: tuple[str, tuple[int, ...]] | None = None
         self.bursts = TypingBursts()
         self._editing: str | None = None
         """The field whose change is being applied: the refresh that follows leaves it alone
@@ -387,7 +387,6 @@ class PropertyEditor(QScrollArea):
             label.setToolTip(field.toolTip())
             self.form.addRow(label, field)
             self.fields[spec.name] = field
-        self._built_for = (name, entry.name)
 
     def _count(self, spec: ParamSpec, entry: LayerType) -> int:
         if spec.length is not None:
@@ -401,7 +400,10 @@ class PropertyEditor(QScrollArea):
 
     def refresh(self) -> None:
         name = self.document.current
-        if not name or name not in {layer.name for layer in self.document.spec.layers}:
+        names = {layer.name for layer in self.document.spec.layers}
+        if name and name not in names and names:
+            return  # renamed or deleted: the document selects a layer next, and that refreshes
+        if not name or name not in names:
             self._clear_form()
             self._built_for = None
             self.title.setText("<i>No layer selected. Add one from the palette.</i>")
@@ -410,8 +412,12 @@ class PropertyEditor(QScrollArea):
             return
         layer = self.document.spec.layer(name)
         entry = CATALOG[layer.type]
-        if self._built_for != (name, layer.type):
+        # the form depends on the type and how many values each setting has, not the layer: a
+        # rename, or another layer of the same kind, keeps the fields (and their values update)
+        form = (layer.type, tuple(self._count(spec, entry) for spec in entry.params))
+        if self._built_for != form:
             self._build(name, entry)
+            self._built_for = form
         self.title.setText(f"<b style='font-size:large'>{layer.name}</b> &nbsp; {layer.type}"
                            f" <span style='color:gray'>({entry.group})</span>")
         for w in (self.name_edit, self.trainable, self.inputs_edit):

@@ -72,17 +72,6 @@ def test_the_diagram_moves_only_blocks_whose_geometry_changed(
     assert "layer3_0_conv1" in moved  # fewer channels: a narrower block
 
 
-def test_undo_of_a_row_count_change_resets_once(resnet: MainWindow) -> None:
-    model = resnet.table.table_model
-    resets: list[bool] = []
-    model.modelReset.connect(lambda: resets.append(True))
-    resnet.document.remove_layers(["fc"])
-    resnet.document.undo_stack.undo()
-    assert resets == [True, True]
-    assert model.rowCount() == len(resnet.document.spec.layers)
-    assert model.index(model.rowCount() - 1, 1).data() == "fc"
-
-
 def test_selecting_layers_opens_no_stray_top_level_windows(qtbot) -> None:  # type: ignore[no-untyped-def]
     """A property field shown before it had a parent opened as a window of its own for a
     moment (on a real screen: a flash, and the main window lost the keyboard)."""
