@@ -347,7 +347,8 @@ class LayerTable(QTableView):
         """Every column inside the view (no sideways scrolling, Params and Status never off
         screen): the row number and Params keep the width they need, the output shape and a
         short status come next, then the name and type, then the settings (and a long error)
-        share what is left; narrowed columns elide, and the row's tooltip gives them in full."""
+        share what is left; where the settings (then the type) cannot be shown whole, their
+        column is hidden, and the row's tooltip gives them in full."""
         if len(self._needs) != len(COLUMNS):
             return
         header = self.horizontalHeader()
@@ -362,9 +363,24 @@ class LayerTable(QTableView):
                            metrics.horizontalAdvance("not analysed") + 16)
         groups = [[(4, needs[4]), (6, short_status)], [(1, needs[1]), (2, needs[2])],
                   [(3, needs[3]), (6, needs[6])]]
-        widths = share_widths(needs, minima, groups, self.viewport().width())
+        available = self.viewport().width()
+        # where even the settings cannot be shown whole (projector text in a narrow dock),
+        # the Settings column steps aside, then Type: both are in the Properties dock and the
+        # row's tooltip, and a column cut to "M…" told nothing (issue 17, the layout matrix)
+        essential = needs[0] + needs[1] + needs[4] + needs[5] + short_status
+        hidden = set()
+        if essential + needs[2] + needs[3] > available:
+            hidden.add(3)
+            if essential + needs[2] > available:
+                hidden.add(2)
+        for column in (2, 3):
+            if self.isColumnHidden(column) != (column in hidden):
+                self.setColumnHidden(column, column in hidden)
+        shown_needs = [0 if c in hidden else n for c, n in enumerate(needs)]
+        shown_minima = [0 if c in hidden else m for c, m in enumerate(minima)]
+        widths = share_widths(shown_needs, shown_minima, groups, available)
         for column, width in enumerate(widths):
-            if header.sectionSize(column) != width:
+            if column not in hidden and header.sectionSize(column) != width:
                 header.resizeSection(column, width)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
