@@ -372,8 +372,11 @@ class MainWindow(QMainWindow):
         form = self.editor.body.minimumSizeHint().width() + \
             self.editor.verticalScrollBar().sizeHint().width() + 12
         docks = [self.docks["Layers"], self.docks["Properties"]]
+        # on a laptop's 1366 px at projector text a third for the properties left the layer
+        # table too narrow for its names (their form puts a field under its label instead)
+        most = 0.34 if width >= 1600 else 0.28
         sizes = [min(max(palette, int(width * 0.12)), int(width * 0.22)),
-                 min(max(form, int(width * 0.22)), int(width * 0.34))]
+                 min(max(form, int(width * 0.22)), int(width * most))]
         # when both do not fit beside the central area's minimum, the palette's names come
         # first (Qt would shrink both in proportion); the properties scroll
         room = width - self.center.minimumSizeHint().width() - 24
