@@ -75,7 +75,8 @@ class SessionLoader(QObject):
         else:
             self.loaded.emit(result)
 
-    def stop(self, wait_ms: int = 10_000) -> None:
+    def stop(self) -> None:
+        """Drop every pending result; never waits (a session being built ends by itself, and
+        closing the window waits for this pool on a timer: app.workers.Closing)."""
         self.request += 1
-        self.pool.waitForDone(wait_ms)
 
