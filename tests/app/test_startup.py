@@ -89,3 +89,40 @@ def test_garbage_is_collected_on_the_ui_thread_only(tmp_path: Path) -> None:
     # 20,000 cycles pending (less what other threads freed meanwhile: 4,937 of 5,000 were seen),
     # then the timer on the UI thread collected them
     assert seen["pending"] > 15000 and seen["after"] < 5000, seen
+
+
+CLOSE_CHILD = """
+import argparse
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import app.main
+
+real_exec = QApplication.exec
+
+def close_soon():
+    from app import warm_up
+
+    warm_up.start()  # a job that runs at the close (its end is delivered after this slot)
+    window = next(w for w in QApplication.topLevelWidgets() if hasattr(w, "closing"))
+    window.closed.connect(lambda clean: print("CLOSED", clean, flush=True))
+    window.close()  # the warm-up still imports torch: the window hides, the loop runs on
+    print("HIDDEN", window.isHidden(), flush=True)
+
+def exec_then_close(self):
+    QTimer.singleShot(0, close_soon)
+    return real_exec()
+
+QApplication.exec = exec_then_close
+print("CODE", app.main.run_gui(argparse.Namespace(model_file=None)))
+"""
+
+
+def test_closing_the_window_ends_the_application_once_its_jobs_have_ended(
+        tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CONVSCOPE_HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", CLOSE_CHILD], capture_output=True,
+                            text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == ["HIDDEN True", "CLOSED True", "CODE 0"], (result.stdout, result.stderr)
