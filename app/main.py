@@ -9,10 +9,12 @@ from pathlib import Path
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QApplication
 
     from app.garbage import UiThreadCollector
     from app.main_window import MainWindow
+    from app.workers import Closing
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -24,9 +26,17 @@ def run_gui(args: argparse.Namespace) -> int:
     collector.start()
     window = MainWindow()
     # the application ends when the window has closed for good, after its jobs ended (the
-    # window hides at once on close and waits for them on a timer, never on the UI thread)
+    # window hides at once on close and waits for them on a timer, never on the UI thread),
+    # and then every other worker (the warm-up, a preview): no thread runs into the exit
     app.setQuitOnLastWindowClosed(False)
-    window.closed.connect(app.quit)
+    ending = Closing(lambda: [QThreadPool.globalInstance()], every_worker=True)
+    ending.ended.connect(app.quit)
+
+    def window_closed() -> None:
+        if ending.begin():
+            app.quit()
+
+    window.closed.connect(window_closed)
     window.place_on_screen()  # where it was closed, or most of the screen the first time
     window.apply_view_settings()
     model = getattr(args, "model_file", None)
@@ -35,12 +45,12 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     window.unsaved_work.offer_recovery()
     code = app.exec()
-    if window.closing.clean is None and window.close() is False:
+    if ending.clean is None and (window.close() is False or ending.active):
         # the loop was ended by another way than closing the window (app.quit()): close it
-        # now, and let the event loop run on until its jobs have ended
+        # now, and let the event loop run on until the jobs have ended
         app.exec()
     collector.stop()
-    if window.closing.clean is False:
+    if window.closing.clean is False or ending.clean is False:
         # a job did not end within the cap (app.workers.Closing): an interpreter finalising
         # under a running Qt pool thread hangs or crashes in it, so this is the last resort
         sys.stdout.flush()

@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.document = ModelDocument(spec or load_preset(DEFAULT_PRESET), self)
         self.unsaved_work = UnsavedWork(self, self.document, self._update_title)
         self._shown_once = False
-        self.closing = Closing(self._thread_pools, parent=self)
+        self.closing = Closing(self._thread_pools, every_worker=False, parent=self)
         self.closing.ended.connect(self._jobs_ended)
         self.palette_widget = LayerPalette()
         self.table = LayerTable(self.document)
@@ -313,8 +313,10 @@ class MainWindow(QMainWindow):
         self.closed.emit(clean)
 
     def _thread_pools(self) -> list[QThreadPool]:
-        """Every pool a job of this window runs on (the global one, the run's, the queues')."""
-        return [QThreadPool.globalInstance(), *self.findChildren(QThreadPool)]
+        """The pools of this window's own jobs: the run's, the Inspect queue's, the Classroom's
+        (a job on the global pool, a preview, reports to a bound slot: a closed window is
+        disconnected from it; the application waits for those before it exits: app.main)."""
+        return self.findChildren(QThreadPool)
 
     # -- view -------------------------------------------------------------------------------
     def set_font_size(self, step: int, absolute: int | None = None) -> None:

@@ -383,18 +383,23 @@ class Closing(QObject):
     """The window's exit without a wait on the UI thread.
 
     :meth:`begin` asks every worker to stop (and keeps asking those started since: a run's
-    last events may start one), then checks on a UI-thread timer until every started Worker
-    has reported and every pool given has no active thread; ``ended(True)`` then. After
-    ``cap_s`` it gives up on a job that does not end: ``ended(False)`` (the caller exits the
-    process anyway). Never blocks: each check is a count.
+    last events may start one), then checks on a UI-thread timer until every pool given has
+    no active thread and, with ``every_worker``, every started Worker has reported;
+    ``ended(True)`` then. After ``cap_s`` it gives up on a job that does not end:
+    ``ended(False)`` (the caller exits the process anyway). Never blocks: each check is a
+    count. The window waits for its own pools (its run, its queues: what writes its files);
+    the application, before it exits, for every worker (no thread may run into the
+    interpreter's exit).
     """
 
     ended = Signal(bool)
 
-    def __init__(self, pools: Callable[[], list[QThreadPool]], cap_s: float = 60.0,
-                 interval_ms: int = 20, parent: QObject | None = None) -> None:
+    def __init__(self, pools: Callable[[], list[QThreadPool]], every_worker: bool = True,
+                 cap_s: float = 60.0, interval_ms: int = 20,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pools = pools
+        self.every_worker = every_worker
         self.cap_s = cap_s
         self.active = False
         self.clean: bool | None = None
@@ -405,8 +410,10 @@ class Closing(QObject):
         self._timer.timeout.connect(self._check)
 
     def idle(self) -> bool:
-        """Nothing runs: no started worker, no active pool thread."""
-        return not _started and all(pool.activeThreadCount() == 0 for pool in self.pools())
+        """No active thread in the pools given (and, with ``every_worker``, no started worker)."""
+        if self.every_worker and _started:
+            return False
+        return all(pool.activeThreadCount() == 0 for pool in self.pools())
 
     def begin(self) -> bool:
         """Ask everything to stop and start checking (once). True when nothing runs at all:

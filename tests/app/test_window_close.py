@@ -72,7 +72,7 @@ def test_close_while_training_returns_at_once_and_the_run_ends_as_stop_does(
     with qtbot.waitSignal(window.closed, timeout=CEILING_MS) as closed:
         pass
     assert closed.args == [True]
-    assert workers.running_workers() == 0 and window.closing.idle()
+    assert window.closing.idle() and not panel.running  # its run's thread has ended
     final = events[-1]
     assert isinstance(final, Finished) and final.stopped  # stopped as the Stop button does
 
@@ -84,8 +84,9 @@ def test_close_while_training_returns_at_once_and_the_run_ends_as_stop_does(
 
 def test_a_preview_finishing_after_close_reaches_no_deleted_window(
         qtbot: QtBot, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
-    """The Train tab's preview is computing when the window closes: the window waits for it
-    (hidden) before it closes for good, so its result never meets a deleted receiver."""
+    """The Train tab's preview and estimate are computing when the window closes and it is
+    deleted at once: their Workers outlive it and report to nobody (no "Signal source has been
+    deleted", no crash)."""
     from PySide6.QtCore import QCoreApplication, QEvent
 
     w = MainWindow()
@@ -98,5 +99,9 @@ def test_a_preview_finishing_after_close_reaches_no_deleted_window(
     assert closed.args == [True]
     w.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    qtbot.wait(50)  # any late signal would be delivered now
+    ending = workers.Closing(lambda: [], every_worker=True)  # as the application exits
+    with qtbot.waitSignal(ending.ended, timeout=CEILING_MS) as ended:
+        if ending.begin():
+            ending.ended.emit(True)
+    assert ended.args == [True] and workers.running_workers() == 0
     assert "Signal source has been deleted" not in capfd.readouterr().err
