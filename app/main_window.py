@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.unsaved_work = UnsavedWork(self, self.document, self._update_title)
         self._shown_once = False
         self.closing = Closing(self._thread_pools, every_worker=False, parent=self)
+        self._jobs_have_ended = False
         self.closing.ended.connect(self._jobs_ended)
         self.palette_widget = LayerPalette()
         self.table = LayerTable(self.document)
@@ -289,7 +290,7 @@ class MainWindow(QMainWindow):
         """Never waits: every job is asked to stop, the window hides at once, and it closes for
         good (``closed``) when the jobs have reported their end (a run stops as Stop does: the
         engine saves a checkpoint and completes the run folder)."""
-        if self.closing.clean is not None:  # the jobs have ended: close for good
+        if self._jobs_have_ended:  # asked by _jobs_ended: close for good
             event.accept()
             return
         if self.closing.active or not self.files.maybe_save():
@@ -309,7 +310,11 @@ class MainWindow(QMainWindow):
         self.hide()
 
     def _jobs_ended(self, clean: bool) -> None:
-        self.close()
+        self._jobs_have_ended = True
+        try:
+            self.close()
+        finally:
+            self._jobs_have_ended = False  # shown again, a later close asks and stops again
         self.closed.emit(clean)
 
     def _thread_pools(self) -> list[QThreadPool]:

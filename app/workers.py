@@ -416,10 +416,12 @@ class Closing(QObject):
         return all(pool.activeThreadCount() == 0 for pool in self.pools())
 
     def begin(self) -> bool:
-        """Ask everything to stop and start checking (once). True when nothing runs at all:
-        then it has ended already (``clean`` is True) and ``ended`` is not emitted."""
-        if self.active or self.clean is not None:
-            return self.clean is True
+        """Ask everything to stop and start checking (a second call while checking does
+        nothing). True when nothing runs at all: then it has ended already (``clean`` is True)
+        and ``ended`` is not emitted."""
+        if self.active:
+            return False
+        self.clean = None
         stop_every_worker()
         if self.idle():
             self.clean = True
