@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QApplication
 
+    from app.garbage import UiThreadCollector
     from app.main_window import MainWindow
+    from app.workers import Closing
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("ConvScope")
     app.setOrganizationName("ConvScope")
-    # Python's cyclic garbage collector runs on whichever thread allocates when a threshold is
-    # crossed; on a worker thread it can free Qt wrappers whose C++ deletion must happen on
-    # the UI thread, and shiboken's deferred deletion then deadlocked the window (seen while
-    # classroom slides were written). pyqtgraph's GarbageCollector turns automatic collection
-    # off and collects on a UI-thread timer instead (same thresholds, checked every second).
-    from pyqtgraph.util.garbage_collector import GarbageCollector
-
-    collector = GarbageCollector(interval=1.0)
+    # cyclic garbage is collected on the UI thread only (app.garbage: a worker thread's
+    # collection of Qt wrappers deadlocked the window)
+    collector = UiThreadCollector()
+    collector.start()
     window = MainWindow()
+    # the application ends when the window has closed for good, after its jobs ended (the
+    # window hides at once on close and waits for them on a timer, never on the UI thread),
+    # and then every other worker (the warm-up, a preview): no thread runs into the exit
+    app.setQuitOnLastWindowClosed(False)
+    ending = Closing(lambda: [QThreadPool.globalInstance()], every_worker=True)
+    ending.ended.connect(app.quit)
+
+    def window_closed() -> None:
+        if ending.begin():
+            app.quit()
+
+    window.closed.connect(window_closed)
     window.place_on_screen()  # where it was closed, or most of the screen the first time
     window.apply_view_settings()
     model = getattr(args, "model_file", None)
@@ -32,10 +44,16 @@ def run_gui(args: argparse.Namespace) -> int:
         window.open_file(Path(model), ask=False)
     window.show()
     window.unsaved_work.offer_recovery()
-    try:
-        return app.exec()
-    finally:
-        collector.timer.stop()
-        from app import warm_up
-
-        warm_up.finish_before_exit()
+    code = app.exec()
+    if ending.clean is None and (window.close() is False or ending.active):
+        # the loop was ended by another way than closing the window (app.quit()): close it
+        # now, and let the event loop run on until the jobs have ended
+        app.exec()
+    collector.stop()
+    if window.closing.clean is False or ending.clean is False:
+        # a job did not end within the cap (app.workers.Closing): an interpreter finalising
+        # under a running Qt pool thread hangs or crashes in it, so this is the last resort
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QRect, Qt, QTimer
+from PySide6.QtCore import QEvent, QRect, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import warm_up
 from app.build.diagram import DiagramView
 from app.build.layer_table import LayerTable
 from app.build.palette import LayerPalette
@@ -41,6 +42,7 @@ from app.window.edits import LayerEdits, UndoShortcuts
 from app.window.model_files import ModelFiles
 from app.window.model_io import ModelImportExport
 from app.window.runs import RunFiles
+from app.workers import Closing
 from core.model.spec import ModelSpec
 from core.presets import DEFAULT_PRESET, load_preset, presets_by_topic
 from core.workspace import Settings, home
@@ -50,12 +52,19 @@ PROJECTOR_POINTS = 18
 
 
 class MainWindow(QMainWindow):
+    closed = Signal(bool)
+    """The window closed for good, once every job it started had ended (True) or the cap of
+    :class:`app.workers.Closing` passed first (False: the caller exits the process anyway)."""
+
     def __init__(self, spec: ModelSpec | None = None, settings: Settings | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
         self.document = ModelDocument(spec or load_preset(DEFAULT_PRESET), self)
         self.unsaved_work = UnsavedWork(self, self.document, self._update_title)
         self._shown_once = False
+        self.closing = Closing(self._thread_pools, every_worker=False, parent=self)
+        self._jobs_have_ended = False
+        self.closing.ended.connect(self._jobs_ended)
         self.palette_widget = LayerPalette()
         self.table = LayerTable(self.document)
         self.diagram = DiagramView(self.document)
@@ -78,8 +87,6 @@ class MainWindow(QMainWindow):
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-        from app import warm_up
-
         self.loading_status = QLabel()
         """The status line of a first import, beside the passing messages (which it outlasts)."""
         self.loading_status.hide()
@@ -280,17 +287,41 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.files.maybe_save():
-            event.ignore()
+        """Never waits: every job is asked to stop, the window hides at once, and it closes for
+        good (``closed``) when the jobs have reported their end (a run stops as Stop does: the
+        engine saves a checkpoint and completes the run folder)."""
+        if self._jobs_have_ended:  # asked by _jobs_ended: close for good
+            event.accept()
             return
-        if self.training.running:
-            # stop cleanly: the engine writes a checkpoint of the weights as they are
-            self.training.stop(wait_ms=10_000)
-        self.inspect.stop_workers()
-        self.classroom.stop()
+        if self.closing.active or not self.files.maybe_save():
+            event.ignore()  # still stopping (already hidden), or the user kept the window
+            return
         geometry.remember(self, self.settings)
         self.unsaved_work.close()
-        event.accept()
+        warm_up.forget_callbacks()  # e.g. a Start clicked while torch loaded: not any more
+        self.training.stop()
+        self.inspect.stop_workers()
+        self.classroom.stop()
+        if self.closing.begin():
+            event.accept()
+            self.closed.emit(True)
+            return
+        event.ignore()
+        self.hide()
+
+    def _jobs_ended(self, clean: bool) -> None:
+        self._jobs_have_ended = True
+        try:
+            self.close()
+        finally:
+            self._jobs_have_ended = False  # shown again, a later close asks and stops again
+        self.closed.emit(clean)
+
+    def _thread_pools(self) -> list[QThreadPool]:
+        """The pools of this window's own jobs: the run's, the Inspect queue's, the Classroom's
+        (a job on the global pool, a preview, reports to a bound slot: a closed window is
+        disconnected from it; the application waits for those before it exits: app.main)."""
+        return self.findChildren(QThreadPool)
 
     # -- view -------------------------------------------------------------------------------
     def set_font_size(self, step: int, absolute: int | None = None) -> None:

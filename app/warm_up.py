@@ -166,14 +166,12 @@ def _finished() -> None:
     hub().ready.emit()
 
 
-def finish_before_exit(timeout_ms: int = 30_000) -> None:
-    """After the event loop ended: let a running warm-up finish its imports (an interpreter
-    shutting down under an importing thread fails in it, "can't register atexit after
-    shutdown"). The window is gone by then: nobody waits on screen."""
-    if _worker is not None:
-        from PySide6.QtCore import QThreadPool
-
-        QThreadPool.globalInstance().waitForDone(timeout_ms)
+def forget_callbacks() -> None:
+    """The window is closing: what views asked to do once the warm-up ends (start a run,
+    adopt a task) is not wanted any more. The warm-up itself runs on to its end (an
+    interpreter shutting down under an importing thread fails in it, "can't register atexit
+    after shutdown"): closing the window waits for it on a timer (app.workers.Closing)."""
+    _pending.clear()
 
 
 class _FirstPaint(QObject):

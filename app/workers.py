@@ -2,8 +2,9 @@
 
 Modelled on superqt's ``create_worker`` / ``thread_worker`` (the thread engine under napari),
 which is not a dependency of ConvScope: the few dozen lines below give the same contract on
-Qt's own QThreadPool, so the app needs no extra package and every job runs on a pool we own
-(and can wait for on close).
+Qt's own QThreadPool, so the app needs no extra package and every job runs on a pool we own.
+Closing the window never waits for one: :class:`Closing` asks every job to stop and reports on
+the UI thread's timer once all have ended (the window hides meanwhile).
 
 - A :class:`Worker` wraps ``function(*args, task=Task)`` or a generator function. It emits
   ``started``, ``yielded(value)`` for each value a generator yields, ``progress(done, total)``,
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from core.model.spec import ModelSpec
 from core.train.settings import (
@@ -162,6 +163,8 @@ class Worker(QObject):
         self.is_running = False
         self.is_done = False
         self.key: str = ""
+        self.stop_for_exit: Callable[[], None] = self.quit
+        """How closing the window asks this job to stop (a training run: its Stop)."""
         self._raw.connect(self._deliver)
 
     def quit(self) -> None:
@@ -278,11 +281,17 @@ class WorkerQueue(QObject):
             if worker is not None:
                 worker.quit()
 
-    def shutdown(self, wait_ms: int = 10_000) -> bool:
-        """Abort everything and wait for the running job to notice."""
+    def stop(self) -> None:
+        """Abort everything, queued or running, without waiting: each job ends at its next
+        check and reports ``aborted`` then ``finished`` on the UI thread."""
         for worker in list(self._alive):
             worker.quit()
         self._latest.clear()
+
+    def shutdown(self, wait_ms: int = 10_000) -> bool:
+        """Abort everything and wait for the running job to notice. For tests and scripts
+        only: the window never waits (it uses :meth:`stop` and :class:`Closing`)."""
+        self.stop()
         return self.pool.waitForDone(wait_ms)
 
 
@@ -335,6 +344,9 @@ class TrainingJob(QObject):
                              init_weights, resume)
         self.worker.yielded.connect(self.training_event)
         self.worker.finished.connect(self._finished)
+        # closing the window stops the run as Stop does (the engine saves a checkpoint and
+        # ends the run folder's generation); quitting the generator would cut it mid-write
+        self.worker.stop_for_exit = self.control.stop
         self._running = False
 
     def start(self) -> None:
@@ -350,9 +362,84 @@ class TrainingJob(QObject):
         """True from start until the training thread has ended (also before the UI heard)."""
         return self._running and self.pool.activeThreadCount() > 0
 
-    def stop(self, wait_ms: int = 0) -> bool:
-        """Ask the run to stop (the engine saves a checkpoint); optionally wait for it."""
+    def stop(self) -> None:
+        """Ask the run to stop (the engine saves a checkpoint); ``finished`` says when it has."""
         self.control.stop()
-        if wait_ms:
-            return self.pool.waitForDone(wait_ms)
-        return True
+
+
+# -- closing ----------------------------------------------------------------------------------
+def running_workers() -> int:
+    """Workers started whose last signal has not reached the UI thread yet."""
+    return len(_started)
+
+
+def stop_every_worker() -> None:
+    """Ask every started worker to stop, each its own way (a run: Stop; a job: quit)."""
+    for worker in list(_started):
+        worker.stop_for_exit()
+
+
+class Closing(QObject):
+    """The window's exit without a wait on the UI thread.
+
+    :meth:`begin` asks every worker to stop (and keeps asking those started since: a run's
+    last events may start one), then checks on a UI-thread timer until every pool given has
+    no active thread and, with ``every_worker``, every started Worker has reported;
+    ``ended(True)`` then. After ``cap_s`` it gives up on a job that does not end:
+    ``ended(False)`` (the caller exits the process anyway). Never blocks: each check is a
+    count. The window waits for its own pools (its run, its queues: what writes its files);
+    the application, before it exits, for every worker (no thread may run into the
+    interpreter's exit).
+    """
+
+    ended = Signal(bool)
+
+    def __init__(self, pools: Callable[[], list[QThreadPool]], every_worker: bool = True,
+                 cap_s: float = 60.0, interval_ms: int = 20,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pools = pools
+        self.every_worker = every_worker
+        self.cap_s = cap_s
+        self.active = False
+        self.clean: bool | None = None
+        """None until ended; then whether every job ended before the cap."""
+        self._since = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._check)
+
+    def idle(self) -> bool:
+        """No active thread in the pools given (and, with ``every_worker``, no started worker)."""
+        if self.every_worker and _started:
+            return False
+        return all(pool.activeThreadCount() == 0 for pool in self.pools())
+
+    def begin(self) -> bool:
+        """Ask everything to stop and start checking (a second call while checking does
+        nothing). True when nothing runs at all: then it has ended already (``clean`` is True)
+        and ``ended`` is not emitted."""
+        if self.active:
+            return False
+        self.clean = None
+        stop_every_worker()
+        if self.idle():
+            self.clean = True
+            return True
+        self.active = True
+        self._since = time.monotonic()
+        self._timer.start()
+        return False
+
+    def _check(self) -> None:
+        stop_every_worker()  # one started since (a run's last epoch loading its weights)
+        if self.idle():
+            self._end(True)
+        elif time.monotonic() - self._since > self.cap_s:
+            self._end(False)
+
+    def _end(self, clean: bool) -> None:
+        self._timer.stop()
+        self.active = False
+        self.clean = clean
+        self.ended.emit(clean)

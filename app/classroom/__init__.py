@@ -133,7 +133,7 @@ class Classroom:
     def stop(self) -> None:
         self.present.leave()
         self.panel.stop()
-        self.writer.stop(wait_ms=60_000)
+        self.writer.stop()  # slides being written finish; closing waits on a timer
         if self._weights_dir is not None:
             self._weights_dir.cleanup()
 

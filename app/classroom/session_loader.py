@@ -3,6 +3,11 @@
 A session (the model built with its weights, one forward pass capturing every layer's input)
 takes seconds; only the newest request's result reaches the view, so an edit made while an
 older session is building replaces it.
+
+Each request runs on the one worker mechanism (app.workers.Worker) on a pool of one thread
+owned by the loader. A Worker lives until its last signal has reached the UI thread, whatever
+becomes of the loader: a view closed (and deleted) while a session builds is never sent a
+result from a deleted object ("Signal source has been deleted"), and nobody waits for it.
 """
 
 from __future__ import annotations
@@ -10,35 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
-
-class _Done(QObject):
-    finished = Signal(int, object)
-
-
-def _released() -> None:
-    return None
-
-
-class _Job(QRunnable):
-    def __init__(self, request: int, work: Callable[[], Any], done: _Done) -> None:
-        super().__init__()
-        self.request, self.work, self.done = request, work, done
-        # Python owns the job (released on the UI thread once its result arrived): a
-        # pool-deleted runnable whose wrapper is collected later can crash the collector
-        self.setAutoDelete(False)
-
-    def run(self) -> None:
-        from app.workers import import_torch
-
-        try:
-            import_torch()
-            result = self.work()
-        except Exception as exc:  # shown in the view, never lost
-            result = exc
-        self.work = _released  # the work's closure (figures, models) goes with this thread
-        self.done.finished.emit(self.request, result)
+from app.workers import Worker
 
 
 class SessionLoader(QObject):
@@ -52,30 +31,30 @@ class SessionLoader(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self.request = 0
-        self._done = _Done(self)
-        self._done.finished.connect(self._finished)
-        self._jobs: dict[int, _Job] = {}
 
     def load(self, work: Callable[[], Any]) -> None:
         self.request += 1
-        job = _Job(self.request, work, self._done)
-        self._jobs[self.request] = job
-        self.pool.start(job)
+        worker = Worker(work)
+        worker.key = str(self.request)
+        # bound slots, not lambdas: a deleted loader is disconnected before a late result
+        worker.returned.connect(self._finished)
+        worker.errored.connect(self._finished)
+        worker.start(self.pool)
 
     @property
     def busy(self) -> bool:
         return self.pool.activeThreadCount() > 0
 
-    def _finished(self, request: int, result: object) -> None:
-        self._jobs.pop(request, None)
-        if request != self.request:
+    def _finished(self, result: object) -> None:
+        sender = self.sender()
+        if not isinstance(sender, Worker) or sender.key != str(self.request):
             return  # an older request: the model changed since
         if isinstance(result, Exception):
             self.failed.emit(str(result) or type(result).__name__)
         else:
             self.loaded.emit(result)
 
-    def stop(self, wait_ms: int = 10_000) -> None:
+    def stop(self) -> None:
+        """Drop every pending result; never waits (a session being built ends by itself, and
+        closing the window waits for this pool on a timer: app.workers.Closing)."""
         self.request += 1
-        self.pool.waitForDone(wait_ms)
-

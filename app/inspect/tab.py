@@ -411,7 +411,9 @@ class InspectTab(QWidget):
         self.busy_changed.emit(False)
 
     def stop_workers(self) -> None:
-        self.queue.shutdown(wait_ms=10_000)
+        """Abort every inspection, queued or running; never waits (closing the window checks
+        the queue's pool on a timer: app.workers.Closing)."""
+        self.queue.stop()
 
     # -- training and export ------------------------------------------------------------------
     def live_filters(self, layer: str, weights: Any) -> None:

@@ -7,15 +7,13 @@ changes; the latest request wins.
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from app.document import ModelDocument
-from app.workers import import_torch
+from app.workers import Worker
 from core.train.settings import TrainingSettings
 
 
@@ -78,9 +76,8 @@ class MemoryEstimate(QLabel):
             self.fits = None
             return
 
-        def work() -> None:
+        def work() -> tuple[int, str, bool]:
             try:
-                import_torch()
                 from core.train.engine import pick_device
                 from core.train.preflight import preflight
 
@@ -92,10 +89,16 @@ class MemoryEstimate(QLabel):
                 text, fits = verdict.sentence(torch.cuda.is_available()), verdict.fits
             except (ValueError, RuntimeError, NotImplementedError, TypeError) as exc:
                 text, fits = f"No estimate: {str(exc).splitlines()[0][:120]}", True
-            with contextlib.suppress(RuntimeError):  # the panel was closed meanwhile
-                self.ready.emit(request, text, fits)
+            return request, text, fits
 
-        threading.Thread(target=work, name="preflight", daemon=True).start()
+        # the one worker mechanism (it imports torch first, under its lock): the Worker lives
+        # until its result reached the UI thread, and a closed panel is disconnected from it
+        worker = Worker(work)
+        worker.returned.connect(self._returned)
+        worker.start()
+
+    def _returned(self, result: tuple[int, str, bool]) -> None:
+        self.ready.emit(*result)
 
     def _show(self, request: int, text: str, fits: bool) -> None:
         if request != self._request:

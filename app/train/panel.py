@@ -338,11 +338,12 @@ class TrainingPanel(QWidget):
         else:
             self.job.control.pause()
 
-    def stop(self, wait_ms: int = 0) -> bool:
+    def stop(self) -> None:
+        """Ask the run to stop (never waits): ``run_finished`` follows once it has."""
         if self.job is None or not self.job.running:
-            return True
+            return
         self.controls.progress.setFormat("stopping…")
-        return self.job.stop(wait_ms)
+        self.job.stop()
 
     def _job_finished(self) -> None:
         self.curves.redraw.stop()

@@ -179,3 +179,21 @@ def full_hd_window(qtbot: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[o
     yield w
     w.classroom.stop()
     w.set_font_size(0, BASE_POINT_SIZE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_worker_ends_before_the_session(qapp: object) -> Iterator[None]:
+    """At the end of the session, let every started Worker report (a preview or an estimate
+    of the last window), as the application does before it exits (app.main): one still
+    running into the interpreter's exit emitted from a deleted object ("Signal source has been
+    deleted"). The event loop runs meanwhile; the wait is capped (app.workers.Closing)."""
+    yield
+    from PySide6.QtCore import QEventLoop, QThreadPool
+
+    from app.workers import Closing
+
+    ending = Closing(lambda: [QThreadPool.globalInstance()], every_worker=True)
+    if not ending.begin():
+        loop = QEventLoop()
+        ending.ended.connect(loop.quit)
+        loop.exec()

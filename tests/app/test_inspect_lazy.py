@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
@@ -64,8 +63,6 @@ def test_start_up_builds_no_inspect_view_and_imports_no_image_pane(tmp_path: Pat
     assert seen["built_after_show"] == ["Filters"]  # shown: the visible view only
 
 
-@pytest.mark.xfail(strict=True, reason="app/training_panel.py (the Train tab, built at start-up)"
-                   " still imports pyqtgraph at module level; Inspect no longer does")
 def test_start_up_imports_no_pyqtgraph_before_first_paint(tmp_path: Path) -> None:
     assert _child(tmp_path)["pyqtgraph"] is False
 

@@ -89,3 +89,46 @@ def test_garbage_is_collected_on_the_ui_thread_only(tmp_path: Path) -> None:
     # 20,000 cycles pending (less what other threads freed meanwhile: 4,937 of 5,000 were seen),
     # then the timer on the UI thread collected them
     assert seen["pending"] > 15000 and seen["after"] < 5000, seen
+
+
+CLOSE_CHILD = """
+import argparse, threading
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import app.main
+from app import warm_up, workers
+
+real_exec = QApplication.exec
+held = threading.Event()
+
+def close_soon():
+    warm_up.start()  # a job on the global pool: the application waits for it before it exits
+    window = next(w for w in QApplication.topLevelWidgets() if hasattr(w, "closing"))
+    window.inspect.queue.submit("held", lambda: held.wait(120))  # the window's own job
+    window.closed.connect(lambda clean: print("CLOSED", clean, flush=True))
+    window.close()
+    print("HIDDEN", window.isHidden(), window.closing.clean, flush=True)
+    QTimer.singleShot(0, held.set)  # released once close() has returned
+
+def exec_then_close(self):
+    QTimer.singleShot(0, close_soon)
+    return real_exec()
+
+QApplication.exec = exec_then_close
+code = app.main.run_gui(argparse.Namespace(model_file=None))
+print("CODE", code, workers.running_workers(), warm_up.is_ready())
+"""
+
+
+def test_closing_the_window_ends_the_application_once_its_jobs_have_ended(
+        tmp_path: Path) -> None:
+    """The window hides at once, closes once its own job has ended, and the application
+    exits once the warm-up (a job of no window) has ended too."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CONVSCOPE_HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", CLOSE_CHILD], capture_output=True,
+                            text=True, env=env, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == ["HIDDEN True None", "CLOSED True", "CODE 0 0 True"], (
+        result.stdout, result.stderr)

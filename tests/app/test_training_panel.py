@@ -85,7 +85,9 @@ def test_closing_during_training_stops_cleanly_and_keeps_a_checkpoint(
     panel.controls.start_button.click()
     qtbot.waitUntil(lambda: isinstance(panel.last_event, EpochEnd), timeout=CEILING_MS)
     run_dir = panel.run_dir
-    assert window.close()
+    with qtbot.waitSignal(window.closed, timeout=CEILING_MS) as closed:
+        window.close()  # hides at once; closes for good when the run has stopped
+    assert closed.args == [True]
     assert not panel.running
     assert run_dir is not None and (run_dir / LAST).is_file()
 

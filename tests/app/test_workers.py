@@ -115,3 +115,46 @@ def test_with_automatic_collection_off_the_first_torch_import_freezes_what_is_lo
     monkeypatch.setattr(workers, "_frozen", False)
     workers.import_torch()  # automatic collection on (tests, scripts): nothing frozen
     assert gc.get_freeze_count() == 0
+
+
+def test_closing_asks_every_job_to_stop_and_reports_when_they_have_ended(qtbot: QtBot) -> None:
+    from app.workers import Closing
+
+    queue = WorkerQueue()
+    steps: list[int] = []
+
+    def endless(task: Task) -> None:
+        for step in range(10**9):
+            steps.append(step)
+            task.progress(step, 10**9)
+            threading.Event().wait(0.001)
+
+    worker = queue.submit("dream", endless)
+    qtbot.waitUntil(lambda: len(steps) > 3, timeout=CEILING_MS)
+    closing = Closing(lambda: [queue.pool])
+    with qtbot.waitSignal(closing.ended, timeout=CEILING_MS) as ended:
+        assert closing.begin() is False  # a job runs: nothing waited for here
+        assert worker.abort_requested
+    assert ended.args == [True] and closing.clean is True and closing.idle()
+
+
+def test_closing_gives_up_after_its_cap_on_a_job_that_does_not_end(qtbot: QtBot) -> None:
+    from app.workers import Closing
+
+    release, entered = threading.Event(), threading.Event()
+
+    def stubborn() -> None:  # ignores cancel
+        entered.set()
+        release.wait(CEILING_MS / 1e3)
+
+    queue = WorkerQueue()
+    queue.submit("stubborn", stubborn)
+    qtbot.waitUntil(entered.is_set, timeout=CEILING_MS)
+    closing = Closing(lambda: [queue.pool], cap_s=0.05)
+    try:
+        with qtbot.waitSignal(closing.ended, timeout=CEILING_MS) as ended:
+            assert closing.begin() is False
+        assert ended.args == [False] and closing.clean is False
+    finally:
+        release.set()
+        assert queue.shutdown(CEILING_MS)
