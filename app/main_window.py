@@ -401,7 +401,8 @@ class MainWindow(QMainWindow):
         palette = tree.sizeHintForColumn(0) + tree.indentation() + \
             tree.verticalScrollBar().sizeHint().width() + 32
         form = self.editor.body.minimumSizeHint().width() + \
-            self.editor.verticalScrollBar().sizeHint().width() + 12
+            self.editor.verticalScrollBar().sizeHint().width() + 12 + \
+            2 * self.editor.frameWidth()  # the scroll area's frame (a box 3 px short)
         docks = [self.docks["Layers"], self.docks["Properties"]]
         # on a laptop's 1366 px at projector text a third for the properties left the layer
         # table too narrow for its names (their form puts a field under its label instead)

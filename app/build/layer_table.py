@@ -373,7 +373,9 @@ class LayerTable(QTableView):
             hidden.add(3)
             if essential + needs[2] > available:
                 hidden.add(2)
-        for column in (2, 3):
+                if essential > available:  # 24 pt beside both docks on 1366 px: an error
+                    hidden.add(6)  # still shows as the row's red and in the totals bar
+        for column in (2, 3, 6):
             if self.isColumnHidden(column) != (column in hidden):
                 self.setColumnHidden(column, column in hidden)
         shown_needs = [0 if c in hidden else n for c, n in enumerate(needs)]

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -338,6 +339,28 @@ class PropertyEditor(QScrollArea):
             self.verticalScrollBar().sizeHint().width()
         return QSize(max(hint.width(), need), hint.height())
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._wrap_rows()
+
+    def _wrap_rows(self) -> None:
+        """Every field under its label where a label and the widest field do not fit side by
+        side (WrapLongRows alone gave a spin box 3 px less than it needs at projector text)."""
+        form = self.form
+        labels = fields = 0
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is not None and field is not None:
+                labels = max(labels, label.sizeHint().width())
+                fields = max(fields, field.minimumSize().width())
+        room = self.viewport().width() - self.verticalScrollBar().sizeHint().width()
+        narrow = labels + max(0, form.horizontalSpacing()) + fields + 8 > room
+        policy = (QFormLayout.RowWrapPolicy.WrapAllRows if narrow
+                  else QFormLayout.RowWrapPolicy.WrapLongRows)
+        if form.rowWrapPolicy() != policy:
+            form.setRowWrapPolicy(policy)
+
     def _clear_form(self) -> None:
         """Replace the form's container: the old fields go at once, with their signals."""
         old = self.form_widget
@@ -418,8 +441,9 @@ class PropertyEditor(QScrollArea):
         if self._built_for != form:
             self._build(name, entry)
             self._built_for = form
+            self._wrap_rows()
         self.title.setText(f"<b style='font-size:large'>{layer.name}</b> &nbsp; {layer.type}"
-                           f" <span style='color:gray'>({entry.group})</span>")
+                           f" ({entry.group})")  # grey was 3.3:1 on the light theme
         for w in (self.name_edit, self.trainable, self.inputs_edit):
             w.blockSignals(True)
         self.name_edit.setText(layer.name)
