@@ -106,6 +106,9 @@ AUGMENTATION_RULES: dict[str, Rule] = {
     "rotation": Rule("number", 0, 180),
     "shear": Rule("number", 0, 60),
     "color": Rule("number", 0, 1),
+    "vflip": Rule("bool"),
+    "zoom": Rule("number", 0, 0.9),
+    "elastic": Rule("number", 0, 200),
 }
 
 
