@@ -27,6 +27,7 @@ from core.model.errors import (
     quote,
     shape_text,
 )
+from core.model.initialisation import Initialisation, parse_initialisation
 from core.model.params import unknown_key_message
 
 FORMAT_PREFIX = "convscope.model/"
@@ -40,7 +41,7 @@ TASKS: tuple[Task, ...] = ("classification", "segmentation", "detection", "local
 LAYER_KEYS = ("type", "name", "trainable", "inputs")
 InputDtype = Literal["float32", "int64"]
 INPUT_DTYPES: tuple[InputDtype, ...] = ("float32", "int64")
-MODEL_KEYS = ("format", "name", "task", "description", "input", "layers")
+MODEL_KEYS = ("format", "name", "task", "description", "input", "layers", "init")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _VERSION_RE = re.compile(r"[1-9][0-9]{0,8}")  # 1, 2, …: no sign, no leading zero, bounded
 # Attribute names of torch's ModuleDict, which holds the built layers by name: a layer cannot
@@ -108,6 +109,8 @@ class ModelSpec:
     description: str = ""
     input_dtype: InputDtype = "float32"
     """``int64``: the input is a sequence of integer token ids (text), read by an Embedding."""
+    init: Initialisation | None = None
+    """The weight initialisation (core.model.initialisation); None: torch's default."""
 
     def layer(self, name: str) -> LayerSpec:
         for layer in self.layers:
@@ -139,6 +142,8 @@ class ModelSpec:
         if self.input_dtype != "float32":
             out["input"]["dtype"] = self.input_dtype
         out["layers"] = [layer.to_dict() for layer in self.layers]
+        if self.init is not None:
+            out["init"] = self.init.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -313,7 +318,9 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
         layer = _parse_layer(raw, position, taken, counters)
         taken.add(layer.name)
         layers.append(layer)
-    spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype)
+    init = parse_initialisation(data.get("init"), taken)
+    spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype,
+                     init)
     if strict:
         check_connections(spec)
     return spec
