@@ -223,3 +223,14 @@ def test_fcn_with_skips_learns_strokes_and_digits_in_a_short_run(tmp_path: Path)
     assert isinstance(done, Finished)
     assert done.test_metrics["test_iou_0"] >= 0.95
     assert done.test_metrics["test_miou"] >= 0.1
+
+
+def test_localizer_learns_the_class_not_only_the_box(tmp_path: Path) -> None:
+    """Issue 20 item 3: the class scores left chance (0.10) while the box learned. A short run
+    on few scenes: the class is well above chance and the box well above a fixed guess."""
+    data = load_dataset("digit-scenes:n=500,max=1", (1, 64, 64))
+    settings = TrainingSettings(epochs=4, batch_size=32, device="cpu", snapshots=False)
+    done = list(train(load_preset("localizer_digits"), data, settings, tmp_path))[-1]
+    assert isinstance(done, Finished)
+    assert done.test_metrics["test_acc"] >= 0.35
+    assert done.test_metrics["test_iou"] >= 0.3
