@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -11,6 +12,7 @@ from core.analysis.model_analysis import ModelAnalysis, analyze_model
 from core.analysis.summary import format_bytes
 from core.model.catalog import CATALOG
 from core.model.errors import ModelError
+from core.model.initialisation import Initialisation
 from core.model.spec import INPUT, ModelSpec
 
 MAX_BUILD_PARAMS = 2_000_000_000
@@ -142,6 +144,35 @@ CUSTOM_MODULES: dict[str, type[nn.Module]] = {"LocallyConnected2d": LocallyConne
 """Catalog types torch.nn lacks, built from ConvScope's own modules."""
 
 
+def initialised_weights(module: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """The (name, tensor) a scheme initialises: ``weight`` with 2 or more dimensions (kernels,
+    Linear and Embedding matrices; not a normalisation's per-channel scale)."""
+    weight = getattr(module, "weight", None)
+    if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
+        return [("weight", weight)]
+    return []
+
+
+def initialise(layers: nn.ModuleDict, init: Initialisation) -> None:
+    """Apply the model file's initialisation to the built layers (no gradient tracked)."""
+    schemes: dict[str, Callable[[torch.Tensor], object]] = {
+        "glorot_uniform": nn.init.xavier_uniform_,
+        "glorot_normal": nn.init.xavier_normal_,
+        "he_uniform": lambda t: nn.init.kaiming_uniform_(t, nonlinearity="relu"),
+        "he_normal": lambda t: nn.init.kaiming_normal_(t, nonlinearity="relu"),
+    }
+    with torch.no_grad():
+        for name, module in layers.items():
+            weights = initialised_weights(module)
+            scheme = init.scheme_for(name)
+            for _, tensor in weights:
+                if scheme != "default":
+                    schemes[scheme](tensor)
+            bias = getattr(module, "bias", None)
+            if weights and init.biases == "zeros" and isinstance(bias, torch.Tensor):
+                bias.zero_()
+
+
 class ConvScopeNet(nn.Module):
     """A network built from a model file; ``layers[name]`` is the torch module of layer ``name``.
 
@@ -160,6 +191,8 @@ class ConvScopeNet(nn.Module):
                 module.requires_grad_(False)
             self.layers[layer.name] = module
             self.sources[layer.name] = spec.inputs_of(index)
+        if spec.init is not None:
+            initialise(self.layers, spec.init)
         last_use: dict[str, str] = {}
         for name, sources in self.sources.items():
             for source in sources:

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
             epochs=args.epochs, weight_decay=args.weight_decay, schedule=args.schedule,
             device=args.device, mixed_precision=not args.no_amp, dice=args.dice,
             augmentation=Augmentation(flip=args.flip, crop=args.crop, rotation=args.rotation,
-                                      shear=args.shear, color=args.color))
+                                      shear=args.shear, color=args.color,
+                                      vflip=args.vflip, zoom=args.zoom, elastic=args.elastic))
         settings.check()
         planned = settings
         if args.resume is not None:
@@ -227,6 +228,10 @@ def add_parser(commands: Any) -> None:
     tr.add_argument("--rotation", type=float, default=0.0, help="augment: ± degrees")
     tr.add_argument("--shear", type=float, default=0.0, help="augment: ± degrees")
     tr.add_argument("--color", type=float, default=0.0, help="augment: colour shift 0–1")
+    tr.add_argument("--vflip", action="store_true", help="augment: mirror top-bottom")
+    tr.add_argument("--zoom", type=float, default=0.0, help="augment: rescale by 1 ± Z (0–0.9)")
+    tr.add_argument("--elastic", type=float, default=0.0,
+                    help="augment: elastic warping, strength in pixels (0–200)")
     tr.add_argument("--json", action="store_true",
                     help="JSON lines: the start (device, run folder, notes, weights loaded), "
                     "one per epoch, then one with the test accuracy")

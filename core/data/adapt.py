@@ -43,6 +43,12 @@ def augmentation_transform(aug: Augmentation, size: tuple[int, int], channels: i
     if aug.rotation or aug.shear:
         steps.append(v2.RandomAffine(degrees=aug.rotation,
                                      shear=aug.shear if aug.shear else None))
+    if aug.vflip:
+        steps.append(v2.RandomVerticalFlip())
+    if aug.zoom:
+        steps.append(v2.RandomAffine(degrees=0, scale=(1 - aug.zoom, 1 + aug.zoom)))
+    if aug.elastic:
+        steps.append(v2.ElasticTransform(alpha=float(aug.elastic), sigma=5.0))
     if aug.color:
         colour = aug.color if channels == 3 else 0
         steps.append(v2.ColorJitter(brightness=aug.color, contrast=aug.color,

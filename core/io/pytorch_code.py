@@ -19,6 +19,7 @@ from torch import nn
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
 from core.io.codegen import check_source, literal, safe_text
 from core.model.catalog import CATALOG
+from core.model.initialisation import TORCH_CALLS
 from core.model.spec import INPUT, ModelSpec
 
 _OWN_CLASSES = {
@@ -169,6 +170,26 @@ def kept_outputs(spec: ModelSpec) -> set[str]:
     return {source for layer in spec.layers for source in layer.inputs if source != INPUT}
 
 
+def _initialisation_lines(spec: ModelSpec, analysis: ModelAnalysis) -> list[str]:
+    """The model file's weight initialisation as torch.nn.init calls (none when default)."""
+    if spec.init is None or spec.init.is_default:
+        return []
+    lines = []
+    for layer, info in zip(spec.layers, analysis.layers, strict=True):
+        if not info.params or not (layer.type.startswith("Conv")
+                                   or layer.type in ("Linear", "Embedding")):
+            continue  # only kernels and weight matrices (as core.build.initialise)
+        scheme = spec.init.scheme_for(layer.name)
+        if scheme != "default":
+            lines.append(f"        {TORCH_CALLS[scheme].format(_attr(layer.name) + '.weight')}")
+        if spec.init.biases == "zeros" and layer.type != "Embedding" and info.settings.get(
+                "bias", True):
+            lines.append(f"        nn.init.zeros_({_attr(layer.name)}.bias)")
+    if lines:
+        lines.insert(0, "        # weight initialisation from the model file")
+    return lines
+
+
 def class_source(spec: ModelSpec, analysis: ModelAnalysis | None = None) -> str:
     """The nn.Module class (and the helper classes it needs) for ``spec``."""
     analysis = analysis or analyze_model(spec)
@@ -185,6 +206,7 @@ def class_source(spec: ModelSpec, analysis: ModelAnalysis | None = None) -> str:
             init.append(f"        self.{layer.name} = {expression}")
         if not layer.trainable and info.params:
             init.append(f"        {_attr(layer.name)}.requires_grad_(False)  # frozen in ConvScope")
+    init += _initialisation_lines(spec, analysis)
     kept = kept_outputs(spec)
     body = []
     for index, layer in enumerate(spec.layers):

@@ -27,6 +27,7 @@ from core.model.errors import (
     quote,
     shape_text,
 )
+from core.model.initialisation import Initialisation, parse_initialisation
 from core.model.labels import Normalization, parse_classes, parse_normalization
 from core.model.params import unknown_key_message
 
@@ -42,7 +43,7 @@ LAYER_KEYS = ("type", "name", "trainable", "inputs")
 InputDtype = Literal["float32", "int64"]
 INPUT_DTYPES: tuple[InputDtype, ...] = ("float32", "int64")
 MODEL_KEYS = ("format", "name", "task", "description", "input", "layers", "classes",
-              "normalization")
+              "normalization", "init")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _VERSION_RE = re.compile(r"[1-9][0-9]{0,8}")  # 1, 2, …: no sign, no leading zero, bounded
 # Attribute names of torch's ModuleDict, which holds the built layers by name: a layer cannot
@@ -114,6 +115,8 @@ class ModelSpec:
     """The outputs' class names when the file has them (an imported pretrained model)."""
     normalization: Normalization | None = None
     """The input normalisation the weights expect, when the file has it."""
+    init: Initialisation | None = None
+    """The weight initialisation (core.model.initialisation); None: torch's default."""
 
     def layer(self, name: str) -> LayerSpec:
         for layer in self.layers:
@@ -149,6 +152,8 @@ class ModelSpec:
             out["classes"] = list(self.classes)
         if self.normalization is not None:
             out["normalization"] = self.normalization.to_dict()
+        if self.init is not None:
+            out["init"] = self.init.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -326,8 +331,9 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
     classes = parse_classes(data["classes"]) if "classes" in data else ()
     normalization = (parse_normalization(data["normalization"], input_shape)
                      if "normalization" in data else None)
+    init = parse_initialisation(data.get("init"), taken)
     spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype,
-                     classes, normalization)
+                     classes, normalization, init)
     if strict:
         check_connections(spec)
     return spec

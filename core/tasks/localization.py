@@ -1,9 +1,18 @@
 """Classification + localization (lecture 004): one object, its class and 4 numbers for its box.
 
-The model ends in a dense layer with K + 4 outputs: K class scores, then the box as centre x,
-centre y, width and height, each a fraction of the image's width or height (0–1). The loss is
-cross-entropy for the class plus the mean squared error of the 4 numbers (the lecture's L2
-regression); the headline metric is the mean IoU of the predicted and true boxes.
+The model ends in K + 4 outputs: K class scores, then 4 box numbers whose sigmoids are the box's
+centre x, centre y, width and height, each a fraction of the image's width or height (0–1). The
+loss is cross-entropy for the class plus, for the box, each fraction's binary cross-entropy less
+its floor (as YOLO regresses its centre offsets; near the truth it behaves as the lecture's L2
+regression, ≈ 2 × squared error / (t(1 − t))); the headline is the mean IoU of the boxes.
+
+Why the sigmoid (issue 20): read raw, the box numbers start far outside 0–1, so the box term
+dwarfs cross-entropy for the first hundreds of steps and its gradients swamp the features the
+class scores need (the class stayed at chance). Through a sigmoid they start at the image's
+centre, the box error starts near its final scale, and the two terms train together; the
+cross-entropy form keeps the gradient alive where a squared error through the sigmoid dies.
+The class scores also need features that do not depend on where the digit is: the preset reads
+them from a global max pool, the box from the flattened map (resources/presets/localizer_digits).
 """
 
 from __future__ import annotations
@@ -18,8 +27,14 @@ from core.data.errors import DataError
 from core.model.spec import ModelSpec
 from core.tasks.base import LossFn, MetricAccumulator, Task, check_basics, shape_text
 
-BOX_WEIGHT = 10.0
-"""The box MSE (on 0–1 fractions) is small next to cross-entropy; this evens them out."""
+BOX_WEIGHT = 5.0
+"""The box term (per fraction, ~0.01–0.05 once the box is near) is small next to the class
+cross-entropy; this evens them out."""
+
+
+def box_from_outputs(out: torch.Tensor, classes: int) -> torch.Tensor:
+    """Outputs (N, K + 4) → the box as (cx, cy, w, h) fractions (N, 4), through a sigmoid."""
+    return torch.sigmoid(out[:, classes:classes + 4].float())
 
 
 def box_fractions(target: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -32,7 +47,7 @@ def box_fractions(target: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 def predicted_boxes(out: torch.Tensor, classes: int, size: tuple[int, int]) -> torch.Tensor:
     """Outputs (N, K + 4) → boxes (N, 4) xyxy in pixels."""
     height, width = size
-    fractions = out[:, classes:classes + 4].float()
+    fractions = box_from_outputs(out, classes)
     scale = torch.tensor([width, height, width, height], device=out.device)
     boxes: torch.Tensor = box_convert(fractions * scale, "cxcywh", "xyxy")
     return boxes
@@ -45,8 +60,13 @@ class LocalizationLoss:
     def __call__(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         out = out.float()
         labels = target[:, 0, 0].long()
-        box = nn.functional.mse_loss(out[:, self.classes:self.classes + 4],
-                                     box_fractions(target, self.size))
+        truth = box_fractions(target, self.size).clamp(0, 1)
+        logits = out[:, self.classes:self.classes + 4]
+        # cross-entropy of each fraction against its sigmoid, less its floor (the truth's own
+        # entropy): 0 for a perfect box, and a gradient sigmoid − truth that never vanishes
+        # (a squared error through the sigmoid saturates: a width stuck at 0 stays there)
+        floor = nn.functional.binary_cross_entropy(truth, truth)
+        box = nn.functional.binary_cross_entropy_with_logits(logits, truth) - floor
         return nn.functional.cross_entropy(out[:, :self.classes], labels) + BOX_WEIGHT * box
 
 
@@ -96,6 +116,8 @@ class LocalizationTask(Task):
         out = last.output_shape
         if len(out) != 1 or out[0] != wanted:
             hint = (f"set out_features of {last.name} to {wanted}" if last.type == "Linear"
+                    else f"the layers {last.name} joins must give {len(data.classes)} class "
+                    "scores and 4 box numbers" if last.type == "Concat"
                     else f"end with Flatten and Linear(out_features={wanted})")
             raise DataError(f"the model outputs {shape_text(out)} values but classification + "
                             f"localization on {data.name} needs {wanted} ({len(data.classes)} "

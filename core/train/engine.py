@@ -1,6 +1,9 @@
 """The training engine: a plain generator of events, run headless or on a GUI worker thread.
 
-Commands come in through a TrainingControl (pause, resume, stop, checked between batches); events
+Commands come in through a TrainingControl (pause, resume, stop): checked between batches and,
+through hooks, between layers of the forward and backward passes, so a slow batch is abandoned
+(and redone on resume) rather than finished; validation and test passes check between chunks and
+layers too and, when stopped, report what they covered. Events
 go out as small frozen values. Real PyTorch training: Adam / AdamW / SGD with momentum, a
 schedule, mixed precision on CUDA, checkpoints every epoch and for the best validation accuracy,
 resumable runs, frozen layers, and weights loaded by layer name for transfer learning.
@@ -10,13 +13,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
-from core.analysis.model_analysis import analyze_model
+from core.analysis.model_analysis import ModelAnalysis, analyze_model
 from core.build import build_model
 from core.data.adapt import BatchPreparer
 from core.data.dataset import Dataset, Split
@@ -45,6 +51,9 @@ from core.train.settings import (
 from core.weights import load_weights
 
 EVAL_BATCH = 512
+EVAL_MACS = 2_000_000_000
+"""Multiply-accumulates per evaluation chunk on a CPU: a chunk's largest layer then takes well
+under a second, so pause and stop answer within one (the 150×150 convnet gets 16–32 images)."""
 PROGRESS_INTERVAL = 0.1
 """Seconds between BatchProgress events: enough for a smooth bar, cheap to send to a UI."""
 
@@ -108,26 +117,103 @@ def _fast_forward(scheduler: torch.optim.lr_scheduler.LRScheduler, epochs_done: 
     scheduler._last_lr = list(rates)  # what get_last_lr() reports
 
 
+class _Interrupted(Exception):
+    """Raised by a layer hook when pause or stop was asked for in the middle of a pass."""
+
+
+@contextmanager
+def _interruptible(model: nn.Module, control: TrainingControl) -> Iterator[None]:
+    """Inside: hooks raise _Interrupted before each layer's forward and after each parameter's
+    gradient while pause or stop is asked for (a few microseconds a layer)."""
+
+    def check(*_: object) -> None:
+        if control.paused or control.stop_requested:
+            raise _Interrupted
+
+    handles: list[Any] = [module.register_forward_pre_hook(check)
+                          for module in model.modules() if not any(module.children())]
+    handles += [param.register_hook(check)  # type: ignore[no-untyped-call]
+                for param in model.parameters() if param.requires_grad]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def eval_chunk(analysis: ModelAnalysis, device: torch.device) -> int:
+    """Images per evaluation chunk: EVAL_BATCH, fewer on a CPU for heavy models."""
+    if device.type != "cpu":
+        return EVAL_BATCH
+    return max(1, min(EVAL_BATCH, EVAL_MACS // max(analysis.total_macs, 1)))
+
+
+@dataclass
+class Evaluation:
+    """One pass over a split: mean loss, the task's metrics, and how much of it was covered."""
+
+    loss: float
+    metrics: dict[str, float]
+    covered: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.covered == self.total
+
+
 def evaluate(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossFn,
              device: torch.device, task: Task, data: Dataset) -> tuple[float, dict[str, float]]:
     """(mean loss, the task's metrics by short name) over a split, in evaluation mode."""
+    passes = _evaluation(model, split, prepare, loss_fn, device, task, data, TrainingControl(),
+                         EVAL_BATCH)
+    while True:
+        try:
+            next(passes)
+        except StopIteration as done:
+            result: Evaluation = done.value
+            return result.loss, result.metrics
+
+
+def _evaluation(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossFn,
+                device: torch.device, task: Task, data: Dataset, control: TrainingControl,
+                chunk: int, epoch: int = 0, phase: str = "validation"
+                ) -> Generator[Event, None, Evaluation]:
+    """A pass over ``split`` in chunks that yields Paused / Resumed while paused and ends early
+    when stopped (a chunk interrupted by pause is redone); returns what it covered."""
     if len(split) == 0:
-        return math.nan, dict.fromkeys(task.test_keys, math.nan)
+        return Evaluation(math.nan, dict.fromkeys(task.test_keys, math.nan), 0, 0)
     targets = task.targets(split, data)
     split, fitted = prepare.fit_split(split)
     was_training = model.training
     model.eval()
     total_loss = 0.0
     metrics = task.metrics(data)
-    with torch.no_grad():
-        for start in range(0, len(split), EVAL_BATCH):
-            x = prepare(split.images[start:start + EVAL_BATCH], device=device, fitted=fitted)
-            y = targets[start:start + EVAL_BATCH].to(device)
-            out = model(x)
+    start = 0
+    try:
+        while start < len(split):
+            if control.paused and not control.stop_requested:
+                yield Paused(epoch, start // chunk, phase)
+                while control.paused and not control.stop_requested:
+                    control.wait_while_paused(0.1)
+                yield Resumed(epoch, start // chunk, phase)
+            if control.stop_requested:
+                break
+            try:
+                with torch.no_grad(), _interruptible(model, control):
+                    x = prepare(split.images[start:start + chunk], device=device, fitted=fitted)
+                    y = targets[start:start + chunk].to(device)
+                    out = model(x)
+            except _Interrupted:
+                continue
             total_loss += float(loss_fn(out, y)) * len(y)
             metrics.update(out, y)
-    model.train(was_training)
-    return total_loss / len(split), metrics.compute()
+            start += len(y)
+    finally:
+        model.train(was_training)
+    if start == 0:
+        return Evaluation(math.nan, dict.fromkeys(task.test_keys, math.nan), 0, len(split))
+    return Evaluation(total_loss / start, metrics.compute(), start, len(split))
 
 
 def train(spec: ModelSpec, data: Dataset, settings: TrainingSettings, out_dir: Path,
@@ -247,6 +333,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         probe = prepare(probe_split.images, device=device, fitted=probe_fitted)
         if first_epoch == 1:
             snapshots.save(run, 0, snapshots.take(model, spec, probe))
+    chunk = eval_chunk(analysis, device)
     last_live = time.perf_counter()
     generator = torch.Generator().manual_seed(s.seed)
     for epoch in range(first_epoch, s.epochs + 1):
@@ -257,7 +344,8 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         started = last_report = time.perf_counter()
         loss_sum, seen, scored = 0.0, 0, 0
         correct = torch.zeros((), dtype=torch.long, device=device)
-        for batch in range(batches):
+        batch = 0
+        while batch < batches:
             if control.paused:
                 yield Paused(epoch, batch)
                 while control.paused and not control.stop_requested:
@@ -275,18 +363,23 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             else:
                 x, y = prepare.with_targets(train_split.images[index], labels[index.to(device)],
                                             task, device=device, fitted=fitted)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                out = model(x)
-                loss = loss_fn(out, y)
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise TrainingError(
-                    f"the loss became {'NaN' if math.isnan(value) else 'infinite'} at epoch "
-                    f"{epoch}, batch {batch + 1}: the run stopped. Lower the learning rate "
-                    f"(now {s.lr:g}) or check the data; the last good checkpoint is "
-                    f"{last_ckpt or 'not written yet (this was the first epoch)'}")
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+            try:
+                with _interruptible(model, control), torch.autocast(
+                        device.type, dtype=torch.float16, enabled=amp):
+                    out = model(x)
+                    loss = loss_fn(out, y)
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    raise TrainingError(
+                        f"the loss became {'NaN' if math.isnan(value) else 'infinite'} at "
+                        f"epoch {epoch}, batch {batch + 1}: the run stopped. Lower the learning "
+                        f"rate (now {s.lr:g}) or check the data; the last good checkpoint is "
+                        f"{last_ckpt or 'not written yet (this was the first epoch)'}")
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+            except _Interrupted:  # pause or stop mid-batch: the batch is dropped (redone)
+                optimizer.zero_grad(set_to_none=True)
+                continue
             scaler.step(optimizer)
             scaler.update()
             loss_sum += value * len(y)
@@ -304,8 +397,18 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
                 yield BatchProgress(epoch, batch + 1, batches, loss_sum / seen,
                                     int(correct) / max(scored, 1),
                                     seen / max(now - started, 1e-9), now - started)
+            batch += 1
         seconds = time.perf_counter() - started
-        val_loss, val_metrics = evaluate(model, data.val, prepare, loss_fn, device, task, data)
+        val = yield from _evaluation(model, data.val, prepare, loss_fn, device, task, data,
+                                     control, chunk, epoch)
+        if not val.complete:  # stopped during validation: the epoch counts as not done
+            last_ckpt = str(ckpt.save_checkpoint(run, model, optimizer, state, best=False))
+            yield Finished(None, None, last_ckpt, str(run), True, state.epochs_done,
+                           {f"val_{key}": value for key, value in val.metrics.items()},
+                           f"stopped during validation after epoch {epoch}'s training: "
+                           f"{val.covered} of {val.total} validation images scored")
+            return
+        val_loss, val_metrics = val.loss, val.metrics
         val_acc = val_metrics[task.headline]
         lr = optimizer.param_groups[0]["lr"]
         if scheduler is not None:
@@ -331,11 +434,17 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
                        seconds, seen / seconds, lr, last_ckpt, best, metrics)
     if (run / ckpt.BEST).exists():
         load_weights(model, run / ckpt.BEST)
-    test_loss, test_metrics = evaluate(model, data.test, prepare, loss_fn, device, task, data)
-    test_acc = test_metrics[task.headline]
-    state.test_acc = test_acc
-    state.test_metrics = {f"test_{key}": value for key, value in test_metrics.items()}
+    test = yield from _evaluation(model, data.test, prepare, loss_fn, device, task, data,
+                                  control, chunk, s.epochs, "test")
+    test_metrics = {f"test_{key}": value for key, value in test.metrics.items()}
+    if not test.complete:  # stopped during the test pass: what it covered, not stored as final
+        covered = f"stopped during the test pass: {test.covered} of {test.total} test images scored"
+        yield Finished(test.loss, test.metrics[task.headline], str(run / ckpt.BEST), str(run),
+                       True, state.epochs_done, test_metrics, covered)
+        return
+    state.test_acc = test.metrics[task.headline]
+    state.test_metrics = test_metrics
     state.finished = True
     ckpt.save_state(run, state)
-    yield Finished(test_loss, test_acc, str(run / ckpt.BEST), str(run), False, state.epochs_done,
-                   state.test_metrics)
+    yield Finished(test.loss, state.test_acc, str(run / ckpt.BEST), str(run), False,
+                   state.epochs_done, state.test_metrics)

@@ -106,11 +106,14 @@ AUGMENTATION_RULES: dict[str, Rule] = {
     "rotation": Rule("number", 0, 180),
     "shear": Rule("number", 0, 60),
     "color": Rule("number", 0, 1),
+    "vflip": Rule("bool"),
+    "zoom": Rule("number", 0, 0.9),
+    "elastic": Rule("number", 0, 200),
 }
 
 
 class TrainingControl:
-    """Commands into a running engine: pause, resume, stop (checked between batches)."""
+    """Commands into a running engine: pause, resume, stop (checked between layers too)."""
 
     def __init__(self) -> None:
         self._stop = threading.Event()
@@ -198,12 +201,15 @@ class FilterSnapshot:
 class Paused:
     epoch: int
     batch: int
+    phase: str = "training"
+    """``training``, ``validation`` or ``test``: the pass that was paused."""
 
 
 @dataclass(frozen=True)
 class Resumed:
     epoch: int
     batch: int
+    phase: str = "training"
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,10 @@ class Finished:
     stopped: bool
     epochs_done: int
     test_metrics: dict[str, float] = field(default_factory=dict)
-    """The task's test metrics by full name (``test_acc``, ``test_miou``, ``test_map50`` …)."""
+    """The task's test metrics by full name (``test_acc``, ``test_miou``, ``test_map50`` …);
+    when stopped during validation or the test pass, the metrics over the part it covered."""
+    covered: str = ""
+    """When stopped during validation or the test pass: what that pass covered, in words."""
 
 
 @dataclass(frozen=True)

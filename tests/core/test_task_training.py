@@ -223,3 +223,17 @@ def test_fcn_with_skips_learns_strokes_and_digits_in_a_short_run(tmp_path: Path)
     assert isinstance(done, Finished)
     assert done.test_metrics["test_iou_0"] >= 0.95
     assert done.test_metrics["test_miou"] >= 0.1
+
+
+@pytest.mark.slow
+def test_localizer_learns_the_class_not_only_the_box(tmp_path: Path) -> None:
+    """Issue 20 item 3: the class scores never left chance (0.10) while the box learned. A short
+    run (~15 s on a quiet 2-core machine, 50 s loaded): the class is 3× chance, the box close."""
+    data = load_dataset("digit-scenes:n=1000,max=1", (1, 64, 64))
+    settings = TrainingSettings(epochs=5, batch_size=32, device="cpu", snapshots=False)
+    done = list(train(load_preset("localizer_digits"), data, settings, tmp_path))[-1]
+    assert isinstance(done, Finished)
+    # measured 0.39 and 0.66 (before the fix: class 0.10–0.13); the full target is in
+    # benchmarks/bench_localization.py (0.96 and 0.74 after 8 epochs on 2,000 scenes)
+    assert done.test_metrics["test_acc"] >= 0.3
+    assert done.test_metrics["test_iou"] >= 0.5

@@ -194,18 +194,22 @@ def test_localization_loss_and_iou_on_a_hand_computed_case() -> None:
 
     # one 64×64 image, a box 16..48 × 0..32 of class 1 of 2
     target = torch.tensor([[[1.0, 16, 0, 48, 32]]])
-    exact = torch.tensor([[-5.0, 5.0, 0.5, 0.25, 0.5, 0.5]])
-    shifted = torch.tensor([[-5.0, 5.0, 0.75, 0.25, 0.5, 0.5]])  # moved right by 16 px
+    # the 4 box outputs are logits: their sigmoids are the fractions
+    exact = torch.tensor([[-5.0, 5.0, *torch.logit(torch.tensor([0.5, 0.25, 0.5, 0.5]))]])
+    shifted = torch.tensor([[-5.0, 5.0, *torch.logit(torch.tensor([0.75, 0.25, 0.5, 0.5]))]])
     loss = LocalizationLoss(2, (64, 64))
     assert float(loss(exact, target)) == pytest.approx(float(
         torch.nn.functional.cross_entropy(exact[:, :2], torch.tensor([1]))), abs=1e-6)
-    # MSE of (0.25, 0, 0, 0) = 0.015625, times the box weight 10
-    assert float(loss(shifted, target) - loss(exact, target)) == pytest.approx(0.15625)
+    # the box term of cx 0.75 for a truth of 0.5: its binary cross-entropy less the floor
+    # ln 2, averaged over the 4 numbers, times the box weight 5
+    bce = -(0.5 * math.log(0.75) + 0.5 * math.log(0.25)) - math.log(2)
+    assert float(loss(shifted, target) - loss(exact, target)) == pytest.approx(
+        5 * bce / 4, abs=1e-5)
     metrics = LocalizationMetrics(2, (64, 64))
     metrics.update(torch.cat([exact, shifted]), target.repeat(2, 1, 1))
     result = metrics.compute()
     # shifted by half its width: overlap 16×32 of union 48×32 → 1/3
-    assert result["iou"] == pytest.approx((1 + 1 / 3) / 2) and result["acc"] == 1.0
+    assert result["iou"] == pytest.approx((1 + 1 / 3) / 2, abs=1e-5) and result["acc"] == 1.0
 
 
 def test_localizer_preset_fits_single_digit_scenes_only() -> None:
@@ -214,6 +218,12 @@ def test_localizer_preset_fits_single_digit_scenes_only() -> None:
     task.check_fits(analyze_model(spec), load_digit_scenes("digit-scenes:n=16,max=1"))
     with pytest.raises(DataError, match="digit-scenes:max=1"):
         task.check_fits(analyze_model(spec), load_digit_scenes("digit-scenes:n=16"))
-    bad = spec.with_layers([*spec.layers[:-1], spec.layers[-1].with_params(out_features=10)])
-    with pytest.raises(DataError, match="set out_features of head to 14"):
+    scores = spec.index("class_scores")
+    bad = spec.with_layers([*spec.layers[:scores], spec.layers[scores].with_params(
+        out_features=9), *spec.layers[scores + 1:]])
+    with pytest.raises(DataError, match=r"outputs 13 values .* joins must give 10 class scores"):
         task.check_fits(analyze_model(bad), load_digit_scenes("digit-scenes:n=16,max=1"))
+    plain = spec.with_layers([*spec.layers[:spec.index("what") + 1],
+                              LayerSpec("head", "Linear", {"out_features": 10})])
+    with pytest.raises(DataError, match="set out_features of head to 14"):
+        task.check_fits(analyze_model(plain), load_digit_scenes("digit-scenes:n=16,max=1"))

@@ -234,3 +234,114 @@ def test_snapshots_record_how_the_filters_formed(tiny_digits: Dataset, tmp_path:
     assert not torch.equal(first["filters.conv1"], last["filters.conv1"])
     torch.testing.assert_close(last["filters.conv1"],
                                read_weights(Path(done.run_dir) / LAST)["conv1.weight"])
+
+
+# -- pause and stop within a batch and within validation / test (issue 20, item 4) ------------
+
+class _SlowLayers:
+    """Wraps build_model so every leaf layer of the built model sleeps ``pause`` seconds and
+    records the layer calls; ``armed`` (an Event) is set on the first call after ``after``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, pause: float, after: int) -> None:
+        import core.train.engine as engine
+
+        self.calls = 0
+        self.after = after
+        self.armed = threading.Event()
+        real = engine.build_model
+
+        def slow(*args: object, **kwargs: object) -> torch.nn.Module:
+            model = real(*args, **kwargs)  # type: ignore[arg-type]
+            for module in model.modules():
+                if not any(module.children()):
+                    module.register_forward_hook(self.hook)
+            return model
+
+        self.pause = pause
+        monkeypatch.setattr(engine, "build_model", slow)
+
+    def hook(self, *_: object) -> None:
+        self.calls += 1
+        if self.calls > self.after:
+            self.armed.set()
+        if self.pause:
+            import time
+
+            time.sleep(self.pause)
+
+
+def _stop_when_armed(slow: _SlowLayers, control: TrainingControl) -> list[int]:
+    """Stops the run once armed, from another thread; returns the layer calls at stop()."""
+    at: list[int] = []
+
+    def stopper() -> None:
+        slow.armed.wait(60)
+        at.append(slow.calls)
+        control.stop()
+
+    threading.Thread(target=stopper, daemon=True).start()
+    return at
+
+
+def test_stop_mid_batch_ends_the_run_within_one_more_layer(
+        tiny_digits: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_preset("digits_small")
+    layers = len(spec.layers)
+    slow = _SlowLayers(monkeypatch, 0.02, after=layers + 2)  # in the second batch's forward
+    control = TrainingControl()
+    at = _stop_when_armed(slow, control)
+    settings = replace(FAST, snapshots=False)
+    events = list(train(spec, tiny_digits, settings, tmp_path, control))
+    done = events[-1]
+    assert isinstance(done, Finished) and done.stopped and done.epochs_done == 0
+    assert slow.calls - at[0] <= 1  # at most the layer that was running when stop() came
+    assert not any(isinstance(e, EpochEnd) for e in events)
+
+
+def test_pause_mid_batch_redoes_the_batch_and_finishes(
+        tiny_digits: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_preset("digits_small")
+    slow = _SlowLayers(monkeypatch, 0.0, after=len(spec.layers) + 2)
+    control = TrainingControl()
+    paused_at: list[int] = []
+
+    def pauser() -> None:
+        slow.armed.wait(60)
+        paused_at.append(slow.calls)
+        control.pause()
+
+    threading.Thread(target=pauser, daemon=True).start()
+    events = []
+    for event in train(spec, tiny_digits, replace(FAST, snapshots=False), tmp_path, control):
+        events.append(event)
+        if isinstance(event, Paused):
+            assert event.phase == "training" and event.epoch == 1
+            control.resume()
+    kinds = [type(e) for e in events]
+    assert kinds.count(Paused) == 1 and kinds.index(Paused) < kinds.index(Resumed)
+    done = events[-1]
+    assert isinstance(done, Finished) and not done.stopped and done.epochs_done == 2
+
+
+def test_stop_during_validation_reports_what_it_covered(
+        tiny_digits: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.train.engine as engine
+
+    monkeypatch.setattr(engine, "EVAL_MACS", 1)  # one image per validation chunk
+    spec = load_preset("digits_small")
+    slow = _SlowLayers(monkeypatch, 0.0, after=0)
+    control = TrainingControl()
+    settings = replace(FAST, epochs=1, snapshots=False)
+    events = []
+    for event in train(spec, tiny_digits, settings, tmp_path, control):
+        events.append(event)
+        if isinstance(event, BatchProgress) and event.batch == event.batches:
+            slow.calls, slow.pause = 0, 0.005  # count validation's layer calls from here
+            slow.after = len(spec.layers) * 5
+            slow.armed.clear()
+            _stop_when_armed(slow, control)
+    done = events[-1]
+    assert isinstance(done, Finished) and done.stopped and done.epochs_done == 0
+    assert "of 64 validation images scored" in done.covered
+    covered = int(done.covered.split(": ")[1].split(" of")[0])
+    assert 5 <= covered < 64 and 0 <= done.test_metrics["val_acc"] <= 1
