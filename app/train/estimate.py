@@ -83,7 +83,8 @@ class MemoryEstimate(QLabel):
 
                 device = str(pick_device(settings.device))
                 verdict = preflight(spec, settings.batch_size, device, settings.optimizer,
-                                    settings.momentum, settings.mixed_precision)
+                                    settings.momentum, settings.mixed_precision,
+                                    weight_decay=settings.weight_decay)
                 import torch
 
                 text, fits = verdict.sentence(torch.cuda.is_available()), verdict.fits

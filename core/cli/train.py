@@ -106,7 +106,7 @@ def _preflight(args: argparse.Namespace, spec: ModelSpec, settings: TrainingSett
         dataset_bytes += ready if ready < 1 << 30 else 0
     verdict = preflight(spec, settings.batch_size, device, settings.optimizer,
                         settings.momentum, settings.mixed_precision, dataset_bytes, samples,
-                        measure=args.dry_run)
+                        measure=args.dry_run, weight_decay=settings.weight_decay)
     gpu = torch.cuda.is_available()
     if args.dry_run:
         if args.json:
