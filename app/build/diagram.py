@@ -107,6 +107,7 @@ class DiagramView(QGraphicsView):
         self._widths_font = 0.0
         self._arc_ends: list[tuple[float, float]] = []
         self._drawn = False
+        self._drawn_color = ""
         self._stale = False
         self._fit_pending = True
         self._selected = ""
@@ -133,8 +134,13 @@ class DiagramView(QGraphicsView):
         self._stale = False
         spec, analysis = self.document.spec, self.document.analysis
         font_size = self.font().pointSizeF()
-        fresh = not self._drawn or self._widths_font != font_size
+        text_color = self.palette().text().color()
+        # a theme change recolours every label: drawn afresh, as for a new font (kept items
+        # showed the dark theme's text on the light one)
+        fresh = not self._drawn or self._widths_font != font_size or \
+            self._drawn_color != text_color.name()
         self._drawn = True
+        self._drawn_color = text_color.name()
         if fresh:
             self.scene_.clear()
             self.blocks, self.labels, self._looks, self._entries = {}, {}, {}, {}
@@ -145,7 +151,6 @@ class DiagramView(QGraphicsView):
             self._forget_removed(spec.layers)
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(7.0, font_size * 0.8))
-        text_color = self.palette().text().color()
         line = QFontMetricsF(label_font).height()
         # each block has two rotated label lines (name, shape): neighbouring labels need their
         # centres at least that far apart measured across the text, i.e. 2.3 lines sideways

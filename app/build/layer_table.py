@@ -390,8 +390,13 @@ class LayerTable(QTableView):
         self.fit_columns()
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if current.isValid():
-            self.document.select(self.document.spec.layers[current.row()].name)
+        # while rows are removed for a shorter model (a preset opened), Qt moves the current
+        # row through rows the new model no longer has: those select nothing (the document's
+        # own selection follows once the rows are in step, _sync_selection)
+        layers = self.document.spec.layers
+        if current.isValid() and 0 <= current.row() < len(layers) and \
+                current.row() < self.table_model.rowCount():
+            self.document.select(layers[current.row()].name)
 
     def _sync_selection(self) -> None:
         name = self.document.current
