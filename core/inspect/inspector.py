@@ -27,7 +27,8 @@ from core.inspect.inputs import ModelInput, fit_image
 from core.model.catalog import KERNEL_TYPES
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
-from core.train.checkpoint import RunState, load_state
+from core.train.checkpoint import load_state
+from core.train.run_schema import RunState
 from core.weights import load_weights
 
 

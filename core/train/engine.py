@@ -34,6 +34,7 @@ from core.tasks import Task, task_for
 from core.tasks.base import LossFn
 from core.train import checkpoint as ckpt
 from core.train import snapshots
+from core.train.run_schema import RunState
 from core.train.settings import (
     BatchProgress,
     EpochEnd,
@@ -249,7 +250,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
            remember: Callable[[str], None]) -> Iterator[Event]:
     s.check()
     torch.manual_seed(s.seed)
-    state: ckpt.RunState | None = None
+    state: RunState | None = None
     resume_note = ""
     if resume is not None:
         point = ckpt.open_for_resume(resume)  # checked; refuses in one line, writes nothing
@@ -307,7 +308,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     else:
         run = ckpt.new_run_dir(out_dir, spec.name)
         ckpt.save_spec(run, spec)
-        state = ckpt.RunState(settings=s.to_dict(), dataset=data.name, classes=data.classes,
+        state = RunState(settings=s.to_dict(), dataset=data.name, classes=data.classes,
                               mean=prepare.mean.tolist(), std=prepare.std.tolist(),
                               notes=prepare.notes, best_metric=f"val_{task.headline}")
         ckpt.save_state(run, state)

@@ -10,7 +10,7 @@ ModelError("training.json: batch_size must be …, found 1.5"), and nothing is w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +159,27 @@ def check_run_data(data: Any, path: Path) -> tuple[TrainingSettings, dict[str, A
 def run_state_fields(state_type: type) -> set[str]:
     """The RunState keys a checked training.json passes on (bookkeeping keys are not)."""
     return {f.name for f in fields(state_type)}
+
+
+@dataclass
+class RunState:
+    """training.json: what a run has done so far."""
+
+    settings: dict[str, Any]
+    dataset: str
+    classes: list[str]
+    mean: list[float]
+    std: list[float]
+    epochs_done: int = 0
+    best_metric: str = "val_acc"
+    """The validation metric that picks the best weights (the task's headline)."""
+    best_value: float = -1.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    optimizer_layout: dict[str, Any] = field(default_factory=dict)
+    test_acc: float | None = None
+    finished: bool = False
+    test_metrics: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)

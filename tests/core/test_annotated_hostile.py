@@ -141,7 +141,7 @@ def test_a_compressed_rle_is_decoded_as_pycocotools_does(tmp_path: Path) -> None
     """The Python decoder of COCO's compressed RLE agrees with pycocotools on a real mask."""
     from pycocotools import mask as coco_mask
 
-    from core.data.annotated import _rle_counts, _runs_to_mask
+    from core.data.annotation_checks import _rle_counts, _runs_to_mask
 
     rng = np.random.default_rng(0)
     truth = np.asfortranarray(rng.random((30, 40)) > 0.6).astype(np.uint8)

@@ -20,7 +20,9 @@ from core.data.datasets import Dataset
 from core.model.errors import ModelError
 from core.presets import load_preset
 from core.train import checkpoint as ckpt
+from core.train import run_checks
 from core.train.engine import train
+from core.train.run_schema import RunState
 from core.train.settings import BatchProgress, Finished, TrainingControl
 from tests.core.run_folder_helpers import TINY, edit_meta, folder_bytes, train_tiny
 
@@ -119,12 +121,12 @@ def test_a_cut_off_save_of_another_generation_is_refused(
 
 def test_the_dataset_must_fit_the_runs_task() -> None:
     spec = load_preset("fcn8s_digits")
-    state = ckpt.RunState(settings={}, dataset="mnist", classes=["0"], mean=[0.5], std=[0.2])
+    state = RunState(settings={}, dataset="mnist", classes=["0"], mean=[0.5], std=[0.2])
     with pytest.raises(ModelError, match='dataset "mnist" has no masks or boxes, so the '
                                          'segmentation run'):
-        ckpt.check_run_dataset(state, spec)
+        run_checks.check_run_dataset(state, spec)
     for fine in ("digit-scenes", "digit-scenes:n=48", str(Path("/").resolve() / "data")):
-        ckpt.check_run_dataset(replace(state, dataset=fine), spec)
+        run_checks.check_run_dataset(replace(state, dataset=fine), spec)
 
 
 def test_the_best_metric_of_a_new_run_is_its_tasks(tmp_path: Path, digits: Dataset) -> None:
@@ -132,12 +134,12 @@ def test_the_best_metric_of_a_new_run_is_its_tasks(tmp_path: Path, digits: Datas
     from core.tasks import task_for
 
     spec = load_preset("fcn8s_digits")
-    state = ckpt.RunState(settings={}, dataset="digit-scenes", classes=["0"], mean=[0.5] * 1,
+    state = RunState(settings={}, dataset="digit-scenes", classes=["0"], mean=[0.5] * 1,
                           std=[0.2])
-    ckpt._check_best(state, spec)  # epochs_done 0: the old default val_acc is still read
+    run_checks._check_best(state, spec)  # epochs_done 0: the old default val_acc is still read
     with pytest.raises(ModelError, match="best_metric must be val_miou"):
-        ckpt._check_best(replace(state, epochs_done=1, history=[{"epoch": 1, "val_acc": 0.5}]),
-                         spec)
+        run_checks._check_best(
+            replace(state, epochs_done=1, history=[{"epoch": 1, "val_acc": 0.5}]), spec)
     assert task_for("segmentation").headline == "miou"
 
 
