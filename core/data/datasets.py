@@ -134,10 +134,10 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
         return load_digit_scenes(key, input_shape[1] if fits else 64)
     if base.lower() in ("imdb", PHRASES):
         length = _text_length(base.lower(), input_shape)
-        size = _vocabulary_size(options, vocabulary_size)
+        rows = _vocabulary_size(options, vocabulary_size)
         if base.lower() == "imdb":
-            return load_imdb(root, length, size, download, vocabulary)
-        return load_phrases(length, size, vocabulary)
+            return load_imdb(root, length, rows, download, vocabulary)
+        return load_phrases(length, rows, vocabulary)
     path = Path(base).expanduser()
     if path.suffix.lower() in TABLE_SUFFIXES and not path.is_dir():
         return load_text_table(path, _text_length(path.name, input_shape),

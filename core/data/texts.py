@@ -76,9 +76,9 @@ def _finish(name: str, classes: list[str], parts: dict[str, Texts], length: int,
     encode every text to ``length`` ids."""
     indexed: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
     words: dict[str, list[list[str]]] = {}
-    for split, (texts, labels) in parts.items():
-        indexed[split] = (torch.arange(len(texts)), torch.tensor(labels, dtype=torch.int64))
-        words[split] = texts
+    for part, (texts, labels) in parts.items():
+        indexed[part] = (torch.arange(len(texts)), torch.tensor(labels, dtype=torch.int64))
+        words[part] = texts
     train, val, test = assemble_splits(indexed)
     # which texts each split got: "all" and a train/ without val/ are cut by index
     source = {"train": "all" if "all" in parts else "train",
@@ -95,12 +95,12 @@ def _finish(name: str, classes: list[str], parts: dict[str, Texts], length: int,
     elif vocabulary.length != length:
         raise DataError(f"the run's vocabulary cuts texts to {vocabulary.length} words but the "
                         f"model takes {length}")
-    encoded = {}
-    for key, split in splits.items():
-        texts = words[source[key]]
-        ids = [vocabulary.encode(texts[int(i)]) for i in split.images]
+    encoded: dict[str, Split] = {}
+    for key, chosen in splits.items():
+        pool = words[source[key]]
+        ids = [vocabulary.encode(pool[int(i)]) for i in chosen.images]
         tensor = torch.tensor(ids, dtype=torch.int64).reshape(len(ids), length)
-        encoded[key] = Split(tensor, split.labels)
+        encoded[key] = Split(tensor, chosen.labels)
     data = Dataset(name, classes, encoded["train"], encoded["val"], encoded["test"],
                    [*notes, vocabulary.describe()], vocabulary)
     cut = sum(len(words[source["train"]][int(i)]) > length for i in train.images)
@@ -214,7 +214,7 @@ def load_text_table(path: Path, length: int, size: int = DEFAULT_SIZE,
     return _finish(name, values, parts, length, size, vocabulary, notes)
 
 
-# -- IMDB ----------------------------------------------------------------------------------------------
+# -- IMDB ------------------------------------------------------------------------------------
 
 def _download_imdb(root: Path) -> None:
     """Download aclImdb_v1.tar.gz (84 MB) into ``root``, checked against its MD5 (online)."""
@@ -263,7 +263,7 @@ def load_imdb(root: Path, length: int, size: int = DEFAULT_SIZE, download: bool 
     return load_text_folder(folder, length, size, vocabulary, name="imdb")
 
 
-# -- the bundled phrases ------------------------------------------------------------------------------
+# -- the bundled phrases -----------------------------------------------------------------------
 
 _GOOD = ["good", "great", "fine", "excellent", "wonderful", "enjoyable", "brilliant", "funny"]
 _BAD = ["bad", "awful", "poor", "terrible", "boring", "dull", "weak", "silly"]
@@ -294,14 +294,14 @@ def _phrase(rng: random.Random, positive: bool) -> list[str]:
 
 def phrase_texts(count: int = 3000, seed: int = 20) -> tuple[list[list[str]], list[int]]:
     """Made-up reviews (deterministic: the same for a seed on every machine): a few neutral
-    sentences around one or two opinions, 30% of them negated ("not good", "far from bad"):
+    sentences around two or three opinions, 30% of them negated ("not good", "far from bad"):
     a word alone is right about 70% of the time, the two- and three-word n-grams always."""
     rng = random.Random(seed)
     texts, labels = [], []
     for n in range(count):
         positive = n % 2 == 0
-        clauses = [s.split() for s in rng.sample(_NEUTRAL, rng.randint(0, 2))]
-        for _ in range(rng.randint(1, 2)):
+        clauses = [s.split() for s in rng.sample(_NEUTRAL, rng.randint(0, 1))]
+        for _ in range(rng.randint(2, 3)):
             clauses.insert(rng.randint(0, len(clauses)), _phrase(rng, positive))
         texts.append([w for clause in clauses for w in clause])
         labels.append(int(positive))

@@ -168,7 +168,7 @@ def test_imdb_offline_message_says_where_to_put_the_archive(
     message = str(caught.value)
     assert "could not be downloaded (URLError" in message
     assert f"put aclImdb_v1.tar.gz in {tmp_path}" in message and "phrases" in message
-    with pytest.raises(DataError, match="imdb is not on this computer. Download"):
+    with pytest.raises(DataError, match=r"imdb is not on this computer\. Download"):
         load_dataset("imdb", (400,), root=tmp_path, download=False)
 
 
@@ -196,7 +196,7 @@ def test_vocabulary_file_round_trip_and_damage(tmp_path: Path) -> None:
     loaded = load_vocabulary(tmp_path)
     assert loaded is not None and loaded.words == vocab.words and loaded.length == 7
     (tmp_path / "vocabulary.txt").write_text("garbage\n")
-    with pytest.raises(DataError, match="vocabulary.txt: the first line"):
+    with pytest.raises(DataError, match=r"vocabulary\.txt: the first line"):
         load_vocabulary(tmp_path)
     assert load_vocabulary(tmp_path / "nothing") is None
 
