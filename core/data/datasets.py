@@ -121,7 +121,6 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
     DEFAULT_SIZE), ``vocabulary`` a run's own (load_vocabulary), used instead of building one."""
     root = root or default_root()
     key = name.lower()
-    base, options = split_options(name)
     if key == "digits":
         return load_digits_dataset()
     if key in ("mnist", "fashion-mnist"):
@@ -132,6 +131,7 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
         square = len(input_shape) == 3 and input_shape[1] == input_shape[2]
         fits = square and 32 <= input_shape[1] <= 512  # scenes at the model's input size
         return load_digit_scenes(key, input_shape[1] if fits else 64)
+    base, options = split_options(name)
     if base.lower() in ("imdb", PHRASES):
         length = _text_length(base.lower(), input_shape)
         rows = _vocabulary_size(options, vocabulary_size)
