@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     tune_malloc()  # before torch allocates anything
     from core.data.augmentation import Augmentation
-    from core.data.datasets import DataError, load_dataset
+    from core.data.datasets import DataError, embedding_rows, load_dataset, load_vocabulary
     from core.model.spec import load_model
     from core.train.engine import train
     from core.train.settings import TrainingError, TrainingSettings
@@ -72,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
             raise TrainingError(f"--out {out} is a file; give a folder for the run folders")
         assert spec is not None
         data = load_dataset(args.dataset, spec.input_shape,
-                            Path(args.data_root) if args.data_root else None)
+                            Path(args.data_root) if args.data_root else None,
+                            vocabulary_size=embedding_rows(spec),  # texts: the run's own words
+                            vocabulary=load_vocabulary(Path(args.resume)) if args.resume else None)
         verdict = _preflight(args, spec, planned, data)
     except (ModelError, DataError, TrainingError) as exc:
         return fail(str(exc))
@@ -199,8 +201,12 @@ def add_parser(commands: Any) -> None:
     tr.add_argument("--dataset",
                     help="digits (bundled; the default for a new run), mnist, fashion-mnist, "
                     "cifar10, digit-scenes (bundled masks and boxes; digit-scenes:N for N "
-                    "training scenes, or digit-scenes:n=N,size=S,min=A,max=B,seed=K), or a "
-                    "folder with one sub-folder per class; with --resume: the run's own")
+                    "training scenes, or digit-scenes:n=N,size=S,min=A,max=B,seed=K), imdb "
+                    "(downloaded once), phrases (bundled texts), a folder with one sub-folder "
+                    "of images or .txt files per class (or train/ and test/ folders holding "
+                    "them), or a .csv/.tsv of texts (columns found by name, or "
+                    "FILE.csv:text=COL,label=COL; add vocab=N for the vocabulary size); with "
+                    "--resume: the run's own")
     tr.add_argument("--change-dataset", action="store_true",
                     help="with --resume and --dataset: continue the run on other data than "
                     "it was trained on (recorded in the run's notes)")

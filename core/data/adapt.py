@@ -1,4 +1,5 @@
-"""Fitting a dataset to a model: resizing, grayscale ↔ RGB, augmentation, normalisation.
+"""Fitting a dataset to a model: resizing, grayscale ↔ RGB, augmentation, normalisation; word
+ids of a text dataset cut or padded to the model's length and passed as int64.
 
 Everything uses torchvision.transforms.v2. Batches are resized together (cheap); augmentation is
 drawn per image so every sample gets its own random flip, crop, rotation, shear and colour shift.
@@ -62,6 +63,10 @@ class BatchPreparer:
     def __init__(self, data: Dataset, input_shape: tuple[int, ...],
                  augmentation: Augmentation | None = None, mean: torch.Tensor | None = None,
                  std: torch.Tensor | None = None) -> None:
+        self.text = data.vocabulary is not None
+        if self.text:
+            self._text_init(data, input_shape, augmentation)
+            return
         if len(input_shape) != 3:
             raise DataError(
                 f"the model's input is {'×'.join(map(str, input_shape))} but images need "
@@ -96,8 +101,36 @@ class BatchPreparer:
         self.mean = sample.mean(dim=(0, 2, 3))
         self.std = sample.std(dim=(0, 2, 3)).clamp_min(1e-3)
 
+    def _text_init(self, data: Dataset, input_shape: tuple[int, ...],
+                   augmentation: Augmentation | None) -> None:
+        """Word ids pass as they are (int64, no normalisation); the run's mean 0 and std 1
+        keep training.json's fields filled."""
+        if len(input_shape) != 1:
+            raise DataError(
+                f"{data.name} holds texts but the model's input is "
+                f"{'×'.join(map(str, input_shape))}: a text model takes a sequence of word ids "
+                "(input shape one number, an Embedding first, e.g. text_cnn)")
+        self.length = input_shape[0]
+        self.size = (1, self.length)
+        self.channels = self.data_channels = 1
+        self.resize = False
+        self.notes = list(data.notes)
+        self.augmentation = Augmentation()
+        if augmentation is not None and augmentation.active:
+            self.notes.append("augmentation is for images: not applied to texts")
+        self.augment = v2.Compose([v2.Identity()])
+        self.mean, self.std = torch.zeros(1), torch.ones(1)
+
     def _fit(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 images at the dataset's size and channels → the model's (still uint8)."""
+        """uint8 images at the dataset's size and channels → the model's (still uint8); word
+        ids cut or padded (id 0) to the model's length."""
+        if self.text:
+            have = images.shape[-1]
+            if have > self.length:
+                return images[..., :self.length]
+            if have < self.length:
+                return torch.nn.functional.pad(images, (0, self.length - have))
+            return images
         return fit_images(images, self.channels, self.size)
 
     def fit_split(self, split: Split, budget: int = 1 << 30) -> tuple[Split, bool]:
@@ -106,6 +139,8 @@ class BatchPreparer:
         Returns the split and whether it is now fitted (pass ``fitted=True`` per batch then):
         resizing every batch again each epoch cost lenet5 on digits 8% of its speed.
         """
+        if self.text:
+            return replace(split, images=self._fit(split.images)), True
         if not self.resize and self.data_channels == self.channels:
             return split, True
         if len(split) * self.channels * self.size[0] * self.size[1] > budget:
@@ -122,6 +157,8 @@ class BatchPreparer:
             images = torch.stack([self.augment(image) for image in images])
         if device is not None:
             images = images.to(device, non_blocking=True)
+        if self.text:
+            return images.long()
         out = images.float().div_(255)
         mean, std = self.mean.to(out.device), self.std.to(out.device)
         return (out - mean[:, None, None]) / std[:, None, None]
@@ -146,6 +183,8 @@ class BatchPreparer:
 
     def display(self, images: torch.Tensor, train: bool = True) -> torch.Tensor:
         """Augmented images as float 0–1 for a preview grid (no normalisation)."""
+        if self.text:
+            raise DataError("texts have no image preview")
         images = self._fit(images)
         if train and self.augmentation.active:
             images = torch.stack([self.augment(image) for image in images])

@@ -13,8 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.data.dataset import IMAGE_SUFFIXES, Dataset, Split, split_three_ways
+from core.data.dataset import (
+    IMAGE_SUFFIXES,
+    Dataset,
+    Split,
+    assemble_splits,
+    split_three_ways,
+)
 from core.data.errors import DataError
+from core.data.folders import scan_folder
 from core.data.images import ImageTooLarge, fit_images, open_image, pil_array, uint8_chw
 
 MAX_FOLDER_IMAGES = 50_000
@@ -150,47 +157,45 @@ def load_cifar10(root: Path, download: bool = True) -> Dataset:
 # -- image folders --------------------------------------------------------------------------------
 
 def load_image_folder(folder: Path, size: tuple[int, int], channels: int) -> Dataset:
-    """A folder with one sub-folder per class (torchvision's ImageFolder layout).
+    """A folder with one sub-folder per class (torchvision's ImageFolder layout), or train/ and
+    test/ (and val/) folders each with one sub-folder per class (core.data.folders).
 
     Images are decoded once, converted to ``channels`` and resized to ``size`` (the model's
     input), since folders hold images of any size and colour mode.
     """
     from PIL import Image
 
-    if not folder.is_dir():
-        raise DataError(f"{folder}: no such folder (expected one sub-folder per class)")
-    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if len(classes) < 2:
-        raise DataError(f"{folder}: needs at least two sub-folders, one per class; found "
-                        f"{len(classes)}")
-    images: list[torch.Tensor] = []
-    labels: list[int] = []
+    layout = scan_folder(folder, IMAGE_SUFFIXES, MAX_FOLDER_IMAGES)
+    classes = layout.classes
+    parts: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
     skipped: list[str] = []
-    for index, name in enumerate(classes):
-        files = sorted(p for p in (folder / name).rglob("*") if p.suffix.lower() in
-                       IMAGE_SUFFIXES)
-        for path in files:
-            if len(images) >= MAX_FOLDER_IMAGES:
-                break
-            try:  # a FIFO, device or bomb is skipped like an unreadable file, never waited on
-                with open_image(path) as image:
-                    picture = uint8_chw(pil_array(image, size))
-            except (OSError, ValueError, ImageTooLarge, Image.DecompressionBombError):
-                skipped.append(path.name)
-                continue
-            images.append(fit_images(picture, channels, size))
-            labels.append(index)
-    counts = [labels.count(i) for i in range(len(classes))]
-    empty = [c for c, n in zip(classes, counts, strict=True) if n == 0]
-    if empty:
-        raise DataError(f"{folder}: no readable images in {', '.join(empty)}")
-    train, val, test = split_three_ways(torch.stack(images), torch.tensor(labels), 0.15, 0.15)
+    for split, per_class in layout.files.items():
+        images: list[torch.Tensor] = []
+        labels: list[int] = []
+        for index, files in enumerate(per_class):
+            for path in files:
+                try:  # a FIFO, device or bomb is skipped like an unreadable file, never waited on
+                    with open_image(path) as image:
+                        picture = uint8_chw(pil_array(image, size))
+                except (OSError, ValueError, ImageTooLarge, Image.DecompressionBombError):
+                    skipped.append(path.name)
+                    continue
+                images.append(fit_images(picture, channels, size))
+                labels.append(index)
+        counts = [labels.count(i) for i in range(len(classes))]
+        empty = [c for c, n in zip(classes, counts, strict=True) if n == 0]
+        if empty:
+            where = folder if split == "all" else folder / split
+            raise DataError(f"{where}: no readable images in {', '.join(empty)}")
+        parts[split] = (torch.stack(images), torch.tensor(labels))
+    train, val, test = assemble_splits(parts)
     if min(len(train), len(val), len(test)) == 0:
-        raise DataError(f"{folder}: {len(images)} readable images are too few to split into "
+        total = sum(len(p[1]) for p in parts.values())
+        raise DataError(f"{folder}: {total} readable images are too few to split into "
                         "training, validation and test sets; add more (a few dozen per class)")
     # the folder's full path: a run's training.json names it, so the run can be continued and
     # inspected on its own data later
-    data = Dataset(str(folder.resolve()), classes, train, val, test)
+    data = Dataset(str(folder.resolve()), classes, train, val, test, list(layout.notes))
     data.notes.append(f"images decoded as {'grayscale' if channels == 1 else 'RGB'} and "
                       f"resized to {size[0]}×{size[1]}")
     if skipped:

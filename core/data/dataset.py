@@ -1,4 +1,5 @@
-"""A dataset in memory: uint8 images (N, C, H, W) with their targets, split three ways.
+"""A dataset in memory: uint8 images (N, C, H, W) or int64 word ids (N, L), with their targets,
+split three ways.
 
 The value types every loader returns and every task, engine and view reads; no loading here,
 so the loaders (``classification_sets``, ``scenes``, ``annotated``) and the registry that
@@ -11,13 +12,16 @@ from dataclasses import dataclass, field
 
 import torch
 
+from core.data.errors import DataError
+from core.data.vocabulary import Vocabulary
+
 SPLIT_SEED = 0
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
 @dataclass
 class Split:
-    images: torch.Tensor  # uint8 (N, C, H, W)
+    images: torch.Tensor  # uint8 (N, C, H, W); for a text dataset int64 word ids (N, L)
     labels: torch.Tensor  # int64 (N,)
     masks: torch.Tensor | None = None
     """uint8 (N, H, W) class per pixel (0 background, 1 + class), for segmentation."""
@@ -44,13 +48,26 @@ class Dataset:
     val: Split
     test: Split
     notes: list[str] = field(default_factory=list)
+    vocabulary: Vocabulary | None = None
+    """Set for a text dataset: the samples are word ids (see core.data.vocabulary)."""
+
+    @property
+    def is_text(self) -> bool:
+        return self.vocabulary is not None
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
+        if self.vocabulary is not None:
+            raise DataError(f"{self.name} holds texts, not images: it needs a model whose "
+                            "input is a sequence of word ids (an Embedding first, e.g. text_cnn)")
         c, h, w = self.train.images.shape[1:]
         return int(c), int(h), int(w)
 
     def describe(self) -> str:
+        if self.vocabulary is not None:
+            return (f"{self.name}: {len(self.train)} train / {len(self.val)} validation / "
+                    f"{len(self.test)} test texts of {self.vocabulary.length} word ids "
+                    f"(vocabulary {self.vocabulary.size:,}), {len(self.classes)} classes")
         c, h, w = self.image_shape
         return (f"{self.name}: {len(self.train)} train / {len(self.val)} validation / "
                 f"{len(self.test)} test images of {c}×{h}×{w}, {len(self.classes)} classes")
@@ -64,3 +81,16 @@ def split_three_ways(images: torch.Tensor, labels: torch.Tensor, val: float, tes
     parts = (order[n_test + n_val:], order[n_test:n_test + n_val], order[:n_test])
     train, valid, testing = (Split(images[p], labels[p]) for p in parts)
     return train, valid, testing
+
+
+def assemble_splits(parts: dict[str, tuple[torch.Tensor, torch.Tensor]]
+                    ) -> tuple[Split, Split, Split]:
+    """Splits from a folder layout's parts (core.data.folders): "all" cut 70/15/15 with the
+    fixed seed; or "train" and "test" as given, with "val" as given or 15% of train."""
+    if "all" in parts:
+        return split_three_ways(*parts["all"], val=0.15, test=0.15)
+    if "val" in parts:
+        train, val = Split(*parts["train"]), Split(*parts["val"])
+    else:
+        train, val, _ = split_three_ways(*parts["train"], val=0.15, test=0.0)
+    return train, val, Split(*parts["test"])

@@ -26,6 +26,7 @@ from core.analysis.model_analysis import ModelAnalysis, analyze_model
 from core.build import build_model
 from core.data.adapt import BatchPreparer
 from core.data.dataset import Dataset, Split
+from core.data.datasets import save_data_files
 from core.data.errors import DataError
 from core.model.catalog import CATALOG
 from core.model.errors import ModelError
@@ -312,6 +313,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
                               mean=prepare.mean.tolist(), std=prepare.std.tolist(),
                               notes=prepare.notes, best_metric=f"val_{task.headline}")
         ckpt.save_state(run, state)
+        save_data_files(run, data)  # a text dataset's vocabulary.txt
     remember(str(run))
     train_split, fitted = prepare.fit_split(data.train)
     n = len(train_split)
