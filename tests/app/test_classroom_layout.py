@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.classroom.step_view import StepThroughView
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
+from tests.app.layout_checks import background, contrast
 
 SCREEN = QRect(0, 0, 1920, 1080)
 
@@ -26,36 +26,12 @@ def ready(qtbot: QtBot, view: StepThroughView, layer: str, position: tuple[int, 
                     and view.step_result.position == position, timeout=60_000)
 
 
-def _luminance(colour: QColor) -> float:
-    def channel(value: float) -> float:
-        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
-
-    return (0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF())
-            + 0.0722 * channel(colour.blueF()))
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """WCAG contrast ratio of two colours (1 to 21)."""
-    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
-
-def _background(widget: QWidget) -> QColor:
-    """The colour behind ``widget``: the first ancestor that fills its background."""
-    parent: QWidget | None = widget
-    while parent is not None:
-        if parent.autoFillBackground() or parent.isWindow():
-            return parent.palette().color(parent.backgroundRole())
-        parent = parent.parentWidget()
-    return widget.palette().color(QPalette.ColorRole.Window)
-
-
 def unreadable_labels(root: QWidget) -> list[str]:
     """The shown labels whose text is below 4.5:1 against what is behind them."""
     found = []
     for label in root.findChildren(QLabel):
         if label.isVisible() and label.text():
-            ratio = contrast(label.palette().color(label.foregroundRole()), _background(label))
+            ratio = contrast(label.palette().color(label.foregroundRole()), background(label))
             if ratio < 4.5:
                 found.append(f"{label.text()[:40]!r}: {ratio:.2f}")
     return found
