@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from core.train.settings import TrainingSettings
 
 
+
+def _same_dataset(given: str, recorded: str) -> bool:
+    """True when --dataset names the data the run recorded: the same name, or a path to the same
+    folder or table (runs record folders as absolute paths, so ./voc and /abs/voc are one)."""
+    if given == recorded:
+        return True
+    path = Path(given).expanduser()
+    if not path.exists():  # a name such as digits, or options after a table: names must match
+        return False
+    try:
+        return path.resolve() == Path(recorded).resolve()
+    except (OSError, RuntimeError):
+        return False
+
 def run(args: argparse.Namespace) -> int:
     from core.train.memory import tune_malloc
 
@@ -51,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             spec = load_model(Path(args.resume) / "model.json")
             planned = TrainingSettings.from_dict(point.state.settings)
             recorded = point.state.dataset
-            if args.dataset is None or args.dataset == recorded:
+            if args.dataset is None or _same_dataset(args.dataset, recorded):
                 args.dataset = recorded  # a run continues on its own data
             elif not args.change_dataset:
                 raise TrainingError(

@@ -393,6 +393,21 @@ def test_resume_on_other_data_is_refused_unless_asked(folder_run: tuple[Path, Pa
                for note in state.notes)
 
 
+def test_resume_given_the_same_folder_by_another_path_continues(
+        folder_run: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run records the folder as an absolute path; `--dataset "./my digits/"` from its
+    parent names the same data, so no --change-dataset is needed and none is noted."""
+    run, images = folder_run
+    monkeypatch.chdir(images.parent)
+    code = main(["train", "--resume", str(run), "--epochs", "2", "--dataset",
+                 f"./{images.name}/", "--device", "cpu"])
+    assert code == 0, capsys.readouterr().err
+    state = ckpt.load_state(run)
+    assert state.epochs_done == 2 and state.dataset == str(images.resolve())
+    assert not any("the run began on" in note for note in state.notes)
+
+
 def _flip_a_byte(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[-3] ^= 0x01  # inside the last tensor's values: still a readable safetensors file
