@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.classroom.backward import GRAD_TYPES
 from core.classroom.step import STEP_TYPES, Step, StepError, step_at
 from core.inspect.inspector import Inspector
 from core.model.spec import INPUT, ModelSpec
@@ -53,8 +54,12 @@ class StepSession:
         """The layers whose arithmetic can be stepped through, in model order."""
         return [layer.name for layer in self.spec.layers if layer.type in STEP_TYPES]
 
+    def gradient_layers(self) -> list[str]:
+        """The layers whose backward step can be shown (convolutions and Linear)."""
+        return [layer.name for layer in self.spec.layers if layer.type in GRAD_TYPES]
+
     def _check(self, layer: str) -> None:
-        if layer not in self.layers():
+        if layer not in self.layers() and layer not in self.gradient_layers():
             listed = ", ".join(self.layers()) or "none in this model"
             raise StepError(f'"{layer}" cannot be stepped through; choose one of: {listed}')
 
