@@ -433,7 +433,7 @@ def session_gradient(session: Any, layer: str, kind: GradKind, at: tuple[int, ..
     to class ``target``, with autograd's own value beside their sum."""
     if session.spec.layer(layer).type not in GRAD_TYPES:
         raise StepError(f"{layer} is a {session.spec.layer(layer).type}; the backward step "
-                        "shows " + ", ".join(GRAD_TYPES) + " layers: choose one of "
+                        "shows " + ", ".join(GRAD_TYPES) + " layers; choose one of: "
                         + (", ".join(gradient_layers(session.spec)) or "none in this model"))
     back = backward_pass(session, layer, target)
     module = session.module(layer)
