@@ -108,15 +108,15 @@ class _Conv:
     groups: int
 
 
-def _conv(module: nn.Module) -> _Conv:
+def _conv(module: nn.Conv1d | nn.Conv2d) -> _Conv:
     one_d = isinstance(module, nn.Conv1d)
     weight = module.weight.detach().double().cpu().numpy()
     if one_d:
         weight = weight[:, :, None, :]
     kh, kw = weight.shape[-2:]
     s, d = module.stride, module.dilation
-    stride = (1, s[0]) if one_d else _pair(s)
-    dilation = (1, d[0]) if one_d else _pair(d)
+    stride = (1, int(s[0])) if one_d else _pair(s)
+    dilation = (1, int(d[0])) if one_d else _pair(d)
     if module.padding == "same":
         before = ((dilation[0] * (kh - 1)) // 2, (dilation[1] * (kw - 1)) // 2)
     elif module.padding == "valid":
@@ -125,8 +125,8 @@ def _conv(module: nn.Module) -> _Conv:
         pads = tuple(int(p) for p in module.padding)
         before = (0, pads[0]) if one_d else (pads[0], pads[1])
     bias = None if module.bias is None else module.bias.detach().double().cpu().numpy()
-    return _Conv(one_d, weight, bias, stride, dilation, before, module.padding_mode,
-                 module.groups)
+    return _Conv(one_d, weight, bias, stride, dilation, before, str(module.padding_mode),
+                 int(module.groups))
 
 
 def _check_module(layer: str, module: nn.Module) -> None:
@@ -167,6 +167,7 @@ def gradient_step(layer: str, module: nn.Module, x: torch.Tensor, upstream: np.n
     g = np.asarray(upstream, dtype=np.float64)
     if isinstance(module, nn.Linear):
         return _linear(layer, module, values, g, kind, tuple(at))
+    assert isinstance(module, nn.Conv1d | nn.Conv2d)
     conv = _conv(module)
     if kind == "weight":
         return _conv_weight(layer, module, conv, values, g, tuple(at))
@@ -392,7 +393,7 @@ def backward_pass(session: Any, layer: str, target: int) -> Backward:
         return (leaf, *args[1:])
 
     def after(_mod: nn.Module, _args: tuple[Any, ...], out: torch.Tensor) -> torch.Tensor:
-        out.register_hook(lambda grad: kept.__setitem__("upstream", grad))
+        out.register_hook(lambda grad: kept.__setitem__("upstream", grad))  # type: ignore[no-untyped-call]
         return out.clone()  # what follows may work in place; the hook stays on the original
 
     params = list(module.parameters())

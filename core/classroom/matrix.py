@@ -96,8 +96,9 @@ def conv_matrix(layer: str, module: nn.Module, input_shape: tuple[int, ...],
             raise StepError(f"{layer}: the matrix would be {rows:,} × {columns:,}; the view "
                             f"draws up to {MAX_CELLS:,} cells: make the input smaller")
         bias = out_zero[channel].reshape(-1).numpy().copy()
-        if getattr(layer_copy, "bias", None) is not None:
-            layer_copy.bias.zero_()
+        bias_tensor = getattr(layer_copy, "bias", None)
+        if bias_tensor is not None:
+            bias_tensor.zero_()
         basis = torch.eye(columns, dtype=torch.float64).reshape(columns, *input_shape)
         matrix = layer_copy(basis)[:, channel].reshape(columns, rows).T.numpy().copy()
         layer_copy.weight.fill_(1.0)
