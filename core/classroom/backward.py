@@ -52,9 +52,11 @@ class GradientStep:
     """The terms of one gradient: term k is ``factors[k] × upstream[k]`` at ``positions[k]``.
 
     ``positions`` are output positions ((c, y, x); (c, x) for Conv1d; the leading indices and
-    the unit for Linear). ``cells`` say what the factor is: for a weight, the input cell read
-    ((row, column); −1 never occurs, padding is flagged instead); for an input cell, the kernel
-    cell (a, b) whose weight multiplies; for a bias, nothing (the factor is 1)."""
+    the unit for Linear). ``cells`` say what the factor is: for a weight, the input cell whose
+    value is read ((row, column): the cell itself, the cell a reflect / replicate / circular
+    padding cell copies, or for zero padding the position outside the input, flagged in
+    ``padding``); for an input cell, the kernel cell (a, b) whose weight multiplies; for a
+    bias, nothing (the factor is 1)."""
 
     layer: str
     layer_type: str
@@ -212,12 +214,16 @@ def _conv_weight(layer: str, module: nn.Module, conv: _Conv, x: np.ndarray, g: n
     read_r, read_c = np.meshgrid(rows - conv.before[0], cols - conv.before[1], indexing="ij")
     padding = (read_r < 0) | (read_r >= height) | (read_c < 0) | (read_c >= width)
     ys, xs = np.meshgrid(np.arange(oh), np.arange(ow), indexing="ij")
+    # the cell whose value is read: itself, its copy under the padding mode, or (zero
+    # padding) the cell outside the input
+    src_r = np.where(grid_r < 0, read_r, grid_r)
+    src_c = np.where(grid_c < 0, read_c, grid_c)
     if conv.one_d:
         positions = np.stack([np.full(ow, c), xs.ravel()], axis=1)
-        cells = read_c.reshape(-1, 1)
+        cells = src_c.reshape(-1, 1)
     else:
         positions = np.stack([np.full(oh * ow, c), ys.ravel(), xs.ravel()], axis=1)
-        cells = np.stack([read_r.ravel(), read_c.ravel()], axis=1)
+        cells = np.stack([src_r.ravel(), src_c.ravel()], axis=1)
     notes = [f"∂L/∂w[{','.join(map(str, at))}] = Σ over the {oh * ow} output positions of "
              f"input channel {channel} under kernel cell ({a}, {b}) × ∂L/∂y[{c}] there"]
     if padding.any():
