@@ -50,6 +50,9 @@ class BackwardView(WorkedView):
         self.input_grid, self.upstream_grid, self.kernel_grid, self.terms_grid = self.grids
         self.result: GradientStep | None = None
         self.term = 0
+        self._choice: tuple[str, GradKind, tuple[int, ...], int, int] | None = None
+        """A lesson's choice waiting for its session."""
+        self._want_term: int | None = None
         self.layer.currentTextChanged.connect(self._layer_chosen)
         self.kind.currentIndexChanged.connect(lambda _i: self._layer_chosen(
             self.layer.currentText()))
@@ -81,9 +84,17 @@ class BackwardView(WorkedView):
         self.target.blockSignals(True)
         self.target.setRange(0, max(0, classes - 1))
         self.target.blockSignals(False)
-        self._layer_chosen(self.layer.currentText())
+        if self._choice is not None and self._choice[0] in names:
+            self._apply_choice()
+        else:
+            self._layer_chosen(self.layer.currentText())
 
     def _layer_chosen(self, name: str) -> None:
+        self._set_axes(name)
+
+    def _set_axes(self, name: str, request: bool = True) -> None:
+        """The index spins for ``name`` and the chosen kind: as many as it has axes, each
+        named and ranged from the layer's own shapes."""
         if self.session is None or not name:
             return
         module = self.session.module(name)
@@ -104,26 +115,37 @@ class BackwardView(WorkedView):
                 spin.setPrefix(f"{axes[index]} ({AXIS_WORDS[axes[index]]}) ")
                 spin.setRange(0, sizes[index] - 1)
             spin.blockSignals(False)
-        self.request()
+        if request:
+            self.request()
 
     def at(self) -> tuple[int, ...]:
         return tuple(s.value() for s in self.spins if not s.isHidden())
 
-    def set_choice(self, layer: str, kind: GradKind, at: tuple[int, ...],
-                   target: int) -> None:
-        """Show ``kind`` gradient ``at`` of ``layer`` for class ``target`` (a lesson step)."""
-        for widget in (self.layer, self.kind, *self.spins, self.target):
+    def set_choice(self, layer: str, kind: GradKind, at: tuple[int, ...], target: int,
+                   term: int = 0) -> None:
+        """Show ``kind`` gradient ``at`` of ``layer`` for class ``target`` from term ``term``
+        (−1: the last), now or when the session arrives (a lesson step)."""
+        self._choice = (layer, kind, tuple(at), target, term)
+        if self.session is not None and layer in self.session.gradient_layers():
+            self._apply_choice()
+
+    def _apply_choice(self) -> None:
+        assert self._choice is not None
+        layer, kind, at, target, term = self._choice
+        self._choice = None
+        for widget in (self.layer, self.kind, self.target):
             widget.blockSignals(True)
         self.layer.setCurrentText(layer)
         self.kind.setCurrentIndex([k for _, k in KINDS].index(kind))
         self.target.setValue(target)
-        for widget in (self.layer, self.kind, *self.spins, self.target):
+        for widget in (self.layer, self.kind, self.target):
             widget.blockSignals(False)
-        self._layer_chosen(layer)
+        self._set_axes(layer, request=False)
         for spin, value in zip(self.spins, at, strict=False):
             spin.blockSignals(True)
             spin.setValue(value)
             spin.blockSignals(False)
+        self._want_term = term
         self.request()
 
     def request(self) -> None:
@@ -159,8 +181,12 @@ class BackwardView(WorkedView):
         same = (self.result is not None and self.result.layer == result.layer
                 and self.result.kind == result.kind)
         self.result = result
-        self.term = min(self.term, len(result.contributions) - 1) if same else 0
-        self.term = max(0, self.term)
+        count = len(result.contributions)
+        self.term = min(self.term, count - 1) if same else 0
+        if self._want_term is not None:
+            self.term = self._want_term if self._want_term >= 0 else count + self._want_term
+            self._want_term = None
+        self.term = max(0, min(self.term, count - 1))
         self._draw()
 
     # -- drawing ----------------------------------------------------------------------------
@@ -211,9 +237,10 @@ class BackwardView(WorkedView):
             cell = (0, step.at[2]) if one_d else (step.at[2], step.at[3])
             group = c // (weight.shape[0] // max(1, layer_input.shape[0] // per_in))
             channel = group * per_in + i
-            y, x = (0, int(step.positions[k][1])) if one_d else tuple(
-                int(v) for v in step.positions[k][1:])
-            read = (0, int(step.cells[k][0])) if one_d else tuple(int(v) for v in step.cells[k])
+            y, x = (0, int(step.positions[k][1])) if one_d else (int(step.positions[k][1]),
+                                                                  int(step.positions[k][2]))
+            read = (0, int(step.cells[k][0])) if one_d else (int(step.cells[k][0]),
+                                                              int(step.cells[k][1]))
             every = sorted({(0, int(cell[0])) if one_d else (int(cell[0]), int(cell[1]))
                             for cell in step.cells})
             if len(every) >= layer_input[channel].size:
@@ -224,7 +251,8 @@ class BackwardView(WorkedView):
             self.upstream_grid.set_data(up[c], f"∂L/∂y, channel {c}", marks=[(y, x)])
             self.kernel_grid.set_data(weight[c, i], f"kernel w[{c}, {i}]", marks=[cell])
             terms = step.contributions.reshape(up[c].shape)
-            done = [tuple(int(v) for v in np.unravel_index(j, terms.shape)) for j in range(k)]
+            done = [(int(r), int(q)) for r, q in
+                    (np.unravel_index(j, terms.shape) for j in range(k))]
             self.terms_grid.set_data(terms, "terms: input × ∂L/∂y", marks=[(y, x)],
                                      window=done)
             return

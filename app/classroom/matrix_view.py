@@ -22,15 +22,15 @@ from core.classroom.text import number
 
 
 class MatrixGrid(NumberGrid):
-    """A matrix: zeros drawn as empty cells (faded), so the filled band stands out."""
+    """A matrix: cells no window covers drawn empty (faded), so the filled band stands out;
+    a weight that is 0 inside a window keeps its number."""
 
-    def set_data(self, values: np.ndarray | None, title: str | None = None,
-                 padding: np.ndarray | None = None, marks: list[tuple[int, int]] | None = None,
-                 window: list[tuple[int, int]] | None = None) -> None:
-        super().set_data(values, title, padding, marks, window)
-        if self.values is not None and self._texts:
-            flat = self.values.ravel()
-            self._texts = [text if flat[i] != 0 else "" for i, text in enumerate(self._texts)]
+    def set_matrix(self, values: np.ndarray, filled: np.ndarray, title: str,
+                   window: list[tuple[int, int]]) -> None:
+        self.set_data(values, title, window=window)
+        if self._texts:
+            flat = filled.ravel()
+            self._texts = [text if flat[i] else "" for i, text in enumerate(self._texts)]
 
 
 def _matrix_work(session: Any, layer: str, channel: int) -> tuple[ConvMatrix, Counterparts]:
@@ -59,9 +59,13 @@ class MatrixView(WorkedView):
                           self.prev_button, self.next_button],
                          [(NumberGrid(), 1), (MatrixGrid(), 2), (MatrixGrid(), 2),
                           (MatrixGrid(), 2), (NumberGrid(), 1)], parent)
-        self.input_grid, self.conv_grid, self.local_grid, self.dense_grid, self.output_grid = \
-            self.grids
+        self.input_grid, self.output_grid = self.grids[0], self.grids[4]
+        self.conv_grid, self.local_grid, self.dense_grid = (
+            g for g in self.grids if isinstance(g, MatrixGrid))
         self.result: tuple[ConvMatrix, Counterparts] | None = None
+        self._choice: tuple[str, int, int] | None = None
+        """A lesson's choice waiting for its session."""
+        self._want_row: int | None = None
         self.layer.currentTextChanged.connect(lambda _t: self._layer_chosen())
         self.channel.valueChanged.connect(lambda _v: self.request())
         self.row.valueChanged.connect(lambda _v: self._draw())
@@ -86,7 +90,10 @@ class MatrixView(WorkedView):
             self.info.setText("No convolution to draw as a matrix" if session is not None
                               else "")
             return
-        self._layer_chosen()
+        if self._choice is not None and self._choice[0] in names:
+            self._apply_choice()
+        else:
+            self._layer_chosen()
 
     def _layer_chosen(self) -> None:
         name = self.layer.currentText()
@@ -99,17 +106,24 @@ class MatrixView(WorkedView):
         self.request()
 
     def set_choice(self, layer: str, channel: int, row: int) -> None:
-        """Show ``layer``'s output channel ``channel`` with output cell ``row`` highlighted."""
-        for widget in (self.layer, self.channel, self.row):
+        """Show ``layer``'s output channel ``channel`` with output cell ``row`` highlighted,
+        now or when the session arrives (a lesson step)."""
+        self._choice = (layer, channel, row)
+        if self.session is not None and self.layer.findText(layer) >= 0:
+            self._apply_choice()
+
+    def _apply_choice(self) -> None:
+        assert self._choice is not None
+        layer, channel, row = self._choice
+        self._choice = None
+        for widget in (self.layer, self.channel):
             widget.blockSignals(True)
         self.layer.setCurrentText(layer)
-        if self.session is not None and layer:
-            self.channel.setRange(0, int(self.session.output(layer).shape[0]) - 1)
+        self.channel.setRange(0, int(self.session.output(layer).shape[0]) - 1)
         self.channel.setValue(channel)
-        self.row.setMaximum(max(row, self.row.maximum()))
-        self.row.setValue(row)
-        for widget in (self.layer, self.channel, self.row):
+        for widget in (self.layer, self.channel):
             widget.blockSignals(False)
+        self._want_row = row
         self.request()
 
     def request(self) -> None:
@@ -124,6 +138,9 @@ class MatrixView(WorkedView):
         conv, _ = result
         self.row.blockSignals(True)
         self.row.setRange(0, conv.matrix.shape[0] - 1)
+        if self._want_row is not None:
+            self.row.setValue(self._want_row)
+            self._want_row = None
         self.row.blockSignals(False)
         self._draw()
 
@@ -159,12 +176,12 @@ class MatrixView(WorkedView):
         self.input_grid.set_data(x[channel], f"input channel {channel} of {shape[0]}",
                                  window=cells)
         band = [(row, j) for j in range(columns)]
-        self.conv_grid.set_data(conv.matrix, f"{conv.layer_type}: {rows} × {columns}, "
-                                f"{conv.weights} weights shared", window=band)
-        self.local_grid.set_data(parts.local, f"locally connected: {parts.local_weights:,} "
-                                 "weights", window=band)
-        self.dense_grid.set_data(parts.dense, f"dense: {parts.dense_weights:,} weights",
-                                 window=band)
+        self.conv_grid.set_matrix(conv.matrix, conv.structure, f"{conv.layer_type}: {rows} × "
+                                  f"{columns}, {conv.weights} weights shared", band)
+        self.local_grid.set_matrix(parts.local, conv.structure, "locally connected: "
+                                   f"{parts.local_weights:,} weights", band)
+        self.dense_grid.set_matrix(parts.dense, np.ones_like(conv.structure),
+                                   f"dense: {parts.dense_weights:,} weights", band)
         out = self.session.output(conv.layer).double().numpy()[conv.channel]
         plane = out.reshape(conv.output_shape) if out.ndim > 1 else out[None]
         where = np.unravel_index(row, plane.shape)

@@ -13,7 +13,6 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QStackedWidget,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -307,7 +307,8 @@ class ClassroomPanel(QWidget):
         self._refresh_cards()
         self.timer.stop()  # the document's reload asked for a rebuild; this one replaces it
         first = lesson.steps[0] if lesson is not None else None
-        if first is not None and first.model == 0 and first.layer is not None:
+        if first is not None and first.model == 0 and first.layer is not None and \
+                first.mode == "forward":
             self.rebuild(first.layer, first.position)
         else:
             self.rebuild()
@@ -331,15 +332,24 @@ class ClassroomPanel(QWidget):
             self.cards[card_index].set_highlight(True, self.look)
         if step.layer is None or step.position is None:
             return
+        self.set_mode(step.mode)
+        if step.mode == "backward":
+            self.backward_view.set_choice(step.layer, step.grad,  # type: ignore[arg-type]
+                                          step.position, step.target, step.term)
+        elif step.mode == "matrix":
+            self.matrix_view.set_choice(step.layer, step.position[0], step.position[1])
         if step.model != self.showing_model:
             self.showing_model = step.model
             if step.model == 0:
-                self.rebuild(step.layer, step.position)
+                self.rebuild(*((step.layer, step.position) if step.mode == "forward"
+                               else (None, None)))
             else:
-                self.step_view.load(lambda: lesson.session(step.model), step.layer,
-                                    step.position)
+                self.step_view.load(lambda: lesson.session(step.model),
+                                    *((step.layer, step.position) if step.mode == "forward"
+                                      else (None, None)))
             return
-        self.step_view.go_to(step.layer, step.position)
+        if step.mode == "forward":
+            self.step_view.go_to(step.layer, step.position)
 
     def _step_text(self, row: int) -> str:
         assert self.lesson is not None

@@ -26,8 +26,8 @@ FORMULA_SCALE = 1.3
 
 class WorkedView(QWidget):
     """A bar (``bar_widgets``), an info line, ``grids`` side by side (each with its stretch),
-    a formula line and a notes line; ``compute(work)`` runs ``work`` on the worker and hands the result
-    to ``show_result``."""
+    a formula line and a notes line; ``compute(work)`` runs ``work`` on the worker and hands
+    the result to ``show_result``."""
 
     position_changed = Signal(object)
 
@@ -108,8 +108,9 @@ class WorkedView(QWidget):
                     (self.info, self.formula, self.notes))
         grids = max([g.readable_size().height() for g in self.grids if g.isVisible()] +
                     [4 * self.fontMetrics().height()])
-        margins = self.layout().contentsMargins() if self.layout() else None
-        chrome = 0 if margins is None else margins.top() + margins.bottom() + 5 * 6
+        layout = self.layout()
+        chrome = 0 if layout is None else (layout.contentsMargins().top()
+                                           + layout.contentsMargins().bottom() + 5 * 6)
         return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + \
             min(grids, 12 * self.fontMetrics().height()) + chrome
 
