@@ -267,7 +267,8 @@ class BackwardView(WorkedView):
         c = int(step.positions[k][0])
         y, x = (0, int(step.positions[k][1])) if one_d else tuple(
             int(v) for v in step.positions[k][1:])
-        a, b = (0, int(step.cells[k][0])) if one_d else tuple(int(v) for v in step.cells[k])
+        a, b = (0, int(step.cells[k][1])) if one_d else (int(step.cells[k][1]),
+                                                          int(step.cells[k][2]))
         readers = [(0, int(p[1])) if one_d else (int(p[1]), int(p[2]))
                    for p in step.positions if int(p[0]) == c]
         self.upstream_grid.set_data(up[c], f"∂L/∂y, channel {c}", marks=[(y, x)],

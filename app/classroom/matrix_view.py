@@ -1,11 +1,12 @@
 """A convolution as a matrix, beside a locally connected and a dense layer (lectures 000, 003).
 
 One output channel of the layer is ``matrix · vec(x) + bias``: the matrix has a row per output
-cell and a column per input cell. The view draws it with zeros faded, the chosen output
-position's row highlighted, and that row's cells marked in the input (the kernel's window) and
-in the output; beside it the same rows for a layer without sharing (the same zeros, a distinct
-weight in every filled cell) and a dense layer (every cell filled), with their weight counts.
-The matrix is built on the worker; Left / Right move the output position, Up / Down by a row.
+cell and a column per input cell. The view draws it with cells outside every window faded, the
+chosen output cell's row highlighted and that row's cells marked in the input (the kernel's
+window), and the row's sum beside the layer's own output; beside it the same rows for a layer
+without sharing (the same zeros, a distinct weight in every filled cell) and a dense layer
+(every cell filled), with their weight counts. The matrix is built on the worker; Left / Right
+move the output cell, Up / Down by a row of the output.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def _matrix_work(session: Any, layer: str, channel: int) -> tuple[ConvMatrix, Co
 
 
 class MatrixView(WorkedView):
-    """Layer, output channel and position; input, the three matrices, output."""
+    """Layer, output channel and output cell; the input with the cell's window, the three
+    matrices with its row highlighted; the row's sum against the layer's output."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         self.layer = QComboBox()
@@ -57,9 +59,9 @@ class MatrixView(WorkedView):
         self.next_button.setToolTip("Next output cell (Right arrow)")
         super().__init__([QLabel("Layer"), self.layer, self.channel, self.row,
                           self.prev_button, self.next_button],
-                         [(NumberGrid(), 1), (MatrixGrid(), 2), (MatrixGrid(), 2),
-                          (MatrixGrid(), 2), (NumberGrid(), 1)], parent)
-        self.input_grid, self.output_grid = self.grids[0], self.grids[4]
+                         [(NumberGrid(), 1), (MatrixGrid(), 1), (MatrixGrid(), 1),
+                          (MatrixGrid(), 1)], parent)
+        self.input_grid = self.grids[0]
         self.conv_grid, self.local_grid, self.dense_grid = (
             g for g in self.grids if isinstance(g, MatrixGrid))
         self.result: tuple[ConvMatrix, Counterparts] | None = None
@@ -182,19 +184,17 @@ class MatrixView(WorkedView):
                                    f"{parts.local_weights:,} weights", band)
         self.dense_grid.set_matrix(parts.dense, np.ones_like(conv.structure),
                                    f"dense: {parts.dense_weights:,} weights", band)
-        out = self.session.output(conv.layer).double().numpy()[conv.channel]
-        plane = out.reshape(conv.output_shape) if out.ndim > 1 else out[None]
-        where = np.unravel_index(row, plane.shape)
-        self.output_grid.set_data(plane, f"output channel {conv.channel}",
-                                  marks=[(int(where[0]), int(where[1]))])
+        out = self.session.output(conv.layer).double().numpy()[conv.channel].ravel()
+        where = ", ".join(str(int(v)) for v in np.unravel_index(row, conv.output_shape))
         value = float(conv.matrix[row] @ x.ravel() + conv.bias[row])
         self.info.setText(
             f"<b>{conv.layer}</b> ({conv.layer_type}) output channel {conv.channel} = matrix · "
             f"vec(x) + bias: one row per output cell ({rows}), one column per input cell "
             f"({'×'.join(map(str, conv.input_shape))} = {columns}) · {self.session.weights_note}"
             f" · input: {self.session.source}")
-        self.formula.setText(f"row {row}: Σ of {len(window)} filled cells × the input under "
-                             f"them + bias {number(float(conv.bias[row]))} = {number(value)}")
+        self.formula.setText(f"row {row} (output {where}): Σ of {len(window)} filled cells × "
+                             f"the input under them + bias {number(float(conv.bias[row]))} = "
+                             f"{number(value)}, the layer's output {number(float(out[row]))}")
         self.notes.setText(
             f"The convolution fills {int(conv.structure.sum()):,} of {conv.matrix.size:,} cells "
             f"with the same {conv.weights} weights; without sharing those cells need "

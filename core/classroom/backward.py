@@ -55,8 +55,9 @@ class GradientStep:
     the unit for Linear). ``cells`` say what the factor is: for a weight, the input cell whose
     value is read ((row, column): the cell itself, the cell a reflect / replicate / circular
     padding cell copies, or for zero padding the position outside the input, flagged in
-    ``padding``); for an input cell, the kernel cell (a, b) whose weight multiplies; for a
-    bias, nothing (the factor is 1)."""
+    ``padding``); for an input cell of a convolution, the weight's (i, a, b) (with the term's
+    output channel c: w[c, i, a, b]; (i, b) for Conv1d), of a Linear layer the unit o of
+    W[o, i]; for a bias, nothing (the factor is 1)."""
 
     layer: str
     layer_type: str
@@ -275,10 +276,11 @@ def _conv_input(layer: str, module: nn.Module, conv: _Conv, x: np.ndarray, g: np
     pr = terms[:, 1] * conv.stride[0] + terms[:, 3] * conv.dilation[0] - conv.before[0]
     pc = terms[:, 2] * conv.stride[1] + terms[:, 4] * conv.dilation[1] - conv.before[1]
     padding = (pr != r0) | (pc != c0)
+    index_in = np.full((len(terms), 1), i, dtype=np.int64)
     if conv.one_d:
-        positions, cells = terms[:, [0, 2]], terms[:, [4]]
+        positions, cells = terms[:, [0, 2]], np.concatenate([index_in, terms[:, [4]]], axis=1)
     else:
-        positions, cells = terms[:, :3], terms[:, 3:]
+        positions, cells = terms[:, :3], np.concatenate([index_in, terms[:, 3:]], axis=1)
     where = f"{ch},{c0}" if conv.one_d else f"{ch},{r0},{c0}"
     notes = [f"∂L/∂x[{where}] = Σ over every output position and kernel cell that read it of "
              "weight × ∂L/∂y there: the transposed convolution of the upstream gradient"]

@@ -303,3 +303,13 @@ def write_gradient_slides(step: GradientStep, title: str, folder: Path,
     return [_save(gradient_figure(step, term, f"{title} · term {term + 1} of {count}"),
                   folder / f"{index + 1:02d}-{step.layer}-{step.kind}.png")
             for index, term in enumerate(terms or [0])]
+
+
+def write_matrix_slides(conv: ConvMatrix, title: str, folder: Path,
+                        limit: int = 64) -> list[Path]:
+    """The matrix with each output cell's row highlighted in turn (up to ``limit`` rows)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = conv.matrix.shape[0]
+    return [_save(matrix_figure(conv, row, f"{title} · output cell {row + 1} of {rows}"),
+                  folder / f"{row + 1:02d}-{conv.layer}-matrix.png")
+            for row in range(min(rows, limit))]

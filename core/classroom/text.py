@@ -80,8 +80,11 @@ def gradient_term(step: GradientStep, index: int) -> str:
     """Term ``index`` in words: factor × upstream = contribution, and the running sum."""
     at = ",".join(map(str, step.positions[index]))
     factor = number(float(step.factors[index]))
-    if step.kind == "input" and len(step.cells[index]):
-        factor = f"w[…{','.join(map(str, step.cells[index]))}] {factor}"
+    if step.kind == "input" and step.layer_type == "Linear":
+        factor = f"W[{int(step.cells[index][0])},{step.at[-1]}] {factor}"
+    elif step.kind == "input":
+        weight = [int(step.positions[index][0]), *(int(v) for v in step.cells[index])]
+        factor = f"w[{','.join(map(str, weight))}] {factor}"
     elif step.kind == "weight":
         factor = f"x {factor}" + (" (padding)" if step.padding[index] else "")
     return (f"term {index + 1} of {len(step.contributions)}: {factor} × ∂L/∂y[{at}] "
