@@ -275,17 +275,21 @@ def matrix_figure(conv: ConvMatrix, row: int, title: str, text: str = "",
              "weights (random)"))):
         ax = fig.add_subplot(area[index, 0])
         limit = float(np.abs(values).max()) or 1.0
+        # cell (r, j) spans [j, j + 1] × [r, r + 1], as in the other slides' grids
         ax.imshow(np.where(filled, values, np.nan), cmap="coolwarm", vmin=-limit,
-                  vmax=limit, aspect="auto", interpolation="nearest")
-        ax.add_patch(Rectangle((-0.5, row - 0.5), columns, 1, fill=False, edgecolor=HIGHLIGHT,
+                  vmax=limit, aspect="auto", interpolation="nearest",
+                  extent=(0, columns, rows, 0))
+        ax.add_patch(Rectangle((0, row), columns, 1, fill=False, edgecolor=HIGHLIGHT,
                                linewidth=4))
         ax.set_title(label, fontsize=20)
         ax.set_xticks([])
         ax.set_yticks([])
         if index == 0 and columns <= 36:
-            for j in np.nonzero(conv.structure[row])[0]:
-                ax.text(float(j), row, number(float(conv.matrix[row, j])), ha="center", va="center",
-                        fontsize=14, fontweight="bold")
+            filled_cells = np.nonzero(conv.structure[row])[0]
+            texts = [ax.text(j + 0.5, row + 0.5, number(float(conv.matrix[row, j])),
+                             ha="center", va="center", fontsize=14, fontweight="bold")
+                     for j in filled_cells]
+            _fit_texts(ax, texts, [float(conv.matrix[row, j]) for j in filled_cells], 14)
     fig.text(0.03, 0.03, f"row {row}: its {int(conv.structure[row].sum())} filled cells are "
              "the kernel over that output's window; cells outside every window are left blank",
              fontsize=18, color=HIGHLIGHT, fontweight="bold")
