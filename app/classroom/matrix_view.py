@@ -27,11 +27,13 @@ class MatrixGrid(NumberGrid):
     a weight that is 0 inside a window keeps its number."""
 
     def set_matrix(self, values: np.ndarray, filled: np.ndarray, title: str,
-                   window: list[tuple[int, int]]) -> None:
+                   window: list[tuple[int, int]], numbers: bool = True) -> None:
+        """``numbers`` False: tints only (the counterparts' random weights mean nothing)."""
         self.set_data(values, title, window=window)
         if self._texts:
             flat = filled.ravel()
-            self._texts = [text if flat[i] else "" for i, text in enumerate(self._texts)]
+            self._texts = [text if flat[i] and numbers else ""
+                           for i, text in enumerate(self._texts)]
 
 
 def _matrix_work(session: Any, layer: str, channel: int) -> tuple[ConvMatrix, Counterparts]:
@@ -59,8 +61,8 @@ class MatrixView(WorkedView):
         self.next_button.setToolTip("Next output cell (Right arrow)")
         super().__init__([QLabel("Layer"), self.layer, self.channel, self.row,
                           self.prev_button, self.next_button],
-                         [(NumberGrid(), 1), (MatrixGrid(), 1), (MatrixGrid(), 1),
-                          (MatrixGrid(), 1)], parent)
+                         [(NumberGrid(), 2), (MatrixGrid(), 3), (MatrixGrid(), 3),
+                          (MatrixGrid(), 3)], parent)
         self.input_grid = self.grids[0]
         self.conv_grid, self.local_grid, self.dense_grid = (
             g for g in self.grids if isinstance(g, MatrixGrid))
@@ -181,24 +183,24 @@ class MatrixView(WorkedView):
         self.conv_grid.set_matrix(conv.matrix, conv.structure, f"{conv.layer_type}: {rows} × "
                                   f"{columns}, {conv.weights} weights shared", band)
         self.local_grid.set_matrix(parts.local, conv.structure, "locally connected: "
-                                   f"{parts.local_weights:,} weights", band)
+                                   f"{parts.local_weights:,} weights", band, numbers=False)
         self.dense_grid.set_matrix(parts.dense, np.ones_like(conv.structure),
-                                   f"dense: {parts.dense_weights:,} weights", band)
+                                   f"dense: {parts.dense_weights:,} weights", band,
+                                   numbers=False)
         out = self.session.output(conv.layer).double().numpy()[conv.channel].ravel()
         where = ", ".join(str(int(v)) for v in np.unravel_index(row, conv.output_shape))
         value = float(conv.matrix[row] @ x.ravel() + conv.bias[row])
         self.info.setText(
-            f"<b>{conv.layer}</b> ({conv.layer_type}) output channel {conv.channel} = matrix · "
-            f"vec(x) + bias: one row per output cell ({rows}), one column per input cell "
-            f"({'×'.join(map(str, conv.input_shape))} = {columns}) · {self.session.weights_note}"
-            f" · input: {self.session.source}")
+            f"<b>{conv.layer}</b> ({conv.layer_type}) channel {conv.channel} = C · vec(x) + "
+            f"bias: {rows} rows (output cells) × {columns} columns (input cells, "
+            f"{'×'.join(map(str, conv.input_shape))}) · {self.session.weights_note} · input: "
+            f"{self.session.source}")
         self.formula.setText(f"row {row} (output {where}): Σ of {len(window)} filled cells × "
                              f"the input under them + bias {number(float(conv.bias[row]))} = "
                              f"{number(value)}, the layer's output {number(float(out[row]))}")
         self.notes.setText(
-            f"The convolution fills {int(conv.structure.sum()):,} of {conv.matrix.size:,} cells "
-            f"with the same {conv.weights} weights; without sharing those cells need "
-            f"{parts.local_weights:,} weights, a dense layer {parts.dense_weights:,}. "
-            "The other two matrices hold seeded random weights: what they show is where "
-            "numbers are and how many differ.")
+            f"Filled: {int(conv.structure.sum()):,} of {conv.matrix.size:,} cells, "
+            f"{conv.weights} distinct weights. Unshared: {parts.local_weights:,} weights; "
+            f"dense: {parts.dense_weights:,} (their values are random: what counts is where "
+            "they are and how many).")
         self.position_changed.emit((conv.layer, conv.channel, row))
