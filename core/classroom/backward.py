@@ -21,6 +21,7 @@ A Linear layer's weight is ``(O, I)``: one term per leading position (one for a 
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -36,6 +37,10 @@ else:  # imported at first use: the window imports this module at start-up
     torch = LazyModule("torch")
     nn = LazyModule("torch.nn")
 
+MODULE_LOCK = threading.Lock()
+"""Held while a layer carries the backward pass's hooks (and while the matrix view copies a
+layer): the backward and matrix views compute on their own workers, and a copy taken mid-pass
+would carry the hooks along."""
 GradKind = Literal["weight", "input", "bias"]
 GRAD_KINDS: tuple[GradKind, ...] = ("weight", "input", "bias")
 GRAD_TYPES = ("Conv1d", "Conv2d", "Linear")
@@ -392,7 +397,6 @@ def backward_pass(session: Any, layer: str, target: int) -> Backward:
     """Run ``session``'s model on its input, backpropagate the loss to class ``target`` and
     keep what ``layer`` receives and sends back. Its parameters' ``.grad`` are left as found."""
     module = session.module(layer)
-    model = session.inspector.model
     kept: dict[str, torch.Tensor] = {}
 
     def before(_mod: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -404,6 +408,15 @@ def backward_pass(session: Any, layer: str, target: int) -> Backward:
         out.register_hook(lambda grad: kept.__setitem__("upstream", grad))  # type: ignore[no-untyped-call]
         return out.clone()  # what follows may work in place; the hook stays on the original
 
+    with MODULE_LOCK:
+        return _backward_locked(session, layer, module, target, before, after, kept)
+
+
+def _backward_locked(session: Any, layer: str, module: nn.Module, target: int, before: Any,
+                     after: Any, kept: dict[str, torch.Tensor]) -> Backward:
+    model = session.inspector.model
+    weight: torch.Tensor = module.weight  # type: ignore[assignment]
+    bias: torch.Tensor | None = module.bias  # type: ignore[assignment]
     params = list(module.parameters())
     saved = [p.grad for p in params]
     handles = [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
@@ -429,10 +442,10 @@ def backward_pass(session: Any, layer: str, target: int) -> Backward:
         float(loss.detach()), target, kept["upstream"][0].detach().double().cpu().numpy(),
         (torch.zeros_like(kept["input"]) if input_grad is None else input_grad)[0]
         .detach().double().cpu().numpy(),
-        (torch.zeros_like(module.weight) if weight_grad is None else weight_grad)
+        (torch.zeros_like(weight) if weight_grad is None else weight_grad)
         .detach().double().cpu().numpy(),
-        None if module.bias is None else
-        (torch.zeros_like(module.bias) if bias_grad is None else bias_grad)
+        None if bias is None else
+        (torch.zeros_like(bias) if bias_grad is None else bias_grad)
         .detach().double().cpu().numpy())
 
 

@@ -83,8 +83,12 @@ def conv_matrix(layer: str, module: nn.Module, input_shape: tuple[int, ...],
         raise StepError(f"{layer} reads {'×'.join(map(str, input_shape))} = {columns:,} input "
                         f"cells; the matrix view draws layers reading up to {MAX_COLUMNS:,} "
                         "(e.g. 3×32×32): make the input smaller")
+    from core.classroom.backward import MODULE_LOCK
+
+    with MODULE_LOCK:  # never a copy of a layer carrying the backward pass's hooks
+        layer_copy = copy.deepcopy(module)
     with torch.no_grad():
-        layer_copy = copy.deepcopy(module).double().cpu()
+        layer_copy = layer_copy.double().cpu()
         zero = torch.zeros(1, *input_shape, dtype=torch.float64)
         out_zero = layer_copy(zero)[0]
         if not 0 <= channel < out_zero.shape[0]:
