@@ -18,7 +18,7 @@ from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.model.editing import empty_model
 from tests.app.test_classroom_layout import cut_text, overlaps
-from tests.app.waits import CEILING_MS
+from tests.app.waits import CEILING_MS, settle
 from tests.app.window_driver import menu_action
 
 
@@ -193,3 +193,33 @@ def test_backward_and_matrix_views_read_at_projector_text(full_hd_window: MainWi
         assert view.height() >= view.needed_height() - 1
     if text == "present":
         window.classroom.present.key(Qt.Key.Key_Escape)
+
+
+def test_a_slow_backward_pass_shows_cancel_and_cancel_drops_its_result(
+        window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import app.classroom.backward_view as backward_view
+
+    window.classroom.open_lesson("backprop_conv")
+    panel = window.classroom.panel
+    view = panel.backward_view
+    computed(qtbot, view)
+    first = view.result
+    release = threading.Event()
+    real = backward_view.session_gradient
+
+    def slow(*args: object) -> object:
+        release.wait(CEILING_MS / 1000)  # until the test lets it finish
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backward_view, "session_gradient", slow)
+    view.spins[3].setValue(1)  # another weight: computed on the worker
+    qtbot.waitUntil(lambda: view.cancel_button.isVisible(), timeout=CEILING_MS)
+    assert "Backpropagating" in view.info.text()
+    qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+    assert not view.cancel_button.isVisible() and "Cancelled" in view.info.text()
+    release.set()
+    qtbot.waitUntil(lambda: view.loader.pool.activeThreadCount() == 0, timeout=CEILING_MS)
+    settle()  # the worker's queued result, had it not been dropped, arrives here
+    assert view.result is first  # the cancelled result never arrived
