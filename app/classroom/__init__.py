@@ -40,7 +40,8 @@ class Classroom:
         lessons.addAction(export)
         export_steps = QAction("Export Step-Through &Row as Slides…", window)
         export_steps.setStatusTip("The model's summary, then one 1920×1080 slide per position "
-                                  "of the current output row")
+                                  "of the current output row (backward: per term of the "
+                                  "gradient; as a matrix: per output cell)")
         export_steps.triggered.connect(self.export_step_slides)
         lessons.addAction(export_steps)
         self.writer = SessionLoader(window)  # slides are written on a worker thread
@@ -105,7 +106,12 @@ class Classroom:
         self.writer.load(lambda: write_lesson_slides(lesson, folder))
 
     def export_step_slides(self) -> None:
-        """Every position of the current output row of the step-through, one slide each."""
+        """Every position of the current output row of the step-through, one slide each; in
+        the backward view every term of the gradient, in the matrix view every output cell."""
+        mode = self.panel.mode_choice.currentData()
+        if mode != "forward":
+            self._export_worked_slides(mode)
+            return
         view = self.panel.step_view
         step, session = view.step_result, view.session
         if step is None or session is None:
@@ -128,6 +134,35 @@ class Classroom:
                                      f"{session.spec.name} · {layer}", folder, analysis)
 
         self.window.statusBar().showMessage(f"Writing {len(positions)} slides…")
+        self.writer.load(write)
+
+    def _export_worked_slides(self, mode: str) -> None:
+        view = self.panel.current_view()
+        if view.result is None or view.session is None:
+            QMessageBox.information(self.window, "Slides", "Pick a layer first: nothing is "
+                                    "shown to export.")
+            return
+        folder = self._folder()
+        if folder is None:
+            return
+        from core.classroom import slides
+
+        name = view.session.spec.name
+        result = view.result
+        if mode == "backward":
+            title = f"{name} · {result.layer}"
+            count = min(len(result.contributions), 64) + (len(result.contributions) > 64)
+
+            def write() -> list[Path]:
+                return slides.write_gradient_slides(result, title, folder)
+        else:
+            conv = result[0]
+            count = min(conv.matrix.shape[0], 64)
+
+            def write() -> list[Path]:
+                return slides.write_matrix_slides(conv, f"{name} · {conv.layer}", folder)
+
+        self.window.statusBar().showMessage(f"Writing {max(1, count)} slides…")
         self.writer.load(write)
 
     def stop(self) -> None:

@@ -21,11 +21,14 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.classroom.backward_view import BackwardView
 from app.classroom.grids import NORMAL, PRESENT, Look
+from app.classroom.matrix_view import MatrixView
 from app.classroom.model_card import ModelCard, bold
 from app.classroom.step_view import StepThroughView
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
@@ -45,6 +48,9 @@ INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("photo: camera", "camera"), ("photo: coffee", "coffee"), ("image file…", "file"),
     ("array file (.npy or text)…", "array"))
 """The input chooser's entries and the source each gives ``build_session``."""
+MODES = (("Forward: one output value", "forward"), ("Backward: one gradient", "backward"),
+         ("As a matrix", "matrix"))
+"""What the step-through shows: the arithmetic of an output, a gradient's terms, a matrix."""
 
 
 class ClassroomPanel(QWidget):
@@ -58,6 +64,10 @@ class ClassroomPanel(QWidget):
         self.look: Look = NORMAL
         self.showing_model = 0
         self.step_view = StepThroughView()
+        self.backward_view = BackwardView()
+        self.matrix_view = MatrixView()
+        self.step_view.loader.loaded.connect(self._session_ready)
+        self.step_view.loader.failed.connect(lambda _message: self._session_ready(None))
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(REBUILD_MS)
@@ -107,6 +117,17 @@ class ClassroomPanel(QWidget):
         self.input_label = QLabel("Input")
         tools.addWidget(self.input_label)
         tools.addWidget(self.input_choice)
+        self.mode_label = QLabel("Show")
+        self.mode_choice = QComboBox()
+        self.mode_choice.setToolTip("Forward: how one output value is made; backward: the "
+                                    "terms of one gradient; as a matrix: a convolution as a "
+                                    "sparse matrix beside a locally connected and a dense layer")
+        for text, data in MODES:
+            self.mode_choice.addItem(text, data)
+        self.mode_choice.currentIndexChanged.connect(
+            lambda index: self.set_mode(self.mode_choice.itemData(index)))
+        tools.addWidget(self.mode_label)
+        tools.addWidget(self.mode_choice)
         tools.addStretch(1)
         top.addLayout(tools)
         top_box = QWidget()
@@ -125,7 +146,12 @@ class ClassroomPanel(QWidget):
         self.top_box = top_box
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.top_scroll)
-        self.splitter.addWidget(self.step_view)
+        self.views = QStackedWidget()
+        for view in (self.step_view, self.backward_view, self.matrix_view):
+            self.views.addWidget(view)
+            if view is not self.step_view:
+                view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.splitter.addWidget(self.views)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         layout.addWidget(self.splitter, 1)
@@ -138,7 +164,37 @@ class ClassroomPanel(QWidget):
         self._fit_timer.setInterval(0)
         self._fit_timer.timeout.connect(self._fit_split)
         self._fitted_need = 0
-        self.step_view.position_changed.connect(self._step_shown)
+        for view in (self.step_view, self.backward_view, self.matrix_view):
+            view.position_changed.connect(self._step_shown)
+
+    # -- modes ------------------------------------------------------------------------------
+    def current_view(self) -> Any:
+        """The view shown below the split: the step-through, backward or matrix view."""
+        return self.views.currentWidget()
+
+    def set_mode(self, mode: str) -> None:
+        """Show the forward step-through, the backward step or the matrix view."""
+        index = [m for _, m in MODES].index(mode)
+        if self.mode_choice.currentIndex() != index:
+            self.mode_choice.blockSignals(True)
+            self.mode_choice.setCurrentIndex(index)
+            self.mode_choice.blockSignals(False)
+        self.views.setCurrentIndex(index)
+        for view in (self.step_view, self.backward_view, self.matrix_view):
+            # the stack takes its largest page's minimum size, except from ignored pages
+            view.setMinimumHeight(0)
+            policy = (QSizePolicy.Policy.Preferred if view is self.current_view() else
+                      QSizePolicy.Policy.Ignored)
+            view.setSizePolicy(policy, policy)
+        self._fitted_split = True
+        self.fit_layout()
+        if self.isVisible():
+            self.focus_position()
+
+    def _session_ready(self, session: Any) -> None:
+        """The step-through's session reaches the backward and matrix views too."""
+        self.backward_view.set_session(session)
+        self.matrix_view.set_session(session)
 
     # -- models -----------------------------------------------------------------------------
     def _document_changed(self) -> None:
@@ -172,8 +228,10 @@ class ClassroomPanel(QWidget):
         """The keyboard to the step-through (arrow keys move the position) unless a control
         of this tab already has it."""
         focus = self.window().focusWidget()
-        if focus is None or not self.isAncestorOf(focus):
-            self.step_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        if focus is None or not self.isAncestorOf(focus) or (
+                self.views.isAncestorOf(focus) and not self.current_view().isAncestorOf(focus)
+                and focus is not self.current_view()):
+            self.current_view().setFocus(Qt.FocusReason.OtherFocusReason)
 
     def rebuild(self, layer: str | None = None, position: tuple[int, ...] | None = None) -> None:
         """Rebuild the step session of the builder's model (on the worker)."""
@@ -249,7 +307,8 @@ class ClassroomPanel(QWidget):
         self._refresh_cards()
         self.timer.stop()  # the document's reload asked for a rebuild; this one replaces it
         first = lesson.steps[0] if lesson is not None else None
-        if first is not None and first.model == 0 and first.layer is not None:
+        if first is not None and first.model == 0 and first.layer is not None and \
+                first.mode == "forward":
             self.rebuild(first.layer, first.position)
         else:
             self.rebuild()
@@ -273,15 +332,24 @@ class ClassroomPanel(QWidget):
             self.cards[card_index].set_highlight(True, self.look)
         if step.layer is None or step.position is None:
             return
+        self.set_mode(step.mode)
+        if step.mode == "backward":
+            self.backward_view.set_choice(step.layer, step.grad,  # type: ignore[arg-type]
+                                          step.position, step.target, step.term)
+        elif step.mode == "matrix":
+            self.matrix_view.set_choice(step.layer, step.position[0], step.position[1])
         if step.model != self.showing_model:
             self.showing_model = step.model
             if step.model == 0:
-                self.rebuild(step.layer, step.position)
+                self.rebuild(*((step.layer, step.position) if step.mode == "forward"
+                               else (None, None)))
             else:
-                self.step_view.load(lambda: lesson.session(step.model), step.layer,
-                                    step.position)
+                self.step_view.load(lambda: lesson.session(step.model),
+                                    *((step.layer, step.position) if step.mode == "forward"
+                                      else (None, None)))
             return
-        self.step_view.go_to(step.layer, step.position)
+        if step.mode == "forward":
+            self.step_view.go_to(step.layer, step.position)
 
     def _step_text(self, row: int) -> str:
         assert self.lesson is not None
@@ -314,7 +382,8 @@ class ClassroomPanel(QWidget):
 
     def set_look(self, look: Look) -> None:
         self.look = look
-        self.step_view.set_look(look)
+        for view in (self.step_view, self.backward_view, self.matrix_view):
+            view.set_look(look)
         presenting = look is PRESENT
         self._style_heading()
         # stepped with the keyboard in presentation mode; the step text says which
@@ -349,7 +418,7 @@ class ClassroomPanel(QWidget):
 
     def _step_shown(self) -> None:
         """A new layer can need another height (its kernel's rows): fit the split again."""
-        if self.step_view.needed_height() != self._fitted_need:
+        if self.current_view().needed_height() != self._fitted_need:
             self.fit_layout()
 
     def _splitter_moved(self) -> None:
@@ -377,19 +446,20 @@ class ClassroomPanel(QWidget):
         assert top_layout is not None
         margins = top_layout.contentsMargins()
         parts = [card.heightForWidth(card.width()) for card in self.cards if card.isVisible()]
-        parts.append(sum(w.sizeHint().height() + 6 for w in (self.pin_button, self.input_label,
-                                                              self.input_choice)
-                         if w.isVisible()))
+        parts.append(sum(w.sizeHint().height() + 6 for w in (
+            self.pin_button, self.input_label, self.input_choice, self.mode_label,
+            self.mode_choice) if w.isVisible()))
         if self.steps.isVisible() and self.steps.count():
             parts.append(min(sum(self.steps.sizeHintForRow(i) for i in range(self.steps.count()))
                              + 2 * self.steps.frameWidth() + 4, total // 3))
         need = max(parts) + margins.top() + margins.bottom() + top_layout.spacing() + \
             self.text.heightForWidth(top_box.width()) + self.fontMetrics().height() // 2
-        least = self.step_view.needed_height()
+        view = self.current_view()
+        least = view.needed_height()
         self._fitted_need = least
         # never squeezed below that (its wrapped lines then overlapped the grids): where the
         # window is too small for it, the tab's page scrolls instead
-        self.step_view.setMinimumHeight(least)
+        view.setMinimumHeight(least)
         # the step-through never below its minimum (the sum was drawn over the maps); the
         # list and cards get what is left, at least two lines, and scroll when that is less
         top = max(min(need, total - least), 2 * self.fontMetrics().height())
@@ -397,4 +467,5 @@ class ClassroomPanel(QWidget):
 
     def stop(self) -> None:
         self.timer.stop()
-        self.step_view.stop()
+        for view in (self.step_view, self.backward_view, self.matrix_view):
+            view.stop()

@@ -223,7 +223,7 @@ class PresentMode(QObject):
 
     def key(self, key: int) -> bool:
         """Handle one key in presentation mode; True when it was used."""
-        view = self.panel.step_view
+        view = self.panel.current_view()
         if key in (Qt.Key.Key_Escape, Qt.Key.Key_F5):
             self.leave()
         elif key in (Qt.Key.Key_Space, Qt.Key.Key_PageDown):

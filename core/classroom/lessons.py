@@ -9,12 +9,10 @@ with its fixed kernels and input, and as slides. Where the lecture's figure is l
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,110 +23,19 @@ if TYPE_CHECKING:
 else:  # imported at first use: the window imports this module at start-up
     torch = LazyModule("torch")
 
-from core.analysis.model_analysis import ModelAnalysis, analyze_model
-from core.classroom.step import StepError
+from core.classroom.lesson_base import (
+    QUOTES_FILE,
+    Lesson,
+    LessonStep,
+    Quote,
+    _model,
+    quotes,
+)
+from core.classroom.lessons_backward import backprop_conv, conv_as_matrix
 from core.model.errors import ModelError
-from core.model.spec import FORMAT, ModelSpec, model_from_dict
 
-QUOTES_FILE = Path(__file__).with_name("lecture_quotes.json")
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A passage of a lecture text, word for word, and where it is."""
-
-    key: str
-    file: str
-    lines: tuple[int, int]
-    text: str
-
-
-@cache
-def quotes() -> dict[str, Quote]:
-    data = json.loads(QUOTES_FILE.read_text(encoding="utf-8"))
-    return {k: Quote(k, v["file"], (v["lines"][0], v["lines"][1]), v["text"])
-            for k, v in data.items()}
-
-
-@dataclass(frozen=True)
-class LessonStep:
-    """One slide of a lesson: a title, what to say, and (optionally) a position to step to.
-
-    ``model`` names which of the lesson's models the step shows (0: the main one, 1…: the
-    models compared side by side)."""
-
-    title: str
-    text: str
-    layer: str | None = None
-    position: tuple[int, ...] | None = None
-    model: int = 0
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A lecture example: models, fixed kernels and input, explanation and steps."""
-
-    key: str
-    title: str
-    explanation: str
-    quote_keys: tuple[str, ...]
-    spec: ModelSpec
-    steps: tuple[LessonStep, ...]
-    weights: dict[str, np.ndarray] = field(default_factory=dict)
-    """Fixed tensors by ``<layer>.<name>``, e.g. ``edge.weight`` (others: seeded random)."""
-    input: np.ndarray | None = None
-    compare: tuple[ModelSpec, ...] = ()
-    """Models shown beside the main one (e.g. dense vs convolutional parameter counts)."""
-    compare_inputs: tuple[np.ndarray | None, ...] = ()
-
-    @property
-    def models(self) -> tuple[ModelSpec, ...]:
-        return (self.spec, *self.compare)
-
-    @property
-    def quotes(self) -> list[Quote]:
-        return [quotes()[k] for k in self.quote_keys]
-
-    def analysis(self, index: int = 0) -> ModelAnalysis:
-        return analyze_model(self.models[index])
-
-    def steppable(self, index: int = 0) -> bool:
-        """False for a model far too large to build (the megapixel lesson is analysed only)."""
-        return self.analysis(index).total_params < 50_000_000
-
-    def input_tensor(self, index: int = 0) -> torch.Tensor | None:
-        given = self.input if index == 0 else (
-            self.compare_inputs[index - 1] if index - 1 < len(self.compare_inputs) else None)
-        return None if given is None else torch.tensor(given, dtype=torch.float32)
-
-    def weight_tensors(self) -> dict[str, torch.Tensor]:
-        return {k: torch.tensor(v, dtype=torch.float32) for k, v in self.weights.items()}
-
-    def session(self, index: int = 0) -> Any:
-        """A StepSession on one of the lesson's models with its fixed kernels and input."""
-        from core.classroom.session import StepSession
-        from core.inspect.inspector import Inspector
-        from core.weights import apply_weights
-
-        if not self.steppable(index):
-            raise StepError(f"the {self.key} lesson's model has "
-                            f"{self.analysis(index).total_params:,} parameters: it is "
-                            "analysed, never built, so there is nothing to step through")
-        inspector = Inspector(self.models[index], seed=0)
-        if self.weights and index == 0:
-            apply_weights(inspector.model, self.weight_tensors())
-            inspector.weights_note = "the lesson's fixed kernels"
-        else:
-            inspector.weights_note = "random kernels (seed 0)"
-        x = self.input_tensor(index)
-        return StepSession(inspector, x, "the lecture's input" if x is not None else "")
-
-
-def _model(name: str, shape: list[int], layers: list[dict[str, Any]],
-           description: str = "") -> ModelSpec:
-    return model_from_dict({"format": FORMAT, "name": name, "description": description,
-                            "input": {"shape": shape}, "layers": layers})
-
+__all__ = ["QUOTES_FILE", "Lesson", "LessonStep", "Quote", "find_lesson", "list_lessons",
+           "quotes", "shared_kernel_gradients"]
 
 # ---------------------------------------------------------------------------------------------
 # The lectures' numbers (the tests read the same numbers off the quotes).
@@ -440,7 +347,7 @@ def _shared_gradient() -> Lesson:
 
 LESSONS: tuple[Callable[[], Lesson], ...] = (
     _fc_local_conv, _edge, _padding, _rgb, _binary, _params_76, _pooling, _one_by_one,
-    _trans_conv, _megapixel, _shared_gradient,
+    _trans_conv, _megapixel, _shared_gradient, backprop_conv, conv_as_matrix,
 )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.classroom.backward import GRAD_TYPES
 from core.classroom.step import STEP_TYPES, Step, StepError, step_at
 from core.inspect.inspector import Inspector
 from core.model.spec import INPUT, ModelSpec
@@ -53,8 +54,26 @@ class StepSession:
         """The layers whose arithmetic can be stepped through, in model order."""
         return [layer.name for layer in self.spec.layers if layer.type in STEP_TYPES]
 
+    def classes(self) -> int:
+        """How many classes a backward step's target can name (2 for a single output)."""
+        shape = self._outputs[self.spec.layers[-1].name].shape
+        count = int(shape[0]) if len(shape) else 1
+        return 2 if count == 1 else count
+
+    def predicted(self) -> int:
+        """The class the model scores highest for this input (for a single output: 0 or 1)."""
+        out = self._outputs[self.spec.layers[-1].name]
+        if out.dim() == 0 or out.shape[0] == 1:
+            return int(float(out.reshape(-1)[0]) > (0.5 if self.spec.layers[-1].type ==
+                                                     "Sigmoid" else 0.0))
+        return int(out.reshape(out.shape[0], -1).mean(dim=1).argmax())
+
+    def gradient_layers(self) -> list[str]:
+        """The layers whose backward step can be shown (convolutions and Linear)."""
+        return [layer.name for layer in self.spec.layers if layer.type in GRAD_TYPES]
+
     def _check(self, layer: str) -> None:
-        if layer not in self.layers():
+        if layer not in self.layers() and layer not in self.gradient_layers():
             listed = ", ".join(self.layers()) or "none in this model"
             raise StepError(f'"{layer}" cannot be stepped through; choose one of: {listed}')
 

@@ -20,9 +20,11 @@ from matplotlib.text import Text
 
 from core.analysis.model_analysis import ModelAnalysis
 from core.analysis.summary import format_count
+from core.classroom.backward import GradientStep
 from core.classroom.lessons import Lesson, LessonStep
+from core.classroom.matrix import ConvMatrix, counterparts
 from core.classroom.step import Step
-from core.classroom.text import formula, number, where
+from core.classroom.text import formula, gradient_term, gradient_total, number, where
 from core.inspect.render import _figure, _save
 
 SLIDE = (1920, 1080)
@@ -176,6 +178,18 @@ def lesson_step_figure(lesson: Lesson, index: int, sessions: dict[int, object]) 
     if step.model not in sessions:
         sessions[step.model] = lesson.session(step.model)
     session = sessions[step.model]
+    if step.mode == "backward":
+        from core.classroom.backward import session_gradient
+
+        gradient = session_gradient(session, step.layer, step.grad,  # type: ignore[arg-type]
+                                    step.position, step.target)
+        term = step.term if step.term >= 0 else len(gradient.contributions) + step.term
+        return gradient_figure(gradient, max(0, term), title, step.text)
+    if step.mode == "matrix":
+        from core.classroom.matrix import session_matrix
+
+        conv = session_matrix(session, step.layer, step.position[0])
+        return matrix_figure(conv, step.position[1], title, step.text)
     arithmetic = session.step(step.layer, step.position)  # type: ignore[attr-defined]
     output = session.output(step.layer).numpy()  # type: ignore[attr-defined]
     return step_figure(arithmetic, output, title, step.text,
@@ -209,3 +223,97 @@ def write_step_slides(steps: Sequence[Step], outputs: Sequence[np.ndarray | None
         fig = step_figure(step, output, f"{title} · {where(step)}")
         paths.append(_save(fig, folder / f"{index + first:02d}-{step.layer}.png"))
     return paths
+
+
+def gradient_figure(step: GradientStep, term: int, title: str, text: str = "",
+                    size: tuple[int, int] = SLIDE) -> Figure:
+    """One term of a gradient: ∂L/∂y with the term's position, the terms so far laid out
+    where they arise, the term's product and the running sum against autograd's value."""
+    fig = _figure(*size)
+    _header(fig, title, text or f"{step.layer} ({step.layer_type})")
+    count = len(step.contributions)
+    area = fig.add_gridspec(1, 2, left=0.05, right=0.95, top=0.7, bottom=0.24, wspace=0.2)
+    plane = step.upstream_map
+    if step.kind != "input" and step.layer_type != "Linear":
+        c = step.at[0]
+        plane = plane[c] if plane.ndim > 1 else plane[None]
+        plane = plane[None] if plane.ndim == 1 else plane
+        here = [int(v) for v in step.positions[term][1:]] if count else [0, 0]
+        mark = (0, here[0]) if len(here) == 1 else (here[0], here[1])
+        _grid(fig.add_subplot(area[0, 0]), plane, f"∂L/∂y, channel {c}", mark=mark)
+        done = np.where(np.arange(count) <= term, step.contributions, 0.0).reshape(plane.shape)
+        _grid(fig.add_subplot(area[0, 1]), done, f"terms 1–{term + 1}: {step.factor_name} × "
+              "∂L/∂y", mark=mark)
+    else:
+        _grid(fig.add_subplot(area[0, 0]), step.factors[None], f"{step.factor_name} of each "
+              "term", mark=(0, term) if count else None)
+        _grid(fig.add_subplot(area[0, 1]), step.upstream[None], "× ∂L/∂y at its output",
+              mark=(0, term) if count else None)
+    line = gradient_term(step, term) if count else "no terms: the gradient is 0"
+    fig.text(0.03, 0.15, line, fontsize=26, fontweight="bold", color=HIGHLIGHT)
+    fig.text(0.03, 0.09, gradient_total(step), fontsize=24, fontweight="bold")
+    fig.text(0.03, 0.02, "\n".join(step.notes[:2]), fontsize=14, color="#444444")
+    return fig
+
+
+def matrix_figure(conv: ConvMatrix, row: int, title: str, text: str = "",
+                  size: tuple[int, int] = SLIDE) -> Figure:
+    """The convolution's matrix with output cell ``row`` highlighted, beside the locally
+    connected and dense matrices of the same shape, with their weight counts."""
+    fig = _figure(*size)
+    _header(fig, title, text or f"{conv.layer} ({conv.layer_type}), output channel "
+            f"{conv.channel}")
+    parts = counterparts(conv)
+    area = fig.add_gridspec(3, 1, left=0.05, right=0.95, top=0.74, bottom=0.1, hspace=0.5)
+    rows, columns = conv.matrix.shape
+    for index, (values, filled, label) in enumerate((
+            (conv.matrix, conv.structure, f"{conv.layer_type}: {rows} × {columns}, "
+             f"{conv.weights} weights shared by every row"),
+            (parts.local, conv.structure, f"locally connected: {parts.local_weights:,} "
+             "weights (random)"),
+            (parts.dense, np.ones_like(conv.structure), f"dense: {parts.dense_weights:,} "
+             "weights (random)"))):
+        ax = fig.add_subplot(area[index, 0])
+        limit = float(np.abs(values).max()) or 1.0
+        # cell (r, j) spans [j, j + 1] × [r, r + 1], as in the other slides' grids
+        ax.imshow(np.where(filled, values, np.nan), cmap="coolwarm", vmin=-limit,
+                  vmax=limit, aspect="auto", interpolation="nearest",
+                  extent=(0, columns, rows, 0))
+        ax.add_patch(Rectangle((0, row), columns, 1, fill=False, edgecolor=HIGHLIGHT,
+                               linewidth=4))
+        ax.set_title(label, fontsize=20)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if index == 0 and columns <= 36:
+            filled_cells = np.nonzero(conv.structure[row])[0]
+            texts = [ax.text(j + 0.5, row + 0.5, number(float(conv.matrix[row, j])),
+                             ha="center", va="center", fontsize=14, fontweight="bold")
+                     for j in filled_cells]
+            _fit_texts(ax, texts, [float(conv.matrix[row, j]) for j in filled_cells], 14)
+    fig.text(0.03, 0.03, f"row {row}: its {int(conv.structure[row].sum())} filled cells are "
+             "the kernel over that output's window; cells outside every window are left blank",
+             fontsize=18, color=HIGHLIGHT, fontweight="bold")
+    return fig
+
+
+def write_gradient_slides(step: GradientStep, title: str, folder: Path,
+                          limit: int = 64) -> list[Path]:
+    """A gradient's terms as slides, one per term (up to ``limit``, then the last)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    count = len(step.contributions)
+    terms = list(range(min(count, limit)))
+    if count > limit:
+        terms.append(count - 1)
+    return [_save(gradient_figure(step, term, f"{title} · term {term + 1} of {count}"),
+                  folder / f"{index + 1:02d}-{step.layer}-{step.kind}.png")
+            for index, term in enumerate(terms or [0])]
+
+
+def write_matrix_slides(conv: ConvMatrix, title: str, folder: Path,
+                        limit: int = 64) -> list[Path]:
+    """The matrix with each output cell's row highlighted in turn (up to ``limit`` rows)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = conv.matrix.shape[0]
+    return [_save(matrix_figure(conv, row, f"{title} · output cell {row + 1} of {rows}"),
+                  folder / f"{row + 1:02d}-{conv.layer}-matrix.png")
+            for row in range(min(rows, limit))]

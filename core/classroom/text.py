@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.classroom.backward import GradientStep
+from core.classroom.matrix import ConvMatrix
 from core.classroom.step import Step
 
 
@@ -66,3 +68,65 @@ def describe_step(step: Step) -> str:
     lines.append(formula(step))
     lines += [f"note: {note}" for note in step.notes]
     return "\n".join(lines)
+
+
+def gradient_name(step: GradientStep) -> str:
+    """"∂L/∂w[0,1,2,2]", "∂L/∂x[0,3,4]" or "∂L/∂b[1]"."""
+    symbol = {"weight": "w", "input": "x", "bias": "b"}[step.kind]
+    return f"∂L/∂{symbol}[{','.join(map(str, step.at))}]"
+
+
+def gradient_term(step: GradientStep, index: int) -> str:
+    """Term ``index`` in words: factor × upstream = contribution, and the running sum."""
+    at = ",".join(map(str, step.positions[index]))
+    factor = number(float(step.factors[index]))
+    if step.kind == "input" and step.layer_type == "Linear":
+        factor = f"W[{int(step.cells[index][0])},{step.at[-1]}] {factor}"
+    elif step.kind == "input":
+        weight = [int(step.positions[index][0]), *(int(v) for v in step.cells[index])]
+        factor = f"w[{','.join(map(str, weight))}] {factor}"
+    elif step.kind == "weight":
+        factor = f"x {factor}" + (" (padding)" if step.padding[index] else "")
+    return (f"term {index + 1} of {len(step.contributions)}: {factor} × ∂L/∂y[{at}] "
+            f"{number(float(step.upstream[index]))} = {number(float(step.contributions[index]))}"
+            f"; running sum {number(float(step.running_sum[index]))}")
+
+
+def gradient_total(step: GradientStep) -> str:
+    """The total and, when known, autograd's value beside it."""
+    count = len(step.contributions)
+    text = (f"{gradient_name(step)} = Σ of {count} term{'s' if count != 1 else ''} = "
+            f"{number(step.value)}")
+    if step.autograd is not None:
+        text += f"   (autograd: {number(step.autograd)})"
+    return text
+
+
+def describe_gradient(step: GradientStep) -> str:
+    lines = [f"{step.layer} ({step.layer_type}), {gradient_name(step)}"
+             + (f", loss {number(step.loss)} to class {step.target}" if step.loss is not None
+                else "")]
+    lines += [gradient_term(step, i) for i in range(len(step.contributions))]
+    lines.append(gradient_total(step))
+    lines += [f"note: {note}" for note in step.notes]
+    return "\n".join(lines)
+
+
+def describe_matrix(conv: ConvMatrix) -> str:
+    rows, columns = conv.matrix.shape
+    lines = [f"{conv.layer} ({conv.layer_type}), output channel {conv.channel} as a "
+             f"{rows} × {columns} matrix: {int(conv.structure.sum())} cells can hold a weight, "
+             f"{conv.weights} distinct weights; matrix · vec(x) + bias = the channel's "
+             f"{'×'.join(map(str, conv.output_shape))} output"]
+    lines.append(grid_text(conv.matrix))
+    lines.append("bias " + "  ".join(number(float(b)) for b in conv.bias))
+    return "\n".join(lines)
+
+
+def describe(result: Step | GradientStep | ConvMatrix) -> str:
+    """A step, a gradient or a matrix as text (``convscope step`` without --json)."""
+    if isinstance(result, GradientStep):
+        return describe_gradient(result)
+    if isinstance(result, ConvMatrix):
+        return describe_matrix(result)
+    return describe_step(result)

@@ -1,4 +1,5 @@
-"""``convscope step``: the arithmetic of one output value of a convolution or pooling layer."""
+"""``convscope step``: the arithmetic of one output value of a convolution or pooling layer;
+``--grad`` the terms of one gradient (backward), ``--matrix`` a channel as a matrix."""
 
 from __future__ import annotations
 
@@ -16,10 +17,37 @@ def _position(text: str) -> tuple[int, ...]:
         values = tuple(int(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not C,Y,X (whole numbers, e.g. 0,3,2; C,X for a Conv1d)") from None
-    if not 2 <= len(values) <= 3 or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not C,Y,X (2 or 3 numbers from 0)")
+            f"{text!r} is not C,Y,X (whole numbers, e.g. 0,3,2; C,X for a Conv1d; C,I,A,B for "
+            "--grad weight)") from None
+    if not 1 <= len(values) <= 4 or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not C,Y,X (1 to 4 numbers from 0)")
     return values
+
+
+def _what(args: argparse.Namespace, session: Any) -> Any:
+    """The step, gradient or matrix the arguments ask for."""
+    from core.classroom.step import StepError
+
+    if args.grad is not None and args.matrix:
+        raise StepError("--grad and --matrix show different things: give one of them")
+    if args.grad is not None:
+        from core.classroom.backward import session_gradient
+
+        if args.target is None:
+            raise StepError("--grad needs --target K: the class whose loss is backpropagated")
+        return session_gradient(session, args.layer, args.grad, args.at, args.target)
+    if args.target is not None:
+        raise StepError("--target is for --grad (the class whose loss is backpropagated)")
+    if args.matrix:
+        from core.classroom.matrix import session_matrix
+
+        if len(args.at) != 1:
+            raise StepError(f"--matrix takes --at C (the output channel), got "
+                            f"{','.join(map(str, args.at))}")
+        return session_matrix(session, args.layer, args.at[0])
+    if not 2 <= len(args.at) <= 3:
+        raise StepError(f"--at is C,Y,X (C,X for a Conv1d), got {','.join(map(str, args.at))}")
+    return session.step(args.layer, args.at)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         session = _step_session(args)
-        step = session.step(args.layer, args.at)
+        step = _what(args, session)
     except (ModelError, DataError, StepError) as exc:
         return fail(with_force(exc))
     if args.json:
@@ -37,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
         data["weights"] = session.weights_note
         print(json.dumps(data))
     else:
-        from core.classroom.text import describe_step
+        from core.classroom.text import describe
 
-        print(describe_step(step))
+        print(describe(step))
     return 0
 
 
@@ -84,7 +112,20 @@ def add_parser(commands: Any) -> None:
     st.add_argument("--layer", required=True, help="the layer (Conv1d/2d, ConvTranspose2d, "
                     "MaxPool2d, AvgPool2d, LPPool2d, LocallyConnected2d)")
     st.add_argument("--at", required=True, type=_position, metavar="C,Y,X",
-                    help="the output position: channel, row, column (C,X for a Conv1d)")
+                    help="the output position: channel, row, column (C,X for a Conv1d); with "
+                    "--grad weight the weight C,I,A,B (C,I,B for a Conv1d, O,I for a Linear), "
+                    "--grad input the input cell I,Y,X, --grad bias the channel C; with "
+                    "--matrix the output channel C")
+    st.add_argument("--grad", choices=("weight", "input", "bias"),
+                    help="backward: every term of the loss's gradient with respect to one "
+                    "weight, input cell or bias of a Conv1d/Conv2d/Linear layer, their running "
+                    "sum, and autograd's value")
+    st.add_argument("--target", type=int, metavar="K",
+                    help="with --grad: the class the loss is computed for (cross-entropy to "
+                    "class K; segmentation: every pixel of class K)")
+    st.add_argument("--matrix", action="store_true",
+                    help="output channel C of a convolution as a matrix: one row per output "
+                    "cell, one column per input cell (row-major), and the bias")
     st.add_argument("--weights", help="weights (.safetensors) or a run folder; omitted: random "
                     "initial weights (a lesson: its own fixed kernels)")
     source = st.add_mutually_exclusive_group()

@@ -249,8 +249,12 @@ def settle(turns: int = 10) -> None:
 
 def settle_classroom(window: Any, wait: Wait) -> None:
     """The step-through computed and its grids fitted (they fit on a timer after resizes)."""
-    view = window.classroom.panel.step_view
+    panel = window.classroom.panel
+    view = panel.step_view
     wait(lambda: view.session is not None and view.step_result is not None)
+    shown = panel.current_view()
+    if shown is not view:  # the backward or matrix view: its result, or why there is none
+        wait(lambda: not shown.busy and (shown.result is not None or bool(shown.info.text())))
     settle()
     fitting = getattr(window.classroom.panel, "_fit_timer", None)
     if fitting is not None:
@@ -281,6 +285,16 @@ def walk_pages(window: Any, wait: Wait) -> Iterator[str]:
         tabs.setCurrentIndex(index)
         name = tabs.tabText(index).replace("&", "")
         ready(name)
+        if name.startswith("Classroom"):  # the Show choice: forward, backward, as a matrix
+            choice = window.classroom.panel.mode_choice
+            for mode in range(choice.count()):
+                choice.setCurrentIndex(mode)
+                page = name if mode == 0 else f"{name} / {choice.itemText(mode)}"
+                ready(page)
+                yield page
+            choice.setCurrentIndex(0)
+            ready(name)
+            continue
         inner = _inner_tabs(tabs.currentWidget())
         if not inner:
             yield name

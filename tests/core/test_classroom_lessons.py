@@ -48,14 +48,14 @@ def test_quotes_are_word_for_word_in_the_seed_lectures() -> None:
 
 def test_every_lesson_analyses_and_its_steps_equal_torch() -> None:
     keys = [lesson.key for lesson in list_lessons()]
-    assert len(keys) == len(set(keys)) == 11
+    assert len(keys) == len(set(keys)) == 13
     for lesson in list_lessons():
         assert lesson.quotes and len(lesson.explanation) > 80 and lesson.steps
         for index in range(len(lesson.models)):
             assert lesson.analysis(index).ok, (lesson.key, index)
         sessions = {}
         for step in lesson.steps:
-            if step.layer is None:
+            if step.layer is None or step.mode != "forward":  # the others: their own tests
                 continue
             session = sessions.setdefault(step.model, lesson.session(step.model))
             result = session.step(step.layer, step.position)
@@ -231,3 +231,58 @@ def test_lesson_command_lists_and_writes_slides(tmp_path: Path,
         assert Image.open(path).size == (1920, 1080)
     assert main(["lesson", "nope"]) == 2
     assert "the lessons are" in capsys.readouterr().err
+
+
+def test_backprop_lesson_sums_each_weights_copies_to_autograd() -> None:
+    from core.classroom.backward import session_gradient
+
+    text = quotes()["backprop_padding"].text
+    assert "extreme upper-left entry in the output volume (because of the padding)" in text
+    lesson = find_lesson("backprop_conv")
+    assert lesson.quote_keys == ("shared_gradient", "backprop_padding")
+    session = lesson.session()
+    model = session.inspector.model
+    x = session.input[None].clone().requires_grad_(True)
+    model.zero_grad()
+    torch.nn.functional.cross_entropy(model(x), torch.tensor([0])).backward()  # type: ignore
+    conv = session.module("conv")
+    first, last, cell, bias = (session_gradient(session, s.layer, s.grad, s.position, s.target)
+                               for s in lesson.steps)
+    # the upper-left weight reads padding at the upper-left output, the image's last cell at
+    # the lower-right one; its 25 copies' gradients add up to autograd's
+    assert first.padding[0] and first.contributions[0] == 0
+    assert not first.padding[-1] and first.factors[-1] == IMAGE_LAST
+    assert first.value == pytest.approx(float(conv.weight.grad[0, 0, 0, 0]), rel=1e-5)
+    assert first is not last and last.value == first.value
+    assert len(cell.contributions) == 4  # four windows read input (1, 1)
+    assert x.grad is not None
+    assert cell.value == pytest.approx(float(x.grad[0, 0, 1, 1]), rel=1e-5)
+    assert bias.value == pytest.approx(float(conv.bias.grad[0]), rel=1e-5)
+    model.zero_grad()
+
+
+IMAGE_LAST = 2.0
+"""The lesson image's lower-right value."""
+
+
+def test_matrix_lesson_rows_are_the_kernel_shifted() -> None:
+    from core.classroom.matrix import counterparts, session_matrix
+
+    assert "sparse matrix C from the Filter" in quotes()["conv_matrix"].text
+    assert "a large subset of weights are 0" in quotes()["lrf_sparse"].text
+    lesson = find_lesson("conv_as_matrix")
+    session = lesson.session()
+    conv = session_matrix(session, "edge", 0)
+    assert conv.matrix.shape == (4, 16) and conv.weights == 9
+    kernel = [1.0, 0.0, -1.0] * 3
+    for row, (y, x) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        columns = [(y + a) * 4 + x + b for a in range(3) for b in range(3)]
+        assert conv.matrix[row, columns].tolist() == kernel
+        assert np.count_nonzero(np.delete(conv.matrix[row], columns)) == 0
+    x = session.input.double().numpy().ravel()
+    np.testing.assert_allclose(conv.matrix @ x + conv.bias,
+                               session.output("edge").double().numpy().ravel(), atol=1e-9)
+    parts = counterparts(conv)
+    # lecture 000: local receptive fields, and a fully connected layer, on the same 4×4 image
+    assert parts.local_weights == 36 and parts.dense_weights == 64
+    assert lesson.analysis(1).total_params == 36 + 4 and lesson.analysis(2).total_params == 68

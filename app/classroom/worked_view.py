@@ -1,0 +1,193 @@
+"""What the backward and matrix views share: a bar that wraps, a row of grids, a worker.
+
+Each view shows something computed from the step-through's session (a backward pass, a matrix)
+on a worker, latest request wins; past ``BUSY_MS`` the view says what it is doing and offers
+Cancel (which drops the result). Stepping then only reads the arrays the worker returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.classroom.grids import NORMAL, PRESENT, Look, NumberGrid
+from app.classroom.session_loader import SessionLoader
+from app.flow_bar import FlowRow
+from app.style import error_color
+
+BUSY_MS = 200
+"""Work taking longer than this shows what it is doing and a Cancel button."""
+FORMULA_SCALE = 1.3
+
+
+class WorkedView(QWidget):
+    """A bar (``bar_widgets``), an info line, ``grids`` side by side (each with its stretch),
+    a formula line and a notes line; ``compute(work)`` runs ``work`` on the worker and hands
+    the result to ``show_result``."""
+
+    position_changed = Signal(object)
+
+    def __init__(self, bar_widgets: list[QWidget], grids: list[tuple[NumberGrid, int]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: Any = None
+        self.look: Look = NORMAL
+        self.loader = SessionLoader(self)
+        self.loader.loaded.connect(self._loaded)
+        self.loader.failed.connect(self._failed)
+        self.busy_timer = QTimer(self)
+        self.busy_timer.setSingleShot(True)
+        self.busy_timer.setInterval(BUSY_MS)
+        self.busy_timer.timeout.connect(self._show_busy)
+        self.busy_text = ""
+        self._waiting: tuple[Callable[[], Any], str] | None = None
+        """Work asked for while hidden: run when the view is shown."""
+        layout = QVBoxLayout(self)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop waiting for this result")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setVisible(False)
+        self.bar = FlowRow([*bar_widgets, self.cancel_button])
+        layout.addWidget(self.bar)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        layout.addWidget(self.info)
+        row = QHBoxLayout()
+        self.grids = [grid for grid, _ in grids]
+        for grid, stretch in grids:
+            row.addWidget(grid, stretch)
+        layout.addLayout(row, 1)
+        self.formula = QLabel()
+        self.formula.setWordWrap(True)
+        self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.formula)
+        self.notes = QLabel()
+        self.notes.setWordWrap(True)
+        layout.addWidget(self.notes)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        for widget in bar_widgets:
+            if isinstance(widget, QPushButton):
+                # clicked, they leave the keyboard with the view: arrows keep stepping
+                widget.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.set_look(NORMAL)
+
+    # -- looks ------------------------------------------------------------------------------
+    def set_look(self, look: Look) -> None:
+        self.look = look
+        for grid in self.findChildren(NumberGrid):
+            grid.set_look(look)
+        self._style_formula()
+
+    def _style_formula(self) -> None:
+        font = QFont()
+        font.setBold(True)
+        font.setPointSizeF(self.font().pointSizeF() * FORMULA_SCALE)
+        self.formula.setFont(font)
+        palette = QPalette()
+        palette.setColor(QPalette.ColorRole.WindowText,
+                         QColor(self.look.mark) if self.look is PRESENT
+                         else error_color(self.palette()))
+        self.formula.setPalette(palette)
+        self.formula.setMinimumHeight(QFontMetrics(font, self.formula).height())
+        for label in (self.info, self.notes):
+            label.setMinimumHeight(self.fontMetrics().height())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.PaletteChange):
+            self._style_formula()
+
+    def needed_height(self) -> int:
+        """The bar and text lines at their wrapped heights and grids with readable numbers
+        (as much as the tallest needs, at least four text lines)."""
+        lines = sum(label.heightForWidth(max(1, label.width())) for label in
+                    (self.info, self.formula, self.notes))
+        grids = max([g.readable_size().height() for g in self.grids if g.isVisible()] +
+                    [4 * self.fontMetrics().height()])
+        layout = self.layout()
+        chrome = 0 if layout is None else (layout.contentsMargins().top()
+                                           + layout.contentsMargins().bottom() + 5 * 6)
+        return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + \
+            min(grids, 12 * self.fontMetrics().height()) + chrome
+
+    # -- work -------------------------------------------------------------------------------
+    def compute(self, work: Callable[[], Any], doing: str) -> None:
+        """Run ``work`` on the worker; the newest request's result reaches ``show_result``.
+        A hidden view waits until it is shown (a backward pass nobody looks at is not run)."""
+        if not self.isVisible():
+            self._waiting = (work, doing)
+            return
+        self._waiting = None
+        self.busy_text = doing
+        self.busy_timer.start()
+        self.loader.load(work)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._waiting is not None:
+            self.compute(*self._waiting)
+
+    def _show_busy(self) -> None:
+        self.info.setText(self.busy_text)
+        self.cancel_button.setVisible(True)
+
+    def _idle(self) -> None:
+        self.busy_timer.stop()
+        self.cancel_button.setVisible(False)
+
+    def cancel(self) -> None:
+        self.loader.stop()
+        self._idle()
+        self.info.setText("Cancelled; change a setting to compute again.")
+
+    @property
+    def busy(self) -> bool:
+        return self.busy_timer.isActive() or self.cancel_button.isVisible()
+
+    def _loaded(self, result: Any) -> None:
+        self._idle()
+        self.show_result(result)
+
+    def _failed(self, message: str) -> None:
+        self._idle()
+        self.info.setText(message)
+        self.clear()
+
+    def show_result(self, result: Any) -> None:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        for grid in self.grids:
+            grid.set_data(None, "")
+        self.formula.clear()
+        self.notes.clear()
+
+    # -- keys -------------------------------------------------------------------------------
+    def step_by(self, delta: int) -> bool:
+        raise NotImplementedError
+
+    def move_row(self, delta: int) -> None:
+        raise NotImplementedError
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Right:
+            self.step_by(+1)
+        elif key == Qt.Key.Key_Left:
+            self.step_by(-1)
+        elif key == Qt.Key.Key_Down:
+            self.move_row(+1)
+        elif key == Qt.Key.Key_Up:
+            self.move_row(-1)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def stop(self) -> None:
+        self.loader.stop()
+        self._idle()
