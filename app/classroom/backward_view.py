@@ -67,18 +67,8 @@ class BackwardView(WorkedView):
         """A new step-through session: keep the layer and choices where they still exist."""
         self.session = session
         names = session.gradient_layers() if session is not None else []
-        current = self.layer.currentText()
-        self.layer.blockSignals(True)
-        self.layer.clear()
-        self.layer.addItems(names)
-        if current in names:
-            self.layer.setCurrentText(current)
-        self.layer.blockSignals(False)
-        if session is None or not names:
-            self.result = None
-            self.clear()
-            self.info.setText("Nothing to backpropagate: the model has no Conv1d, Conv2d or "
-                              "Linear layer" if session is not None else "")
+        if not self.offer_layers(self.layer, names, "Nothing to backpropagate: the model has "
+                                 "no Conv1d, Conv2d or Linear layer"):
             return
         classes = session.classes()
         self.target.blockSignals(True)

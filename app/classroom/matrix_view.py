@@ -81,18 +81,7 @@ class MatrixView(WorkedView):
         self.session = session
         names = ([n for n in session.layers() if session.spec.layer(n).type in MATRIX_TYPES]
                  if session is not None else [])
-        current = self.layer.currentText()
-        self.layer.blockSignals(True)
-        self.layer.clear()
-        self.layer.addItems(names)
-        if current in names:
-            self.layer.setCurrentText(current)
-        self.layer.blockSignals(False)
-        if session is None or not names:
-            self.result = None
-            self.clear()
-            self.info.setText("No convolution to draw as a matrix" if session is not None
-                              else "")
+        if not self.offer_layers(self.layer, names, "No convolution to draw as a matrix"):
             return
         if self._choice is not None and self._choice[0] in names:
             self._apply_choice()

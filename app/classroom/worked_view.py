@@ -29,6 +29,10 @@ class WorkedView(QWidget):
     a formula line and a notes line; ``compute(work)`` runs ``work`` on the worker and hands
     the result to ``show_result``."""
 
+    result: Any
+    """What the view shows (each view's own kind), None when empty."""
+    session: Any
+
     position_changed = Signal(object)
 
     def __init__(self, bar_widgets: list[QWidget], grids: list[tuple[NumberGrid, int]],
@@ -159,6 +163,24 @@ class WorkedView(QWidget):
 
     def show_result(self, result: Any) -> None:
         raise NotImplementedError
+
+    def offer_layers(self, box: Any, names: list[str], empty: str) -> bool:
+        """Refill the layer box with ``names``, keeping the chosen layer where it still exists;
+        with none to offer, clear the view, say ``empty`` (nothing without a session) and
+        return False."""
+        current = box.currentText()
+        box.blockSignals(True)
+        box.clear()
+        box.addItems(names)
+        if current in names:
+            box.setCurrentText(current)
+        box.blockSignals(False)
+        if self.session is None or not names:
+            self.result = None
+            self.clear()
+            self.info.setText(empty if self.session is not None else "")
+            return False
+        return True
 
     def clear(self) -> None:
         for grid in self.grids:
