@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -144,6 +144,9 @@ class ClassroomPanel(QWidget):
         self.top_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.top_scroll.setWidget(top_box)
         self.top_box = top_box
+        # the cards and text wrap to the box's width: a width that settles after the split was
+        # fitted (a first show) left the split 4 px off until the next step refitted it
+        top_box.installEventFilter(self)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.top_scroll)
         self.views = QStackedWidget()
@@ -406,6 +409,13 @@ class ClassroomPanel(QWidget):
             self._style_heading()
             self._fitted_split = True
             self.fit_layout()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.top_box and event.type() == QEvent.Type.Resize:
+            assert isinstance(event, QResizeEvent)
+            if event.size().width() != event.oldSize().width():
+                self.fit_layout()
+        return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
