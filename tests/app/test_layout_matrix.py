@@ -98,3 +98,33 @@ def test_every_page_fits_reads_and_contrasts(matrix_window: MainWindow, qtbot: Q
         settle()
         faults += _faults_on_every_page(window, qtbot, "after present")
     assert faults == [], "\n".join(faults)
+
+
+@pytest.mark.parametrize("screen", ["1366x768"])
+def test_projector_then_normal_then_present_leaves_every_page_fitting(
+        matrix_window: MainWindow, qtbot: QtBot, screen: str) -> None:
+    """A teacher tries projector text, goes back to normal, presents and leaves: the pages
+    kept projector text's widths (the Inspect page was 276 px wider than the window)."""
+    window = matrix_window
+    projector = menu_action(window, "View → Projector Text (24 pt)")
+    projector.trigger()
+    settle()
+    _faults_on_every_page(window, qtbot, "projector")  # every page laid out at 24 pt
+    projector.trigger()  # unchecked: back to normal text
+    assert not projector.isChecked()
+    settle()
+    window.tabs.setCurrentWidget(window.classroom.panel)
+    settle_classroom(window, _waiter(qtbot))
+    menu_action(window, "View → Present").trigger()
+    present = window.classroom.present
+    assert present.active
+    width, height = SCREENS[screen]
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.setGeometry(QRect(0, 0, width, height))
+    settle_classroom(window, _waiter(qtbot))
+    present.key(Qt.Key.Key_Escape)
+    QApplication.processEvents()
+    assert not present.active
+    settle()
+    faults = _faults_on_every_page(window, qtbot, "after present")
+    assert faults == [], "\n".join(faults)
