@@ -1,4 +1,5 @@
-"""Reading a file a user names: a regular file, of bounded size, never blocking.
+"""Reading a file a user names (a regular file, of bounded size, never blocking) and writing
+one all-or-nothing.
 
 A FIFO, a device (``/dev/zero``), a socket or a folder given where a file is expected must be
 refused in one line, not hang the command or fill the memory. The file is opened without
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,3 +57,16 @@ def read_regular_bytes(path: Path, limit: int | None = None) -> bytes:
 def read_regular_text(path: Path, limit: int | None = MODEL_FILE_LIMIT,
                       encoding: str = "utf-8") -> str:
     return read_regular_bytes(path, limit).decode(encoding)
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary file beside ``path``, flush it to disk, rename it into place; on
+    any failure the temporary file is removed and ``path`` is as it was."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from core.inspect.inspector import FilterGrid
+from core.regular_files import write_atomic
 
 DPI = 100
 
@@ -37,8 +38,11 @@ def _footer(fig: Figure, lines: Sequence[str]) -> None:
 
 
 def _save(fig: Figure, path: Path) -> Path:
+    """All-or-nothing: a failed or interrupted render leaves no half-written picture (nor
+    destroys the one already there)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(str(path), dpi=DPI)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    write_atomic(path, lambda tmp: fig.savefig(str(tmp), dpi=DPI, format=fmt))
     return path
 
 

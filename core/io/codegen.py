@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import ast
 import math
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.model.errors import ModelError
+from core.regular_files import write_atomic
 
 _PLAIN = (str, int, bool, type(None))
 
@@ -141,16 +140,3 @@ def _is_float_call(node: ast.expr) -> bool:
 def write_source(path: Path, source: str) -> None:
     """Write ``source`` to ``path`` all-or-nothing (a temporary file renamed into place)."""
     write_atomic(path, lambda p: p.write_text(source, encoding="utf-8"))
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """``write`` a temporary file beside ``path``, flush it to disk, rename it into place; on
-    any failure the temporary file is removed and ``path`` is as it was."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)

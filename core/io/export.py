@@ -15,11 +15,12 @@ import torch
 
 from core.analysis.model_analysis import analyze_model
 from core.build import ConvScopeNet, build_model
-from core.io.codegen import module_name, write_atomic, write_source
+from core.io.codegen import module_name, write_source
 from core.io.export_result import ExportResult
 from core.io.pytorch_code import pytorch_source
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
+from core.regular_files import write_atomic
 from core.weights import apply_weights, read_weights, save_weights, state_by_layer
 
 FORMATS = ("pytorch", "onnx", "torchscript", "script")

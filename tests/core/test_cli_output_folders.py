@@ -75,3 +75,31 @@ def test_render_creates_the_folders_too(tmp_path: Path,
                         str(target))
     assert code == 0, err
     assert target.is_file()
+
+
+def test_a_render_that_fails_midway_keeps_the_picture_already_there(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering over last week's picture: a failure while writing (disk full, Ctrl+C) must not
+    leave a truncated PNG in its place."""
+    from matplotlib.figure import Figure
+
+    target = tmp_path / "filters.png"
+    code, _, err = _run(capsys, "render", "filters", "digits_small", "--layer", "conv1", "-o",
+                        str(target))
+    assert code == 0, err
+    before = target.read_bytes()
+    real = Figure.savefig
+
+    def half_written(self: Figure, fname: str, **kwargs: object) -> None:
+        real(self, fname, **kwargs)
+        with open(fname, "r+b") as handle:
+            handle.truncate(100)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", half_written)
+    code, _, err = _run(capsys, "render", "filters", "digits_small", "--layer", "conv2", "-o",
+                        str(target))
+    assert code != 0 and "No space left on device" in err, err
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["filters.png"]
