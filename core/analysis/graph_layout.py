@@ -1,0 +1,184 @@
+"""A layered (Sugiyama) layout of a model's graph: branches side by side, merges after them.
+
+Each layer gets a rank along the flow (its longest path from the input, so every connection goes
+forward) and a lane across it; a connection that skips ranks is routed through one point per rank
+it crosses (the layout's dummy nodes), so it passes beside the blocks in between rather than
+through them. The ranks and lanes come from python-igraph's ``layout_sugiyama`` (C, a few ms for
+DenseNet-201; grandalf, pure Python, is far slower — benchmarks/bench_layout.py).
+
+The layout depends only on the graph's structure (who reads whom), not on names or shapes, so
+it is cached by structure: an edit that keeps the connections reuses it. ``place`` turns ranks
+and lanes into drawing coordinates for blocks of given sizes, flowing down or right; the
+builder's diagram and ``convscope render diagram`` both draw from it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from core.model.spec import INPUT, ModelSpec
+
+Direction = Literal["down", "right"]
+DIRECTIONS: tuple[Direction, ...] = ("down", "right")
+
+Structure = tuple[tuple[int, ...], ...]
+"""Per layer, the indices of the nodes it reads (0 = the input, i + 1 = layer i)."""
+
+
+@dataclass(frozen=True)
+class LayeredLayout:
+    """Ranks and lanes of the graph's nodes (node 0 = the input, node i + 1 = layer i)."""
+
+    ranks: tuple[int, ...]
+    lanes: tuple[float, ...]
+    """Position across the flow, in lane units (0 is the leftmost / topmost lane)."""
+    edges: tuple[tuple[int, int], ...]
+    """(source node, target node) for every connection, in layer order."""
+    routes: tuple[tuple[tuple[float, float], ...], ...]
+    """Per edge, the (rank, lane) points it passes between its ends (empty when adjacent)."""
+
+    @property
+    def rank_count(self) -> int:
+        return max(self.ranks) + 1 if self.ranks else 0
+
+    @property
+    def lane_count(self) -> float:
+        """Lanes across, the side channel of long connections included."""
+        lanes = [*self.lanes, *(lane for route in self.routes for _rank, lane in route)]
+        return max(lanes) + 1 if lanes else 0
+
+
+def structure_of(spec: ModelSpec) -> Structure:
+    """The connections of ``spec`` as node indices (a name that is not an earlier layer, as in
+    a half-edited model, is left out: the layout never fails on a broken model)."""
+    index = {INPUT: 0}
+    out = []
+    for position, layer in enumerate(spec.layers):
+        sources = spec.inputs_of(position)
+        out.append(tuple(index[name] for name in sources if name in index))
+        index[layer.name] = position + 1
+    return tuple(out)
+
+
+def node_names(spec: ModelSpec) -> tuple[str, ...]:
+    return (INPUT, *(layer.name for layer in spec.layers))
+
+
+_CACHE: OrderedDict[Structure, LayeredLayout] = OrderedDict()
+_CACHE_SIZE = 8
+
+
+def layered_layout(spec: ModelSpec) -> LayeredLayout:
+    """The layout of ``spec``'s graph (cached by structure: renames and parameter edits reuse
+    it, and so does the undo of a structural edit)."""
+    return layout_structure(structure_of(spec))
+
+
+def layout_structure(structure: Structure) -> LayeredLayout:
+    cached = _CACHE.get(structure)
+    if cached is not None:
+        _CACHE.move_to_end(structure)
+        return cached
+    layout = _compute(structure)
+    _CACHE[structure] = layout
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return layout
+
+
+SPAN_LIMIT = 12
+"""A connection that skips more ranks than this (DenseNet's concatenations of a whole block's
+features) is left out of the crossing reduction and routed along a side channel beyond the last
+lane: through dummy nodes, DenseNet-201 had 180 000 of them and took 4 s."""
+
+
+def _compute(structure: Structure) -> LayeredLayout:
+    import igraph
+
+    ranks = [0]
+    edges: list[tuple[int, int]] = []
+    for position, sources in enumerate(structure):
+        node = position + 1
+        ranks.append(1 + max((ranks[s] for s in sources), default=0))
+        edges.extend((source, node) for source in sources)
+    short = [i for i, (s, t) in enumerate(edges) if ranks[t] - ranks[s] <= SPAN_LIMIT]
+    graph = igraph.Graph(n=len(ranks), edges=[edges[i] for i in short], directed=True)
+    layout = graph.layout_sugiyama(layers=ranks, hgap=1, vgap=1)
+    coords = layout.coords
+    lanes = [float(coords[node][0]) for node in range(len(ranks))]
+    found: dict[int, tuple[tuple[float, float], ...]] = {}
+    for index, points in zip(short, layout.edge_routing):
+        found[index] = tuple((float(round(y)), float(x)) for x, y in points)
+    shift = min([*lanes, *(lane for route in found.values() for _rank, lane in route)],
+                default=0.0)
+    lanes = [lane - shift for lane in lanes]
+    side = max([*lanes, *(lane - shift for route in found.values() for _r, lane in route)],
+               default=0.0) + 1
+    routes = []
+    for index, (source, target) in enumerate(edges):
+        route = found.get(index)
+        if route is None:  # around the blocks, along the side channel
+            routes.append(((ranks[source] + 0.5, side), (ranks[target] - 0.5, side)))
+        else:
+            routes.append(tuple((rank, lane - shift) for rank, lane in route))
+    return LayeredLayout(tuple(ranks), tuple(lanes), tuple(edges), tuple(routes))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Drawing coordinates: block centres by node and edge polylines (first point on the
+    source block's border, last on the target's)."""
+
+    centers: tuple[tuple[float, float], ...]
+    paths: tuple[tuple[tuple[float, float], ...], ...]
+    width: float
+    height: float
+
+
+def place(layout: LayeredLayout, sizes: list[tuple[float, float]] | tuple[tuple[float, float], ...],
+          rank_pitch: float, lane_pitch: float, direction: Direction,
+          origin: tuple[float, float] = (0.0, 0.0)) -> Placement:
+    """Centres for blocks of ``sizes`` (width, height per node): rank ``r`` at ``r ×
+    rank_pitch`` along the flow (down or right), lane ``l`` at ``l × lane_pitch`` across it, the
+    first rank and lane half a pitch from ``origin``. Pitches are uniform, so one block's new
+    size moves no other block."""
+    ox, oy = origin
+
+    def point(rank: float, lane: float) -> tuple[float, float]:
+        along, across = (rank + 0.5) * rank_pitch, (lane + 0.5) * lane_pitch
+        return (ox + across, oy + along) if direction == "down" else (ox + along, oy + across)
+
+    centers = tuple(point(rank, lane) for rank, lane in zip(layout.ranks, layout.lanes))
+    paths = []
+    for (source, target), route in zip(layout.edges, layout.routes):
+        start, end = centers[source], centers[target]
+        if direction == "down":
+            first = (start[0], start[1] + sizes[source][1] / 2)
+            last = (end[0], end[1] - sizes[target][1] / 2)
+        else:
+            first = (start[0] + sizes[source][0] / 2, start[1])
+            last = (end[0] - sizes[target][0] / 2, end[1])
+        paths.append((first, *(point(rank, lane) for rank, lane in route), last))
+    along = layout.rank_count * rank_pitch
+    across = layout.lane_count * lane_pitch
+    width, height = (across, along) if direction == "down" else (along, across)
+    return Placement(centers, tuple(paths), width, height)
+
+
+def flow_positions(layout: LayeredLayout) -> int:
+    """How many distinct positions along the flow the blocks take (the ranks used)."""
+    return len(set(layout.ranks))
+
+
+def longest_path(layout: LayeredLayout) -> int:
+    """The number of nodes on the graph's longest path (input included)."""
+    return layout.rank_count
+
+
+def lanes_by_name(spec: ModelSpec, layout: LayeredLayout) -> Mapping[str, tuple[int, float]]:
+    """(rank, lane) per node name."""
+    return {name: (rank, lane) for name, rank, lane in
+            zip(node_names(spec), layout.ranks, layout.lanes)}
