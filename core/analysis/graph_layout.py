@@ -14,8 +14,10 @@ builder's diagram and ``convscope render diagram`` both draw from it.
 
 from __future__ import annotations
 
+import math
+import sys
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +41,8 @@ class LayeredLayout:
     """(source node, target node) for every connection, in layer order."""
     routes: tuple[tuple[tuple[float, float], ...], ...]
     """Per edge, the (rank, lane) points it passes between its ends (empty when adjacent)."""
+    exact: bool = True
+    """False for the provisional layout drawn before igraph is loaded."""
 
     @property
     def rank_count(self) -> int:
@@ -71,10 +75,43 @@ _CACHE: OrderedDict[Structure, LayeredLayout] = OrderedDict()
 _CACHE_SIZE = 8
 
 
-def layered_layout(spec: ModelSpec) -> LayeredLayout:
+def ready() -> bool:
+    """Whether igraph is loaded (a first import takes ~0.7 s: the window's warm-up does it)."""
+    return "igraph" in sys.modules
+
+
+def layered_layout(spec: ModelSpec, import_now: bool = True) -> LayeredLayout:
     """The layout of ``spec``'s graph (cached by structure: renames and parameter edits reuse
-    it, and so does the undo of a structural edit)."""
-    return layout_structure(structure_of(spec))
+    it, and so does the undo of a structural edit). With ``import_now`` False and igraph not
+    loaded yet, a provisional layout (``exact`` False): the same ranks, lanes in layer order,
+    every connection that skips a rank along the side channel."""
+    structure = structure_of(spec)
+    if not import_now and not ready() and structure not in _CACHE:
+        return _provisional(structure)
+    return layout_structure(structure)
+
+
+def _ranks_edges(structure: Structure) -> tuple[list[int], list[tuple[int, int]]]:
+    ranks = [0]
+    edges: list[tuple[int, int]] = []
+    for position, sources in enumerate(structure):
+        node = position + 1
+        ranks.append(1 + max((ranks[s] for s in sources), default=0))
+        edges.extend((source, node) for source in sources)
+    return ranks, edges
+
+
+def _provisional(structure: Structure) -> LayeredLayout:
+    ranks, edges = _ranks_edges(structure)
+    used: dict[int, int] = {}
+    lanes = []
+    for rank in ranks:
+        lanes.append(float(used.get(rank, 0)))
+        used[rank] = used.get(rank, 0) + 1
+    side = max(lanes, default=0.0) + 1
+    routes = tuple(() if ranks[t] - ranks[s] == 1 else
+                   ((ranks[s] + 0.5, side), (ranks[t] - 0.5, side)) for s, t in edges)
+    return LayeredLayout(tuple(ranks), tuple(lanes), tuple(edges), routes, exact=False)
 
 
 def layout_structure(structure: Structure) -> LayeredLayout:
@@ -98,26 +135,21 @@ lane: through dummy nodes, DenseNet-201 had 180 000 of them and took 4 s."""
 def _compute(structure: Structure) -> LayeredLayout:
     import igraph
 
-    ranks = [0]
-    edges: list[tuple[int, int]] = []
-    for position, sources in enumerate(structure):
-        node = position + 1
-        ranks.append(1 + max((ranks[s] for s in sources), default=0))
-        edges.extend((source, node) for source in sources)
+    ranks, edges = _ranks_edges(structure)
     short = [i for i, (s, t) in enumerate(edges) if ranks[t] - ranks[s] <= SPAN_LIMIT]
     graph = igraph.Graph(n=len(ranks), edges=[edges[i] for i in short], directed=True)
     layout = graph.layout_sugiyama(layers=ranks, hgap=1, vgap=1)
     coords = layout.coords
     lanes = [float(coords[node][0]) for node in range(len(ranks))]
     found: dict[int, tuple[tuple[float, float], ...]] = {}
-    for index, points in zip(short, layout.edge_routing):
+    for index, points in zip(short, layout.edge_routing, strict=True):
         found[index] = tuple((float(round(y)), float(x)) for x, y in points)
     shift = min([*lanes, *(lane for route in found.values() for _rank, lane in route)],
                 default=0.0)
     lanes = [lane - shift for lane in lanes]
     side = max([*lanes, *(lane - shift for route in found.values() for _r, lane in route)],
                default=0.0) + 1
-    routes = []
+    routes: list[tuple[tuple[float, float], ...]] = []
     for index, (source, target) in enumerate(edges):
         route = found.get(index)
         if route is None:  # around the blocks, along the side channel
@@ -138,22 +170,32 @@ class Placement:
     height: float
 
 
-def place(layout: LayeredLayout, sizes: list[tuple[float, float]] | tuple[tuple[float, float], ...],
-          rank_pitch: float, lane_pitch: float, direction: Direction,
+def place(layout: LayeredLayout, sizes: Sequence[tuple[float, float]],
+          rank_pitch: float | Sequence[float], lane_pitch: float, direction: Direction,
           origin: tuple[float, float] = (0.0, 0.0)) -> Placement:
     """Centres for blocks of ``sizes`` (width, height per node): rank ``r`` at ``r ×
-    rank_pitch`` along the flow (down or right), lane ``l`` at ``l × lane_pitch`` across it, the
-    first rank and lane half a pitch from ``origin``. Pitches are uniform, so one block's new
-    size moves no other block."""
+    rank_pitch`` along the flow (down or right), or after the ranks before it when
+    ``rank_pitch`` gives one pitch per rank; lane ``l`` at ``l × lane_pitch`` across it; the
+    first rank and lane half a pitch from ``origin``. With uniform pitches one block's new size
+    moves no other block."""
     ox, oy = origin
+    count = layout.rank_count
+    pitches = [float(rank_pitch)] * count if isinstance(rank_pitch, (int, float)) \
+        else [float(p) for p in rank_pitch]
+    starts = [0.0]
+    for value in pitches:
+        starts.append(starts[-1] + value)
 
     def point(rank: float, lane: float) -> tuple[float, float]:
-        along, across = (rank + 0.5) * rank_pitch, (lane + 0.5) * lane_pitch
+        whole = min(max(int(math.floor(rank)), 0), count - 1)
+        along = starts[whole] + (rank - whole + 0.5) * pitches[whole]
+        across = (lane + 0.5) * lane_pitch
         return (ox + across, oy + along) if direction == "down" else (ox + along, oy + across)
 
-    centers = tuple(point(rank, lane) for rank, lane in zip(layout.ranks, layout.lanes))
+    centers = tuple(point(rank, lane)
+                    for rank, lane in zip(layout.ranks, layout.lanes, strict=True))
     paths = []
-    for (source, target), route in zip(layout.edges, layout.routes):
+    for (source, target), route in zip(layout.edges, layout.routes, strict=True):
         start, end = centers[source], centers[target]
         if direction == "down":
             first = (start[0], start[1] + sizes[source][1] / 2)
@@ -162,10 +204,18 @@ def place(layout: LayeredLayout, sizes: list[tuple[float, float]] | tuple[tuple[
             first = (start[0] + sizes[source][0] / 2, start[1])
             last = (end[0] - sizes[target][0] / 2, end[1])
         paths.append((first, *(point(rank, lane) for rank, lane in route), last))
-    along = layout.rank_count * rank_pitch
+    along = starts[-1]
     across = layout.lane_count * lane_pitch
     width, height = (across, along) if direction == "down" else (along, across)
     return Placement(centers, tuple(paths), width, height)
+
+
+def rank_extents(layout: LayeredLayout, extents: Sequence[float]) -> list[float]:
+    """Per rank, the largest of ``extents`` (one per node) among its blocks."""
+    out = [0.0] * layout.rank_count
+    for rank, extent in zip(layout.ranks, extents, strict=True):
+        out[rank] = max(out[rank], extent)
+    return out
 
 
 def flow_positions(layout: LayeredLayout) -> int:
@@ -181,4 +231,4 @@ def longest_path(layout: LayeredLayout) -> int:
 def lanes_by_name(spec: ModelSpec, layout: LayeredLayout) -> Mapping[str, tuple[int, float]]:
     """(rank, lane) per node name."""
     return {name: (rank, lane) for name, rank, lane in
-            zip(node_names(spec), layout.ranks, layout.lanes)}
+            zip(node_names(spec), layout.ranks, layout.lanes, strict=True)}

@@ -3,6 +3,7 @@ them, every connection forward, the same picture every time."""
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 
 import pytest
@@ -40,7 +41,7 @@ def test_every_connection_goes_forward_through_one_point_per_rank(preset: str) -
     spec = load_preset(preset)
     layout = graph_layout.layered_layout(spec)
     assert len(layout.ranks) == len(spec.layers) + 1
-    for (source, target), route in zip(layout.edges, layout.routes):
+    for (source, target), route in zip(layout.edges, layout.routes, strict=True):
         assert layout.ranks[target] > layout.ranks[source]
         ranks = [rank for rank, _lane in route]
         assert ranks == sorted(ranks)
@@ -66,11 +67,11 @@ def test_place_flows_down_or_right_with_uniform_pitches() -> None:
     sizes = [(20.0, 30.0)] * len(layout.ranks)
     down = graph_layout.place(layout, sizes, 50, 80, "down")
     right = graph_layout.place(layout, sizes, 50, 80, "right")
-    for node, ((dx, dy), (rx, ry)) in enumerate(zip(down.centers, right.centers)):
+    for node, ((dx, dy), (rx, ry)) in enumerate(zip(down.centers, right.centers, strict=True)):
         assert dy == rx == (layout.ranks[node] + 0.5) * 50
         assert dx == ry == (layout.lanes[node] + 0.5) * 80
     for path in down.paths:  # from the source's bottom edge to the target's top edge
-        assert all(a[1] <= b[1] for a, b in zip(path, path[1:]))
+        assert all(a[1] <= b[1] for a, b in itertools.pairwise(path))
     assert (down.width, down.height) == (right.height, right.width)
 
 
@@ -78,6 +79,6 @@ def test_long_concatenations_go_along_the_side_channel() -> None:
     spec = import_torchvision("densenet121").spec
     layout = graph_layout.layered_layout(spec)
     side = max(layout.lanes) + 1
-    long = [route for (s, t), route in zip(layout.edges, layout.routes)
+    long = [route for (s, t), route in zip(layout.edges, layout.routes, strict=True)
             if layout.ranks[t] - layout.ranks[s] > graph_layout.SPAN_LIMIT]
     assert long and all(len(route) == 2 and route[0][1] >= side for route in long)
