@@ -187,7 +187,7 @@ def place(layout: LayeredLayout, sizes: Sequence[tuple[float, float]],
         starts.append(starts[-1] + value)
 
     def point(rank: float, lane: float) -> tuple[float, float]:
-        whole = min(max(int(math.floor(rank)), 0), count - 1)
+        whole = min(max(math.floor(rank), 0), count - 1)
         along = starts[whole] + (rank - whole + 0.5) * pitches[whole]
         across = (lane + 0.5) * lane_pitch
         return (ox + across, oy + along) if direction == "down" else (ox + along, oy + across)
