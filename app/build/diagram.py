@@ -44,29 +44,15 @@ from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
 from app.style import ERROR_COLOR, group_color
 from core.analysis import graph_layout
+from core.analysis.diagram_look import LABEL_ROTATION, block_size, pitches
 from core.analysis.graph_layout import Direction
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG
 from core.model.spec import INPUT, LayerSpec
 
-GAP = 14.0
-LABEL_ROTATION = 60.0
 MIN_SCALE, MAX_SCALE = 0.25, 2.0
 Entry = tuple[str, float, float, QColor, str, str, Qt.PenStyle]
 """A block as drawn: name, width, height, colour, label, shape text, outline style."""
-
-
-def block_size(shape: tuple[int, ...] | None) -> tuple[float, float]:
-    """(width, height) of a block for an output ``shape``: width grows with the channels (log
-    scale), height with the feature map's side (square-root scale, so 224 is clearly taller than
-    56 and 56 than 7); flat vectors are thin."""
-    if not shape:
-        return 18.0, 40.0
-    channels = shape[0]
-    if len(shape) == 1:  # thin, and never taller than a feature map of similar size
-        return 10.0, 16.0 + 6.0 * math.log2(1 + shape[0])
-    side = math.prod(shape[1:]) ** (1 / (len(shape) - 1))
-    return 10.0 + 5.0 * math.log2(1 + channels), 14.0 + 12.0 * math.sqrt(side)
 
 
 def edge_path(points: tuple[tuple[float, float], ...], direction: Direction) -> QPainterPath:
@@ -171,9 +157,6 @@ class DiagramView(QGraphicsView):
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(7.0, font_size * 0.8))
         line = QFontMetricsF(label_font).height()
-        # each block has two rotated label lines (name, shape): neighbouring labels need their
-        # centres at least that far apart measured across the text, i.e. 2.3 lines sideways
-        pitch = line * 2.3 / math.sin(math.radians(LABEL_ROTATION))
         entries: list[Entry] = []
         width, height = block_size(spec.input_shape)
         entries.append((INPUT, width, height, QColor("#bbbbbb"), "input",
@@ -214,18 +197,8 @@ class DiagramView(QGraphicsView):
         layout = graph_layout.layered_layout(spec, import_now=False)
         if not layout.exact:
             warm_up.when_ready(self._layout_ready)
-        if self.direction == "right":
-            angle = math.radians(LABEL_ROTATION)
-            rank_pitch: float | list[float] = max(pitch, widest + GAP)
-            lane_pitch = tallest + 6 + longest * math.sin(angle) + 2 * line + GAP
-            origin = (0.0, -lane_pitch / 2 + tallest / 2 + GAP)
-        else:
-            # one pitch per rank: the input's 224-high block does not space out 7×7 maps
-            heights = graph_layout.rank_extents(layout, [entry[2] for entry in entries])
-            rank_pitch = [max(height, 2 * line) + 3 * GAP for height in heights]
-            lane_pitch = widest + 8 + longest + 2 * GAP
-            origin = (-lane_pitch / 2 + widest / 2 + GAP, 0.0)
         sizes = [(entry[1], entry[2]) for entry in entries]
+        rank_pitch, lane_pitch, origin = pitches(layout, sizes, longest, line, self.direction)
         placed = graph_layout.place(layout, sizes, rank_pitch, lane_pitch, self.direction,
                                     origin)
         geometry = (self.direction, widest, tallest, line)
