@@ -19,6 +19,7 @@ import sys
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from core.model.spec import INPUT, ModelSpec
@@ -48,7 +49,7 @@ class LayeredLayout:
     def rank_count(self) -> int:
         return max(self.ranks) + 1 if self.ranks else 0
 
-    @property
+    @cached_property
     def lane_count(self) -> float:
         """Lanes across, the side channel of long connections included."""
         lanes = [*self.lanes, *(lane for route in self.routes for _rank, lane in route)]
@@ -61,8 +62,10 @@ def structure_of(spec: ModelSpec) -> Structure:
     index = {INPUT: 0}
     out = []
     for position, layer in enumerate(spec.layers):
-        sources = spec.inputs_of(position)
-        out.append(tuple(index[name] for name in sources if name in index))
+        if layer.inputs:
+            out.append(tuple(index[name] for name in layer.inputs if name in index))
+        else:  # the previous layer (node ``position``), or the input
+            out.append((position,))
         index[layer.name] = position + 1
     return tuple(out)
 
@@ -87,8 +90,15 @@ def layered_layout(spec: ModelSpec, import_now: bool = True) -> LayeredLayout:
     every connection that skips a rank along the side channel."""
     structure = structure_of(spec)
     if not import_now and not ready() and structure not in _CACHE:
-        return _provisional(structure)
+        provisional = _PROVISIONAL.get(structure)
+        if provisional is None:
+            _PROVISIONAL.clear()
+            provisional = _PROVISIONAL[structure] = _provisional(structure)
+        return provisional
     return layout_structure(structure)
+
+
+_PROVISIONAL: dict[Structure, LayeredLayout] = {}
 
 
 def _ranks_edges(structure: Structure) -> tuple[list[int], list[tuple[int, int]]]:
@@ -170,6 +180,12 @@ class Placement:
     height: float
 
 
+_Skeleton = tuple[tuple[tuple[float, float], ...], tuple[tuple[tuple[float, float], ...], ...],
+                  float]
+_skeletons: OrderedDict[tuple[object, ...], _Skeleton] = OrderedDict()
+_placed: dict[str, tuple[tuple[object, ...], Placement]] = {}
+
+
 def place(layout: LayeredLayout, sizes: Sequence[tuple[float, float]],
           rank_pitch: float | Sequence[float], lane_pitch: float, direction: Direction,
           origin: tuple[float, float] = (0.0, 0.0)) -> Placement:
@@ -177,7 +193,46 @@ def place(layout: LayeredLayout, sizes: Sequence[tuple[float, float]],
     rank_pitch`` along the flow (down or right), or after the ranks before it when
     ``rank_pitch`` gives one pitch per rank; lane ``l`` at ``l × lane_pitch`` across it; the
     first rank and lane half a pitch from ``origin``. With uniform pitches one block's new size
-    moves no other block."""
+    moves no other block. The centres and routes are kept for the next call with the same
+    layout and pitches (an edit that changes no block's place costs only the comparisons)."""
+    pitch_key = rank_pitch if isinstance(rank_pitch, (int, float)) else tuple(rank_pitch)
+    key = (id(layout), pitch_key, lane_pitch, direction, origin)
+    skeleton = _skeletons.get(key)
+    if skeleton is None or _skeletons_layouts.get(key) is not layout:
+        skeleton = _skeleton(layout, rank_pitch, lane_pitch, direction, origin)
+        _skeletons[key] = skeleton
+        _skeletons_layouts[key] = layout
+        if len(_skeletons) > 8:
+            old, _ = _skeletons.popitem(last=False)
+            _skeletons_layouts.pop(old, None)
+    sizes = tuple(sizes)
+    last_key = (key, sizes)
+    last = _placed.get(direction)
+    if last is not None and last[0] == last_key and _skeletons_layouts.get(key) is layout:
+        return last[1]
+    centers, middles, along = skeleton
+    paths = []
+    down = direction == "down"
+    for (source, target), middle in zip(layout.edges, middles, strict=True):
+        (sx, sy), (tx, ty) = centers[source], centers[target]
+        if down:
+            paths.append(((sx, sy + sizes[source][1] / 2), *middle,
+                          (tx, ty - sizes[target][1] / 2)))
+        else:
+            paths.append(((sx + sizes[source][0] / 2, sy), *middle,
+                          (tx - sizes[target][0] / 2, ty)))
+    across = layout.lane_count * lane_pitch
+    width, height = (across, along) if down else (along, across)
+    placement = Placement(centers, tuple(paths), width, height)
+    _placed[direction] = (last_key, placement)
+    return placement
+
+
+_skeletons_layouts: dict[tuple[object, ...], LayeredLayout] = {}
+
+
+def _skeleton(layout: LayeredLayout, rank_pitch: float | Sequence[float], lane_pitch: float,
+              direction: Direction, origin: tuple[float, float]) -> _Skeleton:
     ox, oy = origin
     count = layout.rank_count
     pitches = [float(rank_pitch)] * count if isinstance(rank_pitch, (int, float)) \
@@ -194,20 +249,8 @@ def place(layout: LayeredLayout, sizes: Sequence[tuple[float, float]],
 
     centers = tuple(point(rank, lane)
                     for rank, lane in zip(layout.ranks, layout.lanes, strict=True))
-    paths = []
-    for (source, target), route in zip(layout.edges, layout.routes, strict=True):
-        start, end = centers[source], centers[target]
-        if direction == "down":
-            first = (start[0], start[1] + sizes[source][1] / 2)
-            last = (end[0], end[1] - sizes[target][1] / 2)
-        else:
-            first = (start[0] + sizes[source][0] / 2, start[1])
-            last = (end[0] - sizes[target][0] / 2, end[1])
-        paths.append((first, *(point(rank, lane) for rank, lane in route), last))
-    along = starts[-1]
-    across = layout.lane_count * lane_pitch
-    width, height = (across, along) if direction == "down" else (along, across)
-    return Placement(centers, tuple(paths), width, height)
+    middles = tuple(tuple(point(rank, lane) for rank, lane in route) for route in layout.routes)
+    return centers, middles, starts[-1]
 
 
 def rank_extents(layout: LayeredLayout, extents: Sequence[float]) -> list[float]:
