@@ -79,8 +79,11 @@ _CACHE_SIZE = 8
 
 
 def ready() -> bool:
-    """Whether igraph is loaded (a first import takes ~0.7 s: the window's warm-up does it)."""
-    return "igraph" in sys.modules
+    """Whether igraph is loaded (a first import takes ~0.7 s: the window's warm-up does it on
+    a worker; while that import runs, the module is there but not ready)."""
+    module = sys.modules.get("igraph")
+    return module is not None and not getattr(getattr(module, "__spec__", None),
+                                              "_initializing", False)
 
 
 def layered_layout(spec: ModelSpec, import_now: bool = True) -> LayeredLayout:

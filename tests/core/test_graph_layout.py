@@ -82,3 +82,22 @@ def test_long_concatenations_go_along_the_side_channel() -> None:
     long = [route for (s, t), route in zip(layout.edges, layout.routes, strict=True)
             if layout.ranks[t] - layout.ranks[s] > graph_layout.SPAN_LIMIT]
     assert long and all(len(route) == 2 and route[0][1] >= side for route in long)
+
+
+def test_before_igraph_is_loaded_a_provisional_layout_imports_nothing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window draws at once, before its warm-up worker has imported igraph (~0.7 s): the
+    same ranks, lanes in layer order, and no import on the calling thread."""
+    import sys
+
+    spec = load_preset("unet_small")
+    exact = graph_layout.layered_layout(spec)
+    monkeypatch.setattr(graph_layout, "_CACHE", type(graph_layout._CACHE)())
+    monkeypatch.delitem(sys.modules, "igraph")
+    provisional = graph_layout.layered_layout(spec, import_now=False)
+    assert "igraph" not in sys.modules
+    assert not provisional.exact and exact.exact
+    assert provisional.ranks == exact.ranks and len(provisional.routes) == len(exact.routes)
+    for (source, target), route in zip(provisional.edges, provisional.routes, strict=True):
+        assert all(layout_rank > provisional.ranks[source] for layout_rank, _ in route)
+        assert provisional.ranks[target] > provisional.ranks[source]
