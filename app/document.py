@@ -198,6 +198,23 @@ class ModelDocument(QObject):
         return self._try(lambda: (editing.set_inputs(self.spec, name, inputs),
                                   f"Connect {name}", name))
 
+    def connect_layers(self, source: str, target: str, merge: str | None = None) -> str | None:
+        """Connect ``source`` to ``target`` (core.model.editing.connect) as one undo step, its
+        shapes checked first: returns why it was refused (the model unchanged), or None."""
+        try:
+            after, changed = editing.connect(self.spec, source, target, merge)
+        except (ModelError, KeyError) as exc:
+            return str(exc).strip("'\"")
+        error, before = analyze_model(after, self.analysis).error, self.analysis.error
+        if error is not None and error.layer in (changed, target) and (
+                before is None or before.layer != error.layer):
+            return f"{error.layer}: {error.reason}"
+        what = f"Connect {source} to {target}" + (f" with {merge} {changed}"
+                                                  if changed != target else "")
+        if not self.apply(after, what, changed):
+            return self.locked_reason or "nothing to change"
+        return None
+
     def set_input_shape(self, shape: tuple[int, ...], burst: object = None) -> bool:
         merge_key = None if burst is None else ("input shape", burst)
         return self._try(lambda: (editing.set_input_shape(self.spec, shape),

@@ -13,7 +13,7 @@ import itertools
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -22,14 +22,12 @@ from PySide6.QtGui import (
     QDropEvent,
     QFont,
     QFontMetricsF,
-    QImage,
     QMouseEvent,
     QPainter,
     QPainterPath,
     QPen,
     QWheelEvent,
 )
-from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsRectItem,
@@ -40,6 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import warm_up
+from app.build.diagram_connect import PortDrag
+from app.build.diagram_export import export_scene
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
 from app.style import ERROR_COLOR, group_color
@@ -102,6 +102,7 @@ class DiagramView(QGraphicsView):
         self.setToolTip("Click a block to select its layer; drop a layer from the palette to "
                         "insert it there; Ctrl+wheel zooms, drag to pan.")
         self.setAcceptDrops(True)
+        self.viewport().setMouseTracking(True)  # the port follows the block under the pointer
         self.direction: Direction = "right"
         self.blocks: dict[str, QGraphicsRectItem] = {}
         self.labels: dict[str, tuple[QGraphicsSimpleTextItem, QGraphicsSimpleTextItem]] = {}
@@ -116,6 +117,9 @@ class DiagramView(QGraphicsView):
         self._stale = False
         self._fit_pending = True
         self._selected = ""
+        self.refused = ""
+        """Why the last connection dragged on the diagram was refused ("" before any)."""
+        self.ports = PortDrag(self)
         document.changed.connect(self.rebuild)
         document.loaded.connect(self.new_model)
         document.current_changed.connect(lambda _n: self._highlight())
@@ -148,6 +152,7 @@ class DiagramView(QGraphicsView):
         self._drawn_color = text_color.name()
         if fresh:
             self.scene_.clear()
+            self.ports.reset()
             self.blocks, self.labels, self._looks, self._entries = {}, {}, {}, {}
             self.arcs, self._arc_ends = [], []
             self._selected = ""
@@ -376,6 +381,9 @@ class DiagramView(QGraphicsView):
             entry = look[0]
             rect.setPen(self._pen(entry[3], entry[6], name == current))  # type: ignore[index]
         self._selected = current if current in self.blocks else ""
+        if not self.ports.active:
+            self.ports.show_on(self.ports.source if self.ports.source in self.blocks
+                               else self._selected)
         block = self.blocks.get(current)
         if block is not None and not self._fit_pending:
             self.ensureVisible(block, 40, 20)
@@ -389,11 +397,37 @@ class DiagramView(QGraphicsView):
             self.rebuild()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        scene_pos = self.mapToScene(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and self.ports.hits(scene_pos):
+            self.ports.start()  # a connection, not a pan
+            event.accept()
+            return
         item = self.itemAt(event.position().toPoint())
         name = item.data(0) if item is not None else None
         if name and name != INPUT:
             self.document.select(name)
         super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        scene_pos = self.mapToScene(event.position().toPoint())
+        if self.ports.active:
+            self.ports.follow(scene_pos)
+            event.accept()
+            return
+        if event.buttons() == Qt.MouseButton.NoButton:
+            item = self.itemAt(event.position().toPoint())
+            name = item.data(0) if item is not None else None
+            if name and name in self.blocks and name != self.ports.source:
+                self.ports.show_on(str(name))
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.ports.active:
+            self.ports.finish(self.mapToScene(event.position().toPoint()),
+                              event.globalPosition().toPoint())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
 
     # -- palette types dropped on the diagram insert after the block under the cursor ---------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -474,23 +508,5 @@ class DiagramView(QGraphicsView):
         """Save the whole diagram as PNG (at ``scale``) or SVG, by the file's extension."""
         if self._stale:
             self.rebuild()
-        rect = self.scene_.sceneRect()
-        if path.suffix.lower() == ".svg":
-            generator = QSvgGenerator()
-            generator.setFileName(str(path))
-            generator.setSize(QSize(int(rect.width()), int(rect.height())))
-            generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-            generator.setTitle(self.document.spec.name)
-            painter = QPainter(generator)
-            self.scene_.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-            painter.end()
-            return
-        image = QImage(int(rect.width() * scale), int(rect.height() * scale),
-                       QImage.Format.Format_ARGB32)
-        image.fill(self.palette().base().color())
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.scene_.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
-        painter.end()
-        if not image.save(str(path)):
-            raise OSError(f"could not write {path}")
+        export_scene(self.scene_, self.document.spec.name, self.palette().base().color(),
+                     path, scale)

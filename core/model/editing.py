@@ -112,6 +112,34 @@ def set_inputs(spec: ModelSpec, name: str, inputs: Iterable[str]) -> ModelSpec:
     return _replace_layer(spec, replace(spec.layer(name), inputs=tuple(inputs)))
 
 
+def connect(spec: ModelSpec, source: str, target: str,
+            merge: str | None = None) -> tuple[ModelSpec, str]:
+    """``target`` also reads ``source`` (the input or an earlier layer): a merge layer (Add,
+    Concat, Mul…) gets one more input; any other layer gets a fresh ``merge`` layer of that type
+    just before it, reading what it read and ``source``, and reads the merge. Returns the spec
+    and the layer whose inputs changed (the merge, new or not)."""
+    from core.model.spec import INPUT
+
+    names = [layer.name for layer in spec.layers]
+    if target not in names:
+        raise ModelError(f"no layer {target} to connect to")
+    index = names.index(target)
+    if source != INPUT and (source not in names or names.index(source) >= index):
+        raise ModelError(f"{source} comes after {target}: a connection runs forward, from an "
+                         "earlier layer to a later one")
+    layer = spec.layers[index]
+    reads = spec.inputs_of(index)
+    if source in reads:
+        raise ModelError(f"{target} already reads {source}")
+    if CATALOG[layer.type].merge:
+        return set_inputs(spec, target, (*reads, source)), target
+    if merge is None or merge not in CATALOG or not CATALOG[merge].merge:
+        raise ModelError(f"{target} reads one layer: merge the two with Add or Concat")
+    joined = new_layer(spec, merge, inputs=(*reads, source))
+    spec = insert_layer(spec, joined, index)
+    return set_inputs(spec, target, (joined.name,)), joined.name
+
+
 def set_input_shape(spec: ModelSpec, shape: Iterable[int]) -> ModelSpec:
     values = tuple(shape)
     if not 1 <= len(values) <= 4 or any(v < 1 for v in values):

@@ -1,0 +1,100 @@
+"""Connecting blocks by dragging on the diagram: from a block's output port onto another block,
+with the mouse, through the window (issue 19, item 2, first part)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from app.style import BASE_POINT_SIZE
+from core.presets import load_preset
+from tests.app.waits import settle
+from tests.app.window_driver import Answerer
+
+
+def open_window(qtbot: QtBot) -> MainWindow:
+    window = MainWindow(load_preset("resnet18"))
+    qtbot.addWidget(window)
+    window.set_font_size(0, BASE_POINT_SIZE)
+    window.resize(1600, 900)
+    window.show()
+    settle()
+    return window
+
+
+def drag(window: MainWindow, source: str, target: str) -> None:
+    """Hover ``source`` (its port appears), press on the port, move onto ``target``, release."""
+    view = window.diagram
+    port = view.viewport()
+    view.centerOn(view.blocks[source])
+    settle()
+
+    def at(point: QPointF) -> QPoint:
+        return view.mapFromScene(point)
+
+    center = at(view.blocks[source].rect().center())
+    QTest.mouseMove(port, center + QPoint(3, 3))  # the pointer enters the view, then the block
+    QTest.mouseMove(port, center)
+    settle(2)
+    assert view.ports.source == source and view.ports.port.isVisible()
+    start = at(view.ports.port.pos())
+    QTest.mousePress(port, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    end = at(view.blocks[target].rect().center())
+    QTest.mouseMove(port, (start + end) / 2)
+    assert view.ports.active and view.ports.line.isVisible()
+    QTest.mouseMove(port, end)
+    QTest.mouseRelease(port, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    settle()
+
+
+def test_a_drag_onto_an_add_gives_it_one_more_input_in_one_undo_step(qtbot: QtBot) -> None:
+    window = open_window(qtbot)
+    document = window.document
+    before = document.spec
+    drag(window, "layer1_0_relu1", "layer1_0_add")
+    assert document.spec.layer("layer1_0_add").inputs == ("layer1_0_bn2", "maxpool",
+                                                           "layer1_0_relu1")
+    assert document.analysis.ok
+    assert len(window.diagram.arcs) == sum(len(document.spec.inputs_of(i))
+                                           for i in range(len(document.spec.layers)))
+    document.undo_stack.undo()
+    assert document.spec == before
+
+
+def test_a_drag_onto_a_one_input_block_asks_add_or_concat_and_creates_the_merge(
+        qtbot: QtBot) -> None:
+    window = open_window(qtbot)
+    document = window.document
+
+    def concat(box: QWidget, _answerer: Answerer) -> None:
+        assert isinstance(box, QMessageBox)
+        next(b for b in box.buttons() if b.text().startswith("Concat")).click()
+
+    with Answerer(handlers=[(QMessageBox, concat)]) as answerer:
+        drag(window, "layer1_0_relu1", "layer1_0_bn2")
+    assert answerer.seen and "layer1_0_bn2 reads one layer" in answerer.seen[0][1]
+    spec = document.spec
+    merge = spec.layers[spec.index("layer1_0_bn2") - 1]
+    assert merge.type == "Concat" and merge.inputs == ("layer1_0_conv2", "layer1_0_relu1")
+    assert spec.layer("layer1_0_bn2").inputs == (merge.name,)
+    assert merge.name in window.diagram.blocks and document.current == merge.name
+    document.undo_stack.undo()  # one step: the merge and the rewiring go together
+    assert "Concat" not in {layer.type for layer in document.spec.layers}
+
+
+def test_an_invalid_connection_is_refused_with_the_reason_and_the_model_unchanged(
+        qtbot: QtBot) -> None:
+    window = open_window(qtbot)
+    document = window.document
+    before, steps = document.spec, document.undo_stack.count()
+    with Answerer():  # the default answer: Add
+        drag(window, "conv1", "layer1_0_conv2")  # 64×112×112 + 64×56×56 cannot be added
+    assert document.spec == before and document.undo_stack.count() == steps
+    assert window.diagram.refused.startswith("Not connected:") and "add" in \
+        window.diagram.refused.lower()
+    drag(window, "maxpool", "layer1_0_add")  # it reads maxpool already
+    assert document.spec == before
+    assert "already reads maxpool" in window.diagram.refused
