@@ -101,3 +101,4 @@ def test_before_igraph_is_loaded_a_provisional_layout_imports_nothing(
     for (source, target), route in zip(provisional.edges, provisional.routes, strict=True):
         assert all(layout_rank > provisional.ranks[source] for layout_rank, _ in route)
         assert provisional.ranks[target] > provisional.ranks[source]
+

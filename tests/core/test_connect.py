@@ -1,0 +1,30 @@
+"""core.model.editing.connect: what dragging a connection on the diagram does to the model."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.analysis import graph_layout
+from core.presets import load_preset
+
+
+def test_connect_adds_a_merge_input_or_a_merge_layer_and_runs_forward_only() -> None:
+    from core.model import editing
+    from core.model.errors import ModelError
+
+    spec = load_preset("resnet18")
+    after, changed = editing.connect(spec, "layer1_0_relu1", "layer1_0_add")
+    assert changed == "layer1_0_add"
+    assert after.layer(changed).inputs == ("layer1_0_bn2", "maxpool", "layer1_0_relu1")
+    after, merge = editing.connect(spec, "layer1_0_relu1", "layer1_0_bn2", "Add")
+    assert after.layer(merge).type == "Add"
+    assert after.layer(merge).inputs == ("layer1_0_conv2", "layer1_0_relu1")
+    assert after.index(merge) == after.index("layer1_0_bn2") - 1
+    # the merge sits between its inputs and its reader: the layout keeps every edge forward
+    layout = graph_layout.layered_layout(after)
+    assert all(layout.ranks[t] > layout.ranks[s] for s, t in layout.edges)
+    for source, target, why in (("layer1_0_bn2", "layer1_0_relu1", "runs forward"),
+                                ("maxpool", "layer1_0_add", "already reads"),
+                                ("conv1", "layer1_0_bn2", "Add or Concat")):
+        with pytest.raises(ModelError, match=why):
+            editing.connect(spec, source, target)
