@@ -215,6 +215,21 @@ class ModelDocument(QObject):
             return self.locked_reason or "nothing to change"
         return None
 
+    def insert_on_edge(self, type_name: str, source: str, target: str) -> str | None:
+        """A ``type_name`` layer on the connection ``source`` → ``target`` as one undo step, its
+        shapes checked first: returns why it was refused (the model unchanged), or None."""
+        try:
+            after, name = editing.insert_on_edge(self.spec, type_name, source, target)
+        except (ModelError, KeyError) as exc:
+            return str(exc).strip("'\"")
+        error, before = analyze_model(after, self.analysis).error, self.analysis.error
+        if error is not None and error.layer in (name, target) and (
+                before is None or before.layer != error.layer):
+            return f"{error.layer}: {error.reason}"
+        if not self.apply(after, f"Insert {type_name} {name} after {source}", name):
+            return self.locked_reason or "nothing to change"
+        return None
+
     def set_input_shape(self, shape: tuple[int, ...], burst: object = None) -> bool:
         merge_key = None if burst is None else ("input shape", burst)
         return self._try(lambda: (editing.set_input_shape(self.spec, shape),

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
+    QToolTip,
     QWidget,
 )
 
@@ -118,6 +119,7 @@ class DiagramView(QGraphicsView):
         self._fit_pending = True
         self._selected = ""
         self.refused = ""
+        self._edge_names: list[tuple[str, str]] = []
         """Why the last connection dragged on the diagram was refused ("" before any)."""
         self.ports = PortDrag(self)
         document.changed.connect(self.rebuild)
@@ -218,6 +220,8 @@ class DiagramView(QGraphicsView):
             elif look[1] != center:  # the same look elsewhere (a layer added or removed)
                 looks[name] = (look[0], center, geometry)
                 self._move(entry, center, geometry)
+        nodes = [entry[0] for entry in entries]
+        self._edge_names = [(nodes[source], nodes[target]) for source, target in layout.edges]
         paths = list(placed.paths)
         if paths != self._arc_ends:
             self._update_arcs(paths)
@@ -448,8 +452,29 @@ class DiagramView(QGraphicsView):
             return
         type_name = bytes(event.mimeData().data(TYPE_MIME).data()).decode()
         point = self.mapToScene(event.position().toPoint())
-        self.insert_at(type_name, point.x() if self.direction == "right" else point.y())
+        edge = self.edge_at(point)
+        if edge is not None:  # on a connection: inserted there
+            reason = self.document.insert_on_edge(type_name, *edge)
+            if reason is not None:
+                self.refused = f"Not inserted: {reason}"
+                QToolTip.showText(self.viewport().mapToGlobal(event.position().toPoint()),
+                                  self.refused, self.viewport())
+                self.document.message.emit(self.refused)
+        else:
+            self.insert_at(type_name, point.x() if self.direction == "right" else point.y())
         event.acceptProposedAction()
+
+    def edge_at(self, point: QPointF) -> tuple[str, str] | None:
+        """(source, target) of the connection within a few pixels of ``point``, if any."""
+        area = QRectF(point.x() - 4, point.y() - 4, 8, 8)
+        index = {id(arc): i for i, arc in enumerate(self.arcs)}
+        for item in self.scene_.items(area):
+            if isinstance(item, QGraphicsRectItem) and item.data(0):
+                return None  # on a block: the block's drop
+            position = index.get(id(item))
+            if position is not None and position < len(self._edge_names):
+                return self._edge_names[position]
+        return None
 
     def insert_at(self, type_name: str, along: float) -> None:
         """Insert a layer after the last block that starts before ``along`` on the flow's

@@ -140,6 +140,26 @@ def connect(spec: ModelSpec, source: str, target: str,
     return set_inputs(spec, target, (joined.name,)), joined.name
 
 
+def insert_on_edge(spec: ModelSpec, type_name: str, source: str,
+                   target: str) -> tuple[ModelSpec, str]:
+    """A fresh ``type_name`` layer on the connection from ``source`` to ``target``: placed just
+    before ``target``, it reads ``source`` and ``target`` reads it in ``source``'s place (a
+    connection to the layer just above is left implicit, as the file writes it)."""
+    names = [layer.name for layer in spec.layers]
+    if target not in names:
+        raise ModelError(f"no layer {target}")
+    index = names.index(target)
+    reads = spec.inputs_of(index)
+    if source not in reads:
+        raise ModelError(f"{target} does not read {source}")
+    previous = names[index - 1] if index else None
+    layer = new_layer(spec, type_name, inputs=() if source == previous or (
+        source == "input" and index == 0) else (source,))
+    after = insert_layer(spec, layer, index)
+    now = tuple(layer.name if name == source else name for name in reads)
+    return set_inputs(after, target, () if now == (layer.name,) else now), layer.name
+
+
 def set_input_shape(spec: ModelSpec, shape: Iterable[int]) -> ModelSpec:
     values = tuple(shape)
     if not 1 <= len(values) <= 4 or any(v < 1 for v in values):

@@ -1,13 +1,15 @@
-"""Connecting blocks by dragging on the diagram: from a block's output port onto another block,
-with the mouse, through the window (issue 19, item 2, first part)."""
+"""Editing on the diagram: connecting blocks by dragging from a block's output port onto another
+block, and dropping a palette item on a connection, through the window (issue 19, item 2, part)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.build.palette import TYPE_MIME
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.presets import load_preset
@@ -98,3 +100,41 @@ def test_an_invalid_connection_is_refused_with_the_reason_and_the_model_unchange
     drag(window, "maxpool", "layer1_0_add")  # it reads maxpool already
     assert document.spec == before
     assert "already reads maxpool" in window.diagram.refused
+
+
+def drop_on_edge(window: MainWindow, type_name: str, source: str, target: str) -> None:
+    """A palette item dropped on the middle of the connection ``source`` → ``target``."""
+    view = window.diagram
+    arc = view.arcs[view._edge_names.index((source, target))]
+    point = arc.path().pointAtPercent(0.45)
+    view.centerOn(point)
+    settle()
+    mime = QMimeData()
+    mime.setData(TYPE_MIME, type_name.encode())
+    at = view.mapFromScene(point)
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    for event in (QDragEnterEvent(at, Qt.DropAction.CopyAction, mime, buttons, keys),
+                  QDragMoveEvent(at, Qt.DropAction.CopyAction, mime, buttons, keys),
+                  QDropEvent(QPointF(at), Qt.DropAction.CopyAction, mime, buttons, keys)):
+        QApplication.sendEvent(view.viewport(), event)  # as a drag from the palette sends
+    settle()
+
+
+def test_a_palette_item_dropped_on_a_connection_is_inserted_on_it(qtbot: QtBot) -> None:
+    window = open_window(qtbot)
+    document = window.document
+    before = document.spec
+    # the downsample branch: maxpool-sized input → 1×1 conv; a BatchNorm inserted on it
+    drop_on_edge(window, "BatchNorm2d", "layer1_1_relu2", "layer2_0_downsample")
+    spec = document.spec
+    name = document.current
+    assert spec.layer(name).type == "BatchNorm2d"
+    assert spec.layer(name).inputs == ("layer1_1_relu2",)
+    assert spec.inputs_of(spec.index("layer2_0_downsample")) == (name,)
+    assert spec.layer("layer2_0_conv1").inputs == ("layer1_1_relu2",)  # the other branch kept
+    assert document.analysis.ok
+    document.undo_stack.undo()
+    assert document.spec == before
+    # a merge dropped on a connection would read one layer: refused, the model unchanged
+    drop_on_edge(window, "Add", "layer1_1_relu2", "layer2_0_downsample")
+    assert document.spec == before and window.diagram.refused.startswith("Not inserted:")
