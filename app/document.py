@@ -230,6 +230,13 @@ class ModelDocument(QObject):
             return self.locked_reason or "nothing to change"
         return None
 
+    def start_branch(self, type_name: str, source: str) -> bool:
+        """A ``type_name`` layer reading ``source`` beside its other readers (one undo step)."""
+        def edit() -> tuple[ModelSpec, str, str | None]:
+            after, name = editing.start_branch(self.spec, type_name, source)
+            return after, f"Branch {type_name} {name} from {source}", name
+        return self._try(edit)
+
     def set_input_shape(self, shape: tuple[int, ...], burst: object = None) -> bool:
         merge_key = None if burst is None else ("input shape", burst)
         return self._try(lambda: (editing.set_input_shape(self.spec, shape),

@@ -34,12 +34,11 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
-    QToolTip,
     QWidget,
 )
 
 from app import warm_up
-from app.build.diagram_connect import PortDrag
+from app.build.diagram_connect import PortDrag, drop_type
 from app.build.diagram_export import export_scene
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
@@ -119,7 +118,8 @@ class DiagramView(QGraphicsView):
         self._fit_pending = True
         self._selected = ""
         self.refused = ""
-        self._edge_names: list[tuple[str, str]] = []
+        self.edge_names: list[tuple[str, str]] = []
+        """(source, target) of each connection drawn, in the order of ``arcs``."""
         """Why the last connection dragged on the diagram was refused ("" before any)."""
         self.ports = PortDrag(self)
         document.changed.connect(self.rebuild)
@@ -221,7 +221,7 @@ class DiagramView(QGraphicsView):
                 looks[name] = (look[0], center, geometry)
                 self._move(entry, center, geometry)
         nodes = [entry[0] for entry in entries]
-        self._edge_names = [(nodes[source], nodes[target]) for source, target in layout.edges]
+        self.edge_names = [(nodes[source], nodes[target]) for source, target in layout.edges]
         paths = list(placed.paths)
         if paths != self._arc_ends:
             self._update_arcs(paths)
@@ -451,30 +451,9 @@ class DiagramView(QGraphicsView):
             super().dropEvent(event)
             return
         type_name = bytes(event.mimeData().data(TYPE_MIME).data()).decode()
-        point = self.mapToScene(event.position().toPoint())
-        edge = self.edge_at(point)
-        if edge is not None:  # on a connection: inserted there
-            reason = self.document.insert_on_edge(type_name, *edge)
-            if reason is not None:
-                self.refused = f"Not inserted: {reason}"
-                QToolTip.showText(self.viewport().mapToGlobal(event.position().toPoint()),
-                                  self.refused, self.viewport())
-                self.document.message.emit(self.refused)
-        else:
-            self.insert_at(type_name, point.x() if self.direction == "right" else point.y())
+        drop_type(self, type_name, self.mapToScene(event.position().toPoint()),
+                  self.viewport().mapToGlobal(event.position().toPoint()))
         event.acceptProposedAction()
-
-    def edge_at(self, point: QPointF) -> tuple[str, str] | None:
-        """(source, target) of the connection within a few pixels of ``point``, if any."""
-        area = QRectF(point.x() - 4, point.y() - 4, 8, 8)
-        index = {id(arc): i for i, arc in enumerate(self.arcs)}
-        for item in self.scene_.items(area):
-            if isinstance(item, QGraphicsRectItem) and item.data(0):
-                return None  # on a block: the block's drop
-            position = index.get(id(item))
-            if position is not None and position < len(self._edge_names):
-                return self._edge_names[position]
-        return None
 
     def insert_at(self, type_name: str, along: float) -> None:
         """Insert a layer after the last block that starts before ``along`` on the flow's

@@ -1,10 +1,12 @@
-"""Connecting blocks on the diagram by dragging: from a block's output port to another block.
+"""Editing on the diagram: connecting blocks by dragging from a block's output port to another
+block, and where a palette item dropped on it goes.
 
 The port is a dot on the exit side of the block under the pointer (or the selected one). Pressing
 on it and releasing on a later block connects the two through the document (one undo step,
 shapes checked first): onto an Add, Concat or Mul it adds an input; onto a block that reads one
 layer it asks whether to merge with Add or Concat and creates that layer. A refused connection
-says why at the pointer, and the model stays as it was.
+says why at the pointer, and the model stays as it was. A palette item dropped on a connection
+is inserted on it, on a block right after it, on empty space as a branch from the selected block.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class DiagramView(Protocol):
 
     scene_: QGraphicsScene
     blocks: dict[str, QGraphicsRectItem]
+    arcs: list[QGraphicsPathItem]
+    edge_names: list[tuple[str, str]]
     document: ModelDocument
     refused: str
 
@@ -39,6 +43,8 @@ class DiagramView(Protocol):
     def direction(self) -> str: ...
 
     def viewport(self) -> QWidget: ...
+
+    def insert_at(self, type_name: str, along: float) -> None: ...
 
 PORT_RADIUS = 6.0
 
@@ -136,10 +142,7 @@ def connect_blocks(view: DiagramView, source: str, target: str, global_pos: QPoi
                 return "cancelled"
         reason = document.connect_layers(source, target, merge)
     if reason is not None:
-        text = f"Not connected: {reason}"
-        QToolTip.showText(global_pos, text, view.viewport())
-        document.message.emit(text)
-        view.refused = text
+        refuse(view, f"Not connected: {reason}", global_pos)
     return reason
 
 
@@ -155,3 +158,43 @@ def ask_merge(view: DiagramView, source: str, target: str) -> str | None:
     box.exec()
     clicked = box.clickedButton()
     return "Add" if clicked is add else "Concat" if clicked is concat else None
+
+
+def refuse(view: DiagramView, text: str, global_pos: QPoint) -> None:
+    QToolTip.showText(global_pos, text, view.viewport())
+    view.document.message.emit(text)
+    view.refused = text
+
+
+def drop_type(view: DiagramView, type_name: str, point: QPointF, global_pos: QPoint) -> None:
+    """A palette type dropped at scene ``point``: on a connection, inserted on it; on a block,
+    right after it; on empty space, a branch from the selected block (else by position)."""
+    document = view.document
+    edge = edge_at(view, point)
+    if edge is not None:
+        reason = document.insert_on_edge(type_name, *edge)
+        if reason is not None:
+            refuse(view, f"Not inserted: {reason}", global_pos)
+        return
+    block = next((str(item.data(0)) for item in view.scene_.items(point)
+                  if isinstance(item, QGraphicsRectItem) and item.data(0)), "")
+    names = [layer.name for layer in document.spec.layers]
+    if block in names:
+        document.add_layer(type_name, names.index(block) + 1)
+    elif not block and document.current in names:
+        document.start_branch(type_name, document.current)
+    else:
+        view.insert_at(type_name, point.x() if view.direction == "right" else point.y())
+
+
+def edge_at(view: DiagramView, point: QPointF) -> tuple[str, str] | None:
+    """(source, target) of the connection within a few pixels of ``point``, if any."""
+    area = QRectF(point.x() - 4, point.y() - 4, 8, 8)
+    index = {id(arc): i for i, arc in enumerate(view.arcs)}
+    for item in view.scene_.items(area):
+        if isinstance(item, QGraphicsRectItem) and item.data(0):
+            return None  # on a block: the block's drop
+        position = index.get(id(item))
+        if position is not None and position < len(view.edge_names):
+            return view.edge_names[position]
+    return None

@@ -160,6 +160,20 @@ def insert_on_edge(spec: ModelSpec, type_name: str, source: str,
     return set_inputs(after, target, () if now == (layer.name,) else now), layer.name
 
 
+def start_branch(spec: ModelSpec, type_name: str, source: str) -> tuple[ModelSpec, str]:
+    """A fresh ``type_name`` layer reading ``source``, beside what already reads it: placed
+    just after ``source``, and the layer that read ``source`` by being next keeps reading it."""
+    names = [layer.name for layer in spec.layers]
+    if source not in names:
+        raise ModelError(f"no layer {source} to branch from")
+    index = names.index(source) + 1
+    layer = new_layer(spec, type_name, inputs=())
+    after = insert_layer(spec, layer, index)
+    if index + 1 < len(after.layers) and not after.layers[index + 1].inputs:
+        after = set_inputs(after, after.layers[index + 1].name, (source,))
+    return after, layer.name
+
+
 def set_input_shape(spec: ModelSpec, shape: Iterable[int]) -> ModelSpec:
     values = tuple(shape)
     if not 1 <= len(values) <= 4 or any(v < 1 for v in values):

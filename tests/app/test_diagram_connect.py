@@ -105,8 +105,12 @@ def test_an_invalid_connection_is_refused_with_the_reason_and_the_model_unchange
 def drop_on_edge(window: MainWindow, type_name: str, source: str, target: str) -> None:
     """A palette item dropped on the middle of the connection ``source`` → ``target``."""
     view = window.diagram
-    arc = view.arcs[view._edge_names.index((source, target))]
-    point = arc.path().pointAtPercent(0.45)
+    arc = view.arcs[view.edge_names.index((source, target))]
+    drop_at(window, type_name, arc.path().pointAtPercent(0.45))
+
+
+def drop_at(window: MainWindow, type_name: str, point: QPointF) -> None:
+    view = window.diagram
     view.centerOn(point)
     settle()
     mime = QMimeData()
@@ -138,3 +142,26 @@ def test_a_palette_item_dropped_on_a_connection_is_inserted_on_it(qtbot: QtBot) 
     # a merge dropped on a connection would read one layer: refused, the model unchanged
     drop_on_edge(window, "Add", "layer1_1_relu2", "layer2_0_downsample")
     assert document.spec == before and window.diagram.refused.startswith("Not inserted:")
+
+
+def test_a_palette_item_dropped_on_empty_space_starts_a_branch_from_the_selected_block(
+        qtbot: QtBot) -> None:
+    window = open_window(qtbot)
+    document = window.document
+    document.select("layer1_1_relu2")
+    block = window.diagram.blocks["layer1_1_relu2"].rect()
+    below = QPointF(block.center().x() + 30, block.bottom() + 400)  # empty, below the lanes
+    assert not window.diagram.scene_.items(below)
+    drop_at(window, "Conv2d", below)
+    spec = document.spec
+    name = document.current
+    assert spec.layer(name).type == "Conv2d"
+    assert spec.inputs_of(spec.index(name)) == ("layer1_1_relu2",)
+    # what read the block before still does: the new layer is a branch beside it
+    assert spec.inputs_of(spec.index("layer2_0_conv1")) == ("layer1_1_relu2",)
+    layout_lanes = {window.diagram.blocks[n].rect().center().y() for n in (name, "layer2_0_conv1")}
+    assert len(layout_lanes) == 2
+    # dropped on a block: right after it, in its chain
+    drop_at(window, "ReLU", window.diagram.blocks["layer2_0_bn1"].rect().center())
+    names = [layer.name for layer in document.spec.layers]
+    assert document.spec.layer(names[names.index("layer2_0_bn1") + 1]).type == "ReLU"

@@ -28,3 +28,18 @@ def test_connect_adds_a_merge_input_or_a_merge_layer_and_runs_forward_only() -> 
                                 ("conv1", "layer1_0_bn2", "Add or Concat")):
         with pytest.raises(ModelError, match=why):
             editing.connect(spec, source, target)
+
+
+def test_insert_on_edge_and_start_branch_keep_the_other_connections() -> None:
+    from core.model import editing
+
+    spec = load_preset("resnet18")
+    after, name = editing.insert_on_edge(spec, "ReLU", "layer1_0_conv1", "layer1_0_bn1")
+    assert after.inputs_of(after.index(name)) == ("layer1_0_conv1",)
+    assert after.inputs_of(after.index("layer1_0_bn1")) == (name,)
+    assert after.layer(name).inputs == () and after.layer("layer1_0_bn1").inputs == ()
+    after, name = editing.start_branch(spec, "ReLU", "layer1_0_conv1")
+    assert after.index(name) == after.index("layer1_0_conv1") + 1
+    assert after.inputs_of(after.index(name)) == ("layer1_0_conv1",)
+    # bn1 read conv1 by being next: it still reads conv1, now named
+    assert after.layer("layer1_0_bn1").inputs == ("layer1_0_conv1",)
