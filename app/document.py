@@ -230,6 +230,11 @@ class ModelDocument(QObject):
             return self.locked_reason or "nothing to change"
         return None
 
+    def disconnect_layers(self, source: str, target: str) -> bool:
+        """Remove the connection ``source`` → ``target`` (one undo step)."""
+        return self._try(lambda: (editing.disconnect(self.spec, source, target),
+                                  f"Disconnect {source} from {target}", None))
+
     def start_branch(self, type_name: str, source: str) -> bool:
         """A ``type_name`` layer reading ``source`` beside its other readers (one undo step)."""
         def edit() -> tuple[ModelSpec, str, str | None]:

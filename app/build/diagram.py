@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QFont,
     QFontMetricsF,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -38,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import warm_up
-from app.build.diagram_connect import PortDrag, drop_type
+from app.build.diagram_connect import PortDrag, drop_type, edge_at
 from app.build.diagram_export import export_scene
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
@@ -118,6 +119,7 @@ class DiagramView(QGraphicsView):
         self._fit_pending = True
         self._selected = ""
         self.refused = ""
+        self.selected_edge: tuple[str, str] | None = None
         self.edge_names: list[tuple[str, str]] = []
         """(source, target) of each connection drawn, in the order of ``arcs``."""
         """Why the last connection dragged on the diagram was refused ("" before any)."""
@@ -225,6 +227,10 @@ class DiagramView(QGraphicsView):
         paths = list(placed.paths)
         if paths != self._arc_ends:
             self._update_arcs(paths)
+        if self.selected_edge is not None:
+            if self.selected_edge not in self.edge_names:
+                self.selected_edge = None
+            self._mark_edge()
         self._highlight()
         bounds = self._bounds(placed, longest, line)
         if bounds != self.scene_.sceneRect():
@@ -410,7 +416,37 @@ class DiagramView(QGraphicsView):
         name = item.data(0) if item is not None else None
         if name and name != INPUT:
             self.document.select(name)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.select_edge(None if name else edge_at(self, scene_pos))
         super().mousePressEvent(event)
+
+    def select_edge(self, edge: tuple[str, str] | None) -> None:
+        """Mark the connection ``edge`` (source, target) as selected: Delete removes it."""
+        self.selected_edge = edge
+        self._mark_edge()
+
+    def _mark_edge(self) -> None:
+        for index, arc in enumerate(self.arcs):
+            chosen = index < len(self.edge_names) and self.edge_names[index] == \
+                self.selected_edge
+            width = 3.5 if chosen else 1.6
+            if arc.pen().widthF() != width:
+                arc.setPen(QPen(QColor("#111111" if not self._dark() else "#ffffff")
+                                if chosen else QColor("#c8553d"), width))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and \
+                self.selected_edge is not None:
+            self.delete_selected_edge()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def delete_selected_edge(self) -> bool:
+        """Remove the selected connection through the document; False when none is selected
+        (or it cannot go: the reason is in the status line)."""
+        edge, self.selected_edge = self.selected_edge, None
+        return edge is not None and self.document.disconnect_layers(*edge)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         scene_pos = self.mapToScene(event.position().toPoint())

@@ -160,6 +160,26 @@ def insert_on_edge(spec: ModelSpec, type_name: str, source: str,
     return set_inputs(after, target, () if now == (layer.name,) else now), layer.name
 
 
+def disconnect(spec: ModelSpec, source: str, target: str) -> ModelSpec:
+    """Remove the connection ``source`` → ``target``. A merge left with one input goes, and what
+    read it reads that input; a layer's only input cannot be removed (delete the layer)."""
+    index = spec.index(target)
+    reads = spec.inputs_of(index)
+    if source not in reads:
+        raise ModelError(f"{target} does not read {source}")
+    rest = tuple(name for name in reads if name != source)
+    layer = spec.layers[index]
+    if not CATALOG[layer.type].merge or not rest:
+        raise ModelError(f"{source} is the only input of {target}: delete a layer instead")
+    if len(rest) >= 2:
+        return set_inputs(spec, target, rest)
+    keep = rest[0]
+    after = set_inputs(spec, target, (keep,))
+    if index + 1 < len(after.layers) and not after.layers[index + 1].inputs:
+        after = set_inputs(after, after.layers[index + 1].name, (target,))
+    return remove_layers(after, [target])
+
+
 def start_branch(spec: ModelSpec, type_name: str, source: str) -> tuple[ModelSpec, str]:
     """A fresh ``type_name`` layer reading ``source``, beside what already reads it: placed
     just after ``source``, and the layer that read ``source`` by being next keeps reading it."""

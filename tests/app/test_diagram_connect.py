@@ -165,3 +165,38 @@ def test_a_palette_item_dropped_on_empty_space_starts_a_branch_from_the_selected
     drop_at(window, "ReLU", window.diagram.blocks["layer2_0_bn1"].rect().center())
     names = [layer.name for layer in document.spec.layers]
     assert document.spec.layer(names[names.index("layer2_0_bn1") + 1]).type == "ReLU"
+
+
+def click_edge(window: MainWindow, source: str, target: str) -> None:
+    view = window.diagram
+    arc = view.arcs[view.edge_names.index((source, target))]
+    point = arc.path().pointAtPercent(0.45)
+    view.centerOn(point)
+    settle()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.mapFromScene(point))
+    settle(2)
+
+
+def test_a_connection_clicked_and_deleted_goes_and_undo_brings_it_back(qtbot: QtBot) -> None:
+    window = open_window(qtbot)
+    document = window.document
+    before = document.spec
+    click_edge(window, "maxpool", "layer1_0_add")  # the first block's identity skip
+    assert window.diagram.selected_edge == ("maxpool", "layer1_0_add")
+    window.diagram.setFocus()
+    QTest.keyClick(window.diagram, Qt.Key.Key_Delete)
+    settle()
+    spec = document.spec
+    # the add merged two layers: left with one, it goes, and its reader reads bn2
+    assert "layer1_0_add" not in {layer.name for layer in spec.layers}
+    assert spec.layer("layer1_0_relu2").inputs == ("layer1_0_bn2",)
+    assert len(spec.layers) == len(before.layers) - 1 and document.analysis.ok
+    document.undo_stack.undo()
+    assert document.spec == before
+    # a layer's only input cannot be deleted: said, and the model kept
+    click_edge(window, "layer1_0_conv1", "layer1_0_bn1")
+    QTest.keyClick(window.diagram, Qt.Key.Key_Delete)
+    settle()
+    assert document.spec == before
+    assert "only input" in window.statusBar().currentMessage()

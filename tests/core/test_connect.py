@@ -43,3 +43,15 @@ def test_insert_on_edge_and_start_branch_keep_the_other_connections() -> None:
     assert after.inputs_of(after.index(name)) == ("layer1_0_conv1",)
     # bn1 read conv1 by being next: it still reads conv1, now named
     assert after.layer("layer1_0_bn1").inputs == ("layer1_0_conv1",)
+
+
+def test_disconnect_removes_a_merge_left_with_one_input() -> None:
+    from core.model import editing
+    from core.model.errors import ModelError
+
+    spec = load_preset("resnet18")
+    after = editing.disconnect(spec, "layer1_0_bn2", "layer1_0_add")
+    assert "layer1_0_add" not in {layer.name for layer in after.layers}
+    assert after.layer("layer1_0_relu2").inputs == ("maxpool",)  # the skip, named
+    with pytest.raises(ModelError, match="only input"):
+        editing.disconnect(spec, "layer1_0_conv1", "layer1_0_bn1")
