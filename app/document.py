@@ -198,6 +198,50 @@ class ModelDocument(QObject):
         return self._try(lambda: (editing.set_inputs(self.spec, name, inputs),
                                   f"Connect {name}", name))
 
+    def connect_layers(self, source: str, target: str, merge: str | None = None) -> str | None:
+        """Connect ``source`` to ``target`` (core.model.editing.connect) as one undo step, its
+        shapes checked first: returns why it was refused (the model unchanged), or None."""
+        try:
+            after, changed = editing.connect(self.spec, source, target, merge)
+        except (ModelError, KeyError) as exc:
+            return str(exc).strip("'\"")
+        error, before = analyze_model(after, self.analysis).error, self.analysis.error
+        if error is not None and error.layer in (changed, target) and (
+                before is None or before.layer != error.layer):
+            return f"{error.layer}: {error.reason}"
+        what = f"Connect {source} to {target}" + (f" with {merge} {changed}"
+                                                  if changed != target else "")
+        if not self.apply(after, what, changed):
+            return self.locked_reason or "nothing to change"
+        return None
+
+    def insert_on_edge(self, type_name: str, source: str, target: str) -> str | None:
+        """A ``type_name`` layer on the connection ``source`` → ``target`` as one undo step, its
+        shapes checked first: returns why it was refused (the model unchanged), or None."""
+        try:
+            after, name = editing.insert_on_edge(self.spec, type_name, source, target)
+        except (ModelError, KeyError) as exc:
+            return str(exc).strip("'\"")
+        error, before = analyze_model(after, self.analysis).error, self.analysis.error
+        if error is not None and error.layer in (name, target) and (
+                before is None or before.layer != error.layer):
+            return f"{error.layer}: {error.reason}"
+        if not self.apply(after, f"Insert {type_name} {name} after {source}", name):
+            return self.locked_reason or "nothing to change"
+        return None
+
+    def disconnect_layers(self, source: str, target: str) -> bool:
+        """Remove the connection ``source`` → ``target`` (one undo step)."""
+        return self._try(lambda: (editing.disconnect(self.spec, source, target),
+                                  f"Disconnect {source} from {target}", None))
+
+    def start_branch(self, type_name: str, source: str) -> bool:
+        """A ``type_name`` layer reading ``source`` beside its other readers (one undo step)."""
+        def edit() -> tuple[ModelSpec, str, str | None]:
+            after, name = editing.start_branch(self.spec, type_name, source)
+            return after, f"Branch {type_name} {name} from {source}", name
+        return self._try(edit)
+
     def set_input_shape(self, shape: tuple[int, ...], burst: object = None) -> bool:
         merge_key = None if burst is None else ("input shape", burst)
         return self._try(lambda: (editing.set_input_shape(self.spec, shape),

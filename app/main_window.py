@@ -68,6 +68,10 @@ class MainWindow(QMainWindow):
         self.palette_widget = LayerPalette()
         self.table = LayerTable(self.document)
         self.diagram = DiagramView(self.document)
+        if self.settings.get("diagram_direction", "right") == "down":
+            self.diagram.set_direction("down")
+        self.diagram.direction_changed.connect(
+            lambda direction: self.settings.set("diagram_direction", direction))
         self.editor = PropertyEditor(self.document)
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
@@ -175,6 +179,10 @@ class MainWindow(QMainWindow):
         action.triggered.connect(slot)
         return action
 
+    def _find_layer(self) -> None:
+        self.tabs.setCurrentIndex(0)  # the Build page, where the diagram is
+        self.diagram_pane.focus_search()
+
     def _build_menus(self) -> None:
         files, edits = self.files, self.edits
         bar = self.menuBar()
@@ -249,6 +257,8 @@ class MainWindow(QMainWindow):
         self.dark_action.setChecked(self.settings.get("dark", False))
         view.addAction(self.dark_action)
         view.addAction(self._action("&Fit Diagram", self.diagram.fit, "Ctrl+0"))
+        view.addAction(self._action("F&ind Layer in Diagram…", self._find_layer,
+                                    QKeySequence.StandardKey.Find))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Layers", self._about))
         # core.data.datasets.default_root(), without importing torch at start-up

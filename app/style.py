@@ -6,15 +6,8 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
-GROUP_COLORS = {
-    "convolution": "#3b82c4",
-    "pooling": "#2a9d8f",
-    "normalization": "#8e6cc7",
-    "activation": "#e09f3e",
-    "regularization": "#9c8f80",
-    "shape": "#5f7a8a",
-    "merge": "#c8553d",
-}
+from core.analysis.diagram_look import GROUP_COLORS  # shared with convscope render diagram
+
 ERROR_COLOR = "#d62828"
 """Marks drawn on a block or a cell border (not text: see error_color)."""
 ERROR_TEXT = {"light": "#b3261e", "dark": "#ff8a80"}

@@ -27,11 +27,12 @@ MODULES = (
     "core.tasks.classification", "core.tasks.segmentation", "core.tasks.detection",
     "core.tasks.localization", "core.data.datasets", "core.inspect.augmentation_preview",
     "core.train.checkpoint", "core.train.engine", "core.train.preflight",
-    "pyqtgraph", "app.image_pane", "app.plot_text",
+    "pyqtgraph", "app.image_pane", "app.plot_text", "igraph",
 )
 """What the warm-up imports: the heavy libraries and the core modules built on them that the
 Train tab asks on the UI thread once they are loaded (a task's labels, the run history), and
-pyqtgraph with the Inspect views' image panes (built when the Inspect tab is first shown)."""
+pyqtgraph with the Inspect views' image panes (built when the Inspect tab is first shown), and
+igraph for the diagram's layered layout (a provisional layout is drawn until it is loaded)."""
 STATUS = "Loading PyTorch (the first time takes a few seconds)…"
 
 

@@ -40,6 +40,7 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CONVSCOPE_HOME"] = tempfile.mkdtemp()
     sys.path.insert(0, str(ROOT))
+    import igraph  # noqa: F401  (the diagram's layered layout, loaded as the app's warm-up does)
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow

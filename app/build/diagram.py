@@ -1,16 +1,19 @@
-"""The model diagram: one block per layer, left to right, sized by its output tensor.
+"""The model diagram: one block per layer, placed by the graph's structure, sized by its output.
 
-A block's height follows the feature map's spatial size and its width the number of channels
-(both on a log scale, so ResNet and LeNet both fit); its colour is the layer's group. Skip
-connections are drawn as arcs above the blocks. Clicking a block selects the layer.
+The blocks follow a layered layout (core.analysis.graph_layout): branches side by side, merges
+after them, flowing left to right or top to bottom (a toggle, remembered in the settings). A
+block's height follows the feature map's spatial size and its width the number of channels (log
+scales, so ResNet and LeNet both fit); its colour is the layer's group. Every connection is drawn,
+a skip routed beside the blocks it passes. Clicking a block selects the layer.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -19,14 +22,13 @@ from PySide6.QtGui import (
     QDropEvent,
     QFont,
     QFontMetricsF,
-    QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
     QPen,
     QWheelEvent,
 )
-from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsRectItem,
@@ -36,43 +38,44 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import warm_up
+from app.build.diagram_connect import PortDrag, drop_type, edge_at
+from app.build.diagram_export import export_scene
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
 from app.style import ERROR_COLOR, group_color
+from core.analysis import graph_layout
+from core.analysis.diagram_look import LABEL_ROTATION, block_size, pitches
+from core.analysis.graph_layout import Direction
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG
 from core.model.spec import INPUT, LayerSpec
 
-GAP = 14.0
-BASELINE = 150.0
-LABEL_ROTATION = 60.0
 MIN_SCALE, MAX_SCALE = 0.25, 2.0
 Entry = tuple[str, float, float, QColor, str, str, Qt.PenStyle]
 """A block as drawn: name, width, height, colour, label, shape text, outline style."""
 
 
-def block_size(shape: tuple[int, ...] | None) -> tuple[float, float]:
-    """(width, height) of a block for an output ``shape``: width grows with the channels (log
-    scale), height with the feature map's side (square-root scale, so 224 is clearly taller than
-    56 and 56 than 7); flat vectors are thin."""
-    if not shape:
-        return 18.0, 40.0
-    channels = shape[0]
-    if len(shape) == 1:  # thin, and never taller than a feature map of similar size
-        return 10.0, 16.0 + 6.0 * math.log2(1 + shape[0])
-    side = math.prod(shape[1:]) ** (1 / (len(shape) - 1))
-    return 10.0 + 5.0 * math.log2(1 + channels), 14.0 + 12.0 * math.sqrt(side)
-
-
-def _skip_path(start_x: float, end_x: float) -> QPainterPath:
-    """A skip connection's arc above the blocks, from one block's centre to another's."""
-    lift = min(60.0, 12.0 + (end_x - start_x) * 0.08)
-    top = BASELINE - 62
-    path = QPainterPath(QPointF(start_x, top))
-    path.cubicTo(start_x, top - lift, end_x, top - lift, end_x, top)
-    path.moveTo(end_x - 4, top - 8)
-    path.lineTo(end_x, top)
-    path.lineTo(end_x + 4, top - 8)
+def edge_path(points: tuple[tuple[float, float], ...], direction: Direction) -> QPainterPath:
+    """A connection from the source block's border through its route to the target's border,
+    each leg a curve that leaves and arrives along the flow, with an arrowhead."""
+    path = QPainterPath(QPointF(*points[0]))
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
+        if direction == "down":
+            mid = (ay + by) / 2
+            path.cubicTo(ax, mid, bx, mid, bx, by)
+        else:
+            mid = (ax + bx) / 2
+            path.cubicTo(mid, ay, mid, by, bx, by)
+    x, y = points[-1]
+    if direction == "down":
+        path.moveTo(x - 4, y - 7)
+        path.lineTo(x, y)
+        path.lineTo(x + 4, y - 7)
+    else:
+        path.moveTo(x - 7, y - 4)
+        path.lineTo(x, y)
+        path.lineTo(x - 7, y + 4)
     return path
 
 
@@ -85,6 +88,8 @@ class DiagramView(QGraphicsView):
 
     zoom_changed = Signal(float)
     """The view's scale after a zoom or fit (1.0 = 100 %)."""
+    direction_changed = Signal(str)
+    """"down" or "right" after :meth:`set_direction` changed it."""
 
     def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +103,8 @@ class DiagramView(QGraphicsView):
         self.setToolTip("Click a block to select its layer; drop a layer from the palette to "
                         "insert it there; Ctrl+wheel zooms, drag to pan.")
         self.setAcceptDrops(True)
+        self.viewport().setMouseTracking(True)  # the port follows the block under the pointer
+        self.direction: Direction = "right"
         self.blocks: dict[str, QGraphicsRectItem] = {}
         self.labels: dict[str, tuple[QGraphicsSimpleTextItem, QGraphicsSimpleTextItem]] = {}
         self.arcs: list[QGraphicsPathItem] = []
@@ -105,12 +112,18 @@ class DiagramView(QGraphicsView):
         self._entries: dict[str, tuple[object, object, Entry]] = {}
         self._text_widths: dict[str, float] = {}
         self._widths_font = 0.0
-        self._arc_ends: list[tuple[float, float]] = []
+        self._arc_ends: list[tuple[tuple[float, float], ...]] = []
         self._drawn = False
         self._drawn_color = ""
         self._stale = False
         self._fit_pending = True
         self._selected = ""
+        self.refused = ""
+        self.selected_edge: tuple[str, str] | None = None
+        self.edge_names: list[tuple[str, str]] = []
+        """(source, target) of each connection drawn, in the order of ``arcs``."""
+        """Why the last connection dragged on the diagram was refused ("" before any)."""
+        self.ports = PortDrag(self)
         document.changed.connect(self.rebuild)
         document.loaded.connect(self.new_model)
         document.current_changed.connect(lambda _n: self._highlight())
@@ -143,6 +156,7 @@ class DiagramView(QGraphicsView):
         self._drawn_color = text_color.name()
         if fresh:
             self.scene_.clear()
+            self.ports.reset()
             self.blocks, self.labels, self._looks, self._entries = {}, {}, {}, {}
             self.arcs, self._arc_ends = [], []
             self._selected = ""
@@ -152,9 +166,6 @@ class DiagramView(QGraphicsView):
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(7.0, font_size * 0.8))
         line = QFontMetricsF(label_font).height()
-        # each block has two rotated label lines (name, shape): neighbouring labels need their
-        # centres at least that far apart measured across the text, i.e. 2.3 lines sideways
-        pitch = line * 2.3 / math.sin(math.radians(LABEL_ROTATION))
         entries: list[Entry] = []
         width, height = block_size(spec.input_shape)
         entries.append((INPUT, width, height, QColor("#bbbbbb"), "input",
@@ -181,48 +192,86 @@ class DiagramView(QGraphicsView):
             entry = (layer.name, width, height, color, layer.name, shape, style)
             cache[layer.name] = (info, layer, entry)
             entries.append(entry)
-        # Labels start on one line below the tallest block: they never cross a block. Blocks sit
-        # at a fixed pitch that the widest block decides, so an edit that changes one block's
-        # width moves no other block (a new widest or tallest block moves them all, as a fresh
-        # drawing would place them).
+        # Blocks sit at fixed pitches along and across the flow that the widest and tallest
+        # block and the longest label decide, so an edit that changes one block's size moves no
+        # other block (a new widest or tallest block moves them all, as a fresh drawing would
+        # place them). Going right, the labels are turned under each block; going down, they
+        # stand beside it.
         widest = max(entry[1] for entry in entries)
         tallest = max(entry[2] for entry in entries)
         longest = 0.0
         for entry in entries:
             longest = max(longest, self._text_width(entry[4], label_font),
                           self._text_width(entry[5], label_font))
-        label_top = BASELINE + tallest / 2 + 6
-        slot = max(pitch, widest + GAP)
-        centers: dict[str, float] = {}
+        layout = graph_layout.layered_layout(spec, import_now=False)
+        if not layout.exact:
+            warm_up.when_ready(self._layout_ready)
+        sizes = [(entry[1], entry[2]) for entry in entries]
+        rank_pitch, lane_pitch, origin = pitches(layout, sizes, longest, line, self.direction)
+        placed = graph_layout.place(layout, sizes, rank_pitch, lane_pitch, self.direction,
+                                    origin)
+        geometry = (self.direction, widest, tallest, line)
         looks = self._looks
-        for position, entry in enumerate(entries):
+        for entry, center in zip(entries, placed.centers, strict=True):
             name = entry[0]
-            center = slot / 2 + position * slot
-            x = center - entry[1] / 2
             look = looks.get(name)
-            if look is None or look[2:] != (label_top, line) or (
-                    look[0] is not entry and look[0] != entry):
-                looks[name] = (entry, x, label_top, line)
-                self._place(entry, x, label_font, text_color, label_top, line)
-            elif look[1] != x:  # the same look one slot along (a layer added or removed)
-                looks[name] = (look[0], x, label_top, line)
-                self._move(entry, x, label_top, line)
-            centers[name] = center
-        x = len(entries) * slot
-        arc_ends: list[tuple[float, float]] = []
-        for index, layer in enumerate(spec.layers):
-            previous = spec.layers[index - 1].name if index else INPUT
-            for source in layer.inputs:  # no inputs: the layer above, no arc
-                if source != previous and source in centers:
-                    arc_ends.append((centers[source], centers[layer.name]))
-        if arc_ends != self._arc_ends:
-            self._update_arcs(arc_ends)
+            if look is None or look[2] != geometry or (look[0] is not entry and
+                                                       look[0] != entry):
+                looks[name] = (entry, center, geometry)
+                self._place(entry, center, label_font, text_color, geometry)
+            elif look[1] != center:  # the same look elsewhere (a layer added or removed)
+                looks[name] = (look[0], center, geometry)
+                self._move(entry, center, geometry)
+        nodes = [entry[0] for entry in entries]
+        self.edge_names = [(nodes[source], nodes[target]) for source, target in layout.edges]
+        paths = list(placed.paths)
+        if paths != self._arc_ends:
+            self._update_arcs(paths)
+        if self.selected_edge is not None:
+            if self.selected_edge not in self.edge_names:
+                self.selected_edge = None
+            self._mark_edge()
         self._highlight()
-        bounds = self._bounds(x, tallest, label_top, label_font, longest)
+        bounds = self._bounds(placed, longest, line)
         if bounds != self.scene_.sceneRect():
             self.scene_.setSceneRect(bounds)
         if self._fit_pending and self.isVisible():
             self.fit_model()
+
+    def _layout_ready(self) -> None:
+        """igraph has loaded: the provisional layout gives way to the layered one."""
+        if self.blocks:
+            self.rebuild()
+
+    def set_direction(self, direction: Direction) -> None:
+        """Flow top-to-bottom ("down") or left-to-right ("right"); drawn afresh and fitted."""
+        if direction == self.direction:
+            return
+        self.direction = direction
+        self.new_model()
+        self.rebuild()
+        self.direction_changed.emit(direction)
+
+    def find_layer(self, text: str) -> str | None:
+        """Select and show the layer named ``text`` (or else the first whose name contains it,
+        ignoring case); None when no layer matches."""
+        wanted = text.strip()
+        if not wanted:
+            return None
+        names = [layer.name for layer in self.document.spec.layers]
+        match = wanted if wanted in names else next(
+            (name for name in names if wanted.lower() in name.lower()), None)
+        if match is None:
+            return None
+        self.document.select(match)
+        block = self.blocks.get(match)
+        if block is not None:
+            if self.transform().m11() < 0.6:  # readable around it
+                self.resetTransform()
+                self.scale(0.85, 0.85)
+                self.zoom_changed.emit(0.85)
+            self.centerOn(block)
+        return match
 
     def _forget_removed(self, layers: tuple[LayerSpec, ...]) -> None:
         """Take the items of layers no longer in the model off the scene."""
@@ -237,27 +286,24 @@ class DiagramView(QGraphicsView):
             if self._selected == name:
                 self._selected = ""
 
-    def _update_arcs(self, arc_ends: list[tuple[float, float]]) -> None:
-        """Reshape the skip arcs that moved, add or remove the rest (the items stay)."""
-        for arc in self.arcs[len(arc_ends):]:
+    def _update_arcs(self, paths: list[tuple[tuple[float, float], ...]]) -> None:
+        """Reshape the connections that moved, add or remove the rest (the items stay)."""
+        for arc in self.arcs[len(paths):]:
             self.scene_.removeItem(arc)
-        del self.arcs[len(arc_ends):]
-        for index, ends in enumerate(arc_ends):
+        del self.arcs[len(paths):]
+        for index, points in enumerate(paths):
             if index >= len(self.arcs):
-                self.arcs.append(self._add_skip(*ends))
-            elif index >= len(self._arc_ends) or self._arc_ends[index] != ends:
-                self.arcs[index].setPath(_skip_path(*ends))
-        self._arc_ends = arc_ends
+                self.arcs.append(self._add_edge(points))
+            elif index >= len(self._arc_ends) or self._arc_ends[index] != points:
+                self.arcs[index].setPath(edge_path(points, self.direction))
+        self._arc_ends = paths
 
-    def _bounds(self, right: float, tallest: float, label_top: float, font: QFont,
-                longest: float) -> QRectF:
-        """The drawing's extent: blocks, arcs above them, rotated labels below and right."""
-        metrics = QFontMetricsF(font)
-        top = min(BASELINE - tallest / 2, BASELINE - 62 - 60 if self.arcs else BASELINE)
-        angle = math.radians(LABEL_ROTATION)
-        bottom = label_top + longest * math.sin(angle) + metrics.height() * 2
-        reach = longest * math.cos(angle) + metrics.height() * 2
-        return QRectF(-20, top - 20, right + reach + 40, bottom - top + 40)
+    def _bounds(self, placed: graph_layout.Placement, longest: float, line: float) -> QRectF:
+        """The drawing's extent: the lanes and ranks, with the labels past the last ones."""
+        if self.direction == "right":
+            reach = longest * math.cos(math.radians(LABEL_ROTATION)) + line * 2
+            return QRectF(-20, -20, placed.width + reach + 40, placed.height + 40)
+        return QRectF(-20, -20, placed.width + 40, placed.height + 40)
 
     def _text_width(self, text: str, font: QFont) -> float:
         width = self._text_widths.get(text)
@@ -265,12 +311,13 @@ class DiagramView(QGraphicsView):
             width = self._text_widths[text] = QFontMetricsF(font).horizontalAdvance(text)
         return width
 
-    def _place(self, entry: Entry, x: float,
-               font: QFont, text_color: QColor, label_top: float, line: float) -> None:
+    def _place(self, entry: Entry, center: tuple[float, float], font: QFont,
+                text_color: QColor, geometry: tuple[object, ...]) -> None:
         """Create the block of ``entry``, or move and restyle the one drawn before (called
         only when its place or look changed)."""
         name, _width, _height, color, label, shape, style = entry
         rect = self.blocks.get(name)
+        rotation = LABEL_ROTATION if self.direction == "right" else 0.0
         if rect is None:
             rect = QGraphicsRectItem()
             rect.setData(0, name)
@@ -281,11 +328,13 @@ class DiagramView(QGraphicsView):
                 item = QGraphicsSimpleTextItem(text)
                 item.setFont(font)
                 item.setBrush(QBrush(text_color if row == 0 else QColor("#888888")))
-                item.setRotation(LABEL_ROTATION)
                 item.setData(0, name)
                 self.scene_.addItem(item)
                 texts.append(item)
             self.labels[name] = (texts[0], texts[1])
+        for item in self.labels[name]:
+            if item.rotation() != rotation:
+                item.setRotation(rotation)
         fill = QColor(color)
         fill.setAlpha(210)
         rect.setBrush(QBrush(fill))
@@ -294,28 +343,38 @@ class DiagramView(QGraphicsView):
         rect.setToolTip(f"{label}: {shape}")
         if self.labels[name][1].text() != shape:
             self.labels[name][1].setText(shape)
-        self._move(entry, x, label_top, line)
+        self._move(entry, center, geometry)
 
-    def _move(self, entry: Entry, x: float, label_top: float, line: float) -> None:
-        """Put the block of ``entry`` and its labels at ``x`` (its look unchanged)."""
+    def _move(self, entry: Entry, center: tuple[float, float],
+              geometry: tuple[object, ...]) -> None:
+        """Put the block of ``entry`` and its labels at ``center`` (its look unchanged)."""
         name, width, height = entry[0], entry[1], entry[2]
+        _direction, widest, tallest, line = geometry
+        assert isinstance(widest, float) and isinstance(tallest, float)
+        assert isinstance(line, float)
+        cx, cy = center
         rect = self.blocks[name]
-        rect.setRect(QRectF(x, BASELINE - height / 2, width, height))
+        rect.setRect(QRectF(cx - width / 2, cy - height / 2, width, height))
         name_item, shape_item = self.labels[name]
-        angle = math.radians(LABEL_ROTATION)
-        center = x + width / 2
-        name_item.setPos(center - line * 0.4 * math.sin(angle), label_top)
-        # the shape on the next line: one line height across the rotated text
-        shape_item.setPos(center - line * 0.4 * math.sin(angle) + line * math.sin(angle),
-                          label_top - line * math.cos(angle))
+        if self.direction == "right":
+            # under the tallest block of the lane, turned; the shape one line across the text
+            angle = math.radians(LABEL_ROTATION)
+            top = cy + tallest / 2 + 6
+            name_item.setPos(cx - line * 0.4 * math.sin(angle), top)
+            shape_item.setPos(cx - line * 0.4 * math.sin(angle) + line * math.sin(angle),
+                              top - line * math.cos(angle))
+        else:  # beside the widest block of the lane, level
+            left = cx + widest / 2 + 8
+            name_item.setPos(left, cy - line)
+            shape_item.setPos(left, cy)
 
     def _pen(self, color: QColor, style: Qt.PenStyle, selected: bool) -> QPen:
         if selected:
             return QPen(QColor("#ffffff") if self._dark() else QColor("#111111"), 3.5, style)
         return QPen(color.darker(140), 1.2, style)
 
-    def _add_skip(self, start_x: float, end_x: float) -> QGraphicsPathItem:
-        item = QGraphicsPathItem(_skip_path(start_x, end_x))
+    def _add_edge(self, points: tuple[tuple[float, float], ...]) -> QGraphicsPathItem:
+        item = QGraphicsPathItem(edge_path(points, self.direction))
         item.setPen(QPen(QColor("#c8553d"), 1.6))
         item.setZValue(-1)
         self.scene_.addItem(item)
@@ -332,6 +391,9 @@ class DiagramView(QGraphicsView):
             entry = look[0]
             rect.setPen(self._pen(entry[3], entry[6], name == current))  # type: ignore[index]
         self._selected = current if current in self.blocks else ""
+        if not self.ports.active:
+            self.ports.show_on(self.ports.source if self.ports.source in self.blocks
+                               else self._selected)
         block = self.blocks.get(current)
         if block is not None and not self._fit_pending:
             self.ensureVisible(block, 40, 20)
@@ -345,11 +407,67 @@ class DiagramView(QGraphicsView):
             self.rebuild()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        scene_pos = self.mapToScene(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and self.ports.hits(scene_pos):
+            self.ports.start()  # a connection, not a pan
+            event.accept()
+            return
         item = self.itemAt(event.position().toPoint())
         name = item.data(0) if item is not None else None
         if name and name != INPUT:
             self.document.select(name)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.select_edge(None if name else edge_at(self, scene_pos))
         super().mousePressEvent(event)
+
+    def select_edge(self, edge: tuple[str, str] | None) -> None:
+        """Mark the connection ``edge`` (source, target) as selected: Delete removes it."""
+        self.selected_edge = edge
+        self._mark_edge()
+
+    def _mark_edge(self) -> None:
+        for index, arc in enumerate(self.arcs):
+            chosen = index < len(self.edge_names) and self.edge_names[index] == \
+                self.selected_edge
+            width = 3.5 if chosen else 1.6
+            if arc.pen().widthF() != width:
+                arc.setPen(QPen(QColor("#111111" if not self._dark() else "#ffffff")
+                                if chosen else QColor("#c8553d"), width))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and \
+                self.selected_edge is not None:
+            self.delete_selected_edge()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def delete_selected_edge(self) -> bool:
+        """Remove the selected connection through the document; False when none is selected
+        (or it cannot go: the reason is in the status line)."""
+        edge, self.selected_edge = self.selected_edge, None
+        return edge is not None and self.document.disconnect_layers(*edge)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        scene_pos = self.mapToScene(event.position().toPoint())
+        if self.ports.active:
+            self.ports.follow(scene_pos)
+            event.accept()
+            return
+        if event.buttons() == Qt.MouseButton.NoButton:
+            item = self.itemAt(event.position().toPoint())
+            name = item.data(0) if item is not None else None
+            if name and name in self.blocks and name != self.ports.source:
+                self.ports.show_on(str(name))
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.ports.active:
+            self.ports.finish(self.mapToScene(event.position().toPoint()),
+                              event.globalPosition().toPoint())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
 
     # -- palette types dropped on the diagram insert after the block under the cursor ---------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -369,16 +487,20 @@ class DiagramView(QGraphicsView):
             super().dropEvent(event)
             return
         type_name = bytes(event.mimeData().data(TYPE_MIME).data()).decode()
-        self.insert_at(type_name, self.mapToScene(event.position().toPoint()).x())
+        drop_type(self, type_name, self.mapToScene(event.position().toPoint()),
+                  self.viewport().mapToGlobal(event.position().toPoint()))
         event.acceptProposedAction()
 
-    def insert_at(self, type_name: str, scene_x: float) -> None:
-        """Insert a layer after the last block that starts left of ``scene_x``."""
+    def insert_at(self, type_name: str, along: float) -> None:
+        """Insert a layer after the last block that starts before ``along`` on the flow's
+        axis (x going right, y going down)."""
         names = [layer.name for layer in self.document.spec.layers]
         index = 0
         for position, name in enumerate(names):
             block = self.blocks.get(name)
-            if block is not None and block.rect().left() <= scene_x:
+            start = block.rect().left() if block is not None and self.direction == "right" \
+                else block.rect().top() if block is not None else math.inf
+            if start <= along:
                 index = position + 1
         self.document.add_layer(type_name, index)
 
@@ -414,6 +536,7 @@ class DiagramView(QGraphicsView):
         self.resetTransform()
         self.scale(scale, scale)
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
         self.zoom_changed.emit(scale)
 
     def resizeEvent(self, event: object) -> None:
@@ -425,23 +548,5 @@ class DiagramView(QGraphicsView):
         """Save the whole diagram as PNG (at ``scale``) or SVG, by the file's extension."""
         if self._stale:
             self.rebuild()
-        rect = self.scene_.sceneRect()
-        if path.suffix.lower() == ".svg":
-            generator = QSvgGenerator()
-            generator.setFileName(str(path))
-            generator.setSize(QSize(int(rect.width()), int(rect.height())))
-            generator.setViewBox(QRectF(0, 0, rect.width(), rect.height()))
-            generator.setTitle(self.document.spec.name)
-            painter = QPainter(generator)
-            self.scene_.render(painter, QRectF(0, 0, rect.width(), rect.height()), rect)
-            painter.end()
-            return
-        image = QImage(int(rect.width() * scale), int(rect.height() * scale),
-                       QImage.Format.Format_ARGB32)
-        image.fill(self.palette().base().color())
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.scene_.render(painter, QRectF(0, 0, image.width(), image.height()), rect)
-        painter.end()
-        if not image.save(str(path)):
-            raise OSError(f"could not write {path}")
+        export_scene(self.scene_, self.document.spec.name, self.palette().base().color(),
+                     path, scale)

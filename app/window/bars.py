@@ -165,7 +165,8 @@ class TotalsBar(QLabel):
 
 
 class DiagramPane(QWidget):
-    """The diagram under a row with its legend, the zoom, − + Fit and Export…."""
+    """The diagram under a row with its legend, the zoom, − + Fit, the flow's direction, a
+    layer search (Ctrl+F) and Export…."""
 
     def __init__(self, diagram: DiagramView, export: Callable[[], None]) -> None:
         super().__init__()
@@ -175,9 +176,10 @@ class DiagramPane(QWidget):
         # needed 889 px at projector text, wider than the Build page at 1366 px
         parts: list[QWidget] = []
         tip = ("Block height grows with the feature map's side (224 is much taller than 7), "
-               "block width with the number of channels; arcs above the blocks are skip "
-               "connections.")
-        for text in ("<b>Diagram</b>", "height: map size ·", "width: channels ·", "arcs: skips"):
+               "block width with the number of channels; lines are the connections, branches "
+               "run side by side and a skip passes beside the blocks it skips.")
+        for text in ("<b>Diagram</b>", "height: map size ·", "width: channels ·",
+                     "lines: connections"):
             part = QLabel(text)
             part.setToolTip(tip)
             parts.append(part)
@@ -195,6 +197,39 @@ class DiagramPane(QWidget):
             button.setToolTip(button_tip)
             button.clicked.connect(slot)
             parts.append(button)
+        self.down_button = QToolButton()
+        self.down_button.setText("↓ Top to bottom")
+        self.down_button.setCheckable(True)
+        self.down_button.setChecked(diagram.direction == "down")
+        self.down_button.setToolTip("Flow top to bottom (on) or left to right (off); remembered")
+        self.down_button.toggled.connect(
+            lambda on: diagram.set_direction("down" if on else "right"))
+        diagram.direction_changed.connect(
+            lambda direction: self.down_button.setChecked(direction == "down"))
+        parts.insert(len(parts) - 1, self.down_button)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find layer (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Type a layer's name (or part of it) and press Enter: the "
+                               "diagram shows and selects it")
+        self.search.setMaximumWidth(self.search.fontMetrics().horizontalAdvance("M" * 14))
+        self.search.returnPressed.connect(self._find)
+        self._diagram = diagram
+        parts.insert(len(parts) - 1, self.search)
         tools = FlowRow(parts)
         layout.addWidget(tools)
         layout.addWidget(diagram)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _find(self) -> None:
+        """Enter in the search: the matching layer selected and shown, or the field marked."""
+        found = self._diagram.find_layer(self.search.text())
+        self.search.setStyleSheet("" if found is not None or not self.search.text().strip()
+                                  else f"color: {error_color().name()}")
+        self.search.setToolTip(f"No layer's name contains “{self.search.text().strip()}”"
+                               if found is None and self.search.text().strip() else
+                               "Type a layer's name (or part of it) and press Enter: the "
+                               "diagram shows and selects it")

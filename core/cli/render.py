@@ -1,5 +1,5 @@
 """``convscope render``: the Inspect tab's pictures (filters, activations, attributions, masks,
-boxes) as PNG files."""
+boxes) as PNG files, and the builder's model diagram as SVG or PNG."""
 
 from __future__ import annotations
 
@@ -26,7 +26,33 @@ def _size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def run_diagram(args: argparse.Namespace) -> int:
+    """``convscope render diagram MODEL [--direction down|right] -o FILE.svg|.png``."""
+    from core.inspect.render_diagram import SUFFIXES, DiagramError, write_diagram
+    from core.model.spec import load_model
+
+    output = Path(args.output)
+    if output.is_dir():
+        return fail(f"-o {output} is a folder; give a file name ending in .svg or .png")
+    if output.suffix.lower() not in SUFFIXES:
+        return fail(f"-o {output}: the diagram is an SVG or PNG image; use a name ending in "
+                    ".svg or .png")
+    if not output.parent.is_dir():
+        return fail(f"-o {output}: the folder {output.parent} does not exist")
+    try:
+        spec = load_model(resolve_model(args.model))
+        out = write_diagram(spec, args.direction, output)
+    except (ModelError, DiagramError) as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(out)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.view == "diagram":
+        return run_diagram(args)
     from core.data.errors import DataError
     from core.inspect import render
     from core.inspect.inspector import InspectError, Inspector, image_for
@@ -133,8 +159,15 @@ def _scene_figure(args: argparse.Namespace, inspector: Inspector, notes: list[st
 
 def add_parser(commands: Any) -> None:
     """The sub-command and its arguments, on the dispatcher's sub-parsers."""
-    rend = commands.add_parser("render", help="render a view of a model to PNG")
+    rend = commands.add_parser("render", help="render a view of a model to PNG (the diagram "
+                               "also to SVG)")
     views = rend.add_subparsers(dest="view", required=True, parser_class=Parser)
+    d = views.add_parser("diagram", help="the model's diagram, as the builder lays it out")
+    d.add_argument("model", help="a model file (.json) or a preset name")
+    d.add_argument("--direction", choices=("down", "right"), default="right",
+                   help="the flow: top to bottom or left to right (default)")
+    d.add_argument("-o", "--output", required=True, help="the SVG or PNG to write")
+    d.set_defaults(run=run)
     for view, text in (("filters", "a convolution's kernels"),
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),

@@ -112,6 +112,88 @@ def set_inputs(spec: ModelSpec, name: str, inputs: Iterable[str]) -> ModelSpec:
     return _replace_layer(spec, replace(spec.layer(name), inputs=tuple(inputs)))
 
 
+def connect(spec: ModelSpec, source: str, target: str,
+            merge: str | None = None) -> tuple[ModelSpec, str]:
+    """``target`` also reads ``source`` (the input or an earlier layer): a merge layer (Add,
+    Concat, Mul…) gets one more input; any other layer gets a fresh ``merge`` layer of that type
+    just before it, reading what it read and ``source``, and reads the merge. Returns the spec
+    and the layer whose inputs changed (the merge, new or not)."""
+    from core.model.spec import INPUT
+
+    names = [layer.name for layer in spec.layers]
+    if target not in names:
+        raise ModelError(f"no layer {target} to connect to")
+    index = names.index(target)
+    if source != INPUT and (source not in names or names.index(source) >= index):
+        raise ModelError(f"{source} comes after {target}: a connection runs forward, from an "
+                         "earlier layer to a later one")
+    layer = spec.layers[index]
+    reads = spec.inputs_of(index)
+    if source in reads:
+        raise ModelError(f"{target} already reads {source}")
+    if CATALOG[layer.type].merge:
+        return set_inputs(spec, target, (*reads, source)), target
+    if merge is None or merge not in CATALOG or not CATALOG[merge].merge:
+        raise ModelError(f"{target} reads one layer: merge the two with Add or Concat")
+    joined = new_layer(spec, merge, inputs=(*reads, source))
+    spec = insert_layer(spec, joined, index)
+    return set_inputs(spec, target, (joined.name,)), joined.name
+
+
+def insert_on_edge(spec: ModelSpec, type_name: str, source: str,
+                   target: str) -> tuple[ModelSpec, str]:
+    """A fresh ``type_name`` layer on the connection from ``source`` to ``target``: placed just
+    before ``target``, it reads ``source`` and ``target`` reads it in ``source``'s place (a
+    connection to the layer just above is left implicit, as the file writes it)."""
+    names = [layer.name for layer in spec.layers]
+    if target not in names:
+        raise ModelError(f"no layer {target}")
+    index = names.index(target)
+    reads = spec.inputs_of(index)
+    if source not in reads:
+        raise ModelError(f"{target} does not read {source}")
+    previous = names[index - 1] if index else None
+    layer = new_layer(spec, type_name, inputs=() if source == previous or (
+        source == "input" and index == 0) else (source,))
+    after = insert_layer(spec, layer, index)
+    now = tuple(layer.name if name == source else name for name in reads)
+    return set_inputs(after, target, () if now == (layer.name,) else now), layer.name
+
+
+def disconnect(spec: ModelSpec, source: str, target: str) -> ModelSpec:
+    """Remove the connection ``source`` → ``target``. A merge left with one input goes, and what
+    read it reads that input; a layer's only input cannot be removed (delete the layer)."""
+    index = spec.index(target)
+    reads = spec.inputs_of(index)
+    if source not in reads:
+        raise ModelError(f"{target} does not read {source}")
+    rest = tuple(name for name in reads if name != source)
+    layer = spec.layers[index]
+    if not CATALOG[layer.type].merge or not rest:
+        raise ModelError(f"{source} is the only input of {target}: delete a layer instead")
+    if len(rest) >= 2:
+        return set_inputs(spec, target, rest)
+    keep = rest[0]
+    after = set_inputs(spec, target, (keep,))
+    if index + 1 < len(after.layers) and not after.layers[index + 1].inputs:
+        after = set_inputs(after, after.layers[index + 1].name, (target,))
+    return remove_layers(after, [target])
+
+
+def start_branch(spec: ModelSpec, type_name: str, source: str) -> tuple[ModelSpec, str]:
+    """A fresh ``type_name`` layer reading ``source``, beside what already reads it: placed
+    just after ``source``, and the layer that read ``source`` by being next keeps reading it."""
+    names = [layer.name for layer in spec.layers]
+    if source not in names:
+        raise ModelError(f"no layer {source} to branch from")
+    index = names.index(source) + 1
+    layer = new_layer(spec, type_name, inputs=())
+    after = insert_layer(spec, layer, index)
+    if index + 1 < len(after.layers) and not after.layers[index + 1].inputs:
+        after = set_inputs(after, after.layers[index + 1].name, (source,))
+    return after, layer.name
+
+
 def set_input_shape(spec: ModelSpec, shape: Iterable[int]) -> ModelSpec:
     values = tuple(shape)
     if not 1 <= len(values) <= 4 or any(v < 1 for v in values):

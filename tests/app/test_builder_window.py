@@ -261,7 +261,14 @@ def test_diagram_draws_skip_connections_selects_and_exports(qtbot: QtBot, tmp_pa
     qtbot.addWidget(w)
     w.show()
     assert len(w.diagram.blocks) == len(w.document.spec.layers) + 1
-    assert len(w.diagram.arcs) == 8 + 3  # each residual add, and the 3 downsample branches
+    spec = w.document.spec
+    # every connection is drawn; a downsample branch runs beside the block's main path, and
+    # the add that merges them comes after both
+    assert len(w.diagram.arcs) == sum(len(spec.inputs_of(i)) for i in range(len(spec.layers)))
+    down, main = (w.diagram.blocks[n].rect() for n in ("layer2_0_downsample", "layer2_0_conv1"))
+    assert down.center().x() == main.center().x() and down.center().y() != main.center().y()
+    assert w.diagram.blocks["layer2_0_add"].rect().left() > max(
+        w.diagram.blocks[n].rect().right() for n in ("layer2_0_bn2", "layer2_0_downsample_bn"))
     block = w.diagram.blocks["layer2_0_conv1"]
     w.diagram.centerOn(block)
     point = w.diagram.mapFromScene(block.sceneBoundingRect().center())

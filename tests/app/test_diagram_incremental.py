@@ -227,6 +227,10 @@ def test_the_diagram_keeps_its_items_across_structural_edits(resnet: MainWindow)
     kept = {name for name, key in ids.items() if name in view.blocks and
             (id(view.blocks[name]), id(view.labels[name][0])) == key}
     assert kept == set(ids) - {"fc", "layer4_1_relu2"}
-    assert [id(arc) for arc in view.arcs] == arcs
+    # the connections' items are reshaped, not drawn anew: a layer removed and one added
+    # replace at most the last two
+    now = [id(arc) for arc in view.arcs]
+    assert len(now) == len(arcs) and sum(a == b for a, b in zip(now, arcs, strict=True)) >= \
+        len(arcs) - 2
     assert "classifier" in view.blocks and "fc" not in view.blocks
     assert_as_fresh(resnet, "rename, remove, add, undo ×2")
