@@ -138,6 +138,10 @@ def read_clip(path: Path, frames: int, size: tuple[int, int], channels: int
 def _clips_of(class_dir: Path, files: list[Path]) -> list[Path]:
     """The clips in a class folder: its video files and GIFs, and its folders of frames."""
     clips: set[Path] = set()
+    try:  # folders of frames, an empty one included (refused when read)
+        clips.update(d for d in class_dir.iterdir() if d.is_dir() and not d.name.startswith("."))
+    except OSError as exc:
+        raise DataError(f"{class_dir}: cannot be listed ({exc.strerror or exc})") from None
     for path in files:
         if path.parent == class_dir:
             if path.suffix.lower() in CLIP_SUFFIXES:

@@ -33,7 +33,8 @@ NOISE = 40
 """Canvas noise: uniform 0 … NOISE - 1, drawn anew each frame."""
 DEFAULT_FRAMES = 8
 DEFAULT_SIZE = 32
-FRAME_RANGE = (2, 16)
+FRAME_RANGE = (2, 12)
+"""Frames per clip: at most 12, so the digit's path fits the smallest canvas."""
 SIZE_RANGE = (24, 64)
 
 
@@ -111,7 +112,9 @@ def make_clips(count: int, pool: int, options: ClipOptions, seed: int
                                              align_corners=False)
     scaled_np = scaled[:, 0].clamp(0, 255).round().to(torch.uint8).numpy()
     room = size - side  # top-left corners 0 … room
-    top_speed = max(1, min(3, room // max(1, frames - 1)))
+    mid = (frames - 1) // 2  # the middle frame, as a 2-D model sees it (core.data.frames)
+    after = frames - 1 - mid  # frames after it (as many as before it, or one more)
+    top_speed = max(1, min(3, room // (2 * after)))
     clips = rng.integers(0, NOISE, (count, frames, size, size), dtype=np.uint8)
     directions = rng.integers(0, len(DIRECTIONS), count)
     picks = rng.integers(0, len(scaled_np), count)
@@ -119,16 +122,16 @@ def make_clips(count: int, pool: int, options: ClipOptions, seed: int
     spots = rng.random((count, 2))
     for n in range(count):
         dx, dy = _STEPS[int(directions[n])]
+        sign = dx + dy
         speed = int(speeds[n])
-        travel = speed * (frames - 1)
-        # the start on the axis of motion leaves room for the travel; the other axis is kept to
-        # the same range, so the middle frame's position says nothing of the direction
-        lo = int(spots[n, 0] * (room - travel + 1))
-        other = int(spots[n, 1] * (room - travel + 1)) + travel // 2
+        reach = speed * after
+        # the middle frame's corner, on both axes from the same range whichever the direction,
+        # so where the digit is in one frame says nothing of where it goes
+        along, other = (reach + int(f * (room - 2 * reach + 1)) for f in spots[n])
         digit = scaled_np[picks[n]]
         for t in range(frames):
-            along = lo + speed * t if dx + dy > 0 else lo + travel - speed * t
-            x, y = (along, other) if dx else (other, along)
+            shift = along + sign * speed * (t - mid)
+            x, y = (shift, other) if dx else (other, shift)
             window = clips[n, t, y:y + side, x:x + side]
             np.maximum(window, digit, out=window)
     return torch.from_numpy(clips)[:, None], torch.from_numpy(directions.astype(np.int64))
