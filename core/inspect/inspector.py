@@ -63,16 +63,29 @@ class FilterGrid:
     layer: str
     in_channel: int | None
     in_channels: int
+    depth: int = 1
+    """Frames a Conv3d kernel spans (1 for 2-D and 1-D kernels)."""
+    frame: int | None = None
+    """Which of a Conv3d kernel's frames ``kernels`` shows (None for 2-D and 1-D kernels)."""
 
 
-def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None) -> FilterGrid:
+def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None,
+                frame: int | None = None) -> FilterGrid:
     """Kernels (out, in, …) as a grid: colour for 3 input channels unless one is chosen,
-    one symmetric colour scale. Also used for live and replayed snapshots of training."""
+    one symmetric colour scale (over all of a Conv3d kernel's frames, so frames compare).
+    ``frame``: which frame of a Conv3d kernel (default the middle one). Also used for live and
+    replayed snapshots of training."""
     weight = np.asarray(weights, dtype=np.float32)
+    depth, shown, whole = 1, None, weight
     if weight.ndim == 3:  # Conv1d: kernels as 1-pixel-high images
         weight = weight[:, :, None, :]
-    elif weight.ndim == 5:  # Conv3d: the middle depth slice
-        weight = weight[:, :, weight.shape[2] // 2]
+    elif weight.ndim == 5:  # Conv3d: one frame of each kernel
+        depth = weight.shape[2]
+        shown = depth // 2 if frame is None else frame
+        if not 0 <= shown < depth:
+            raise InspectError(f"frame {shown} does not exist: the kernels of {layer} span "
+                               f"{depth} frames (0 to {depth - 1})")
+        weight = weight[:, :, shown]
     in_channels = weight.shape[1]
     color = in_channels == 3 and in_channel is None
     if not color:
@@ -82,9 +95,11 @@ def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None) 
                                f"{in_channels} (0 to {in_channels - 1})")
         weight = weight[:, channel:channel + 1]
         in_channel = channel
-    limit = float(np.abs(weight).max()) if weight.size else 0.0
+    scaled = weight if shown is None else (
+        whole if color else whole[:, in_channel:in_channel + 1])
+    limit = float(np.abs(scaled).max()) if scaled.size else 0.0
     limit = limit or 1.0
-    return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels)
+    return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels, depth, shown)
 
 
 @dataclass(frozen=True)
@@ -183,15 +198,17 @@ class Inspector:
             raise InspectError(f'"{name}" is not {what}; choose one of: {listed}')
 
     # -- filters ----------------------------------------------------------------------------
-    def filters(self, layer: str, in_channel: int | None = None) -> FilterGrid:
-        """A convolution's kernels: in colour for RGB input, else one input channel at a time."""
+    def filters(self, layer: str, in_channel: int | None = None, frame: int | None = None
+                ) -> FilterGrid:
+        """A convolution's kernels: in colour for RGB input, else one input channel at a time;
+        a Conv3d's one frame at a time (``frame``, default the middle one)."""
         self._check_layer(layer, self.kernel_layers(), "a layer with kernels")
         module = self.model.layers[layer]
         assert isinstance(module, nn.modules.conv._ConvNd)
         weight = module.weight.detach().cpu().float()
         if isinstance(module, nn.ConvTranspose2d):
             weight = weight.transpose(0, 1)  # (out, in, kh, kw) like a convolution
-        return filter_grid(weight.numpy(), layer, in_channel)
+        return filter_grid(weight.numpy(), layer, in_channel, frame)
 
     # -- activations ------------------------------------------------------------------------
     def _statistics(self) -> tuple[list[float] | None, list[float] | None]:
