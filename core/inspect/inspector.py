@@ -23,7 +23,7 @@ from core.build import ConvScopeNet, build_model
 from core.data.adapt import BatchPreparer
 from core.data.dataset import Dataset
 from core.data.errors import DataError
-from core.inspect.inputs import ModelInput, fit_image
+from core.inspect.inputs import ModelInput, fit_clip, fit_image, frame_of
 from core.model.catalog import KERNEL_TYPES
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
@@ -221,7 +221,15 @@ class Inspector:
         return None, None
 
     def prepare(self, image: torch.Tensor, source: str) -> ModelInput:
+        """An image (C, H, W), or a clip (C, T, H, W) for a video model, as the model's input."""
         mean, std = self._statistics()
+        if image.dim() == 4 and len(self.spec.input_shape) == 4:
+            return fit_clip(image, self.spec.input_shape, mean, std, source)
+        if image.dim() == 4:  # a clip for a 2-D model: its middle frame, as training gives it
+            from core.data.frames import middle_frames
+
+            image = middle_frames(image)
+            source += " (its middle frame)"
         return fit_image(image, self.spec.input_shape, mean, std, source)
 
     def activations(self, inp: ModelInput) -> dict[str, torch.Tensor]:
@@ -230,9 +238,14 @@ class Inspector:
             outputs = self.model.forward_all(inp.tensor)
         return {name: value[0] for name, value in outputs.items()}
 
-    def activation(self, layer: str, inp: ModelInput) -> np.ndarray:
+    def activation(self, layer: str, inp: ModelInput, frame: int | None = None) -> np.ndarray:
+        """The layer's output for one input; with ``frame``, a Conv3d layer's (C, T, H, W)
+        output at that frame, (C, H, W)."""
         self._check_layer(layer, self.layer_names(), "a layer of this model")
-        return self.activations(inp)[layer].numpy()
+        values = self.activations(inp)[layer].numpy()
+        if frame is not None and values.ndim == 4:
+            return frame_of(values, frame, layer)[0]
+        return values
 
     # -- predictions ------------------------------------------------------------------------
     def preparer(self, data: Dataset) -> BatchPreparer:
@@ -465,6 +478,15 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
     """An input by name: a sample photo, an image file, or 'digits:N' (a test-split digit)."""
     from core.inspect.inputs import SAMPLE_PHOTOS, read_image, sample_photo
 
+    if source.lower().startswith("moving-digits:"):
+        return inspector.prepare(*_moving_digit(inspector, source))
+    if len(inspector.spec.input_shape) == 4 and source not in SAMPLE_PHOTOS:
+        from core.data.clips import read_clip
+
+        shape = inspector.spec.input_shape
+        channels = shape[0] if shape[0] in (1, 3) else 3
+        clip, count = read_clip(Path(source), shape[1], (shape[2], shape[3]), channels)
+        return inspector.prepare(clip, f"{Path(source).name} ({count} frames)")
     if source in SAMPLE_PHOTOS:
         image, text = sample_photo(source)
     elif source.startswith("digits:"):
@@ -484,3 +506,19 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
         shape = inspector.spec.input_shape
         image, text = read_image(Path(source), (shape[-2], shape[-1]) if len(shape) == 3 else None)
     return inspector.prepare(image, text)
+
+
+def _moving_digit(inspector: Inspector, source: str) -> tuple[torch.Tensor, str]:
+    """``moving-digits:N``: test clip N of the bundled moving digits at the model's shape."""
+    from core.data.datasets import load_dataset
+
+    data = load_dataset("moving-digits", inspector.spec.input_shape)
+    try:
+        index = int(source.split(":", 1)[1])
+        if not 0 <= index < len(data.test):
+            raise IndexError(index)
+    except (ValueError, IndexError):
+        raise DataError(f"{source}: use moving-digits:N with N from 0 to {len(data.test) - 1}"
+                        ) from None
+    label = data.classes[int(data.test.labels[index])]
+    return data.test.images[index], f"moving-digits test clip {index} (moving {label})"
