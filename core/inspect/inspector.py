@@ -486,7 +486,9 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
         shape = inspector.spec.input_shape
         channels = shape[0] if shape[0] in (1, 3) else 3
         clip, count = read_clip(Path(source), shape[1], (shape[2], shape[3]), channels)
-        return inspector.prepare(clip, f"{Path(source).name} ({count} frames)")
+        sampled = f", sampled evenly to {shape[1]}" if count != shape[1] else ""
+        return inspector.prepare(clip, f"{Path(source).name} ({count} frames{sampled}, "
+                                       f"resized to {shape[3]} × {shape[2]})")
     if source in SAMPLE_PHOTOS:
         image, text = sample_photo(source)
     elif source.startswith("digits:"):
