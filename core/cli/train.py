@@ -219,7 +219,8 @@ def add_parser(commands: Any) -> None:
                     "(downloaded once), phrases (bundled texts), moving-digits (bundled clips "
                     "for video models; moving-digits:n=N,seed=K), a folder with one sub-folder "
                     "of images, .txt files or clips (videos, GIFs, folders of frames) per class "
-                    "(or train/ and test/ folders holding them), or a .csv/.tsv of texts (columns found by name, or "
+                    "(or train/ and test/ folders holding them), or a .csv/.tsv of texts "
+                    "(columns found by name, or "
                     "FILE.csv:text=COL,label=COL; add vocab=N for the vocabulary size); with "
                     "--resume: the run's own")
     tr.add_argument("--change-dataset", action="store_true",

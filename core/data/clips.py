@@ -58,7 +58,7 @@ def _video_frames(path: Path, size: tuple[int, int]) -> list[np.ndarray]:
     import av
 
     frames: list[np.ndarray] = []
-    with open_regular(path, VIDEO_FILE_LIMIT) as handle, av.open(handle) as container:
+    with open_regular(path, VIDEO_FILE_LIMIT) as handle, av.open(handle, "r") as container:
         if not container.streams.video:
             raise DataError(f"{path}: has no video stream")
         stream = container.streams.video[0]

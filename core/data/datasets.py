@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.data.annotated import annotated_format, load_annotated
-from core.data.clips import load_clip_folder, looks_like_clips
 from core.data.classification_sets import (
     CIFAR_CLASSES,
     load_cifar10,
@@ -21,6 +20,7 @@ from core.data.classification_sets import (
     read_cifar_bin,
     read_idx,
 )
+from core.data.clips import load_clip_folder, looks_like_clips
 from core.data.dataset import IMAGE_SUFFIXES, SPLIT_SEED, Dataset, Split
 from core.data.errors import DataError
 from core.data.folders import folder_kind

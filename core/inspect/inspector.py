@@ -95,8 +95,7 @@ def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None,
                                f"{in_channels} (0 to {in_channels - 1})")
         weight = weight[:, channel:channel + 1]
         in_channel = channel
-    scaled = weight if shown is None else (
-        whole if color else whole[:, in_channel:in_channel + 1])
+    scaled = weight if shown is None or color else whole[:, channel:channel + 1]
     limit = float(np.abs(scaled).max()) if scaled.size else 0.0
     limit = limit or 1.0
     return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels, depth, shown)
@@ -483,7 +482,7 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
     if len(inspector.spec.input_shape) == 4 and source not in SAMPLE_PHOTOS:
         from core.data.clips import read_clip
 
-        shape = inspector.spec.input_shape
+        shape = tuple(inspector.spec.input_shape)
         channels = shape[0] if shape[0] in (1, 3) else 3
         clip, count = read_clip(Path(source), shape[1], (shape[2], shape[3]), channels)
         sampled = f", sampled evenly to {shape[1]}" if count != shape[1] else ""

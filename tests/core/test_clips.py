@@ -117,7 +117,7 @@ def test_empty_clips_and_class_folders_are_refused_in_one_line(tmp_path: Path) -
     (folder / "dark" / "empty").rmdir()
     (folder / "dark" / "still.png").write_bytes((folder / "dark" / "clip3" /
                                                  "frame0.png").read_bytes())
-    with pytest.raises(DataError, match="still.png: a still image among the clips"):
+    with pytest.raises(DataError, match=r"still\.png: a still image among the clips"):
         load_dataset(str(folder), SHAPE)
     (folder / "dark" / "still.png").unlink()
     (folder / "none").mkdir()
