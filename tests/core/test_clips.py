@@ -186,3 +186,11 @@ def test_the_3d_preset_learns_the_direction_and_the_2d_baseline_cannot(
     two = _train("moving_digits_2d", tmp_path, capsys)
     assert three["val_acc"] >= 0.9
     assert two["val_acc"] < 0.45  # chance is 0.25
+
+
+def test_the_train_tabs_preview_shows_each_clips_middle_frame() -> None:
+    from core.data.augmentation import Augmentation
+    from core.inspect.augmentation_preview import preview_grid
+
+    grid = preview_grid("moving-digits", (1, 8, 32, 32), Augmentation(flip=True), samples=8)
+    assert grid.shape == (34, 265, 3) and grid.dtype == np.uint8
