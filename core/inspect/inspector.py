@@ -479,7 +479,8 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
 
     if source.lower().startswith("moving-digits:"):
         return inspector.prepare(*_moving_digit(inspector, source))
-    if len(inspector.spec.input_shape) == 4 and source not in SAMPLE_PHOTOS:
+    if len(inspector.spec.input_shape) == 4 and source not in SAMPLE_PHOTOS and \
+            not source.startswith("digits:"):
         from core.data.clips import read_clip
 
         shape = tuple(inspector.spec.input_shape)
