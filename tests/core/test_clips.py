@@ -194,3 +194,17 @@ def test_the_train_tabs_preview_shows_each_clips_middle_frame() -> None:
 
     grid = preview_grid("moving-digits", (1, 8, 32, 32), Augmentation(flip=True), samples=8)
     assert grid.shape == (34, 265, 3) and grid.dtype == np.uint8
+
+
+def test_cli_trains_a_video_preset_on_a_clip_folder(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    for name, level in (("a", 0), ("b", 60), ("c", 120), ("d", 180)):  # 4 classes, 5 frames
+        (tmp_path / "clips" / name).mkdir(parents=True)
+        for i in range(6):
+            write_gif(tmp_path / "clips" / name / f"{i}.gif", frames_of(level, 5))
+    code = main(["train", "moving_digits_3d", "--dataset", str(tmp_path / "clips"), "--epochs",
+                 "1", "--out", str(tmp_path / "runs")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "clips of 1×8×32×32" in out and "clips of 5–5 frames sampled evenly to 8" in out
+    assert "test acc" in out
