@@ -219,7 +219,7 @@ class BatchPreparer:
         if self.text:
             return images.long()
         out = images.float().div_(255)
-        shape = (-1,) + (1,) * (out.dim() - 2)  # per channel: (C, 1, 1) or (C, 1, 1, 1)
+        shape = (-1, 1, 1, 1) if self.clips else (-1, 1, 1)  # per channel, frames too
         mean, std = self.mean.to(out.device), self.std.to(out.device)
         return (out - mean.view(shape)) / std.view(shape)
 

@@ -95,7 +95,9 @@ def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None,
                                f"{in_channels} (0 to {in_channels - 1})")
         weight = weight[:, channel:channel + 1]
         in_channel = channel
-    scaled = weight if shown is None or color else whole[:, channel:channel + 1]
+    scaled = weight  # a Conv3d's scale spans all its frames
+    if shown is not None:
+        scaled = whole if color else whole[:, in_channel or 0:(in_channel or 0) + 1]
     limit = float(np.abs(scaled).max()) if scaled.size else 0.0
     limit = limit or 1.0
     return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels, depth, shown)
