@@ -164,10 +164,14 @@ class BatchPreparer:
         if data_c != channels:
             self.notes.append("grayscale clips repeated to 3 channels" if channels == 3
                               else "colour clips converted to grayscale")
-        self.augmentation = Augmentation()
-        if augmentation is not None and augmentation.active:
-            self.notes.append("augmentation is for images: not applied to clips")
-        self.augment = v2.Compose([v2.Identity()])
+        self.augmentation = augmentation or Augmentation()
+        self.augmentation.check()
+        self.augment = augmentation_transform(self.augmentation, self.size, channels)
+        if self.augmentation.active:
+            self.notes.append("augmentation drawn once per clip: every frame of a clip is "
+                              "flipped, cropped or warped alike"
+                              + (" (a mirror also mirrors the motion)"
+                                 if self.augmentation.flip or self.augmentation.vflip else ""))
         if mean is not None and std is not None:
             self.mean, self.std = mean, std
             return
@@ -213,7 +217,7 @@ class BatchPreparer:
         if not fitted:
             images = self._fit(images)
         if train and self.augmentation.active:
-            images = torch.stack([self.augment(image) for image in images])
+            images = torch.stack([self._augmented(image) for image in images])
         if device is not None:
             images = images.to(device, non_blocking=True)
         if self.text:
@@ -223,6 +227,15 @@ class BatchPreparer:
         mean, std = self.mean.to(out.device), self.std.to(out.device)
         return (out - mean.view(shape)) / std.view(shape)
 
+    def _augmented(self, sample: torch.Tensor) -> torch.Tensor:
+        """One image augmented; a clip (C, T, H, W) as a tv_tensors.Video, one draw for all
+        its frames."""
+        if not self.clips:
+            image: torch.Tensor = self.augment(sample)
+            return image
+        video: torch.Tensor = self.augment(tv_tensors.Video(sample.movedim(1, 0)))
+        return video.as_subclass(torch.Tensor).movedim(0, 1)
+
     def with_targets(self, images: torch.Tensor, targets: torch.Tensor, task: TargetWrapper,
                      device: torch.device | None = None, fitted: bool = False
                      ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -230,6 +243,8 @@ class BatchPreparer:
         image through transforms.v2 as tv_tensors.Mask / BoundingBoxes)."""
         if not self.augmentation.active:
             return self(images, device=device, fitted=fitted), targets
+        if self.clips:  # a class per clip: nothing moves with it
+            return self(images, train=True, device=device, fitted=fitted), targets
         if not fitted:
             images = self._fit(images)
         pictures, moved = [], []
@@ -246,9 +261,9 @@ class BatchPreparer:
         if self.text:
             raise DataError("texts have no image preview")
         images = self._fit(images)
-        if self.clips:  # the preview shows each clip's middle frame
-            return middle_frames(images).float() / 255
         if train and self.augmentation.active:
-            images = torch.stack([self.augment(image) for image in images])
+            images = torch.stack([self._augmented(image) for image in images])
+        if self.clips:  # the preview shows each clip's middle frame
+            images = middle_frames(images)
         return images.float() / 255
 

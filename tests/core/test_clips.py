@@ -208,3 +208,24 @@ def test_cli_trains_a_video_preset_on_a_clip_folder(tmp_path: Path,
     assert code == 0, out
     assert "clips of 1×8×32×32" in out and "clips of 5–5 frames sampled evenly to 8" in out
     assert "test acc" in out
+
+
+def test_augmentation_draws_once_per_clip_for_all_its_frames() -> None:
+    from core.data.augmentation import Augmentation
+
+    data = load_moving_digits("moving-digits:n=64", (1, 8, 32, 32))
+    prepare = BatchPreparer(data, (1, 8, 32, 32), Augmentation(flip=True, crop=4))
+    assert any("once per clip" in n and "mirrors the motion" in n for n in prepare.notes)
+    torch.manual_seed(1)
+    clips = data.train.images[:16]
+    shown = (prepare.display(clips) * 255).round().to(torch.uint8)
+    assert shown.shape == (16, 1, 32, 32)
+    flipped = BatchPreparer(data, (1, 8, 32, 32), Augmentation(flip=True))
+    torch.manual_seed(2)
+    out = torch.stack([flipped._augmented(c) for c in clips])
+    mirrored = [bool(torch.equal(o, c.flip(-1))) for o, c in zip(out, clips, strict=True)]
+    kept = [bool(torch.equal(o, c)) for o, c in zip(out, clips, strict=True)]
+    assert all(m or k for m, k in zip(mirrored, kept, strict=True))  # all frames alike
+    assert any(mirrored) and any(kept)
+    x = flipped(clips, train=True)
+    assert x.shape == (16, 1, 8, 32, 32)
