@@ -19,7 +19,7 @@ TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
                         "convnet_150", "cifar10_convnet")),
     ("Classic architectures", ("lenet5", "alexnet_lrn", "alexnet", "zfnet", "vgg16",
                                "resnet18", "resnet34")),
-    ("Sequences and video", ("text_cnn", "video_cnn")),
+    ("Sequences and video", ("text_cnn", "video_cnn", "moving_digits_3d", "moving_digits_2d")),
     ("Segmentation and detection", ("fcn_skips_digits", "unet_digits", "fcn8s_digits",
                                     "fcn16s_digits", "fcn32s_digits", "grid_detector_digits",
                                     "localizer_digits", "fcn_small", "unet_small")),

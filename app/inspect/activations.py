@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
 from app.image_pane import EMPTY_RANGE, GREY, ImagePane
 from app.inspect.base import Context, InspectView, ViewHost, fill_combo
@@ -21,9 +21,19 @@ HINT = ("Click a map to enlarge it; click a position in the enlarged map to see 
         "region it sees.")
 
 
-def input_picture(display: np.ndarray) -> np.ndarray:
-    """A (C, H, W) input in 0..1 as an image to draw: (H, W, 3) colour or (H, W) grey."""
+def input_picture(display: np.ndarray, frame: int | None = None) -> np.ndarray:
+    """A (C, H, W) input in 0..1 as an image to draw: (H, W, 3) colour or (H, W) grey; a clip
+    (C, T, H, W) at ``frame`` (default the middle one)."""
+    if display.ndim == 4:
+        display = display[:, (display.shape[1] - 1) // 2 if frame is None else frame]
     return display.transpose(1, 2, 0) if display.shape[0] == 3 else display[0]
+
+
+def input_frame(frame: int, layer_frames: int, input_frames: int) -> int:
+    """The input frame at the same time as a layer's ``frame`` (pooling in time shortens)."""
+    if layer_frames <= 1:
+        return (input_frames - 1) // 2
+    return min(input_frames - 1, round(frame * (input_frames - 1) / (layer_frames - 1)))
 
 
 class ActivationsView(InspectView):
@@ -37,8 +47,20 @@ class ActivationsView(InspectView):
         self.act_layer.currentTextChanged.connect(lambda _t: self.refresh())
         self.act_readout = QLabel(HINT)
         self.act_readout.setWordWrap(True)
+        self.act_frame = QSlider(Qt.Orientation.Horizontal)
+        self.act_frame.setRange(0, 0)
+        self.act_frame.setValue(-1)
+        self.act_frame.setToolTip("A Conv3d layer's output has frames: the one shown")
+        self.act_frame_label = QLabel("frame")
+        self._frame_chosen = False
+        self.act_frame.valueChanged.connect(lambda _v: self._choose_frame())  # before refresh
+        self.act_frame.valueChanged.connect(lambda _v: self.refresh())
         row.addWidget(QLabel("layer"))
         row.addWidget(self.act_layer)
+        row.addWidget(self.act_frame_label)
+        row.addWidget(self.act_frame)
+        for widget in (self.act_frame_label, self.act_frame):
+            widget.setVisible(False)
         row.addWidget(self.act_readout, 1)
         grid = QGridLayout()
         self.act_pane = ImagePane("all feature maps (one colour scale)")
@@ -81,27 +103,58 @@ class ActivationsView(InspectView):
         self.act_big.set_title("enlarged")
         self.act_readout.setText(HINT)
         self._act_values = self._act_mosaic = None
+        for widget in (self.act_frame_label, self.act_frame):
+            widget.setVisible(False)
 
-    def parameters(self) -> str:
-        return self.act_layer.currentText()
+    def _choose_frame(self) -> None:
+        if not self.act_frame.signalsBlocked():
+            self._frame_chosen = True
+
+    def parameters(self) -> tuple[str, int | None]:
+        """The layer, and the frame of a Conv3d layer's output (None: the middle one)."""
+        return (self.act_layer.currentText(),
+                self.act_frame.value() if self._frame_chosen else None)
 
     def compute(self, context: Context, parameters: Any, task: Task) -> Any:
+        from core.inspect.inputs import frame_of
         from core.inspect.mosaic import tile
 
+        layer, frame = parameters
         inp = context.input()
-        values = context.activation(parameters)
+        values = context.activation(layer)
+        frames, chosen = 0, None
+        if values.ndim == 4:  # (C, T, H, W): one frame at a time
+            frames = values.shape[1]
+            values, chosen = frame_of(values, min(frame, frames - 1) if frame is not None
+                                      else None, layer)
         mosaic = None
         if values.ndim != 1:
             maps = values if values.ndim == 3 else values[:, None, :]
             mosaic = tile(maps.reshape(maps.shape[0], maps.shape[1], -1))
-        return values, mosaic, inp.display
+        shown = None
+        if inp.display.ndim == 4 and chosen is not None:
+            shown = input_frame(chosen, frames, inp.display.shape[1])
+        return values, mosaic, inp.display, (frames, chosen, shown)
 
     def show_result(self, result: Any, parameters: Any) -> None:
-        values, mosaic, display = result
-        if parameters != self._layer:
+        values, mosaic, display, (frames, chosen, shown) = result
+        layer = parameters[0]
+        if layer != self._layer:
             self.act_readout.setText(HINT)  # a readout never outlives its layer
-        self._act_values, self._layer = values, parameters
-        self.act_input.show_map(input_picture(display), (0.0, 1.0), GREY)
+        self._act_values, self._layer = values, layer
+        for widget in (self.act_frame_label, self.act_frame):
+            widget.setVisible(frames > 1)
+        if chosen is not None:
+            self.act_frame.blockSignals(True)
+            self.act_frame.setRange(0, frames - 1)
+            self.act_frame.setValue(chosen)
+            self.act_frame.blockSignals(False)
+            self.act_frame_label.setText(f"frame {chosen} of {frames}")
+        input_title = "input (as the model sees it)"
+        if shown is not None:
+            input_title += f", frame {shown} of {display.shape[1]}"
+        self.act_input.set_title(input_title)
+        self.act_input.show_map(input_picture(display, shown), (0.0, 1.0), GREY)
         self.act_input.hide_box()
         if values.ndim == 1:
             self._show_bars(values)

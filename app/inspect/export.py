@@ -21,19 +21,26 @@ def render_view(context: Context, parameters: Any, task: Task) -> Path:
     inspector = context.inspector
     notes = [inspector.weights_note]
     if view == "filters":
-        layer, colour, channel = view_parameters
+        layer, colour, channel, frame = view_parameters
         grid = inspector.filters(layer)
         pick = chosen_channel(grid.in_channels, colour, channel)
-        if pick is not None:
-            grid = inspector.filters(layer, pick)
-        fig = render.filters_figure(grid, f"{name} · {grid.layer} filters", notes, size)
+        frame = frame if frame is not None and frame < grid.depth else None
+        if pick is not None or frame is not None:
+            grid = inspector.filters(layer, pick, frame)
+        shown = "" if grid.frame is None else f" (kernel frame {grid.frame} of {grid.depth})"
+        fig = render.filters_figure(grid, f"{name} · {grid.layer} filters{shown}", notes, size)
     elif view == "activations":
-        layer = view_parameters
+        from core.inspect.inputs import frame_of
+
+        layer, frame = view_parameters
         inp = context.input()
         notes.append(f"input: {inp.source}")
-        fig = render.activations_figure(context.activation(layer),
-                                        f"{name} · {layer} activations", notes, size,
-                                        inspector.classes)
+        values, shown = context.activation(layer), ""
+        if values.ndim == 4:  # a Conv3d layer: the frame the view shows
+            values, chosen = frame_of(values, frame, layer)
+            shown = f" (frame {chosen})"
+        fig = render.activations_figure(values, f"{name} · {layer} activations{shown}", notes,
+                                        size, inspector.classes)
     else:
         result = compute_attribution(context, view_parameters, task)
         notes.append(f"input: {context.input().source}")

@@ -56,7 +56,16 @@ class FiltersView(InspectView):
         self.filter_channel.setPrefix("input channel ")
         self.filter_color = QComboBox()
         self.filter_color.addItems(["colour (RGB input)", "one input channel"])
-        for w in (QLabel("layer"), self.filter_layer, self.filter_color, self.filter_channel):
+        self.filter_frame = QSpinBox()
+        self.filter_frame.setPrefix("kernel frame ")
+        self.filter_frame.setToolTip("A Conv3d kernel spans several frames: the one shown "
+                                     "(one colour scale for all of them)")
+        self.filter_frame.setSpecialValueText("kernel frame: middle")
+        self.filter_frame.setRange(-1, 0)
+        self.filter_frame.setValue(-1)
+        self.filter_frame.setVisible(False)
+        for w in (QLabel("layer"), self.filter_layer, self.filter_color, self.filter_channel,
+                  self.filter_frame):
             row.addWidget(w)
         row.addStretch(1)
         self.filter_readout = QLabel()
@@ -64,6 +73,7 @@ class FiltersView(InspectView):
         self.filter_layer.currentTextChanged.connect(lambda _t: self.refresh())
         self.filter_channel.valueChanged.connect(lambda _v: self.refresh())
         self.filter_color.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.filter_frame.valueChanged.connect(lambda _v: self.refresh())
         self.filter_pane = ImagePane()
         self.filter_pane.hovered.connect(self._filter_hover)
         layout.addLayout(row)
@@ -81,19 +91,25 @@ class FiltersView(InspectView):
         self.filter_readout.setText("")
         self._filter_grid = self._filter_mosaic = None
 
-    def parameters(self) -> tuple[str, bool, int]:
+    def _frame(self) -> int | None:
+        """The Conv3d kernel frame chosen; None: the middle one (or a 2-D kernel)."""
+        value = self.filter_frame.value()
+        return None if value < 0 else value
+
+    def parameters(self) -> tuple[str, bool, int, int | None]:
         return (self.filter_layer.currentText(), self.filter_color.currentIndex() == 0,
-                self.filter_channel.value())
+                self.filter_channel.value(), self._frame())
 
     def compute(self, context: Context, parameters: Any, task: Task) -> Any:
-        layer, colour, channel = parameters
+        layer, colour, channel, frame = parameters
         if not layer:
             raise ValueError("this model has no layer with kernels (convolutions)")
         grid = context.inspector.filters(layer)
         in_channels = grid.in_channels
         pick = chosen_channel(in_channels, colour, channel)
-        if pick is not None:
-            grid = context.inspector.filters(layer, pick)
+        frame = None if frame is None or frame >= grid.depth else frame  # another layer's
+        if pick is not None or frame is not None:
+            grid = context.inspector.filters(layer, pick, frame)
         return grid, filter_mosaic(grid), in_channels, pick
 
     def show_result(self, result: Any, parameters: Any) -> None:
@@ -106,6 +122,10 @@ class FiltersView(InspectView):
         self.filter_channel.blockSignals(False)
         self.filter_color.setEnabled(in_channels == 3)
         self.filter_channel.setEnabled(pick is not None)
+        self.filter_frame.blockSignals(True)
+        self.filter_frame.setRange(-1, max(0, grid.depth - 1))
+        self.filter_frame.blockSignals(False)
+        self.filter_frame.setVisible(grid.depth > 1)
         self._show_filters(grid, mosaic)
 
     def _show_filters(self, grid: Any, mosaic: Any = None) -> None:
@@ -120,7 +140,9 @@ class FiltersView(InspectView):
 
         colour = self.filter_color.currentIndex() == 0
         pick = chosen_channel(weights.shape[1], colour, self.filter_channel.value())
-        self._show_filters(filter_grid(weights, layer, pick))
+        frame = self._frame() if weights.ndim == 5 and (self._frame() or 0) < weights.shape[2] \
+            else None
+        self._show_filters(filter_grid(weights, layer, pick, frame))
 
     def _filter_hover(self, row: int, col: int) -> None:
         mosaic = self._filter_mosaic

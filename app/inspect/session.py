@@ -162,5 +162,6 @@ def _run_test_image(inspector: Any, source: str) -> Any:
     dataset, split, part, index = run_split_item(source, inspector.spec.input_shape)
     label = int(part.labels[index])
     name = inspector.classes[label] if label < len(inspector.classes) else str(label)
-    return inspector.prepare(part.images[index], f"{dataset} {split} image {index} "
+    kind = "clip" if part.images.dim() == 5 else "image"
+    return inspector.prepare(part.images[index], f"{dataset} {split} {kind} {index} "
                                                  f"(label {name})")

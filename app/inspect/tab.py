@@ -51,7 +51,7 @@ SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", 
 INPUT_KINDS = ("digits test image", "sample photo", "image file", "run's test image")
 """The input chooser; the first is the test split of the dataset the model's task trains on
 (digits for a classifier, digit scenes for segmentation and detection: see ``task_dataset``)."""
-TEST_IMAGES = {"digits": 270}
+TEST_IMAGES = {"digits": 270, "moving-digits": 400}
 """Test split sizes known without loading the dataset (the digits' 270); others are checked
 when the image is prepared (the message gives the range)."""
 
@@ -69,7 +69,8 @@ class InspectTab(QWidget):
         self.image_path: Path | None = None
         self.task_dataset = "digits"
         """The bundled dataset of the model's task (its test split is the first input kind)."""
-        self._task_of: str | None = None
+        self._task_of: tuple[str, bool] | None = None
+        """(task name, whether the model takes clips) the first input kind follows."""
         self._views_stale = False
         self._build()
         document.changed.connect(self._model_changed)
@@ -193,7 +194,8 @@ class InspectTab(QWidget):
         trains on (asked of the task once the warm-up has loaded the tasks; until then no view
         is built, so none computes with the old one)."""
         task_name = self.document.spec.task
-        if task_name == self._task_of:
+        clips = len(self.document.spec.input_shape) == 4
+        if (task_name, clips) == self._task_of:
             return
         from app import warm_up
 
@@ -202,15 +204,17 @@ class InspectTab(QWidget):
             return
         from core.tasks import task_for
 
-        self._task_of = task_name
+        self._task_of = (task_name, clips)
         try:
             dataset = task_for(task_name).default_dataset
         except ValueError:
             dataset = "digits"
+        if clips and dataset == "digits":  # a video model: the bundled clips
+            dataset = "moving-digits"
         if dataset == self.task_dataset:
             return
         self.task_dataset = dataset
-        self.input_kind.setItemText(0, f"{dataset} test image")
+        self.input_kind.setItemText(0, f"{dataset} test {'clip' if clips else 'image'}")
         self.digit_index.blockSignals(True)
         self.digit_index.setRange(0, TEST_IMAGES.get(dataset, 10_000) - 1)
         self.digit_index.blockSignals(False)

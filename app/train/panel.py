@@ -175,7 +175,9 @@ class TrainingPanel(QWidget):
         key = (self.document.spec.task, tuple(self.document.spec.input_shape))
         if key == self._model_key:
             return
-        task_changed = self._model_key is None or self._model_key[0] != key[0]
+        # a video model (channels×frames×H×W) and an image model want other data
+        task_changed = self._model_key is None or self._model_key[0] != key[0] or len(
+            self._model_key[1]) != len(key[1])
         self._model_key = key
         self.form.preview.forget()
         if task_changed:

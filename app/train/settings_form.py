@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "digit-scenes")
 CLASS_ONLY = DATASETS[:4]
 """Datasets labelled by class only (no masks or boxes)."""
+CLIPS = "moving-digits"
+"""The bundled clips: the default dataset of a video model (input channels×frames×H×W)."""
 
 
 class SettingsForm(QWidget):
@@ -63,9 +65,12 @@ class SettingsForm(QWidget):
         form = QFormLayout(box)
         self.dataset = QComboBox()
         self.dataset.addItems(DATASETS)
+        self.dataset.addItem(CLIPS)
         self.dataset.setToolTip("digits ships with ConvScope; MNIST, Fashion-MNIST and CIFAR-10 "
-                                "download on first use (or read a local copy); a folder holds "
-                                "one sub-folder of images per class")
+                                "download on first use (or read a local copy); moving-digits "
+                                "ships clips for video models; a folder holds one sub-folder "
+                                "of images (or clips: videos, GIFs, folders of frames) per "
+                                "class")
         folder = QPushButton("Folder…")
         folder.clicked.connect(self._choose_folder)
         row = QHBoxLayout()
@@ -213,10 +218,11 @@ class SettingsForm(QWidget):
         uses = task.uses_settings if task is not None else ()
         self._task_uses_for = (self.document.spec.task, uses)
         self.show_task_options()
+        current = self.dataset.currentText()
         if task is not None and not running and (
-                self.dataset.currentText() in DATASETS
-                or self.dataset.currentText().startswith("digit-scenes")):
-            self.use_dataset(task.default_dataset)
+                current in DATASETS or current.startswith(("digit-scenes", CLIPS))):
+            video = len(self.document.spec.input_shape) == 4 and task.name == "classification"
+            self.use_dataset(CLIPS if video else task.default_dataset)
         self.show_amp()
 
     def use_dataset(self, name: str) -> None:

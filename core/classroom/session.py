@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from core.classroom.backward import GRAD_TYPES
-from core.classroom.step import STEP_TYPES, Step, StepError, step_at
+from core.classroom.step import STEP_3D_TYPES, STEP_TYPES, Step, StepError, step_at
 from core.inspect.inspector import Inspector
 from core.model.spec import INPUT, ModelSpec
 
@@ -73,7 +73,9 @@ class StepSession:
         return [layer.name for layer in self.spec.layers if layer.type in GRAD_TYPES]
 
     def _check(self, layer: str) -> None:
-        if layer not in self.layers() and layer not in self.gradient_layers():
+        video = [name.name for name in self.spec.layers if name.type in STEP_3D_TYPES]
+        if layer not in self.layers() and layer not in self.gradient_layers() and \
+                layer not in video:
             listed = ", ".join(self.layers()) or "none in this model"
             raise StepError(f'"{layer}" cannot be stepped through; choose one of: {listed}')
 

@@ -41,6 +41,9 @@ StepKind = Literal["convolution", "pooling", "transposed"]
 STEP_TYPES = ("Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d",
               "LocallyConnected2d")
 """Layer types whose arithmetic can be stepped through."""
+STEP_3D_TYPES = ("Conv3d",)
+"""Video layers stepped through from the command line (``convscope step --at C,T,Y,X``): a
+Conv3d output is shown as a Conv2d over (input channel, kernel frame) pairs."""
 
 
 class StepError(ValueError):
@@ -77,6 +80,9 @@ class Step:
     chosen: tuple[int, int, int] | None = None
     """Max pooling: (channel index in the patch, row, column) of the maximum."""
     notes: list[str] = field(default_factory=list)
+    channel_labels: tuple[str, ...] = ()
+    """Words for each of ``in_channels`` when they are not plain input channels (a Conv3d's
+    "input channel 0, frame 3")."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``convscope step --json`` object (numbers as plain floats, nulls where absent)."""
@@ -138,11 +144,12 @@ def _or_minus_one(index: int | None) -> int:
 
 def _check_position(position: tuple[int, ...], shape: tuple[int, ...], layer: str) -> None:
     if len(position) != len(shape):
-        axes = "C,X" if len(shape) == 2 else "C,Y,X"
+        axes = {2: "C,X", 4: "C,T,Y,X"}.get(len(shape), "C,Y,X")
         raise StepError(f"{layer}: a position is {axes} ({len(shape)} numbers), got "
                         f"{len(position)}")
-    for p, n, axis in zip(position, shape, ("channel", "row", "column")[-len(shape):] if
-                          len(shape) == 3 else ("channel", "position"), strict=True):
+    names = {2: ("channel", "position"), 4: ("channel", "frame", "row", "column")}.get(
+        len(shape), ("channel", "row", "column"))
+    for p, n, axis in zip(position, shape, names, strict=True):
         if not 0 <= p < n:
             raise StepError(f"{layer}: {axis} {p} is outside the output "
                             f"{'×'.join(map(str, shape))} (0 to {n - 1})")
@@ -164,6 +171,8 @@ def step_at(layer: str, module: nn.Module, x: torch.Tensor, position: tuple[int,
     _check_position(tuple(position), out_shape, layer)
     if isinstance(module, nn.ConvTranspose2d):
         return _transposed(layer, module, x, tuple(position), out_shape)
+    if isinstance(module, nn.Conv3d):
+        return _conv3d(layer, module, x, tuple(position), out_shape)
     if isinstance(module, nn.Conv1d | nn.Conv2d | LocallyConnected2d):
         return _convolution(layer, module, x, tuple(position), out_shape)
     if isinstance(module, nn.MaxPool2d | nn.AvgPool2d | nn.LPPool2d):
@@ -251,6 +260,56 @@ def _convolution(layer: str, module: nn.Module, x: torch.Tensor, position: tuple
     return Step(layer, type(module).__name__, "convolution", position, out_shape, channels,
                 patch, pad, grid_rows, grid_cols, kernel, products, sums, bias, value,
                 notes=notes)
+
+
+def _conv3d(layer: str, module: nn.Conv3d, x: torch.Tensor, position: tuple[int, ...],
+            out_shape: tuple[int, ...]) -> Step:
+    """A Conv3d output value as a Conv2d over (input channel, kernel frame) pairs: the frames
+    its kernel reads are gathered as channels (zeros, flagged as padding, outside the clip)."""
+    from dataclasses import replace
+
+    if module.padding_mode != "zeros":
+        raise StepError(f"{layer}: stepping through a Conv3d shows zero padding only, not "
+                        f"{module.padding_mode}")
+    c, t, y, x_pos = position
+    kt, kh, kw = module.kernel_size
+    st, sh, sw = module.stride
+    dt, dh, dw = module.dilation
+    if isinstance(module.padding, str):
+        pt = (dt * (kt - 1)) // 2 if module.padding == "same" else 0
+        spatial: Any = module.padding
+    else:
+        pt, spatial = module.padding[0], tuple(module.padding[1:])
+    in_channels, frames = x.shape[0], x.shape[1]
+    reads = [t * st + k * dt - pt for k in range(kt)]
+    gathered = torch.zeros(in_channels * kt, *x.shape[2:], dtype=x.dtype)
+    for i in range(in_channels):
+        for k, f in enumerate(reads):
+            if 0 <= f < frames:
+                gathered[i * kt + k] = x[i, f]
+    groups = module.groups
+    flat = nn.Conv2d(in_channels * kt, module.out_channels, (kh, kw), stride=(sh, sw),
+                     padding=spatial, dilation=(dh, dw), groups=groups,
+                     bias=module.bias is not None)
+    with torch.no_grad():
+        flat.weight.copy_(module.weight.detach().reshape(flat.weight.shape))
+        if module.bias is not None and flat.bias is not None:
+            flat.bias.copy_(module.bias.detach())
+    step = _convolution(layer, flat, gathered, (c, y, x_pos), (out_shape[0], *out_shape[2:]))
+    padding = step.padding.copy()
+    labels = []
+    for row, k in enumerate(step.in_channels):
+        frame = reads[k % kt]
+        labels.append(f"input channel {k // kt}, frame {frame}")
+        if not 0 <= frame < frames:
+            padding[row] = True
+            labels[-1] += " (outside the clip: padding)"
+    notes = [n for n in step.notes if not n.startswith("groups")]
+    notes.append(f"a Conv3d kernel spans {kt} frames: output frame {t} reads frames "
+                 f"{', '.join(map(str, reads))}, each input channel at each frame shown as "
+                 "one channel")
+    return replace(step, layer_type="Conv3d", position=position, output_shape=out_shape,
+                   padding=padding, notes=notes, channel_labels=tuple(labels))
 
 
 _MODE_WORDS = {"reflect": "a mirror image of the border, edge excluded",

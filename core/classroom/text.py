@@ -23,6 +23,9 @@ def number(value: float) -> str:
 def where(step: Step) -> str:
     if len(step.position) == 2:
         return f"channel {step.position[0]}, position {step.position[1]}"
+    if len(step.position) == 4:
+        c, t, y, x = step.position
+        return f"channel {c}, frame {t}, row {y}, column {x}"
     c, y, x = step.position
     return f"channel {c}, row {y}, column {x}"
 
@@ -58,7 +61,8 @@ def describe_step(step: Step) -> str:
     lines = [f"{step.layer} ({step.layer_type}), output {where(step)} of "
              f"{'×'.join(map(str, step.output_shape))}"]
     for index, channel in enumerate(step.in_channels):
-        lines.append(f"input channel {channel}: patch (* = padding)")
+        name = step.channel_labels[index] if step.channel_labels else f"input channel {channel}"
+        lines.append(f"{name}: patch (* = padding)")
         lines.append(grid_text(step.patch[index], step.padding[index]))
         if step.kernel is not None and step.products is not None:
             lines += ["kernel", grid_text(step.kernel[index]), "products",

@@ -72,9 +72,11 @@ def run(args: argparse.Namespace) -> int:
         if args.view in ("masks", "boxes"):
             fig = _scene_figure(args, inspector, notes)
         elif args.view == "filters":
-            grid = inspector.filters(args.layer, args.channel)
+            grid = inspector.filters(args.layer, args.channel, args.frame)
             what = "RGB kernels" if grid.color else f"input channel {grid.in_channel} of " \
                 f"{grid.in_channels}"
+            if grid.frame is not None:
+                what += f", kernel frame {grid.frame} of {grid.depth}"
             fig = render.filters_figure(grid, f"{name} · {args.layer} filters ({what})", notes,
                                         args.size)
         else:
@@ -84,8 +86,14 @@ def run(args: argparse.Namespace) -> int:
             if args.view == "activations":
                 values = inspector.activation(args.layer, inp)
                 labels = inspector.classes if values.ndim == 1 else ()
+                shape = "×".join(map(str, values.shape))
+                if values.ndim == 4:  # a Conv3d layer (C, T, H, W): one frame
+                    from core.inspect.inputs import frame_of
+
+                    values, chosen = frame_of(values, args.frame, args.layer)
+                    shape += f", frame {chosen}"
                 fig = render.activations_figure(values, f"{name} · {args.layer} activations "
-                                                f"({'×'.join(map(str, values.shape))})", notes,
+                                                f"({shape})", notes,
                                                 args.size, labels)
             else:
                 if args.view == "gradcam":
@@ -187,6 +195,8 @@ def add_parser(commands: Any) -> None:
             v.add_argument("--layer", required=True)
             v.add_argument("--channel", type=int, help="input channel (default: colour for RGB "
                            "input, else 0)")
+            v.add_argument("--frame", type=int, help="a Conv3d kernel's frame (default: the "
+                           "middle one)")
         elif view in ("masks", "boxes"):
             v.add_argument("--image", required=True, help="scenes:N (digit-scenes test scene N, "
                            "with its ground truth) or an image file")
@@ -199,10 +209,15 @@ def add_parser(commands: Any) -> None:
         else:
             v.add_argument("--image", required=True, help="an image file, a sample photo name "
                            "(astronaut, camera, coffee, chelsea, …) or digits:N, the N-th "
-                           "image (from 0) of the bundled digits' test split")
+                           "image (from 0) of the bundled digits' test split; for a video "
+                           "model a clip (video file, GIF, folder of frames) or "
+                           "moving-digits:N")
             v.add_argument("--layer", required=view == "activations",
                            help="the layer" + (" (default: the last with feature maps)"
                                                if view == "gradcam" else ""))
             if view != "activations":
                 v.add_argument("--target", type=int, help="class index (default: predicted)")
+            else:
+                v.add_argument("--frame", type=int, help="a Conv3d layer's output frame "
+                               "(default: the middle one)")
         v.set_defaults(run=run)

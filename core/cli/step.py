@@ -45,8 +45,9 @@ def _what(args: argparse.Namespace, session: Any) -> Any:
             raise StepError(f"--matrix takes --at C (the output channel), got "
                             f"{','.join(map(str, args.at))}")
         return session_matrix(session, args.layer, args.at[0])
-    if not 2 <= len(args.at) <= 3:
-        raise StepError(f"--at is C,Y,X (C,X for a Conv1d), got {','.join(map(str, args.at))}")
+    if not 2 <= len(args.at) <= 4:
+        raise StepError(f"--at is C,Y,X (C,X for a Conv1d, C,T,Y,X for a Conv3d), got "
+                        f"{','.join(map(str, args.at))}")
     return session.step(args.layer, args.at)
 
 
@@ -109,10 +110,11 @@ def add_parser(commands: Any) -> None:
         "step", help="the arithmetic of one output value of a convolution, pooling or "
         "transposed convolution layer")
     st.add_argument("model", help="a model file (.json), a preset or a lesson name")
-    st.add_argument("--layer", required=True, help="the layer (Conv1d/2d, ConvTranspose2d, "
+    st.add_argument("--layer", required=True, help="the layer (Conv1d/2d/3d, ConvTranspose2d, "
                     "MaxPool2d, AvgPool2d, LPPool2d, LocallyConnected2d)")
     st.add_argument("--at", required=True, type=_position, metavar="C,Y,X",
-                    help="the output position: channel, row, column (C,X for a Conv1d); with "
+                    help="the output position: channel, row, column (C,X for a Conv1d, C,T,Y,X "
+                    "for a Conv3d: T the output frame); with "
                     "--grad weight the weight C,I,A,B (C,I,B for a Conv1d, O,I for a Linear), "
                     "--grad input the input cell I,Y,X, --grad bias the channel C; with "
                     "--matrix the output channel C")

@@ -216,9 +216,11 @@ def add_parser(commands: Any) -> None:
                     help="digits (bundled; the default for a new run), mnist, fashion-mnist, "
                     "cifar10, digit-scenes (bundled masks and boxes; digit-scenes:N for N "
                     "training scenes, or digit-scenes:n=N,size=S,min=A,max=B,seed=K), imdb "
-                    "(downloaded once), phrases (bundled texts), a folder with one sub-folder "
-                    "of images or .txt files per class (or train/ and test/ folders holding "
-                    "them), or a .csv/.tsv of texts (columns found by name, or "
+                    "(downloaded once), phrases (bundled texts), moving-digits (bundled clips "
+                    "for video models; moving-digits:n=N,seed=K), a folder with one sub-folder "
+                    "of images, .txt files or clips (videos, GIFs, folders of frames) per class "
+                    "(or train/ and test/ folders holding them), or a .csv/.tsv of texts "
+                    "(columns found by name, or "
                     "FILE.csv:text=COL,label=COL; add vocab=N for the vocabulary size); with "
                     "--resume: the run's own")
     tr.add_argument("--change-dataset", action="store_true",

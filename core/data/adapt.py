@@ -17,6 +17,7 @@ from torchvision.transforms import v2
 from core.data.augmentation import Augmentation
 from core.data.dataset import Dataset, Split
 from core.data.errors import DataError
+from core.data.frames import fit_clips, middle_frames
 from core.data.images import fit_images
 
 STAT_SAMPLES = 256
@@ -64,15 +65,29 @@ class BatchPreparer:
                  augmentation: Augmentation | None = None, mean: torch.Tensor | None = None,
                  std: torch.Tensor | None = None) -> None:
         self.text = data.vocabulary is not None
+        self.clips = data.is_clip and len(input_shape) == 4
+        """Clips for a Conv3d model; clips for a 2-D model give it their middle frames."""
+        self.middle = data.is_clip and len(input_shape) == 3
         if self.text:
             self._text_init(data, input_shape, augmentation)
             return
+        if self.clips:
+            self._clip_init(data, input_shape, augmentation, mean, std)
+            return
+        if len(input_shape) == 4:
+            raise DataError(
+                f"the model's input is {'×'.join(map(str, input_shape))} (channels×frames×"
+                f"height×width) but {data.name} holds images: a video model needs clips "
+                "(moving-digits, or a folder with one sub-folder of clips per class)")
         if len(input_shape) != 3:
             raise DataError(
                 f"the model's input is {'×'.join(map(str, input_shape))} but images need "
                 "(channels, height, width): set the input shape at the top of the window")
         channels, height, width = input_shape
-        data_c, data_h, data_w = data.image_shape
+        if self.middle:
+            data_c, _frames, data_h, data_w = data.clip_shape
+        else:
+            data_c, data_h, data_w = data.image_shape
         if channels not in (1, 3) or (channels != data_c and data_c not in (1, 3)):
             raise DataError(
                 f"the model takes {channels} input channels but {data.name} images have "
@@ -81,6 +96,9 @@ class BatchPreparer:
         self.size = (height, width)
         self.channels = channels
         self.notes: list[str] = list(data.notes)
+        if self.middle:
+            self.notes.append(f"{data.name} holds clips and the model takes single images: "
+                              "each clip's middle frame is used (one frame shows no motion)")
         self.resize = (data_h, data_w) != (height, width)
         if self.resize:
             self.notes.append(f"{data.name} images resized from {data_h}×{data_w} to "
@@ -121,6 +139,46 @@ class BatchPreparer:
         self.augment = v2.Compose([v2.Identity()])
         self.mean, self.std = torch.zeros(1), torch.ones(1)
 
+    def _clip_init(self, data: Dataset, input_shape: tuple[int, ...],
+                   augmentation: Augmentation | None, mean: torch.Tensor | None,
+                   std: torch.Tensor | None) -> None:
+        """Clips (N, C, T, H, W): frames sampled evenly to the model's depth, each resized;
+        one mean and std per channel over all frames."""
+        channels, frames, height, width = input_shape
+        data_c, data_t, data_h, data_w = data.clip_shape
+        if channels not in (1, 3) or (channels != data_c and data_c not in (1, 3)):
+            raise DataError(f"the model takes {channels} input channels but {data.name} clips "
+                            f"have {data_c}: set the input channels to {data_c}")
+        self.size = (height, width)
+        self.frames = frames
+        self.channels = channels
+        self.data_channels = data_c
+        self.notes = list(data.notes)
+        self.resize = (data_t, data_h, data_w) != (frames, height, width)
+        if data_t != frames:
+            self.notes.append(f"{data.name} clips of {data_t} frames sampled evenly to "
+                              f"{frames} (the model's depth)")
+        if (data_h, data_w) != (height, width):
+            self.notes.append(f"{data.name} frames resized from {data_h}×{data_w} to "
+                              f"{height}×{width} (the model's input)")
+        if data_c != channels:
+            self.notes.append("grayscale clips repeated to 3 channels" if channels == 3
+                              else "colour clips converted to grayscale")
+        self.augmentation = augmentation or Augmentation()
+        self.augmentation.check()
+        self.augment = augmentation_transform(self.augmentation, self.size, channels)
+        if self.augmentation.active:
+            self.notes.append("augmentation drawn once per clip: every frame of a clip is "
+                              "flipped, cropped or warped alike"
+                              + (" (a mirror also mirrors the motion)"
+                                 if self.augmentation.flip or self.augmentation.vflip else ""))
+        if mean is not None and std is not None:
+            self.mean, self.std = mean, std
+            return
+        sample = self._fit(data.train.images[:STAT_SAMPLES]).float() / 255
+        self.mean = sample.mean(dim=(0, 2, 3, 4))
+        self.std = sample.std(dim=(0, 2, 3, 4)).clamp_min(1e-3)
+
     def _fit(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 images at the dataset's size and channels → the model's (still uint8); word
         ids cut or padded (id 0) to the model's length."""
@@ -131,6 +189,10 @@ class BatchPreparer:
             if have < self.length:
                 return torch.nn.functional.pad(images, (0, self.length - have))
             return images
+        if self.clips:
+            return fit_clips(images, self.channels, self.frames, self.size)
+        if self.middle:
+            images = middle_frames(images)
         return fit_images(images, self.channels, self.size)
 
     def fit_split(self, split: Split, budget: int = 1 << 30) -> tuple[Split, bool]:
@@ -141,9 +203,10 @@ class BatchPreparer:
         """
         if self.text:
             return replace(split, images=self._fit(split.images)), True
-        if not self.resize and self.data_channels == self.channels:
+        if not self.resize and not self.middle and self.data_channels == self.channels:
             return split, True
-        if len(split) * self.channels * self.size[0] * self.size[1] > budget:
+        depth = self.frames if self.clips else 1
+        if len(split) * self.channels * depth * self.size[0] * self.size[1] > budget:
             return split, False
         parts = [self._fit(split.images[i:i + 4096]) for i in range(0, len(split), 4096)]
         images = torch.cat(parts) if parts else split.images
@@ -154,14 +217,24 @@ class BatchPreparer:
         if not fitted:
             images = self._fit(images)
         if train and self.augmentation.active:
-            images = torch.stack([self.augment(image) for image in images])
+            images = torch.stack([self._augmented(image) for image in images])
         if device is not None:
             images = images.to(device, non_blocking=True)
         if self.text:
             return images.long()
         out = images.float().div_(255)
+        shape = (-1, 1, 1, 1) if self.clips else (-1, 1, 1)  # per channel, frames too
         mean, std = self.mean.to(out.device), self.std.to(out.device)
-        return (out - mean[:, None, None]) / std[:, None, None]
+        return (out - mean.view(shape)) / std.view(shape)
+
+    def _augmented(self, sample: torch.Tensor) -> torch.Tensor:
+        """One image augmented; a clip (C, T, H, W) as a tv_tensors.Video, one draw for all
+        its frames."""
+        if not self.clips:
+            image: torch.Tensor = self.augment(sample)
+            return image
+        video: torch.Tensor = self.augment(tv_tensors.Video(sample.movedim(1, 0)))
+        return video.as_subclass(torch.Tensor).movedim(0, 1)
 
     def with_targets(self, images: torch.Tensor, targets: torch.Tensor, task: TargetWrapper,
                      device: torch.device | None = None, fitted: bool = False
@@ -170,6 +243,8 @@ class BatchPreparer:
         image through transforms.v2 as tv_tensors.Mask / BoundingBoxes)."""
         if not self.augmentation.active:
             return self(images, device=device, fitted=fitted), targets
+        if self.clips:  # a class per clip: nothing moves with it
+            return self(images, train=True, device=device, fitted=fitted), targets
         if not fitted:
             images = self._fit(images)
         pictures, moved = [], []
@@ -187,6 +262,8 @@ class BatchPreparer:
             raise DataError("texts have no image preview")
         images = self._fit(images)
         if train and self.augmentation.active:
-            images = torch.stack([self.augment(image) for image in images])
+            images = torch.stack([self._augmented(image) for image in images])
+        if self.clips:  # the preview shows each clip's middle frame
+            images = middle_frames(images)
         return images.float() / 255
 

@@ -21,7 +21,9 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 @dataclass
 class Split:
-    images: torch.Tensor  # uint8 (N, C, H, W); for a text dataset int64 word ids (N, L)
+    images: torch.Tensor
+    """uint8 (N, C, H, W); clips uint8 (N, C, T, H, W); for a text dataset int64 word ids
+    (N, L)."""
     labels: torch.Tensor  # int64 (N,)
     masks: torch.Tensor | None = None
     """uint8 (N, H, W) class per pixel (0 background, 1 + class), for segmentation."""
@@ -56,10 +58,28 @@ class Dataset:
         return self.vocabulary is not None
 
     @property
+    def is_clip(self) -> bool:
+        """The samples are clips (N, C, T, H, W), for a Conv3d model (see core.data.clips)."""
+        return self.vocabulary is None and self.train.images.dim() == 5
+
+    @property
+    def clip_shape(self) -> tuple[int, int, int, int]:
+        """Channels, frames, height, width of the clips."""
+        if not self.is_clip:
+            raise DataError(f"{self.name} holds {'texts' if self.is_text else 'images'}, "
+                            "not clips")
+        c, t, h, w = self.train.images.shape[1:]
+        return int(c), int(t), int(h), int(w)
+
+    @property
     def image_shape(self) -> tuple[int, int, int]:
         if self.vocabulary is not None:
             raise DataError(f"{self.name} holds texts, not images: it needs a model whose "
                             "input is a sequence of word ids (an Embedding first, e.g. text_cnn)")
+        if self.is_clip:
+            raise DataError(f"{self.name} holds clips, not images: it needs a model whose "
+                            "input is channels×frames×height×width (Conv3d, e.g. "
+                            "moving_digits_3d or video_cnn)")
         c, h, w = self.train.images.shape[1:]
         return int(c), int(h), int(w)
 
@@ -68,6 +88,11 @@ class Dataset:
             return (f"{self.name}: {len(self.train)} train / {len(self.val)} validation / "
                     f"{len(self.test)} test texts of {self.vocabulary.length} word ids "
                     f"(vocabulary {self.vocabulary.size:,}), {len(self.classes)} classes")
+        if self.is_clip:
+            c, t, h, w = self.clip_shape
+            return (f"{self.name}: {len(self.train)} train / {len(self.val)} validation / "
+                    f"{len(self.test)} test clips of {c}×{t}×{h}×{w} (channels×frames×height×"
+                    f"width), {len(self.classes)} classes")
         c, h, w = self.image_shape
         return (f"{self.name}: {len(self.train)} train / {len(self.val)} validation / "
                 f"{len(self.test)} test images of {c}×{h}×{w}, {len(self.classes)} classes")

@@ -20,9 +20,12 @@ from core.data.classification_sets import (
     read_cifar_bin,
     read_idx,
 )
+from core.data.clips import load_clip_folder, looks_like_clips
 from core.data.dataset import IMAGE_SUFFIXES, SPLIT_SEED, Dataset, Split
 from core.data.errors import DataError
 from core.data.folders import folder_kind
+from core.data.moving_digits import NAME as MOVING_DIGITS
+from core.data.moving_digits import load_moving_digits
 from core.data.scenes import load_digit_scenes
 from core.data.texts import (
     PHRASES,
@@ -62,9 +65,10 @@ __all__ = [
     "save_vocabulary",
 ]
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "digit-scenes", "imdb", PHRASES)
-"""Named datasets; any other value is read as a folder (images or .txt files, one sub-folder per
-class or train/ and test/ folders holding them) or a CSV/TSV table of texts."""
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "digit-scenes", "imdb", PHRASES,
+            MOVING_DIGITS)
+"""Named datasets; any other value is read as a folder (images, .txt files or clips, one
+sub-folder per class or train/ and test/ folders holding them) or a CSV/TSV table of texts."""
 TEXT_OPTIONS = ("text", "label", "vocab")
 """``NAME:key=value,…`` options of a text dataset: CSV column names, the vocabulary size."""
 
@@ -131,6 +135,8 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
         square = len(input_shape) == 3 and input_shape[1] == input_shape[2]
         fits = square and 32 <= input_shape[1] <= 512  # scenes at the model's input size
         return load_digit_scenes(key, input_shape[1] if fits else 64)
+    if key.split(":")[0] == MOVING_DIGITS:
+        return load_moving_digits(key, input_shape)
     base, options = split_options(name)
     if base.lower() in ("imdb", PHRASES):
         length = _text_length(base.lower(), input_shape)
@@ -154,6 +160,8 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
     if kind == "text" or (options and path.is_dir()):
         return load_text_folder(path, _text_length(path.name, input_shape),
                                 _vocabulary_size(options, vocabulary_size), vocabulary)
+    if path.is_dir() and (len(input_shape) == 4 or looks_like_clips(path)):
+        return _clip_folder(path, input_shape)
     if path.is_dir():
         channels = input_shape[0] if len(input_shape) == 3 and input_shape[0] in (1, 3) else 3
         size = (input_shape[1], input_shape[2]) if len(input_shape) == 3 else (64, 64)
@@ -161,6 +169,14 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
     raise DataError(f'unknown dataset "{name}": use one of {", ".join(DATASETS)}, a folder '
                     "with one sub-folder of images or .txt files per class (or train/ and "
                     "test/ folders holding them), or a .csv / .tsv file of texts and labels")
+
+
+def _clip_folder(path: Path, input_shape: tuple[int, ...]) -> Dataset:
+    """Clips at a video model's frames and size; for a 2-D model, each clip's middle frame."""
+    channels = input_shape[0] if input_shape and input_shape[0] in (1, 3) else 3
+    size = (input_shape[-2], input_shape[-1]) if len(input_shape) in (3, 4) else (64, 64)
+    frames = input_shape[1] if len(input_shape) == 4 else 1
+    return load_clip_folder(path, frames, size, channels)
 
 
 def embedding_rows(spec: ModelSpec) -> int | None:

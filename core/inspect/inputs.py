@@ -32,7 +32,8 @@ class ModelInput:
     """One input: the tensor the model takes (1, C, H, W), what it looks like, and notes."""
 
     tensor: torch.Tensor
-    display: np.ndarray  # float (C, H, W) in 0..1 at the model's input size
+    display: np.ndarray
+    """float (C, H, W) in 0..1 at the model's input size; a clip (C, T, H, W)."""
     source: str
     notes: list[str] = field(default_factory=list)
 
@@ -103,6 +104,49 @@ def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[floa
         mean_t, std_t = torch.tensor(mean), torch.tensor(std)
     tensor = ((display - mean_t[:, None, None]) / std_t[:, None, None])[None]
     return ModelInput(tensor, display.numpy(), source, notes)
+
+
+def fit_clip(clip: torch.Tensor, input_shape: tuple[int, ...], mean: list[float] | None,
+             std: list[float] | None, source: str) -> ModelInput:
+    """Convert a uint8 clip (C, T, H, W) to a video model's input (1, C, T, H, W): frames
+    sampled evenly to its depth, each resized; and say what was done."""
+    if len(input_shape) != 4:
+        raise DataError(f"the model's input is {'×'.join(map(str, input_shape))}, not a clip "
+                        "(channels, frames, height, width): choose an image")
+    import torch
+
+    from core.data.frames import fit_clips
+
+    channels, frames, height, width = input_shape
+    c, t, h, w = clip.shape
+    notes = []
+    if t != frames:
+        notes.append(f"{t} frames sampled evenly to {frames}")
+    if (h, w) != (height, width):
+        notes.append(f"frames resized from {w} wide × {h} high to {width} × {height}")
+    if c != channels:
+        notes.append("grayscale repeated to 3 channels" if channels == 3
+                     else "converted to grayscale")
+    display = fit_clips(clip, channels, frames, (height, width)).float() / 255
+    if mean is None or std is None:
+        mean_t = torch.full((channels,), DEFAULT_MEAN)
+        std_t = torch.full((channels,), DEFAULT_STD)
+        notes.append("normalised with mean 0.5, std 0.25 (no training run recorded its own)")
+    else:
+        mean_t, std_t = torch.tensor(mean), torch.tensor(std)
+    tensor = ((display - mean_t[:, None, None, None]) / std_t[:, None, None, None])[None]
+    return ModelInput(tensor, display.numpy(), source, notes)
+
+
+def frame_of(values: np.ndarray, frame: int | None, what: str) -> tuple[np.ndarray, int]:
+    """One frame of a Conv3d layer's (C, T, H, W) output, default the middle one; DataError
+    naming the range when there is no such frame."""
+    frames = values.shape[1]
+    chosen = (frames - 1) // 2 if frame is None else frame
+    if not 0 <= chosen < frames:
+        raise DataError(f"frame {chosen} does not exist: {what} has {frames} frames (0 to "
+                        f"{frames - 1})")
+    return values[:, chosen], chosen
 
 
 RUN_SOURCE = "run:"

@@ -23,7 +23,7 @@ from core.build import ConvScopeNet, build_model
 from core.data.adapt import BatchPreparer
 from core.data.dataset import Dataset
 from core.data.errors import DataError
-from core.inspect.inputs import ModelInput, fit_image
+from core.inspect.inputs import ModelInput, fit_clip, fit_image, frame_of
 from core.model.catalog import KERNEL_TYPES
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec
@@ -63,16 +63,29 @@ class FilterGrid:
     layer: str
     in_channel: int | None
     in_channels: int
+    depth: int = 1
+    """Frames a Conv3d kernel spans (1 for 2-D and 1-D kernels)."""
+    frame: int | None = None
+    """Which of a Conv3d kernel's frames ``kernels`` shows (None for 2-D and 1-D kernels)."""
 
 
-def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None) -> FilterGrid:
+def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None,
+                frame: int | None = None) -> FilterGrid:
     """Kernels (out, in, …) as a grid: colour for 3 input channels unless one is chosen,
-    one symmetric colour scale. Also used for live and replayed snapshots of training."""
+    one symmetric colour scale (over all of a Conv3d kernel's frames, so frames compare).
+    ``frame``: which frame of a Conv3d kernel (default the middle one). Also used for live and
+    replayed snapshots of training."""
     weight = np.asarray(weights, dtype=np.float32)
+    depth, shown, whole = 1, None, weight
     if weight.ndim == 3:  # Conv1d: kernels as 1-pixel-high images
         weight = weight[:, :, None, :]
-    elif weight.ndim == 5:  # Conv3d: the middle depth slice
-        weight = weight[:, :, weight.shape[2] // 2]
+    elif weight.ndim == 5:  # Conv3d: one frame of each kernel
+        depth = weight.shape[2]
+        shown = depth // 2 if frame is None else frame
+        if not 0 <= shown < depth:
+            raise InspectError(f"frame {shown} does not exist: the kernels of {layer} span "
+                               f"{depth} frames (0 to {depth - 1})")
+        weight = weight[:, :, shown]
     in_channels = weight.shape[1]
     color = in_channels == 3 and in_channel is None
     if not color:
@@ -82,9 +95,12 @@ def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None) 
                                f"{in_channels} (0 to {in_channels - 1})")
         weight = weight[:, channel:channel + 1]
         in_channel = channel
-    limit = float(np.abs(weight).max()) if weight.size else 0.0
+    scaled = weight  # a Conv3d's scale spans all its frames
+    if shown is not None:
+        scaled = whole if color else whole[:, in_channel or 0:(in_channel or 0) + 1]
+    limit = float(np.abs(scaled).max()) if scaled.size else 0.0
     limit = limit or 1.0
-    return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels)
+    return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels, depth, shown)
 
 
 @dataclass(frozen=True)
@@ -183,15 +199,17 @@ class Inspector:
             raise InspectError(f'"{name}" is not {what}; choose one of: {listed}')
 
     # -- filters ----------------------------------------------------------------------------
-    def filters(self, layer: str, in_channel: int | None = None) -> FilterGrid:
-        """A convolution's kernels: in colour for RGB input, else one input channel at a time."""
+    def filters(self, layer: str, in_channel: int | None = None, frame: int | None = None
+                ) -> FilterGrid:
+        """A convolution's kernels: in colour for RGB input, else one input channel at a time;
+        a Conv3d's one frame at a time (``frame``, default the middle one)."""
         self._check_layer(layer, self.kernel_layers(), "a layer with kernels")
         module = self.model.layers[layer]
         assert isinstance(module, nn.modules.conv._ConvNd)
         weight = module.weight.detach().cpu().float()
         if isinstance(module, nn.ConvTranspose2d):
             weight = weight.transpose(0, 1)  # (out, in, kh, kw) like a convolution
-        return filter_grid(weight.numpy(), layer, in_channel)
+        return filter_grid(weight.numpy(), layer, in_channel, frame)
 
     # -- activations ------------------------------------------------------------------------
     def _statistics(self) -> tuple[list[float] | None, list[float] | None]:
@@ -204,7 +222,15 @@ class Inspector:
         return None, None
 
     def prepare(self, image: torch.Tensor, source: str) -> ModelInput:
+        """An image (C, H, W), or a clip (C, T, H, W) for a video model, as the model's input."""
         mean, std = self._statistics()
+        if image.dim() == 4 and len(self.spec.input_shape) == 4:
+            return fit_clip(image, self.spec.input_shape, mean, std, source)
+        if image.dim() == 4:  # a clip for a 2-D model: its middle frame, as training gives it
+            from core.data.frames import middle_frames
+
+            image = middle_frames(image)
+            source += " (its middle frame)"
         return fit_image(image, self.spec.input_shape, mean, std, source)
 
     def activations(self, inp: ModelInput) -> dict[str, torch.Tensor]:
@@ -213,9 +239,14 @@ class Inspector:
             outputs = self.model.forward_all(inp.tensor)
         return {name: value[0] for name, value in outputs.items()}
 
-    def activation(self, layer: str, inp: ModelInput) -> np.ndarray:
+    def activation(self, layer: str, inp: ModelInput, frame: int | None = None) -> np.ndarray:
+        """The layer's output for one input; with ``frame``, a Conv3d layer's (C, T, H, W)
+        output at that frame, (C, H, W)."""
         self._check_layer(layer, self.layer_names(), "a layer of this model")
-        return self.activations(inp)[layer].numpy()
+        values = self.activations(inp)[layer].numpy()
+        if frame is not None and values.ndim == 4:
+            return frame_of(values, frame, layer)[0]
+        return values
 
     # -- predictions ------------------------------------------------------------------------
     def preparer(self, data: Dataset) -> BatchPreparer:
@@ -448,6 +479,18 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
     """An input by name: a sample photo, an image file, or 'digits:N' (a test-split digit)."""
     from core.inspect.inputs import SAMPLE_PHOTOS, read_image, sample_photo
 
+    if source.lower().startswith("moving-digits:"):
+        return inspector.prepare(*_moving_digit(inspector, source))
+    if len(inspector.spec.input_shape) == 4 and source not in SAMPLE_PHOTOS and \
+            not source.startswith("digits:"):
+        from core.data.clips import read_clip
+
+        shape = tuple(inspector.spec.input_shape)
+        channels = shape[0] if shape[0] in (1, 3) else 3
+        clip, count = read_clip(Path(source), shape[1], (shape[2], shape[3]), channels)
+        sampled = f", sampled evenly to {shape[1]}" if count != shape[1] else ""
+        return inspector.prepare(clip, f"{Path(source).name} ({count} frames{sampled}, "
+                                       f"resized to {shape[3]} × {shape[2]})")
     if source in SAMPLE_PHOTOS:
         image, text = sample_photo(source)
     elif source.startswith("digits:"):
@@ -467,3 +510,19 @@ def image_for(inspector: Inspector, source: str) -> ModelInput:
         shape = inspector.spec.input_shape
         image, text = read_image(Path(source), (shape[-2], shape[-1]) if len(shape) == 3 else None)
     return inspector.prepare(image, text)
+
+
+def _moving_digit(inspector: Inspector, source: str) -> tuple[torch.Tensor, str]:
+    """``moving-digits:N``: test clip N of the bundled moving digits at the model's shape."""
+    from core.data.datasets import load_dataset
+
+    data = load_dataset("moving-digits", inspector.spec.input_shape)
+    try:
+        index = int(source.split(":", 1)[1])
+        if not 0 <= index < len(data.test):
+            raise IndexError(index)
+    except (ValueError, IndexError):
+        raise DataError(f"{source}: use moving-digits:N with N from 0 to {len(data.test) - 1}"
+                        ) from None
+    label = data.classes[int(data.test.labels[index])]
+    return data.test.images[index], f"moving-digits test clip {index} (moving {label})"

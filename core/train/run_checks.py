@@ -105,7 +105,7 @@ def check_run_dataset(state: RunState, spec: ModelSpec) -> None:
     name = state.dataset
     key = name.lower()
     change = "give --dataset FOLDER --change-dataset to continue it on a folder of your choice"
-    if key in DATASETS or key.split(":")[0] == "digit-scenes":
+    if key in DATASETS or key.split(":")[0] in ("digit-scenes", "moving-digits"):
         if spec.task != "classification" and key.split(":")[0] != "digit-scenes":
             raise ModelError(f"{META}: dataset {quote(name)} has no masks or boxes, so the "
                              f"{spec.task} run cannot have been trained on it; the file was "
