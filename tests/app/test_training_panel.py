@@ -120,12 +120,17 @@ def test_vertical_flip_zoom_and_elastic_reach_the_run_and_the_preview(qtbot: QtB
                                                                      window: MainWindow) -> None:
     """Issue 20 item 5: the lectures' vertical flip, zoom and elastic warping in the Train tab."""
     form = window.training.form
-    form.vflip.setChecked(True)
-    form.zoom.setValue(0.3)
+    for widget, set_value in ((form.vflip, lambda: form.vflip.setChecked(True)),
+                              (form.zoom, lambda: form.zoom.setValue(0.3))):
+        widget.blockSignals(True)  # one preview request below, for all three (a loaded machine)
+        set_value()
+        widget.blockSignals(False)
     form.elastic.setValue(40)
+    assert form.preview.request is not None and form.preview.request[2].elastic == 40
     augmentation = form.settings().augmentation
     assert (augmentation.vflip, augmentation.zoom, augmentation.elastic) == (True, 0.3, 40.0)
-    qtbot.waitUntil(lambda: not form.preview.pixmap().isNull(), timeout=60_000)  # a worker's
+    qtbot.waitUntil(lambda: form.preview._worker is None, timeout=CEILING_MS)  # a worker's
+    assert not form.preview.pixmap().isNull(), form.preview.text()
     form.zoom.setValue(0.9)
     assert form.zoom.value() == 0.9 and form.settings().augmentation.zoom == 0.9
 
