@@ -194,6 +194,10 @@ class ModelDocument(QObject):
         text = f"{'Unfreeze' if trainable else 'Freeze'} {name}"
         return self._try(lambda: (editing.set_trainable(self.spec, name, trainable), text, name))
 
+    def set_layer_init(self, name: str, scheme: str) -> bool:
+        return self._try(lambda: (editing.set_layer_init(self.spec, name, scheme),
+                                  f"Initialise {name}", name))
+
     def set_inputs(self, name: str, inputs: list[str]) -> bool:
         return self._try(lambda: (editing.set_inputs(self.spec, name, inputs),
                                   f"Connect {name}", name))

@@ -34,6 +34,7 @@ from app.style import ERROR_COLOR
 from core.analysis.explain import explain_layer
 from core.model.catalog import CATALOG, LayerType, ParamSpec
 from core.model.errors import quote
+from core.model.initialisation import SCHEME_LABELS, SCHEMES
 from core.model.params import describe_expected
 
 INT_LIMIT = 2**31 - 1
@@ -388,6 +389,15 @@ class PropertyEditor(QScrollArea):
         self.trainable.toggled.connect(
             lambda on: self.document.set_trainable(self.document.current, on))
         self.form.addRow("", self.trainable)
+        self.init_box = QComboBox()
+        for scheme in SCHEMES:
+            self.init_box.addItem(SCHEME_LABELS[scheme], scheme)
+        self.init_box.setToolTip("How this layer's weights start (saved in the model file and "
+                                 "written into exported code); biases follow the model's choice")
+        self.init_box.currentIndexChanged.connect(
+            lambda _i: self.document.set_layer_init(self.document.current,
+                                                    self.init_box.currentData()))
+        self.form.addRow("initialiser", self.init_box)
         self.inputs_edit = QLineEdit()
         self.inputs_edit.setPlaceholderText("the layer above")
         self.inputs_edit.setToolTip("Layers this one reads, separated by commas (Add and Concat "
@@ -444,13 +454,17 @@ class PropertyEditor(QScrollArea):
             self._wrap_rows()
         self.title.setText(f"<b style='font-size:large'>{layer.name}</b> &nbsp; {layer.type}"
                            f" ({entry.group})")  # grey was 3.3:1 on the light theme
-        for w in (self.name_edit, self.trainable, self.inputs_edit):
+        for w in (self.name_edit, self.trainable, self.inputs_edit, self.init_box):
             w.blockSignals(True)
+        init = self.document.spec.init
+        scheme = init.scheme_for(layer.name) if init is not None else "default"
+        self.init_box.setCurrentIndex(max(0, self.init_box.findData(scheme)))
+        self.init_box.setEnabled(bool(entry.params) and not entry.merge)
         self.name_edit.setText(layer.name)
         self.trainable.setChecked(layer.trainable)
         self.trainable.setEnabled(bool(entry.params) and not entry.merge)
         self.inputs_edit.setText(", ".join(layer.inputs))
-        for w in (self.name_edit, self.trainable, self.inputs_edit):
+        for w in (self.name_edit, self.trainable, self.inputs_edit, self.init_box):
             w.blockSignals(False)
         for spec in entry.params:
             value = layer.params.get(spec.name, spec.default)

@@ -50,12 +50,18 @@ def augmentation_transform(aug: Augmentation, size: tuple[int, int], channels: i
     if aug.zoom:
         steps.append(v2.RandomAffine(degrees=0, scale=(1 - aug.zoom, 1 + aug.zoom)))
     if aug.elastic:
-        steps.append(v2.ElasticTransform(alpha=float(aug.elastic), sigma=5.0))
+        steps.append(v2.ElasticTransform(alpha=float(aug.elastic), sigma=elastic_sigma(size)))
     if aug.color:
         colour = aug.color if channels == 3 else 0
         steps.append(v2.ColorJitter(brightness=aug.color, contrast=aug.color,
                                     saturation=colour, hue=min(0.5, colour / 4)))
     return v2.Compose(steps or [v2.Identity()])
+
+
+def elastic_sigma(size: tuple[int, int]) -> float:
+    """The elastic field's smoothness: 5 pixels, less on images too small for its Gaussian
+    kernel (8σ + 1 pixels wide, whose half must stay below the image's side: 8×8 digits)."""
+    return min(5.0, max(0.25, (min(size) - 2) / 8))
 
 
 class BatchPreparer:

@@ -33,7 +33,7 @@ class Augmentation:
     """Random rescale by a factor in 1 ± zoom (0–0.9) about the centre, same output size."""
     elastic: float = 0.0
     """Elastic (local) warping: displacement strength in pixels (ElasticTransform alpha, 0–200;
-    the field's smoothness sigma is 5 pixels)."""
+    the field's smoothness sigma is 5 pixels, less on images under 42 pixels)."""
 
     @property
     def active(self) -> bool:

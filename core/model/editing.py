@@ -63,6 +63,9 @@ def remove_layers(spec: ModelSpec, names: Iterable[str]) -> ModelSpec:
                 other = replace(other, inputs=replaced)
             layers.append(other)
         current = current.with_layers(layers)
+    if current.init is not None and doomed & set(current.init.layers):  # overrides go too
+        kept = {k: v for k, v in current.init.layers.items() if k not in doomed}
+        current = replace(current, init=replace(current.init, layers=kept))
     return current
 
 
@@ -95,7 +98,11 @@ def rename_layer(spec: ModelSpec, old: str, new: str) -> ModelSpec:
         if old in layer.inputs:
             layer = replace(layer, inputs=tuple(new if i == old else i for i in layer.inputs))
         layers.append(layer)
-    return spec.with_layers(layers)
+    renamed = spec.with_layers(layers)
+    if spec.init is not None and old in spec.init.layers:  # the override follows the layer
+        moved = {new if k == old else k: v for k, v in spec.init.layers.items()}
+        renamed = replace(renamed, init=replace(spec.init, layers=moved))
+    return renamed
 
 
 def set_param(spec: ModelSpec, name: str, key: str, value: Any) -> ModelSpec:
@@ -106,6 +113,22 @@ def set_param(spec: ModelSpec, name: str, key: str, value: Any) -> ModelSpec:
 
 def set_trainable(spec: ModelSpec, name: str, trainable: bool) -> ModelSpec:
     return _replace_layer(spec, replace(spec.layer(name), trainable=trainable))
+
+
+def set_layer_init(spec: ModelSpec, name: str, scheme: str) -> ModelSpec:
+    """One layer's weight initialiser (core.model.initialisation.SCHEMES); the model's own
+    scheme removes the override. ModelError for an unknown scheme."""
+    from core.model.initialisation import SCHEMES, Initialisation
+
+    spec.layer(name)
+    if scheme not in SCHEMES:
+        raise ModelError(f"the initialiser must be one of {', '.join(SCHEMES)}; got {scheme!r}")
+    init = spec.init or Initialisation()
+    layers = {k: v for k, v in init.layers.items() if k != name}
+    if scheme != init.weights:
+        layers[name] = scheme
+    new = replace(init, layers=layers)
+    return replace(spec, init=None if new.is_default else new)
 
 
 def set_inputs(spec: ModelSpec, name: str, inputs: Iterable[str]) -> ModelSpec:

@@ -116,6 +116,25 @@ def test_augmentation_preview_shows_samples(qtbot: QtBot, window: MainWindow) ->
     qtbot.waitUntil(lambda: "No preview" in panel.form.preview.text(), timeout=60_000)
 
 
+def test_vertical_flip_zoom_and_elastic_reach_the_run_and_the_preview(qtbot: QtBot,
+                                                                     window: MainWindow) -> None:
+    """Issue 20 item 5: the lectures' vertical flip, zoom and elastic warping in the Train tab."""
+    form = window.training.form
+    for widget, set_value in ((form.vflip, lambda: form.vflip.setChecked(True)),
+                              (form.zoom, lambda: form.zoom.setValue(0.3))):
+        widget.blockSignals(True)  # one preview request below, for all three (a loaded machine)
+        set_value()
+        widget.blockSignals(False)
+    form.elastic.setValue(40)
+    assert form.preview.request is not None and form.preview.request[2].elastic == 40
+    augmentation = form.settings().augmentation
+    assert (augmentation.vflip, augmentation.zoom, augmentation.elastic) == (True, 0.3, 40.0)
+    qtbot.waitUntil(lambda: form.preview._worker is None, timeout=CEILING_MS)  # a worker's
+    assert not form.preview.pixmap().isNull(), form.preview.text()
+    form.zoom.setValue(0.9)
+    assert form.zoom.value() == 0.9 and form.settings().augmentation.zoom == 0.9
+
+
 def test_the_dice_field_shows_only_for_a_task_that_uses_it(qtbot: QtBot,
                                                            window: MainWindow) -> None:
     panel = window.training

@@ -63,3 +63,16 @@ def test_new_augmentation_settings_are_checked() -> None:
     with pytest.raises(DataError, match=r"zoom must be 0–0\.9"):
         Augmentation(zoom=1.5).check()
     assert not Augmentation().active
+
+
+@pytest.mark.parametrize("side", [4, 8, 28, 41])
+def test_elastic_warping_works_on_small_images(side: int) -> None:
+    """The 8×8 digits (the default model's input) once failed: the field's Gaussian kernel was
+    wider than the image."""
+    from core.data.adapt import augmentation_transform
+
+    transform = augmentation_transform(Augmentation(elastic=40.0), (side, side), 1)
+    torch.manual_seed(0)
+    image = torch.rand(1, side, side)
+    warped = transform(image)
+    assert warped.shape == image.shape and not torch.equal(warped, image)

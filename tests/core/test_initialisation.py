@@ -98,3 +98,18 @@ def test_exported_code_initialises_like_the_build(tmp_path: Path) -> None:
     assert float(net.fc2.bias.abs().max()) == 0
     assert "nn.init" not in pytorch_source(model_from_dict(_wide(None)))
     assert json.loads(spec.to_json())["init"]["layers"] == {"fc2": "he_normal"}
+
+
+def test_editing_a_layers_initialiser_follows_rename_and_delete() -> None:
+    from core.model import editing
+
+    spec = load_preset("lenet5")
+    first = spec.layers[0].name
+    spec = editing.set_layer_init(spec, first, "he_normal")
+    assert spec.init is not None and spec.init.scheme_for(first) == "he_normal"
+    spec = editing.rename_layer(spec, first, "stem")
+    assert spec.init is not None and spec.init.layers == {"stem": "he_normal"}
+    with pytest.raises(ModelError, match="must be one of default, glorot_uniform"):
+        editing.set_layer_init(spec, "stem", "lecun")
+    spec = editing.remove_layers(spec, ["stem"])
+    assert spec.init is not None and spec.init.layers == {}
