@@ -47,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
             fig = _scene_figure(args, inspector, notes)
         elif args.view == "filters":
             grid = inspector.filters(args.layer, args.channel)
-            what = "RGB kernels" if grid.color else f"input channel {grid.in_channel} of " \
+            what = "RGB" if grid.color else f"input channel {grid.in_channel} of " \
                 f"{grid.in_channels}"
-            fig = render.filters_figure(grid, f"{name} · {args.layer} filters ({what})", notes,
+            kind = "templates" if args.layer in inspector.template_layers() else "filters"
+            fig = render.filters_figure(grid, f"{name} · {args.layer} {kind} ({what})", notes,
                                         args.size)
         else:
             inp = image_for(inspector, args.image)
@@ -135,7 +136,7 @@ def add_parser(commands: Any) -> None:
     """The sub-command and its arguments, on the dispatcher's sub-parsers."""
     rend = commands.add_parser("render", help="render a view of a model to PNG")
     views = rend.add_subparsers(dest="view", required=True, parser_class=Parser)
-    for view, text in (("filters", "a convolution's kernels"),
+    for view, text in (("filters", "a convolution's kernels, or a Linear's class templates"),
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),
                        ("saliency", "saliency (gradient) map over an image"),
