@@ -26,7 +26,8 @@ def render_view(context: Context, parameters: Any, task: Task) -> Path:
         pick = chosen_channel(grid.in_channels, colour, channel)
         if pick is not None:
             grid = inspector.filters(layer, pick)
-        fig = render.filters_figure(grid, f"{name} · {grid.layer} filters", notes, size)
+        kind = "templates" if layer in inspector.template_layers() else "filters"
+        fig = render.filters_figure(grid, f"{name} · {grid.layer} {kind}", notes, size)
     elif view == "activations":
         layer = view_parameters
         inp = context.input()

@@ -110,7 +110,7 @@ def activations_figure(values: np.ndarray, title: str, notes: Sequence[str] = ()
                               interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(grid.titles[i] if grid.titles else str(i), fontsize=7, pad=2)
+            ax.set_title(str(i), fontsize=7, pad=2)
         if image is not None:
             fig.colorbar(image, cax=fig.add_axes((0.9, bottom, 0.02, 0.9 - bottom)),
                          label="activation")
