@@ -4,7 +4,8 @@ Target (issue 21): a 20-epoch time-lapse GIF of a digits run written in < 5 s. T
 snapshots (start + 20 epochs) are made as the engine makes them (snapshots.take/save on the
 digits_small model, its weights moved between epochs as training moves them), so the figure is
 the export alone: reading the snapshots, drawing the frames, encoding, the atomic rename.
-Printed beside it: reading the snapshots alone (the floor). Run: python benchmarks/bench_timelapse.py
+Printed beside it: reading the snapshots alone (the floor).
+Run: python benchmarks/bench_timelapse.py
 """
 
 from __future__ import annotations

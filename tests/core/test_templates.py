@@ -87,5 +87,5 @@ def test_cli_renders_templates_and_refuses_other_layers(
     err = capsys.readouterr().err
     assert "a Linear that reads the image" in err and "choose one of: scores" in err
     assert err.count("\n") == 1 and not (tmp_path / "x.png").exists()
-    with pytest.raises(InspectError, match="choose one of: conv1, conv2, conv3$"):
+    with pytest.raises(InspectError, match=r"choose one of: conv1, conv2, conv3$"):
         Inspector(load_preset("digits_small")).filters("fc")
