@@ -14,7 +14,7 @@ DEFAULT_PRESET = "digits_small"
 """The model ConvScope opens with: it trains on the bundled digits data in seconds."""
 
 TOPICS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Why not dense layers", ("dense_mnist", "linear_cifar10", "megapixel_dense")),
+    ("Why not dense layers", ("dense_mnist", "linear_cifar10", "linear_digits", "megapixel_dense")),
     ("First convnets", ("digits_small", "keras_mnist", "keras_mnist_fcn", "random_features",
                         "convnet_150", "cifar10_convnet")),
     ("Classic architectures", ("lenet5", "alexnet_lrn", "alexnet", "zfnet", "vgg16",

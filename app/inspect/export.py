@@ -28,7 +28,8 @@ def render_view(context: Context, parameters: Any, task: Task) -> Path:
         if pick is not None or frame is not None:
             grid = inspector.filters(layer, pick, frame)
         shown = "" if grid.frame is None else f" (kernel frame {grid.frame} of {grid.depth})"
-        fig = render.filters_figure(grid, f"{name} · {grid.layer} filters{shown}", notes, size)
+        kind = "templates" if layer in inspector.template_layers() else "filters"
+        fig = render.filters_figure(grid, f"{name} · {grid.layer} {kind}{shown}", notes, size)
     elif view == "activations":
         from core.inspect.inputs import frame_of
 

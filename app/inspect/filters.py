@@ -1,4 +1,5 @@
-"""Filters: a convolution's kernels as a grid, with the value under the pointer."""
+"""Filters: a convolution's kernels as a grid, with the value under the pointer; a Linear that
+reads the image as its class templates (one image of the input per unit)."""
 
 from __future__ import annotations
 
@@ -83,8 +84,11 @@ class FiltersView(InspectView):
         self._filter_mosaic: Any = None
 
     def fill_layers(self, analysis: ModelAnalysis) -> None:
+        from core.inspect.templates import template_layers
+
+        templates = set(template_layers(analysis))
         fill_combo(self.filter_layer, [layer.name for layer in analysis.spec.layers
-                                       if layer.type in KERNEL_TYPES])
+                                       if layer.type in KERNEL_TYPES or layer.name in templates])
 
     def reset(self) -> None:
         self.filter_pane.clear_picture()
@@ -103,7 +107,8 @@ class FiltersView(InspectView):
     def compute(self, context: Context, parameters: Any, task: Task) -> Any:
         layer, colour, channel, frame = parameters
         if not layer:
-            raise ValueError("this model has no layer with kernels (convolutions)")
+            raise ValueError("this model has no layer with kernels (convolutions) nor a Linear "
+                             "that reads the image")
         grid = context.inspector.filters(layer)
         in_channels = grid.in_channels
         pick = chosen_channel(in_channels, colour, channel)
@@ -150,6 +155,8 @@ class FiltersView(InspectView):
         if cell is None or self._filter_grid is None:
             return
         index, r, c = cell
-        value = self._filter_grid.kernels[index, :, r, c]
+        grid = self._filter_grid
+        value = grid.kernels[index, :, r, c]
         text = ", ".join(f"{v:.4g}" for v in value)
-        self.filter_readout.setText(f"filter {index} [{r}, {c}]: {text}")
+        name = f"template {grid.titles[index]}" if grid.titles else f"filter {index}"
+        self.filter_readout.setText(f"{name} [{r}, {c}]: {text}")

@@ -1,16 +1,28 @@
-"""How they formed: the run's snapshots of the first layer's filters and their activations,
+"""How they formed: the run's snapshots of a convolution's filters and their activations,
 epoch by epoch (from the run folder of the document's run), on one colour scale for every
-epoch, beside each filter's change since epoch 0 (core.inspect.formation)."""
+epoch, beside each filter's change since epoch 0 (core.inspect.formation); Export… writes the
+time-lapse as a GIF or MP4 on the worker (core.inspect.timelapse, as ``render timelapse``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+)
 
 from app.image_pane import ImagePane
-from app.inspect.base import Context, InspectView, ViewHost
+from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from app.inspect.filters import show_filter_grid
 
 if TYPE_CHECKING:
@@ -31,13 +43,28 @@ class FormationView(InspectView):
         row = QHBoxLayout()
         self.form_slider = QSlider(Qt.Orientation.Horizontal)
         self.form_slider.valueChanged.connect(self._show_snapshot)
-        self.form_label = QLabel("Train a model (or open a run) to replay how its first "
+        self.form_label = QLabel("Train a model (or open a run) to replay how its "
                                  "filters formed, epoch by epoch.")
         self.form_label.setWordWrap(True)
+        self.form_layer = QComboBox()
+        self.form_layer.currentTextChanged.connect(lambda _t: self.refresh())
+        self.form_fps = QDoubleSpinBox()
+        self.form_fps.setRange(0.5, 60)
+        self.form_fps.setValue(2)
+        self.form_fps.setSuffix(" frames/s")
+        self.form_export = QPushButton("Export…")
+        self.form_export.setToolTip("Write the time-lapse, one frame per snapshot, as a GIF or "
+                                    "an MP4 (MP4 needs imageio-ffmpeg)")
+        self.form_export.clicked.connect(self._ask_export)
+        self.form_export.setEnabled(False)
+        row.addWidget(QLabel("layer"))
+        row.addWidget(self.form_layer)
         row.addWidget(QLabel("epoch"))
         row.addWidget(self.form_slider, 1)
+        row.addWidget(self.form_fps)
+        row.addWidget(self.form_export)
         panes = QGridLayout()
-        self.form_filters = ImagePane("first-layer filters")
+        self.form_filters = ImagePane("filters")
         self.form_change = ImagePane("change since epoch 0")
         self.form_acts = ImagePane("activations for the probe image")
         for column, pane in enumerate((self.form_filters, self.form_change, self.form_acts)):
@@ -47,9 +74,11 @@ class FormationView(InspectView):
         layout.addWidget(self.form_label)
         layout.addLayout(panes, 1)
         self._frames: list[Any] = []
+        self.last_export: Path | None = None
 
     def reset(self) -> None:
         self._frames = []
+        self.form_export.setEnabled(False)
         self.form_slider.blockSignals(True)
         self.form_slider.setRange(0, 0)
         self.form_slider.blockSignals(False)
@@ -58,22 +87,33 @@ class FormationView(InspectView):
         self.form_label.setText(EMPTY)
 
     def parameters(self) -> Any:
-        return self.tab.document.run_dir
+        return self.tab.document.run_dir, self.form_layer.currentText() or None
 
     def compute(self, context: Context, parameters: Any, task: Task) -> Any:
-        from core.inspect.formation import formation_frames
+        from core.inspect.formation import formation_frames, snapshot_names
         from core.train import snapshots
 
-        return formation_frames(snapshots.load(parameters)) if parameters is not None else []
+        run, layer = parameters
+        if run is None:
+            return [], []
+        held = snapshots.load(Path(run))
+        names = snapshot_names(held)
+        return formation_frames(held, layer if layer in names else None), names
 
     def show_result(self, result: Any, parameters: Any) -> None:
-        self._frames = result
-        if not result:
+        frames, names = result
+        self._frames = frames
+        fill_combo(self.form_layer, names)
+        if not frames:
             self.reset()
             return
+        self.form_layer.blockSignals(True)
+        self.form_layer.setCurrentText(frames[0].layer)
+        self.form_layer.blockSignals(False)
+        self.form_export.setEnabled(True)
         self.form_slider.blockSignals(True)
-        self.form_slider.setRange(0, len(result) - 1)
-        self.form_slider.setValue(len(result) - 1)
+        self.form_slider.setRange(0, len(frames) - 1)
+        self.form_slider.setValue(len(frames) - 1)
         self.form_slider.blockSignals(False)
         self._show_snapshot(self.form_slider.value())
 
@@ -90,3 +130,46 @@ class FormationView(InspectView):
         when = "before training" if frame.epoch == 0 else "after"
         self.form_label.setText(f"epoch {frame.epoch} ({when}) · layer {frame.layer} · "
                                 f"{index + 1}/{len(self._frames)} · {SCALE}")
+
+    # -- export -----------------------------------------------------------------------------
+    def _ask_export(self) -> None:
+        if not self._frames:
+            return
+        name = f"{self.tab.document.spec.name}-{self._frames[0].layer}-timelapse.gif"
+        path, _ = QFileDialog.getSaveFileName(self, "Export time-lapse", name,
+                                              "GIF animation (*.gif);;MP4 video (*.mp4)")
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> Any:
+        """Write the shown layer's time-lapse to ``path`` (.gif, .mp4; else .gif) on the
+        worker; the status line says where it went, the message line why it could not."""
+        if path.suffix.lower() not in (".gif", ".mp4"):
+            path = path.with_suffix(".gif")
+        run, _layer = self.parameters()
+        layer = self._frames[0].layer if self._frames else self.form_layer.currentText()
+        return self.tab.run(self, "export", _write_timelapse,
+                            (run, layer, path, self.form_fps.value()), self._exported,
+                            uses_input=False, label="exporting the time-lapse…")
+
+    def _exported(self, result: Path, _parameters: Any) -> None:
+        self.last_export = result
+        window = self.window()
+        if hasattr(window, "statusBar"):
+            window.statusBar().showMessage(f"Exported {result}", 8000)
+
+
+def _write_timelapse(context: Context, parameters: Any, task: Task) -> Path:
+    """On the worker: the run's snapshots of the layer, written as core.inspect.timelapse does
+    for ``convscope render timelapse``."""
+    from core.inspect.timelapse import write_timelapse
+    from core.train import snapshots
+    from core.train.checkpoint import open_run
+
+    run, layer, path, fps = parameters
+    if run is None:
+        raise ValueError(EMPTY)
+    state = open_run(Path(run)).state
+    write_timelapse(snapshots.load(Path(run)), layer, path, state.history, state.best_metric,
+                    fps)
+    return Path(path)

@@ -1,5 +1,6 @@
 """``convscope render``: the Inspect tab's pictures (filters, activations, attributions, masks,
-boxes) as PNG files, and the builder's model diagram as SVG or PNG."""
+boxes) as PNG files, the builder's model diagram as SVG or PNG, and a run's time-lapse of
+how its filters formed as a GIF or MP4."""
 
 from __future__ import annotations
 
@@ -50,6 +51,31 @@ def run_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_timelapse(args: argparse.Namespace) -> int:
+    """``render timelapse RUN --layer L -o FILE.gif|.mp4 [--fps N]``."""
+    from core.inspect.inspector import InspectError
+    from core.inspect.timelapse import write_timelapse
+    from core.train import snapshots
+    from core.train.checkpoint import open_run
+    from core.train.settings import TrainingError
+
+    folder, output = Path(args.run_folder), Path(args.output)
+    if not folder.is_dir():
+        return fail(f"{folder} is not a run folder")
+    if output.is_dir():
+        return fail(f"-o {output} is a folder; give a file name ending in .gif or .mp4")
+    try:
+        state = open_run(folder).state
+        count = write_timelapse(snapshots.load(folder), args.layer, output, state.history,
+                                state.best_metric, args.fps)
+    except (ModelError, InspectError, TrainingError) as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(f"{output} ({count} frames)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.view == "diagram":
         return run_diagram(args)
@@ -73,11 +99,12 @@ def run(args: argparse.Namespace) -> int:
             fig = _scene_figure(args, inspector, notes)
         elif args.view == "filters":
             grid = inspector.filters(args.layer, args.channel, args.frame)
-            what = "RGB kernels" if grid.color else f"input channel {grid.in_channel} of " \
+            what = "RGB" if grid.color else f"input channel {grid.in_channel} of " \
                 f"{grid.in_channels}"
             if grid.frame is not None:
                 what += f", kernel frame {grid.frame} of {grid.depth}"
-            fig = render.filters_figure(grid, f"{name} · {args.layer} filters ({what})", notes,
+            kind = "templates" if args.layer in inspector.template_layers() else "filters"
+            fig = render.filters_figure(grid, f"{name} · {args.layer} {kind} ({what})", notes,
                                         args.size)
         else:
             inp = image_for(inspector, args.image)
@@ -168,7 +195,7 @@ def _scene_figure(args: argparse.Namespace, inspector: Inspector, notes: list[st
 def add_parser(commands: Any) -> None:
     """The sub-command and its arguments, on the dispatcher's sub-parsers."""
     rend = commands.add_parser("render", help="render a view of a model to PNG (the diagram "
-                               "also to SVG)")
+                               "also to SVG), or a run's time-lapse to GIF/MP4")
     views = rend.add_subparsers(dest="view", required=True, parser_class=Parser)
     d = views.add_parser("diagram", help="the model's diagram, as the builder lays it out")
     d.add_argument("model", help="a model file (.json) or a preset name")
@@ -176,7 +203,15 @@ def add_parser(commands: Any) -> None:
                    help="the flow: top to bottom or left to right (default)")
     d.add_argument("-o", "--output", required=True, help="the SVG or PNG to write")
     d.set_defaults(run=run)
-    for view, text in (("filters", "a convolution's kernels"),
+    lapse = views.add_parser("timelapse", help="a run's filters forming, one frame per "
+                             "snapshot (start and each epoch), as a GIF or MP4")
+    lapse.add_argument("run_folder", metavar="RUN", help="a run folder")
+    lapse.add_argument("--layer", required=True, help="a convolution the run snapshotted")
+    lapse.add_argument("-o", "--output", required=True, help="the .gif or .mp4 to write (.mp4 "
+                       "needs imageio-ffmpeg)")
+    lapse.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
+    lapse.set_defaults(run=run_timelapse)
+    for view, text in (("filters", "a convolution's kernels, or a Linear's class templates"),
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),
                        ("saliency", "saliency (gradient) map over an image"),

@@ -40,15 +40,29 @@ def _limit(arrays: list[np.ndarray]) -> float:
     return top or 1.0
 
 
-def formation_frames(snapshots: list[tuple[int, dict[str, Any]]]) -> list[FormationFrame]:
-    """The snapshots (epoch, {"filters.<layer>": (out, in, kh, kw), "activations.<layer>":
-    (C, h, w)}) of the first snapshotted layer as frames on common scales; [] without any."""
+def snapshot_names(snapshots: list[tuple[int, dict[str, Any]]]) -> list[str]:
+    """The layers every snapshot of a run holds."""
     if not snapshots:
         return []
-    names = sorted(k for k in snapshots[0][1] if k.startswith("filters."))
+    keys = set.intersection(*(set(tensors) for _epoch, tensors in snapshots))
+    return sorted(k.split(".", 1)[1] for k in keys if k.startswith("filters."))
+
+
+def formation_frames(snapshots: list[tuple[int, dict[str, Any]]],
+                     layer: str | None = None) -> list[FormationFrame]:
+    """The snapshots (epoch, {"filters.<layer>": (out, in, kh, kw), "activations.<layer>":
+    (C, h, w)}) of ``layer`` (default: the first snapshotted layer by name) as frames on
+    common scales; [] without any. InspectError for a layer the snapshots do not hold."""
+    names = snapshot_names(snapshots)
     if not names:
         return []
-    layer = names[0].split(".", 1)[1]
+    if layer is None:
+        layer = names[0]
+    elif layer not in names:
+        from core.inspect.inspector import InspectError
+
+        raise InspectError(f'the run has no snapshots of "{layer}"; its snapshots hold: '
+                           + ", ".join(names))
     weights = [np.asarray(tensors[f"filters.{layer}"], dtype=np.float32)
                for _epoch, tensors in snapshots]
     grids = [filter_grid(w, layer) for w in weights]

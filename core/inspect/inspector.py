@@ -67,10 +67,12 @@ class FilterGrid:
     """Frames a Conv3d kernel spans (1 for 2-D and 1-D kernels)."""
     frame: int | None = None
     """Which of a Conv3d kernel's frames ``kernels`` shows (None for 2-D and 1-D kernels)."""
+    titles: tuple[str, ...] = ()
+    """One per kernel (a Linear template's class name), else none: the index is shown."""
 
 
 def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None,
-                frame: int | None = None) -> FilterGrid:
+                frame: int | None = None, titles: tuple[str, ...] = ()) -> FilterGrid:
     """Kernels (out, in, …) as a grid: colour for 3 input channels unless one is chosen,
     one symmetric colour scale (over all of a Conv3d kernel's frames, so frames compare).
     ``frame``: which frame of a Conv3d kernel (default the middle one). Also used for live and
@@ -100,7 +102,8 @@ def filter_grid(weights: np.ndarray, layer: str, in_channel: int | None = None,
         scaled = whole if color else whole[:, in_channel or 0:(in_channel or 0) + 1]
     limit = float(np.abs(scaled).max()) if scaled.size else 0.0
     limit = limit or 1.0
-    return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels, depth, shown)
+    return FilterGrid(weight, color, -limit, limit, layer, in_channel, in_channels, depth, shown,
+                      titles)
 
 
 @dataclass(frozen=True)
@@ -199,12 +202,34 @@ class Inspector:
             raise InspectError(f'"{name}" is not {what}; choose one of: {listed}')
 
     # -- filters ----------------------------------------------------------------------------
+    def template_layers(self) -> list[str]:
+        """Linear layers reading the image: their weights drawn as one image per unit."""
+        from core.inspect.templates import template_layers
+
+        return template_layers(self.analysis)
+
     def filters(self, layer: str, in_channel: int | None = None, frame: int | None = None
                 ) -> FilterGrid:
-        """A convolution's kernels: in colour for RGB input, else one input channel at a time;
-        a Conv3d's one frame at a time (``frame``, default the middle one)."""
-        self._check_layer(layer, self.kernel_layers(), "a layer with kernels")
+        """A convolution's kernels, or a Linear's templates (one image of the input per output
+        unit, titled with the class names): in colour for RGB input, else one input channel
+        at a time; a Conv3d's one frame at a time (``frame``, default the middle one)."""
+        templates = self.template_layers()
+        choices = self.kernel_layers() + templates
+        if layer not in choices:
+            listed = ", ".join(choices) if choices else "none in this model"
+            raise InspectError(f'"{layer}" is neither a layer with kernels (a convolution) nor '
+                               f"a Linear that reads the image (directly or after Flatten); "
+                               f"choose one of: {listed}")
         module = self.model.layers[layer]
+        if layer in templates:
+            from core.inspect.templates import template_shape
+
+            shape = template_shape(self.analysis, layer)
+            assert isinstance(module, nn.Linear) and shape is not None
+            matrix = module.weight.detach().cpu().float().numpy()
+            titles = tuple(self.classes) if len(self.classes) == matrix.shape[0] else ()
+            return filter_grid(matrix.reshape(matrix.shape[0], *shape), layer, in_channel,
+                               titles=titles)
         assert isinstance(module, nn.modules.conv._ConvNd)
         weight = module.weight.detach().cpu().float()
         if isinstance(module, nn.ConvTranspose2d):

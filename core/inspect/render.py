@@ -70,7 +70,7 @@ def filters_figure(grid: FilterGrid, title: str, notes: Sequence[str] = (),
                     ax.text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(str(i), fontsize=7, pad=2)
+        ax.set_title(grid.titles[i] if grid.titles else str(i), fontsize=7, pad=2)
     if image is not None:
         bar = fig.add_axes((0.9, bottom, 0.02, 0.9 - bottom))
         fig.colorbar(image, cax=bar, label="weight")

@@ -1,10 +1,12 @@
 """How the filters formed: small per-epoch snapshots kept in a run folder, for replay.
 
-At the start and after every epoch the engine keeps the first kernel layers' filters and their
+At the start and after every epoch the engine keeps every convolution's filters and their
 activations for one fixed probe image (the first validation image), in
-``snapshots/epoch-NNNN.safetensors``. Bounded on disk: at most 64 filters and 32 activation
-maps per layer, maps pooled to at most 32×32, and at most MAX_SNAPSHOTS files per run (later
-epochs thin out the earlier ones).
+``snapshots/epoch-NNNN.safetensors``, for the formation view and ``convscope render timelapse``.
+Bounded on disk: at most 64 filters and 32 activation maps per layer, maps pooled to at most
+32×32, layers taken in model order while a snapshot stays within SNAPSHOT_BUDGET bytes (the
+first always; a VGG's later layers are left out), and at most MAX_SNAPSHOTS files per run
+(later epochs thin out the earlier ones): at most SNAPSHOT_BUDGET × MAX_SNAPSHOTS per run.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ from core.build import ConvScopeNet
 from core.model.catalog import KERNEL_TYPES
 from core.model.spec import ModelSpec
 
-SNAPSHOT_LAYERS = 2
+SNAPSHOT_BUDGET = 2 * 1024 * 1024
+"""Bytes of filters and activations one snapshot may hold (beyond its first layer)."""
 MAX_FILTERS, MAX_MAPS, MAX_SIDE = 64, 32, 32
 MAX_SNAPSHOTS = 120
 _NAME = re.compile(r"epoch-(\d+)\.safetensors$")
 
 
 def snapshot_layers(spec: ModelSpec) -> list[str]:
-    return [layer.name for layer in spec.layers if layer.type in KERNEL_TYPES][:SNAPSHOT_LAYERS]
+    """The layers a snapshot may keep: every convolution, in model order (``take`` stops at
+    SNAPSHOT_BUDGET)."""
+    return [layer.name for layer in spec.layers if layer.type in KERNEL_TYPES]
 
 
 def first_filters(model: ConvScopeNet, layer: str) -> torch.Tensor:
@@ -42,7 +47,8 @@ def first_filters(model: ConvScopeNet, layer: str) -> torch.Tensor:
 
 
 def take(model: ConvScopeNet, spec: ModelSpec, probe: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Filters and probe activations of the first kernel layers, small and on the CPU."""
+    """Filters and probe activations of the convolutions, in model order while within
+    SNAPSHOT_BUDGET, small and on the CPU."""
     layers = snapshot_layers(spec)
     out: dict[str, torch.Tensor] = {}
     was_training = model.training
@@ -50,12 +56,18 @@ def take(model: ConvScopeNet, spec: ModelSpec, probe: torch.Tensor) -> dict[str,
     with torch.no_grad():
         acts = model.forward_all(probe)
     model.train(was_training)
+    used = 0
     for name in layers:
-        out[f"filters.{name}"] = first_filters(model, name)
+        filters = first_filters(model, name)
         act = acts[name][0, :MAX_MAPS].float()
         if act.dim() == 3 and max(act.shape[1:]) > MAX_SIDE:
             act = F.adaptive_avg_pool2d(act, (min(MAX_SIDE, act.shape[1]),
                                               min(MAX_SIDE, act.shape[2])))
+        size = (filters.numel() + act.numel()) * 4
+        if used and used + size > SNAPSHOT_BUDGET:
+            break
+        used += size
+        out[f"filters.{name}"] = filters
         out[f"activations.{name}"] = act.cpu().contiguous()
     out["probe"] = probe[0].float().cpu().contiguous()
     return out

@@ -201,3 +201,25 @@ def test_filters_update_live_while_training(qtbot: QtBot, tmp_path: Path) -> Non
     idle(qtbot, w)
     assert not np.array_equal(before, filters.filter_pane.data)
     assert "weights-best" in w.inspect.weights_label.text()
+
+
+def test_formation_shows_any_convolution_and_exports_its_time_lapse(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    import imageio.v3 as iio
+
+    panel = show(qtbot, window, "How they formed")
+    layers = [panel.form_layer.itemText(i) for i in range(panel.form_layer.count())]
+    assert layers == ["conv1", "conv2", "conv3"] and panel.form_export.isEnabled()
+    panel.form_layer.setCurrentText("conv3")
+    idle(qtbot, window)
+    assert "layer conv3" in panel.form_label.text() and panel.form_slider.maximum() == 4
+    assert panel.form_filters.data.shape != (0,)
+    out = tmp_path / "lapse.gif"
+    worker = panel.export_to(out)
+    assert worker is not None and window.inspect.busy  # written on the worker
+    qtbot.waitUntil(lambda: panel.last_export == out, timeout=60_000)
+    frames = iio.imread(out, index=None)
+    assert frames.shape[0] == 5  # the start and 4 epochs
+    assert "Exported" in window.statusBar().currentMessage()
+    panel.export_to(tmp_path / "clip.avi")  # not a format it writes: a GIF beside it
+    qtbot.waitUntil(lambda: panel.last_export == tmp_path / "clip.gif", timeout=60_000)

@@ -228,8 +228,8 @@ def test_snapshots_record_how_the_filters_formed(tiny_digits: Dataset, tmp_path:
     history = snapshots.load(Path(done.run_dir))
     assert [epoch for epoch, _ in history] == [0, 1, 2, 3]
     first, last = history[0][1], history[-1][1]
-    assert set(first) == {"filters.conv1", "filters.conv2", "activations.conv1",
-                          "activations.conv2", "probe"}
+    assert set(first) == {"filters.conv1", "filters.conv2", "filters.conv3", "activations.conv1",
+                          "activations.conv2", "activations.conv3", "probe"}  # every conv
     assert first["activations.conv2"].shape == (32, 8, 8)
     assert not torch.equal(first["filters.conv1"], last["filters.conv1"])
     torch.testing.assert_close(last["filters.conv1"],
