@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app import warm_up
 from app.document import ModelDocument
 from app.train.controls import RunControls
+from app.train.compare_view import CompareView
 from app.train.curves import EPOCH_KEYS, TrainingCurves
 from app.train.estimate import MemoryEstimate
 from app.train.settings_form import CLASS_ONLY, SettingsForm
@@ -70,6 +71,7 @@ class TrainingPanel(QWidget):
         self.estimate = MemoryEstimate(document, self.form.settings)
         self.controls = RunControls(self.estimate)
         self.curves = TrainingCurves()
+        self.compare = CompareView(document, self.out_dir)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -106,9 +108,11 @@ class TrainingPanel(QWidget):
         left_layout.addWidget(self.controls)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.curves)
+        right.addWidget(self.compare)
         right.addWidget(self.log)
         right.setStretchFactor(0, 4)
-        right.setStretchFactor(1, 1)
+        right.setStretchFactor(1, 2)
+        right.setStretchFactor(2, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
