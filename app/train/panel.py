@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from app import warm_up
 from app.document import ModelDocument
-from app.train.controls import RunControls
 from app.train.compare_view import CompareView
+from app.train.controls import RunControls
 from app.train.curves import EPOCH_KEYS, TrainingCurves
 from app.train.estimate import MemoryEstimate
 from app.train.settings_form import CLASS_ONLY, SettingsForm

@@ -197,18 +197,29 @@ def _summary(label: str, run: Any, confusion: bool,
     except ModelError as exc:
         summary.notes.append(f"weights not read: {exc}")
         return summary
-    kernels = inspector.kernel_layers()
-    convolutions = [name for name in kernels
-                    if inspector.model.layers[name].weight.dim() >= 3]
+    kernels = {name: _kernels(inspector.model.layers[name])
+               for name in inspector.kernel_layers()}
+    convolutions = [name for name, weight in kernels.items() if weight is not None]
     if convolutions:
-        layer = convolutions[0]
-        summary.filters_layer = layer
-        summary.filters = inspector.model.layers[layer].weight.detach().cpu().float().numpy()
+        summary.filters_layer = convolutions[0]
+        summary.filters = kernels[convolutions[0]]
     else:
         summary.notes.append("no convolution: no filters to show")
     if confusion and run.spec.task == "classification":
         summary.confusion = _confusion(inspector, state.dataset, summary, check)
     return summary
+
+
+def _kernels(module: Any) -> np.ndarray | None:
+    """A convolution's kernels as (out, in, …), transposed ones too; None for other layers."""
+    from torch import nn
+
+    weight = getattr(module, "weight", None)
+    if weight is None or weight.dim() < 3:
+        return None
+    if isinstance(module, nn.modules.conv._ConvTransposeNd):
+        weight = weight.transpose(0, 1)
+    return np.asarray(weight.detach().cpu().float().numpy())
 
 
 def _confusion(inspector: Any, dataset: str, summary: RunSummary,

@@ -9,6 +9,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from core.inspect.compare import Comparison
 from core.inspect.inspector import filter_grid
@@ -84,7 +85,7 @@ def comparison_figure(comparison: Comparison, title: str = "",
     if metrics:
         table = ax.table(cellText=cells, rowLabels=[run.name for run in runs],
                          colLabels=metrics, cellLoc="center",
-                         bbox=(0.18, 0.1, 0.82, 0.8))
+                         bbox=Bbox.from_bounds(0.18, 0.1, 0.82, 0.8))
         table.auto_set_font_size(False)
         table.set_fontsize(8)
         for i in range(len(runs)):
