@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -149,6 +149,9 @@ class _Plots:
 class CompareView(QWidget):
     """The "Compare runs…" button, its progress and Cancel, then the plots and the table."""
 
+    showing = Signal(bool)
+    """A comparison is shown (True) or emptied (False): the tab gives it room, or takes it."""
+
     def __init__(self, document: ModelDocument, runs_home: Path,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -267,6 +270,7 @@ class CompareView(QWidget):
         self.close_button.setVisible(False)
         self.table.setVisible(False)
         self.table.setRowCount(0)
+        self.showing.emit(False)
         if self._plots is not None:
             for lines in self._plots.lines:
                 for line in lines.values():
@@ -300,7 +304,12 @@ class CompareView(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        rows = self.table.verticalHeader().length() + self.table.horizontalHeader().height()
+        height = min(rows + 6, 8 * self.fontMetrics().height())
+        self.table.setMinimumHeight(height)
+        self.table.setMaximumHeight(height)
         self.table.setVisible(True)
+        self.showing.emit(True)
 
     def plots(self) -> _Plots:
         if self._plots is None:
