@@ -80,16 +80,15 @@ def comparison_figure(comparison: Comparison, title: str = "",
     metrics = comparison.metric_names()
     ax = fig.add_subplot(area[1, :])
     ax.axis("off")
-    cells = [[f"{run.final[m]:.4g}" if m in run.final else "—" for m in metrics]
+    cells = [[run.name] + [f"{run.final[m]:.4g}" if m in run.final else "—" for m in metrics]
              for run in runs]
     if metrics:
-        table = ax.table(cellText=cells, rowLabels=[run.name for run in runs],
-                         colLabels=metrics, cellLoc="center",
-                         bbox=Bbox.from_bounds(0.18, 0.1, 0.82, 0.8))
+        table = ax.table(cellText=cells, colLabels=["run", *metrics], cellLoc="center",
+                         bbox=Bbox.from_bounds(0.0, 0.1, 1.0, 0.8))
         table.auto_set_font_size(False)
         table.set_fontsize(8)
         for i in range(len(runs)):
-            table[i + 1, -1].get_text().set_color(run_color(i))
+            table[i + 1, 0].get_text().set_color(run_color(i))
     ax.set_title("final metrics (last epoch; test when recorded)", fontsize=10)
     row = 2
     if has_confusion:
