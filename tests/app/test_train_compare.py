@@ -67,6 +67,18 @@ def test_compare_runs_in_the_train_tab(qtbot: QtBot, two_runs: tuple[Path, Path]
     assert view.status.text().startswith("Cannot compare: ")
     assert "not a ConvScope run folder" in view.status.text()
 
+    # a read that takes long shows its progress and Cancel; Cancel drops its result
+    shown_before = view.comparison
+    view.busy_timer.setInterval(0)  # as if 200 ms had passed
+    view.compare([dropout, plain])
+    qtbot.waitUntil(lambda: view.cancel_button.isVisible(), timeout=5_000)
+    assert view.progress.isVisible()
+    view.cancel_button.click()
+    assert not view.busy and not view.cancel_button.isVisible()
+    assert view.status.text() == "Comparison cancelled"
+    qtbot.waitUntil(lambda: not _compare_workers(), timeout=60_000)
+    assert view.comparison is shown_before  # the cancelled read never replaced it
+
     # another model: the document empties the view, and a read under way is dropped
     view.compare([plain, dropout])
     window.open_preset("keras_mnist")
