@@ -4,12 +4,15 @@ runs that cannot be compared say why; another model empties the comparison."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
+from app.train import compare_view
+from app.workers import Task
 from core.presets import load_preset
 from core.train.checkpoint import load_state
 from tests.core.compare_runs import ablation_runs
@@ -23,7 +26,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_compare_runs_in_the_train_tab(qtbot: QtBot, two_runs: tuple[Path, Path],
-                                       tmp_path: Path) -> None:
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plain, dropout = two_runs
     window = MainWindow(load_preset("digits_small"))
     qtbot.addWidget(window)
@@ -70,13 +73,26 @@ def test_compare_runs_in_the_train_tab(qtbot: QtBot, two_runs: tuple[Path, Path]
     # a read that takes long shows its progress and Cancel; Cancel drops its result
     shown_before = view.comparison
     view.busy_timer.setInterval(0)  # as if 200 ms had passed
+    release = threading.Event()
+    read = compare_view.read_comparison
+
+    def slow_read(folders: list[Path], task: Task) -> object:
+        while not release.wait(0.01):  # a read that takes until it is cancelled
+            if task.aborted:
+                break
+        return read(folders, task)
+
+    monkeypatch.setattr(compare_view, "read_comparison", slow_read)
     view.compare([dropout, plain])
+    slow = view.worker
     qtbot.waitUntil(lambda: view.cancel_button.isVisible(), timeout=5_000)
     assert view.progress.isVisible()
     view.cancel_button.click()
     assert not view.busy and not view.cancel_button.isVisible()
     assert view.status.text() == "Comparison cancelled"
-    qtbot.waitUntil(lambda: not _compare_workers(), timeout=60_000)
+    assert slow is not None
+    qtbot.waitUntil(lambda: slow.is_done, timeout=60_000)
+    monkeypatch.undo()
     assert view.comparison is shown_before  # the cancelled read never replaced it
 
     # another model: the document empties the view, and a read under way is dropped
