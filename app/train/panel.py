@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app import warm_up
 from app.document import ModelDocument
+from app.train.compare_view import CompareView
 from app.train.controls import RunControls
 from app.train.curves import EPOCH_KEYS, TrainingCurves
 from app.train.estimate import MemoryEstimate
@@ -70,6 +71,7 @@ class TrainingPanel(QWidget):
         self.estimate = MemoryEstimate(document, self.form.settings)
         self.controls = RunControls(self.estimate)
         self.curves = TrainingCurves()
+        self.compare = CompareView(document, self.out_dir)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
@@ -106,9 +108,13 @@ class TrainingPanel(QWidget):
         left_layout.addWidget(self.controls)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.curves)
+        right.addWidget(self.compare)
         right.addWidget(self.log)
         right.setStretchFactor(0, 4)
-        right.setStretchFactor(1, 1)
+        right.setStretchFactor(1, 2)
+        right.setStretchFactor(2, 1)
+        self.right_splitter = right
+        self.compare.showing.connect(self._give_compare_room)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -119,6 +125,17 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter)
+
+    def _give_compare_room(self, shown: bool) -> None:
+        """A comparison shown takes most of the column (the curves and log keep a little);
+        emptied, the curves take it back."""
+        total = max(1, sum(self.right_splitter.sizes()))
+        button = self.compare.minimumSizeHint().height()
+        parts = (0.3, 0.6, 0.1) if shown else (0.78, 0.0, 0.22)
+        sizes = [int(total * part) for part in parts]
+        if not shown:
+            sizes[1] = button
+        self.right_splitter.setSizes(sizes)
 
     # -- the tab's size and text -------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from core.cli import (
+    compare,
     export_model,
     import_model,
     lesson,
@@ -24,7 +25,8 @@ from core.cli.common import USAGE_ERROR, Parser
 
 __all__ = ["COMMANDS", "USAGE_ERROR", "main"]
 
-_SUB_COMMANDS = (summary, train, render, import_model, export_model, step, lesson, presets)
+_SUB_COMMANDS = (summary, train, render, import_model, export_model, step, lesson, presets,
+                 compare)
 """In the order ``convscope --help`` lists them."""
 
 
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
 COMMANDS: tuple[str, ...] = ("summary", "presets", "train", "render", "import", "export")
 COMMANDS += ("step", "lesson")  # the classroom (issue 9)
+COMMANDS += ("compare",)  # runs side by side (issue 21)
 
 
 def main(argv: Sequence[str] | None = None,

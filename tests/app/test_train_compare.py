@@ -1,0 +1,110 @@
+"""The Train tab's "Compare runs…" through the window: two runs (without and with dropout)
+drawn as curves with a legend per run and a table of their final metrics, read on a worker;
+runs that cannot be compared say why; another model empties the comparison."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from app.train import compare_view
+from app.workers import Task
+from core.presets import load_preset
+from core.train.checkpoint import load_state
+from tests.core.compare_runs import ablation_runs
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return ablation_runs(tmp_path_factory.mktemp("compare"))
+
+
+def test_compare_runs_in_the_train_tab(qtbot: QtBot, two_runs: tuple[Path, Path],
+                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain, dropout = two_runs
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_run(plain)
+    panel = window.training
+    window.tabs.setCurrentWidget(panel)
+    view = panel.compare
+    offered: list[Path | None] = []
+
+    def ask() -> list[Path]:
+        offered.append(window.document.run_dir)  # the picker starts from the current run
+        return [plain, dropout]
+
+    view.ask_runs = ask  # type: ignore[method-assign]
+    view.button.click()
+    assert view.busy  # read on the worker: the click returned at once
+    qtbot.waitUntil(lambda: view.comparison is not None and bool(view.shown_series()),
+                    timeout=60_000)
+    assert offered == [plain]
+    assert not view.busy and not view.cancel_button.isVisible()
+    states = [load_state(plain), load_state(dropout)]
+    shown = view.shown_series()
+    assert [name for name, _, _ in shown] == [plain.name, dropout.name]
+    for (_, xs, ys), state in zip(shown, states, strict=True):
+        assert xs == [1.0, 2.0]
+        assert ys == pytest.approx([row["val_loss"] for row in state.history])
+    legend = view.plots().legends[0]
+    assert [label.text for _, label in legend.items] == [plain.name, dropout.name]
+    table = view.table
+    assert table.isVisible() and table.rowCount() == 2
+    columns = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    column = columns.index("val_acc")
+    for row, state in enumerate(states):
+        assert table.item(row, column).text() == f"{state.history[-1]['val_acc']:.4g}"
+    assert table.item(0, columns.index("test_acc")).text() == f"{states[0].test_acc:.4g}"
+
+    # a folder that is not a run: one line naming it, no comparison
+    view.compare([plain, tmp_path])
+    qtbot.waitUntil(lambda: not view.busy, timeout=60_000)
+    assert view.status.text().startswith("Cannot compare: ")
+    assert "not a ConvScope run folder" in view.status.text()
+
+    # a read that takes long shows its progress and Cancel; Cancel drops its result
+    shown_before = view.comparison
+    view.busy_timer.setInterval(0)  # as if 200 ms had passed
+    release = threading.Event()
+    read = compare_view.read_comparison
+
+    def slow_read(folders: list[Path], task: Task) -> object:
+        while not release.wait(0.01):  # a read that takes until it is cancelled
+            if task.aborted:
+                break
+        return read(folders, task)
+
+    monkeypatch.setattr(compare_view, "read_comparison", slow_read)
+    view.compare([dropout, plain])
+    slow = view.worker
+    qtbot.waitUntil(lambda: view.cancel_button.isVisible(), timeout=5_000)
+    assert view.progress.isVisible()
+    view.cancel_button.click()
+    assert not view.busy and not view.cancel_button.isVisible()
+    assert view.status.text() == "Comparison cancelled"
+    assert slow is not None
+    qtbot.waitUntil(lambda: slow.is_done, timeout=60_000)
+    monkeypatch.undo()
+    assert view.comparison is shown_before  # the cancelled read never replaced it
+
+    # another model: the document empties the view, and a read under way is dropped
+    view.compare([plain, dropout])
+    window.open_preset("keras_mnist")
+    assert view.comparison is None and not view.table.isVisible() and not view.busy
+    qtbot.waitUntil(lambda: not _compare_workers(), timeout=60_000)
+    assert view.comparison is None
+    assert not view.shown_series()
+
+
+def _compare_workers() -> list[object]:
+    from app.workers import _started
+
+    return [w for w in _started if getattr(w, "function", None).__name__ == "read_comparison"]
