@@ -67,7 +67,7 @@ def take(model: ConvScopeNet, spec: ModelSpec, probe: torch.Tensor) -> dict[str,
         if used and used + size > SNAPSHOT_BUDGET:
             break
         used += size
-        out[f"filters.{name}"] = filters
+        out[f"filters.{name}"] = filters.contiguous()  # a transposed conv's is a view
         out[f"activations.{name}"] = act.cpu().contiguous()
     out["probe"] = probe[0].float().cpu().contiguous()
     return out

@@ -96,7 +96,7 @@ def test_matrix_json_times_the_input_is_the_channel(
         (["--layer", "conv", "--matrix", "--at", "0,0,0"], "--matrix takes --at C"),
         (["--layer", "fc", "--matrix", "--at", "0"], "the matrix view shows"),
         (["--layer", "conv", "--at", "0,0,0", "--target", "1"], "--target is for --grad"),
-        (["--layer", "conv", "--at", "0,0,0,0"], "--at is C,Y,X"),
+        (["--layer", "conv", "--at", "0,0,0,0"], "a position is C,Y,X (3 numbers), got 4"),
     ],
 )
 def test_bad_grad_or_matrix_arguments_exit_2_with_one_line(

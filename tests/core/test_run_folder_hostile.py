@@ -75,7 +75,7 @@ CASES: list[tuple[str, Callable[[Path], Callable[[dict[str, Any]], Any]], str]] 
      "epochs_done is 0 but the run is marked finished or has test results"),
     ("dataset outside", lambda run: lambda d: d.update(dataset="../../etc"),
      'dataset must be a dataset name (digits, mnist, fashion-mnist, cifar10, digit-scenes, '
-     'imdb, phrases) or '
+     'imdb, phrases, moving-digits) or '
      'the full path ConvScope recorded, found "../../etc"'),
     ("dataset with ..", lambda run: lambda d: d.update(dataset=str(run.parent / ".." / "x")),
      "dataset must be a dataset name"),
