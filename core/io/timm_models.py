@@ -106,6 +106,7 @@ def cnn_models() -> tuple[TimmModel, ...]:
 
 def _entry(name: str) -> TimmModel:
     known = {m.name: m for m in timm_models()}
+    name = name.split(".", 1)[0]  # resnet18.a1_in1k: the architecture and a weights tag
     if name not in known:
         close = difflib.get_close_matches(name, list(known), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -170,12 +171,17 @@ def unfuse(model: nn.Module) -> nn.Module:
 
 # -- the pretrained configuration --------------------------------------------------------------
 
+def _timm_data() -> Any:
+    import importlib
+
+    _timm()
+    return importlib.import_module("timm.data")
+
+
 def data_config(model: nn.Module) -> dict[str, Any]:
     """timm's resolved data configuration of ``model``: input_size, mean, std, interpolation."""
-    from timm.data import resolve_data_config
-
     try:
-        return dict(resolve_data_config({}, model=model))
+        return dict(_timm_data().resolve_data_config({}, model=model))
     except Exception:  # a model without a pretrained config: ImageNet's defaults
         return {"input_size": (3, 224, 224), "mean": (0.485, 0.456, 0.406),
                 "std": (0.229, 0.224, 0.225)}
@@ -185,13 +191,12 @@ def _class_names(model: nn.Module, count: int) -> list[str] | None:
     """ImageNet's class names when the head has that subset's classes (offline: timm ships
     them), each the first of its synonyms ('tench', 'goldfish', …)."""
     try:
-        from timm.data import ImageNetInfo, infer_imagenet_subset
-
-        subset = infer_imagenet_subset(model)
+        data = _timm_data()
+        subset = data.infer_imagenet_subset(model)
         if not subset:
             return None
         names = [str(d).split(",")[0].strip()
-                 for d in ImageNetInfo(subset).label_descriptions()]
+                 for d in data.ImageNetInfo(subset).label_descriptions()]
     except Exception:  # a timm without the info, or a head it does not know
         return None
     if len(names) != count:
@@ -220,10 +225,12 @@ def build_timm(name: str, meta: bool = False, **kwargs: Any) -> nn.Module:
         if meta:
             try:
                 with _BUILD_LOCK, torch.device("meta"):
-                    return timm.create_model(name, pretrained=False, **kwargs).eval()
+                    module: nn.Module = timm.create_model(name, pretrained=False, **kwargs)
+                return module.eval()
             except Exception:  # a builder that computes with tensors: build on the CPU
                 pass
-        return timm.create_model(name, pretrained=False, **kwargs).eval()
+        module = timm.create_model(name, pretrained=False, **kwargs)
+        return module.eval()
     except Exception as exc:  # timm's builders raise many types
         raise ImportRefused(_short(f"timm cannot build {name}: {type(exc).__name__}: "
                                    f"{str(exc).splitlines()[0] if str(exc) else ''}")) from None
@@ -300,7 +307,7 @@ def import_timm(name: str, weights: str | Path | None = None,
     if weights is None:
         model = build_timm(name, meta=True)
         return convert_timm(model, name, image_size)
-    path = Path(weights).expanduser()
+    path = _cached(name) if str(weights) == "DEFAULT" else Path(weights).expanduser()
     state = _state_of(path)
     kwargs: dict[str, Any] = {}
     probe = build_timm(name, meta=True)
@@ -313,6 +320,33 @@ def import_timm(name: str, weights: str | Path | None = None,
     _load_into(model, state, str(path), name)
     return convert_timm(model, name, image_size, with_weights=True,
                         notes=[f"weights from {path}"])
+
+
+def _cached(name: str) -> Path:
+    """The file of ``name``'s default pretrained weights in Hugging Face's cache, where timm
+    puts what it downloads (read offline: never downloads)."""
+    _entry(name)
+    from timm.models import get_pretrained_cfg
+
+    cfg = get_pretrained_cfg(name)
+    hub_id = getattr(cfg, "hf_hub_id", None) if cfg is not None else None
+    if not hub_id:
+        raise ModelError(f"timm has no pretrained weights for {name} on the Hugging Face hub; "
+                         "give a weights file of that model, or import without --weights")
+    try:
+        from huggingface_hub import try_to_load_from_cache
+        from huggingface_hub.constants import HF_HUB_CACHE
+
+        for filename in ("model.safetensors", "pytorch_model.bin"):
+            found = try_to_load_from_cache(hub_id, filename)
+            if isinstance(found, str):
+                return Path(found)
+        where = HF_HUB_CACHE
+    except ImportError:
+        where = "~/.cache/huggingface/hub"
+    raise ModelError(f"the {name} weights ({hub_id}) are not in Hugging Face's cache ({where}); "
+                     f"where there is a network, `python -c \"import timm; timm.create_model("
+                     f"'{name}', pretrained=True)\"` fills it, or give the file with --weights")
 
 
 def _classifier_key(model: nn.Module) -> str | None:

@@ -61,7 +61,7 @@ def test_a_vision_transformer_is_refused_in_one_line() -> None:
 
 
 def test_an_unknown_name_suggests_close_ones() -> None:
-    with pytest.raises(ModelError, match="did you mean.*resnet18"):
+    with pytest.raises(ModelError, match=r"did you mean.*resnet18"):
         import_timm("resnet81")
 
 
