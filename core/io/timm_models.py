@@ -15,6 +15,7 @@ a builder that fails) raises ImportRefused with one short line.
 from __future__ import annotations
 
 import difflib
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -159,14 +160,79 @@ def _unfused(module: nn.Module) -> nn.Module | None:
     return None
 
 
-def unfuse(model: nn.Module) -> nn.Module:
-    """``model`` with timm's fused modules replaced by plain torch layers (in place)."""
+def unfuse(model: nn.Module, input_shape: tuple[int, ...] | None = None) -> nn.Module:
+    """``model`` with timm's fused modules replaced by plain torch layers (in place); given the
+    input shape, TensorFlow's "same" padding (computed from each input's size at run time)
+    becomes the fixed ZeroPad2d it is at that size."""
+    sizes = _same_padding_inputs(model, input_shape) if input_shape else {}
     for parent in list(model.modules()):
         for key, child in list(parent.named_children()):
-            plain = _unfused(child)
+            plain = _unfused(child) if child not in sizes else _padded(child, sizes[child])
             if plain is not None:
                 setattr(parent, key, plain)
     return model
+
+
+_SAME = ("Conv2dSame", "Conv2dSameExport", "AvgPool2dSame")
+
+
+def _same_padding_inputs(model: nn.Module,
+                         input_shape: tuple[int, ...]) -> dict[nn.Module, tuple[int, int]]:
+    """The (height, width) of every same-padding module's input, from one forward pass."""
+    found = [m for m in model.modules() if type(m).__name__ in _SAME]
+    if not found:
+        return {}
+    sizes: dict[nn.Module, tuple[int, int]] = {}
+
+    def record(module: nn.Module, args: tuple[Any, ...]) -> None:
+        sizes.setdefault(module, (int(args[0].shape[-2]), int(args[0].shape[-1])))
+
+    hooks = [m.register_forward_pre_hook(record) for m in found]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape, device=_device(model)))
+    except Exception:  # the model refuses this input: the import says so
+        return {}
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sizes
+
+
+def _same_pad(size: tuple[int, int], kernel: Any, stride: Any,
+              dilation: Any = 1) -> tuple[int, int, int, int]:
+    def pair(value: Any) -> tuple[int, int]:
+        return (int(value[0]), int(value[1])) if isinstance(value, list | tuple) else (
+            int(value), int(value))
+
+    (kh, kw), (sh, sw), (dh, dw) = pair(kernel), pair(stride), pair(dilation)
+    ph = max((math.ceil(size[0] / sh) - 1) * sh + (kh - 1) * dh + 1 - size[0], 0)
+    pw = max((math.ceil(size[1] / sw) - 1) * sw + (kw - 1) * dw + 1 - size[1], 0)
+    return (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
+
+
+def _padded(module: nn.Module, size: tuple[int, int]) -> nn.Module | None:
+    """A same-padding conv or average pool at input ``size``: ZeroPad2d, then the plain layer
+    without padding, sharing the tensors."""
+    parts: OrderedDict[str, nn.Module] = OrderedDict()
+    if isinstance(module, nn.Conv2d):
+        pad = _same_pad(size, module.kernel_size, module.stride, module.dilation)
+        plain: nn.Module = nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size,
+                                     module.stride, 0, module.dilation, module.groups,
+                                     module.bias is not None, device=_device(module))
+        plain.weight = module.weight
+        if module.bias is not None:
+            plain.bias = module.bias
+    elif isinstance(module, nn.AvgPool2d):
+        pad = _same_pad(size, module.kernel_size, module.stride)
+        plain = nn.AvgPool2d(module.kernel_size, module.stride, 0, module.ceil_mode,
+                             module.count_include_pad)
+    else:
+        return None
+    if any(pad):
+        parts["pad"] = nn.ZeroPad2d(pad)
+    parts["conv" if isinstance(module, nn.Conv2d) else "pool"] = plain
+    return nn.Sequential(parts)
 
 
 # -- the pretrained configuration --------------------------------------------------------------
@@ -245,7 +311,7 @@ def convert_timm(model: nn.Module, name: str, image_size: int | None = None,
     if image_size is not None:
         height = width = int(image_size)
     notes = list(notes or [])
-    unfuse(model.eval())
+    unfuse(model.eval(), (channels, height, width))
     try:
         imported = import_module(model, (channels, height, width), name,
                                  f"timm's {name}, imported by ConvScope", notes)

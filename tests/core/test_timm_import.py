@@ -46,11 +46,20 @@ def _outputs(name: str, size: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenetv3_small_100", "efficientnet_b0",
-                                  "regnetx_002"])
+                                  "regnetx_002", "tf_efficientnet_lite0"])
 def test_small_timm_cnns_give_timms_output(name: str) -> None:
     ours, theirs = _outputs(name, 64)
     assert ours.shape == theirs.shape == (2, 1000)
     assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5), (ours - theirs).abs().max()
+
+
+def test_tensorflows_same_padding_becomes_a_fixed_zero_pad() -> None:
+    from core.io.timm_models import import_timm
+
+    imported = import_timm("tf_efficientnet_lite0", image_size=64)
+    types = [layer.type for layer in imported.spec.layers]
+    assert types[:2] == ["ZeroPad2d", "Conv2d"]  # 64 → 32 with a 3×3 stride-2: pad (0, 1, 0, 1)
+    assert imported.spec.layers[0].params == {"padding": [0, 1, 0, 1]}
 
 
 def test_a_vision_transformer_is_refused_in_one_line() -> None:
