@@ -150,6 +150,12 @@ def _unfused(module: nn.Module) -> nn.Module | None:
             if isinstance(part, nn.Module) and type(part) is not nn.Identity:
                 parts[key] = part
         return nn.Sequential(parts)
+    if (isinstance(module, nn.LayerNorm) and type(module) is not nn.LayerNorm
+            and type(module).__name__ == "LayerNorm"):  # timm's, over the last dimension
+        norm = nn.LayerNorm(module.normalized_shape, module.eps, module.elementwise_affine,
+                            device=_device(module))
+        norm.weight, norm.bias = module.weight, module.bias
+        return norm
     if isinstance(module, nn.Linear) and type(module) is not nn.Linear:
         plain = nn.Linear(module.in_features, module.out_features, module.bias is not None,
                           device=_device(module))

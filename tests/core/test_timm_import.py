@@ -28,6 +28,9 @@ def _randomised(name: str) -> torch.nn.Module:
                 buffer.normal_(0, 0.1)
             elif key.endswith("running_var"):
                 buffer.uniform_(0.5, 1.5)
+        for key, param in model.named_parameters():
+            if key.endswith("gamma"):
+                param.uniform_(0.5, 1.5)  # ConvNeXt's 1e-6 layer scale would hide the blocks
     return model
 
 
@@ -51,6 +54,14 @@ def test_small_timm_cnns_give_timms_output(name: str) -> None:
     ours, theirs = _outputs(name, 64)
     assert ours.shape == theirs.shape == (2, 1000)
     assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5), (ours - theirs).abs().max()
+
+
+@pytest.mark.parametrize("name", ["convnext_atto", "convnext_tiny"])
+def test_convnext_maps_timms_layer_scale(name: str) -> None:
+    ours, theirs = _outputs(name, 32)
+    assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5), (ours - theirs).abs().max()
+    types = [layer.type for layer in import_timm(name, image_size=32).spec.layers]
+    assert types.count("LayerScale") == (12 if name == "convnext_atto" else 18)
 
 
 def test_tensorflows_same_padding_becomes_a_fixed_zero_pad() -> None:
