@@ -205,13 +205,14 @@ def _same_padding_inputs(model: nn.Module,
     return sizes
 
 
+def _pair(value: Any) -> tuple[int, int]:
+    return (int(value[0]), int(value[1])) if isinstance(value, list | tuple) else (
+        int(value), int(value))
+
+
 def _same_pad(size: tuple[int, int], kernel: Any, stride: Any,
               dilation: Any = 1) -> tuple[int, int, int, int]:
-    def pair(value: Any) -> tuple[int, int]:
-        return (int(value[0]), int(value[1])) if isinstance(value, list | tuple) else (
-            int(value), int(value))
-
-    (kh, kw), (sh, sw), (dh, dw) = pair(kernel), pair(stride), pair(dilation)
+    (kh, kw), (sh, sw), (dh, dw) = _pair(kernel), _pair(stride), _pair(dilation)
     ph = max((math.ceil(size[0] / sh) - 1) * sh + (kh - 1) * dh + 1 - size[0], 0)
     pw = max((math.ceil(size[1] / sw) - 1) * sw + (kw - 1) * dw + 1 - size[1], 0)
     return (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
@@ -223,9 +224,11 @@ def _padded(module: nn.Module, size: tuple[int, int]) -> nn.Module | None:
     parts: OrderedDict[str, nn.Module] = OrderedDict()
     if isinstance(module, nn.Conv2d):
         pad = _same_pad(size, module.kernel_size, module.stride, module.dilation)
-        plain: nn.Module = nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size,
-                                     module.stride, 0, module.dilation, module.groups,
-                                     module.bias is not None, device=_device(module))
+        kernel, stride, dilation = (_pair(v) for v in (module.kernel_size, module.stride,
+                                                        module.dilation))
+        plain: nn.Module = nn.Conv2d(module.in_channels, module.out_channels, kernel, stride, 0,
+                                     dilation, module.groups, module.bias is not None,
+                                     device=_device(module))
         plain.weight = module.weight
         if module.bias is not None:
             plain.bias = module.bias
