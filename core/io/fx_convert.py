@@ -56,6 +56,8 @@ class _Converter:
         self.module_of: dict[str, str] = {}
         self.stored: dict[fx.Node, str] = {}
         """get_attr nodes (stored tensors) not yet used as a layer's parameter."""
+        self.stored_flat: set[fx.Node] = set()
+        """``stored.reshape(1, -1, 1, 1)`` of a (C,) parameter (timm's layer scale), in stored."""
         self.channels_last: set[fx.Node] = set()
         """Nodes whose tensor is a permuted (batch, height, width, channels) view of a layer's."""
         self.reshaped: set[str] = set()
@@ -111,7 +113,7 @@ class _Converter:
             elif node.op == "call_module":
                 self._module(node)
             elif node.op in ("call_function", "call_method"):
-                if not self._layer_scale(node):
+                if not self._stored_reshape(node) and not self._layer_scale(node):
                     self._function(node)
             elif node.op == "get_attr":
                 self.stored[node] = str(node.target)
@@ -133,6 +135,26 @@ class _Converter:
             return None
         return [int(d) for d in dims] if isinstance(dims, list | tuple) else None
 
+    def _stored_reshape(self, node: fx.Node) -> bool:
+        """``gamma.reshape(1, -1, 1, 1)`` (or ``.view``) of a (C,) parameter used once: kept as
+        a stored tensor for the layer scale that multiplies by it (timm's ConvNeXt)."""
+        x = node.args[0] if node.args else None
+        if not (node.op == "call_method" and node.target in ("reshape", "view")
+                and isinstance(x, fx.Node) and x in self.stored and len(x.users) == 1):
+            return False
+        meta = node.meta.get("tensor_meta")
+        shape = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else ()
+        try:
+            tensor = self.root.get_parameter(self.stored[x])
+        except AttributeError:
+            return False
+        if len(shape) != 4 or shape[::2] != (1, 1) or shape[3] != 1 or tuple(
+                tensor.shape) != (shape[1],):
+            return False
+        self.stored[node] = self.stored.pop(x)
+        self.stored_flat.add(node)
+        return True
+
     def _layer_scale(self, node: fx.Node) -> bool:
         """``stored * x`` with a (C, 1, 1) parameter: a LayerScale layer (ConvNeXt)."""
         if not (node.target in (operator.mul, torch.mul) or
@@ -149,7 +171,8 @@ class _Converter:
             return False
         meta = others[0].meta.get("tensor_meta")
         shape = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else ()
-        if (len(shape) != 4 or tuple(tensor.shape) != (shape[1], 1, 1)
+        flat = stored[0] in self.stored_flat
+        if (len(shape) != 4 or tuple(tensor.shape) != ((shape[1],) if flat else (shape[1], 1, 1))
                 or len(stored[0].users) != 1):
             return False
         name = self._add(node, "LayerScale", {}, [others[0]],
@@ -158,7 +181,9 @@ class _Converter:
             return True  # the input did not map; already counted
         del self.stored[stored[0]]
         self.key_map[f"{name}.scale"] = target
-        self.tensor_shapes[f"{name}.scale"] = tuple(tensor.shape)
+        self.tensor_shapes[f"{name}.scale"] = (int(shape[1]), 1, 1)
+        if flat:  # the (C,) parameter takes its trailing 1s when the weights are carried over
+            self.reshaped.add(f"{name}.scale")
         return True
 
     def _channels_last(self, node: fx.Node) -> None:
@@ -180,6 +205,9 @@ class _Converter:
                 or (node.op == "call_method" and node.target in _METHOD_ACTIVATIONS)
                 or getattr(node.target, "__name__", "") == "stochastic_depth"):
             self._function(node)
+            name = self.source.get(node)
+            if name is not None and name in self.shapes:  # the layer's (C, H, W), not (H, W, C)
+                self.shapes[name] = _channels_first(node)
             self.channels_last.add(node)
             return
         self.unmapped[f"{_describe(node)} on a channels-last (permuted) tensor"] += 1

@@ -228,7 +228,7 @@ def test_import_speaks_of_the_dialogs_checkbox_not_the_command_line(
     status = answers.seen[-1][1]
     assert "cannot be downloaded" in status
     assert "--weights" not in status
-    assert "“With torchvision's pretrained weights” unticked" in status
+    assert "“With the pretrained weights” unticked" in status
     assert not (tmp_path / "resnet18.json").exists()
 
 
