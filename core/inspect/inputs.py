@@ -92,18 +92,9 @@ def fit_image(image: torch.Tensor, input_shape: tuple[int, ...], mean: list[floa
         notes.append("grayscale repeated to 3 channels")
     if (h, w) != (height, width):
         notes.append(f"resized from {w} wide × {h} high to {width} × {height}")
-    import torch
 
     image = fit_images(image, channels, (height, width))
-    display = image.float() / 255
-    if mean is None or std is None:
-        mean_t = torch.full((channels,), DEFAULT_MEAN)
-        std_t = torch.full((channels,), DEFAULT_STD)
-        notes.append("normalised with mean 0.5, std 0.25 (no training run recorded its own)")
-    else:
-        mean_t, std_t = torch.tensor(mean), torch.tensor(std)
-    tensor = ((display - mean_t[:, None, None]) / std_t[:, None, None])[None]
-    return ModelInput(tensor, display.numpy(), source, notes)
+    return _normalised(image.float() / 255, mean, std, source, notes)
 
 
 def fit_clip(clip: torch.Tensor, input_shape: tuple[int, ...], mean: list[float] | None,
@@ -113,7 +104,6 @@ def fit_clip(clip: torch.Tensor, input_shape: tuple[int, ...], mean: list[float]
     if len(input_shape) != 4:
         raise DataError(f"the model's input is {'×'.join(map(str, input_shape))}, not a clip "
                         "(channels, frames, height, width): choose an image")
-    import torch
 
     from core.data.frames import fit_clips
 
@@ -127,14 +117,24 @@ def fit_clip(clip: torch.Tensor, input_shape: tuple[int, ...], mean: list[float]
     if c != channels:
         notes.append("grayscale repeated to 3 channels" if channels == 3
                      else "converted to grayscale")
-    display = fit_clips(clip, channels, frames, (height, width)).float() / 255
+    return _normalised(fit_clips(clip, channels, frames, (height, width)).float() / 255, mean,
+                       std, source, notes)
+
+
+def _normalised(display: torch.Tensor, mean: list[float] | None, std: list[float] | None,
+                source: str, notes: list[str]) -> ModelInput:
+    """``display`` (C, …) in 0–1 normalised per channel with the run's statistics (or the
+    defaults, said in the notes), as a batch of one."""
+    import torch
+
+    channels, spatial = display.shape[0], (None,) * (display.dim() - 1)
     if mean is None or std is None:
         mean_t = torch.full((channels,), DEFAULT_MEAN)
         std_t = torch.full((channels,), DEFAULT_STD)
         notes.append("normalised with mean 0.5, std 0.25 (no training run recorded its own)")
     else:
         mean_t, std_t = torch.tensor(mean), torch.tensor(std)
-    tensor = ((display - mean_t[:, None, None, None]) / std_t[:, None, None, None])[None]
+    tensor = ((display - mean_t[(slice(None), *spatial)]) / std_t[(slice(None), *spatial)])[None]
     return ModelInput(tensor, display.numpy(), source, notes)
 
 
