@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
 from core.model.spec import ModelSpec
 from core.train.settings import (
@@ -44,6 +44,23 @@ from core.train.settings import (
 TRAINING_NICENESS = 5
 PROGRESS_INTERVAL_S = 0.04
 """At most ~25 progress updates a second reach the UI, however fast a job reports."""
+
+
+SHARED_THREADS = 8
+"""Threads of the pool that one-off jobs share (the warm-up, imports, checks, previews,
+estimates). Qt's default is one per core: on a 2-core machine a warm-up and one import then
+held the whole pool, and a short job (the Import dialog's check of one timm model) queued
+behind them with no end in sight. The jobs run at a lowered priority and mostly wait on
+imports and files, so a few more threads than cores cost nothing."""
+
+
+def shared_pool() -> QThreadPool:
+    """The pool one-off jobs share: Qt's global pool, with at least SHARED_THREADS threads."""
+    pool = QThreadPool.globalInstance()
+    wanted = max(SHARED_THREADS, 2 * QThread.idealThreadCount())
+    if pool.maxThreadCount() < wanted:
+        pool.setMaxThreadCount(wanted)
+    return pool
 
 
 class Aborted(Exception):
@@ -173,7 +190,7 @@ class Worker(QObject):
 
     def start(self, pool: QThreadPool | None = None) -> None:
         _started.add(self)  # alive until finished reaches the UI thread (see _started)
-        (pool or QThreadPool.globalInstance()).start(_Runnable(self))
+        (pool or shared_pool()).start(_Runnable(self))
 
     # -- on the worker thread ------------------------------------------------------------------
     def _work(self) -> None:

@@ -10,6 +10,7 @@ layer's output shape in the model file equals the traced module's, or the import
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,9 +61,39 @@ def _wrapped_functions() -> tuple[Callable[..., Any], ...]:
     return (channel_shuffle,)
 
 
+_TRACING = threading.Lock()
+"""One torch.fx trace at a time in this process (held on worker threads only, never the UI's)."""
+
+
 class _Tracer(fx.Tracer):
+    """torch.fx's tracer, safe beside other threads.
+
+    While it traces, fx patches ``nn.Module.__call__`` and ``__getattr__`` for the whole
+    process, so a module run on another thread at that moment (an import's shape check, a
+    training step, an inspection) went through this tracer and failed ("module is not installed
+    as a submodule"). Calls from any thread but the tracing one now pass straight through, and
+    traces take turns (two at once would each bypass the other's patch).
+    """
+
     def __init__(self) -> None:
         super().__init__(autowrap_functions=_wrapped_functions())
+        self._owner = threading.get_ident()
+
+    def trace(self, root: Any, concrete_args: dict[str, Any] | None = None) -> fx.Graph:
+        with _TRACING:
+            self._owner = threading.get_ident()
+            return super().trace(root, concrete_args)
+
+    def call_module(self, m: nn.Module, forward: Callable[..., Any], args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> Any:
+        if threading.get_ident() != self._owner:
+            return forward(*args, **kwargs)
+        return super().call_module(m, forward, args, kwargs)
+
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
+        if threading.get_ident() != self._owner:
+            return attr_val
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         return (type(m).__name__ in OWN_MODULES or _is_layer_norm_2d(m) or _is_layer_scale(m)

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
 from app.workers import Task, Worker, WorkerQueue
@@ -158,3 +159,23 @@ def test_closing_gives_up_after_its_cap_on_a_job_that_does_not_end(qtbot: QtBot)
     finally:
         release.set()
         assert queue.shutdown(CEILING_MS)
+
+
+def test_a_short_job_runs_while_long_ones_hold_as_many_threads_as_there_are_cores(
+        qtbot: QtBot) -> None:
+    """On a 2-core machine the warm-up and an import held Qt's default pool (one thread per
+    core) and the Import dialog's check of one model never started: the dialog waited with no
+    end. One-off jobs now share a pool with more threads than cores."""
+    release = threading.Event()
+    cores = max(QThread.idealThreadCount(), 2)  # Qt's default pool size: one per core
+    long_jobs = [Worker(release.wait, 600) for _ in range(cores)]
+    try:
+        for job in long_jobs:
+            job.start()
+        short = Worker(lambda: "checked")
+        with qtbot.waitSignal(short.returned, timeout=60_000) as got:
+            short.start()
+        assert got.args == ["checked"]
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: all(job.is_done for job in long_jobs), timeout=CEILING_MS)

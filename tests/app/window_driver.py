@@ -7,6 +7,7 @@ timer, because ``exec()`` blocks the test until the dialog closes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -61,6 +62,10 @@ class Answerer:
 
     handlers: list[tuple[type, Handler]] = field(default_factory=list)
     seen: list[tuple[str, str]] = field(default_factory=list)
+    ceiling_s: float = 300.0
+    """A dialog still open this long after it first showed is closed and the test fails with
+    what its handler had done: a stuck dialog fails one test, it never hangs the suite."""
+    stuck: list[str] = field(default_factory=list)
     state: dict[int, tuple[QWidget, dict[str, object]]] = field(default_factory=dict)
     """Per dialog (by id, the dialog kept so that no later one gets its id): what its handler
     has done so far."""
@@ -74,8 +79,10 @@ class Answerer:
         self.timer.start()
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, kind: object, *_: object) -> None:
         self.timer.stop()
+        if self.stuck and kind is None:
+            raise AssertionError("; ".join(self.stuck))
 
     def memo(self, widget: QWidget) -> dict[str, object]:
         return self.state.setdefault(id(widget), (widget, {}))[1]
@@ -87,8 +94,20 @@ class Answerer:
         memo = self.memo(widget)
         if not memo.get("seen"):
             memo["seen"] = True
+            memo["shown_at"] = time.monotonic()
             text = widget.text() if isinstance(widget, QMessageBox) else ""
             self.seen.append((widget.windowTitle(), text))
+        shown_at = memo["shown_at"]
+        assert isinstance(shown_at, float)
+        if time.monotonic() - shown_at > self.ceiling_s:
+            state = {k: v for k, v in memo.items() if k not in ("seen", "shown_at")}
+            self.stuck.append(f"the dialog {widget.windowTitle()!r} was still open after "
+                              f"{self.ceiling_s:.0f} s (its handler had reached {state})")
+            if isinstance(widget, QDialog):
+                widget.done(0)
+            else:
+                widget.close()
+            return
         for kind, handler in self.handlers:
             if isinstance(widget, kind):
                 handler(widget, self)
