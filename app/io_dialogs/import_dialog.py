@@ -51,6 +51,12 @@ def _list_timm() -> tuple[Any, ...]:
     return timm_models()
 
 
+def _count_timm(names: tuple[str, ...]) -> Any:
+    from core.io.timm_counts import counts
+
+    yield from counts(names)
+
+
 def _check_timm(name: str) -> Any:
     from core.io.timm_models import TimmCheck, check_timm
 
@@ -93,6 +99,10 @@ class ImportDialog(_BackgroundDialog):
         self._check_worker: Worker | None = None
         self._checking: str | None = None
         self._to_check: list[str] = []
+        self.counts: dict[str, int] = {}
+        """timm's parameter counts known so far (every CNN row gets one, counted on a worker)."""
+        self._count_worker: Worker | None = None
+        self._rows: dict[str, int] = {}
         layout = QVBoxLayout(self)
         self.from_torchvision = QRadioButton("A torchvision classification model")
         self.from_timm = QRadioButton("A timm model (its convolutional networks)")
@@ -178,6 +188,7 @@ class ImportDialog(_BackgroundDialog):
         self._lists[source] = models
         self.shown_source = source
         self.models = models
+        self._rows = {entry.name: row for row, entry in enumerate(models)}
         self.table.blockSignals(True)
         self.table.setRowCount(len(models))
         for row, entry in enumerate(models):
@@ -190,6 +201,28 @@ class ImportDialog(_BackgroundDialog):
         self._filter(self.filter.text())
         if models:
             self.select("resnet18")
+        if source == TIMM:
+            self._count_all()
+
+    def _count_all(self) -> None:
+        """Fill every CNN row's parameter count on a worker (counts kept on disk come at once)."""
+        if self._count_worker is not None:
+            return
+        names = tuple(m.name for m in self.models if not m.refused and m.name not in self.counts)
+        if not names:
+            return
+        worker = Worker(_count_timm, names)
+        worker.yielded.connect(self._counted)
+        worker.finished.connect(lambda: setattr(self, "_count_worker", None))
+        self._count_worker = worker
+        worker.start()
+
+    def _counted(self, named: tuple[str, int]) -> None:
+        name, params = named
+        self.counts[name] = params
+        row = self._rows.get(name)
+        if self.shown_source == TIMM and row is not None:
+            self._show_row(row)
 
     def _show_row(self, row: int) -> None:
         entry = self.models[row]
@@ -203,7 +236,9 @@ class ImportDialog(_BackgroundDialog):
             count.setText("not a CNN" if entry.refused else "cannot convert")
         else:
             check = self.checks.get(entry.name)
-            count.setText(f"{check.params:,}" if check is not None and check.params else "…")
+            params = check.params if check is not None and check.params else self.counts.get(
+                entry.name)
+            count.setText(f"{params:,}" if params else "…")
         for item in (name_item, count):
             item.setToolTip(refused or "")
             if refused:  # greyed: shown, with its reason, but not chosen
@@ -281,6 +316,9 @@ class ImportDialog(_BackgroundDialog):
         if self._check_worker is not None:
             self._check_worker.quit()
             self._check_worker = None
+        if self._count_worker is not None:
+            self._count_worker.quit()  # what it counted so far is kept on disk
+            self._count_worker = None
         self._to_check = []
         super().done(code)
 

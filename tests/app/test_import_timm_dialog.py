@@ -5,6 +5,7 @@ timm's normalisation."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,15 @@ def test_import_a_timm_cnn_with_a_local_weights_file_from_the_window(
     reference = timm.create_model("mobilenetv3_small_100", pretrained=False).eval()
     weights_file = tmp_path / "mnv3.safetensors"
     save_file(reference.state_dict(), str(weights_file))
+    # a count kept from an earlier dialog (this timm version) shows at once; the others are
+    # counted on a worker: the first CNN in timm's list gets timm's own count
+    from core.io.timm_counts import CACHE_NAME, count_params
+    from core.io.timm_models import cnn_models
+    from core.workspace import home
+
+    first = cnn_models()[0].name
+    home().mkdir(parents=True, exist_ok=True)
+    (home() / CACHE_NAME).write_text(json.dumps({timm.__version__: {"resnet10t": 4_321}}))
     window = MainWindow(load_preset("digits_small"))
     qtbot.addWidget(window)
     window.show()
@@ -53,7 +63,10 @@ def test_import_a_timm_cnn_with_a_local_weights_file_from_the_window(
         if phase == "torchvision":
             memo["phase"] = "timm"
             dialog.from_timm.setChecked(True)
-        elif phase == "timm" and dialog.shown_source == "timm" and len(dialog.models) > 300:
+        elif (phase == "timm" and dialog.shown_source == "timm" and len(dialog.models) > 300
+              and first in dialog.counts):
+            seen["counts"] = (dialog.table.item(_row(dialog, "resnet10t"), 1).text(),
+                              dialog.table.item(_row(dialog, first), 1).text())
             vit = dialog.table.item(_row(dialog, "vit_tiny_patch16_224"), 0)
             seen["vit"] = (_greyed(dialog, "vit_tiny_patch16_224"), vit.toolTip() if vit else "")
             dialog.filter.setText("vgg11")
@@ -76,6 +89,7 @@ def test_import_a_timm_cnn_with_a_local_weights_file_from_the_window(
 
     with Answerer([(ImportDialog, answer)]):
         menu_action(window, "File → Import Model…").trigger()
+    assert seen["counts"] == ("4,321", f"{count_params(first):,}")
     greyed, why = seen["vit"]  # type: ignore[misc]
     assert greyed and "convolutional networks" in why
     assert seen["vgg"] == (True, "cannot convert")
