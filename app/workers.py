@@ -156,7 +156,13 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         import_torch()
-        self.worker._work()
+        try:
+            self.worker._work()
+        except RuntimeError as exc:
+            if "has been deleted" not in str(exc):
+                raise
+            # the application ended while this job ran: its Worker went with the window, and
+            # there is no one left to tell (it printed a traceback at every such exit)
 
 
 class Worker(QObject):
