@@ -177,7 +177,8 @@ class DiagramThumbnails(QObject):
             self._schedule()
 
     def busy(self) -> bool:
-        return self.inspect.queue.busy(KEY) or bool(self._pending)
+        """Whether pictures are asked for, computing or still going into the scene."""
+        return self._ask.isActive() or self.inspect.queue.busy(KEY) or bool(self._pending)
 
     def _show_busy(self) -> None:
         if self.inspect.queue.busy(KEY):
