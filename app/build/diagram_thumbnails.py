@@ -40,7 +40,7 @@ KEY = "thumbnails"
 PAUSE_MS = 250
 """A burst of edits (or epochs) asks once, this long after the last."""
 BUSY_AFTER_MS = 200
-SLICE = 24
+SLICE = 8
 """Pictures put into the scene per event-loop turn (each turn stays far below 16 ms)."""
 THUMBNAIL_Z = 2.0
 
