@@ -22,6 +22,8 @@ SIDE = 180
 """The minimap's longer side in pixels."""
 MARGIN = 8
 REREAD_MS = 120
+MIN_VIEW = (360, 160)
+"""A viewport smaller than this (width, height) shows no minimap: it would cover the model."""
 
 
 class DiagramMinimap(QWidget):
@@ -62,7 +64,11 @@ class DiagramMinimap(QWidget):
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
 
     def needed(self) -> bool:
-        """Whether the model does not fit in the view (then the minimap shows)."""
+        """Whether the model does not fit in the view (then the minimap shows), in a view
+        large enough to leave room beside it."""
+        room = self.view.viewport().size()
+        if room.width() < MIN_VIEW[0] or room.height() < MIN_VIEW[1]:
+            return False  # a squeezed diagram (projector text on a small screen): no room
         scene, shown = self._scene(), self.visible_part()
         return bool(self.blocks) and not scene.isEmpty() and (
             shown.width() + 1 < scene.width() or shown.height() + 1 < scene.height())

@@ -132,6 +132,8 @@ class DiagramThumbnails(QObject):
             return
         if not self.document.analysis.ok:
             self.inspect.queue.cancel(KEY)
+            self._worker = None
+            self._clear()  # the pictures were of a model that is no longer there
             self._done_message("thumbnails wait for a valid model")
             return
         model_key, source = self.inspect.model_key(), self.inspect.source()

@@ -139,3 +139,18 @@ def test_a_long_model_shows_a_minimap_that_moves_the_view_and_fit_hides_it(
     window.diagram.fit()
     settle()
     qtbot.waitUntil(lambda: not minimap.isVisible(), timeout=CEILING_MS)
+
+
+def test_an_invalid_edit_takes_them_away_and_says_why(qtbot: QtBot) -> None:
+    window = open_window(qtbot, "digits_small")
+    turn_on(qtbot, window)
+    thumbnails, document = window.thumbnails, window.document
+    conv = next(layer for layer in document.spec.layers if layer.type == "Conv2d")
+    assert document.set_param(conv.name, "kernel_size", 99)  # larger than the 8×8 input
+    assert not document.analysis.ok
+    qtbot.waitUntil(lambda: not thumbnails.busy(), timeout=CEILING_MS)
+    assert thumbnails.items == {} and "valid model" in thumbnails.message
+    with qtbot.waitSignal(thumbnails.filled, timeout=CEILING_MS):
+        document.undo_stack.undo()
+    assert set(thumbnails.items) >= {conv.name}
+    window.inspect.queue.shutdown()
