@@ -87,6 +87,7 @@ class DiagramThumbnails(QObject):
             row.addWidget(widget)
         self.status.hide()
         self._worker: object = None
+        self._on = False
         self.message = ""
         """Why the last request gave no pictures ("" when it did)."""
         self._ask = QTimer(self)
@@ -107,13 +108,14 @@ class DiagramThumbnails(QObject):
 
     @property
     def enabled(self) -> bool:
-        return self.button.isChecked()
+        return self._on
 
     def set_enabled(self, on: bool) -> None:
         """Show (computing them) or hide the thumbnails."""
         if self.button.isChecked() != on:
             self.button.setChecked(on)  # comes back here through toggled
             return
+        self._on = on
         if on:
             self.refresh()
         else:
@@ -156,7 +158,7 @@ class DiagramThumbnails(QObject):
 
         worker = self.inspect.queue.submit(KEY, job)
         self._worker = worker
-        worker.aborted.connect(lambda w=worker: self._aborted(w))
+        worker.aborted.connect(self._aborted)  # a bound slot: gone with this object
         worker.returned.connect(self._delivered)
         worker.errored.connect(self._failed)
         worker.progress.connect(self._progressed)
@@ -171,10 +173,10 @@ class DiagramThumbnails(QObject):
         self.inspect.queue.cancel(KEY)
         self._finished()
 
-    def _aborted(self, worker: object) -> None:
+    def _aborted(self) -> None:
         """The Inspect tab dropped every job (its model changed): ask again, unless this was
         our own Cancel or a newer request took over."""
-        if worker is self._worker:
+        if self.sender() is self._worker:
             self._worker = None
             self._schedule()
 

@@ -154,3 +154,14 @@ def test_an_invalid_edit_takes_them_away_and_says_why(qtbot: QtBot) -> None:
         document.undo_stack.undo()
     assert set(thumbnails.items) >= {conv.name}
     window.inspect.queue.shutdown()
+
+
+def test_when_the_inspect_tab_drops_every_job_they_are_asked_for_again(qtbot: QtBot) -> None:
+    window = open_window(qtbot, "digits_small")
+    thumbnails = window.thumbnails
+    with qtbot.waitSignal(thumbnails.filled, timeout=CEILING_MS):
+        qtbot.mouseClick(thumbnails.button, Qt.MouseButton.LeftButton)
+        assert window.inspect.queue.busy("thumbnails")
+        window.inspect.queue.cancel()  # what the tab does when its model changes
+    assert thumbnails.items
+    window.inspect.queue.shutdown()
