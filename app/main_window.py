@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 
 from app import warm_up
 from app.build.diagram import DiagramView
+from app.build.diagram_minimap import DiagramMinimap
+from app.build.diagram_thumbnails import DiagramThumbnails
 from app.build.layer_table import LayerTable
 from app.build.palette import LayerPalette
 from app.build.property_editor import PropertyEditor
@@ -77,6 +79,9 @@ class MainWindow(QMainWindow):
         self.totals = TotalsBar(self.document)
         self.training = TrainingPanel(self.document)
         self.inspect = InspectTab(self.document)
+        self.thumbnails = DiagramThumbnails(self.diagram, self.inspect, self.document)
+        self.thumbnails.opened.connect(self._open_activations)
+        self.minimap = DiagramMinimap(self.diagram)
         self.files = ModelFiles(self, self.document, self.settings, self.unsaved_work.autosave)
         self.runs = RunFiles(self, self.document, self.files, lambda: self.training.out_dir)
         self.model_io = ModelImportExport(self, self.document, self.settings, self.files,
@@ -136,7 +141,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        self.diagram_pane = DiagramPane(self.diagram, self.model_io.export_diagram)
+        self.diagram_pane = DiagramPane(self.diagram, self.model_io.export_diagram,
+                                        (self.thumbnails.button, self.thumbnails.status))
         self.zoom_label = self.diagram_pane.zoom_label
         splitter.addWidget(self.diagram_pane)
         splitter.setStretchFactor(0, 3)
@@ -178,6 +184,11 @@ class MainWindow(QMainWindow):
         action.setStatusTip(tip)
         action.triggered.connect(slot)
         return action
+
+    def _open_activations(self, layer: str) -> None:
+        """A thumbnail in the diagram was clicked: its layer in Inspect → Activations."""
+        self.tabs.setCurrentWidget(self.inspect)
+        self.inspect.show_activations(layer)
 
     def _find_layer(self) -> None:
         self.tabs.setCurrentIndex(0)  # the Build page, where the diagram is

@@ -90,6 +90,9 @@ class DiagramView(QGraphicsView):
     """The view's scale after a zoom or fit (1.0 = 100 %)."""
     direction_changed = Signal(str)
     """"down" or "right" after :meth:`set_direction` changed it."""
+    rebuilt = Signal()
+    """The drawing was brought in step with the document (blocks may have moved or been
+    drawn afresh): the thumbnails and the minimap follow."""
 
     def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -237,6 +240,7 @@ class DiagramView(QGraphicsView):
             self.scene_.setSceneRect(bounds)
         if self._fit_pending and self.isVisible():
             self.fit_model()
+        self.rebuilt.emit()
 
     def _layout_ready(self) -> None:
         """igraph has loaded: the provisional layout gives way to the layered one."""

@@ -58,6 +58,8 @@ when the image is prepared (the message gives the range)."""
 
 class InspectTab(QWidget):
     busy_changed = Signal(bool)
+    input_changed = Signal()
+    """Another input was chosen (the diagram's thumbnails follow it)."""
 
     def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,6 +280,7 @@ class InspectTab(QWidget):
                 view.reset()
         if self.isVisible():
             self.refresh()
+        self.input_changed.emit()
 
     def source(self) -> str:
         kind = self.input_kind.currentIndex()
@@ -418,6 +421,16 @@ class InspectTab(QWidget):
         """Abort every inspection, queued or running; never waits (closing the window checks
         the queue's pool on a timer: app.workers.Closing)."""
         self.queue.stop()
+
+    def show_activations(self, layer: str) -> None:
+        """Show ``layer`` in the Activations view (the tab itself is shown by the caller)."""
+        titles = [self.views.tabText(i) for i in range(self.views.count())]
+        self.views.setCurrentIndex(titles.index("Activations"))
+        view = self.view("Activations")
+        self.ensure_current()
+        combo = getattr(view, "act_layer", None)
+        if combo is not None and combo.findText(layer) >= 0:
+            combo.setCurrentText(layer)  # recomputes the view
 
     # -- training and export ------------------------------------------------------------------
     def live_filters(self, layer: str, weights: Any) -> None:

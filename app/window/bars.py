@@ -168,7 +168,8 @@ class DiagramPane(QWidget):
     """The diagram under a row with its legend, the zoom, − + Fit, the flow's direction, a
     layer search (Ctrl+F) and Export…."""
 
-    def __init__(self, diagram: DiagramView, export: Callable[[], None]) -> None:
+    def __init__(self, diagram: DiagramView, export: Callable[[], None],
+                 extra: tuple[QWidget, ...] = ()) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -216,6 +217,8 @@ class DiagramPane(QWidget):
         self.search.returnPressed.connect(self._find)
         self._diagram = diagram
         parts.insert(len(parts) - 1, self.search)
+        for widget in extra:  # e.g. the thumbnails' toggle and progress
+            parts.insert(len(parts) - 1, widget)
         tools = FlowRow(parts)
         layout.addWidget(tools)
         layout.addWidget(diagram)

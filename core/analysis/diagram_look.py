@@ -22,6 +22,10 @@ PENDING_COLOR = "#cfcfcf"
 """A layer the analysis did not reach (after an error)."""
 EDGE_COLOR = "#c8553d"
 GAP = 14.0
+PICTURE_SCALE = 2.0
+"""A block's thumbnail (core.inspect.thumbnails) has this many pixels per scene unit."""
+PICTURE_INSET = 2.0
+"""Scene units between a block's border and its thumbnail."""
 LABEL_ROTATION = 60.0
 """Going right, the labels are turned this far (clockwise, y down) under each block."""
 

@@ -28,7 +28,9 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def run_diagram(args: argparse.Namespace) -> int:
-    """``convscope render diagram MODEL [--direction down|right] -o FILE.svg|.png``."""
+    """``convscope render diagram MODEL [--weights RUN --image SRC] [--direction down|right]
+    -o FILE.svg|.png``: with an image, every block shows its output's thumbnail."""
+    from core.data.errors import DataError
     from core.inspect.render_diagram import SUFFIXES, DiagramError, write_diagram
     from core.model.spec import load_model
 
@@ -40,10 +42,24 @@ def run_diagram(args: argparse.Namespace) -> int:
                     ".svg or .png")
     if not output.parent.is_dir():
         return fail(f"-o {output}: the folder {output.parent} does not exist")
+    if args.weights and not args.image:
+        return fail("--weights draws each block's output for an input: give --image SRC too "
+                    "(a sample photo such as astronaut, an image file or digits:N)")
     try:
-        spec = load_model(resolve_model(args.model))
-        out = write_diagram(spec, args.direction, output)
-    except (ModelError, DiagramError) as exc:
+        pictures = None
+        if args.image:
+            from core.inspect.inspector import Inspector, image_for
+            from core.inspect.thumbnails import model_pictures
+
+            inspector = Inspector.from_paths(resolve_model(args.model),
+                                             Path(args.weights) if args.weights else None,
+                                             force=args.force, attribution=False)
+            spec = inspector.spec
+            pictures = model_pictures(inspector, image_for(inspector, args.image))
+        else:
+            spec = load_model(resolve_model(args.model))
+        out = write_diagram(spec, args.direction, output, pictures)
+    except (ModelError, DiagramError, DataError) as exc:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
@@ -201,6 +217,13 @@ def add_parser(commands: Any) -> None:
     d.add_argument("model", help="a model file (.json) or a preset name")
     d.add_argument("--direction", choices=("down", "right"), default="right",
                    help="the flow: top to bottom or left to right (default)")
+    d.add_argument("--weights", help="weights (.safetensors) or a run folder for the "
+                   "thumbnails; omitted: random initial weights")
+    d.add_argument("--image", help="draw in each block a thumbnail of its output for this "
+                   "input: a sample photo (astronaut, coffee…), an image file or digits:N")
+    d.add_argument("--force", action="store_true",
+                   help="compute the thumbnails even when the estimate says they do not fit "
+                   "in memory")
     d.add_argument("-o", "--output", required=True, help="the SVG or PNG to write")
     d.set_defaults(run=run)
     lapse = views.add_parser("timelapse", help="a run's filters forming, one frame per "

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
@@ -25,6 +27,7 @@ from core.analysis.diagram_look import (
     INPUT_COLOR,
     LABEL_ROTATION,
     PENDING_COLOR,
+    PICTURE_SCALE,
     block_size,
     pitches,
 )
@@ -50,8 +53,12 @@ def _text_width(text: str) -> float:
     return float(TextPath((0, 0), text, size=FONT_POINTS * DPI / 72).get_extents().width)
 
 
-def diagram_figure(spec: ModelSpec, direction: Direction) -> tuple[Figure, float, float]:
-    """The figure of ``spec``'s diagram and its size in pixels (width, height)."""
+def diagram_figure(spec: ModelSpec, direction: Direction,
+                   pictures: Mapping[str, np.ndarray] | None = None
+                   ) -> tuple[Figure, float, float]:
+    """The figure of ``spec``'s diagram and its size in pixels (width, height); ``pictures``
+    (core.inspect.thumbnails, by block name) are drawn inside their blocks, as the window's
+    thumbnails are."""
     analysis = analyze_model(spec)
     done = len(analysis.layers)
     names = ["input"]
@@ -87,6 +94,11 @@ def diagram_figure(spec: ModelSpec, direction: Direction) -> tuple[Figure, float
                                                     shapes, strict=True):
         ax.add_patch(Rectangle((cx - w / 2, cy - h / 2), w, h, facecolor=color, alpha=0.85,
                                edgecolor="#333333", linewidth=0.8, zorder=2))
+        picture = pictures.get(name) if pictures else None
+        if picture is not None:
+            pw, ph = picture.shape[1] / PICTURE_SCALE, picture.shape[0] / PICTURE_SCALE
+            ax.imshow(picture, extent=(cx - pw / 2, cx + pw / 2, cy + ph / 2, cy - ph / 2),
+                      interpolation="nearest", aspect="auto", zorder=3)
         if direction == "right":
             top = cy + tallest / 2 + 6
             for row, text in enumerate((name, shape)):
@@ -98,6 +110,8 @@ def diagram_figure(spec: ModelSpec, direction: Direction) -> tuple[Figure, float
             ax.text(left, cy, name, ha="left", va="bottom", fontsize=FONT_POINTS,
                     color="#222222")
             ax.text(left, cy, shape, ha="left", va="top", fontsize=FONT_POINTS, color="#777777")
+    ax.set_xlim(-20, width - 20)  # imshow's autoscale must not move the frame
+    ax.set_ylim(height - 20, -20)
     return fig, width, height
 
 
@@ -121,15 +135,17 @@ def _edge(points: tuple[tuple[float, float], ...], direction: Direction) -> MplP
     return MplPath(vertices, codes)
 
 
-def write_diagram(spec: ModelSpec, direction: Direction, path: Path) -> Path:
-    """Write ``spec``'s diagram to ``path`` (.svg or .png), all-or-nothing."""
+def write_diagram(spec: ModelSpec, direction: Direction, path: Path,
+                  pictures: Mapping[str, np.ndarray] | None = None) -> Path:
+    """Write ``spec``'s diagram to ``path`` (.svg or .png), all-or-nothing; with ``pictures``
+    (each block's thumbnail) drawn in the blocks."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise DiagramError(f"{path.name}: the diagram is written as SVG or PNG; use a name "
                            "ending in .svg or .png")
     if direction not in graph_layout.DIRECTIONS:
         raise DiagramError(f"direction must be down or right, not {direction!r}")
-    fig, width, height = diagram_figure(spec, direction)
+    fig, width, height = diagram_figure(spec, direction, pictures)
     dpi = DPI * min(1.0, MAX_PNG_SIDE / max(width, height)) if suffix == ".png" else DPI
     tmp = path.with_name(path.name + ".tmp")
     try:
