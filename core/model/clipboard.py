@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+
 from core.model.errors import ModelError
 from core.model.groups import fresh_group_name, tidy_groups
 from core.model.spec import (

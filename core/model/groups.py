@@ -100,7 +100,7 @@ def collapsed_nodes(spec: ModelSpec, collapsed: Collection[str]
     owner: dict[str, str] = {}
     for group in spec.groups:
         if group.name in collapsed:
-            owner.update({m: group.name for m in group.layers})
+            owner.update(dict.fromkeys(group.layers, group.name))
     names: list[str] = [INPUT]
     node_of: dict[str, int] = {INPUT: 0}
     reads: list[list[int]] = []
