@@ -81,8 +81,9 @@ class BlockEditor:
             self.set_selection(chosen)
         else:
             self.set_selection([name])
-        members = self.view.members.get(name, ())
-        if members:
+        last = self.selection[-1] if self.selection else ""
+        members = self.view.members.get(last, ())
+        if members:  # the current layer: the block chosen last
             self.view.document.select(members[-1])
 
     def press(self, event: QMouseEvent) -> bool:
