@@ -55,6 +55,22 @@ class SpecCommand(QUndoCommand):
         return True
 
 
+class WeightsCommand(QUndoCommand):
+    """One change of the weights the window holds (an edited kernel): before and after."""
+
+    def __init__(self, document: ModelDocument, after: Path, text: str) -> None:
+        super().__init__(text)
+        self.document = document
+        self.before = (document.weights, document.run_dir)
+        self.after = (after, document.run_dir)
+
+    def redo(self) -> None:
+        self.document.use_weights(*self.after)
+
+    def undo(self) -> None:
+        self.document.use_weights(*self.before)
+
+
 class ModelDocument(QObject):
     """The model being edited. ``changed`` fires after every spec change (edit, undo, load)."""
 
@@ -122,6 +138,15 @@ class ModelDocument(QObject):
         self.weights, self.run_dir = weights, run_dir
         self.run_version += 1
         self.run_changed.emit()
+
+    def use_edited_weights(self, weights: Path, text: str) -> bool:
+        """Hold ``weights`` (the current ones with an edit, e.g. a kernel typed in the grid) as
+        one undo step: undo goes back to the weights held before."""
+        if self.locked_reason:
+            self.message.emit(self.locked_reason)
+            return False
+        self.undo_stack.push(WeightsCommand(self, weights, text))
+        return True
 
     def weights_label(self) -> str:
         if self.weights is None:

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QInputDialog, QMenu
 
 from app.build.diagram_connect import DiagramView as ConnectingView
 from app.build.diagram_connect import PortDrag, edge_at
+from app.build.kernel_editor import KernelEditor
+from core.inspect.kernel_values import editable_problem
 from core.model.clipboard import CopiedLayers, copied_from_json, copy_layers
 from core.model.errors import ModelError
 from core.model.groups import fresh_group_name, group_of
@@ -52,6 +54,7 @@ class BlockEditor:
         self.selection: list[str] = []
         """Selected block names in the order chosen (a layer, or a collapsed group)."""
         self._band_start: QPointF | None = None
+        self.kernel_dialog: KernelEditor | None = None
 
     # -- what is selected -----------------------------------------------------------------
     def selected_layers(self) -> list[str]:
@@ -261,8 +264,19 @@ class BlockEditor:
                                    layers, False, f"Freeze group {group.name}"))
             else:
                 menu.addAction("Freeze this group", lambda: None).setEnabled(False)
+        if len(members) == 1 and editable_problem(document.spec, members[0]) is None:
+            menu.addSeparator()
+            menu.addAction("Edit Kernel Values…", lambda: self.edit_kernel(members[0]))
         frozen = [layer.name for layer in document.spec.layers if not layer.trainable]
         unfreeze = menu.addAction("Unfreeze all", lambda: document.set_trainable_many(
             frozen, True, "Unfreeze all"))
         unfreeze.setEnabled(bool(frozen))
         return menu
+
+    def edit_kernel(self, layer: str) -> KernelEditor:
+        """Open the kernel grid of Conv2d ``layer`` (core.inspect.kernel_values)."""
+        dialog = KernelEditor(self.view.document, layer, self.view.viewport())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.kernel_dialog = dialog
+        dialog.show()
+        return dialog

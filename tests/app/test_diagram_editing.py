@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
@@ -226,3 +227,60 @@ def test_right_click_freezes_a_group(qtbot: QtBot) -> None:
     items = right_click(window, "block_a", "Freeze this group")
     assert "Freeze this group (block_a)" in items
     assert [layer.name for layer in document.spec.layers if not layer.trainable] == BLOCK
+
+
+def test_the_kernel_grid_typed_and_painted_is_saved_in_the_weights_in_one_undo_step(
+        qtbot: QtBot) -> None:
+    window = open_window(qtbot, "digits_small")
+    document, view = window.document, window.diagram
+    assert document.weights is None
+    right_click(window, "conv1", "Edit Kernel Values")
+    dialog = view.editor.kernel_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.weight is not None, timeout=60000)
+    dialog.out_box.setValue(3)
+    grid = dialog.grid
+    assert (grid.rowCount(), grid.columnCount()) == (3, 3)
+
+    def cell_point(row: int, column: int) -> QPoint:
+        return grid.visualItemRect(grid.item(row, column)).center()
+
+    # paint the left column 1 and the middle 0 by pressing and dragging down it
+    dialog.paint.setChecked(True)
+    for value, column in ((1.0, 0), (0.0, 1)):
+        dialog.paint_value.setValue(value)
+        for row in range(3):  # a press paints the cell under the pointer
+            QTest.mousePress(grid.viewport(), LEFT, NONE, cell_point(row, column))
+            QTest.mouseRelease(grid.viewport(), LEFT, NONE, cell_point(row, column))
+    dialog.paint.setChecked(False)
+    # type −1 into the right column
+    for row in range(3):
+        grid.setCurrentCell(row, 2)
+        grid.editItem(grid.item(row, 2))
+        editor = QApplication.focusWidget()
+        assert editor is not None
+        QTest.keyClicks(editor, "-1")
+        QTest.keyClick(editor, Qt.Key.Key_Return)
+        settle()
+    edge = np.array([[1, 0, -1]] * 3, dtype=np.float32)
+    np.testing.assert_array_equal(dialog.kernel()[0], edge)
+    grid.setCurrentCell(0, 0)  # a bad value is refused, the cell keeps its own
+    grid.editItem(grid.item(0, 0))
+    QTest.keyClicks(QApplication.focusWidget(), "abc")
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    settle()
+    assert "not a number" in dialog.status.text() and dialog.kernel()[0, 0, 0] == 1
+    steps = document.undo_stack.count()
+    QTest.mouseClick(dialog.apply_button, LEFT)
+    qtbot.waitUntil(lambda: document.weights is not None, timeout=60000)
+    assert document.undo_stack.count() == steps + 1
+    from core.weights import read_weights
+
+    saved = read_weights(document.weights).get("conv1.weight")
+    assert saved is not None
+    np.testing.assert_array_equal(saved[3, 0].numpy(), edge)
+    document.undo_stack.undo()
+    assert document.weights is None
+    document.undo_stack.redo()
+    assert document.weights == dialog.applied
+    dialog.close()
