@@ -1,10 +1,10 @@
 """The model diagram: one block per layer, placed by the graph's structure, sized by its output.
 
 The blocks follow a layered layout (core.analysis.graph_layout): branches side by side, merges
-after them, flowing left to right or top to bottom (a toggle, remembered in the settings). A
-block's height follows the feature map's spatial size and its width the number of channels (log
-scales, so ResNet and LeNet both fit); its colour is the layer's group. Every connection is drawn,
-a skip routed beside the blocks it passes. Clicking a block selects the layer.
+after them, flowing left to right or top to bottom (a toggle, remembered). A block's height
+follows the feature map's size and its width the channels (log scales); its colour is the
+layer's group; a collapsed group (core.model.groups) is one block. Editing on it lives in
+diagram_connect (ports, drops) and diagram_editing (selection, copy/paste, groups, freezing).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from app import warm_up
 from app.build.diagram_connect import PortDrag, accept_palette, drop_type
-from app.build.diagram_edges import edge_path
+from app.build.diagram_edges import update_arcs
 from app.build.diagram_editing import BlockEditor
 from app.build.diagram_export import export_scene
 from app.build.diagram_zoom import ZoomableView
@@ -97,12 +97,11 @@ class DiagramView(ZoomableView):
         self._stale = False
         self._selected = ""
         self.refused = ""
+        """Why the last connection dragged on the diagram was refused ("" before any)."""
         self.last_menu: QMenu | None = None
-        """The right-click menu shown last (tests trigger its actions)."""
         self.selected_edge: tuple[str, str] | None = None
         self.edge_names: list[tuple[str, str]] = []
         """(source, target) of each connection drawn, in the order of ``arcs``."""
-        """Why the last connection dragged on the diagram was refused ("" before any)."""
         self.expanded: set[str] = set()
         """Groups opened (double-click) into their layers; the others are one block each."""
         self.members: dict[str, tuple[str, ...]] = {}
@@ -244,7 +243,8 @@ class DiagramView(ZoomableView):
         self.edge_names = [(nodes[source], nodes[target]) for source, target in layout.edges]
         paths = list(placed.paths)
         if paths != self._arc_ends:
-            self._update_arcs(paths)
+            update_arcs(self.scene_, self.arcs, self._arc_ends, paths, self.direction)
+            self._arc_ends = paths
         self.editor.forget_missing()
         if self.selected_edge is not None:
             if self.selected_edge not in self.edge_names:
@@ -304,18 +304,6 @@ class DiagramView(ZoomableView):
             self._entries.pop(name, None)
             if self._selected == name:
                 self._selected = ""
-
-    def _update_arcs(self, paths: list[tuple[tuple[float, float], ...]]) -> None:
-        """Reshape the connections that moved, add or remove the rest (the items stay)."""
-        for arc in self.arcs[len(paths):]:
-            self.scene_.removeItem(arc)
-        del self.arcs[len(paths):]
-        for index, points in enumerate(paths):
-            if index >= len(self.arcs):
-                self.arcs.append(self._add_edge(points))
-            elif index >= len(self._arc_ends) or self._arc_ends[index] != points:
-                self.arcs[index].setPath(edge_path(points, self.direction))
-        self._arc_ends = paths
 
     def _bounds(self, placed: graph_layout.Placement, longest: float, line: float) -> QRectF:
         """The drawing's extent: the lanes and ranks, with the labels past the last ones."""
@@ -391,13 +379,6 @@ class DiagramView(ZoomableView):
         if selected:
             return QPen(QColor("#ffffff") if self._dark() else QColor("#111111"), 3.5, style)
         return QPen(color.darker(140), 1.2, style)
-
-    def _add_edge(self, points: tuple[tuple[float, float], ...]) -> QGraphicsPathItem:
-        item = QGraphicsPathItem(edge_path(points, self.direction))
-        item.setPen(QPen(QColor("#c8553d"), 1.6))
-        item.setZValue(-1)
-        self.scene_.addItem(item)
-        return item
 
     def _highlight(self) -> None:
         """Thicken the selected block's outline; only the old and new selection change."""

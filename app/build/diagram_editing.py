@@ -264,6 +264,13 @@ class BlockEditor:
                                    layers, False, f"Freeze group {group.name}"))
             else:
                 menu.addAction("Freeze this group", lambda: None).setEnabled(False)
+        if members:
+            menu.addSeparator()
+            for text, action in (("Copy\tCtrl+C", self.copy), ("Paste After\tCtrl+V", self.paste),
+                                 ("Group…\tCtrl+G", lambda: self.group()), ("Delete\tDel", self.delete)):
+                menu.addAction(text, action)
+            if name in self.view.members and any(g.name == name for g in document.spec.groups):
+                menu.addAction(f"Ungroup {name}", lambda: document.ungroup(name))
         if len(members) == 1 and editable_problem(document.spec, members[0]) is None:
             menu.addSeparator()
             menu.addAction("Edit Kernel Values…", lambda: self.edit_kernel(members[0]))

@@ -142,7 +142,7 @@ class KernelEditor(QDialog):
                     item = QTableWidgetItem()
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                     self.grid.setItem(row, column, item)
-                item.setText(f"{value:.4g}")
+                item.setText(f"{value:.3g}")
                 shade = int(127 + 120 * value / span)  # the sign shows as light or dark
                 item.setBackground(QColor(shade, shade, shade))
                 item.setForeground(QColor("#000000" if shade > 120 else "#ffffff"))
