@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from app import warm_up
 from app.build.diagram_connect import PortDrag, accept_palette, drop_type
 from app.build.diagram_edges import update_arcs
-from app.build.diagram_editing import BlockEditor
+from app.build.diagram_editing import BlockEditor, group_entry
 from app.build.diagram_export import export_scene
 from app.build.diagram_zoom import ZoomableView
 from app.build.palette import TYPE_MIME
@@ -52,7 +52,7 @@ from core.analysis.graph_layout import Direction
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG
 from core.model.groups import collapsed_nodes
-from core.model.spec import INPUT, ModelSpec
+from core.model.spec import INPUT
 
 GROUP_COLOR = "#8d99ae"
 """A collapsed group's block (its layers may be of several colours)."""
@@ -193,12 +193,14 @@ class DiagramView(ZoomableView):
                 color = QColor(ERROR_COLOR) if error else QColor("#cfcfcf")
                 style = Qt.PenStyle.SolidLine if error else Qt.PenStyle.DashLine
             shape = shape_text(info.output_shape) if info else ("error" if error else "—")
-            entry = (layer.name, width, height, color, layer.name, shape, style)
+            label = layer.name if layer.trainable else f"{layer.name} ❄"  # frozen
+            entry = (layer.name, width, height, color, label, shape, style)
             cache[layer.name] = (info, layer, entry)
             entries.append(entry)
         self.members = {INPUT: ()} | {layer.name: (layer.name,) for layer in spec.layers}
         if shown is not None:
-            entries = [entries[0], *(self._group_entry(name, entries[index + 1], spec)
+            entries = [entries[0], *(group_entry(next(g for g in spec.groups if g.name == name),
+                                                 entries[index + 1], spec, GROUP_COLOR)
                                      if name in collapsed else entries[index + 1]
                                      for name, index in zip(shown[0][1:], shown[2],
                                                             strict=True))]
@@ -288,12 +290,6 @@ class DiagramView(ZoomableView):
             self.show_readable(block)
         return match
 
-    def _group_entry(self, name: str, last: Entry, spec: ModelSpec) -> Entry:
-        """A collapsed group's block: its last layer's size and shape, in the group colour."""
-        count = next(len(g.layers) for g in spec.groups if g.name == name)
-        return (name, last[1], last[2], QColor(GROUP_COLOR), f"{name} ({count} layers)",
-                last[5], Qt.PenStyle.DashDotLine)
-
     def _forget_removed(self, names: set[str]) -> None:
         """Take the items of blocks no longer drawn off the scene."""
         for name in [name for name in self.blocks if name not in names]:
@@ -348,8 +344,9 @@ class DiagramView(ZoomableView):
         selected = name in self._marked
         rect.setPen(self._pen(color, style, selected))
         rect.setToolTip(f"{label}: {shape}")
-        if self.labels[name][1].text() != shape:
-            self.labels[name][1].setText(shape)
+        for item, text in zip(self.labels[name], (label, shape), strict=True):
+            if item.text() != text:  # a frozen layer's ❄, a new shape
+                item.setText(text)
         self._move(entry, center, geometry)
 
     def _move(self, entry: Entry, center: tuple[float, float],

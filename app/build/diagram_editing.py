@@ -9,10 +9,10 @@ as JSON (core.model.clipboard), so it survives the window and is checked when pa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent
+from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QInputDialog, QMenu
 
 from app.build.diagram_connect import DiagramView as ConnectingView
@@ -22,7 +22,7 @@ from core.inspect.kernel_values import editable_problem
 from core.model.clipboard import CopiedLayers, copied_from_json, copy_layers
 from core.model.errors import ModelError
 from core.model.groups import fresh_group_name, group_of
-from core.model.spec import INPUT
+from core.model.spec import INPUT, LayerGroup, ModelSpec
 
 LAYERS_MIME = "application/x-convscope-layers"
 
@@ -44,6 +44,19 @@ class DiagramView(ConnectingView, Protocol):
     def mark_selection(self) -> None: ...
 
     def rebuild(self) -> None: ...
+
+
+def group_entry(group: LayerGroup, last: tuple[Any, ...], spec: ModelSpec,
+                color: str) -> Any:
+    """A collapsed group's block as app.build.diagram draws it (its Entry): its last layer's
+    size and shape, the group's colour and name, ❄ when every layer of it is frozen."""
+    frozen = {layer.name for layer in spec.layers[spec.index(group.layers[0]):
+                                                  spec.index(group.layers[-1]) + 1]
+              if not layer.trainable}
+    mark = " ❄" if frozen.issuperset(group.layers) else ""
+    return (group.name, last[1], last[2], QColor(color),
+            f"{group.name} ({len(group.layers)} layers){mark}", last[5],
+            Qt.PenStyle.DashDotLine)
 
 
 class BlockEditor:
@@ -266,8 +279,10 @@ class BlockEditor:
                 menu.addAction("Freeze this group", lambda: None).setEnabled(False)
         if members:
             menu.addSeparator()
-            for text, action in (("Copy\tCtrl+C", self.copy), ("Paste After\tCtrl+V", self.paste),
-                                 ("Group…\tCtrl+G", lambda: self.group()), ("Delete\tDel", self.delete)):
+            for text, action in (("Copy\tCtrl+C", self.copy),
+                                 ("Paste After\tCtrl+V", self.paste),
+                                 ("Group…\tCtrl+G", lambda: self.group()),
+                                 ("Delete\tDel", self.delete)):
                 menu.addAction(text, action)
             if name in self.view.members and any(g.name == name for g in document.spec.groups):
                 menu.addAction(f"Ungroup {name}", lambda: document.ungroup(name))

@@ -213,6 +213,8 @@ def test_right_click_freezes_up_to_here_and_unfreezes_all_and_the_totals_follow(
     expected = sum(info.params for info in document.analysis.layers if info.name in frozen)
     assert document.analysis.non_trainable_params == expected > 0
     assert f"frozen {format_count(expected)}" in window.totals.text()
+    assert window.diagram.labels["layer1_0_add"][0].text() == "layer1_0_add ❄"  # in the picture
+    assert window.diagram.labels["layer1_0_relu2"][0].text() == "layer1_0_relu2"
     right_click(window, "fc", "Unfreeze all")
     assert all(layer.trainable for layer in document.spec.layers)
     document.undo_stack.undo()  # one step each
@@ -227,6 +229,7 @@ def test_right_click_freezes_a_group(qtbot: QtBot) -> None:
     items = right_click(window, "block_a", "Freeze this group")
     assert "Freeze this group (block_a)" in items
     assert [layer.name for layer in document.spec.layers if not layer.trainable] == BLOCK
+    assert window.diagram.labels["block_a"][0].text() == "block_a (7 layers) ❄"
 
 
 def test_the_kernel_grid_typed_and_painted_is_saved_in_the_weights_in_one_undo_step(
