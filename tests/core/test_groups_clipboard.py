@@ -126,3 +126,14 @@ def test_freeze_up_to_here_freezes_the_ancestors_only() -> None:
     assert [layer.name for layer in frozen.layers if not layer.trainable] == list(chosen)
     with pytest.raises(ModelError):
         editing.set_trainable_many(spec, ["nope"], False)
+
+
+def test_the_version_1_fixture_with_a_group_reads_its_group() -> None:
+    from pathlib import Path
+
+    from core.model.spec import load_model
+
+    spec = load_model(Path(__file__).resolve().parent.parent / "fixtures" / "v1" / "groups.json")
+    assert [(g.name, g.layers) for g in spec.groups] == [
+        ("res_block", ("conv_a", "bn_a", "relu_a", "add_a"))]
+    assert analyze_model(spec).ok
