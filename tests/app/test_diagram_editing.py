@@ -287,3 +287,56 @@ def test_the_kernel_grid_typed_and_painted_is_saved_in_the_weights_in_one_undo_s
     document.undo_stack.redo()
     assert document.weights == dialog.applied
     dialog.close()
+
+
+def test_random_edits_with_groups_paste_and_opening_show_what_a_fresh_build_shows(
+        qtbot: QtBot) -> None:
+    import random
+
+    from app.build.diagram import DiagramView
+    from app.document import ModelDocument
+    from core.model.clipboard import copy_layers
+    from tests.app.test_diagram_incremental import drawing, random_edit
+
+    window = open_window(qtbot)
+    document, view = window.document, window.diagram
+    rng = random.Random(19)
+    done = []
+    collapsed_seen = opened_seen = False
+    for step in range(30):
+        spec = document.spec
+        names = [layer.name for layer in spec.layers]
+        kind = rng.choice(["group", "group", "paste", "toggle", "ungroup", "other", "other"])
+        start = rng.randrange(max(1, len(names) - 4))
+        if kind == "group":
+            document.group_layers(names[start:start + rng.randint(2, 4)], f"g{step}")
+        elif kind == "paste":
+            document.paste_layers(copy_layers(spec, names[start:start + 3]), names[start])
+        elif kind == "toggle" and spec.groups:
+            view.editor.toggle_group(rng.choice(spec.groups).name)
+        elif kind == "ungroup" and spec.groups:
+            document.ungroup(rng.choice(spec.groups).name)
+        else:
+            kind = random_edit(window, rng, step)
+        done.append(kind)
+        fresh_document = ModelDocument(document.spec)
+        fresh_document.current = document.current
+        fresh = DiagramView(fresh_document)
+        fresh.setFont(view.font())
+        fresh.setPalette(view.palette())
+        fresh.expanded = set(view.expanded)
+        fresh.editor.selection = list(view.editor.selection)
+        fresh.new_model()
+        fresh.expanded = set(view.expanded)
+        fresh.editor.selection = list(view.editor.selection)
+        fresh.blocks = {}
+        fresh.rebuild()
+        groups = {g.name for g in document.spec.groups}
+        collapsed_seen = collapsed_seen or bool(groups & set(view.blocks))
+        opened_seen = opened_seen or bool(groups & view.expanded)
+        try:
+            assert drawing(view) == drawing(fresh), " → ".join(done)
+        finally:
+            fresh.deleteLater()
+            fresh_document.deleteLater()
+    assert collapsed_seen and opened_seen  # the drawings compared had groups, shut and open
