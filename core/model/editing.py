@@ -17,7 +17,8 @@ from core.model.spec import LayerSpec, ModelSpec, check_layer_name, default_name
 
 
 def _names(spec: ModelSpec) -> set[str]:
-    return {layer.name for layer in spec.layers}
+    """The names taken: the layers' and the groups' (a new layer never takes a group's)."""
+    return {layer.name for layer in spec.layers} | {group.name for group in spec.groups}
 
 
 def new_layer(spec: ModelSpec, type_name: str, params: Mapping[str, Any] | None = None,
@@ -91,7 +92,7 @@ def rename_layer(spec: ModelSpec, old: str, new: str) -> ModelSpec:
     if new == old:
         return spec
     if new in _names(spec):
-        raise LayerError(old, f'the name "{new}" is already used by another layer')
+        raise LayerError(old, f'the name "{new}" is already used by another layer or a group')
     layers = []
     for layer in spec.layers:
         if layer.name == old:

@@ -137,3 +137,12 @@ def test_the_version_1_fixture_with_a_group_reads_its_group() -> None:
     assert [(g.name, g.layers) for g in spec.groups] == [
         ("res_block", ("conv_a", "bn_a", "relu_a", "add_a"))]
     assert analyze_model(spec).ok
+
+
+def test_a_group_name_is_never_taken_by_a_layer() -> None:
+    spec = group_layers(load_preset("resnet18"), BLOCK, "relu1")
+    with pytest.raises(ModelError, match="a group"):
+        editing.rename_layer(spec, "conv1", "relu1")
+    after, name = editing.add_layer(spec, "ReLU")
+    assert name != "relu1"
+    assert model_from_dict(json.loads(after.to_json())) == after
