@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.analysis.model_analysis import ModelAnalysis, analyze_model
-from core.model import editing
+from core.model import editing, groups
+from core.model.clipboard import CopiedLayers, paste_layers
 from core.model.errors import ModelError
 from core.model.spec import ModelSpec, save_model
 
@@ -52,6 +53,22 @@ class SpecCommand(QUndoCommand):
         if self.after == self.before:
             self.setObsolete(True)
         return True
+
+
+class WeightsCommand(QUndoCommand):
+    """One change of the weights the window holds (an edited kernel): before and after."""
+
+    def __init__(self, document: ModelDocument, after: Path, text: str) -> None:
+        super().__init__(text)
+        self.document = document
+        self.before = (document.weights, document.run_dir)
+        self.after = (after, document.run_dir)
+
+    def redo(self) -> None:
+        self.document.use_weights(*self.after)
+
+    def undo(self) -> None:
+        self.document.use_weights(*self.before)
 
 
 class ModelDocument(QObject):
@@ -121,6 +138,15 @@ class ModelDocument(QObject):
         self.weights, self.run_dir = weights, run_dir
         self.run_version += 1
         self.run_changed.emit()
+
+    def use_edited_weights(self, weights: Path, text: str) -> bool:
+        """Hold ``weights`` (the current ones with an edit, e.g. a kernel typed in the grid) as
+        one undo step: undo goes back to the weights held before."""
+        if self.locked_reason:
+            self.message.emit(self.locked_reason)
+            return False
+        self.undo_stack.push(WeightsCommand(self, weights, text))
+        return True
 
     def weights_label(self) -> str:
         if self.weights is None:
@@ -193,6 +219,42 @@ class ModelDocument(QObject):
     def set_trainable(self, name: str, trainable: bool) -> bool:
         text = f"{'Unfreeze' if trainable else 'Freeze'} {name}"
         return self._try(lambda: (editing.set_trainable(self.spec, name, trainable), text, name))
+
+    def set_trainable_many(self, names: Iterable[str], trainable: bool, text: str) -> bool:
+        """Freeze (or unfreeze) several layers as one undo step named ``text``."""
+        chosen = tuple(names)
+        return self._try(lambda: (editing.set_trainable_many(self.spec, chosen, trainable),
+                                  text, None))
+
+    def freeze_up_to(self, name: str) -> bool:
+        """Freeze ``name`` and every layer it depends on (one undo step)."""
+        return self._try(lambda: (editing.set_trainable_many(
+            self.spec, editing.layers_up_to(self.spec, name), False),
+            f"Freeze up to {name}", name))
+
+    def paste_layers(self, copied: CopiedLayers, anchor: str | None) -> tuple[str, ...]:
+        """Paste fresh copies of ``copied`` after ``anchor`` (one undo step); the new names
+        (none when refused: the reason is in ``message``)."""
+        try:
+            after, names = paste_layers(self.spec, copied, anchor)
+        except (ModelError, KeyError) as exc:
+            self.message.emit(str(exc).strip("'\""))
+            return ()
+        label = names[0] if len(names) == 1 else f"{len(names)} layers"
+        return names if self.apply(after, f"Paste {label}", names[-1]) else ()
+
+    def group_layers(self, names: Iterable[str], name: str | None = None) -> bool:
+        """Record the layers as one named group (drawn as one block; one undo step)."""
+        chosen = tuple(names)
+
+        def edit() -> tuple[ModelSpec, str, str | None]:
+            after = groups.group_layers(self.spec, chosen, name)
+            made = next(g.name for g in after.groups if g not in self.spec.groups)
+            return after, f"Group {len(chosen)} layers as {made}", None
+        return self._try(edit)
+
+    def ungroup(self, name: str) -> bool:
+        return self._try(lambda: (groups.ungroup(self.spec, name), f"Ungroup {name}", None))
 
     def set_layer_init(self, name: str, scheme: str) -> bool:
         return self._try(lambda: (editing.set_layer_init(self.spec, name, scheme),

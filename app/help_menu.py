@@ -29,6 +29,10 @@ OTHER_KEYS = (
     ("Double-click or Enter on a palette type", "add the layer after the selected one"),
     ("Alt+↑ / Alt+↓ in the layer list", "move the selected layer"),
     ("Ctrl+wheel over the diagram", "zoom the diagram; drag to pan"),
+    ("Shift+click / Shift+drag on the diagram", "select several blocks (a rubber band)"),
+    ("Delete, Ctrl+C, Ctrl+V on the diagram", "delete, copy, paste the selected blocks"),
+    ("Ctrl+G on the diagram", "group the selected blocks; double-click opens a group"),
+    ("Right-click a diagram block", "freeze up to here, freeze a group, edit kernel values"),
     ("Ctrl+Z / Ctrl+Shift+Z in any field", "undo / redo the model (not just the field)"),
 )
 

@@ -1,22 +1,22 @@
 """The model diagram: one block per layer, placed by the graph's structure, sized by its output.
 
 The blocks follow a layered layout (core.analysis.graph_layout): branches side by side, merges
-after them, flowing left to right or top to bottom (a toggle, remembered in the settings). A
-block's height follows the feature map's spatial size and its width the number of channels (log
-scales, so ResNet and LeNet both fit); its colour is the layer's group. Every connection is drawn,
-a skip routed beside the blocks it passes. Clicking a block selects the layer.
+after them, flowing left to right or top to bottom (a toggle, remembered). A block's height
+follows the feature map's size and its width the channels (log scales); its colour is the
+layer's group; a collapsed group (core.model.groups) is one block. Editing on it lives in
+diagram_connect (ports, drops) and diagram_editing (selection, copy/paste, groups, freezing).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QContextMenuEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
@@ -25,9 +25,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPen,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
@@ -35,12 +33,16 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
+    QMenu,
     QWidget,
 )
 
 from app import warm_up
-from app.build.diagram_connect import PortDrag, drop_type, edge_at
+from app.build.diagram_connect import PortDrag, accept_palette, drop_type
+from app.build.diagram_edges import update_arcs
+from app.build.diagram_editing import BlockEditor, group_entry
 from app.build.diagram_export import export_scene
+from app.build.diagram_zoom import ZoomableView
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
 from app.style import ERROR_COLOR, group_color
@@ -49,45 +51,22 @@ from core.analysis.diagram_look import LABEL_ROTATION, block_size, pitches
 from core.analysis.graph_layout import Direction
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG
-from core.model.spec import INPUT, LayerSpec
+from core.model.groups import collapsed_nodes
+from core.model.spec import INPUT
 
-MIN_SCALE, MAX_SCALE = 0.25, 2.0
+GROUP_COLOR = "#8d99ae"
+"""A collapsed group's block (its layers may be of several colours)."""
 Entry = tuple[str, float, float, QColor, str, str, Qt.PenStyle]
 """A block as drawn: name, width, height, colour, label, shape text, outline style."""
 
 
-def edge_path(points: tuple[tuple[float, float], ...], direction: Direction) -> QPainterPath:
-    """A connection from the source block's border through its route to the target's border,
-    each leg a curve that leaves and arrives along the flow, with an arrowhead."""
-    path = QPainterPath(QPointF(*points[0]))
-    for (ax, ay), (bx, by) in itertools.pairwise(points):
-        if direction == "down":
-            mid = (ay + by) / 2
-            path.cubicTo(ax, mid, bx, mid, bx, by)
-        else:
-            mid = (ax + bx) / 2
-            path.cubicTo(mid, ay, mid, by, bx, by)
-    x, y = points[-1]
-    if direction == "down":
-        path.moveTo(x - 4, y - 7)
-        path.lineTo(x, y)
-        path.lineTo(x + 4, y - 7)
-    else:
-        path.moveTo(x - 7, y - 4)
-        path.lineTo(x, y)
-        path.lineTo(x - 7, y + 4)
-    return path
-
-
-class DiagramView(QGraphicsView):
+class DiagramView(ZoomableView):
     """Draws the document's model; ``blocks`` maps layer names to their rectangles.
 
     An edit moves or restyles only the blocks whose place or look changed; a new model is drawn
     afresh and fitted to the view (its zoom does not carry over to the next model).
     """
 
-    zoom_changed = Signal(float)
-    """The view's scale after a zoom or fit (1.0 = 100 %)."""
     direction_changed = Signal(str)
     """"down" or "right" after :meth:`set_direction` changed it."""
     rebuilt = Signal()
@@ -119,17 +98,25 @@ class DiagramView(QGraphicsView):
         self._drawn = False
         self._drawn_color = ""
         self._stale = False
-        self._fit_pending = True
         self._selected = ""
         self.refused = ""
+        """Why the last connection dragged on the diagram was refused ("" before any)."""
+        self.last_menu: QMenu | None = None
         self.selected_edge: tuple[str, str] | None = None
         self.edge_names: list[tuple[str, str]] = []
         """(source, target) of each connection drawn, in the order of ``arcs``."""
-        """Why the last connection dragged on the diagram was refused ("" before any)."""
+        self.expanded: set[str] = set()
+        """Groups opened (double-click) into their layers; the others are one block each."""
+        self.members: dict[str, tuple[str, ...]] = {}
+        """Per block drawn, the layers it shows (a collapsed group's, in order)."""
+        self.block_of: dict[str, str] = {}
+        """Per layer, the block that shows it (its own, or its collapsed group's)."""
+        self._marked: set[str] = set()
         self.ports = PortDrag(self)
+        self.editor = BlockEditor(self)
         document.changed.connect(self.rebuild)
         document.loaded.connect(self.new_model)
-        document.current_changed.connect(lambda _n: self._highlight())
+        document.current_changed.connect(self._current_changed)
         self.rebuild()
 
     def new_model(self) -> None:
@@ -137,7 +124,20 @@ class DiagramView(QGraphicsView):
         to the view."""
         self._drawn = False
         self._fit_pending = True
+        self.expanded = set()
+        self.editor.selection = []
         self.resetTransform()
+
+    def _current_changed(self, name: str) -> None:
+        """The current layer changed (here or in the table): its block is selected unless it
+        already is."""
+        block = self.block_of.get(name, name)
+        if block not in self.editor.selection:
+            self.editor.selection = [block] if block in self.blocks else []
+        self._highlight()
+
+    def mark_selection(self) -> None:
+        self._highlight()
 
     def rebuild(self) -> None:
         """Bring the drawing in step with the document. The items stay across edits: a block
@@ -157,6 +157,10 @@ class DiagramView(QGraphicsView):
             self._drawn_color != text_color.name()
         self._drawn = True
         self._drawn_color = text_color.name()
+        collapsed = {g.name for g in spec.groups} - self.expanded
+        self.expanded &= {g.name for g in spec.groups}
+        shown = collapsed_nodes(spec, collapsed) if collapsed else None
+        node_list = shown[0] if shown else (INPUT, *(layer.name for layer in spec.layers))
         if fresh:
             self.scene_.clear()
             self.ports.reset()
@@ -165,7 +169,7 @@ class DiagramView(QGraphicsView):
             self._selected = ""
             self._text_widths, self._widths_font = {}, font_size
         else:
-            self._forget_removed(spec.layers)
+            self._forget_removed(set(node_list))
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(7.0, font_size * 0.8))
         line = QFontMetricsF(label_font).height()
@@ -192,9 +196,23 @@ class DiagramView(QGraphicsView):
                 color = QColor(ERROR_COLOR) if error else QColor("#cfcfcf")
                 style = Qt.PenStyle.SolidLine if error else Qt.PenStyle.DashLine
             shape = shape_text(info.output_shape) if info else ("error" if error else "—")
-            entry = (layer.name, width, height, color, layer.name, shape, style)
+            label = layer.name if layer.trainable else f"{layer.name} ❄"  # frozen
+            entry = (layer.name, width, height, color, label, shape, style)
             cache[layer.name] = (info, layer, entry)
             entries.append(entry)
+        self.members = {INPUT: ()} | {layer.name: (layer.name,) for layer in spec.layers}
+        if shown is not None:
+            entries = [entries[0], *(group_entry(next(g for g in spec.groups if g.name == name),
+                                                 entries[index + 1], spec, GROUP_COLOR)
+                                     if name in collapsed else entries[index + 1]
+                                     for name, index in zip(shown[0][1:], shown[2],
+                                                            strict=True))]
+            for group in spec.groups:
+                if group.name in collapsed:
+                    self.members[group.name] = group.layers
+                    for member in group.layers:
+                        del self.members[member]
+        self.block_of = {m: block for block, names in self.members.items() for m in names}
         # Blocks sit at fixed pitches along and across the flow that the widest and tallest
         # block and the longest label decide, so an edit that changes one block's size moves no
         # other block (a new widest or tallest block moves them all, as a fresh drawing would
@@ -206,7 +224,8 @@ class DiagramView(QGraphicsView):
         for entry in entries:
             longest = max(longest, self._text_width(entry[4], label_font),
                           self._text_width(entry[5], label_font))
-        layout = graph_layout.layered_layout(spec, import_now=False)
+        layout = graph_layout.layered_layout(spec, import_now=False) if shown is None else \
+            graph_layout.structure_layout(shown[1], import_now=False)
         if not layout.exact:
             warm_up.when_ready(self._layout_ready)
         sizes = [(entry[1], entry[2]) for entry in entries]
@@ -229,7 +248,9 @@ class DiagramView(QGraphicsView):
         self.edge_names = [(nodes[source], nodes[target]) for source, target in layout.edges]
         paths = list(placed.paths)
         if paths != self._arc_ends:
-            self._update_arcs(paths)
+            update_arcs(self.scene_, self.arcs, self._arc_ends, paths, self.direction)
+            self._arc_ends = paths
+        self.editor.forget_missing()
         if self.selected_edge is not None:
             if self.selected_edge not in self.edge_names:
                 self.selected_edge = None
@@ -268,19 +289,13 @@ class DiagramView(QGraphicsView):
         if match is None:
             return None
         self.document.select(match)
-        block = self.blocks.get(match)
+        block = self.blocks.get(self.block_of.get(match, match))
         if block is not None:
-            if self.transform().m11() < 0.6:  # readable around it
-                self.resetTransform()
-                self.scale(0.85, 0.85)
-                self.zoom_changed.emit(0.85)
-            self.centerOn(block)
+            self.show_readable(block)
         return match
 
-    def _forget_removed(self, layers: tuple[LayerSpec, ...]) -> None:
-        """Take the items of layers no longer in the model off the scene."""
-        names = {layer.name for layer in layers}
-        names.add(INPUT)
+    def _forget_removed(self, names: set[str]) -> None:
+        """Take the items of blocks no longer drawn off the scene."""
         for name in [name for name in self.blocks if name not in names]:
             self.scene_.removeItem(self.blocks.pop(name))
             for item in self.labels.pop(name):
@@ -289,18 +304,6 @@ class DiagramView(QGraphicsView):
             self._entries.pop(name, None)
             if self._selected == name:
                 self._selected = ""
-
-    def _update_arcs(self, paths: list[tuple[tuple[float, float], ...]]) -> None:
-        """Reshape the connections that moved, add or remove the rest (the items stay)."""
-        for arc in self.arcs[len(paths):]:
-            self.scene_.removeItem(arc)
-        del self.arcs[len(paths):]
-        for index, points in enumerate(paths):
-            if index >= len(self.arcs):
-                self.arcs.append(self._add_edge(points))
-            elif index >= len(self._arc_ends) or self._arc_ends[index] != points:
-                self.arcs[index].setPath(edge_path(points, self.direction))
-        self._arc_ends = paths
 
     def _bounds(self, placed: graph_layout.Placement, longest: float, line: float) -> QRectF:
         """The drawing's extent: the lanes and ranks, with the labels past the last ones."""
@@ -342,11 +345,12 @@ class DiagramView(QGraphicsView):
         fill = QColor(color)
         fill.setAlpha(210)
         rect.setBrush(QBrush(fill))
-        selected = name == self._selected
+        selected = name in self._marked
         rect.setPen(self._pen(color, style, selected))
         rect.setToolTip(f"{label}: {shape}")
-        if self.labels[name][1].text() != shape:
-            self.labels[name][1].setText(shape)
+        for item, text in zip(self.labels[name], (label, shape), strict=True):
+            if item.text() != text:  # a frozen layer's ❄, a new shape
+                item.setText(text)
         self._move(entry, center, geometry)
 
     def _move(self, entry: Entry, center: tuple[float, float],
@@ -377,23 +381,18 @@ class DiagramView(QGraphicsView):
             return QPen(QColor("#ffffff") if self._dark() else QColor("#111111"), 3.5, style)
         return QPen(color.darker(140), 1.2, style)
 
-    def _add_edge(self, points: tuple[tuple[float, float], ...]) -> QGraphicsPathItem:
-        item = QGraphicsPathItem(edge_path(points, self.direction))
-        item.setPen(QPen(QColor("#c8553d"), 1.6))
-        item.setZValue(-1)
-        self.scene_.addItem(item)
-        return item
-
     def _highlight(self) -> None:
         """Thicken the selected block's outline; only the old and new selection change."""
-        current = self.document.current
-        for name in {self._selected, current}:
+        current = self.block_of.get(self.document.current, self.document.current)
+        marked = {n for n in (current, *self.editor.selection) if n in self.blocks}
+        for name in self._marked | marked:
             rect = self.blocks.get(name)
             look = self._looks.get(name)
             if rect is None or look is None:
                 continue
             entry = look[0]
-            rect.setPen(self._pen(entry[3], entry[6], name == current))  # type: ignore[index]
+            rect.setPen(self._pen(entry[3], entry[6], name in marked))  # type: ignore[index]
+        self._marked = marked
         self._selected = current if current in self.blocks else ""
         if not self.ports.active:
             self.ports.show_on(self.ports.source if self.ports.source in self.blocks
@@ -411,18 +410,18 @@ class DiagramView(QGraphicsView):
             self.rebuild()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        scene_pos = self.mapToScene(event.position().toPoint())
-        if event.button() == Qt.MouseButton.LeftButton and self.ports.hits(scene_pos):
-            self.ports.start()  # a connection, not a pan
-            event.accept()
-            return
+        if not self.editor.press(event):
+            super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         item = self.itemAt(event.position().toPoint())
-        name = item.data(0) if item is not None else None
-        if name and name != INPUT:
-            self.document.select(name)
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.select_edge(None if name else edge_at(self, scene_pos))
-        super().mousePressEvent(event)
+        if item is None or not item.data(0) or not self.editor.toggle_group(str(item.data(0))):
+            super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right-click on a block: freeze up to here, freeze this group, unfreeze all."""
+        self.last_menu = self.editor.menu_at(event.pos())
+        self.last_menu.exec(event.globalPos())
 
     def select_edge(self, edge: tuple[str, str] | None) -> None:
         """Mark the connection ``edge`` (source, target) as selected: Delete removes it."""
@@ -442,6 +441,9 @@ class DiagramView(QGraphicsView):
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and \
                 self.selected_edge is not None:
             self.delete_selected_edge()
+            event.accept()
+            return
+        if self.editor.key(event):
             event.accept()
             return
         super().keyPressEvent(event)
@@ -472,81 +474,24 @@ class DiagramView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        self.editor.band_release(event)
 
-    # -- palette types dropped on the diagram insert after the block under the cursor ---------
+    # -- palette types dropped on the diagram (app.build.diagram_connect.drop_type) ---------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasFormat(TYPE_MIME):
-            event.acceptProposedAction()
-        else:
+        if not accept_palette(event):
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.mimeData().hasFormat(TYPE_MIME):
-            event.acceptProposedAction()
-        else:
+        if not accept_palette(event):
             super().dragMoveEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if not event.mimeData().hasFormat(TYPE_MIME):
+        if not accept_palette(event):
             super().dropEvent(event)
             return
         type_name = bytes(event.mimeData().data(TYPE_MIME).data()).decode()
         drop_type(self, type_name, self.mapToScene(event.position().toPoint()),
                   self.viewport().mapToGlobal(event.position().toPoint()))
-        event.acceptProposedAction()
-
-    def insert_at(self, type_name: str, along: float) -> None:
-        """Insert a layer after the last block that starts before ``along`` on the flow's
-        axis (x going right, y going down)."""
-        names = [layer.name for layer in self.document.spec.layers]
-        index = 0
-        for position, name in enumerate(names):
-            block = self.blocks.get(name)
-            start = block.rect().left() if block is not None and self.direction == "right" \
-                else block.rect().top() if block is not None else math.inf
-            if start <= along:
-                index = position + 1
-        self.document.add_layer(type_name, index)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.zoom(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)
-            return
-        super().wheelEvent(event)
-
-    def zoom(self, factor: float) -> None:
-        """Zoom by ``factor`` around the view's centre, within readable limits."""
-        current = self.transform().m11()
-        target = max(MIN_SCALE, min(MAX_SCALE, current * factor))
-        self.scale(target / current, target / current)
-        self.zoom_changed.emit(target)
-
-    def fit(self) -> None:
-        """Show the whole model (however small that makes it)."""
-        self.fitInView(self.scene_.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-        self.zoom_changed.emit(self.transform().m11())
-
-    def fit_model(self) -> None:
-        """A newly opened model's view: the whole model when it fits at a readable size,
-        otherwise readable-size blocks from the input on (scroll or Fit for the rest)."""
-        self._fit_pending = False
-        rect = self.scene_.sceneRect()
-        view = self.viewport().size()
-        if rect.isEmpty() or view.width() < 50:
-            self._fit_pending = True
-            return
-        scale = min(view.width() / rect.width(), view.height() / rect.height(), MAX_SCALE)
-        scale = max(scale, 0.85)  # readable labels; a long model scrolls (Fit shows it all)
-        self.resetTransform()
-        self.scale(scale, scale)
-        self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
-        self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
-        self.zoom_changed.emit(scale)
-
-    def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
-        if self._fit_pending and self.blocks:
-            self.fit_model()
 
     def export(self, path: Path, scale: float = 2.0) -> None:
         """Save the whole diagram as PNG (at ``scale``) or SVG, by the file's extension."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QDragMoveEvent, QDropEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsPathItem,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
 from core.model.catalog import CATALOG
 
@@ -34,6 +35,7 @@ class DiagramView(Protocol):
 
     scene_: QGraphicsScene
     blocks: dict[str, QGraphicsRectItem]
+    members: dict[str, tuple[str, ...]]
     arcs: list[QGraphicsPathItem]
     edge_names: list[tuple[str, str]]
     document: ModelDocument
@@ -43,8 +45,6 @@ class DiagramView(Protocol):
     def direction(self) -> str: ...
 
     def viewport(self) -> QWidget: ...
-
-    def insert_at(self, type_name: str, along: float) -> None: ...
 
 PORT_RADIUS = 6.0
 
@@ -125,7 +125,13 @@ class PortDrag:
                 target = str(name)
                 break
         if target and target != self.source:
-            connect_blocks(self.view, self.source, target, global_pos)
+            members = self.view.members
+            if len(members.get(target, ())) > 1:
+                refuse(self.view, f"Not connected: {target} is a group; open it (double-click) "
+                       "to connect to one of its layers", global_pos)
+                return
+            source = (members.get(self.source) or (self.source,))[-1]
+            connect_blocks(self.view, source, target, global_pos)
 
 
 def connect_blocks(view: DiagramView, source: str, target: str, global_pos: QPoint) -> str | None:
@@ -166,6 +172,29 @@ def refuse(view: DiagramView, text: str, global_pos: QPoint) -> None:
     view.refused = text
 
 
+def accept_palette(event: QDragMoveEvent | QDropEvent) -> bool:
+    """Accept a palette item dragged over (or dropped on) the diagram; False for anything else."""
+    if not event.mimeData().hasFormat(TYPE_MIME):
+        return False
+    event.acceptProposedAction()
+    return True
+
+
+def insert_by_position(view: DiagramView, type_name: str, along: float) -> None:
+    """Insert a layer after the last block that starts before ``along`` on the flow's axis
+    (x going right, y going down)."""
+    names = [layer.name for layer in view.document.spec.layers]
+    index = 0
+    for position, name in enumerate(names):
+        block = view.blocks.get(name)
+        if block is None:
+            continue
+        start = block.rect().left() if view.direction == "right" else block.rect().top()
+        if start <= along:
+            index = position + 1
+    view.document.add_layer(type_name, index)
+
+
 def drop_type(view: DiagramView, type_name: str, point: QPointF, global_pos: QPoint) -> None:
     """A palette type dropped at scene ``point``: on a connection, inserted on it; on a block,
     right after it; on empty space, a branch from the selected block (else by position)."""
@@ -183,8 +212,10 @@ def drop_type(view: DiagramView, type_name: str, point: QPointF, global_pos: QPo
         document.add_layer(type_name, names.index(block) + 1)
     elif not block and document.current in names:
         document.start_branch(type_name, document.current)
+    elif view.members.get(block):  # a collapsed group: after it
+        document.add_layer(type_name, names.index(view.members[block][-1]) + 1)
     else:
-        view.insert_at(type_name, point.x() if view.direction == "right" else point.y())
+        insert_by_position(view, type_name, point.x() if view.direction == "right" else point.y())
 
 
 def edge_at(view: DiagramView, point: QPointF) -> tuple[str, str] | None:

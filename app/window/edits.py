@@ -27,11 +27,14 @@ class LayerEdits:
         self.document.add_layer(type_name, index)
 
     def delete_selected(self) -> None:
-        """Delete the connection selected in the diagram (while it has the focus), else the
-        layers selected in the table."""
+        """Delete the connection or the blocks selected in the diagram (while it has the
+        focus), else the layers selected in the table."""
         diagram = getattr(self.window, "diagram", None)
         if diagram is not None and diagram.hasFocus() and diagram.selected_edge is not None:
             diagram.delete_selected_edge()
+            return
+        if diagram is not None and diagram.hasFocus() and diagram.editor.selection:
+            diagram.editor.delete()
             return
         self.document.remove_layers(self.table.selected_names())
 

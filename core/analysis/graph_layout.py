@@ -91,7 +91,12 @@ def layered_layout(spec: ModelSpec, import_now: bool = True) -> LayeredLayout:
     it, and so does the undo of a structural edit). With ``import_now`` False and igraph not
     loaded yet, a provisional layout (``exact`` False): the same ranks, lanes in layer order,
     every connection that skips a rank along the side channel."""
-    structure = structure_of(spec)
+    return structure_layout(structure_of(spec), import_now)
+
+
+def structure_layout(structure: Structure, import_now: bool = True) -> LayeredLayout:
+    """The layout of a graph given as its structure (the diagram's, with groups collapsed):
+    as :func:`layered_layout`."""
     if not import_now and not ready() and structure not in _CACHE:
         provisional = _PROVISIONAL.get(structure)
         if provisional is None:

@@ -12,11 +12,13 @@ from typing import Any
 
 from core.model.catalog import CATALOG
 from core.model.errors import LayerError, ModelError
+from core.model.groups import tidy_groups
 from core.model.spec import LayerSpec, ModelSpec, check_layer_name, default_name
 
 
 def _names(spec: ModelSpec) -> set[str]:
-    return {layer.name for layer in spec.layers}
+    """The names taken: the layers' and the groups' (a new layer never takes a group's)."""
+    return {layer.name for layer in spec.layers} | {group.name for group in spec.groups}
 
 
 def new_layer(spec: ModelSpec, type_name: str, params: Mapping[str, Any] | None = None,
@@ -33,7 +35,7 @@ def insert_layer(spec: ModelSpec, layer: LayerSpec, index: int | None = None) ->
     """Insert ``layer`` before position ``index`` (append when None)."""
     layers = list(spec.layers)
     layers.insert(len(layers) if index is None else max(0, min(index, len(layers))), layer)
-    return spec.with_layers(layers)
+    return tidy_groups(spec.with_layers(layers))
 
 
 def add_layer(spec: ModelSpec, type_name: str, index: int | None = None) -> tuple[ModelSpec, str]:
@@ -66,14 +68,14 @@ def remove_layers(spec: ModelSpec, names: Iterable[str]) -> ModelSpec:
     if current.init is not None and doomed & set(current.init.layers):  # overrides go too
         kept = {k: v for k, v in current.init.layers.items() if k not in doomed}
         current = replace(current, init=replace(current.init, layers=kept))
-    return current
+    return tidy_groups(current)
 
 
 def move_layer(spec: ModelSpec, name: str, index: int) -> ModelSpec:
     """Move layer ``name`` to position ``index`` (in the list without it)."""
     layers = [layer for layer in spec.layers if layer.name != name]
     layers.insert(max(0, min(index, len(layers))), spec.layer(name))
-    return spec.with_layers(layers)
+    return tidy_groups(spec.with_layers(layers))
 
 
 def duplicate_layer(spec: ModelSpec, name: str) -> tuple[ModelSpec, str]:
@@ -90,7 +92,7 @@ def rename_layer(spec: ModelSpec, old: str, new: str) -> ModelSpec:
     if new == old:
         return spec
     if new in _names(spec):
-        raise LayerError(old, f'the name "{new}" is already used by another layer')
+        raise LayerError(old, f'the name "{new}" is already used by another layer or a group')
     layers = []
     for layer in spec.layers:
         if layer.name == old:
@@ -98,7 +100,9 @@ def rename_layer(spec: ModelSpec, old: str, new: str) -> ModelSpec:
         if old in layer.inputs:
             layer = replace(layer, inputs=tuple(new if i == old else i for i in layer.inputs))
         layers.append(layer)
-    renamed = spec.with_layers(layers)
+    from core.model.groups import rename_in_groups
+
+    renamed = rename_in_groups(spec.with_layers(layers), old, new)
     if spec.init is not None and old in spec.init.layers:  # the override follows the layer
         moved = {new if k == old else k: v for k, v in spec.init.layers.items()}
         renamed = replace(renamed, init=replace(spec.init, layers=moved))
@@ -113,6 +117,30 @@ def set_param(spec: ModelSpec, name: str, key: str, value: Any) -> ModelSpec:
 
 def set_trainable(spec: ModelSpec, name: str, trainable: bool) -> ModelSpec:
     return _replace_layer(spec, replace(spec.layer(name), trainable=trainable))
+
+
+def set_trainable_many(spec: ModelSpec, names: Iterable[str], trainable: bool) -> ModelSpec:
+    """Freeze (or unfreeze) every layer in ``names`` at once."""
+    chosen = set(names)
+    unknown = chosen - {layer.name for layer in spec.layers}
+    if unknown:
+        raise ModelError(f"no layer {sorted(unknown)[0]}")
+    return spec.with_layers(replace(layer, trainable=trainable) if layer.name in chosen
+                            else layer for layer in spec.layers)
+
+
+def layers_up_to(spec: ModelSpec, name: str) -> tuple[str, ...]:
+    """``name`` and every layer it depends on (what "freeze up to here" freezes): its
+    ancestors in the graph, not merely the layers above it in the list."""
+    index = spec.index(name)
+    position = {layer.name: i for i, layer in enumerate(spec.layers)}
+    needed, todo = {name}, [index]
+    while todo:
+        for source in spec.inputs_of(todo.pop()):
+            if source in position and source not in needed:
+                needed.add(source)
+                todo.append(position[source])
+    return tuple(layer.name for layer in spec.layers if layer.name in needed)
 
 
 def set_layer_init(spec: ModelSpec, name: str, scheme: str) -> ModelSpec:

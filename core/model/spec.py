@@ -5,6 +5,9 @@ class's constructor arguments as torch spells them, plus an optional ``name``, `
 and ``inputs`` (earlier layers it reads; default the previous one). Parsing checks the structure
 (types, keys, names, connections); parameter values are checked by the analysis, so that a file
 with one bad value still opens with the bad layer marked and the layers before it analysed.
+
+``groups`` (optional) names runs of consecutive layers that the diagram draws as one block
+(core.model.groups); the layers stay flat in ``layers``, so a file without groups reads as before.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ LAYER_KEYS = ("type", "name", "trainable", "inputs")
 InputDtype = Literal["float32", "int64"]
 INPUT_DTYPES: tuple[InputDtype, ...] = ("float32", "int64")
 MODEL_KEYS = ("format", "name", "task", "description", "input", "layers", "classes",
-              "normalization", "init")
+              "normalization", "init", "groups")
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _VERSION_RE = re.compile(r"[1-9][0-9]{0,8}")  # 1, 2, …: no sign, no leading zero, bounded
 # Attribute names of torch's ModuleDict, which holds the built layers by name: a layer cannot
@@ -101,6 +104,17 @@ class LayerSpec:
 
 
 @dataclass(frozen=True)
+class LayerGroup:
+    """A named run of consecutive layers (in the model's order), shown as one block."""
+
+    name: str
+    layers: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "layers": list(self.layers)}
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A whole model: name, task, input shape (batch excluded) and layers in order."""
 
@@ -117,6 +131,8 @@ class ModelSpec:
     """The input normalisation the weights expect, when the file has it."""
     init: Initialisation | None = None
     """The weight initialisation (core.model.initialisation); None: torch's default."""
+    groups: tuple[LayerGroup, ...] = ()
+    """Named runs of consecutive layers drawn as one block (core.model.groups)."""
 
     def layer(self, name: str) -> LayerSpec:
         for layer in self.layers:
@@ -154,6 +170,8 @@ class ModelSpec:
             out["normalization"] = self.normalization.to_dict()
         if self.init is not None:
             out["init"] = self.init.to_dict()
+        if self.groups:
+            out["groups"] = [group.to_dict() for group in self.groups]
         return out
 
     def to_json(self) -> str:
@@ -250,6 +268,55 @@ def check_connections(spec: ModelSpec) -> None:
         seen.add(layer.name)
 
 
+def group_problem(name: Any, members: Any, order: list[str],
+                  taken: Container[str] = ()) -> str | None:
+    """Why ``members`` cannot be a group called ``name`` in a model whose layers are ``order``
+    (``taken``: names of other groups, and layers grouped already), or None."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        return (f"the group name {quote(name)} is not allowed: use letters, digits and _ "
+                "(starting with a letter, at most 64 characters)")
+    if name == INPUT or name in order or name in taken:
+        return f'the name "{name}" is already used by a layer or another group'
+    if not isinstance(members, (list, tuple)) or not members or \
+            not all(isinstance(m, str) for m in members):
+        return 'a group lists its layers by name, e.g. "layers": ["conv2", "bn2"]'
+    position = {layer: i for i, layer in enumerate(order)}
+    for member in members:
+        if member not in position:
+            return f"it lists {quote(member)}, which is no layer of the model"
+        if member in taken:
+            return f"{member} is in another group already: a layer belongs to one group at most"
+    if len(set(members)) != len(members):
+        return "it lists a layer twice"
+    spots = sorted(position[m] for m in members)
+    if spots[-1] - spots[0] + 1 != len(spots):
+        between = next(order[i] for i in range(spots[0], spots[-1]) if order[i] not in members)
+        return (f"a group is a run of consecutive layers, but {between} sits between its "
+                "layers and is not in it")
+    return None
+
+
+def parse_groups(raw: Any, order: list[str]) -> tuple[LayerGroup, ...]:
+    """The file's ``groups``: a list of {"name", "layers"}; ModelError naming the bad group."""
+    if not isinstance(raw, list):
+        raise ModelError('groups must be a list such as [{"name": "block1", "layers": '
+                         '["conv1", "bn1"]}]')
+    groups: list[LayerGroup] = []
+    taken: set[str] = set()
+    for position, item in enumerate(raw):
+        if not isinstance(item, Mapping) or set(item) != {"name", "layers"}:
+            raise ModelError(f'group #{position + 1} must be {{"name": …, "layers": [...]}} '
+                             "with exactly these keys")
+        problem = group_problem(item["name"], item["layers"], order, taken)
+        if problem is not None:
+            raise ModelError(f"group {quote(item['name'])}: {problem}")
+        index = {layer: i for i, layer in enumerate(order)}
+        members = tuple(sorted(item["layers"], key=index.__getitem__))
+        groups.append(LayerGroup(item["name"], members))
+        taken.update((item["name"], *members))
+    return tuple(groups)
+
+
 def _parse_shape(raw: Any) -> tuple[int, ...]:
     if isinstance(raw, Mapping):
         unknown = [k for k in raw if k not in ("shape", "dtype")]
@@ -332,8 +399,9 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
     normalization = (parse_normalization(data["normalization"], input_shape)
                      if "normalization" in data else None)
     init = parse_initialisation(data.get("init"), taken)
+    groups = parse_groups(data.get("groups", []), [layer.name for layer in layers])
     spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype,
-                     classes, normalization, init)
+                     classes, normalization, init, groups)
     if strict:
         check_connections(spec)
     return spec
