@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# longest work first under xdist; --record-durations refreshes the figures it orders by
+pytest_plugins = ["tests.longest_first"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Under pytest-xdist every worker is its own process with its own QApplication and torch; its

@@ -5,6 +5,9 @@ import torch
 
 from core.data.datasets import Dataset, Split, load_digits_dataset
 
+# the shared helpers' asserts explain themselves as the tests' own do
+pytest.register_assert_rewrite("tests.core.cli_calls")
+
 
 @pytest.fixture(scope="session")
 def digits() -> Dataset:

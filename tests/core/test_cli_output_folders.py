@@ -9,24 +9,18 @@ import pytest
 import torch
 import torchvision
 
-from core.cli import main
 from core.model.spec import load_model
+from tests.core.cli_calls import run_cli
 
 # torch 2.9+ calls its TorchScript-based ONNX exporter and torch.jit deprecated; both still work
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_import_with_weights_creates_the_folders(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     torch.save(torchvision.models.squeezenet1_1().state_dict(), tmp_path / "sq.pth")
     target = tmp_path / "new" / "deeper" / "sq.json"
-    code, out, err = _run(capsys, "import", "torchvision:squeezenet1_1", "--weights",
+    code, out, err = run_cli(capsys, "import", "torchvision:squeezenet1_1", "--weights",
                           str(tmp_path / "sq.pth"), "-o", str(target))
     assert code == 0, err
     assert f"created the folder {tmp_path / 'new'}" in out
@@ -39,7 +33,7 @@ def test_import_with_weights_creates_the_folders(tmp_path: Path,
 def test_export_creates_the_folders(fmt: str, suffix: str, tmp_path: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "out" / "nested" / f"digits{suffix}"
-    code, out, err = _run(capsys, "export", "digits_small", "--format", fmt, "-o", str(target))
+    code, out, err = run_cli(capsys, "export", "digits_small", "--format", fmt, "-o", str(target))
     assert code == 0, err
     assert target.is_file()
     assert f"created the folder {tmp_path / 'out'}" in out
@@ -48,7 +42,7 @@ def test_export_creates_the_folders(fmt: str, suffix: str, tmp_path: Path,
 def test_a_refused_export_leaves_no_empty_folder(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "out" / "digits.py"
-    code, _, err = _run(capsys, "export", "digits_small", "--format", "pytorch", "-o",
+    code, _, err = run_cli(capsys, "export", "digits_small", "--format", "pytorch", "-o",
                         str(target), "--weights", str(tmp_path / "missing.safetensors"))
     assert code == 2 and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
@@ -63,7 +57,7 @@ def test_a_path_through_a_file_is_one_line(command: str, tmp_path: Path,
     else:
         argv = ["export", "digits_small", "--format", "onnx", "-o",
                 str(tmp_path / "file" / "m.onnx")]
-    code, _, err = _run(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     assert code == 2
     assert err.startswith("convscope: ") and err.count("\n") == 1, err
 
@@ -71,7 +65,7 @@ def test_a_path_through_a_file_is_one_line(command: str, tmp_path: Path,
 def test_render_creates_the_folders_too(tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "pictures" / "filters.png"
-    code, _, err = _run(capsys, "render", "filters", "digits_small", "--layer", "conv1", "-o",
+    code, _, err = run_cli(capsys, "render", "filters", "digits_small", "--layer", "conv1", "-o",
                         str(target))
     assert code == 0, err
     assert target.is_file()
@@ -85,7 +79,7 @@ def test_a_render_that_fails_midway_keeps_the_picture_already_there(
     from matplotlib.figure import Figure
 
     target = tmp_path / "filters.png"
-    code, _, err = _run(capsys, "render", "filters", "digits_small", "--layer", "conv1", "-o",
+    code, _, err = run_cli(capsys, "render", "filters", "digits_small", "--layer", "conv1", "-o",
                         str(target))
     assert code == 0, err
     before = target.read_bytes()
@@ -98,7 +92,7 @@ def test_a_render_that_fails_midway_keeps_the_picture_already_there(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Figure, "savefig", half_written)
-    code, _, err = _run(capsys, "render", "filters", "digits_small", "--layer", "conv2", "-o",
+    code, _, err = run_cli(capsys, "render", "filters", "digits_small", "--layer", "conv2", "-o",
                         str(target))
     assert code != 0 and "No space left on device" in err, err
     assert target.read_bytes() == before

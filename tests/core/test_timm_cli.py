@@ -9,28 +9,16 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from core.cli import main
 from core.model.spec import load_model
 from core.weights import read_weights
+from tests.core.cli_calls import one_line_error, run_cli
 
 timm = pytest.importorskip("timm")
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _one_line_error(code: int, err: str) -> str:
-    assert code == 2
-    assert err.startswith("convscope: ") and err.count("\n") == 1, err
-    return err
-
-
 def test_list_timm_shows_cnn_families_and_not_transformers(
         capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "import", "--list", "timm")
+    code, out, _ = run_cli(capsys, "import", "--list", "timm")
     assert code == 0
     names = {line.split()[0] for line in out.splitlines() if line.startswith("timm:")}
     assert {"timm:resnet18", "timm:efficientnet_b0", "timm:mobilenetv3_small_100"} <= names
@@ -39,14 +27,14 @@ def test_list_timm_shows_cnn_families_and_not_transformers(
 
 
 def test_list_of_an_unknown_source_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "import", "--list", "keras")
-    assert "timm" in _one_line_error(code, err)
+    code, _, err = run_cli(capsys, "import", "--list", "keras")
+    assert "timm" in one_line_error(code, err)
 
 
 def test_import_timm_writes_a_model_file_that_opens(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_file = tmp_path / "new" / "effnet.json"
-    code, out, _ = _run(capsys, "import", "timm:efficientnet_b0", "-o", str(out_file))
+    code, out, _ = run_cli(capsys, "import", "timm:efficientnet_b0", "-o", str(out_file))
     assert code == 0 and "open it with: convscope" in out
     spec = load_model(out_file)
     assert spec.input_shape == (3, 224, 224) and spec.normalization is None
@@ -59,7 +47,7 @@ def test_import_timm_with_a_weights_file_writes_them_beside_it(
     weights = tmp_path / "resnet18.safetensors"
     save_file(model.state_dict(), str(weights))
     out_file = tmp_path / "r18.json"
-    code, out, _ = _run(capsys, "import", "timm:resnet18", "--weights", str(weights),
+    code, out, _ = run_cli(capsys, "import", "timm:resnet18", "--weights", str(weights),
                         "-o", str(out_file))
     assert code == 0, out
     spec = load_model(out_file)
@@ -84,6 +72,6 @@ def test_refusals_are_one_line_and_write_nothing(
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda *a, **k: None)
     extra = ["--weights", str(tmp_path / weights) if weights != "DEFAULT" else weights] \
         if weights else []
-    code, _, err = _run(capsys, "import", source, *extra, "-o", str(tmp_path / "x.json"))
-    assert says in _one_line_error(code, err)
+    code, _, err = run_cli(capsys, "import", source, *extra, "-o", str(tmp_path / "x.json"))
+    assert says in one_line_error(code, err)
     assert list(tmp_path.iterdir()) == []
