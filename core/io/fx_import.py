@@ -23,6 +23,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from core.analysis.model_analysis import analyze_model
 from core.io.fx_convert import _Converter
 from core.io.fx_modules import OWN_MODULES, _is_layer_norm_2d, _is_layer_scale
+from core.io.import_groups import stage_groups
 from core.model.errors import ModelError
 from core.model.spec import (
     ModelSpec,
@@ -138,8 +139,10 @@ def import_module(module: nn.Module, input_shape: tuple[int, ...], name: str,
                            for what, n in converter.unmapped.items())
         raise ImportRefused(f"cannot import {name}: these operations have no ConvScope layer: "
                             f"{listed}")
+    order = [layer.name for layer in converter.layers]
     spec = ModelSpec(name, tuple(input_shape), tuple(converter.layers),
-                     description=description)
+                     description=description,
+                     groups=stage_groups(module, graph_module.graph, converter.source, order))
     check_connections(spec)
     _check_against_trace(spec, converter.shapes, module)
     return ImportedModel(spec, converter.key_map, converter.tensor_shapes,
