@@ -83,27 +83,36 @@ def _blend(colour: QColor, amount: float, base: QColor) -> QColor:
                   int(base.blue() + (colour.blue() - base.blue()) * a))
 
 
+WORDS_PER_LINE = 14
+"""A long text (an IMDB review) wraps into lines of this many words, each with its strips."""
+
+
 def strip_html(words: tuple[str, ...], heat: np.ndarray, saliency: np.ndarray, base: QColor,
                text: QColor) -> str:
-    """The words in a row, the filter's heat strip under them and the saliency strip under
-    that (red raises the class's score, blue lowers it), as one HTML table."""
+    """The words in rows, the filter's heat strip under them and the saliency strip under
+    that (red raises the class's score, blue lowers it), as HTML tables of WORDS_PER_LINE
+    words (one colour scale for the whole text)."""
     top = float(np.max(heat)) if heat.size and np.max(heat) > 0 else 1.0
     reach = float(np.max(np.abs(saliency))) if saliency.size else 0.0
     reach = reach or 1.0
-    cells = ["<td style='padding:2px 4px'>" + html.escape(w) + "</td>" for w in words]
-    heat_cells, saliency_cells = [], []
-    for i in range(len(words)):
-        value = float(heat[i])
-        colour = _blend(HEAT, value / top, base)
-        heat_cells.append(f"<td bgcolor='{colour.name()}' title='{value:.3g}'>&nbsp;</td>")
-        s = float(saliency[i])
-        colour = _blend(UP if s > 0 else DOWN, abs(s) / reach, base)
-        saliency_cells.append(f"<td bgcolor='{colour.name()}' title='{s:+.3g}'>&nbsp;</td>")
     label = f"style='color:{text.name()};padding-right:8px'"
-    return ("<table cellspacing='1' cellpadding='3'>"
-            f"<tr><td {label}><b>words</b></td>{''.join(cells)}</tr>"
-            f"<tr><td {label}>filter</td>{''.join(heat_cells)}</tr>"
-            f"<tr><td {label}>saliency</td>{''.join(saliency_cells)}</tr></table>")
+    tables = []
+    for start in range(0, len(words), WORDS_PER_LINE):
+        span = range(start, min(len(words), start + WORDS_PER_LINE))
+        cells = ["<td style='padding:2px 4px'>" + html.escape(words[i]) + "</td>" for i in span]
+        heat_cells, saliency_cells = [], []
+        for i in span:
+            value = float(heat[i])
+            colour = _blend(HEAT, value / top, base)
+            heat_cells.append(f"<td bgcolor='{colour.name()}' title='{value:.3g}'>&nbsp;</td>")
+            s = float(saliency[i])
+            colour = _blend(UP if s > 0 else DOWN, abs(s) / reach, base)
+            saliency_cells.append(f"<td bgcolor='{colour.name()}' title='{s:+.3g}'>&nbsp;</td>")
+        tables.append("<table cellspacing='1' cellpadding='3'>"
+                      f"<tr><td {label}><b>words</b></td>{''.join(cells)}</tr>"
+                      f"<tr><td {label}>filter</td>{''.join(heat_cells)}</tr>"
+                      f"<tr><td {label}>saliency</td>{''.join(saliency_cells)}</tr></table>")
+    return "".join(tables)
 
 
 class TextView(InspectView):
@@ -156,7 +165,9 @@ class TextView(InspectView):
         self.strip_area.setWidget(self.strip)
         self.strip_area.setWidgetResizable(True)
         self.strip_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.strip_area.setMinimumHeight(110)
+        # three rows of cells and the legend, at any text size
+        self.strip_area.setMinimumHeight(7 * self.fontMetrics().height())
+        self.strip.setWordWrap(True)
         self.predictions = QLabel()
         self.predictions.setTextFormat(Qt.TextFormat.RichText)
         self.predictions.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -174,7 +185,7 @@ class TextView(InspectView):
         layout.addLayout(row)
         layout.addLayout(row2)
         layout.addWidget(self.note)
-        layout.addWidget(self.strip_area)
+        layout.addWidget(self.strip_area, 1)
         layout.addWidget(body, 1)
         self.source.currentIndexChanged.connect(self._source_changed)
         self.text.returnPressed.connect(self.refresh)
