@@ -152,9 +152,10 @@ class TextView(InspectView):
         self.target.setSpecialValueText("predicted class")
         self.target.setValue(-1)
         self.target.setToolTip("The class whose score the saliency explains")
-        for w in (QLabel("layer"), self.layer, QLabel("filter"), self.channel,
-                  QLabel("saliency for"), self.target):
-            row2.addWidget(w)
+        widgets: tuple[QWidget, ...] = (QLabel("layer"), self.layer, QLabel("filter"),
+                                        self.channel, QLabel("saliency for"), self.target)
+        for widget in widgets:
+            row2.addWidget(widget)
         row2.addStretch(1)
         self.note = QLabel()
         self.note.setWordWrap(True)

@@ -62,10 +62,11 @@ class TextSettings(QGroupBox):
         form.addRow("sequence length", self.length)
         self.text_column = QComboBox()
         self.label_column = QComboBox()
-        for combo, role in ((self.text_column, "text"), (self.label_column, "label")):
+        for combo, role, names in ((self.text_column, "text", "text, review, sentence"),
+                                   (self.label_column, "label", "label, sentiment, class")):
             combo.addItem(AUTOMATIC)
             combo.setToolTip(f"The table's {role} column (automatic: the first named like "
-                             f"{'text, review, sentence' if role == 'text' else 'label, sentiment, class'})")
+                             f"{names})")
             combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         form.addRow("text column", self.text_column)
         form.addRow("label column", self.label_column)

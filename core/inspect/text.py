@@ -136,7 +136,8 @@ class TextSource:
 def text_source(inspector: Inspector, run_dir: Path | None) -> TextSource:
     """The run's vocabulary and validation split (its dataset, read without downloading);
     without a run, the bundled phrases with a vocabulary built from their training split."""
-    from core.data.datasets import PHRASES, embedding_rows, load_dataset
+    from core.data.datasets import embedding_rows, load_dataset
+    from core.data.texts import PHRASES
 
     spec = inspector.spec
     if not is_text_model(spec):
@@ -271,9 +272,9 @@ def _peaks(inspector: Inspector, layer: str, data: Dataset,
         values, where = [], []
         for start in range(0, len(ids), NGRAM_BATCH):
             out = _capture(inspector, layer, ids[start:start + NGRAM_BATCH]).float()
-            best, at = out.max(dim=2)
+            best, positions = out.max(dim=2)
             values.append(best.numpy())
-            where.append(at.numpy())
+            where.append(positions.numpy())
             if progress is not None:
                 progress(min(start + NGRAM_BATCH, len(ids)), len(ids))
         cache[key] = (np.concatenate(values), np.concatenate(where))
