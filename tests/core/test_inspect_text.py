@@ -4,6 +4,8 @@ set by hand to detect "not good" (so every answer is known)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -99,3 +101,20 @@ def test_saliency_points_at_the_detected_words_and_top_k_ranks_the_classes() -> 
         inspect_text.word_saliency(inspector, text, 7)
     with pytest.raises(InspectError, match="no words"):
         inspect_text.read_text(source.vocabulary, "!!! ...")
+
+
+def test_render_text_writes_the_view_and_refuses_an_image_model(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    from core.cli import main
+
+    out = tmp_path / "text.png"
+    assert main(["render", "text", "text_cnn", "--text", "not good at all", "--channel", "3",
+                 "-o", str(out)]) == 0
+    with Image.open(out) as picture:
+        assert picture.size == (1400, 800)
+    assert main(["render", "text", "digits_small", "-o", str(out)]) == 2
+    assert "this view is for text models" in capsys.readouterr().err
+    assert main(["render", "text", "text_cnn", "--channel", "999", "-o", str(out)]) == 2
+    assert "filter 999 does not exist" in capsys.readouterr().err
