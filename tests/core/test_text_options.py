@@ -35,13 +35,13 @@ def test_a_tables_header_and_the_columns_found_by_name(tmp_path: Path) -> None:
     assert table_columns(table) == (["id", "Sentence", "stars"], 1, None)
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    with pytest.raises(DataError, match="empty.csv: empty; it needs a header row"):
+    with pytest.raises(DataError, match=r"empty\.csv: empty; it needs a header row"):
         table_columns(empty)
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"a,b\0\n")
-    with pytest.raises(DataError, match="bin.csv: looks binary"):
+    with pytest.raises(DataError, match=r"bin\.csv: looks binary"):
         table_columns(binary)
-    with pytest.raises(DataError, match="missing.csv: cannot be read"):
+    with pytest.raises(DataError, match=r"missing\.csv: cannot be read"):
         table_columns(tmp_path / "missing.csv")
 
 
