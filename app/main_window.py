@@ -242,8 +242,7 @@ class MainWindow(QMainWindow):
         edit.addSeparator()
         init_menu = edit.addMenu("&Initialise Every Layer")
         init_menu.setToolTipsVisible(True)
-        init_menu.aboutToShow.connect(lambda: edits.fill_init_menu(init_menu))
-        edits.fill_init_menu(init_menu)
+        edits.build_init_menu(init_menu)
         edit.addSeparator()
         edit.addAction(self._action("&Copy Summary as Text", edits.copy_text, "Ctrl+Shift+C"))
         edit.addAction(self._action("Copy Summary as &Markdown", edits.copy_markdown,

@@ -55,28 +55,39 @@ class LayerEdits:
             if 0 <= index < len(self.document.spec.layers):
                 self.document.move_layer(name, index)
 
-    def fill_init_menu(self, menu: QMenu) -> None:
+    def build_init_menu(self, menu: QMenu) -> None:
         """Edit → Initialise Every Layer: one scheme for the whole model (each a single undo
-        step that drops the per-layer choices), and whether biases start at zero; the ticks
-        show the model's own choice (none while some layer has its own)."""
-        menu.clear()
-        init = self.document.spec.init
-        weights = init.weights if init is not None else "default"
-        uniform = init is None or not any(s != weights for s in init.layers.values())
+        step that drops the per-layer choices), and whether biases start at zero. Built once;
+        the ticks follow the model each time the menu opens (``tick_init_menu``)."""
         group = QActionGroup(menu)
+        self.init_actions: dict[str, QAction] = {}
         for scheme in SCHEMES:
             action = QAction(SCHEME_LABELS[scheme], menu)
             action.setCheckable(True)
-            action.setChecked(uniform and scheme == weights)
             action.triggered.connect(lambda _on=False, s=scheme: self.document.set_model_init(s))
             group.addAction(action)
             menu.addAction(action)
+            self.init_actions[scheme] = action
         menu.addSeparator()
-        zeros = QAction("Biases Start at Zero", menu)
-        zeros.setCheckable(True)
-        zeros.setChecked(init is not None and init.biases == "zeros")
-        zeros.triggered.connect(lambda on: self._biases("zeros" if on else "default"))
-        menu.addAction(zeros)
+        self.zero_biases = QAction("Biases Start at Zero", menu)
+        self.zero_biases.setCheckable(True)
+        self.zero_biases.triggered.connect(
+            lambda on: self._biases("zeros" if on else "default"))
+        menu.addAction(self.zero_biases)
+        menu.aboutToShow.connect(self.tick_init_menu)
+        self.tick_init_menu()
+
+    def tick_init_menu(self) -> None:
+        """The model's own scheme ticked (none while some layer has its own), and the biases."""
+        init = self.document.spec.init
+        weights = init.weights if init is not None else "default"
+        uniform = init is None or not any(s != weights for s in init.layers.values())
+        group = next(iter(self.init_actions.values())).actionGroup()
+        group.setExclusive(False)  # lets every box be unticked
+        for scheme, action in self.init_actions.items():
+            action.setChecked(uniform and scheme == weights)
+        group.setExclusive(True)
+        self.zero_biases.setChecked(init is not None and init.biases == "zeros")
 
     def _biases(self, biases: str) -> None:
         """The biases' choice (one undo step), every weight scheme kept."""
