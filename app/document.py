@@ -260,6 +260,14 @@ class ModelDocument(QObject):
         return self._try(lambda: (editing.set_layer_init(self.spec, name, scheme),
                                   f"Initialise {name}", name))
 
+    def set_model_init(self, scheme: str, biases: str | None = None) -> bool:
+        """Every layer's initialiser at once (overrides dropped): one undo step."""
+        from core.model.initialisation import SCHEME_LABELS
+
+        label = SCHEME_LABELS.get(scheme, scheme)
+        return self._try(lambda: (editing.set_model_init(self.spec, scheme, biases),
+                                  f"Initialise every layer: {label}", None))
+
     def set_inputs(self, name: str, inputs: list[str]) -> bool:
         return self._try(lambda: (editing.set_inputs(self.spec, name, inputs),
                                   f"Connect {name}", name))

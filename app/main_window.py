@@ -251,6 +251,10 @@ class MainWindow(QMainWindow):
         edit.addAction(self._action("Move Layer &Up", lambda: edits.move(-1), "Alt+Up"))
         edit.addAction(self._action("Move Layer Do&wn", lambda: edits.move(1), "Alt+Down"))
         edit.addSeparator()
+        init_menu = edit.addMenu("&Initialise Every Layer")
+        init_menu.setToolTipsVisible(True)
+        edits.build_init_menu(init_menu)
+        edit.addSeparator()
         edit.addAction(self._action("&Copy Summary as Text", edits.copy_text, "Ctrl+Shift+C"))
         edit.addAction(self._action("Copy Summary as &Markdown", edits.copy_markdown,
                                     "Ctrl+Shift+M"))

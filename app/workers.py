@@ -327,11 +327,12 @@ def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, 
 
     tune_malloc()
     try:
-        from core.data.datasets import DataError, load_dataset
+        from core.data.datasets import DataError, embedding_rows, load_dataset, load_vocabulary
         from core.train.engine import train
 
-        try:
-            data = load_dataset(dataset, spec.input_shape)
+        try:  # texts: ids stay below the Embedding's rows; a resumed run keeps its own words
+            data = load_dataset(dataset, spec.input_shape, vocabulary_size=embedding_rows(spec),
+                                vocabulary=load_vocabulary(resume) if resume else None)
         except DataError as exc:
             yield Failed(str(exc))
             return

@@ -43,6 +43,12 @@ class StepControls(QWidget):
             spin.setPrefix(f"{label} ")
             spin.valueChanged.connect(lambda _value: self.moved.emit())
             self.spins.append(spin)
+        self.frame = QSpinBox()
+        self.frame.setPrefix("frame ")
+        self.frame.setToolTip("A Conv3d's output frame (depth): its kernel reads the input "
+                              "frames around it; the position steps within this frame")
+        self.frame.valueChanged.connect(lambda _value: self.moved.emit())
+        self.frame.hide()
         self.prev_button = QPushButton("◀")
         self.prev_button.setToolTip("Previous position (Left arrow)")
         self.prev_button.clicked.connect(lambda: self.step_by(-1))
@@ -65,6 +71,7 @@ class StepControls(QWidget):
         self.scatter.toggled.connect(self.scatter_toggled)
         bar.addWidget(QLabel("Layer"))
         bar.addWidget(self.layer)
+        bar.addWidget(self.frame)
         for spin in self.spins:
             bar.addWidget(spin)
         for widget in (self.prev_button, self.next_button, self.play_button, self.speed,
@@ -87,12 +94,17 @@ class StepControls(QWidget):
         self.layer.blockSignals(False)
 
     def show_position(self, layer: str, shape: tuple[int, ...],
-                      position: tuple[int, ...]) -> None:
-        """Show ``layer`` with spin ranges from its (channels, rows, columns) ``shape``,
-        without a signal."""
+                      position: tuple[int, ...], frames: int = 0, frame: int = 0) -> None:
+        """Show ``layer`` with spin ranges from its (channels, rows, columns) ``shape`` and,
+        for a Conv3d (``frames`` > 0), its output frame; without a signal."""
         self.layer.blockSignals(True)
         self.layer.setCurrentText(layer)
         self.layer.blockSignals(False)
+        self.frame.blockSignals(True)
+        self.frame.setRange(0, max(0, frames - 1))
+        self.frame.setValue(frame)
+        self.frame.setVisible(frames > 0)
+        self.frame.blockSignals(False)
         for spin, n, p in zip(self.spins, shape, position, strict=True):
             spin.blockSignals(True)
             spin.setRange(0, n - 1)

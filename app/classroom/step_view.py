@@ -182,11 +182,18 @@ class StepThroughView(QWidget):
         self.controls.scatter.setVisible(transposed)
         shape = tuple((self.session.layer_input(layer) if self._scattering(layer) else
                        self.session.output(layer)).shape)
+        frames, frame = 0, self.controls.frame.value()
         if len(shape) == 2:
             shape = (shape[0], 1, shape[1])
             position = (position[0], 0, position[-1]) if len(position) == 2 else position
+        elif len(shape) == 4:  # a Conv3d: one output frame at a time
+            frames = shape[1]
+            if len(position) == 4:
+                frame, position = position[1], (position[0], *position[2:])
+            shape = (shape[0], *shape[2:])
         position = tuple(min(max(0, p), n - 1) for p, n in zip(position, shape, strict=False))
-        self.controls.show_position(layer, shape, position)
+        self.controls.show_position(layer, shape, position, frames,
+                                    min(max(0, frame), max(0, frames - 1)))
         self._show()
 
     def _scattering(self, layer: str) -> bool:
@@ -241,8 +248,11 @@ class StepThroughView(QWidget):
         if self._scattering(layer):
             self._show_scatter(layer, position)
             return
-        if len(self.session.output(layer).shape) == 2:
+        dims = len(self.session.output(layer).shape)
+        if dims == 2:
             position = (position[0], position[2])
+        elif dims == 4:
+            position = (position[0], self.controls.frame.value(), *position[1:])
         try:
             self.step_result = self.session.step(layer, position)
         except StepError as exc:
@@ -278,15 +288,14 @@ class StepThroughView(QWidget):
         shown = shown[:self._rows_that_fit(step, shown[0])]
         self.first_channel.setVisible(len(shown) < len(step.in_channels))
         self.first_channel.setSingleStep(len(shown))
-        layer_input = self.session.layer_input(step.layer).numpy()
-        if layer_input.ndim == 2:
-            layer_input = layer_input[:, None, :]
-        plane = layer_input[step.in_channels[shown[0]]]
+        layer_input = self.session.layer_input(step.layer)
+        plane = step.input_plane(layer_input, shown[0])
         ring = padding_ring(step, self.session.module(step.layer))
         values, pad, window, _, _ = input_plane(step, plane, shown[0], ring)
-        self.input_grid.set_data(values, f"input channel {step.in_channels[shown[0]]}"
-                                 f" ({'×'.join(map(str, layer_input.shape))})", pad,
-                                 window=window)
+        name = step.channel_labels[shown[0]] if step.channel_labels else \
+            f"input channel {step.in_channels[shown[0]]}"
+        self.input_grid.set_data(values, f"{name} ({'×'.join(map(str, layer_input.shape))})",
+                                 pad, window=window)
         for row in range(MAX_CHANNELS):
             grids = (self.patch_grids[row], self.kernel_grids[row], self.product_grids[row])
             if row >= len(shown):
@@ -298,7 +307,9 @@ class StepThroughView(QWidget):
             chosen = ([step.chosen[1:]] if step.chosen is not None and step.chosen[0] == index
                       else [])
             grids[0].setVisible(True)
-            grids[0].set_data(step.patch[index], f"patch · channel {step.in_channels[index]}",
+            label = step.channel_labels[index] if step.channel_labels else \
+                f"channel {step.in_channels[index]}"
+            grids[0].set_data(step.patch[index], f"patch · {label}",
                               step.padding[index], marks=chosen)
             has_kernel = step.kernel is not None and step.products is not None
             for grid in grids[1:]:
@@ -311,10 +322,14 @@ class StepThroughView(QWidget):
                 grids[2].set_data(step.products[index], f"= products{total}")
         output = self.session.output(step.layer).numpy()
         out_plane = output[step.position[0]]
-        mark = (0, step.position[1]) if len(step.position) == 2 else (step.position[1],
-                                                                      step.position[2])
-        self.output_grid.set_data(out_plane, f"output channel {step.position[0]} "
-                                  f"({'×'.join(map(str, output.shape))})", marks=[mark])
+        where = f"output channel {step.position[0]}"
+        if len(step.position) == 4:  # a Conv3d: the output frame stepped through
+            out_plane = out_plane[step.position[1]]
+            where += f", frame {step.position[1]}"
+        mark = (0, step.position[1]) if len(step.position) == 2 else (step.position[-2],
+                                                                      step.position[-1])
+        self.output_grid.set_data(out_plane, f"{where} ({'×'.join(map(str, output.shape))})",
+                                  marks=[mark])
         hidden = len(step.in_channels) - len(shown)
         self.formula.setText(formula(step))
         self.notes.setText(" · ".join(

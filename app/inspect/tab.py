@@ -40,6 +40,7 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("How they formed", "app.inspect.formation:FormationView"),
     ("Masks", "app.inspect.masks:MasksView"),
     ("Boxes", "app.inspect.boxes:BoxesView"),
+    ("Text", "app.inspect.text_view:TextView"),
 )
 """The views, in tab order: (title, "module:Class"). A new view: a module with an InspectView
 subclass, listed here. Each is imported and built when its tab is first shown (view_tabs)."""

@@ -314,7 +314,7 @@ class TrainingPanel(QWidget):
         controls.progress.setValue(0)
         controls.progress.setFormat("loading data…")
         start_from = self.form.start_from.currentIndex()
-        dataset, init, resume = self.form.dataset.currentText(), None, None
+        dataset, init, resume = self.form.dataset_name(), None, None
         if start_from == self.START_WEIGHTS:
             init = self.document.weights
         elif start_from == self.START_RESUME and self.document.run_dir is not None:

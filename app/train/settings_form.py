@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app import warm_up
 from app.document import ModelDocument
 from app.train.preview import AugmentationPreview
+from app.train.text_settings import TextSettings
 from core.data.augmentation import Augmentation
 from core.train.settings import DEVICES, OPTIMIZERS, SCHEDULES, TrainingSettings
 
@@ -34,6 +35,9 @@ CLASS_ONLY = DATASETS[:4]
 """Datasets labelled by class only (no masks or boxes)."""
 CLIPS = "moving-digits"
 """The bundled clips: the default dataset of a video model (input channels×frames×H×W)."""
+TEXTS = ("phrases", "imdb")
+"""The bundled made-up reviews (offline; a text model's default) and IMDB (downloaded on first
+use when online, else read from the data folder)."""
 
 
 class SettingsForm(QWidget):
@@ -53,7 +57,10 @@ class SettingsForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._build_form())
+        self.texts = TextSettings(document)
+        layout.addWidget(self.texts)
         layout.addWidget(self._build_augmentation())
+        self.dataset.currentTextChanged.connect(self.texts.show_table)
         for signal in (self.batch.valueChanged, self.optimizer.currentTextChanged,
                        self.momentum.valueChanged, self.device.currentTextChanged,
                        self.amp.toggled):
@@ -66,16 +73,22 @@ class SettingsForm(QWidget):
         self.dataset = QComboBox()
         self.dataset.addItems(DATASETS)
         self.dataset.addItem(CLIPS)
-        self.dataset.setToolTip("digits ships with ConvScope; MNIST, Fashion-MNIST and CIFAR-10 "
-                                "download on first use (or read a local copy); moving-digits "
-                                "ships clips for video models; a folder holds one sub-folder "
-                                "of images (or clips: videos, GIFs, folders of frames) per "
-                                "class")
+        self.dataset.addItems(TEXTS)
+        self.dataset.setToolTip("digits ships with ConvScope; MNIST, Fashion-MNIST, CIFAR-10 and "
+                                "IMDB download on first use (or read a local copy); "
+                                "moving-digits ships clips for video models, phrases made-up "
+                                "reviews for text models; a folder holds one sub-folder of "
+                                "images, .txt files or clips per class (or train/ and test/ "
+                                "folders holding them); a file is a CSV/TSV of texts and labels")
         folder = QPushButton("Folder…")
         folder.clicked.connect(self._choose_folder)
+        table = self.table_button = QPushButton("File…")
+        table.setToolTip("A CSV or TSV file with a header row, a text column and a label column")
+        table.clicked.connect(self._choose_table)
         row = QHBoxLayout()
         row.addWidget(self.dataset, 1)
         row.addWidget(folder)
+        row.addWidget(table)
         form.addRow("dataset", row)
         self.start_from = QComboBox()
         self.start_from.setToolTip("Random weights; the weights the document holds (a run's, "
@@ -191,6 +204,10 @@ class SettingsForm(QWidget):
         return box
 
     # -- reading ----------------------------------------------------------------------------
+    def dataset_name(self) -> str:
+        """The dataset to train on: the chosen one with the text settings as its options."""
+        return self.texts.options(self.dataset.currentText())
+
     def settings(self) -> TrainingSettings:
         # each option's type is the field's (a float for dice); TrainingSettings.check() holds
         # every value to its rule
@@ -238,9 +255,16 @@ class SettingsForm(QWidget):
         self.show_task_options()
         current = self.dataset.currentText()
         if task is not None and not running and (
-                current in DATASETS or current.startswith(("digit-scenes", CLIPS))):
-            video = len(self.document.spec.input_shape) == 4 and task.name == "classification"
-            self.use_dataset(CLIPS if video else task.default_dataset)
+                current in DATASETS or current in TEXTS
+                or current.startswith(("digit-scenes", CLIPS))):
+            shape, layers = self.document.spec.input_shape, self.document.spec.layers
+            video = len(shape) == 4 and task.name == "classification"
+            text = len(shape) == 1 and bool(layers) and layers[0].type == "Embedding"
+            if text:
+                if current not in TEXTS:
+                    self.use_dataset(TEXTS[0])
+            else:
+                self.use_dataset(CLIPS if video else task.default_dataset)
         self.show_amp()
 
     def use_dataset(self, name: str) -> None:
@@ -266,6 +290,13 @@ class SettingsForm(QWidget):
                             "No CUDA device here: training runs in full precision")
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Image folder (one sub-folder per class)")
+        path = QFileDialog.getExistingDirectory(
+            self, "Dataset folder (one sub-folder of images, texts or clips per class)")
+        if path:
+            self.use_dataset(path)
+
+    def _choose_table(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Texts and labels (CSV or TSV)", "",
+                                              "Tables (*.csv *.tsv *.tab);;All files (*)")
         if path:
             self.use_dataset(path)

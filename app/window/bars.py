@@ -90,6 +90,7 @@ class InputShapeBar(QWidget):
                 item = self.spin_row.takeAt(0)
                 old = item.widget() if item is not None else None
                 if old is not None:
+                    old.hide()  # gone at once, not when the deferred delete comes
                     old.deleteLater()
             self.spins = []
             for label in labels:

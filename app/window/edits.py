@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QInputDialog, QMainWindow, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu, QWidget
 
 from app.build.layer_table import LayerTable
 from app.document import ModelDocument
 from core.analysis.summary import format_markdown, format_table
+from core.model.initialisation import SCHEME_LABELS, SCHEMES
 
 
 class LayerEdits:
@@ -56,6 +57,52 @@ class LayerEdits:
             index = self.document.spec.index(name) + step
             if 0 <= index < len(self.document.spec.layers):
                 self.document.move_layer(name, index)
+
+    def build_init_menu(self, menu: QMenu) -> None:
+        """Edit → Initialise Every Layer: one scheme for the whole model (each a single undo
+        step that drops the per-layer choices), and whether biases start at zero. Built once;
+        the ticks follow the model each time the menu opens (``tick_init_menu``)."""
+        group = QActionGroup(menu)
+        self.init_actions: dict[str, QAction] = {}
+        for scheme in SCHEMES:
+            action = QAction(SCHEME_LABELS[scheme], menu)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _on=False, s=scheme: self.document.set_model_init(s))
+            group.addAction(action)
+            menu.addAction(action)
+            self.init_actions[scheme] = action
+        menu.addSeparator()
+        self.zero_biases = QAction("Biases Start at Zero", menu)
+        self.zero_biases.setCheckable(True)
+        self.zero_biases.triggered.connect(
+            lambda on: self._biases("zeros" if on else "default"))
+        menu.addAction(self.zero_biases)
+        menu.aboutToShow.connect(self.tick_init_menu)
+        self.tick_init_menu()
+
+    def tick_init_menu(self) -> None:
+        """The model's own scheme ticked (none while some layer has its own), and the biases."""
+        init = self.document.spec.init
+        weights = init.weights if init is not None else "default"
+        uniform = init is None or not any(s != weights for s in init.layers.values())
+        group = next(iter(self.init_actions.values())).actionGroup()
+        group.setExclusive(False)  # lets every box be unticked
+        for scheme, action in self.init_actions.items():
+            action.setChecked(uniform and scheme == weights)
+        group.setExclusive(True)
+        self.zero_biases.setChecked(init is not None and init.biases == "zeros")
+
+    def _biases(self, biases: str) -> None:
+        """The biases' choice (one undo step), every weight scheme kept."""
+        from dataclasses import replace
+
+        from core.model.initialisation import Initialisation
+
+        init = self.document.spec.init or Initialisation()
+        new = replace(init, biases=biases)
+        self.document.apply(replace(self.document.spec, init=None if new.is_default else new),
+                            "Biases start at zero" if biases == "zeros" else
+                            "Biases start as torch's")
 
     def copy_text(self) -> None:
         QGuiApplication.clipboard().setText(format_table(self.document.analysis))

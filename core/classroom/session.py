@@ -51,8 +51,10 @@ class StepSession:
         self._outputs = {INPUT: x, **{k: v[0] for k, v in outputs.items()}}
 
     def layers(self) -> list[str]:
-        """The layers whose arithmetic can be stepped through, in model order."""
-        return [layer.name for layer in self.spec.layers if layer.type in STEP_TYPES]
+        """The layers whose arithmetic can be stepped through, in model order (a Conv3d's at
+        one output frame at a time)."""
+        return [layer.name for layer in self.spec.layers
+                if layer.type in STEP_TYPES or layer.type in STEP_3D_TYPES]
 
     def classes(self) -> int:
         """How many classes a backward step's target can name (2 for a single output)."""

@@ -83,6 +83,20 @@ class Step:
     channel_labels: tuple[str, ...] = ()
     """Words for each of ``in_channels`` when they are not plain input channels (a Conv3d's
     "input channel 0, frame 3")."""
+    sources: tuple[tuple[int, int], ...] = ()
+    """A Conv3d's: for each of ``in_channels``, the (input channel, input frame) it is; the
+    frame lies outside the clip where the kernel reads padding."""
+
+    def input_plane(self, x: torch.Tensor, index: int) -> np.ndarray:
+        """The 2-D input map that ``in_channels[index]`` reads (rows, columns): of a Conv3d,
+        its input channel at its frame (zeros outside the clip); of a Conv1d, one row."""
+        if self.sources:
+            channel, frame = self.sources[index]
+            inside = 0 <= frame < x.shape[1]
+            plane = x[channel, frame] if inside else torch.zeros(x.shape[2:])
+            return plane.detach().double().numpy()
+        values = x[self.in_channels[index]].detach().double().numpy()
+        return values[None, :] if values.ndim == 1 else values
 
     def to_json(self) -> dict[str, Any]:
         """The ``convscope step --json`` object (numbers as plain floats, nulls where absent)."""
@@ -297,9 +311,10 @@ def _conv3d(layer: str, module: nn.Conv3d, x: torch.Tensor, position: tuple[int,
             flat.bias.copy_(module.bias.detach())
     step = _convolution(layer, flat, gathered, (c, y, x_pos), (out_shape[0], *out_shape[2:]))
     padding = step.padding.copy()
-    labels = []
+    labels, sources = [], []
     for row, k in enumerate(step.in_channels):
         frame = reads[k % kt]
+        sources.append((k // kt, frame))
         labels.append(f"input channel {k // kt}, frame {frame}")
         if not 0 <= frame < frames:
             padding[row] = True
@@ -309,7 +324,8 @@ def _conv3d(layer: str, module: nn.Conv3d, x: torch.Tensor, position: tuple[int,
                  f"{', '.join(map(str, reads))}, each input channel at each frame shown as "
                  "one channel")
     return replace(step, layer_type="Conv3d", position=position, output_shape=out_shape,
-                   padding=padding, notes=notes, channel_labels=tuple(labels))
+                   padding=padding, notes=notes, channel_labels=tuple(labels),
+                   sources=tuple(sources))
 
 
 _MODE_WORDS = {"reflect": "a mirror image of the border, edge excluded",

@@ -92,6 +92,49 @@ def run_timelapse(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_text(args: argparse.Namespace) -> int:
+    """``render text MODEL --weights RUN (--text "…" | --sample N) --layer L -o FILE.png``."""
+    from core.data.errors import DataError
+    from core.inspect import render
+    from core.inspect import text as inspect_text
+    from core.inspect.inspector import InspectError, Inspector
+    from core.inspect.render_text import text_figure
+
+    output = Path(args.output)
+    if output.is_dir() or output.suffix.lower() != ".png":
+        return fail(f"-o {output}: the output is a PNG image; use a file name ending in .png")
+    try:
+        weights = Path(args.weights) if args.weights else None
+        inspector = Inspector.from_paths(resolve_model(args.model), weights, force=args.force)
+        run_dir = weights if weights is not None and weights.is_dir() else (
+            weights.parent if weights is not None else None)
+        source = inspect_text.text_source(inspector, run_dir)
+        text = (inspect_text.sample_text(source.vocabulary, source.data, args.sample)
+                if args.sample is not None else
+                inspect_text.read_text(source.vocabulary, args.text or inspect_text.EXAMPLE))
+        layer = args.layer or next(iter(inspect_text.sequence_layers(inspector.spec)), "")
+        strip = inspect_text.word_strip(inspector, text, layer, args.channel)
+        chosen = strip.strongest if args.channel is None else args.channel
+        saliency, target = inspect_text.word_saliency(inspector, text, args.target)
+        label = inspector.classes[target] if target < len(inspector.classes) else str(target)
+        notes = [inspector.weights_note, f"input: {text.source}; {source.note}"]
+        if text.unknown:
+            notes.append("not in the vocabulary: " + ", ".join(text.unknown))
+        fig = text_figure(text.words, strip.values, saliency,
+                          f"{inspector.spec.name} · filter {chosen} of {layer} (orange) · "
+                          f"saliency for {label} (red up, blue down)",
+                          inspect_text.text_top_k(inspector, text),
+                          inspect_text.top_ngrams(inspector, source, layer, chosen), notes,
+                          args.size)
+        out = render.save_png(fig, output)
+    except (ModelError, DataError, InspectError) as exc:
+        return fail(with_force(exc))
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(out)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.view == "diagram":
         return run_diagram(args)
@@ -234,6 +277,23 @@ def add_parser(commands: Any) -> None:
                        "needs imageio-ffmpeg)")
     lapse.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
     lapse.set_defaults(run=run_timelapse)
+    txt = views.add_parser("text", help="a text model on one text: a filter's strip under the "
+                           "words, saliency per word, top-k and the filter's top n-grams")
+    txt.add_argument("model", help="a model file (.json) or a preset name")
+    txt.add_argument("--weights", help="a run folder (its vocabulary and dataset) or its "
+                     "weights; omitted: random weights on the bundled phrases")
+    which = txt.add_mutually_exclusive_group()
+    which.add_argument("--text", help="the text to read (default: an example sentence)")
+    which.add_argument("--sample", type=int, help="validation text N of the run's dataset")
+    txt.add_argument("--layer", help="a layer along the words (default: the first Conv1d)")
+    txt.add_argument("--channel", type=int, help="the filter (default: the strongest here)")
+    txt.add_argument("--target", type=int, help="the class saliency explains (default: "
+                     "predicted)")
+    txt.add_argument("-o", "--output", required=True, help="the PNG to write")
+    txt.add_argument("--size", type=_size, default=(1400, 800), help="WIDTHxHEIGHT pixels")
+    txt.add_argument("--force", action="store_true",
+                     help="render even when the estimate says it does not fit in memory")
+    txt.set_defaults(run=run_text)
     for view, text in (("filters", "a convolution's kernels, or a Linear's class templates"),
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),

@@ -138,6 +138,19 @@ def load_dataset(name: str, input_shape: tuple[int, ...] = (1, 28, 28),
     if key.split(":")[0] == MOVING_DIGITS:
         return load_moving_digits(key, input_shape)
     base, options = split_options(name)
+    data = _load_text_or_folder(name, base, options, input_shape, root, download,
+                                vocabulary_size, vocabulary)
+    if data.vocabulary is not None and "vocab" in options:
+        # the run records the name: training.json then says which vocabulary size it used
+        columns = "text" in options or "label" in options  # a table's name holds them already
+        data.name += ("," if columns else ":") + f"vocab={options['vocab']}"
+    return data
+
+
+def _load_text_or_folder(name: str, base: str, options: dict[str, str],
+                         input_shape: tuple[int, ...], root: Path, download: bool,
+                         vocabulary_size: int | None, vocabulary: Vocabulary | None) -> Dataset:
+    """Texts (named, a table or a folder of .txt files), annotated images, clips or images."""
     if base.lower() in ("imdb", PHRASES):
         length = _text_length(base.lower(), input_shape)
         rows = _vocabulary_size(options, vocabulary_size)

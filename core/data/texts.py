@@ -23,7 +23,7 @@ from core.data.dataset import Dataset, Split, assemble_splits
 from core.data.errors import DataError
 from core.data.folders import scan_folder, split_folders
 from core.data.vocabulary import DEFAULT_SIZE, Vocabulary, tokenize
-from core.regular_files import read_regular_bytes
+from core.regular_files import open_regular, read_regular_bytes
 
 TEXT_SUFFIXES = {".txt"}
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
@@ -315,3 +315,33 @@ def load_phrases(length: int, size: int = DEFAULT_SIZE,
                    vocabulary, ["3,000 bundled made-up reviews: the label hangs on negations "
                                 "like 'not good' and 'far from bad'"])
 
+
+
+# -- a table's columns, for choosing them ---------------------------------------------------------
+
+HEADER_LIMIT = 1 << 20
+
+
+def table_columns(path: Path) -> tuple[list[str], int | None, int | None]:
+    """A CSV/TSV file's header (its column names) and the columns ``load_text_table`` would
+    pick for the text and the label (None where none is found); DataError naming the file when
+    it cannot be read or has no header. Reads at most the first MiB."""
+    try:
+        with open_regular(path) as handle:
+            head = handle.read(HEADER_LIMIT)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    text, _ = _decode(path, head)
+    delimiter = TABLE_SUFFIXES.get(path.suffix.lower(), ",")
+    csv.field_size_limit(TEXT_FILE_LIMIT)
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+    except csv.Error as exc:
+        raise DataError(f"{path}: the header row is not valid CSV ({exc})") from None
+    if not header or not any(h.strip() for h in header):
+        raise DataError(f"{path}: empty; it needs a header row naming the text and label "
+                        "columns")
+    lowered = [h.strip().lower() for h in header]
+    text_at = next((lowered.index(n) for n in TEXT_COLUMNS if n in lowered), None)
+    label_at = next((lowered.index(n) for n in LABEL_COLUMNS if n in lowered), None)
+    return [h.strip() for h in header], text_at, label_at

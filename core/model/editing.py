@@ -159,6 +159,21 @@ def set_layer_init(spec: ModelSpec, name: str, scheme: str) -> ModelSpec:
     return replace(spec, init=None if new.is_default else new)
 
 
+def set_model_init(spec: ModelSpec, scheme: str, biases: str | None = None) -> ModelSpec:
+    """Every layer's weights start with ``scheme`` (the per-layer overrides are dropped), and
+    the biases with ``biases`` when given (default or zeros): the whole model at once, one
+    edit. ModelError for an unknown scheme or bias choice."""
+    from core.model.initialisation import BIASES, SCHEMES, Initialisation
+
+    if scheme not in SCHEMES:
+        raise ModelError(f"the initialiser must be one of {', '.join(SCHEMES)}; got {scheme!r}")
+    if biases is not None and biases not in BIASES:
+        raise ModelError(f"biases must be one of {', '.join(BIASES)}; got {biases!r}")
+    old = spec.init or Initialisation()
+    new = Initialisation(scheme, old.biases if biases is None else biases, {})
+    return replace(spec, init=None if new.is_default else new)
+
+
 def set_inputs(spec: ModelSpec, name: str, inputs: Iterable[str]) -> ModelSpec:
     return _replace_layer(spec, replace(spec.layer(name), inputs=tuple(inputs)))
 

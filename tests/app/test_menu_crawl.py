@@ -94,11 +94,13 @@ class Files:
             out = self.folder / "slides"
             out.mkdir(exist_ok=True)
             return str(out)
-        if caption == "Image folder (one sub-folder per class)":
+        if caption == "Dataset folder (one sub-folder of images, texts or clips per class)":
             return str(self.images)
         raise AssertionError(f"a folder dialog the crawl does not know: {caption!r}")
 
     def open_answer(self, caption: str) -> str:
+        if caption == "Texts and labels (CSV or TSV)":
+            return ""  # cancelled: the dataset stays the image model's (test_train_text)
         answers = {"Open model": self.model, "Import ONNX": self.onnx, "Image": self.image,
                    "Input for the step-through": self.image}
         if caption not in answers:
