@@ -228,8 +228,11 @@ def test_drag_from_palette_and_reorder_by_drop(window: MainWindow) -> None:
 
 def test_a_palette_type_dropped_on_the_diagram_inserts_there(window: MainWindow) -> None:
     build_keras_mnist(window)
-    block = window.diagram.blocks["pool1"]
-    window.diagram.insert_at("BatchNorm2d", block.rect().center().x())
+    from app.build.diagram_connect import insert_by_position
+
+    view = window.diagram
+    centre = view.blocks["pool1"].rect().center()
+    insert_by_position(view, "BatchNorm2d", centre.x() if view.direction == "right" else centre.y())
     names = [layer.name for layer in window.document.spec.layers]
     assert names[names.index("pool1") + 1] == "bn1"
     assert window.document.analysis.ok

@@ -83,12 +83,27 @@ def test_close_while_training_returns_at_once_and_the_run_ends_as_stop_does(
 
 
 def test_a_preview_finishing_after_close_reaches_no_deleted_window(
-        qtbot: QtBot, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+        qtbot: QtBot, tmp_path: Path, capfd: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The Train tab's preview and estimate are computing when the window closes and it is
     deleted at once: their Workers outlive it and report to nobody (no "Signal source has been
     deleted", no crash)."""
+    import threading
+
     from PySide6.QtCore import QCoreApplication, QEvent
 
+    from app.train import preview
+
+    # the preview is held until the window has closed (with its dataset cached by an earlier
+    # test, it could finish between two looks and the test would wait for it for ever)
+    closed_now = threading.Event()
+    real_grid = preview._preview_grid
+
+    def held_grid(*args: object) -> object:
+        closed_now.wait(CEILING_MS / 1000)
+        return real_grid(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(preview, "_preview_grid", held_grid)
     w = MainWindow()
     w.training.out_dir = tmp_path / "runs"
     w.show()
@@ -96,6 +111,7 @@ def test_a_preview_finishing_after_close_reaches_no_deleted_window(
     qtbot.waitUntil(lambda: w.training.form.preview._worker is not None, timeout=CEILING_MS)
     with qtbot.waitSignal(w.closed, timeout=CEILING_MS) as closed:
         w.close()
+    closed_now.set()
     assert closed.args == [True]
     w.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
