@@ -1,5 +1,5 @@
 """``convscope render``: the Inspect tab's pictures (filters, activations, attributions, masks,
-boxes) as PNG files, the builder's model diagram as SVG or PNG, and a run's time-lapse of
+boxes, dreams and styles: core.cli.render_dream) as PNG files, the builder's model diagram as SVG or PNG, and a run's time-lapse of
 how its filters formed as a GIF or MP4."""
 
 from __future__ import annotations
@@ -211,6 +211,9 @@ def add_parser(commands: Any) -> None:
                        "needs imageio-ffmpeg)")
     lapse.add_argument("--fps", type=float, default=2.0, help="frames per second (default 2)")
     lapse.set_defaults(run=run_timelapse)
+    from core.cli.render_dream import add_parsers
+
+    add_parsers(views, _size)
     for view, text in (("filters", "a convolution's kernels, or a Linear's class templates"),
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),
