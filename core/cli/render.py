@@ -1,6 +1,6 @@
 """``convscope render``: the Inspect tab's pictures (filters, activations, attributions, masks,
-boxes, dreams and styles: core.cli.render_dream) as PNG files, the builder's model diagram as SVG or PNG, and a run's time-lapse of
-how its filters formed as a GIF or MP4."""
+boxes; dreams and styles in core.cli.render_dream) as PNG files, the builder's model diagram
+as SVG or PNG, and a run's time-lapse of how its filters formed as a GIF or MP4."""
 
 from __future__ import annotations
 

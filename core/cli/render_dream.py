@@ -25,7 +25,7 @@ def run_dream(args: argparse.Namespace) -> int:
     """``render dream MODEL --image SRC [--layer L] [--channel C] [--octaves N] …``."""
     from core.data.errors import DataError
     from core.inspect import render
-    from core.inspect.dream import DreamSettings, deep_dream, default_dream_layer
+    from core.inspect.dream import DreamSettings, deep_dream, default_layer
     from core.inspect.inspector import InspectError, Inspector, image_for
     from core.inspect.render_dream import dream_figure
 
@@ -36,7 +36,7 @@ def run_dream(args: argparse.Namespace) -> int:
         weights = Path(args.weights) if args.weights else None
         inspector = Inspector.from_paths(resolve_model(args.model), weights, force=args.force)
         inp = image_for(inspector, args.image)
-        layer = args.layer or default_dream_layer(inspector)
+        layer = args.layer or default_layer(inspector)
         settings = DreamSettings(layer, args.channel, args.octaves, args.octave_scale,
                                  args.steps, args.step_size, args.jitter)
         dream = deep_dream(inspector, inp, settings, seed=args.seed)

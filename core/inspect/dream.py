@@ -19,11 +19,11 @@ import torch.nn.functional as F
 
 from core.inspect.inputs import ModelInput
 from core.inspect.inspector import InspectError, Inspector
+from core.inspect.layer_choices import default_dream_layer, feature_map_layers
 from core.inspect.layer_probe import (
     RANDOM_WEIGHTS_NOTE,
     LayerProbe,
     runs_on_random_weights,
-    spatial_layer_choices,
 )
 
 MIN_OCTAVE_SIDE = 8
@@ -94,7 +94,7 @@ def _check(inspector: Inspector, settings: DreamSettings) -> None:
                            f"this one reads {'×'.join(map(str, inspector.spec.input_shape))}")
     info = inspector.analysis.get(settings.layer)
     if info is None:
-        choices = ", ".join(spatial_layer_choices(inspector)) or "none"
+        choices = ", ".join(feature_map_layers(inspector.analysis)) or "none"
         raise InspectError(f'"{settings.layer}" is not a layer of this model; choose one of: '
                            f"{choices}")
     channels = info.output_shape[0]
@@ -180,15 +180,9 @@ def _objective(probe: LayerProbe, x: torch.Tensor, settings: DreamSettings,
     return (out.mean() if settings.channel is not None else (out ** 2).mean()), native
 
 
-def default_dream_layer(inspector: Inspector) -> str:
-    """The activation about two thirds of the way through the feature-map layers (VGG-16:
-    relu4_2)."""
-    choices = spatial_layer_choices(inspector)
-    if not choices:
+def default_layer(inspector: Inspector) -> str:
+    """The layer a dream excites unless told (``layer_choices.default_dream_layer``)."""
+    layer = default_dream_layer(inspector.spec, inspector.analysis)
+    if layer is None:
         raise InspectError("a dream needs a layer with feature maps; this model has none")
-    types = {layer.name: layer.type for layer in inspector.spec.layers}
-    index = min(len(choices) - 1, (2 * len(choices)) // 3)
-    for name in reversed(choices[:index + 1]):
-        if types[name] == "ReLU":
-            return name
-    return choices[index]
+    return layer

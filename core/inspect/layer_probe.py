@@ -6,7 +6,7 @@ model's own normalisation applied inside the forward."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 import torch
@@ -62,7 +62,7 @@ class LayerProbe:
 
         def after(name: str, out: torch.Tensor) -> None:
             if self.check is not None and isinstance(out, torch.Tensor) and out.requires_grad:
-                out.register_hook(self._on_gradient)
+                out.register_hook(self._on_gradient)  # type: ignore[no-untyped-call]
             if name in wanted:
                 captured[name] = out
             if name == self.last:
@@ -83,14 +83,6 @@ class LayerProbe:
 
     def __call__(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         captured: dict[str, torch.Tensor] = {}
-        with self._hooks(captured):
-            try:
-                self.inspector.model((image - self.mean) / self.std)
-            except _Reached:
-                pass
+        with self._hooks(captured), suppress(_Reached):
+            self.inspector.model((image - self.mean) / self.std)
         return captured
-
-
-def spatial_layer_choices(inspector: Inspector) -> list[str]:
-    """Layers whose output is a feature map (C, H, W): what a dream or a style can read."""
-    return [info.name for info in inspector.analysis.layers if len(info.output_shape) == 3]

@@ -14,11 +14,11 @@ import torch.nn.functional as F
 
 from core.inspect.inputs import ModelInput
 from core.inspect.inspector import InspectError, Inspector
+from core.inspect.layer_choices import default_style_layers, feature_map_layers
 from core.inspect.layer_probe import (
     RANDOM_WEIGHTS_NOTE,
     LayerProbe,
     runs_on_random_weights,
-    spatial_layer_choices,
 )
 
 
@@ -53,30 +53,11 @@ def gram(features: torch.Tensor) -> torch.Tensor:
 
 
 def default_layers(inspector: Inspector) -> tuple[str, tuple[str, ...]]:
-    """Gatys's choice, found by structure: style from the first activation (ReLU, else the
-    first layer) of each resolution, up to five (VGG: relu1_1 … relu5_1); content the second
-    activation of the fourth resolution (VGG: relu4_2), or the deepest style layer's stage."""
-    stages: list[list[str]] = []
-    size: tuple[int, ...] | None = None
-    for info in inspector.analysis.layers:
-        if len(info.output_shape) != 3:
-            continue
-        if info.output_shape[1:] != size:
-            stages.append([])
-            size = info.output_shape[1:]
-        stages[-1].append(info.name)
-    types = {layer.name: layer.type for layer in inspector.spec.layers}
-    picked: list[list[str]] = []
-    for stage in stages:
-        relus = [name for name in stage if types[name] in ("ReLU", "LeakyReLU", "GELU", "SiLU")]
-        convs = [name for name in stage if types[name].startswith("Conv")]
-        if relus or convs:
-            picked.append(relus or convs)
-    if not picked:
+    """(content layer, style layers) Gatys would choose in this model (``layer_choices``)."""
+    layers = default_style_layers(inspector.spec, inspector.analysis)
+    if layers is None:
         raise InspectError("style transfer needs layers with feature maps; this model has none")
-    style = tuple(stage[0] for stage in picked[:5])
-    stage = picked[min(3, len(picked) - 1)]
-    return (stage[1] if len(stage) > 1 else stage[0]), style
+    return layers
 
 
 def _check(inspector: Inspector, settings: StyleSettings) -> None:
@@ -84,7 +65,7 @@ def _check(inspector: Inspector, settings: StyleSettings) -> None:
         raise InspectError("style transfer needs a model that reads images (channels, height, "
                            f"width); this one reads "
                            f"{'×'.join(map(str, inspector.spec.input_shape))}")
-    choices = spatial_layer_choices(inspector)
+    choices = feature_map_layers(inspector.analysis)
     for layer in (settings.content_layer, *settings.style_layers):
         if layer not in choices:
             raise InspectError(f'"{layer}" is not a layer with feature maps; choose from: '

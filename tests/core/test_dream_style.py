@@ -4,7 +4,6 @@ Gram loss falls, Cancel stops mid-pass, and the command line writes the figures.
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,10 +11,11 @@ import torch
 
 from core.analysis.model_analysis import analyze_model
 from core.cli import main
-from core.inspect.dream import DreamSettings, deep_dream, default_dream_layer, octave_sizes
+from core.inspect.dream import DreamSettings, deep_dream, octave_sizes
 from core.inspect.inspector import InspectError, Inspector, image_for
+from core.inspect.layer_choices import default_dream_layer, default_style_layers
 from core.inspect.layer_probe import RANDOM_WEIGHTS_NOTE
-from core.inspect.style import StyleSettings, default_layers, gram, transfer_style
+from core.inspect.style import StyleSettings, gram, transfer_style
 from core.presets import load_preset
 
 
@@ -44,14 +44,15 @@ def test_the_objective_rises_over_every_octave(mnist: Inspector, channel: int | 
     assert len(dream.objective) == 3 * 6 + 1
     assert dream.objective[-1] > dream.objective[0] * 1.2
     assert dream.image.shape == start.display.shape == (1, 28, 28)
-    assert 0 <= dream.image.min() and dream.image.max() <= 1
+    assert dream.image.min() >= 0
+    assert dream.image.max() <= 1
     assert np.abs(dream.image - start.display).mean() > 0.01
     np.testing.assert_allclose(dream.start, start.display)
     assert RANDOM_WEIGHTS_NOTE in dream.notes
     assert "the smaller octaves were resized" not in " ".join(dream.notes)
 
 
-def test_a_layer_after_a_fixed_size_layer_dreams_its_small_octaves_resized(mnist: Inspector) -> None:
+def test_after_a_fixed_size_layer_the_small_octaves_are_resized() -> None:
     from core.model.spec import model_from_dict
 
     spec = model_from_dict({"format": "convscope.model/1", "name": "local-then-conv",
@@ -70,7 +71,7 @@ def test_a_dream_says_which_choices_exist(mnist: Inspector) -> None:
     start = image_for(mnist, "digits:0")
     with pytest.raises(InspectError, match="channel 99 does not exist: conv2 has 64"):
         deep_dream(mnist, start, DreamSettings("conv2", 99))
-    with pytest.raises(InspectError, match='"nope" is not a layer.*conv2'):
+    with pytest.raises(InspectError, match=r'"nope" is not a layer.*conv2'):
         deep_dream(mnist, start, DreamSettings("nope"))
 
 
@@ -111,10 +112,10 @@ def test_the_style_loss_falls(mnist: Inspector) -> None:
 
 def test_gatys_layers_are_found_in_vgg16_by_structure() -> None:
     spec = load_preset("vgg16")
-    stand_in = SimpleNamespace(spec=spec, analysis=analyze_model(spec))
-    assert default_layers(stand_in) == (  # type: ignore[arg-type]
+    analysis = analyze_model(spec)
+    assert default_style_layers(spec, analysis) == (
         "relu4_2", ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"))
-    assert default_dream_layer(stand_in) == "relu4_2"  # type: ignore[arg-type]
+    assert default_dream_layer(spec, analysis) == "relu4_2"
 
 
 def test_render_dream_and_style_write_pngs(tmp_path: Path) -> None:
