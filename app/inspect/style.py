@@ -87,9 +87,9 @@ class StyleView(InspectView):
                   self.content_layer, QLabel("style layers"), self.style_layers):
             first.addWidget(w)
         first.setStretchFactor(self.style_layers, 1)
-        for w in (QLabel("content weight"), self.content_weight, QLabel("style weight"),
-                  self.style_weight, self.steps, self.run_button, self.cancel_button):
-            second.addWidget(w)
+        for widget in (QLabel("content weight"), self.content_weight, QLabel("style weight"),
+                       self.style_weight, self.steps, self.run_button, self.cancel_button):
+            second.addWidget(widget)
         second.addStretch(1)
         panes = QHBoxLayout()
         self.content_pane = ImagePane("content (the chosen input)", colorbar=False)
