@@ -49,7 +49,8 @@ def main() -> None:
     window.resize(1500, 950)
     window.show()
     meter.start()
-    report("idle window", meter.stop(), run_until(app, lambda: False, 3.0))
+    seconds = run_until(app, lambda: False, 3.0)
+    report("idle window", meter.stop(), seconds)
 
     window.open_preset("vgg16")
     tab = window.inspect
@@ -64,7 +65,8 @@ def main() -> None:
     meter.start()
     view.run_button.click()  # the first one builds VGG-16 on the worker too
     seconds = run_until(app, lambda: view.run_button.isEnabled(), 1200)
-    report("VGG-16: build + dream (worker)", meter.stop(), seconds)
+    report("VGG-16: build + dream (worker)", meter.stop(), seconds,
+           f"  [{tab.message.text() or 'drawn'}]")
     meter.start()
     view.run_button.click()
     seconds = run_until(app, lambda: view.run_button.isEnabled(), 1200)
@@ -72,8 +74,8 @@ def main() -> None:
            f"  [{tab.message.text() or 'drawn'}]")
 
     meter.start()
-    report("VGG-16 open, nothing running (the machine's noise)", meter.stop(),
-           run_until(app, lambda: False, 10.0))
+    seconds = run_until(app, lambda: False, 10.0)
+    report("VGG-16 open, nothing running (the machine's noise)", meter.stop(), seconds)
 
     view.steps.setValue(500)
     delays: list[float] = []

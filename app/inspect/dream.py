@@ -94,10 +94,14 @@ class DreamView(InspectView):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._cancel)
-        for w in (QLabel("layer"), self.layer, self.channel, self.octaves, self.scale,
-                  self.steps, self.jitter, self.run_button, self.cancel_button):
+        for w in (QLabel("layer"), self.layer, self.channel, self.run_button,
+                  self.cancel_button):
             row.addWidget(w)
         row.addStretch(1)
+        scales = QHBoxLayout()
+        for w in (self.octaves, self.scale, self.steps, self.jitter):
+            scales.addWidget(w)
+        scales.addStretch(1)
         panes = QHBoxLayout()
         self.start_pane = ImagePane("the input it starts from", colorbar=False)
         self.dream_pane = ImagePane("the dream: changed so the layer responds more",
@@ -107,6 +111,7 @@ class DreamView(InspectView):
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         layout.addLayout(row)
+        layout.addLayout(scales)
         layout.addLayout(panes, 1)
         layout.addWidget(self.notes)
         self.layer.currentTextChanged.connect(self._layer_changed)

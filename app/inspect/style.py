@@ -55,7 +55,7 @@ class StyleView(InspectView):
     def __init__(self, tab: ViewHost) -> None:
         super().__init__(tab)
         layout = QVBoxLayout(self)
-        first, second = QHBoxLayout(), QHBoxLayout()
+        first, layers, second = QHBoxLayout(), QHBoxLayout(), QHBoxLayout()
         self.style_image = QComboBox()
         self.style_image.addItems(STYLE_PHOTOS)
         self.style_image.setToolTip("The style: a sample photo, or an image file (Choose…)")
@@ -83,12 +83,16 @@ class StyleView(InspectView):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._cancel)
-        for w in (QLabel("style image"), self.style_image, choose, QLabel("content layer"),
-                  self.content_layer, QLabel("style layers"), self.style_layers):
+        for w in (QLabel("style image"), self.style_image, choose, self.run_button,
+                  self.cancel_button):
             first.addWidget(w)
-        first.setStretchFactor(self.style_layers, 1)
+        first.addStretch(1)
+        for w in (QLabel("content layer"), self.content_layer, QLabel("style layers"),
+                  self.style_layers):
+            layers.addWidget(w)
+        layers.setStretchFactor(self.style_layers, 1)
         for widget in (QLabel("content weight"), self.content_weight, QLabel("style weight"),
-                       self.style_weight, self.steps, self.run_button, self.cancel_button):
+                       self.style_weight, self.steps):
             second.addWidget(widget)
         second.addStretch(1)
         panes = QHBoxLayout()
@@ -100,6 +104,7 @@ class StyleView(InspectView):
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         layout.addLayout(first)
+        layout.addLayout(layers)
         layout.addLayout(second)
         layout.addLayout(panes, 1)
         layout.addWidget(self.notes)

@@ -355,7 +355,8 @@ class CompareView(QWidget):
         """Read the confusion matrices and first filters of ``folders`` on a worker."""
         self.cancel_details()
         self.detailed = None
-        size = (max(900, self.width()), max(500, self.height() // 2 + 200))
+        room = self.pages.size() if self.pages.isVisible() else self.size()
+        size = (max(700, room.width()), max(360, room.height() - 60))
         worker = Worker(read_details, list(folders), size)
         worker.progress.connect(self.details.progress_to)
         worker.returned.connect(lambda out: self._details_read(worker, out))
