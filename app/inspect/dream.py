@@ -145,6 +145,9 @@ class DreamView(InspectView):
         worker = self.tab.run(self, KEY, compute_dream, parameters, self._show,
                               label="dreaming…")
         worker.finished.connect(self._finished)
+        worker.aborted.connect(lambda: self.notes.setText(
+            "The dream was cancelled (Cancel, or the model, weights or input changed): press "
+            "the button again."))
         self._worker = worker
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)

@@ -150,6 +150,9 @@ class StyleView(InspectView):
         worker = self.tab.run(self, KEY, compute_style, self.parameters(), self._show,
                               label="transferring style…")
         worker.finished.connect(self._finished)
+        worker.aborted.connect(lambda: self.notes.setText(
+            "The style transfer was cancelled (Cancel, or the model, weights or input changed): press "
+            "the button again."))
         self._worker = worker
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)

@@ -60,6 +60,8 @@ class Dream:
     octave_sizes: list[tuple[int, int]]
     """(height, width) of each octave, smallest first."""
     notes: list[str] = field(default_factory=list)
+    initial: float = 0.0
+    """The objective of the start image at its full size (compare with ``objective[-1]``)."""
 
 
 def octave_sizes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:
@@ -124,6 +126,8 @@ def deep_dream(inspector: Inspector, start: ModelInput, settings: DreamSettings,
     total, done = len(sizes) * settings.steps, 0
     jitter = min(settings.jitter, max(0, min(sizes[0]) // 8))  # a shift is not a wrap-around
     history: list[float] = []
+    with torch.no_grad():
+        initial, _ = _objective(probe, base, settings, (int(height), int(width)), True)
     detail = torch.zeros_like(_resize(base, sizes[0]))
     resized_octaves = 0
     for size in sizes:
@@ -153,14 +157,14 @@ def deep_dream(inspector: Inspector, start: ModelInput, settings: DreamSettings,
         progress(total, total)
     notes = [f"DeepDream on {settings.layer}, {settings.objective()}: {len(sizes)} octave"
              f"{'s' if len(sizes) != 1 else ''} ({', '.join(f'{w}×{h}' for h, w in sizes)}), "
-             f"{settings.steps} steps each, jitter {jitter} px; objective "
-             f"{history[0]:.3g} → {history[-1]:.3g}", inspector.weights_note]
+             f"{settings.steps} steps each, jitter {jitter} px; objective at full size "
+             f"{float(initial):.3g} → {history[-1]:.3g}", inspector.weights_note]
     if resized_octaves:
         notes.append("the smaller octaves were resized to the model's input inside the forward "
                      "(a layer before this one takes only its own size)")
     if runs_on_random_weights(inspector):
         notes.append(RANDOM_WEIGHTS_NOTE)
-    return Dream(image[0].numpy(), base[0].numpy(), history, sizes, notes)
+    return Dream(image[0].numpy(), base[0].numpy(), history, sizes, notes, float(initial))
 
 
 def _objective(probe: LayerProbe, x: torch.Tensor, settings: DreamSettings,

@@ -43,6 +43,7 @@ def test_the_objective_rises_over_every_octave(mnist: Inspector, channel: int | 
     assert dream.octave_sizes == [(17, 17), (22, 22), (28, 28)]  # the small ones fed natively
     assert len(dream.objective) == 3 * 6 + 1
     assert dream.objective[-1] > dream.objective[0] * 1.2
+    assert dream.objective[-1] > dream.initial * 1.2  # at the full size too
     assert dream.image.shape == start.display.shape == (1, 28, 28)
     assert dream.image.min() >= 0
     assert dream.image.max() <= 1
