@@ -32,10 +32,10 @@ def main() -> None:
     os.environ["CONVSCOPE_HOME"] = tempfile.mkdtemp()
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_ui_stall import StallMeter, report, run_until
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
-    from bench_ui_stall import StallMeter, report, run_until
 
     if args.threads:
         import torch

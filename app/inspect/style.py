@@ -151,8 +151,8 @@ class StyleView(InspectView):
                               label="transferring style…")
         worker.finished.connect(self._finished)
         worker.aborted.connect(lambda: self.notes.setText(
-            "The style transfer was cancelled (Cancel, or the model, weights or input changed): press "
-            "the button again."))
+            "The style transfer was cancelled (Cancel, or the model, weights or input "
+            "changed): press the button again."))
         self._worker = worker
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
