@@ -99,8 +99,8 @@ class DreamView(InspectView):
             row.addWidget(w)
         row.addStretch(1)
         scales = QHBoxLayout()
-        for w in (self.octaves, self.scale, self.steps, self.jitter):
-            scales.addWidget(w)
+        for box in (self.octaves, self.scale, self.steps, self.jitter):
+            scales.addWidget(box)
         scales.addStretch(1)
         panes = QHBoxLayout()
         self.start_pane = ImagePane("the input it starts from", colorbar=False)

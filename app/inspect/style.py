@@ -87,9 +87,9 @@ class StyleView(InspectView):
                   self.cancel_button):
             first.addWidget(w)
         first.addStretch(1)
-        for w in (QLabel("content layer"), self.content_layer, QLabel("style layers"),
-                  self.style_layers):
-            layers.addWidget(w)
+        for part in (QLabel("content layer"), self.content_layer, QLabel("style layers"),
+                     self.style_layers):
+            layers.addWidget(part)
         layers.setStretchFactor(self.style_layers, 1)
         for widget in (QLabel("content weight"), self.content_weight, QLabel("style weight"),
                        self.style_weight, self.steps):
