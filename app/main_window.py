@@ -194,6 +194,11 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)  # the Build page, where the diagram is
         self.diagram_pane.focus_search()
 
+    def compare_runs(self) -> None:
+        """File → Compare Runs…: the Train tab, its run picker, then the runs side by side."""
+        self.tabs.setCurrentWidget(self.training)
+        self.training.compare.choose()
+
     def _build_menus(self) -> None:
         files, edits = self.files, self.edits
         bar = self.menuBar()
@@ -218,6 +223,8 @@ class MainWindow(QMainWindow):
                 action.setData(preset.key)
                 submenu.addAction(action)
         file_menu.addAction(self._action("Open Trained &Run…", self.runs.open_run_dialog))
+        file_menu.addAction(self._action("&Compare Runs…", self.compare_runs,
+                                         tip="Two or more runs side by side in the Train tab"))
         file_menu.addAction(self._action("&Import Model…", self.model_io.import_dialog,
                                          tip="A torchvision model or an ONNX file"))
         file_menu.addAction(self._action("E&xport Model…", self.model_io.export_dialog,

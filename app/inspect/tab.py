@@ -37,6 +37,8 @@ VIEWS: tuple[tuple[str, str], ...] = (
     ("Predictions", "app.inspect.predictions:PredictionsView"),
     ("Attributions", "app.inspect.attributions:AttributionsView"),
     ("What a channel looks for", "app.inspect.maximization:MaximizationView"),
+    ("Dream", "app.inspect.dream:DreamView"),
+    ("Style", "app.inspect.style:StyleView"),
     ("How they formed", "app.inspect.formation:FormationView"),
     ("Masks", "app.inspect.masks:MasksView"),
     ("Boxes", "app.inspect.boxes:BoxesView"),

@@ -6,6 +6,10 @@ each model on the validation split for the confusion matrices, so past ``BUSY_MS
 shows its progress and Cancel. The result is drawn as curves overlaid, one colour per run (the
 same colours as ``convscope compare``'s picture), validation solid and train dashed, with a
 legend per run, and a table of the final metrics. The curves are made once and fed by setData.
+Then a second read on a worker runs each model on its validation split: the confusion
+matrices, their difference and the first filters side by side (drawn by core, as
+``convscope compare`` draws them) on the "Confusion and filters" page, with its own progress
+and Cancel.
 
 The document owns what the view belongs to: another model or run (run_changed, loaded)
 cancels a read in progress and empties the view.
@@ -29,6 +33,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +62,19 @@ def read_comparison(folders: list[Path], task: Task) -> Comparison:
     from core.inspect.compare import read_runs
 
     return read_runs(folders, confusion=False, check=task.check, progress=task.progress)
+
+
+def read_details(folders: list[Path], size: tuple[int, int], task: Task) -> tuple[Any, Any]:
+    """On the worker: the runs read again with their validation confusion matrices (each
+    model run on its split), drawn by core.inspect.compare_render with their difference and
+    the first filters side by side, as an (H, W, 4) picture."""
+    from core.inspect.compare import read_runs
+    from core.inspect.compare_render import details_figure
+    from core.inspect.render import figure_rgba
+
+    comparison = read_runs(folders, confusion=True, check=task.check, progress=task.progress)
+    task.check()
+    return comparison, figure_rgba(details_figure(comparison, size))
 
 
 class RunPicker(QDialog):
@@ -164,8 +182,8 @@ class CompareView(QWidget):
         self._plots: _Plots | None = None
         self.button = QPushButton("Compare runs…")
         self.button.setToolTip("Show two or more runs of this task side by side: curves, "
-                               "final metrics (convscope compare draws the confusion "
-                               "matrices and filters too)")
+                               "final metrics, confusion matrices and their difference, "
+                               "first filters")
         self.button.clicked.connect(self.choose)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
@@ -188,12 +206,18 @@ class CompareView(QWidget):
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setVisible(False)
-        self.body = QVBoxLayout()
-        self.body.setContentsMargins(0, 0, 0, 0)
+        self.pages = QTabWidget()
+        self.pages.setVisible(False)
+        self.details = DetailsPage()
+        self.details.cancel_button.clicked.connect(self.cancel_details)
+        self.details_worker: Worker | None = None
+        self.detailed: Comparison | None = None
+        """The comparison with its confusion matrices and filters, once read."""
+        self.pages.addTab(self.details, "Confusion and filters")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addLayout(self.body, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.table)
         document.run_changed.connect(self.reset)
         document.loaded.connect(self.reset)
@@ -212,6 +236,8 @@ class CompareView(QWidget):
     def compare(self, folders: list[Path]) -> None:
         """Read ``folders`` on a worker; the newest request wins."""
         self.cancel()
+        self.cancel_details()
+        self.detailed = None
         self.status.setText(f"Reading {len(folders)} runs…")
         worker = Worker(read_comparison, list(folders))
         worker.progress.connect(self._progress)
@@ -267,6 +293,10 @@ class CompareView(QWidget):
             self.worker.quit()
             self.worker = None
         self._idle()
+        self.cancel_details()
+        self.detailed = None
+        self.details.clear()
+        self.pages.setVisible(False)
         self.comparison = None
         self.status.clear()
         self.close_button.setVisible(False)
@@ -316,14 +346,56 @@ class CompareView(QWidget):
     def plots(self) -> _Plots:
         if self._plots is None:
             self._plots = _Plots()
-            self.body.addWidget(self._plots.widget)
+            self.pages.insertTab(0, self._plots.widget, "Curves")
+            self.pages.setCurrentIndex(0)
         return self._plots
+
+    # -- confusion matrices and filters (a second read: each model runs on its split) -------
+    def read_details(self, folders: list[Path]) -> None:
+        """Read the confusion matrices and first filters of ``folders`` on a worker."""
+        self.cancel_details()
+        self.detailed = None
+        room = self.pages.size() if self.pages.isVisible() else self.size()
+        size = (max(700, room.width()), max(360, room.height() - 60))
+        worker = Worker(read_details, list(folders), size)
+        worker.progress.connect(self.details.progress_to)
+        worker.returned.connect(lambda out: self._details_read(worker, out))
+        worker.errored.connect(lambda exc: self._details_failed(worker, exc))
+        worker.finished.connect(lambda: self._details_finished(worker))
+        self.details_worker = worker
+        self.details.busy(len(folders))
+        worker.start()
+
+    def cancel_details(self) -> None:
+        if self.details_worker is not None:
+            self.details_worker.quit()
+            self.details_worker = None
+            self.details.say("Confusion matrices cancelled")
+
+    def _details_read(self, worker: Worker, out: tuple[Any, Any]) -> None:
+        if worker is not self.details_worker:
+            return
+        self.detailed, picture = out
+        self.details.show_picture(picture)
+
+    def _details_failed(self, worker: Worker, exc: Exception) -> None:
+        if worker is self.details_worker:
+            self.details.say(f"Cannot read the confusion matrices: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+
+    def _details_finished(self, worker: Worker) -> None:
+        if worker is self.details_worker:
+            self.details_worker = None
+            self.details.idle()
 
     def _draw(self, comparison: Comparison) -> None:
         if comparison is not self.comparison:
             return  # reset or replaced meanwhile
         plots = self.plots()
         plots.widget.setVisible(True)
+        self.pages.setVisible(True)
+        if self.detailed is None and self.details_worker is None:
+            self.read_details([run.folder for run in comparison.runs])
         metric = metric_key(comparison)
         plots.metric.setTitle(f"{metric} (validation solid, train dashed)")
         for legend in plots.legends:
@@ -352,6 +424,59 @@ class CompareView(QWidget):
             x, y = lines["val_loss"].getData()
             shown.append((run.name, list(map(float, x)), list(map(float, y))))
         return shown
+
+
+class DetailsPage(QWidget):
+    """The confusion matrices, their difference and the first filters, as core renders them;
+    its own progress and Cancel while the models run on their splits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from app.image_pane import ImagePane
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.pane = ImagePane("validation confusion matrices, their difference, and the "
+                              "first filters of each run", colorbar=False)
+        bar = QHBoxLayout()
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.pane, 1)
+
+    def busy(self, runs: int) -> None:
+        self.status.setText(f"Running the {runs} models on their validation splits…")
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+
+    def progress_to(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def idle(self) -> None:
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+
+    def say(self, text: str) -> None:
+        self.status.setText(text)
+        self.idle()
+
+    def show_picture(self, rgba: Any) -> None:
+        self.status.setText("")
+        self.pane.show_map(rgba[:, :, :3] / 255.0)
+
+    def clear(self) -> None:
+        self.status.setText("")
+        self.pane.clear_picture()
+        self.idle()
 
 
 def metric_key(comparison: Any) -> str:

@@ -1,6 +1,6 @@
 """``convscope render``: the Inspect tab's pictures (filters, activations, attributions, masks,
-boxes) as PNG files, the builder's model diagram as SVG or PNG, and a run's time-lapse of
-how its filters formed as a GIF or MP4."""
+boxes; dreams and styles in core.cli.render_dream) as PNG files, the builder's model diagram
+as SVG or PNG, and a run's time-lapse of how its filters formed as a GIF or MP4."""
 
 from __future__ import annotations
 
@@ -294,6 +294,9 @@ def add_parser(commands: Any) -> None:
     txt.add_argument("--force", action="store_true",
                      help="render even when the estimate says it does not fit in memory")
     txt.set_defaults(run=run_text)
+    from core.cli.render_dream import add_parsers
+
+    add_parsers(views, _size)
     for view, text in (("filters", "a convolution's kernels, or a Linear's class templates"),
                        ("activations", "a layer's feature maps for an image"),
                        ("gradcam", "Grad-CAM heat map over an image"),

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
@@ -90,7 +91,19 @@ def comparison_figure(comparison: Comparison, title: str = "",
         for i in range(len(runs)):
             table[i + 1, 0].get_text().set_color(run_color(i))
     ax.set_title("final metrics (last epoch; test when recorded)", fontsize=10)
-    row = 2
+    _details(fig, area, 2, comparison)
+    fig.suptitle(title or f"{len(runs)} {comparison.task} runs compared", fontsize=12)
+    notes = [f"{run.name}: {note}" for run in runs for note in run.notes]
+    if notes:
+        fig.text(0.01, 0.005, "\n".join(notes[:4]), fontsize=7, color="#444444")
+    return fig
+
+
+def _details(fig: Figure, area: GridSpec, row: int, comparison: Comparison) -> None:
+    """From ``row`` of ``area`` down: each run's confusion matrix and their difference (when
+    any run has one), then each run's first filters."""
+    runs = comparison.runs
+    has_confusion = any(run.confusion is not None for run in runs)
     if has_confusion:
         for i, run in enumerate(runs):
             if run.confusion is None:
@@ -125,8 +138,18 @@ def comparison_figure(comparison: Comparison, title: str = "",
         else:
             ax.imshow(tile[:, :, 0], cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
         ax.set_title(f"{run.name}: {run.filters_layer}", fontsize=8, color=run_color(i))
-    fig.suptitle(title or f"{len(runs)} {comparison.task} runs compared", fontsize=12)
+
+
+def details_figure(comparison: Comparison, size: tuple[int, int] = (1400, 700)) -> Figure:
+    """Only the confusion matrices, their difference and the first filters (the Train tab
+    draws the curves and the table itself)."""
+    fig = _figure(*size)
+    runs = comparison.runs
+    rows = 2 if any(run.confusion is not None for run in runs) else 1
+    area = fig.add_gridspec(rows, len(runs) + 1, left=0.04, right=0.97, top=0.93,
+                            bottom=0.06, hspace=0.35, wspace=0.3)
+    _details(fig, area, 0, comparison)
     notes = [f"{run.name}: {note}" for run in runs for note in run.notes]
     if notes:
-        fig.text(0.01, 0.005, "\n".join(notes[:4]), fontsize=7, color="#444444")
+        fig.text(0.01, 0.005, "\n".join(notes[:3]), fontsize=7, color="#444444")
     return fig

@@ -18,7 +18,7 @@ from tests.app.waits import CEILING_MS, settle
 
 PROJECTOR = 24
 VIEWS_OF = {"digits_small": ("Filters", "Activations", "Predictions", "Attributions",
-                             "What a channel looks for", "How they formed"),
+                             "What a channel looks for", "Dream", "Style", "How they formed"),
             "fcn8s_digits": ("Masks",), "grid_detector_digits": ("Boxes",)}
 
 

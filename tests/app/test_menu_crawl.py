@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from app.inspect.dream import DreamView
 from app.inspect.maximization import MaximizationView
+from app.inspect.style import StyleView
 from app.io_dialogs import ExportDialog, ImportDialog
 from app.main_window import MainWindow
 from core.model.spec import ModelSpec
@@ -102,7 +104,7 @@ class Files:
         if caption == "Texts and labels (CSV or TSV)":
             return ""  # cancelled: the dataset stays the image model's (test_train_text)
         answers = {"Open model": self.model, "Import ONNX": self.onnx, "Image": self.image,
-                   "Input for the step-through": self.image}
+                   "Input for the step-through": self.image, "Style image": self.image}
         if caption not in answers:
             raise AssertionError(f"an open-file dialog the crawl does not know: {caption!r}")
         return str(answers[caption])
@@ -273,6 +275,10 @@ class Crawl:
                 continue
             if isinstance(page, MaximizationView):  # Dream: the fewest steps will do
                 page.max_steps.setValue(page.max_steps.minimum())
+            if isinstance(page, DreamView | StyleView):
+                page.steps.setValue(1)
+            if isinstance(page, DreamView):
+                page.octaves.setValue(1)
             self.run(name, button.click)
             restore()
 

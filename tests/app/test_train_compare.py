@@ -107,4 +107,41 @@ def test_compare_runs_in_the_train_tab(qtbot: QtBot, two_runs: tuple[Path, Path]
 def _compare_workers() -> list[object]:
     from app.workers import _started
 
-    return [w for w in _started if getattr(w, "function", None).__name__ == "read_comparison"]
+    return [w for w in _started if getattr(w, "function", None).__name__ in (
+        "read_comparison", "read_details")]
+
+
+def test_file_compare_runs_shows_confusions_their_difference_and_filters(
+        qtbot: QtBot, two_runs: tuple[Path, Path]) -> None:
+    from tests.app.window_driver import menu_action
+
+    plain, dropout = two_runs
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)
+    window.show()
+    view = window.training.compare
+    view.ask_runs = lambda: [plain, dropout]  # type: ignore[method-assign]
+    menu_action(window, "File → Compare Runs…").trigger()
+    assert window.tabs.currentWidget() is window.training
+    qtbot.waitUntil(lambda: view.detailed is not None, timeout=120_000)
+    assert view.pages.isVisible()
+    assert [view.pages.tabText(i) for i in range(view.pages.count())] == [
+        "Curves", "Confusion and filters"]
+    detailed = view.detailed
+    assert detailed is not None
+    first, second = detailed.runs
+    assert first.confusion is not None and second.confusion is not None
+    assert detailed.confusion_difference is not None
+    assert (detailed.confusion_difference == second.confusion - first.confusion).all()
+    assert first.filters is not None and first.filters_layer is not None
+    view.pages.setCurrentWidget(view.details)
+    picture = view.details.pane.data
+    assert picture is not None and picture.ndim == 3 and picture.shape[0] > 300
+    assert not view.details.cancel_button.isVisible()
+
+    # another model: the details go too, and a read under way is dropped
+    view.compare([plain, dropout])
+    qtbot.waitUntil(lambda: view.details_worker is not None, timeout=120_000)
+    window.open_preset("keras_mnist")
+    assert view.detailed is None and view.details_worker is None
+    assert view.details.pane.data is None and not view.pages.isVisible()
