@@ -192,3 +192,58 @@ def test_a_failed_save_leaves_the_old_file(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(OSError, match="disk full"):
         save_labels(labels, voc=False)
     assert (tmp_path / LABEL_FILE).read_bytes() == before
+
+
+def test_mask_edits_are_patches_that_undo() -> None:
+    from core.labels import mask_edits
+
+    mask = np.zeros((40, 50), np.uint8)
+    patch = mask_edits.stroke(mask, [(5, 5), (30, 5)], 3, 2)
+    assert patch is not None
+    patch.apply(mask)
+    assert mask[5, 5] == 2 and mask[5, 30] == 2 and mask[5, 40] == 0 and mask[20, 20] == 0
+    patch.apply(mask, undo=True)
+    assert not mask.any()
+    square = mask_edits.polygon(mask, [(10, 10), (20, 10), (20, 20), (10, 20)], 1)
+    assert square is not None
+    square.apply(mask)
+    assert mask[15, 15] == 1 and mask[25, 25] == 0
+    hole = mask_edits.fill(mask, 0, 0, 3)
+    assert hole is not None
+    hole.apply(mask)
+    assert mask[0, 0] == 3 and mask[15, 15] == 1
+    image = np.zeros((40, 50, 3), np.uint8)
+    image[:, 25:] = 200
+    grown = mask_edits.grow(image, np.zeros((40, 50), np.uint8), 30, 5, 10, 1)
+    assert grown is not None and grown.rect == (25, 0, 25, 40)
+    found = mask_edits.superpixels(image, 4)
+    region = found.region((40, 50), [(40.0, 20.0)])
+    assert region[20, 40] and not region[20, 5]
+
+
+def test_suggestions_from_a_segmentation_and_a_detection_model() -> None:
+    from core.labels.suggest import model_helper, suggest
+    from core.presets import load_preset
+
+    image = np.random.default_rng(1).integers(0, 255, (48, 80, 3), dtype=np.uint8)
+    seg = model_helper(load_preset("fcn_small"), None, None)
+    found = suggest(seg, image)
+    assert found.mask is not None and found.mask.shape == (48, 80)
+    assert 0 <= found.uncertainty <= 1 and found.classes
+    det = model_helper(load_preset("grid_detector_digits"), None, None)
+    boxes = suggest(det, image)
+    assert boxes.mask is None and 0 <= boxes.uncertainty <= 1
+    assert all(0 <= b.x1 <= b.x2 <= 80 and 0 <= b.y1 <= b.y2 <= 48 for b in boxes.boxes)
+    with pytest.raises(LabelError, match="segmentation or detection"):
+        model_helper(load_preset("digits_small"), None, None)
+
+
+def test_uncertainty_order_puts_the_most_uncertain_first(tmp_path: Path) -> None:
+    from core.labels.suggest import model_helper, uncertainty_order
+    from core.presets import load_preset
+
+    _folder(tmp_path)
+    helper = model_helper(load_preset("fcn_small"), None, None)
+    order = uncertainty_order(helper, sorted(tmp_path.glob("*.png")))
+    assert len(order) == 4 and [u for _n, u in order] == sorted((u for _n, u in order),
+                                                                reverse=True)
