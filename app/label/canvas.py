@@ -8,10 +8,11 @@ mask in its bounding box only (core.labels.mask_edits) and the overlay in that r
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -78,7 +79,7 @@ class LabelCanvas(QWidget):
         self.offset = QPointF(0, 0)
         """Where the image's (0, 0) is drawn, in widget pixels."""
         self.selected: int | None = None
-        self.on_patch: Callable[[object], None] = lambda _p: None
+        self.on_patch: Callable[..., None] = lambda _p: None
         self.on_boxes: Callable[[list[Box], list[Box], str], None] = lambda _b, _a, _t: None
         self.proposals: list[Box] = []
         self._drag: str | None = None
@@ -206,7 +207,7 @@ class LabelCanvas(QWidget):
         if self._polygon:
             painter.setPen(QPen(QColor(255, 255, 255), 2, Qt.PenStyle.DashLine))
             points = [self.to_screen(x, y) for x, y in self._polygon] + [self._hover]
-            for a, b in zip(points, points[1:], strict=False):
+            for a, b in itertools.pairwise(points):
                 painter.drawLine(a, b)
         if self.tool in ("brush", "eraser", "superpixel") and self.underMouse():
             painter.setPen(QPen(QColor(255, 255, 255), 1))
@@ -360,7 +361,7 @@ class LabelCanvas(QWidget):
             return
         self.update()
 
-    def _cursor_rect(self, point: QPointF) -> object:
+    def _cursor_rect(self, point: QPointF) -> QRect:
         r = int(self.brush_px / 2) + 3
         if self._polygon:
             return self.rect()
@@ -427,8 +428,9 @@ class LabelCanvas(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         step = 10.0 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1.0
-        arrows = {Qt.Key.Key_Left: (-step, 0.0), Qt.Key.Key_Right: (step, 0.0),
-                  Qt.Key.Key_Up: (0.0, -step), Qt.Key.Key_Down: (0.0, step)}
+        arrows: dict[int, tuple[float, float]] = {
+            Qt.Key.Key_Left: (-step, 0.0), Qt.Key.Key_Right: (step, 0.0),
+            Qt.Key.Key_Up: (0.0, -step), Qt.Key.Key_Down: (0.0, step)}
         if key in arrows and self.selected is not None:
             self.nudge(*arrows[key])
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):

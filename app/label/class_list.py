@@ -30,7 +30,7 @@ class ClassList(QWidget):
         self.labels: LabelSet | None = None
         self.list = QListWidget()
         self.list.setObjectName("LabelClasses")
-        self.list.currentRowChanged.connect(lambda row: row >= 0 and self.picked.emit(row))
+        self.list.currentRowChanged.connect(self._row_changed)
         self.list.itemDoubleClicked.connect(lambda _i: self.rename())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -48,6 +48,10 @@ class ClassList(QWidget):
             buttons.addWidget(button)
             self.buttons[text.rstrip("…")] = button
         layout.addLayout(buttons)
+
+    def _row_changed(self, row: int) -> None:
+        if row >= 0:
+            self.picked.emit(row)
 
     def set_labels(self, labels: LabelSet | None) -> None:
         self.labels = labels

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,8 @@ class LabelTab(QWidget):
         f.next_uncertain.clicked.connect(self.next_most_uncertain)
         f.status.activated.connect(lambda _i: self.set_status(f.status.currentText()))
         t.tool_chosen.connect(self._tool)
-        t.size.valueChanged.connect(lambda v: setattr(c, "brush_px", float(v)))
-        t.opacity.valueChanged.connect(lambda v: (setattr(c, "opacity", v / 100), c.update()))
+        t.brush_size.valueChanged.connect(self._brush_size)
+        t.opacity.valueChanged.connect(self._opacity)
         t.fit.clicked.connect(c.fit)
         t.undo.clicked.connect(self.undo_group.undo)
         t.redo.clicked.connect(self.undo_group.redo)
@@ -162,20 +163,33 @@ class LabelTab(QWidget):
         c.on_boxes = self._boxes
         c.grow_requested.connect(self._grow)
         c.superpixel_stroke.connect(self._superpixel_stroke)
-        self.classes.picked.connect(lambda i: setattr(c, "current_class", i))
+        self.classes.picked.connect(self._pick_class)
         self.classes.changed.connect(self._classes_changed)
         self.thumbnails.chosen.connect(self.show_image)
         self.cancel.clicked.connect(lambda: self.jobs.cancel())
-        self.document.run_changed.connect(lambda: setattr(self, "order", []))
+        self.document.run_changed.connect(self._forget_order)
+
+    def _brush_size(self, value: int) -> None:
+        self.canvas.brush_px = float(value)
+
+    def _opacity(self, value: int) -> None:
+        self.canvas.opacity = value / 100
+        self.canvas.update()
+
+    def _pick_class(self, index: int) -> None:
+        self.canvas.current_class = index
+
+    def _forget_order(self) -> None:
+        self.order = []
 
     def _enable(self) -> None:
         has = self.labels is not None
         shown = self.current is not None
         f = self.folder_row
-        for w in (f.save, f.train, f.next_uncertain):
-            w.setEnabled(has)
-        for w in (f.suggest, f.status, self.canvas):
-            w.setEnabled(shown)
+        for button in (f.save, f.train, f.next_uncertain):
+            button.setEnabled(has)
+        for widget in (f.suggest, f.status, self.canvas):
+            widget.setEnabled(shown)
         f.accept.setEnabled(self.suggestion is not None)
         f.reject.setEnabled(self.suggestion is not None)
         self.tool_row.undo.setEnabled(self.undo_group.canUndo())
@@ -196,8 +210,7 @@ class LabelTab(QWidget):
                                                     else type(exc).__name__))
         if quiet:
             return
-        worker.progress.connect(lambda d, t: (self.progress.setMaximum(max(t, 1)),
-                                              self.progress.setValue(d)))
+        worker.progress.connect(self._progress)
         self.progress.setFormat(f"{what} %p%")
 
         def reveal() -> None:
@@ -207,8 +220,16 @@ class LabelTab(QWidget):
                 self.cancel.show()
 
         QTimer.singleShot(PROGRESS_AFTER_MS, self, reveal)
-        worker.finished.connect(lambda: (self.progress.hide(), self.cancel.hide())
-                                if not self.jobs.busy() else None)
+        worker.finished.connect(self._job_ended)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _job_ended(self) -> None:
+        if not self.jobs.busy():
+            self.progress.hide()
+            self.cancel.hide()
 
     def say(self, text: str) -> None:
         self.message.setText(text)
@@ -250,10 +271,11 @@ class LabelTab(QWidget):
         stack = self.stacks.setdefault(name, QUndoStack(self.undo_group))
         self.undo_group.setActiveStack(stack)
         self._run("image", f"Reading {name}", _image_job, self.labels.images_dir / name,
-                  done=lambda result, n=name: self._image_read(n, *result))
+                  done=partial(self._image_read, name))
         self._enable()
 
-    def _image_read(self, name: str, image: np.ndarray, levels: list[np.ndarray]) -> None:
+    def _image_read(self, name: str, result: tuple[np.ndarray, list[np.ndarray]]) -> None:
+        image, levels = result
         if self.labels is None or name != self.current:
             return
         self.image = image
@@ -281,14 +303,21 @@ class LabelTab(QWidget):
         elif not self.canvas._stroke[:-1]:
             self._stroke += 1  # the press of a new stroke
         stack = self.stacks[self.current]
-        stack.push(MaskEdit(self._item(), patch, text, self._stroke,
-                            lambda rect: (self.canvas.refresh_overlay(rect), self._edited())))
+        stack.push(MaskEdit(self._item(), patch, text, self._stroke, self._mask_changed))
+
+    def _mask_changed(self, rect: tuple[int, int, int, int] | None) -> None:
+        self.canvas.refresh_overlay(rect)
+        self._edited()
+
+    def _boxes_changed(self) -> None:
+        self.canvas.update()
+        self._edited()
 
     def _boxes(self, before: list[Box], after: list[Box], text: str) -> None:
         if self.current is None:
             return
         self.stacks[self.current].push(BoxEdit(self._item(), before, after, text,
-                                               lambda: (self.canvas.update(), self._edited())))
+                                               self._boxes_changed))
 
     def _tool(self, name: str) -> None:
         self.canvas.tool = name
@@ -296,8 +325,10 @@ class LabelTab(QWidget):
                               else Qt.CursorShape.CrossCursor)
         if name == "superpixel" and self.image is not None and self.current is not None:
             self._run("superpixels", "SLIC superpixels", mask_edits.superpixels, self.image,
-                      done=lambda found, n=self.current: setattr(
-                          self, "_superpixels", (n, found)))
+                      done=partial(self._superpixels_done, self.current))
+
+    def _superpixels_done(self, name: str, found: Any) -> None:
+        self._superpixels = (name, found)
 
     def _grow(self, x: int, y: int) -> None:
         if self.image is None or self.current is None:
@@ -315,9 +346,9 @@ class LabelTab(QWidget):
             job, args = mask_edits.grow, (self.image, mask, x, y,
                                           self.tool_row.tolerance.value(), value)
         self._run("grow", "Growing the region", job, *args,
-                  done=lambda patch, n=self.current: self._region_done(n, patch))
+                  done=partial(self._region_done, self.current))
 
-    def _region_done(self, name: str, patch: mask_edits.Patch | None) -> None:
+    def _region_done(self, name: str | None, patch: mask_edits.Patch | None) -> None:
         if patch is None or name != self.current:
             return
         x, y, w, h = patch.rect
@@ -387,9 +418,9 @@ class LabelTab(QWidget):
             return
         d = self.document
         self._run("suggest", "Asking the model", _suggest_job, d.spec, d.weights, d.run_dir,
-                  self.image, done=lambda s, n=self.current: self._suggested(n, s))
+                  self.image, done=partial(self._suggested, self.current))
 
-    def _suggested(self, name: str, found: Suggestion) -> None:
+    def _suggested(self, name: str | None, found: Suggestion) -> None:
         if name != self.current:
             return
         self.suggestion = found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QEvent, QSize, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem
 
@@ -29,10 +29,22 @@ class ThumbnailStrip(QListWidget):
         self.setIconSize(QSize(THUMB, THUMB))
         self.setMovement(QListView.Movement.Static)
         self.setUniformItemSizes(True)
-        self.setFixedHeight(THUMB + 3 * self.fontMetrics().height())
-        self.currentItemChanged.connect(
-            lambda item, _old: item is not None and self.chosen.emit(item.data(256)))
+        self._fit_height()
+        self.currentItemChanged.connect(self._current_changed)
         self.labels: LabelSet | None = None
+
+    def _current_changed(self, item: QListWidgetItem | None, _old: object) -> None:
+        if item is not None:
+            self.chosen.emit(item.data(256))
+
+    def _fit_height(self) -> None:
+        """A thumbnail, its caption and a scroll bar, at the current text size."""
+        self.setFixedHeight(THUMB + 2 * self.fontMetrics().height() + 24)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
 
     def set_labels(self, labels: LabelSet | None) -> None:
         self.labels = labels

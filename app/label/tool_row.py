@@ -83,11 +83,11 @@ class ToolRow(QWidget):
             self.tools[name] = button
             layout.addWidget(button)
         self.tools["box"].setChecked(True)
-        self.size = QSpinBox()
-        self.size.setRange(1, 400)
-        self.size.setValue(20)
-        self.size.setSuffix(" px")
-        self.size.setToolTip("The brush's width on the screen")
+        self.brush_size = QSpinBox()
+        self.brush_size.setRange(1, 400)
+        self.brush_size.setValue(20)
+        self.brush_size.setSuffix(" px")
+        self.brush_size.setToolTip("The brush's width on the screen")
         self.tolerance = QSpinBox()
         self.tolerance.setRange(0, 255)
         self.tolerance.setValue(24)
@@ -100,7 +100,7 @@ class ToolRow(QWidget):
         self.fit = _button("Fit", "Show the whole image")
         self.undo = _button("Undo", "Undo this image's last edit (Ctrl+Z)")
         self.redo = _button("Redo", "Redo (Ctrl+Shift+Z)")
-        for widget in (QLabel("size"), self.size, QLabel("tolerance"), self.tolerance,
+        for widget in (QLabel("size"), self.brush_size, QLabel("tolerance"), self.tolerance,
                        QLabel("opacity"), self.opacity, self.fit, self.undo, self.redo):
             layout.addWidget(widget)
 

@@ -7,6 +7,7 @@ of the full-resolution mask, except a fill or a grown region, which run on the w
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +58,7 @@ def stroke(mask: np.ndarray, points: list[tuple[float, float]], radius: float,
     gx += 0.5
     gy += 0.5
     region = np.zeros((y1 - y0, x1 - x0), bool)
-    pairs = list(zip(points, points[1:], strict=False)) or [(points[0], points[0])]
+    pairs = list(itertools.pairwise(points)) or [(points[0], points[0])]
     for (ax, ay), (bx, by) in pairs:
         dx, dy = bx - ax, by - ay
         length = dx * dx + dy * dy
@@ -76,7 +77,7 @@ def polygon(mask: np.ndarray, points: list[tuple[float, float]], value: int) -> 
     height, width = mask.shape
     xs = np.array([p[0] for p in points])
     ys = np.array([p[1] for p in points])
-    rows, cols = draw_polygon(ys, xs, shape=(height, width))
+    rows, cols = draw_polygon(ys, xs, shape=(height, width))  # type: ignore[no-untyped-call]
     if not len(rows):
         return None
     y0, x0 = int(rows.min()), int(cols.min())
@@ -99,7 +100,8 @@ def fill(mask: np.ndarray, x: int, y: int, value: int) -> Patch | None:
     to ``value`` (skimage's flood fill)."""
     from skimage.segmentation import flood
 
-    return _bounded(mask, flood(mask, (y, x), connectivity=1), value)
+    region = flood(mask, (y, x), connectivity=1)  # type: ignore[no-untyped-call]
+    return _bounded(mask, region, value)
 
 
 def grow(image: np.ndarray, mask: np.ndarray, x: int, y: int, tolerance: float,
@@ -109,7 +111,8 @@ def grow(image: np.ndarray, mask: np.ndarray, x: int, y: int, tolerance: float,
     from skimage.segmentation import flood
 
     grey = image.mean(axis=2, dtype=np.float32) if image.ndim == 3 else image.astype(np.float32)
-    return _bounded(mask, flood(grey, (y, x), tolerance=float(tolerance)), value)
+    region = flood(grey, (y, x), tolerance=float(tolerance))  # type: ignore[no-untyped-call]
+    return _bounded(mask, region, value)
 
 
 SUPERPIXEL_SIDE = 512
@@ -133,7 +136,8 @@ class Superpixels:
         small = np.isin(self.labels, list(ids))
         rows = np.minimum((np.arange(mask_shape[0]) * self.scale).astype(int), h - 1)
         cols = np.minimum((np.arange(mask_shape[1]) * self.scale).astype(int), w - 1)
-        return small[rows][:, cols]
+        region: np.ndarray = small[rows][:, cols]
+        return region
 
 
 def superpixels(image: np.ndarray, count: int = 400) -> Superpixels:

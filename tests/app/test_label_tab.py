@@ -101,7 +101,7 @@ def test_draw_paint_undo_save_reopen_and_train(qtbot: QtBot, window: MainWindow,
         box = item.boxes[0]
         assert abs(box.x1 - 20) < 1 and abs(box.y2 - 30) < 1
         tab.tool_row.tools["brush"].click()
-        tab.tool_row.size.setValue(int(6 * tab.canvas.zoom))
+        tab.tool_row.brush_size.setValue(int(6 * tab.canvas.zoom))
         drag(tab.canvas, [screen(tab, 22, 20), screen(tab, 32, 20), screen(tab, 42, 20)])
         assert item.mask is not None and item.mask[20, 32] == 1 and item.mask[40, 5] == 0
         assert item.status == "labelled"
