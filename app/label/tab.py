@@ -261,6 +261,7 @@ class LabelTab(QWidget):
             self.thumbnails.select(names[0])
             worker = self.jobs.submit("thumbnails", _thumbnails, labels.images_dir, names)
             worker.yielded.connect(lambda pair: self.thumbnails.set_thumbnail(*pair))
+            worker.finished.connect(self._job_ended)
         self._enable()
 
     def show_image(self, name: str) -> None:
