@@ -28,6 +28,8 @@ from PySide6.QtWidgets import QWidget
 from core.labels.label_set import Box, ImageLabels
 
 TOOLS = ("box", "brush", "eraser", "polygon", "fill", "grow", "superpixel", "pan")
+FITTED_PIXELS = 4_000_000
+"""The largest zoomed-out photo kept scaled to the zoom (16 MB), about two 1920×1080 screens."""
 HANDLE_PX = 7
 """Half the side of a box's corner handle, in screen pixels."""
 
@@ -89,6 +91,7 @@ class LabelCanvas(QWidget):
         self._polygon: list[tuple[float, float]] = []
         self._hover = QPointF()
         self._proposal: tuple[np.ndarray, QImage] | None = None
+        self._fitted: tuple[tuple[int, int, int], QImage] | None = None
 
     # -- what is shown ----------------------------------------------------------------------
     def show_image(self, item: ImageLabels, levels: list[np.ndarray]) -> None:
@@ -187,8 +190,12 @@ class LabelCanvas(QWidget):
         scale = self.levels[level].width() / item.width
         source = QRectF(shown.left() * scale, shown.top() * scale, shown.width() * scale,
                         shown.height() * scale)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1)
-        painter.drawImage(target, self.levels[level], source)
+        fitted = self._fitted_photo(level)
+        if fitted is not None:  # the whole photo at this zoom, scaled once: a pan is a blit
+            painter.drawImage(self.offset, fitted)
+        else:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1)
+            painter.drawImage(target, self.levels[level], source)
         if self.overlay is not None and item.mask is not None:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             painter.setOpacity(self.opacity)
@@ -213,6 +220,20 @@ class LabelCanvas(QWidget):
             painter.setPen(QPen(QColor(255, 255, 255), 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(self._hover, self.brush_px / 2, self.brush_px / 2)
+
+    def _fitted_photo(self, level: int) -> QImage | None:
+        """The photo scaled to the zoom, kept while the zoom stays, when it is no larger than
+        FITTED_PIXELS (zoomed out: panning and brushing then copy pixels, never rescale)."""
+        assert self.item is not None
+        w, h = round(self.item.width * self.zoom), round(self.item.height * self.zoom)
+        if self.zoom >= 1 or w * h > FITTED_PIXELS or w < 1 or h < 1:
+            return None
+        key = (id(self.levels[level]), w, h)
+        if self._fitted is None or self._fitted[0] != key:
+            scaled = self.levels[level].scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation)
+            self._fitted = (key, scaled)
+        return self._fitted[1]
 
     def _colour(self, label: int) -> QColor:
         r, g, b = self.colours[label] if 0 <= label < len(self.colours) else (255, 255, 255)
