@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QKeySequence
 
 from app.label.tab import LabelTab
@@ -41,4 +42,16 @@ def install(window: Any) -> LabelTab:
         window.statusBar().showMessage(f"Dataset: the labelled images of {path}", 8000)
 
     tab.train_requested.connect(train)
+    window.installEventFilter(_SaveOnClose(window, tab))
     return tab
+
+
+class _SaveOnClose(QObject):
+    def __init__(self, window: Any, tab: LabelTab) -> None:
+        super().__init__(window)
+        self.tab = tab
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close:
+            self.tab.save_before_close()
+        return False

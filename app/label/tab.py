@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -74,6 +74,18 @@ def _order_job(spec: Any, weights: Path | None, run: Path | None, paths: list[Pa
                task: Any) -> list[tuple[str, float]]:
     helper = model_helper(spec, weights, run)
     return uncertainty_order(helper, paths, lambda d, t: task.progress(d, t) or task.check())
+
+
+class _Reply(QObject):
+    """Hands a job's result to ``done`` while its tab lives (Qt drops the connection with it)."""
+
+    def __init__(self, parent: QObject, done: Callable[[Any], None]) -> None:
+        super().__init__(parent)
+        self.done = done
+
+    @Slot(object)
+    def returned(self, value: Any) -> None:
+        self.done(value)
 
 
 class LabelTab(QWidget):
@@ -205,9 +217,10 @@ class LabelTab(QWidget):
     def _run(self, key: str, what: str, function: Callable[..., Any], *args: Any,
              done: Callable[[Any], None], quiet: bool = False) -> None:
         worker = self.jobs.submit(key, function, *args)
-        worker.returned.connect(done)
-        worker.errored.connect(lambda exc: self.say(str(exc).splitlines()[0] if str(exc)
-                                                    else type(exc).__name__))
+        reply = _Reply(self, done)  # a child: a result after the tab is gone reaches no one
+        worker.returned.connect(reply.returned)
+        worker.finished.connect(reply.deleteLater)
+        worker.errored.connect(self._failed)
         if quiet:
             return
         worker.progress.connect(self._progress)
@@ -221,6 +234,12 @@ class LabelTab(QWidget):
 
         QTimer.singleShot(PROGRESS_AFTER_MS, self, reveal)
         worker.finished.connect(self._job_ended)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.say(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+    def _thumbnail(self, pair: tuple[str, np.ndarray]) -> None:
+        self.thumbnails.set_thumbnail(*pair)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -260,7 +279,7 @@ class LabelTab(QWidget):
         if names:
             self.thumbnails.select(names[0])
             worker = self.jobs.submit("thumbnails", _thumbnails, labels.images_dir, names)
-            worker.yielded.connect(lambda pair: self.thumbnails.set_thumbnail(*pair))
+            worker.yielded.connect(self._thumbnail)
             worker.finished.connect(self._job_ended)
         self._enable()
 
@@ -387,6 +406,17 @@ class LabelTab(QWidget):
         if self.autosave.isActive():
             self.autosave.stop()
             self.save(voc=False)
+
+    def save_before_close(self) -> None:
+        """The window closes: labels edited since the last autosave are written now (on this
+        thread: no worker outlives the window), all-or-nothing as always."""
+        if self.labels is None or not self.autosave.isActive():
+            return
+        self.autosave.stop()
+        try:
+            save_labels(self.labels, voc=False)
+        except (OSError, ValueError) as exc:
+            self.say(str(exc).splitlines()[0])
 
     def save(self, voc: bool = True, then: Callable[[list[Path]], None] | None = None) -> None:
         if self.labels is None:

@@ -160,3 +160,18 @@ def test_suggest_accept_and_next_most_uncertain(qtbot: QtBot, window: MainWindow
     assert set(tab.order) <= {f"leaf{k}.png" for k in range(5)}
     qtbot.waitUntil(lambda: tab.current != "leaf0.png" or item.status == "unlabelled",
                     timeout=CEILING_MS)
+
+
+def test_closing_the_window_saves_the_last_edits(qtbot: QtBot, window: MainWindow,
+                                                 photos: Path) -> None:
+    tab = window.label
+    _open(qtbot, window, photos)
+    tab.classes.add_named("leaf")
+    tab.tool_row.tools["box"].click()
+    drag(tab.canvas, [screen(tab, 10, 10), screen(tab, 30, 25)])
+    assert tab.autosave.isActive() and not (photos / LABEL_FILE).exists()
+    with qtbot.waitSignal(window.closed, timeout=CEILING_MS):
+        window.close()
+    from core.labels.label_folder import open_labels
+
+    assert len(open_labels(photos).images["leaf0.png"].boxes) == 1
