@@ -92,6 +92,9 @@ class MainWindow(QMainWindow):
         from app.classroom import install as install_classroom
 
         self.classroom = install_classroom(self)  # Classroom tab, Lessons menu, View → Present
+        from app.label import install as install_label
+
+        self.label = install_label(self)  # the Label tab: labelling images to train on
         self.palette_widget.add_requested.connect(self.edits.add_layer_after_current)
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)

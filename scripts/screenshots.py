@@ -54,7 +54,7 @@ def grab_to(window: Any, path: Path, readme: Path | None = None) -> None:
         print("wrote", target)
 
 
-def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect", "classroom")
+def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect", "classroom", "label")
                  ) -> list[Path]:
     """Every tab at 1920×1080 in normal and projector text (docs/layout-<tab>-<text>.png): the
     layouts a classroom sees, to look at after any change to the window."""
@@ -78,7 +78,8 @@ def layout_shots(names: tuple[str, ...] = ("build", "train", "inspect", "classro
         for name in names:
             window.tabs.setCurrentWidget({"build": window.tabs.widget(0), "train": window.training,
                                           "inspect": window.inspect,
-                                          "classroom": window.classroom.panel}[name])
+                                          "classroom": window.classroom.panel,
+                                          "label": window.label}[name])
             for _ in range(10):
                 app.processEvents()
             path = DOCS / f"layout-{name}-{text}.png"

@@ -25,12 +25,21 @@ from core.data.annotation_checks import (
 )
 from core.data.dataset import IMAGE_SUFFIXES, Dataset, Split, split_three_ways
 from core.data.errors import DataError
-from core.data.images import ImageTooLarge, fit_images, open_image, pil_array, uint8_chw
+from core.data.images import (
+    ImageTooLarge,
+    fit_images,
+    open_image,
+    oriented_size,
+    pil_array,
+    uint8_chw,
+)
 from core.regular_files import NotARegularFile
 
 VOC_VOID = 255
 """VOC marks object borders 255 ('void'); they are read as background."""
 MAX_IMAGES = 20_000
+CLASS_NAMES = "class_names.txt"
+"""A VOC folder's own class names, one a line (a folder labelled in ConvScope has one)."""
 
 
 @dataclass
@@ -83,12 +92,13 @@ def _first_labels(boxes: torch.Tensor | None, masks: torch.Tensor | None,
 
 def _read_image(path: Path, size: tuple[int, int]) -> tuple[torch.Tensor, tuple[int, int]]:
     """The image (reduced by a whole factor when much larger than ``size``, as the image-folder
-    loader does) and its own (height, width), under the same file and bomb limits."""
+    loader does) and its own (height, width) as shown (EXIF orientation applied), under the same
+    file and bomb limits."""
     from PIL import Image
 
     try:
         with open_image(path) as image:
-            return uint8_chw(pil_array(image, size)), (image.height, image.width)
+            return uint8_chw(pil_array(image, size)), oriented_size(image)
     except FileNotFoundError:
         raise DataError(f"{path}: missing") from None
     except (NotARegularFile, ImageTooLarge) as exc:
@@ -140,12 +150,26 @@ def _listing(folder: Path, suffixes: set[str] | tuple[str, ...]) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.suffix.lower() in suffixes)[:MAX_IMAGES]
 
 
+def voc_class_names(folder: Path) -> list[str]:
+    """The class names a VOC folder's class_names.txt lists, else VOC's own 20."""
+    path = folder / CLASS_NAMES
+    if not path.is_file():
+        return list(VOC_CLASSES)
+    try:
+        names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    return names or list(VOC_CLASSES)
+
+
 def load_voc(folder: Path, size: tuple[int, int], channels: int) -> Dataset:
     """VOC layout: JPEGImages/*.jpg with SegmentationClass/*.png (palette indices = classes,
     255 borders read as background) and / or Annotations/*.xml (boxes)."""
     images_dir, masks_dir, xml_dir = (folder / "JPEGImages", folder / "SegmentationClass",
                                       folder / "Annotations")
     has_masks, has_boxes = masks_dir.is_dir(), xml_dir.is_dir()
+    classes = voc_class_names(folder)
     samples = _Samples()
     stems = [p.stem for p in _listing(masks_dir if has_masks else xml_dir, (".png", ".xml"))]
     for stem in stems:
@@ -162,9 +186,9 @@ def load_voc(folder: Path, size: tuple[int, int], channels: int) -> Dataset:
                 raise DataError(f"{mask_path}: the mask is {mask.shape[1]}×{mask.shape[0]} but "
                                 f"its image {image_path.name} is {width}×{height}")
             mask[mask == VOC_VOID] = 0
-            if mask.max() > len(VOC_CLASSES):
+            if mask.max() > len(classes):
                 raise DataError(f"{mask_path}: class {mask.max()} is not a VOC class (1–"
-                                f"{len(VOC_CLASSES)}, 0 background, 255 borders); the mask is "
+                                f"{len(classes)}, 0 background, 255 borders); the mask is "
                                 "not a VOC SegmentationClass mask")
         xml_path = xml_dir / f"{stem}.xml"
         boxes = _voc_boxes(xml_path, width, height) if has_boxes and (
@@ -176,7 +200,7 @@ def load_voc(folder: Path, size: tuple[int, int], channels: int) -> Dataset:
             samples.masks.append(fitted_mask)
         if fitted_boxes is not None:
             samples.boxes.append(fitted_boxes)
-    return samples.dataset(str(folder.resolve()), list(VOC_CLASSES), folder, size,
+    return samples.dataset(str(folder.resolve()), classes, folder, size,
                            ["VOC borders (255) read as background"] if has_masks else [])
 
 

@@ -52,6 +52,26 @@ def open_image(path: Path) -> Iterator[Any]:
             yield image
 
 
+EXIF_ORIENTATION = 0x0112
+"""The EXIF tag saying how a camera held the photo (1: upright; 2–8: mirrored and / or turned)."""
+
+
+def orientation(image: Any) -> int:
+    """The image's EXIF orientation (1 when it has none), read from the header only."""
+    try:
+        value = image.getexif().get(EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError):  # a damaged EXIF block: shown as stored
+        return 1
+    return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def oriented_size(image: Any) -> tuple[int, int]:
+    """(height, width) of the image as it is shown: EXIF orientations 5–8 turn it a quarter."""
+    if orientation(image) >= 5:
+        return image.width, image.height
+    return image.height, image.width
+
+
 def uint8_chw(array: np.ndarray) -> torch.Tensor:
     if array.ndim == 2:
         array = array[None]
@@ -78,7 +98,12 @@ def pil_array(image: Any, size: tuple[int, int] | None = None) -> np.ndarray:
     factor (keeping at least twice the size, for the antialiased resize after), so a
     9,400×9,400 16-bit scan is never decoded whole into floats.
     """
+    from PIL import ImageOps
+
     block = 1
+    turned = orientation(image)
+    if size is not None and turned >= 5:
+        size = (size[1], size[0])  # the stored image is the shown one turned a quarter
     if size is not None:
         factor = min(image.width // (2 * max(1, size[1])), image.height // (2 * max(1, size[0])))
         if factor >= 2:
@@ -90,6 +115,14 @@ def pil_array(image: Any, size: tuple[int, int] | None = None) -> np.ndarray:
                     image = image.reduce(factor)
                 except (ValueError, NotImplementedError):  # 16-bit: averaged in numpy below
                     block = factor
+    if turned != 1:  # the camera's orientation applied, as every viewer shows the photo
+        if block > 1:
+            whole = pil_array(image, None)
+            h, w = whole.shape[0] // block, whole.shape[1] // block
+            block_means: np.ndarray = whole[:h * block, :w * block].reshape(
+                h, block, w, block, *whole.shape[2:]).mean(axis=(1, 3), dtype=np.float32)
+            return block_means
+        image = ImageOps.exif_transpose(image)
     mode = image.mode
     if mode.startswith("I") or mode == "F":
         raw = np.asarray(image)

@@ -98,6 +98,8 @@ class Files:
             return str(out)
         if caption == "Dataset folder (one sub-folder of images, texts or clips per class)":
             return str(self.images)
+        if caption == "A folder of images to label":  # the Label tab: a class's images
+            return str(next(p for p in sorted(self.images.iterdir()) if p.is_dir()))
         raise AssertionError(f"a folder dialog the crawl does not know: {caption!r}")
 
     def open_answer(self, caption: str) -> str:
