@@ -335,7 +335,9 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         if first_epoch == 1:
             snapshots.save(run, 0, snapshots.take(model, spec, probe))
     chunk = eval_chunk(analysis, device)
-    net, eval_prepare, splits = model, prepare, {"val": data.val, "test": data.test}
+    net: nn.Module = model
+    eval_prepare: Preparer = prepare
+    splits = {"val": data.val, "test": data.test}
     if cut is not None:
         cached, _note = yield from feature_cache.features(model, spec, analysis, cut, data,
                                                           prepare, device, control, chunk)

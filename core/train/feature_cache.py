@@ -30,6 +30,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from core.analysis.model_analysis import ModelAnalysis
+from core.build import ConvScopeNet
 from core.data.adapt import BatchPreparer
 from core.data.dataset import Dataset, Split
 from core.model.catalog import CATALOG
@@ -83,20 +84,20 @@ def frozen_cut(spec: ModelSpec, analysis: ModelAnalysis) -> int | None:
 class HeadOnly(nn.Module):
     """The layers after the cut, fed with the cut's output (the cached features)."""
 
-    def __init__(self, model: nn.Module, cut: str) -> None:
+    def __init__(self, model: ConvScopeNet, cut: str) -> None:
         super().__init__()
         self.model = model
         self.cut = cut
-        names = list(model.layers)  # type: ignore[arg-type]
+        names = list(model.layers)
         self.after = names[names.index(cut) + 1:]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outputs = {self.cut: x}
         out = x
         for name in self.after:
-            module = self.model.layers[name]  # type: ignore[index]
-            out = module(*(outputs[s] for s in self.model.sources[name]))  # type: ignore[index]
-            for source in self.model._release.get(name, ()):  # type: ignore[union-attr]
+            module = self.model.layers[name]
+            out = module(*(outputs[s] for s in self.model.sources[name]))
+            for source in self.model._release.get(name, ()):
                 outputs.pop(source, None)
             outputs[name] = out
         return out
@@ -126,7 +127,8 @@ class CachedFeatures:
 
     def split(self, data: Dataset, which: str) -> Split:
         """``data``'s split with its images replaced by their features."""
-        return replace(getattr(data, which), images=getattr(self, which))
+        split: Split = getattr(data, which)
+        return replace(split, images=getattr(self, which))
 
 
 def _data_fingerprint(data: Dataset, digest: hashlib._Hash) -> None:
@@ -147,7 +149,7 @@ def _data_fingerprint(data: Dataset, digest: hashlib._Hash) -> None:
         digest.update(getattr(data, which).images.contiguous().numpy().tobytes())
 
 
-def cache_key(model: nn.Module, spec: ModelSpec, cut: int, data: Dataset,
+def cache_key(model: ConvScopeNet, spec: ModelSpec, cut: int, data: Dataset,
               prepare: BatchPreparer) -> str:
     """SHA-256 of everything the cut's output depends on (see the module doc)."""
     digest = hashlib.sha256(FORMAT.encode())
@@ -156,7 +158,7 @@ def cache_key(model: nn.Module, spec: ModelSpec, cut: int, data: Dataset,
                               "layers": [layer.to_dict() for layer in prefix]},
                              sort_keys=True).encode())
     names = {layer.name for layer in prefix}
-    state = model.layers.state_dict()  # type: ignore[union-attr]
+    state = model.layers.state_dict()
     for key in sorted(state):
         if key.split(".")[0] in names:
             tensor = state[key].detach().cpu().contiguous()
@@ -179,7 +181,7 @@ def _read(path: Path, key: str, expected: dict[str, tuple[int, ...]]
     if not path.is_file():
         return None, ""
     try:
-        with safe_open(str(path), framework="pt") as handle:  # type: ignore[no-untyped-call]
+        with safe_open(str(path), framework="pt") as handle:
             meta = handle.metadata() or {}
             if meta.get("format") != FORMAT or meta.get("key") != key:
                 return None, f"{path.name} is not the cache it is named for; computed again"
@@ -194,7 +196,7 @@ def _read(path: Path, key: str, expected: dict[str, tuple[int, ...]]
     return tensors, ""
 
 
-def features(model: nn.Module, spec: ModelSpec, analysis: ModelAnalysis, cut: int,
+def features(model: ConvScopeNet, spec: ModelSpec, analysis: ModelAnalysis, cut: int,
              data: Dataset, prepare: BatchPreparer, device: torch.device,
              control: TrainingControl, chunk: int, folder: Path | None = None,
              ) -> Generator[Event, None, tuple[CachedFeatures | None, str]]:
@@ -274,19 +276,19 @@ def features(model: nn.Module, spec: ModelSpec, analysis: ModelAnalysis, cut: in
 class PrefixOnly(nn.Module):
     """The layers up to and including the cut; its output is what gets cached."""
 
-    def __init__(self, model: nn.Module, cut: str) -> None:
+    def __init__(self, model: ConvScopeNet, cut: str) -> None:
         super().__init__()
         self.model = model
-        names = list(model.layers)  # type: ignore[arg-type]
+        names = list(model.layers)
         self.upto = names[:names.index(cut) + 1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         outputs = {INPUT: x}
         out = x
         for name in self.upto:
-            module = self.model.layers[name]  # type: ignore[index]
-            out = module(*(outputs[s] for s in self.model.sources[name]))  # type: ignore[index]
-            for source in self.model._release.get(name, ()):  # type: ignore[union-attr]
+            module = self.model.layers[name]
+            out = module(*(outputs[s] for s in self.model.sources[name]))
+            for source in self.model._release.get(name, ()):
                 outputs.pop(source, None)
             outputs[name] = out
         return out

@@ -62,7 +62,8 @@ def trainable_summary(spec: ModelSpec, analysis: ModelAnalysis | None = None
                       ) -> TrainableSummary:
     """The layers with weights that train and those that are frozen."""
     analysis = analysis if analysis is not None else analyze_model(spec)
-    trains, frozen = [], []
+    trains: list[tuple[str, int]] = []
+    frozen: list[tuple[str, int]] = []
     for layer, info in zip(spec.layers, analysis.layers, strict=False):
         if info.params:
             (trains if layer.trainable else frozen).append((layer.name, info.params))
