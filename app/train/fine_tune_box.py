@@ -45,7 +45,7 @@ class FineTuneBox(QGroupBox):
 
     def __init__(self, document: ModelDocument, form: SettingsForm,
                  parent: QWidget | None = None) -> None:
-        super().__init__("Fine-tuning (a pretrained model on your photos)", parent)
+        super().__init__("Fine-tuning", parent)
         self.document = document
         self.form = form
         self._worker: Worker | None = None
@@ -56,10 +56,11 @@ class FineTuneBox(QGroupBox):
                                "it is frozen, and its weights (the imported ones) are used")
         self.choose.clicked.connect(self.choose_folder)
         layout.addWidget(self.choose)
-        self.cache = QCheckBox("cache the frozen layers' features (no augmentation while cached)")
+        self.cache = QCheckBox("cache the frozen layers' features")
         self.cache.setToolTip("The frozen layers' output is computed once and kept on disk; "
                               "each epoch then trains only the layers after them (many times "
-                              "faster). Changing the weights or the photos computes it again")
+                              "faster). No augmentation while cached. Changing the weights or the "
+                              "photos computes it again")
         layout.addWidget(self.cache)
         self.trains = WrappedLabel("")
         self.trains.setObjectName("trains")
@@ -68,20 +69,21 @@ class FineTuneBox(QGroupBox):
         self.blocks = QSpinBox()
         self.blocks.setRange(1, 99)
         self.blocks.setValue(2)
-        self.blocks.setPrefix("top ")
         self.blocks.setSuffix(" blocks")
         self.more = QSpinBox()
         self.more.setRange(1, 1000)
         self.more.setValue(5)
-        self.more.setSuffix(" more epochs")
-        self.unfreeze = QPushButton("Unfreeze and continue")
+        self.more.setSuffix(" epochs")
+        self.blocks.setToolTip("How many of the top frozen blocks to unfreeze")
+        self.more.setToolTip("How many more epochs the run continues for")
+        self.unfreeze = QPushButton("Unfreeze top blocks, continue")
         self.unfreeze.setToolTip("Continue the run with its top frozen blocks trainable, at a "
                                  "tenth of its learning rate, with a fresh optimizer")
         self.unfreeze.clicked.connect(self._ask_unfreeze)
         row.addWidget(self.blocks)
         row.addWidget(self.more)
-        row.addWidget(self.unfreeze, 1)
         layout.addLayout(row)
+        layout.addWidget(self.unfreeze)
         self.status = WrappedLabel("")
         layout.addWidget(self.status)
         document.changed.connect(self.refresh)
