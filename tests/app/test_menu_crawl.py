@@ -94,7 +94,8 @@ class Files:
             out = self.folder / "slides"
             out.mkdir(exist_ok=True)
             return str(out)
-        if caption == "Image folder (one sub-folder per class)":
+        if caption in ("Image folder (one sub-folder per class)",
+                       "Photos to fine-tune on (one sub-folder per class)"):
             return str(self.images)
         raise AssertionError(f"a folder dialog the crawl does not know: {caption!r}")
 
