@@ -34,6 +34,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
 
 from core.model.spec import ModelSpec
+from core.train.fine_tune import Unfreeze
 from core.train.settings import (
     BatchProgress,
     Failed,
@@ -321,7 +322,8 @@ class WorkerQueue(QObject):
 # -- training ---------------------------------------------------------------------------------
 def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
                      control: TrainingControl, init_weights: Path | None,
-                     resume: Path | None = None) -> Iterator[object]:
+                     resume: Path | None = None, unfreeze: Unfreeze | None = None
+                     ) -> Iterator[object]:
     """Load the data, then every engine event; BatchProgress thinned to what a person sees."""
     from core.train.memory import tune_malloc
 
@@ -339,7 +341,8 @@ def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, 
         if control.stop_requested:
             return
         last = 0.0
-        for event in train(spec, data, settings, out_dir, control, init_weights, resume):
+        for event in train(spec, data, settings, out_dir, control, init_weights, resume,
+                           unfreeze):
             if isinstance(event, BatchProgress) and event.batch != event.batches:
                 now = time.monotonic()
                 if now - last < PROGRESS_INTERVAL_S:
@@ -359,13 +362,13 @@ class TrainingJob(QObject):
 
     def __init__(self, spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
                  init_weights: Path | None = None, parent: QObject | None = None,
-                 resume: Path | None = None) -> None:
+                 resume: Path | None = None, unfreeze: Unfreeze | None = None) -> None:
         super().__init__(parent)
         self.control = TrainingControl()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self.worker = Worker(_training_events, spec, dataset, settings, out_dir, self.control,
-                             init_weights, resume)
+                             init_weights, resume, unfreeze)
         self.worker.yielded.connect(self.training_event)
         self.worker.finished.connect(self._finished)
         # closing the window stops the run as Stop does (the engine saves a checkpoint and

@@ -8,6 +8,7 @@ job, its events); the parts it composes only show what it tells them.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -27,10 +28,13 @@ from app.train.compare_view import CompareView
 from app.train.controls import RunControls
 from app.train.curves import EPOCH_KEYS, TrainingCurves
 from app.train.estimate import MemoryEstimate
+from app.train.fine_tune_box import FineTuneBox
 from app.train.settings_form import CLASS_ONLY, SettingsForm
 from app.workers import TrainingJob
+from core.train.fine_tune import Unfreeze
 from core.train.settings import (
     BatchProgress,
+    Caching,
     EpochEnd,
     Failed,
     Finished,
@@ -68,6 +72,9 @@ class TrainingPanel(QWidget):
         """(task, input shape) the tab shows: its dataset, titles and preview belong to it."""
         self._start_waiting = False
         self.form = SettingsForm(document)
+        self.fine_tune = FineTuneBox(document, self.form)
+        self.fine_tune.unfreeze_requested.connect(self.unfreeze_and_continue)
+        self._unfreeze: Unfreeze | None = None
         self.estimate = MemoryEstimate(document, self.form.settings)
         self.controls = RunControls(self.estimate)
         self.curves = TrainingCurves()
@@ -89,6 +96,7 @@ class TrainingPanel(QWidget):
     def _lay_out(self) -> None:
         body = QWidget()
         body_layout = QVBoxLayout(body)
+        body_layout.addWidget(self.fine_tune)
         body_layout.addWidget(self.form)
         body_layout.addStretch(1)
         # at projector text sizes the settings scroll instead of pushing the window off screen;
@@ -286,7 +294,8 @@ class TrainingPanel(QWidget):
         if analysis.error is not None:
             self._say(f"Cannot train: {analysis.error}", error=True)
             return
-        settings = self.form.settings()
+        settings = replace(self.form.settings(), cache_features=self.fine_tune.cache.isChecked())
+        unfreeze, self._unfreeze = self._unfreeze, None
         if self.estimate.fits is False and not self.ask_train_anyway(self.estimate.sentence):
             return
         from core.tasks import task_for
@@ -323,7 +332,7 @@ class TrainingPanel(QWidget):
             resume = self.document.run_dir
             dataset = load_state(resume).dataset  # a run continues on its own data
         self.job = TrainingJob(self.document.spec, dataset, settings, self.out_dir, init,
-                               parent=self, resume=resume)
+                               parent=self, resume=resume, unfreeze=unfreeze)
         self.job.training_event.connect(self.on_event)
         self.job.finished.connect(self._job_finished)
         self.document.locked_reason = LOCK_MESSAGE
@@ -331,6 +340,27 @@ class TrainingPanel(QWidget):
         controls.status.setText(LOCK_MESSAGE)
         self.run_started.emit()
         self.job.start()
+
+    def unfreeze_and_continue(self, blocks: int, more_epochs: int) -> None:
+        """Continue the document's run with its top ``blocks`` frozen blocks trainable (at a
+        tenth of its learning rate) for ``more_epochs`` more epochs."""
+        run = self.document.run_dir
+        if self.running or run is None or not warm_up.is_ready():
+            return
+        from core.train.checkpoint import load_state
+
+        try:
+            done = load_state(run).epochs_done
+        except ValueError as exc:
+            self._say(str(exc), error=True)
+            return
+        self.form.start_from.setCurrentIndex(self.START_RESUME)
+        if self.form.start_from.currentIndex() != self.START_RESUME:
+            self._say(f"{run.name} cannot be continued (no checkpoint yet)", error=True)
+            return
+        self.form.epochs.setValue(done + more_epochs)
+        self._unfreeze = Unfreeze(blocks)
+        self.start()
 
     def ask_train_anyway(self, sentence: str) -> bool:
         from PySide6.QtWidgets import QMessageBox
@@ -382,7 +412,12 @@ class TrainingPanel(QWidget):
         self.last_event = event
         self.event_seen.emit(event)
         progress = self.controls.progress
-        if isinstance(event, BatchProgress):
+        if isinstance(event, Caching):
+            progress.setValue(int(1000 * event.done / max(event.total, 1)))
+            progress.setFormat(f"features: {event.done:,} of {event.total:,} images")
+            if event.note:
+                self.log.appendPlainText(f"features: {event.note}")
+        elif isinstance(event, BatchProgress):
             self.controls.show_batch(event, self._epochs, time.perf_counter() - self._started_at)
             self.curves.append("batch_loss", event.epoch - 1 + event.batch / event.batches,
                                event.loss, refresh=False)

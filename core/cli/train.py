@@ -16,6 +16,7 @@ from core.model.errors import ModelError
 if TYPE_CHECKING:
     from core.data.datasets import Dataset
     from core.model.spec import ModelSpec
+    from core.train.fine_tune import Unfreeze
     from core.train.settings import TrainingSettings
 
 
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
             epochs=args.epochs, weight_decay=args.weight_decay, schedule=args.schedule,
             device=args.device, mixed_precision=not args.no_amp, dice=args.dice,
+            cache_features=args.cache_features,
             augmentation=Augmentation(flip=args.flip, crop=args.crop, rotation=args.rotation,
                                       shear=args.shear, color=args.color,
                                       vflip=args.vflip, zoom=args.zoom, elastic=args.elastic))
@@ -75,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.change_dataset:
             raise TrainingError("--change-dataset goes with --resume (a new run simply uses "
                                 "--dataset)")
+        unfreeze = _unfreeze(args)
         if args.dataset is None:
             args.dataset = "digits"
         if args.weights is not None and Path(args.weights).is_dir():
@@ -89,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
                             Path(args.data_root) if args.data_root else None,
                             vocabulary_size=embedding_rows(spec),  # texts: the run's own words
                             vocabulary=load_vocabulary(Path(args.resume)) if args.resume else None)
+        if args.fine_tune:
+            spec = _fine_tune(args, spec, data.classes)
         verdict = _preflight(args, spec, planned, data)
     except (ModelError, DataError, TrainingError) as exc:
         return fail(str(exc))
@@ -96,11 +101,62 @@ def run(args: argparse.Namespace) -> int:
         return verdict
     events = train(spec, data, settings, Path(args.out),
                    init_weights=Path(args.weights) if args.weights else None,
-                   resume=Path(args.resume) if args.resume else None)
+                   resume=Path(args.resume) if args.resume else None, unfreeze=unfreeze)
     try:
         return _report(events, args, spec.name, data.describe(), spec.task)
     except OSError as exc:
         return fail(f"cannot write the run folder in {args.out}: {exc.strerror or exc}")
+
+
+def _unfreeze(args: argparse.Namespace) -> Unfreeze | None:
+    """--unfreeze-top N (with --resume) as the engine's Unfreeze; None without it."""
+    from core.train.fine_tune import Unfreeze
+    from core.train.settings import TrainingError
+
+    if args.unfreeze_top is None:
+        if args.unfreeze_lr is not None:
+            raise TrainingError("--unfreeze-lr goes with --unfreeze-top N")
+        return None
+    if args.resume is None:
+        raise TrainingError("--unfreeze-top N continues a run: give it with --resume RUN (first "
+                            "train the head, e.g. --fine-tune --cache-features)")
+    if args.fine_tune:
+        raise TrainingError("--fine-tune starts a new run; --unfreeze-top continues one "
+                            "(--resume): give one of them")
+    return Unfreeze(args.unfreeze_top, args.unfreeze_lr)
+
+
+def _fine_tune(args: argparse.Namespace, spec: ModelSpec, classes: list[str]) -> ModelSpec:
+    """--fine-tune: the head sized for the data's classes, the rest frozen; without --weights
+    the model file's own weights (MODEL.safetensors beside it) when it has them."""
+    from core.train.fine_tune import fine_tune_spec, trainable_summary
+    from core.train.settings import TrainingError
+
+    if args.resume is not None:
+        raise TrainingError("--fine-tune starts a new run from a pretrained model; to continue "
+                            "a fine-tuning run give --resume RUN (and --unfreeze-top N)")
+    tuned = fine_tune_spec(spec, classes)
+    beside = Path(resolve_model(args.model)).with_suffix(".safetensors")
+    notes = []
+    if args.weights is None and beside.is_file():
+        args.weights = str(beside)
+        notes.append(f"fine-tuning from {beside} (the model file's weights)")
+    elif args.weights is None:
+        notes.append(f"{spec.name} has no weights file beside it ({beside.name}): the frozen "
+                     "layers keep random weights (import it with --weights, or give --weights "
+                     "FILE)")
+    notes.append(f"new head {spec.layers[_head(tuned)].name} for {len(classes)} classes; "
+                 f"{trainable_summary(tuned).line}")
+    for note in notes:
+        print(_json_line({"fine_tune": note}) if args.json else f"fine-tune: {note}")
+    return tuned
+
+
+def _head(spec: ModelSpec) -> int:
+    from core.analysis.model_analysis import analyze_model
+    from core.train.fine_tune import head_index
+
+    return head_index(spec, analyze_model(spec))
 
 
 def _preflight(args: argparse.Namespace, spec: ModelSpec, settings: TrainingSettings,
@@ -144,7 +200,14 @@ def _json_line(data: dict[str, object]) -> str:
 def _report(events: Iterator[object], args: argparse.Namespace, name: str,
             described: str, task_name: str = "classification") -> int:
     from core.tasks import task_for
-    from core.train.settings import BatchProgress, EpochEnd, Failed, Finished, Started
+    from core.train.settings import (
+        BatchProgress,
+        Caching,
+        EpochEnd,
+        Failed,
+        Finished,
+        Started,
+    )
 
     task = task_for(task_name)
     running, headline = task.train_metric, task.headline_label
@@ -165,6 +228,17 @@ def _report(events: Iterator[object], args: argparse.Namespace, name: str,
                 if event.weights_report:
                     print(f"  weights: {event.weights_report}")
                 print(f"  run folder: {event.run_dir}")
+        elif isinstance(event, Caching):
+            if event.note:
+                if args.json:
+                    print(_json_line({"features": event.note}), flush=True)
+                else:
+                    sys.stderr.write("\r" + " " * 100 + "\r")
+                    print(f"  features: {event.note}")
+            elif not args.json:
+                sys.stderr.write(f"\r  computing the frozen layers' features: {event.done:,} of "
+                                 f"{event.total:,} images")
+                sys.stderr.flush()
         elif isinstance(event, BatchProgress) and not args.json:
             width = 30
             filled = int(width * event.batch / event.batches)
@@ -245,6 +319,19 @@ def add_parser(commands: Any) -> None:
     tr.add_argument("--dice", type=float, default=0.0, metavar="W",
                     help="segmentation: weight of the soft Dice loss added to per-pixel "
                     "cross-entropy, 0 to 10; 0 = cross-entropy only (other tasks ignore it)")
+    tr.add_argument("--fine-tune", action="store_true",
+                    help="fine-tune a pretrained model on --dataset: its head (the last layer "
+                    "with weights) resized for the data's classes, every layer before it frozen; "
+                    "the weights come from --weights or the model file's MODEL.safetensors")
+    tr.add_argument("--cache-features", action="store_true",
+                    help="compute the frozen layers' output once, cache it on disk (the "
+                    "ConvScope data folder's cache/features) and train only the layers after "
+                    "them from it; no augmentation while cached")
+    tr.add_argument("--unfreeze-top", type=positive(int), metavar="N",
+                    help="with --resume: make the top N frozen blocks trainable and continue "
+                    "the run at a lower learning rate (--unfreeze-lr) with a fresh optimizer")
+    tr.add_argument("--unfreeze-lr", type=positive(float), metavar="LR",
+                    help="the learning rate after --unfreeze-top; None: a tenth of the run's")
     tr.add_argument("--flip", action="store_true", help="augment: mirror left-right")
     tr.add_argument("--crop", type=int, default=0, help="augment: random crop after padding N")
     tr.add_argument("--rotation", type=float, default=0.0, help="augment: ± degrees")

@@ -160,6 +160,13 @@ def _commit(run: Path, state: RunState, staged: dict[str, Callable[[Path], None]
             (run / _prev(name)).unlink(missing_ok=True)
 
 
+def save_spec_in_generation(run: Path, spec: ModelSpec, state: RunState) -> None:
+    """Commit a changed model.json (a resume that unfroze layers) with training.json, so the
+    recorded fingerprint follows it; raises CheckpointError with the previous files intact."""
+    _commit(run, state, {MODEL: lambda path: save_model(spec, path)},
+            f"the model file after epoch {state.epochs_done}")
+
+
 def save_state(run: Path, state: RunState) -> None:
     """Commit training.json alone (a new run, or a finished one's test accuracy)."""
     _commit(run, state, {}, f"epoch {state.epochs_done}")

@@ -14,10 +14,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
@@ -34,7 +32,11 @@ from core.model.spec import ModelSpec, load_model
 from core.tasks import Task, task_for
 from core.tasks.base import LossFn
 from core.train import checkpoint as ckpt
-from core.train import snapshots
+from core.train import feature_cache, snapshots
+from core.train.feature_cache import FeatureBatches, HeadOnly
+from core.train.fine_tune import Unfreeze, unfreeze_run
+from core.train.interrupt import Interrupted as _Interrupted
+from core.train.interrupt import interruptible as _interruptible
 from core.train.run_schema import RunState
 from core.train.settings import (
     BatchProgress,
@@ -52,6 +54,8 @@ from core.train.settings import (
 )
 from core.weights import load_weights
 
+Preparer = BatchPreparer | FeatureBatches
+"""Turns a split's stored images into model inputs: images, or cached features as they are."""
 EVAL_BATCH = 512
 EVAL_MACS = 2_000_000_000
 """Multiply-accumulates per evaluation chunk on a CPU: a chunk's largest layer then takes well
@@ -119,30 +123,6 @@ def _fast_forward(scheduler: torch.optim.lr_scheduler.LRScheduler, epochs_done: 
     scheduler._last_lr = list(rates)  # what get_last_lr() reports
 
 
-class _Interrupted(Exception):
-    """Raised by a layer hook when pause or stop was asked for in the middle of a pass."""
-
-
-@contextmanager
-def _interruptible(model: nn.Module, control: TrainingControl) -> Iterator[None]:
-    """Inside: hooks raise _Interrupted before each layer's forward and after each parameter's
-    gradient while pause or stop is asked for (a few microseconds a layer)."""
-
-    def check(*_: object) -> None:
-        if control.paused or control.stop_requested:
-            raise _Interrupted
-
-    handles: list[Any] = [module.register_forward_pre_hook(check)
-                          for module in model.modules() if not any(module.children())]
-    handles += [param.register_hook(check)  # type: ignore[no-untyped-call]
-                for param in model.parameters() if param.requires_grad]
-    try:
-        yield
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def eval_chunk(analysis: ModelAnalysis, device: torch.device) -> int:
     """Images per evaluation chunk: EVAL_BATCH, fewer on a CPU for heavy models."""
     if device.type != "cpu":
@@ -164,7 +144,7 @@ class Evaluation:
         return self.covered == self.total
 
 
-def evaluate(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossFn,
+def evaluate(model: nn.Module, split: Split, prepare: Preparer, loss_fn: LossFn,
              device: torch.device, task: Task, data: Dataset) -> tuple[float, dict[str, float]]:
     """(mean loss, the task's metrics by short name) over a split, in evaluation mode."""
     passes = _evaluation(model, split, prepare, loss_fn, device, task, data, TrainingControl(),
@@ -177,7 +157,7 @@ def evaluate(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: Lo
             return result.loss, result.metrics
 
 
-def _evaluation(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn: LossFn,
+def _evaluation(model: nn.Module, split: Split, prepare: Preparer, loss_fn: LossFn,
                 device: torch.device, task: Task, data: Dataset, control: TrainingControl,
                 chunk: int, epoch: int = 0, phase: str = "validation"
                 ) -> Generator[Event, None, Evaluation]:
@@ -220,11 +200,12 @@ def _evaluation(model: nn.Module, split: Split, prepare: BatchPreparer, loss_fn:
 
 def train(spec: ModelSpec, data: Dataset, settings: TrainingSettings, out_dir: Path,
           control: TrainingControl | None = None, init_weights: Path | None = None,
-          resume: Path | None = None) -> Iterator[Event]:
+          resume: Path | None = None, unfreeze: Unfreeze | None = None) -> Iterator[Event]:
     """Train ``spec`` on ``data``; yields events and ends with Finished or Failed.
 
     ``init_weights`` loads weights by layer name and shape (transfer learning); ``resume``
-    continues a run folder where it stopped (its model, weights, optimizer and history).
+    continues a run folder where it stopped (its model, weights, optimizer and history);
+    ``unfreeze`` with it makes the top frozen blocks trainable at a lower learning rate.
     """
     control = control or TrainingControl()
     run_dir = ""
@@ -235,7 +216,7 @@ def train(spec: ModelSpec, data: Dataset, settings: TrainingSettings, out_dir: P
 
     try:
         yield from _train(spec, data, settings, out_dir, control, init_weights, resume,
-                          _remember)
+                          _remember, unfreeze)
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         yield Failed(f"the GPU ran out of memory at batch size {settings.batch_size}: try "
@@ -248,7 +229,8 @@ def train(spec: ModelSpec, data: Dataset, settings: TrainingSettings, out_dir: P
 
 def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
            control: TrainingControl, init_weights: Path | None, resume: Path | None,
-           remember: Callable[[str], None]) -> Iterator[Event]:
+           remember: Callable[[str], None], unfreeze: Unfreeze | None = None
+           ) -> Iterator[Event]:
     s.check()
     torch.manual_seed(s.seed)
     state: RunState | None = None
@@ -261,8 +243,11 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         if s.epochs <= state.epochs_done:
             raise TrainingError(f"the run has done {state.epochs_done} epochs already; ask for "
                                 f"more epochs (e.g. {state.epochs_done + 10}) to continue it")
+        unfrozen = ""
+        if unfreeze is not None:
+            spec, s, unfrozen = unfreeze_run(spec, s, state, unfreeze)
         state.settings = s.to_dict()
-        resume_note = "; ".join(filter(None, [point.note, (
+        resume_note = "; ".join(filter(None, [point.note, unfrozen or (
             f"resumed after epoch {state.epochs_done} with the run's own settings "
             f"({s.optimizer}, lr {s.lr:g}, batch {s.batch_size}, {s.schedule} "
             f"schedule); only the number of epochs ({s.epochs}) is new")]))
@@ -302,7 +287,10 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         if loaded.shape_mismatch or loaded.not_in_file:
             raise ModelError(f"{point.weights.name} does not fit the run's model.json: "
                              f"{loaded.describe()[:200]}")
-        ckpt.restore_optimizer(optimizer, run, state)
+        if unfreeze is None:  # unfrozen layers: a fresh optimizer over the new parameters
+            ckpt.restore_optimizer(optimizer, run, state)
+        else:
+            ckpt.save_spec_in_generation(run, spec, state)
         if scheduler is not None:
             _fast_forward(scheduler, state.epochs_done)
         report = resume_note
@@ -315,18 +303,28 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         ckpt.save_state(run, state)
         save_data_files(run, data)  # a text dataset's vocabulary.txt
     remember(str(run))
-    train_split, fitted = prepare.fit_split(data.train)
+    notes = list(prepare.notes)
+    cut, why_not = feature_cache.plan(spec, analysis, data) if s.cache_features else (None, "")
+    if why_not:
+        notes.append(f"features not cached: {why_not}")
+    if cut is not None:
+        notes.append(f"only the layers after {spec.layers[cut].name} train, from its output "
+                     "computed once and cached on disk: no augmentation while cached"
+                     + (" (the augmentation settings are ignored)"
+                        if s.augmentation.active else ""))
+    train_split, fitted = (data.train, True) if cut is not None else prepare.fit_split(data.train)
     n = len(train_split)
     # Without augmentation every epoch sees the same inputs: normalise them once, on the
     # device, when they fit (4 bytes a value); the per-batch work is then only indexing.
     ready: torch.Tensor | None = None
-    if fitted and not s.augmentation.active and n * math.prod(spec.input_shape) * 4 < 1 << 30:
+    if cut is None and fitted and not s.augmentation.active and n * math.prod(
+            spec.input_shape) * 4 < 1 << 30:
         ready = torch.cat([prepare(train_split.images[i:i + 4096], device=device, fitted=True)
                            for i in range(0, n, 4096)])
     labels = task.targets(train_split, data).to(device)
     batches = math.ceil(n / s.batch_size)
     first_epoch = state.epochs_done + 1
-    yield Started(str(device), tuple(prepare.notes), n, len(data.val), len(data.test), batches,
+    yield Started(str(device), tuple(notes), n, len(data.val), len(data.test), batches,
                   s.epochs, first_epoch, str(run), report)
     last_ckpt = str(run / ckpt.LAST) if (run / ckpt.LAST).exists() else ""
     watched = snapshots.snapshot_layers(spec) if s.snapshots else []
@@ -337,6 +335,20 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
         if first_epoch == 1:
             snapshots.save(run, 0, snapshots.take(model, spec, probe))
     chunk = eval_chunk(analysis, device)
+    net: nn.Module = model
+    eval_prepare: Preparer = prepare
+    splits = {"val": data.val, "test": data.test}
+    if cut is not None:
+        cached, _note = yield from feature_cache.features(model, spec, analysis, cut, data,
+                                                          prepare, device, control, chunk)
+        if cached is None:  # stopped while computing them
+            last_ckpt = str(ckpt.save_checkpoint(run, model, optimizer, state, best=False))
+            yield Finished(None, None, last_ckpt, str(run), True, state.epochs_done)
+            return
+        net, eval_prepare = HeadOnly(model, cached.cut), FeatureBatches()
+        splits = {which: cached.split(data, which) for which in splits}
+        ready = cached.train.to(device)
+        chunk = EVAL_BATCH
     last_live = time.perf_counter()
     generator = torch.Generator().manual_seed(s.seed)
     for epoch in range(first_epoch, s.epochs + 1):
@@ -369,7 +381,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
             try:
                 with _interruptible(model, control), torch.autocast(
                         device.type, dtype=torch.float16, enabled=amp):
-                    out = model(x)
+                    out = net(x)
                     loss = loss_fn(out, y)
                 value = float(loss.detach())
                 if not math.isfinite(value):
@@ -402,7 +414,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
                                     seen / max(now - started, 1e-9), now - started)
             batch += 1
         seconds = time.perf_counter() - started
-        val = yield from _evaluation(model, data.val, prepare, loss_fn, device, task, data,
+        val = yield from _evaluation(net, splits["val"], eval_prepare, loss_fn, device, task, data,
                                      control, chunk, epoch)
         if not val.complete:  # stopped during validation: the epoch counts as not done
             last_ckpt = str(ckpt.save_checkpoint(run, model, optimizer, state, best=False))
@@ -437,7 +449,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
                        seconds, seen / seconds, lr, last_ckpt, best, metrics)
     if (run / ckpt.BEST).exists():
         load_weights(model, run / ckpt.BEST)
-    test = yield from _evaluation(model, data.test, prepare, loss_fn, device, task, data,
+    test = yield from _evaluation(net, splits["test"], eval_prepare, loss_fn, device, task, data,
                                   control, chunk, s.epochs, "test")
     test_metrics = {f"test_{key}": value for key, value in test.metrics.items()}
     if not test.complete:  # stopped during the test pass: what it covered, not stored as final

@@ -42,6 +42,9 @@ class TrainingSettings:
     dice: float = 0.0
     """Segmentation: weight of the soft Dice loss added to per-pixel cross-entropy; 0 =
     cross-entropy only. Other tasks ignore it (a task lists what it uses in uses_settings)."""
+    cache_features: bool = False
+    """Compute the frozen layers' output once (cached on disk, core.train.feature_cache) and
+    train only the layers after them from it; no augmentation while cached."""
 
     def check(self) -> None:
         """Refuse values out of range, in one sentence per problem (TrainingError)."""
@@ -97,6 +100,7 @@ RULES: dict[str, Rule] = {
     "snapshots": Rule("bool"),
     "live_filters_every": Rule("number", 0, 3600),
     "dice": Rule("number", 0, 10),
+    "cache_features": Rule("bool"),
 }
 """The one check of every training setting: command line, Train tab and training.json."""
 
@@ -230,10 +234,21 @@ class Finished:
 
 
 @dataclass(frozen=True)
+class Caching:
+    """The frozen layers' features: ``done`` of ``total`` images computed (or read from the
+    cache); the last one (done == total) carries what happened in ``note``."""
+
+    done: int
+    total: int
+    elapsed: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Failed:
     message: str
     run_dir: str = ""
 
 
 Event = (Started | BatchProgress | EpochEnd | FilterSnapshot | Paused | Resumed | Finished
-         | Failed)
+         | Failed | Caching)

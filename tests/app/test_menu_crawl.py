@@ -96,7 +96,8 @@ class Files:
             out = self.folder / "slides"
             out.mkdir(exist_ok=True)
             return str(out)
-        if caption == "Dataset folder (one sub-folder of images, texts or clips per class)":
+        if caption in ("Dataset folder (one sub-folder of images, texts or clips per class)",
+                       "Photos to fine-tune on (one sub-folder per class)"):
             return str(self.images)
         if caption == "A folder of images to label":  # the Label tab: a class's images
             return str(next(p for p in sorted(self.images.iterdir()) if p.is_dir()))
