@@ -13,7 +13,7 @@ import itertools
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -43,7 +43,7 @@ from app.build.diagram_connect import PortDrag, drop_type, edge_at
 from app.build.diagram_export import export_scene
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
-from app.style import ERROR_COLOR, group_color
+from app.style import ERROR_COLOR, group_color, secondary_text_color
 from core.analysis import graph_layout
 from core.analysis.diagram_look import LABEL_ROTATION, block_size, pitches
 from core.analysis.graph_layout import Direction
@@ -150,10 +150,11 @@ class DiagramView(QGraphicsView):
         text_color = self.palette().text().color()
         # a theme change recolours every label: drawn afresh, as for a new font (kept items
         # showed the dark theme's text on the light one)
+        colors = text_color.name() + self.palette().base().color().name()
         fresh = not self._drawn or self._widths_font != font_size or \
-            self._drawn_color != text_color.name()
+            self._drawn_color != colors
         self._drawn = True
-        self._drawn_color = text_color.name()
+        self._drawn_color = colors
         if fresh:
             self.scene_.clear()
             self.ports.reset()
@@ -327,7 +328,8 @@ class DiagramView(QGraphicsView):
             for row, text in enumerate((label, shape)):
                 item = QGraphicsSimpleTextItem(text)
                 item.setFont(font)
-                item.setBrush(QBrush(text_color if row == 0 else QColor("#888888")))
+                item.setBrush(QBrush(text_color if row == 0 else
+                                     secondary_text_color(self.palette())))
                 item.setData(0, name)
                 self.scene_.addItem(item)
                 texts.append(item)
@@ -404,6 +406,13 @@ class DiagramView(QGraphicsView):
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
         if self._stale or self._fit_pending:
+            self.rebuild()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # a theme's palette reaches the view after the window's rebuild read the old one (the
+        # dark theme kept black labels): the labels follow it (drawn afresh only if changed)
+        if event.type() == QEvent.Type.PaletteChange and self._drawn:
             self.rebuild()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
