@@ -67,7 +67,6 @@ def _slug(page: str) -> str:
 
 def render(out: Path, screens: list[str], texts: list[str], themes: list[str]) -> dict[
         tuple[str, str, str, str], Path]:
-    os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
     _screen_config(*max(SCREENS[s] for s in screens))
     from PySide6.QtCore import QEventLoop
@@ -110,6 +109,9 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
 
     screen, text, theme = state
     width, height = SCREENS[screen]
+    # each state from the default settings: one shared folder kept the last state's theme and
+    # text size, so a "light" state opened dark and Dark Theme then turned it light
+    os.environ["CONVSCOPE_HOME"] = tempfile.mkdtemp()
     window = MainWindow()
     window.available_screen = lambda: QRect(0, 0, width, height)  # type: ignore[method-assign]
     window.resize(width, height)
