@@ -25,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+LESSON = "rgb_minus_25"
+"""The lesson the Classroom shows: an RGB input, the widest step-through."""
 SCREENS = {"1366x768": (1366, 768), "1920x1080": (1920, 1080), "2560x1440": (2560, 1440)}
 README_PICTURES = {
     # docs name: (screen, text, theme, page)
@@ -33,7 +35,7 @@ README_PICTURES = {
     "layout-inspect-1920x1080-dark.png": ("1920x1080", "normal", "dark", "Inspect / Activations"),
     "layout-classroom-1920x1080-present.png": ("1920x1080", "present", "light", "Classroom"),
     "layout-classroom-1920x1080-projector.png": ("1920x1080", "projector", "light",
-                                                 "Classroom"),
+                                                 "Classroom / lesson"),
 }
 
 
@@ -118,8 +120,7 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
     window.show()
     window.apply_view_settings()  # as app.main.run_gui does (the default settings here)
     settle()
-    window.classroom.open_lesson("rgb_minus_25")
-    window.open_run(run)
+    window.open_run(run)  # what Build, Train and Inspect show; the lessons come after
     if theme == "dark":
         menu_action(window, "View → Dark Theme").trigger()
     if text == "projector":
@@ -139,7 +140,7 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
 
     seen = text
     if text == "present":
-        window.tabs.setCurrentWidget(window.classroom.panel)
+        window.classroom.open_lesson(LESSON)  # a class is shown a lesson
         settle_classroom(window, wait)
         menu_action(window, "View → Present").trigger()
         window.setWindowState(Qt.WindowState.WindowNoState)
@@ -149,7 +150,7 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
         window.classroom.present.key(Qt.Key.Key_Escape)
         settle()
         seen = "after present"
-    for page in walk_pages(window, wait):
+    for page in walk_pages(window, wait, lesson=LESSON if text != "present" else None):
         shoot(page, seen)
     window.classroom.stop()
     window.close()

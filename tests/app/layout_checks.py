@@ -268,9 +268,11 @@ def _inner_tabs(page: QWidget) -> list[QTabWidget]:
     return [t for t in page.findChildren(QTabWidget) if t.isVisible() and t.count() > 1]
 
 
-def walk_pages(window: Any, wait: Wait) -> Iterator[str]:
+def walk_pages(window: Any, wait: Wait, lesson: str | None = None) -> Iterator[str]:
     """Show every page of the window in turn, as drawn once its jobs finished, yielding its name
-    ("Build", "Inspect / Filters"): every tab, and every tab of a tab widget on it."""
+    ("Build", "Inspect / Filters"): every tab, and every tab of a tab widget on it. With
+    ``lesson``, the Classroom then opens that lesson (which replaces the model in the window)
+    and shows it as "Classroom / lesson": what a class sees, the lesson text above its steps."""
 
     def ready(name: str) -> None:
         settle()
@@ -294,6 +296,9 @@ def walk_pages(window: Any, wait: Wait) -> Iterator[str]:
                 yield page
             choice.setCurrentIndex(0)
             ready(name)
+            if lesson is not None and window.classroom.open_lesson(lesson):
+                ready(name)
+                yield f"{name} / lesson"
             continue
         inner = _inner_tabs(tabs.currentWidget())
         if not inner:
