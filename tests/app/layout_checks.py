@@ -278,6 +278,9 @@ def walk_pages(window: Any, wait: Wait, lesson: str | None = None) -> Iterator[s
         settle()
         if name.startswith("Classroom"):
             settle_classroom(window, wait)
+        if name.startswith("Train"):  # the curves drawn, not "Loading the plotting library"
+            wait(lambda: window.training.curves.built)
+            settle()
         if name.startswith("Inspect"):  # the view as drawn, not half-way through its job
             wait(lambda: not window.inspect.busy)
             settle()

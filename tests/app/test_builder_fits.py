@@ -170,8 +170,9 @@ def test_the_layer_names_stay_whole_after_another_tab_at_projector_text(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, trained_run: object,
         convscope_home: object) -> None:
     """1366 px, opened with projector text saved, a trained run open, View → Projector Text
-    chosen again, then Train and back to Build: the docks came back at their old widths and the Name column was
-    17 px short (116 of 133), the properties having taken what the table needed."""
+    chosen again, then Train and back to Build: the docks came back at their old widths and
+    the Name column was 17 px short (116 of 133), the properties having taken what the table
+    needed."""
     import json
     from pathlib import Path
 
