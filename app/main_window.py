@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QRect, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -420,9 +420,13 @@ class MainWindow(QMainWindow):
             return  # presentation mode hides them itself and restores them on leaving
         large = self.settings.get("font_size", BASE_POINT_SIZE) >= PROJECTOR_POINTS
         show = not large or self.tabs.currentIndex() == 0
+        shown_again = False
         for dock in self.findChildren(QDockWidget):
             if dock.parentWidget() is self and dock.isHidden() == show:
                 dock.setVisible(show)
+                shown_again = shown_again or show
+        if shown_again:  # Qt gives them back their old widths, not what fits now
+            self._fit_docks()
 
     def _fit_docks(self) -> None:
         """Keep the palette and the properties readable whatever the font size: the palette as
@@ -442,11 +446,20 @@ class MainWindow(QMainWindow):
         # on a laptop's 1366 px at projector text a third for the properties left the layer
         # table too narrow for its names (their form puts a field under its label instead)
         most = 0.34 if width >= 1600 else 0.28
-        sizes = [min(max(palette, int(width * 0.12)), int(width * 0.22)),
+        # the palette is never narrower than its own minimum (its longest name): counted as
+        # such, or the room left for the central area was 96 px too generous
+        sizes = [max(min(max(palette, int(width * 0.12)), int(width * 0.22)),
+                     docks[0].minimumSizeHint().width()),
                  min(max(form, int(width * 0.22)), int(width * most))]
         # when both do not fit beside the central area's minimum, the palette's names come
         # first (Qt would shrink both in proportion); the properties scroll
-        room = width - self.center.minimumSizeHint().width() - 24
+        # the central area needs at least the layer table's essential columns (at projector
+        # text on 1366 px the properties took 82 px more and cut the Name column by 17 px)
+        center = self.center.minimumSizeHint().width()
+        if self.table.isVisible():
+            chrome = 2 * max(0, self.table.mapTo(self.center, QPoint(0, 0)).x())  # margins
+            center = max(center, self.table.essential_width() + chrome)
+        room = width - center - 24
         if sum(sizes) > room:
             sizes[1] = max(room - sizes[0], 280)
         self.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)

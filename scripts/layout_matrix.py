@@ -25,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+LESSON = "rgb_minus_25"
+"""The lesson the Classroom shows: an RGB input, the widest step-through."""
 SCREENS = {"1366x768": (1366, 768), "1920x1080": (1920, 1080), "2560x1440": (2560, 1440)}
 README_PICTURES = {
     # docs name: (screen, text, theme, page)
@@ -33,7 +35,7 @@ README_PICTURES = {
     "layout-inspect-1920x1080-dark.png": ("1920x1080", "normal", "dark", "Inspect / Activations"),
     "layout-classroom-1920x1080-present.png": ("1920x1080", "present", "light", "Classroom"),
     "layout-classroom-1920x1080-projector.png": ("1920x1080", "projector", "light",
-                                                 "Classroom"),
+                                                 "Classroom / lesson"),
 }
 
 
@@ -67,7 +69,6 @@ def _slug(page: str) -> str:
 
 def render(out: Path, screens: list[str], texts: list[str], themes: list[str]) -> dict[
         tuple[str, str, str, str], Path]:
-    os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
     _screen_config(*max(SCREENS[s] for s in screens))
     from PySide6.QtCore import QEventLoop
@@ -110,14 +111,16 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
 
     screen, text, theme = state
     width, height = SCREENS[screen]
+    # each state from the default settings: one shared folder kept the last state's theme and
+    # text size, so a "light" state opened dark and Dark Theme then turned it light
+    os.environ["CONVSCOPE_HOME"] = tempfile.mkdtemp()
     window = MainWindow()
     window.available_screen = lambda: QRect(0, 0, width, height)  # type: ignore[method-assign]
     window.resize(width, height)
     window.show()
     window.apply_view_settings()  # as app.main.run_gui does (the default settings here)
     settle()
-    window.classroom.open_lesson("rgb_minus_25")
-    window.open_run(run)
+    window.open_run(run)  # what Build, Train and Inspect show; the lessons come after
     if theme == "dark":
         menu_action(window, "View → Dark Theme").trigger()
     if text == "projector":
@@ -137,7 +140,7 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
 
     seen = text
     if text == "present":
-        window.tabs.setCurrentWidget(window.classroom.panel)
+        window.classroom.open_lesson(LESSON)  # a class is shown a lesson
         settle_classroom(window, wait)
         menu_action(window, "View → Present").trigger()
         window.setWindowState(Qt.WindowState.WindowNoState)
@@ -147,7 +150,7 @@ def _render_state(out: Path, run: Path, wait: Any, state: tuple[str, str, str],
         window.classroom.present.key(Qt.Key.Key_Escape)
         settle()
         seen = "after present"
-    for page in walk_pages(window, wait):
+    for page in walk_pages(window, wait, lesson=LESSON if text != "present" else None):
         shoot(page, seen)
     window.classroom.stop()
     window.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -45,7 +45,7 @@ from app.build.diagram_export import export_scene
 from app.build.diagram_zoom import ZoomableView
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
-from app.style import ERROR_COLOR, group_color
+from app.style import ERROR_COLOR, group_color, secondary_text_color
 from core.analysis import graph_layout
 from core.analysis.diagram_look import LABEL_ROTATION, block_size, pitches
 from core.analysis.graph_layout import Direction
@@ -153,10 +153,11 @@ class DiagramView(ZoomableView):
         text_color = self.palette().text().color()
         # a theme change recolours every label: drawn afresh, as for a new font (kept items
         # showed the dark theme's text on the light one)
+        colors = text_color.name() + self.palette().base().color().name()
         fresh = not self._drawn or self._widths_font != font_size or \
-            self._drawn_color != text_color.name()
+            self._drawn_color != colors
         self._drawn = True
-        self._drawn_color = text_color.name()
+        self._drawn_color = colors
         collapsed = {g.name for g in spec.groups} - self.expanded
         self.expanded &= {g.name for g in spec.groups}
         shown = collapsed_nodes(spec, collapsed) if collapsed else None
@@ -334,7 +335,8 @@ class DiagramView(ZoomableView):
             for row, text in enumerate((label, shape)):
                 item = QGraphicsSimpleTextItem(text)
                 item.setFont(font)
-                item.setBrush(QBrush(text_color if row == 0 else QColor("#888888")))
+                item.setBrush(QBrush(text_color if row == 0 else
+                                     secondary_text_color(self.palette())))
                 item.setData(0, name)
                 self.scene_.addItem(item)
                 texts.append(item)
@@ -407,6 +409,13 @@ class DiagramView(ZoomableView):
     def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
         if self._stale or self._fit_pending:
+            self.rebuild()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        # a theme's palette reaches the view after the window's rebuild read the old one (the
+        # dark theme kept black labels): the labels follow it (drawn afresh only if changed)
+        if event.type() == QEvent.Type.PaletteChange and self._drawn:
             self.rebuild()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

@@ -385,6 +385,15 @@ class LayerTable(QTableView):
             if column not in hidden and header.sectionSize(column) != width:
                 header.resizeSection(column, width)
 
+    def essential_width(self) -> int:
+        """The view's width that shows the row number, name, output shape and parameters
+        whole (what fit_columns never hides), with the frame and a vertical scroll bar."""
+        if len(self._needs) != len(COLUMNS):
+            return self.minimumSizeHint().width()
+        needs = self._needs
+        return needs[0] + needs[1] + needs[4] + needs[5] + 2 * self.frameWidth() + \
+            self.verticalScrollBar().sizeHint().width()
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)  # the view's or its viewport's size (a scroll bar came)
         self.fit_columns()

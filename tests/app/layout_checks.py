@@ -268,14 +268,19 @@ def _inner_tabs(page: QWidget) -> list[QTabWidget]:
     return [t for t in page.findChildren(QTabWidget) if t.isVisible() and t.count() > 1]
 
 
-def walk_pages(window: Any, wait: Wait) -> Iterator[str]:
+def walk_pages(window: Any, wait: Wait, lesson: str | None = None) -> Iterator[str]:
     """Show every page of the window in turn, as drawn once its jobs finished, yielding its name
-    ("Build", "Inspect / Filters"): every tab, and every tab of a tab widget on it."""
+    ("Build", "Inspect / Filters"): every tab, and every tab of a tab widget on it. With
+    ``lesson``, the Classroom then opens that lesson (which replaces the model in the window)
+    and shows it as "Classroom / lesson": what a class sees, the lesson text above its steps."""
 
     def ready(name: str) -> None:
         settle()
         if name.startswith("Classroom"):
             settle_classroom(window, wait)
+        if name.startswith("Train"):  # the curves drawn, not "Loading the plotting library"
+            wait(lambda: window.training.curves.built)
+            settle()
         if name.startswith("Inspect"):  # the view as drawn, not half-way through its job
             wait(lambda: not window.inspect.busy)
             settle()
@@ -294,6 +299,9 @@ def walk_pages(window: Any, wait: Wait) -> Iterator[str]:
                 yield page
             choice.setCurrentIndex(0)
             ready(name)
+            if lesson is not None and window.classroom.open_lesson(lesson):
+                ready(name)
+                yield f"{name} / lesson"
             continue
         inner = _inner_tabs(tabs.currentWidget())
         if not inner:

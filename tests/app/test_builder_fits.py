@@ -164,3 +164,50 @@ def test_a_long_model_opens_readable_from_its_input_and_fit_shows_it_all(
     settle()
     assert diagram.horizontalScrollBar().maximum() == 0
     assert diagram.transform().m11() >= 0.85
+
+
+def test_the_layer_names_stay_whole_after_another_tab_at_projector_text(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, trained_run: object,
+        convscope_home: object) -> None:
+    """1366 px, opened with projector text saved, a trained run open, View → Projector Text
+    chosen again, then Train and back to Build: the docks came back at their old widths and
+    the Name column was 17 px short (116 of 133), the properties having taken what the table
+    needed."""
+    import json
+    from pathlib import Path
+
+    from tests.app.layout_checks import _table_columns
+    from tests.app.window_driver import menu_action
+
+    assert isinstance(convscope_home, Path)
+    convscope_home.mkdir(parents=True, exist_ok=True)
+    (convscope_home / "settings.json").write_text(json.dumps({"font_size": 24}))
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, 1366, 768))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.apply_view_settings()  # as app.main.run_gui does
+    settle()
+    try:
+        assert callable(trained_run)
+        window.classroom.open_lesson("rgb_minus_25")
+        assert window.open_run(Path(trained_run("digits_small")))
+        menu_action(window, "View → Projector Text (24 pt)").trigger()
+        settle()
+        for tab in (1, 0):
+            qtbot.mouseClick(window.tabs.tabBar(), Qt.MouseButton.LeftButton,
+                             pos=window.tabs.tabBar().tabRect(tab).center())
+            settle()
+        assert window.tabs.currentIndex() == 0
+        assert _table_columns(window.table) == []
+        assert not window.table.isColumnHidden(COLUMNS.index("Name"))
+    finally:
+        window.classroom.stop()
+        window.set_font_size(0, BASE_POINT_SIZE)
+        from PySide6.QtWidgets import QApplication
+
+        from app.style import apply_theme
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_theme(app, False, BASE_POINT_SIZE)

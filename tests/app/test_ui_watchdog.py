@@ -47,3 +47,16 @@ def test_a_marked_first_import_is_allowed(qtbot: QtBot) -> None:
         qtbot.wait(900)
         watchdog.stop()
     assert not watchdog.stalls
+
+
+@pytest.mark.parametrize(("load_per_core", "expected"), [(0.3, 250.0), (1.0, 250.0),
+                                                         (2.0, 500.0), (9.0, 1000.0)])
+def test_the_gate_is_250_ms_scaled_by_the_load_per_core_up_to_1_s(
+        monkeypatch: pytest.MonkeyPatch, load_per_core: float, expected: float) -> None:
+    from tests.app import ui_watchdog
+
+    monkeypatch.delenv("CONVSCOPE_UI_WATCHDOG_MS", raising=False)
+    monkeypatch.setattr(ui_watchdog.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ui_watchdog.os, "getloadavg",
+                        lambda: (2 * load_per_core, 0.0, 0.0))
+    assert ui_watchdog.threshold_ms() == pytest.approx(expected)
