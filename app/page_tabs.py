@@ -51,6 +51,12 @@ class _PageScroll(QScrollArea):
 class PageTabs(QTabWidget):
     """A QTabWidget whose pages scroll when the tab is smaller than their minimum size."""
 
+    def minimumSizeHint(self) -> QSize:
+        """Never narrower than every tab's label: the docks beside it give way (after present
+        mode at 1366 px a fifth tab, Label, went behind the tab bar's scroll arrows)."""
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self.tabBar().sizeHint().width() + 8), hint.height())
+
     def addTab(self, page: QWidget, label: str) -> int:  # type: ignore[override]
         area = _PageScroll(page)
         area.setObjectName(f"{label}Scroll")

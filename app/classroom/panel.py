@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -52,6 +53,18 @@ MODES = (("Forward: one output value", "forward"), ("Backward: one gradient", "b
          ("As a matrix", "matrix"))
 """What the step-through shows: the arithmetic of an output, a gradient's terms, a matrix."""
 
+
+
+def wrap_to_width(text: str, width: int, metrics: QFontMetrics) -> str:
+    """``text`` broken at spaces into lines no wider than ``width`` pixels where it can be (a
+    single word wider than that stays whole)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
 
 class ClassroomPanel(QWidget):
     """Lesson text and steps, model cards side by side, and the step-through view."""
@@ -305,7 +318,9 @@ class ClassroomPanel(QWidget):
             self.heading.setText(lesson.title)
             self.text.setText(lesson.explanation)
             for number, step in enumerate(lesson.steps, 1):
-                self.steps.addItem(f"{number}. {step.title}")
+                item = QListWidgetItem(f"{number}. {step.title}")
+                item.setData(Qt.ItemDataRole.UserRole, item.text())
+                self.steps.addItem(item)
         self.steps.blockSignals(False)
         self._refresh_cards()
         self.timer.stop()  # the document's reload asked for a rebuild; this one replaces it
@@ -439,11 +454,24 @@ class ClassroomPanel(QWidget):
         wrap); above the split what the lesson's list and cards need, the step-through the
         rest (fixed shares at projector text left the grids a 90 px strip, or cut the list)."""
         metrics = self.steps.fontMetrics()
-        titles = [self.steps.item(i).text() for i in range(self.steps.count())]
+        items = [self.steps.item(i) for i in range(self.steps.count())]
+        titles = [str(item.data(Qt.ItemDataRole.UserRole) or item.text()) for item in items]
         widest = max((metrics.horizontalAdvance(t) for t in titles), default=0)
         chrome = 2 * self.steps.frameWidth() + \
             self.steps.verticalScrollBar().sizeHint().width() + 16
-        self.steps.setFixedWidth(max(120, min(widest + chrome, int(self.width() * 0.3))))
+        width = max(120, min(widest + chrome, int(self.width() * 0.3)))
+        self.steps.setFixedWidth(width)
+        # QListView's own word wrap keeps each row as wide as its text on one line (the list
+        # then scrolled sideways at 1366 px in projector text): titles wider than the list are
+        # broken at spaces here
+        changed = False
+        for item, title in zip(items, titles, strict=True):
+            wrapped = wrap_to_width(title, width - chrome, metrics)
+            if item.text() != wrapped:
+                item.setText(wrapped)
+                changed = True
+        if changed:
+            self.steps.doItemsLayout()  # a changed text alone does not re-measure the rows
         self._reserve_step_text()
         if not self._fitted_split:
             return
