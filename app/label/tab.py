@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -37,21 +37,34 @@ from app.label.tool_row import FolderRow, ToolRow
 from app.labels import WrappedLabel
 from app.workers import WorkerQueue
 from core.labels import mask_edits
-from core.labels.images import read_rgb
-from core.labels.label_folder import open_labels, save_labels
 from core.labels.label_set import Box, LabelSet
-from core.labels.suggest import Suggestion, model_helper, suggest, uncertainty_order
+
+if TYPE_CHECKING:
+    from core.labels.suggest import Suggestion
 
 AUTOSAVE_MS = 2000
 PROGRESS_AFTER_MS = 200
 
 
+# The jobs below run on workers and import what they use there: the label files' readers and
+# the model's helper import torch (core.data, core.inspect), which the window's start-up and UI
+# thread never do (tests/app/test_startup.py).
+def _open_job(path: Path) -> Any:
+    from core.labels.label_folder import open_labels
+
+    return open_labels(path)
+
+
 def _image_job(path: Path) -> tuple[np.ndarray, list[np.ndarray]]:
+    from core.labels.images import read_rgb
+
     image = read_rgb(path)
     return image, pyramid(image)
 
 
 def _thumbnails(folder: Path, names: list[str], task: Any) -> Any:
+    from core.labels.images import read_rgb
+
     for done, name in enumerate(names):
         task.check()
         try:
@@ -62,16 +75,22 @@ def _thumbnails(folder: Path, names: list[str], task: Any) -> Any:
 
 
 def _save_job(labels: LabelSet, voc: bool) -> list[Path]:
+    from core.labels.label_folder import save_labels
+
     return save_labels(labels, voc)
 
 
 def _suggest_job(spec: Any, weights: Path | None, run: Path | None,
                  image: np.ndarray) -> Suggestion:
+    from core.labels.suggest import model_helper, suggest
+
     return suggest(model_helper(spec, weights, run), image)
 
 
 def _order_job(spec: Any, weights: Path | None, run: Path | None, paths: list[Path],
                task: Any) -> list[tuple[str, float]]:
+    from core.labels.suggest import model_helper, uncertainty_order
+
     helper = model_helper(spec, weights, run)
     return uncertainty_order(helper, paths, lambda d, t: task.progress(d, t) or task.check())
 
@@ -261,7 +280,7 @@ class LabelTab(QWidget):
 
     def open_path(self, path: Path) -> None:
         self.flush()
-        self._run("open", "Reading the folder", open_labels, path, done=self._opened)
+        self._run("open", "Reading the folder", _open_job, path, done=self._opened)
 
     def _opened(self, labels: LabelSet) -> None:
         self.labels, self.current, self.image, self.suggestion = labels, None, None, None
@@ -413,6 +432,8 @@ class LabelTab(QWidget):
         if self.labels is None or not self.autosave.isActive():
             return
         self.autosave.stop()
+        from core.labels.label_folder import save_labels  # loaded by the worker that opened them
+
         try:
             save_labels(self.labels, voc=False)
         except (OSError, ValueError) as exc:

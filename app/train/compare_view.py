@@ -432,16 +432,15 @@ class DetailsPage(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        from app.image_pane import ImagePane
-
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
-        self.pane = ImagePane("validation confusion matrices, their difference, and the "
-                              "first filters of each run", colorbar=False)
+        self.pane: Any = None
+        """The picture (an app.image_pane.ImagePane), made with the first one: the window's
+        start-up imports no pyqtgraph (tests/app/test_inspect_lazy.py)."""
         bar = QHBoxLayout()
         bar.addWidget(self.status, 1)
         bar.addWidget(self.progress)
@@ -449,7 +448,16 @@ class DetailsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.pane, 1)
+        self._layout = layout
+
+    def _made_pane(self) -> Any:
+        if self.pane is None:
+            from app.image_pane import ImagePane
+
+            self.pane = ImagePane("validation confusion matrices, their difference, and the "
+                                  "first filters of each run", colorbar=False)
+            self._layout.addWidget(self.pane, 1)
+        return self.pane
 
     def busy(self, runs: int) -> None:
         self.status.setText(f"Running the {runs} models on their validation splits…")
@@ -471,11 +479,12 @@ class DetailsPage(QWidget):
 
     def show_picture(self, rgba: Any) -> None:
         self.status.setText("")
-        self.pane.show_map(rgba[:, :, :3] / 255.0)
+        self._made_pane().show_map(rgba[:, :, :3] / 255.0)
 
     def clear(self) -> None:
         self.status.setText("")
-        self.pane.clear_picture()
+        if self.pane is not None:
+            self.pane.clear_picture()
         self.idle()
 
 
