@@ -12,18 +12,18 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
 )
 
 from app.image_pane import GREY, ImagePane
 from app.inspect.base import Context, InspectView, ViewHost, fill_combo
+from app.inspect.run_buttons import RunButtons
 from core.analysis.model_analysis import ModelAnalysis
 from core.inspect.layer_choices import default_dream_layer, feature_map_layers
 
 if TYPE_CHECKING:
-    from app.workers import Task, Worker
+    from app.workers import Task
 
 KEY = "dream"
 NORM = -1
@@ -89,11 +89,11 @@ class DreamView(InspectView):
         self.jitter.setValue(8)
         self.jitter.setPrefix("jitter ")
         self.jitter.setSuffix(" px")
-        self.run_button = QPushButton("Dream")
+        self.notes = QLabel()
+        self.buttons = RunButtons("Dream", KEY, lambda: self.tab.queue, self.notes,
+                                  "dream")
+        self.run_button, self.cancel_button = self.buttons.run_button, self.buttons.cancel_button
         self.run_button.clicked.connect(self._dream)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self._cancel)
         for w in (QLabel("layer"), self.layer, self.channel, self.run_button,
                   self.cancel_button):
             row.addWidget(w)
@@ -108,7 +108,6 @@ class DreamView(InspectView):
                                     colorbar=False)
         panes.addWidget(self.start_pane, 1)
         panes.addWidget(self.dream_pane, 1)
-        self.notes = QLabel()
         self.notes.setWordWrap(True)
         layout.addLayout(row)
         layout.addLayout(scales)
@@ -116,7 +115,6 @@ class DreamView(InspectView):
         layout.addWidget(self.notes)
         self.layer.currentTextChanged.connect(self._layer_changed)
         self._analysis: ModelAnalysis | None = None
-        self._worker: Worker | None = None
 
     def fill_layers(self, analysis: ModelAnalysis) -> None:
         names = feature_map_layers(analysis)
@@ -144,28 +142,10 @@ class DreamView(InspectView):
                       self.scale.value(), self.steps.value(), self.jitter.value())
         worker = self.tab.run(self, KEY, compute_dream, parameters, self._show,
                               label="dreaming…")
-        worker.finished.connect(self._finished)
-        worker.aborted.connect(lambda: self.notes.setText(
-            "The dream was cancelled (Cancel, or the model, weights or input changed): press "
-            "the button again."))
-        self._worker = worker
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.buttons.started(worker)
 
     def _show(self, dream: Any, parameters: Any) -> None:
         show_picture(self.start_pane, dream.start)
         show_picture(self.dream_pane, dream.image)
         self.notes.setText(notes_html(dream.notes))
 
-    def _finished(self) -> None:
-        if self.sender() is self._worker:
-            self._buttons_idle()
-
-    def _cancel(self) -> None:
-        self.tab.queue.cancel(KEY)
-        self._buttons_idle()
-
-    def _buttons_idle(self) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        self._worker = None

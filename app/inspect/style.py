@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
 from app.image_pane import ImagePane
 from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from app.inspect.dream import notes_html, show_picture
+from app.inspect.run_buttons import RunButtons
 from core.analysis.model_analysis import ModelAnalysis
 from core.inspect.layer_choices import default_style_layers, feature_map_layers
 
 if TYPE_CHECKING:
-    from app.workers import Task, Worker
+    from app.workers import Task
 
 KEY = "style"
 STYLE_PHOTOS = ("coffee", "chelsea", "astronaut", "camera", "coins", "rocket", "horse")
@@ -78,11 +79,11 @@ class StyleView(InspectView):
         self.steps.setRange(1, 5000)
         self.steps.setValue(100)
         self.steps.setSuffix(" steps")
-        self.run_button = QPushButton("Transfer style")
+        self.notes = QLabel()
+        self.buttons = RunButtons("Transfer style", KEY, lambda: self.tab.queue, self.notes,
+                                  "style transfer")
+        self.run_button, self.cancel_button = self.buttons.run_button, self.buttons.cancel_button
         self.run_button.clicked.connect(self._transfer)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self._cancel)
         for w in (QLabel("style image"), self.style_image, choose, self.run_button,
                   self.cancel_button):
             first.addWidget(w)
@@ -101,14 +102,12 @@ class StyleView(InspectView):
         self.result_pane = ImagePane("result", colorbar=False)
         for pane in (self.content_pane, self.style_pane, self.result_pane):
             panes.addWidget(pane, 1)
-        self.notes = QLabel()
         self.notes.setWordWrap(True)
         layout.addLayout(first)
         layout.addLayout(layers)
         layout.addLayout(second)
         layout.addLayout(panes, 1)
         layout.addWidget(self.notes)
-        self._worker: Worker | None = None
         self._layers: list[str] = []
 
     def fill_layers(self, analysis: ModelAnalysis) -> None:
@@ -149,13 +148,7 @@ class StyleView(InspectView):
     def _transfer(self) -> None:
         worker = self.tab.run(self, KEY, compute_style, self.parameters(), self._show,
                               label="transferring style…")
-        worker.finished.connect(self._finished)
-        worker.aborted.connect(lambda: self.notes.setText(
-            "The style transfer was cancelled (Cancel, or the model, weights or input "
-            "changed): press the button again."))
-        self._worker = worker
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.buttons.started(worker)
 
     def _show(self, result: Any, parameters: Any) -> None:
         show_picture(self.content_pane, result.content)
@@ -163,15 +156,3 @@ class StyleView(InspectView):
         show_picture(self.result_pane, result.image)
         self.notes.setText(notes_html(result.notes))
 
-    def _finished(self) -> None:
-        if self.sender() is self._worker:
-            self._buttons_idle()
-
-    def _cancel(self) -> None:
-        self.tab.queue.cancel(KEY)
-        self._buttons_idle()
-
-    def _buttons_idle(self) -> None:
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-        self._worker = None

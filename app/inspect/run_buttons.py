@@ -1,0 +1,45 @@
+"""A view's Run and Cancel buttons for one long job on the Inspect tab's queue (the dream, the
+style transfer): Run starts it, Cancel and the job's end put the buttons back, and a job the
+tab cancelled for a new model, weights or input says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QLabel, QPushButton
+
+from app.workers import Worker, WorkerQueue
+
+
+class RunButtons:
+    def __init__(self, run_text: str, key: str, queue: Callable[[], WorkerQueue],
+                 notes: QLabel, what: str) -> None:
+        self.run_button = QPushButton(run_text)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.key, self._queue, self.notes, self.what = key, queue, notes, what
+        self.worker: Worker | None = None
+
+    def started(self, worker: Worker) -> None:
+        """``worker`` runs the job: Run waits, Cancel is offered, until it ends."""
+        worker.finished.connect(lambda: self._ended(worker))
+        worker.aborted.connect(lambda: self.notes.setText(
+            f"The {self.what} was cancelled (Cancel, or the model, weights or input changed): "
+            "press the button again."))
+        self.worker = worker
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+
+    def _ended(self, worker: Worker) -> None:
+        if worker is self.worker:
+            self.idle()
+
+    def cancel(self) -> None:
+        self._queue().cancel(self.key)
+        self.idle()
+
+    def idle(self) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.worker = None
