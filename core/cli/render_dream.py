@@ -4,6 +4,7 @@ Gatys style transfer, as PNG figures (the command line face of the Inspect tab's
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,36 +15,20 @@ IMAGE_HELP = ("an image file, a sample photo name (astronaut, camera, coffee, ch
               "digits:N, the N-th image (from 0) of the bundled digits' test split")
 
 
-def _output(args: argparse.Namespace) -> Path | None:
-    output = Path(args.output)
-    if output.is_dir() or output.suffix.lower() != ".png":
-        return None
-    return output
-
-
-def run_dream(args: argparse.Namespace) -> int:
-    """``render dream MODEL --image SRC [--layer L] [--channel C] [--octaves N] …``."""
+def _render(args: argparse.Namespace, draw: Callable[[Any], Any]) -> int:
+    """Open the model (and weights), ``draw(inspector)`` the figure and write it as the PNG
+    ``-o`` names, all-or-nothing; every failure is one line."""
     from core.data.errors import DataError
     from core.inspect import render
-    from core.inspect.dream import DreamSettings, deep_dream, default_layer
-    from core.inspect.inspector import InspectError, Inspector, image_for
-    from core.inspect.render_dream import dream_figure
+    from core.inspect.inspector import InspectError, Inspector
 
-    output = _output(args)
-    if output is None:
+    output = Path(args.output)
+    if output.is_dir() or output.suffix.lower() != ".png":
         return fail(f"-o {args.output}: give a file name ending in .png")
     try:
         weights = Path(args.weights) if args.weights else None
         inspector = Inspector.from_paths(resolve_model(args.model), weights, force=args.force)
-        inp = image_for(inspector, args.image)
-        layer = args.layer or default_layer(inspector)
-        settings = DreamSettings(layer, args.channel, args.octaves, args.octave_scale,
-                                 args.steps, args.step_size, args.jitter)
-        dream = deep_dream(inspector, inp, settings, seed=args.seed)
-        notes = [f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes else "")]
-        fig = dream_figure(dream, f"{inspector.spec.name} · DeepDream on {layer} "
-                           f"({settings.objective()})", notes, args.size)
-        out = render.save_png(fig, output)
+        out = render.save_png(draw(inspector), output)
     except (ModelError, DataError, InspectError) as exc:
         return fail(with_force(exc))
     except OSError as exc:
@@ -52,20 +37,32 @@ def run_dream(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_dream(args: argparse.Namespace) -> int:
+    """``render dream MODEL --image SRC [--layer L] [--channel C] [--octaves N] …``."""
+    from core.inspect.dream import DreamSettings, deep_dream, default_layer
+    from core.inspect.inspector import image_for
+    from core.inspect.render_dream import dream_figure
+
+    def draw(inspector: Any) -> Any:
+        inp = image_for(inspector, args.image)
+        layer = args.layer or default_layer(inspector)
+        settings = DreamSettings(layer, args.channel, args.octaves, args.octave_scale,
+                                 args.steps, args.step_size, args.jitter)
+        dream = deep_dream(inspector, inp, settings, seed=args.seed)
+        notes = [f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes else "")]
+        return dream_figure(dream, f"{inspector.spec.name} · DeepDream on {layer} "
+                            f"({settings.objective()})", notes, args.size)
+
+    return _render(args, draw)
+
+
 def run_style(args: argparse.Namespace) -> int:
     """``render style MODEL --content SRC --style SRC [--content-layer L] …``."""
-    from core.data.errors import DataError
-    from core.inspect import render
-    from core.inspect.inspector import InspectError, Inspector, image_for
+    from core.inspect.inspector import image_for
     from core.inspect.render_dream import style_figure
     from core.inspect.style import StyleSettings, default_layers, transfer_style
 
-    output = _output(args)
-    if output is None:
-        return fail(f"-o {args.output}: give a file name ending in .png")
-    try:
-        weights = Path(args.weights) if args.weights else None
-        inspector = Inspector.from_paths(resolve_model(args.model), weights, force=args.force)
+    def draw(inspector: Any) -> Any:
         content, style = image_for(inspector, args.content), image_for(inspector, args.style)
         content_layer, style_layers = default_layers(inspector)
         if args.content_layer:
@@ -77,14 +74,10 @@ def run_style(args: argparse.Namespace) -> int:
                                  args.style_weight, args.steps, args.learning_rate)
         result = transfer_style(inspector, content, style, settings)
         notes = [f"content: {content.source}", f"style: {style.source}"]
-        fig = style_figure(result, f"{inspector.spec.name} · style transfer", notes, args.size)
-        out = render.save_png(fig, output)
-    except (ModelError, DataError, InspectError) as exc:
-        return fail(with_force(exc))
-    except OSError as exc:
-        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
-    print(out)
-    return 0
+        return style_figure(result, f"{inspector.spec.name} · style transfer", notes,
+                            args.size)
+
+    return _render(args, draw)
 
 
 def add_parsers(views: Any, size: Any) -> None:
