@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from app.workers import Worker, WorkerQueue
@@ -24,15 +25,23 @@ class RunButtons:
     def started(self, worker: Worker) -> None:
         """``worker`` runs the job: Run waits, Cancel is offered, until it ends."""
         worker.finished.connect(lambda: self._ended(worker))
-        worker.aborted.connect(lambda: self.notes.setText(
-            f"The {self.what} was cancelled (Cancel, or the model, weights or input changed): "
-            "press the button again."))
+        worker.aborted.connect(self._aborted)
         self.worker = worker
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
+    def _alive(self) -> bool:
+        """False once the view's widgets are gone (a job ending after its window closed)."""
+        return all(shiboken6.isValid(w) for w in (self.notes, self.run_button,
+                                                  self.cancel_button))
+
+    def _aborted(self) -> None:
+        if self._alive():
+            self.notes.setText(f"The {self.what} was cancelled (Cancel, or the model, weights "
+                               "or input changed): press the button again.")
+
     def _ended(self, worker: Worker) -> None:
-        if worker is self.worker:
+        if worker is self.worker and self._alive():
             self.idle()
 
     def cancel(self) -> None:
