@@ -67,9 +67,10 @@ def read_meta(run: Path) -> dict[str, Any]:
 
 
 def interrupted(run: Path) -> bool:
-    """True when a commit was cut off: some files of the previous generation are in .prev."""
+    """True when a commit was cut off: some files of the previous generation are in .prev
+    (model.json included: a resume that unfroze layers commits it with training.json)."""
     return (run / (META + TMP)).exists() and any(
-        (run / prev_name(name)).exists() for name in GENERATION_FILES)
+        (run / prev_name(name)).exists() for name in RECORDED_FILES)
 
 
 def resolve(run: Path, name: str) -> Path:

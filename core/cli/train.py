@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
 
             # first, and writing nothing: every file of the run checked, one line if damaged
             point = open_for_resume(Path(args.resume))
-            spec = load_model(Path(args.resume) / "model.json")
+            from core.run_files import MODEL, resolve
+
+            spec = load_model(resolve(Path(args.resume), MODEL))
             planned = TrainingSettings.from_dict(point.state.settings)
             recorded = point.state.dataset
             if args.dataset is None or _same_dataset(args.dataset, recorded):

@@ -93,7 +93,7 @@ def save_spec(run: Path, spec: ModelSpec) -> None:
 def _settle(run: Path) -> None:
     """Before writing: roll an interrupted commit back, drop stale .prev and .tmp files."""
     rolling_back = (run / (META + TMP)).exists()
-    for name in GENERATION_FILES:
+    for name in RECORDED_FILES:  # model.json too: an unfreeze commits it in a generation
         prev = run / _prev(name)
         if prev.exists():
             if rolling_back:
@@ -283,7 +283,7 @@ def open_for_resume(run: Path) -> ResumePoint:
     _require_record(run, state)
     check_generations(run, state)
     note = check_files(run)
-    spec = load_model(run / MODEL)
+    spec = load_model(resolve(run, MODEL))  # the committed one, if an unfreeze was cut off
     check_state_fits_model(state, spec)
     check_run_dataset(state, spec)
     weights = resolve(run, LAST)
@@ -377,7 +377,7 @@ def open_run(path: Path, which: str = "best", check_up_to: int | None = None) ->
     run = path.parent if path.is_file() else path
     state = load_state(run)
     check_generations(run, state)
-    spec = load_model(run / "model.json")
+    spec = load_model(resolve(run, MODEL))
     check_state_fits_model(state, spec)
     if path.is_file():
         weights = path

@@ -238,7 +238,7 @@ def _train(spec: ModelSpec, data: Dataset, s: TrainingSettings, out_dir: Path,
     if resume is not None:
         point = ckpt.open_for_resume(resume)  # checked; refuses in one line, writes nothing
         state = point.state
-        spec = load_model(resume / "model.json")
+        spec = load_model(ckpt.resolve(resume, ckpt.MODEL))  # the committed model file
         s = TrainingSettings.from_dict({**state.settings, "epochs": s.epochs})
         if s.epochs <= state.epochs_done:
             raise TrainingError(f"the run has done {state.epochs_done} epochs already; ask for "

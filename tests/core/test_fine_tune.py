@@ -264,3 +264,36 @@ def test_unfreeze_without_a_frozen_block_fails_in_one_line(tiny_digits: Dataset,
     events = run(load_preset("digits_small"), tiny_digits, replace(FAST, epochs=2), tmp_path,
                  resume=Path(done.run_dir), unfreeze=Unfreeze(2))
     assert isinstance(events[-1], Failed) and "no frozen block" in events[-1].message
+
+
+def test_an_unfreeze_cut_off_before_its_commit_resumes_from_the_frozen_model(
+        tiny_digits: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies after the unfrozen model.json replaced the old one but before
+    training.json committed it: the folder still resumes, from the model it recorded."""
+    from core.train import checkpoint
+
+    spec = fine_tune_spec(load_preset("digits_small"), tiny_digits.classes)
+    head = run(spec, tiny_digits, replace(FAST, epochs=1), tmp_path)[-1]
+    assert isinstance(head, Finished)
+    run_dir = Path(head.run_dir)
+    frozen = load_model(run_dir / "model.json")
+    real_replace = os.replace
+
+    def die_at_the_commit(src: object, dst: object) -> None:
+        if Path(str(dst)).name == "training.json":
+            raise SystemExit("killed")  # not an OSError: nothing in the process tidies up
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checkpoint.os, "replace", die_at_the_commit)
+    with pytest.raises(SystemExit):
+        run(spec, tiny_digits, replace(FAST, epochs=2), tmp_path, resume=run_dir,
+            unfreeze=Unfreeze(1))
+    monkeypatch.setattr(checkpoint.os, "replace", real_replace)
+    assert load_model(run_dir / "model.json") != frozen  # the new file is in place, uncommitted
+    point = open_for_resume(run_dir)
+    assert "cut off" in point.note and point.state.epochs_done == 1
+    more = run(spec, tiny_digits, replace(FAST, epochs=2), tmp_path, resume=run_dir)
+    assert isinstance(more[-1], Finished) and more[-1].epochs_done == 2
+    assert load_model(run_dir / "model.json") == frozen  # rolled back, then kept
+    assert not (run_dir / "model.json.prev").exists()
+    open_for_resume(run_dir)
