@@ -27,12 +27,17 @@ MODULES = (
     "core.tasks.classification", "core.tasks.segmentation", "core.tasks.detection",
     "core.tasks.localization", "core.data.datasets", "core.inspect.augmentation_preview",
     "core.train.checkpoint", "core.train.engine", "core.train.preflight",
-    "pyqtgraph", "app.image_pane", "app.plot_text", "igraph",
+    "pyqtgraph", "app.image_pane", "app.plot_text", "igraph", "captum.attr",
+    "skimage.io", "skimage.data",
 )
 """What the warm-up imports: the heavy libraries and the core modules built on them that the
 Train tab asks on the UI thread once they are loaded (a task's labels, the run history), and
 pyqtgraph with the Inspect views' image panes (built when the Inspect tab is first shown), and
-igraph for the diagram's layered layout (a provisional layout is drawn until it is loaded)."""
+igraph for the diagram's layered layout (a provisional layout is drawn until it is loaded), and
+Captum's attribution methods for Inspect (0.6 s with the matplotlib and IPython it pulls in:
+imported by Inspect's worker on first use, it held the UI thread ~260 ms on opening Inspect on
+VGG-16), and scikit-image's reader and sample photos (Inspect's sample photo: its first use
+parsed type stubs on the worker, a 280 ms UI gap)."""
 STATUS = "Loading PyTorch (the first time takes a few seconds)…"
 
 
