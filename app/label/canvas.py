@@ -25,7 +25,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from core.labels.label_set import Box, ImageLabels
+from core.labels.label_set import PALETTE, Box, ImageLabels
+from core.labels.proposals import Proposal
 
 TOOLS = ("box", "brush", "eraser", "polygon", "fill", "grow", "superpixel", "pan")
 FITTED_PIXELS = 4_000_000
@@ -61,6 +62,9 @@ class LabelCanvas(QWidget):
     """Grow region / superpixel at (x, y) in the image's pixels: the tab runs it on the worker."""
     superpixel_stroke = Signal(object)
     """Points (x, y) under the superpixel brush, at the release."""
+    clicked = Signal(float, float)
+    """A click (no drag) with the box or pan tool that drew nothing, at (x, y) in the image's
+    pixels: the tab selects the model's proposal there."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,38 +87,56 @@ class LabelCanvas(QWidget):
         self.selected: int | None = None
         self.on_patch: Callable[..., None] = lambda _p: None
         self.on_boxes: Callable[[list[Box], list[Box], str], None] = lambda _b, _a, _t: None
-        self.proposals: list[Box] = []
+        self.proposals: list[Proposal] = []
+        self.proposal: Proposal | None = None
+        """The selected proposal (drawn brighter, outlined)."""
+        self._region_images: dict[int, tuple[np.ndarray, QImage]] = {}
         self._drag: str | None = None
         self._press = QPointF()
         self._stroke: list[tuple[float, float]] = []
         self._boxes_before: list[Box] = []
         self._polygon: list[tuple[float, float]] = []
         self._hover = QPointF()
-        self._proposal: tuple[np.ndarray, QImage] | None = None
         self._fitted: tuple[tuple[int, int, int], QImage] | None = None
 
     # -- what is shown ----------------------------------------------------------------------
     def show_image(self, item: ImageLabels, levels: list[np.ndarray]) -> None:
         self.item = item
         self.levels = [qimage(level) for level in levels]
-        self.selected, self._polygon, self.proposals = None, [], []
-        self._proposal = None
+        self.selected, self._polygon = None, []
+        self.show_proposals([], None)
         self._overlay_bits = np.zeros((item.height, item.width), np.uint32)
         self.overlay = QImage(self._overlay_bits.data, item.width, item.height, 4 * item.width,
                               QImage.Format.Format_ARGB32_Premultiplied)
         self.refresh_overlay()
         self.fit()
 
-    def proposal_mask(self, mask: np.ndarray | None) -> None:
-        """The model's proposed mask, drawn as dashed outlines' fill at half the opacity."""
-        self._proposal = None
-        if mask is not None and self.item is not None:
-            bits = self._lut()[mask] & 0x7FFFFFFF
-            bits = np.ascontiguousarray(bits)
-            self._proposal = (bits, QImage(bits.data, mask.shape[1], mask.shape[0],
-                                           4 * mask.shape[1],
-                                           QImage.Format.Format_ARGB32))
+    def show_proposals(self, proposals: list[Proposal], selected: Proposal | None) -> None:
+        """The model's proposals: boxes dashed, regions filled at half the opacity; the
+        selected one brighter and outlined in white."""
+        self.proposals, self.proposal = list(proposals), selected
+        keep = {id(p) for p in proposals}
+        self._region_images = {k: v for k, v in self._region_images.items() if k in keep}
         self.update()
+
+    def _region_image(self, proposal: Proposal) -> QImage:
+        """A region proposal's colour image (its bounding box only), made once."""
+        found = self._region_images.get(id(proposal))
+        if found is None:
+            assert proposal.region is not None
+            # the model's class in the label class's colour; a class the labels lack yet in
+            # the colour it will get (not white, which hides on a bright photo)
+            r, g, b = (self.colours[proposal.label] if proposal.label < len(self.colours)
+                       else PALETTE[proposal.label % len(PALETTE)])
+            colour = np.uint32(0xFF000000 | (r << 16) | (g << 8) | b)
+            bits = np.ascontiguousarray(np.where(proposal.region, colour, np.uint32(0)))
+            h, w = bits.shape
+            found = (bits, QImage(bits.data, w, h, 4 * w, QImage.Format.Format_ARGB32))
+            self._region_images[id(proposal)] = found
+        return found[1]
+
+    def drawing_polygon(self) -> bool:
+        return bool(self._polygon)
 
     def clear(self) -> None:
         self.item, self.levels, self.overlay, self._overlay_bits = None, [], None, None
@@ -201,16 +223,20 @@ class LabelCanvas(QWidget):
             painter.setOpacity(self.opacity)
             painter.drawImage(target, self.overlay, shown)
             painter.setOpacity(1.0)
-        if self._proposal is not None:
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-            painter.setOpacity(0.5)
-            painter.drawImage(target, self._proposal[1], shown)
-            painter.setOpacity(1.0)
+        self._paint_region_proposals(painter)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for k, box in enumerate(item.boxes):
             self._draw_box(painter, box, k == self.selected, Qt.PenStyle.SolidLine)
-        for box in self.proposals:
-            self._draw_box(painter, box, False, Qt.PenStyle.DashLine)
+        for proposal in self.proposals:
+            if proposal.box is not None:
+                self._draw_box(painter, proposal.box, proposal is self.proposal,
+                               Qt.PenStyle.DashLine)
+        if self.proposal is not None:
+            x1, y1, x2, y2 = self.proposal.bounds()
+            painter.setPen(QPen(QColor(255, 255, 255), 2, Qt.PenStyle.DotLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(self.to_screen(x1, y1), self.to_screen(x2, y2)).adjusted(
+                -3, -3, 3, 3))
         if self._polygon:
             painter.setPen(QPen(QColor(255, 255, 255), 2, Qt.PenStyle.DashLine))
             points = [self.to_screen(x, y) for x, y in self._polygon] + [self._hover]
@@ -220,6 +246,17 @@ class LabelCanvas(QWidget):
             painter.setPen(QPen(QColor(255, 255, 255), 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(self._hover, self.brush_px / 2, self.brush_px / 2)
+
+    def _paint_region_proposals(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        for proposal in self.proposals:
+            if proposal.region is None:
+                continue
+            x1, y1, x2, y2 = proposal.bounds()
+            painter.setOpacity(0.85 if proposal is self.proposal else 0.45)
+            painter.drawImage(QRectF(self.to_screen(x1, y1), self.to_screen(x2, y2)),
+                              self._region_image(proposal))
+        painter.setOpacity(1.0)
 
     def _fitted_photo(self, level: int) -> QImage | None:
         """The photo scaled to the zoom, kept while the zoom stays, when it is no larger than
@@ -413,6 +450,10 @@ class LabelCanvas(QWidget):
                 self.selected = None
             self._boxes_done("Draw box" if len(self.item.boxes) > len(self._boxes_before)
                              else "Adjust box")
+        moved = event.position() - self._press
+        if (self.tool in ("box", "pan") and self.selected is None and event.button() ==
+                Qt.MouseButton.LeftButton and abs(moved.x()) + abs(moved.y()) < 4):
+            self.clicked.emit(*self._image_xy(event.position()))
         self.update()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:

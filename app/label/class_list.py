@@ -1,4 +1,5 @@
-"""The class list: add, rename, recolour and delete (saying what it affects); keys 1–9 pick."""
+"""The class list: add, rename, recolour and delete (saying what it affects, undoable through
+the tab); keys 1–9 pick."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class ClassList(QWidget):
 
     changed = Signal()
     picked = Signal(int)
+    delete_requested = Signal(int)
+    """The user confirmed deleting this class: the tab deletes it as one undo step."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -131,12 +134,10 @@ class ClassList(QWidget):
         usage = self.labels.usage(row)
         answer = QMessageBox.question(
             self, "Delete the class",
-            f'Delete "{name}" with its {usage.words()}? This cannot be undone; the classes '
-            "after it move up one.",
+            f'Delete "{name}" with its {usage.words()}? The classes after it move up one. '
+            "Undo (Ctrl+Z) brings it back with its labels; the other images' undo histories "
+            "end here.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        self.labels.delete_class(row)
-        self.refill(max(0, row - 1))
-        self.changed.emit()
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete_requested.emit(row)

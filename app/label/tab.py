@@ -1,9 +1,11 @@
 """The Label tab: open a folder of images, label them with boxes and masks, let the open model
 suggest, and hand the labelled images to the Train tab.
 
-Every read, save, grown region and suggestion runs on the tab's worker queue (latest request
-wins); one that takes over 200 ms shows progress and Cancel. Labels save themselves two seconds
-after the last edit, all-or-nothing (core.labels writes through write_atomic).
+Every read, save, grown region and suggestion runs on the tab's worker queue (app/label/jobs.py:
+latest request wins); one that takes over 200 ms shows progress and Cancel. The model's help
+(suggestions reviewed one proposal at a time, the uncertainty order) is app/label/model_help.py.
+Labels save themselves two seconds after the last edit, all-or-nothing (core.labels writes
+through write_atomic). Deleting a class is one undo step (app/label/commands.py).
 """
 
 from __future__ import annotations
@@ -12,99 +14,33 @@ import copy
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoGroup, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from app.document import ModelDocument
-from app.label.canvas import LabelCanvas, pyramid
+from app.label.canvas import LabelCanvas
 from app.label.class_list import ClassList
-from app.label.commands import BoxEdit, MaskEdit
-from app.label.thumbnails import THUMB, ThumbnailStrip
+from app.label.commands import BoxEdit, DeleteClass, MaskEdit
+from app.label.jobs import LabelJobs, image_job, open_job, save_job, thumbnails_job
+from app.label.model_help import ModelHelp
+from app.label.thumbnails import ThumbnailStrip
 from app.label.tool_row import FolderRow, ToolRow
 from app.labels import WrappedLabel
-from app.workers import WorkerQueue
 from core.labels import mask_edits
 from core.labels.label_set import Box, LabelSet
 
-if TYPE_CHECKING:
-    from core.labels.suggest import Suggestion
-
 AUTOSAVE_MS = 2000
-PROGRESS_AFTER_MS = 200
-
-
-# The jobs below run on workers and import what they use there: the label files' readers and
-# the model's helper import torch (core.data, core.inspect), which the window's start-up and UI
-# thread never do (tests/app/test_startup.py).
-def _open_job(path: Path) -> Any:
-    from core.labels.label_folder import open_labels
-
-    return open_labels(path)
-
-
-def _image_job(path: Path) -> tuple[np.ndarray, list[np.ndarray]]:
-    from core.labels.images import read_rgb
-
-    image = read_rgb(path)
-    return image, pyramid(image)
-
-
-def _thumbnails(folder: Path, names: list[str], task: Any) -> Any:
-    from core.labels.images import read_rgb
-
-    for done, name in enumerate(names):
-        task.check()
-        try:
-            yield name, read_rgb(folder / name, (THUMB, THUMB))[::2, ::2]
-        except ValueError:
-            continue
-        task.progress(done + 1, len(names))
-
-
-def _save_job(labels: LabelSet, voc: bool) -> list[Path]:
-    from core.labels.label_folder import save_labels
-
-    return save_labels(labels, voc)
-
-
-def _suggest_job(spec: Any, weights: Path | None, run: Path | None,
-                 image: np.ndarray) -> Suggestion:
-    from core.labels.suggest import model_helper, suggest
-
-    return suggest(model_helper(spec, weights, run), image)
-
-
-def _order_job(spec: Any, weights: Path | None, run: Path | None, paths: list[Path],
-               task: Any) -> list[tuple[str, float]]:
-    from core.labels.suggest import model_helper, uncertainty_order
-
-    helper = model_helper(spec, weights, run)
-    return uncertainty_order(helper, paths, lambda d, t: task.progress(d, t) or task.check())
-
-
-class _Reply(QObject):
-    """Hands a job's result to ``done`` while its tab lives (Qt drops the connection with it)."""
-
-    def __init__(self, parent: QObject, done: Callable[[Any], None]) -> None:
-        super().__init__(parent)
-        self.done = done
-
-    @Slot(object)
-    def returned(self, value: Any) -> None:
-        self.done(value)
 
 
 class LabelTab(QWidget):
@@ -124,20 +60,16 @@ class LabelTab(QWidget):
         self.image: np.ndarray | None = None
         self.stacks: dict[str, QUndoStack] = {}
         self.undo_group = QUndoGroup(self)
-        self.suggestion: Suggestion | None = None
-        self.order: list[str] = []
-        self._order_key: object = None
         self._superpixels: tuple[str, Any] | None = None
         self._stroke = 0
-        self.jobs = WorkerQueue(self)
+        self.message = WrappedLabel("")
+        self.message.setObjectName("LabelMessage")
+        self.jobs = LabelJobs(self, self.say)
         self.folder_row, self.tool_row = FolderRow(), ToolRow()
         self.canvas = LabelCanvas()
         self.classes = ClassList()
         self.thumbnails = ThumbnailStrip()
-        self.message = WrappedLabel("")
-        self.message.setObjectName("LabelMessage")
-        self.progress = QProgressBar()
-        self.cancel = QPushButton("Cancel")
+        self.help = ModelHelp(self, self)
         self._build()
         self._wire()
         self.autosave = QTimer(self)
@@ -159,6 +91,8 @@ class LabelTab(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(QLabel("Classes (keys 1–9 pick)"))
         column.addWidget(self.classes, 1)
+        column.addWidget(self.help.title)
+        column.addWidget(self.help.list, 1)
         column.addWidget(self.message)
         split.addWidget(side)
         split.setStretchFactor(0, 4)
@@ -166,21 +100,15 @@ class LabelTab(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.thumbnails)
         bar = QHBoxLayout()
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.cancel)
+        bar.addWidget(self.jobs.progress, 1)
+        bar.addWidget(self.jobs.cancel)
         layout.addLayout(bar)
-        self.progress.hide()
-        self.cancel.hide()
 
     def _wire(self) -> None:
         f, t, c = self.folder_row, self.tool_row, self.canvas
         f.open.clicked.connect(self.open_dialog)
         f.save.clicked.connect(lambda: self.save(voc=True))
         f.train.clicked.connect(self.train_on_labels)
-        f.suggest.clicked.connect(self.request_suggestion)
-        f.accept.clicked.connect(self.accept_suggestion)
-        f.reject.clicked.connect(self.reject_suggestion)
-        f.next_uncertain.clicked.connect(self.next_most_uncertain)
         f.status.activated.connect(lambda _i: self.set_status(f.status.currentText()))
         t.tool_chosen.connect(self._tool)
         t.brush_size.valueChanged.connect(self._brush_size)
@@ -196,9 +124,8 @@ class LabelTab(QWidget):
         c.superpixel_stroke.connect(self._superpixel_stroke)
         self.classes.picked.connect(self._pick_class)
         self.classes.changed.connect(self._classes_changed)
+        self.classes.delete_requested.connect(self.delete_class)
         self.thumbnails.chosen.connect(self.show_image)
-        self.cancel.clicked.connect(lambda: self.jobs.cancel())
-        self.document.run_changed.connect(self._forget_order)
 
     def _brush_size(self, value: int) -> None:
         self.canvas.brush_px = float(value)
@@ -210,9 +137,6 @@ class LabelTab(QWidget):
     def _pick_class(self, index: int) -> None:
         self.canvas.current_class = index
 
-    def _forget_order(self) -> None:
-        self.order = []
-
     def _enable(self) -> None:
         has = self.labels is not None
         shown = self.current is not None
@@ -221,8 +145,7 @@ class LabelTab(QWidget):
             button.setEnabled(has)
         for widget in (f.suggest, f.status, self.canvas):
             widget.setEnabled(shown)
-        f.accept.setEnabled(self.suggestion is not None)
-        f.reject.setEnabled(self.suggestion is not None)
+        self.help.show()
         self.tool_row.undo.setEnabled(self.undo_group.canUndo())
         self.tool_row.redo.setEnabled(self.undo_group.canRedo())
 
@@ -232,45 +155,15 @@ class LabelTab(QWidget):
         else:
             super().keyPressEvent(event)
 
-    # -- jobs -----------------------------------------------------------------------------
     def _run(self, key: str, what: str, function: Callable[..., Any], *args: Any,
              done: Callable[[Any], None], quiet: bool = False) -> None:
-        worker = self.jobs.submit(key, function, *args)
-        reply = _Reply(self, done)  # a child: a result after the tab is gone reaches no one
-        worker.returned.connect(reply.returned)
-        worker.finished.connect(reply.deleteLater)
-        worker.errored.connect(self._failed)
-        if quiet:
-            return
-        worker.progress.connect(self._progress)
-        self.progress.setFormat(f"{what} %p%")
-
-        def reveal() -> None:
-            if not worker.is_done:
-                self.progress.setRange(0, 0)
-                self.progress.show()
-                self.cancel.show()
-
-        QTimer.singleShot(PROGRESS_AFTER_MS, self, reveal)
-        worker.finished.connect(self._job_ended)
-
-    def _failed(self, exc: BaseException) -> None:
-        self.say(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-
-    def _thumbnail(self, pair: tuple[str, np.ndarray]) -> None:
-        self.thumbnails.set_thumbnail(*pair)
-
-    def _progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-
-    def _job_ended(self) -> None:
-        if not self.jobs.busy():
-            self.progress.hide()
-            self.cancel.hide()
+        self.jobs.run(key, what, function, *args, done=done, quiet=quiet)
 
     def say(self, text: str) -> None:
         self.message.setText(text)
+
+    def _thumbnail(self, pair: tuple[str, np.ndarray]) -> None:
+        self.thumbnails.set_thumbnail(*pair)
 
     # -- the folder -----------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -280,12 +173,12 @@ class LabelTab(QWidget):
 
     def open_path(self, path: Path) -> None:
         self.flush()
-        self._run("open", "Reading the folder", _open_job, path, done=self._opened)
+        self._run("open", "Reading the folder", open_job, path, done=self._opened)
 
     def _opened(self, labels: LabelSet) -> None:
-        self.labels, self.current, self.image, self.suggestion = labels, None, None, None
+        self.labels, self.current, self.image = labels, None, None
         self.stacks.clear()
-        self.order = []
+        self.help.forget()
         self.canvas.clear()
         self.classes.set_labels(labels)
         self._classes_changed(save=False)
@@ -297,19 +190,20 @@ class LabelTab(QWidget):
                                "read:\n" + "\n".join(problems[:8])))
         if names:
             self.thumbnails.select(names[0])
-            worker = self.jobs.submit("thumbnails", _thumbnails, labels.images_dir, names)
+            worker = self.jobs.queue.submit("thumbnails", thumbnails_job, labels.images_dir,
+                                            names)
             worker.yielded.connect(self._thumbnail)
-            worker.finished.connect(self._job_ended)
+            worker.finished.connect(self.jobs.ended)
         self._enable()
 
     def show_image(self, name: str) -> None:
         if self.labels is None or name not in self.labels.images:
             return
-        self.current, self.suggestion = name, None
+        self.current = name
         self._superpixels = None
         stack = self.stacks.setdefault(name, QUndoStack(self.undo_group))
         self.undo_group.setActiveStack(stack)
-        self._run("image", f"Reading {name}", _image_job, self.labels.images_dir / name,
+        self._run("image", f"Reading {name}", image_job, self.labels.images_dir / name,
                   done=partial(self._image_read, name))
         self._enable()
 
@@ -324,14 +218,14 @@ class LabelTab(QWidget):
         self.shown.emit(name)
 
     # -- edits ----------------------------------------------------------------------------
-    def _item(self) -> Any:
+    def item(self) -> Any:
         assert self.labels is not None and self.current is not None
         return self.labels.images[self.current]
 
     def _edited(self) -> None:
         if self.current is not None:
             self.thumbnails.show_status(self.current)
-            self.folder_row.status.setCurrentText(self._item().status)
+            self.folder_row.status.setCurrentText(self.item().status)
         self.autosave.start()
 
     def _patch(self, patch: mask_edits.Patch, text: str = "Paint") -> None:
@@ -342,21 +236,21 @@ class LabelTab(QWidget):
         elif not self.canvas._stroke[:-1]:
             self._stroke += 1  # the press of a new stroke
         stack = self.stacks[self.current]
-        stack.push(MaskEdit(self._item(), patch, text, self._stroke, self._mask_changed))
+        stack.push(MaskEdit(self.item(), patch, text, self._stroke, self.mask_changed))
 
-    def _mask_changed(self, rect: tuple[int, int, int, int] | None) -> None:
+    def mask_changed(self, rect: tuple[int, int, int, int] | None) -> None:
         self.canvas.refresh_overlay(rect)
         self._edited()
 
-    def _boxes_changed(self) -> None:
+    def boxes_changed(self) -> None:
         self.canvas.update()
         self._edited()
 
     def _boxes(self, before: list[Box], after: list[Box], text: str) -> None:
         if self.current is None:
             return
-        self.stacks[self.current].push(BoxEdit(self._item(), before, after, text,
-                                               self._boxes_changed))
+        self.stacks[self.current].push(BoxEdit(self.item(), before, after, text,
+                                               self.boxes_changed))
 
     def _tool(self, name: str) -> None:
         self.canvas.tool = name
@@ -372,7 +266,7 @@ class LabelTab(QWidget):
     def _grow(self, x: int, y: int) -> None:
         if self.image is None or self.current is None:
             return
-        item = self._item()
+        item = self.item()
         value = self.canvas.current_class + 1
         if not self.labels or not self.labels.classes:
             self.say("Add a class first (Add… under Classes)")
@@ -391,7 +285,7 @@ class LabelTab(QWidget):
         if patch is None or name != self.current:
             return
         x, y, w, h = patch.rect
-        if not np.array_equal(self._item().mask_or_empty()[y:y + h, x:x + w], patch.before):
+        if not np.array_equal(self.item().mask_or_empty()[y:y + h, x:x + w], patch.before):
             self.say("The mask changed while the region grew; click again")
             return
         self._patch(patch, "Fill" if self.canvas.tool == "fill" else "Grow region")
@@ -400,7 +294,7 @@ class LabelTab(QWidget):
         if self._superpixels is None or self._superpixels[0] != self.current or not points:
             self.say("The superpixels are still being computed; brush again in a moment")
             return
-        patch = mask_edits.superpixel_patch(self._superpixels[1], self._item().mask_or_empty(),
+        patch = mask_edits.superpixel_patch(self._superpixels[1], self.item().mask_or_empty(),
                                             points, self.canvas.current_class + 1)
         if patch is not None:
             self._patch(patch, "Superpixels")
@@ -452,7 +346,7 @@ class LabelTab(QWidget):
             if then is not None:
                 then(paths)
 
-        self._run(f"save-{voc}", "Saving the labels", _save_job, snapshot, voc, done=done,
+        self._run(f"save-{voc}", "Saving the labels", save_job, snapshot, voc, done=done,
                   quiet=not voc)
 
     def train_on_labels(self) -> None:
@@ -464,27 +358,9 @@ class LabelTab(QWidget):
             return
         self.save(voc=True, then=lambda paths: self.train_requested.emit(str(paths[0])))
 
-    # -- the model's help ---------------------------------------------------------------------
-    def request_suggestion(self) -> None:
-        if self.image is None or self.current is None:
-            return
-        d = self.document
-        self._run("suggest", "Asking the model", _suggest_job, d.spec, d.weights, d.run_dir,
-                  self.image, done=partial(self._suggested, self.current))
-
-    def _suggested(self, name: str | None, found: Suggestion) -> None:
-        if name != self.current:
-            return
-        self.suggestion = found
-        self.canvas.proposals = list(found.boxes)
-        if found.mask is not None:
-            self.canvas.proposal_mask(found.mask)
-        self.say(f"The model's proposals (uncertainty {found.uncertainty:.2f}): Accept keeps "
-                 "them as labels, Reject drops them")
-        self.canvas.update()
-        self._enable()
-
-    def _class_index(self, name: str) -> int:
+    # -- classes ---------------------------------------------------------------------------
+    def class_index(self, name: str) -> int:
+        """The index of the class ``name``, added if the labels have none of that name."""
         assert self.labels is not None
         names = [c.name for c in self.labels.classes]
         if name not in names:
@@ -494,59 +370,26 @@ class LabelTab(QWidget):
             return len(self.labels.classes) - 1
         return names.index(name)
 
-    def accept_suggestion(self) -> None:
-        found, self.suggestion = self.suggestion, None
-        if found is None or self.current is None:
+    def delete_class(self, index: int) -> None:
+        """Delete a class everywhere, one undo step of the shown image."""
+        if self.labels is None or not 0 <= index < len(self.labels.classes):
             return
-        mapping = [self._class_index(n) for n in found.classes]
-        item = self._item()
-        if found.boxes:
-            before = [Box(b.label, b.x1, b.y1, b.x2, b.y2) for b in item.boxes]
-            after = before + [Box(mapping[b.label], b.x1, b.y1, b.x2, b.y2)
-                              for b in found.boxes if 0 <= b.label < len(mapping)]
-            self._boxes(before, after, "Accept proposals")
-        if found.mask is not None:
-            lut = np.array([0] + [m + 1 for m in mapping], np.uint8)
-            region = lut[np.minimum(found.mask, len(lut) - 1)]
-            mask = item.mask_or_empty()
-            patch = mask_edits.Patch(0, 0, mask.copy(), np.where(region > 0, region, mask))
-            self._patch(patch, "Accept proposals")
-        self.reject_suggestion()
+        command = DeleteClass(self.labels, index, partial(self._renumbered, index))
+        if self.current is None:
+            command.redo()  # no image shown, no undo stack: the dialog said so
+            return
+        self.stacks[self.current].push(command)
 
-    def reject_suggestion(self) -> None:
-        self.suggestion = None
-        self.canvas.proposals = []
-        self.canvas.proposal_mask(None)
-        self._enable()
-
-    def next_most_uncertain(self) -> None:
-        if self.labels is None:
-            return
-        d = self.document
-        key = (d.run_version, id(d.spec), self.labels.images_dir)
-        unlabelled = [n for n in self.labels.names()
-                      if self.labels.images[n].status == "unlabelled"]
-        if not unlabelled:
-            self.say("Every image is labelled")
-            return
-        if self.order and self._order_key == key:
-            self._go_uncertain()
-            return
-        paths = [self.labels.images_dir / n for n in unlabelled]
-        self._order_key = key
-        self._run("order", "Ranking by uncertainty", _order_job, d.spec, d.weights, d.run_dir,
-                  paths, done=self._ordered)
-
-    def _ordered(self, scored: list[tuple[str, float]]) -> None:
-        self.order = [name for name, _u in scored]
-        self._go_uncertain()
-
-    def _go_uncertain(self) -> None:
-        assert self.labels is not None
-        left = [n for n in self.order if self.labels.images[n].status == "unlabelled"]
-        if not left:
-            self.say("Every image is labelled")
-            return
-        self.thumbnails.select(left[0])
-        self.say(f"{left[0]}: the unlabelled image the model is least sure of ({len(left)} "
-                 "left, most uncertain first)")
+    def _renumbered(self, index: int) -> None:
+        """A class was deleted or restored: every image's numbers changed, so the other
+        images' undo steps (which hold the old numbers) end here."""
+        for name, stack in self.stacks.items():
+            if name != self.current:
+                stack.clear()
+        self.classes.refill(min(index, max(len(self.labels.classes) - 1, 0))
+                            if self.labels else None)
+        self._classes_changed()
+        self.canvas.selected = None
+        self.canvas.refresh_overlay()
+        if self.current is not None:
+            self._edited()

@@ -51,15 +51,19 @@ class FolderRow(QWidget):
                                                       "as the Train tab's dataset")
         self.suggest = _button("Suggest", "The open segmentation or detection model's masks "
                                           "and boxes for this image, as proposals")
-        self.accept = _button("Accept", "Keep the proposals as labels (then edit them)")
-        self.reject = _button("Reject", "Drop the proposals")
+        self.accept = _button("Accept", "Keep the selected proposal as a label (Enter), then "
+                                        "edit it as any label")
+        self.reject = _button("Reject", "Drop the selected proposal (Delete)")
+        self.accept_all = _button("Accept all", "Keep every proposal left as labels (one step)")
+        self.reject_all = _button("Reject all", "Drop every proposal left (one step)")
         self.next_uncertain = _button("Next most uncertain",
                                       "Go to the unlabelled image the model is least sure of")
         self.status = QComboBox()
         self.status.addItems(list(STATUSES))
         self.status.setToolTip("This image's status (reviewed: checked a second time)")
         for widget in (self.open, self.save, self.train, self.suggest, self.accept, self.reject,
-                       self.next_uncertain, QLabel("status"), self.status):
+                       self.accept_all, self.reject_all, self.next_uncertain, QLabel("status"),
+                       self.status):
             layout.addWidget(widget)
 
 

@@ -143,23 +143,162 @@ def test_draw_paint_undo_save_reopen_and_train(qtbot: QtBot, window: MainWindow,
     assert isinstance(finished.args[0], Finished), finished.args[0]
 
 
-def test_suggest_accept_and_next_most_uncertain(qtbot: QtBot, window: MainWindow,
-                                                photos: Path) -> None:
+def test_suggest_accept_all_and_next_most_uncertain(qtbot: QtBot, window: MainWindow,
+                                                    photos: Path) -> None:
+    """The real model's proposals: accepting every one writes exactly its mask (its last
+    layer made sure of class 1 everywhere: one region, the whole image)."""
+    import torch
+
+    from core.build import build_model
+    from core.weights import save_weights
+
     tab = window.label
     window.open_preset("fcn_small")
+    model = build_model(window.document.spec)
+    convs = torch.nn.Conv2d | torch.nn.ConvTranspose2d
+    last = [m for m in model.modules() if isinstance(m, convs)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([-50.0, 50.0, -50.0]))
+    save_weights(model, photos.parent / "sure.safetensors")
+    window.document.use_weights(photos.parent / "sure.safetensors", None)
     _open(qtbot, window, photos)
     tab.folder_row.suggest.click()
-    qtbot.waitUntil(lambda: tab.suggestion is not None, timeout=CEILING_MS)
-    assert tab.folder_row.accept.isEnabled()
-    tab.folder_row.accept.click()
+    qtbot.waitUntil(lambda: tab.help.here() is not None, timeout=CEILING_MS)
+    here = tab.help.here()
+    assert tab.help.list.count() == len(here.items) == 1  # one region: the whole image
+    assert tab.folder_row.accept.isEnabled() and tab.folder_row.accept_all.isEnabled()
+    regions = list(here.items)
+    tab.folder_row.accept_all.click()
     item = tab.labels.images["leaf0.png"]
-    assert tab.suggestion is None and len(tab.labels.classes) == 2  # the model's classes
-    assert item.mask is not None
+    assert tab.help.here() is None and tab.help.list.isHidden()
+    assert len(tab.labels.classes) == 1  # the model's class that it proposed
+    names = [c.name for c in tab.labels.classes]
+    for proposal in regions:
+        h, w = proposal.region.shape
+        cut = item.mask[proposal.y0:proposal.y0 + h, proposal.x0:proposal.x0 + w]
+        assert (cut[proposal.region] == names.index(here.classes[proposal.label]) + 1).all()
+    assert int((item.mask > 0).sum()) == sum(p.pixels for p in regions)
+    tab.tool_row.undo.click()  # accept all is one step: everything back
+    assert not item.mask.any() and tab.help.list.count() == len(regions)
+    tab.folder_row.accept_all.click()
     tab.folder_row.next_uncertain.click()
-    qtbot.waitUntil(lambda: bool(tab.order), timeout=CEILING_MS)
-    assert set(tab.order) <= {f"leaf{k}.png" for k in range(5)}
+    qtbot.waitUntil(lambda: bool(tab.help.order), timeout=CEILING_MS)
+    assert set(tab.help.order) <= {f"leaf{k}.png" for k in range(5)}
     qtbot.waitUntil(lambda: tab.current != "leaf0.png" or item.status == "unlabelled",
                     timeout=CEILING_MS)
+
+
+@pytest.fixture
+def proposed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model that proposes one box and two mask regions (a leaf and a stem)."""
+    from app.label import model_help
+    from core.labels.label_set import Box
+    from core.labels.proposals import split
+    from core.labels.suggest import Suggestion
+
+    def job(*_args: object) -> object:
+        mask = np.zeros((48, 64), np.uint8)
+        mask[5:15, 20:40] = 1   # the leaf: 200 px
+        mask[30:36, 50:56] = 2  # the stem: 36 px
+        boxes = [Box(0, 2, 2, 12, 12)]
+        return Suggestion(["leaf", "stem"], mask=mask, boxes=boxes), split(mask, boxes)
+
+    monkeypatch.setattr(model_help, "suggest_job", job)
+
+
+def test_each_proposal_is_accepted_or_rejected_on_its_own(qtbot: QtBot, window: MainWindow,
+                                                          photos: Path, proposed: None) -> None:
+    tab = window.label
+    _open(qtbot, window, photos)
+    item = tab.labels.images["leaf0.png"]
+    tab.folder_row.suggest.click()
+    qtbot.waitUntil(lambda: tab.help.here() is not None, timeout=CEILING_MS)
+    rows = [tab.help.list.item(k).text() for k in range(tab.help.list.count())]
+    assert rows == ["leaf: box 10×10 at (2, 2)", "leaf: region, 200 px", "stem: region, 36 px"]
+    assert tab.help.list.currentRow() == 0  # the first is selected
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Return)  # Enter accepts the selected one
+    assert [c.name for c in tab.labels.classes] == ["leaf"]
+    assert [(b.label, b.x1, b.y2) for b in item.boxes] == [(0, 2, 12)]
+    assert tab.help.list.count() == 2 and tab.help.list.currentRow() == 0  # the next one
+    tab.tool_row.tools["box"].click()
+    qtbot.mouseClick(tab.canvas, Qt.MouseButton.LeftButton,
+                     pos=tab.canvas.to_screen(53, 33).toPoint())  # a click selects the stem
+    assert tab.help.selected is tab.help.here().items[1]
+    assert len(item.boxes) == 1  # the click drew no box
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Delete)  # Delete rejects it
+    assert tab.help.list.count() == 1 and (item.mask is None or not item.mask.any())
+    tab.folder_row.accept.click()  # the leaf region
+    assert item.mask[10, 30] == 1 and int((item.mask > 0).sum()) == 200
+    assert tab.help.here() is None and not tab.folder_row.accept.isEnabled()
+    # each was one undo step, and undo puts the proposal back in the list
+    tab.tool_row.undo.click()
+    assert not item.mask.any() and tab.help.list.count() == 1
+    tab.tool_row.undo.click()
+    assert [tab.help.list.item(k).text() for k in range(2)] == [
+        "leaf: region, 200 px", "stem: region, 36 px"]
+    tab.tool_row.undo.click()
+    assert item.boxes == [] and tab.help.list.count() == 3
+    # the proposals stay with their image while another is looked at
+    _show(qtbot, window, 1)
+    assert tab.help.list.isHidden() and not tab.folder_row.accept_all.isEnabled()
+    _show(qtbot, window, 0)
+    assert tab.help.list.count() == 3
+    tab.folder_row.reject_all.click()
+    assert tab.help.here() is None and item.boxes == []
+    tab.tool_row.undo.click()
+    assert tab.help.list.count() == 3
+
+
+def test_deleting_a_class_is_one_undo_step(qtbot: QtBot, window: MainWindow, photos: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    tab = window.label
+    _open(qtbot, window, photos)
+    for name in ("leaf", "stem", "soil"):
+        tab.classes.add_named(name)
+    first = tab.labels.images["leaf0.png"]
+    tab.tool_row.tools["box"].click()
+    for key, corner in ((Qt.Key.Key_2, (10, 10)), (Qt.Key.Key_3, (40, 30))):
+        qtbot.keyClick(tab, key)
+        x, y = corner
+        drag(tab.canvas, [screen(tab, x, y), screen(tab, x + 12, y + 10)])
+    tab.tool_row.tools["brush"].click()
+    tab.tool_row.brush_size.setValue(int(6 * tab.canvas.zoom))
+    for key, row in ((Qt.Key.Key_2, 20), (Qt.Key.Key_3, 40)):
+        qtbot.keyClick(tab, key)
+        drag(tab.canvas, [screen(tab, 10, row), screen(tab, 50, row)])
+    _show(qtbot, window, 1)
+    second = tab.labels.images["leaf1.png"]
+    tab.tool_row.tools["box"].click()
+    qtbot.keyClick(tab, Qt.Key.Key_2)
+    drag(tab.canvas, [screen(tab, 5, 5), screen(tab, 25, 25)])  # the only label: a stem
+    assert second.status == "labelled"
+    _show(qtbot, window, 0)
+    before = (first.mask.copy(), [vars(b) for b in first.boxes])
+    assert set(np.unique(first.mask)) == {0, 2, 3}
+    asked: list[str] = []
+
+    def question(_parent: object, _title: str, text: str, *_a: object) -> object:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    tab.classes.pick(1)
+    tab.classes.buttons["Delete"].click()
+    assert "2 boxes" in asked[0] and "in 2 images" in asked[0] and "Undo" in asked[0]
+    assert [c.name for c in tab.labels.classes] == ["leaf", "soil"]
+    assert [b.label for b in first.boxes] == [1] and set(np.unique(first.mask)) == {0, 2}
+    assert second.boxes == [] and second.status == "unlabelled"
+    assert tab.stacks["leaf1.png"].count() == 0  # its steps held the old numbers
+    tab.tool_row.undo.click()  # one step brings the class back with every label
+    assert [c.name for c in tab.labels.classes] == ["leaf", "stem", "soil"]
+    assert np.array_equal(first.mask, before[0])
+    assert [vars(b) for b in first.boxes] == before[1]
+    assert [b.label for b in second.boxes] == [1] and second.status == "labelled"
+    tab.tool_row.redo.click()
+    assert [c.name for c in tab.labels.classes] == ["leaf", "soil"] and second.boxes == []
 
 
 def test_closing_the_window_saves_the_last_edits(qtbot: QtBot, window: MainWindow,

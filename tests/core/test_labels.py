@@ -247,3 +247,29 @@ def test_uncertainty_order_puts_the_most_uncertain_first(tmp_path: Path) -> None
     order = uncertainty_order(helper, sorted(tmp_path.glob("*.png")))
     assert len(order) == 4 and [u for _n, u in order] == sorted((u for _n, u in order),
                                                                 reverse=True)
+
+
+def test_a_suggestion_splits_into_one_proposal_per_box_and_region() -> None:
+    from core.labels.label_set import Box
+    from core.labels.proposals import MAX_REGIONS, split
+
+    mask = np.zeros((60, 80), np.uint8)
+    mask[5:15, 5:25] = 1    # a leaf, 200 px
+    mask[5:15, 26:30] = 1   # another leaf beside it (not touching), 40 px
+    mask[40:50, 40:44] = 2  # a stem, 40 px
+    found = split(mask, [Box(1, 1, 2, 3, 4)])
+    assert [(p.label, p.box is not None, p.pixels) for p in found] == [
+        (1, True, 0), (0, False, 200), (0, False, 40), (1, False, 40)]
+    painted = np.zeros_like(mask)
+    for p in found[1:]:
+        patch = p.mask_patch(painted, p.label + 1)
+        assert patch is not None
+        patch.apply(painted)
+    assert np.array_equal(painted, mask)  # accepting all writes the model's mask
+    assert found[1].contains(10, 10) and not found[1].contains(27, 10)
+    specks = np.zeros((100, 100), np.uint8)
+    specks[::3, ::3] = 1  # 1,156 one-pixel regions: past the limit they gather
+    many = split(specks, [])
+    assert len(many) == MAX_REGIONS + 1 and many[-1].pieces == 34 * 34 - MAX_REGIONS
+    assert "scattered pieces" in many[-1].words(["leaf"])
+    assert sum(p.pixels for p in many) == int(specks.sum())
