@@ -157,6 +157,7 @@ class DiagramThumbnails(QObject):
                                     progress=task.progress)
 
         worker = self.inspect.queue.submit(KEY, job)
+        worker.tag = self.inspect.model_generation  # kept while the model stays the same
         self._worker = worker
         worker.aborted.connect(self._aborted)  # a bound slot: gone with this object
         worker.returned.connect(self._delivered)
