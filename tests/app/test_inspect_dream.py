@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
@@ -196,3 +197,41 @@ def test_an_unwritable_folder_is_one_clear_line_and_writes_nothing(
     assert "Error" not in message  # a sentence, not an exception's name
     assert view.export_button.isEnabled()  # the dream is still there to export elsewhere
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "notes.txt"]
+
+
+# -- a model change cancels only the older model's jobs (issue 21, point 3) -------------------
+
+def test_a_dream_finished_before_the_warm_up_ends_stays_and_a_new_model_still_cancels(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app import warm_up
+
+    # the start-up order: the window is up and a dream is asked for while the warm-up still
+    # imports its last modules (pyqtgraph is in, so the views build)
+    monkeypatch.setattr(warm_up, "_ready", False)
+    monkeypatch.setattr(warm_up, "_loaded", lambda: False)
+    monkeypatch.setattr(warm_up, "_pending", [])
+    monkeypatch.setattr(warm_up, "start", lambda: None)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.tabs.setCurrentWidget(window.inspect)
+    view = show(qtbot, window, "Dream")
+    view.steps.setValue(3)
+    view.run_button.click()
+    qtbot.waitUntil(lambda: view.export_button.isEnabled(), timeout=CEILING_MS)
+    dreamt = view.dream_pane.data
+    assert dreamt is not None
+    warm_up._finished()  # the warm-up's worker reports: every module is loaded
+    assert view.dream_pane.data is dreamt and view.export_button.isEnabled()
+    assert "was cancelled" not in view.notes.text()
+    # a long dream, then other weights: the old model's dream is dropped, and says so
+    view.steps.setValue(500)
+    view.octaves.setValue(8)
+    view.run_button.click()
+    assert window.inspect.queue.busy("dream")
+    random = next(b for b in window.inspect.findChildren(QPushButton)
+                  if b.text() == "Random weights")
+    random.click()
+    qtbot.waitUntil(lambda: view.run_button.isEnabled(), timeout=CEILING_MS)
+    assert "was cancelled" in view.notes.text()
+    assert view.dream_pane.data is None and not view.export_button.isEnabled()
