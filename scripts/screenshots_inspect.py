@@ -37,7 +37,8 @@ def timelapse(epochs: int = 2) -> Path:
     cli = [sys.executable, "-m", "core.cli"]
     with tempfile.TemporaryDirectory(prefix="timelapse-") as out:
         subprocess.run([*cli, "train", "digits_small", "--epochs", str(epochs), "--device",
-                        "cpu", "--out", out], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+                        "cpu", "--out", out], check=True, env=env, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
         run = next(Path(out).iterdir())
         subprocess.run([*cli, "render", "timelapse", str(run), "--layer", "conv1", "-o",
                         str(TIMELAPSE)], check=True, env=env, cwd=ROOT)

@@ -43,7 +43,8 @@ def _mosaic(grid: FilterGrid) -> np.ndarray:
     """A grid's kernels tiled as uint8 RGB on the grid's own (common) scale."""
     if grid.color:
         mosaic = tile((grid.kernels - grid.vmin) / (grid.vmax - grid.vmin), fill=np.nan).image
-        return (np.clip(np.nan_to_num(mosaic, nan=0.6), 0, 1) * 255).astype(np.uint8)
+        rgb: np.ndarray = (np.clip(np.nan_to_num(mosaic, nan=0.6), 0, 1) * 255).astype(np.uint8)
+        return rgb
     return _diverging(tile(grid.kernels[:, 0], fill=np.nan).image, grid.vmin, grid.vmax)
 
 
