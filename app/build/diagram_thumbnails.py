@@ -175,8 +175,8 @@ class DiagramThumbnails(QObject):
         self._finished()
 
     def _aborted(self) -> None:
-        """The Inspect tab dropped every job (its model changed): ask again, unless this was
-        our own Cancel or a newer request took over."""
+        """The Inspect tab dropped this job (it was for an older model, or the tab's Cancel):
+        ask again, unless this was our own Cancel or a newer request took over."""
         if self.sender() is self._worker:
             self._worker = None
             self._schedule()
