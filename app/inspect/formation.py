@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -150,10 +149,10 @@ class FormationView(InspectView):
         if not self._frames:
             return
         name = f"{self.tab.document.spec.name}-{self._frames[0].layer}-timelapse.gif"
-        path, _ = QFileDialog.getSaveFileName(self, "Export time-lapse", name,
-                                              "GIF animation (*.gif);;MP4 video (*.mp4)")
-        if path:
-            self.export_to(Path(path))
+        path = self.tab.save_path("Export time-lapse", name,
+                                  "GIF animation (*.gif);;MP4 video (*.mp4)")
+        if path is not None:
+            self.export_to(path)
 
     def export_to(self, path: Path) -> Any:
         """Write the shown layer's time-lapse to ``path`` (.gif, .mp4; else .gif) on the
