@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
         self.training = TrainingPanel(self.document)
-        self.inspect = InspectTab(self.document)
+        self.inspect = InspectTab(self.document, settings=self.settings)
         self.thumbnails = DiagramThumbnails(self.diagram, self.inspect, self.document)
         self.thumbnails.opened.connect(self._open_activations)
         self.minimap = DiagramMinimap(self.diagram)

@@ -187,6 +187,9 @@ class Worker(QObject):
         self.is_running = False
         self.is_done = False
         self.key: str = ""
+        self.tag: object = None
+        """What the job belongs to, for :meth:`WorkerQueue.cancel_except` (the Inspect tab:
+        the model generation it was asked for)."""
         self.stop_for_exit: Callable[[], None] = self.quit
         """How closing the window asks this job to stop (a training run: its Stop)."""
         self._raw.connect(self._deliver)
@@ -303,6 +306,13 @@ class WorkerQueue(QObject):
         for k in keys:
             worker = self._latest.pop(k, None)
             if worker is not None:
+                worker.quit()
+
+    def cancel_except(self, tag: object) -> None:
+        """Abort every job not tagged ``tag`` (those of an older model); the others run on."""
+        for k, worker in list(self._latest.items()):
+            if worker.tag != tag:
+                del self._latest[k]
                 worker.quit()
 
     def stop(self) -> None:

@@ -154,7 +154,7 @@ def main() -> None:
     inspect = trained.inspect
     inspect.digit_index.setValue(11)
     for index, name in ((0, "inspect-filters.png"), (1, "inspect-activations.png"),
-                        (3, "inspect-gradcam.png"), (5, "inspect-formation.png")):
+                        (3, "inspect-gradcam.png")):
         inspect.views.setCurrentIndex(index)
         idle(trained)
         if index == 1:

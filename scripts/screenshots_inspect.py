@@ -1,9 +1,14 @@
-"""Render the Inspect tab's views at 1920×1080, in normal and projector text.
+"""Render the Inspect tab's views at 1920×1080, in normal and projector text, and the README's
+time-lapse GIF.
 
 Trains digits-small for a few epochs (on the CPU, about half a minute), opens the run and shows
 every view. The normal-text shots the README uses go to docs/ (inspect-*.png); every shot,
 projector text included, goes to the folder given with --out (default: a temporary folder) for
-looking at. Run: QT_QPA_PLATFORM=offscreen python scripts/screenshots_inspect.py [--out DIR]
+looking at. The time-lapse is made as a user makes it, with the command line: ``convscope
+train`` two epochs of the default model on the bundled digits, then ``convscope render
+timelapse RUN --layer conv1 -o docs/timelapse-conv1.gif``.
+Run: QT_QPA_PLATFORM=offscreen python scripts/screenshots_inspect.py [--out DIR]
+[--timelapse-only]
 """
 
 from __future__ import annotations
@@ -19,7 +24,25 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 README_SHOTS = {"filters": "inspect-filters.png", "activations": "inspect-activations.png",
                 "predictions": "inspect-predictions.png", "gradcam": "inspect-gradcam.png",
-                "formation": "inspect-formation.png", "vgg16": "inspect-vgg16.png"}
+                "vgg16": "inspect-vgg16.png"}
+TIMELAPSE = DOCS / "timelapse-conv1.gif"
+
+
+def timelapse(epochs: int = 2) -> Path:
+    """The README's time-lapse, with the real command line (a fresh run folder each time):
+    the default model (core.presets.DEFAULT_PRESET) on its default dataset, the bundled digits."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cli = [sys.executable, "-m", "core.cli"]
+    with tempfile.TemporaryDirectory(prefix="timelapse-") as out:
+        subprocess.run([*cli, "train", "digits_small", "--epochs", str(epochs), "--device",
+                        "cpu", "--out", out], check=True, env=env, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+        run = next(Path(out).iterdir())
+        subprocess.run([*cli, "render", "timelapse", str(run), "--layer", "conv1", "-o",
+                        str(TIMELAPSE)], check=True, env=env, cwd=ROOT)
+    return TIMELAPSE
 
 
 def main() -> None:
@@ -28,7 +51,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--no-vgg", action="store_true", help="skip the VGG-16 shot")
     parser.add_argument("--vgg-only", action="store_true", help="only the VGG-16 shot")
+    parser.add_argument("--timelapse-only", action="store_true",
+                        help=f"only the time-lapse GIF ({TIMELAPSE.relative_to(ROOT)})")
     args = parser.parse_args()
+    if not args.vgg_only:
+        timelapse()
+    if args.timelapse_only:
+        return
     os.environ.setdefault("CONVSCOPE_HOME", tempfile.mkdtemp())
     sys.path.insert(0, str(ROOT))
     from PySide6.QtWidgets import QApplication

@@ -157,6 +157,7 @@ class DiagramThumbnails(QObject):
                                     progress=task.progress)
 
         worker = self.inspect.queue.submit(KEY, job)
+        worker.tag = self.inspect.model_generation  # kept while the model stays the same
         self._worker = worker
         worker.aborted.connect(self._aborted)  # a bound slot: gone with this object
         worker.returned.connect(self._delivered)
@@ -174,8 +175,8 @@ class DiagramThumbnails(QObject):
         self._finished()
 
     def _aborted(self) -> None:
-        """The Inspect tab dropped every job (its model changed): ask again, unless this was
-        our own Cancel or a newer request took over."""
+        """The Inspect tab dropped this job (it was for an older model, or the tab's Cancel):
+        ask again, unless this was our own Cancel or a newer request took over."""
         if self.sender() is self._worker:
             self._worker = None
             self._schedule()

@@ -4,6 +4,7 @@ the worker thread and draws the result on the UI thread again."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
@@ -53,6 +54,10 @@ class ViewHost(Protocol):
     def refresh(self) -> None: ...
 
     def export(self, view: str, size: tuple[int, int]) -> None: ...
+
+    def save_path(self, title: str, name: str, filter_text: str) -> Path | None: ...
+
+    def exported(self, result: Path, parameters: Any) -> None: ...
 
     def run_dataset(self) -> str | None: ...
 

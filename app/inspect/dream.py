@@ -5,6 +5,7 @@ are random."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
@@ -30,14 +31,36 @@ NORM = -1
 """The channel box's value for "the layer's norm" (every unit, not one channel)."""
 
 
-def compute_dream(context: Context, parameters: tuple[Any, ...], task: Task) -> Any:
+@dataclass(frozen=True)
+class Dreamt:
+    """A finished dream with what it was made from (for the figure ``render dream`` writes)."""
+
+    dream: Any
+    """core.inspect.dream.Dream"""
+    settings: Any
+    """core.inspect.dream.DreamSettings"""
+    start: Any
+    """core.inspect.inputs.ModelInput"""
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.dream.notes)
+
+    def figure(self, model_name: str) -> Any:
+        from core.inspect.render_dream import dream_picture
+
+        return dream_picture(model_name, self.dream, self.settings, self.start)
+
+
+def compute_dream(context: Context, parameters: tuple[Any, ...], task: Task) -> Dreamt:
     from core.inspect.dream import DreamSettings, deep_dream
 
     layer, channel, octaves, scale, steps, jitter = parameters
     settings = DreamSettings(layer, None if channel == NORM else channel, octaves, scale,
                              steps, jitter=jitter)
-    return deep_dream(context.inspector, context.input(), settings, progress=task.progress,
-                      check=task.check)
+    start = context.input()
+    return Dreamt(deep_dream(context.inspector, start, settings, progress=task.progress,
+                             check=task.check), settings, start)
 
 
 def show_picture(pane: ImagePane, image: Any) -> None:
@@ -46,12 +69,6 @@ def show_picture(pane: ImagePane, image: Any) -> None:
         pane.show_map(image.transpose(1, 2, 0).clip(0, 1))
     else:
         pane.show_map(image[0], (0.0, 1.0), GREY)
-
-
-def notes_html(notes: list[str]) -> str:
-    """The result's notes, a random-weights warning in bold."""
-    return "<br>".join(f"<b>{note}</b>" if note.startswith("these are RANDOM") else note
-                       for note in notes)
 
 
 class DreamView(InspectView):
@@ -89,13 +106,12 @@ class DreamView(InspectView):
         self.jitter.setValue(8)
         self.jitter.setPrefix("jitter ")
         self.jitter.setSuffix(" px")
-        self.notes = QLabel()
-        self.buttons = RunButtons("Dream", KEY, lambda: self.tab.queue, self.notes,
-                                  "dream")
+        self.buttons = RunButtons(self, "Dream", KEY, "dream")
         self.run_button, self.cancel_button = self.buttons.run_button, self.buttons.cancel_button
+        self.export_button, self.notes = self.buttons.export_button, self.buttons.notes
         self.run_button.clicked.connect(self._dream)
         for w in (QLabel("layer"), self.layer, self.channel, self.run_button,
-                  self.cancel_button):
+                  self.cancel_button, self.export_button):
             row.addWidget(w)
         row.addStretch(1)
         scales = QHBoxLayout()
@@ -108,7 +124,6 @@ class DreamView(InspectView):
                                     colorbar=False)
         panes.addWidget(self.start_pane, 1)
         panes.addWidget(self.dream_pane, 1)
-        self.notes.setWordWrap(True)
         layout.addLayout(row)
         layout.addLayout(scales)
         layout.addLayout(panes, 1)
@@ -135,17 +150,14 @@ class DreamView(InspectView):
     def reset(self) -> None:
         self.start_pane.clear_picture()
         self.dream_pane.clear_picture()
-        self.notes.setText("")
+        self.buttons.reset()
 
     def _dream(self) -> None:
         parameters = (self.layer.currentText(), self.channel.value(), self.octaves.value(),
                       self.scale.value(), self.steps.value(), self.jitter.value())
-        worker = self.tab.run(self, KEY, compute_dream, parameters, self._show,
-                              label="dreaming…")
-        self.buttons.started(worker)
+        self.buttons.start(compute_dream, parameters, self._show, label="dreaming…")
 
-    def _show(self, dream: Any, parameters: Any) -> None:
-        show_picture(self.start_pane, dream.start)
-        show_picture(self.dream_pane, dream.image)
-        self.notes.setText(notes_html(dream.notes))
+    def _show(self, made: Dreamt) -> None:
+        show_picture(self.start_pane, made.dream.start)
+        show_picture(self.dream_pane, made.dream.image)
 

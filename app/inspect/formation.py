@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -21,13 +21,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from app.image_pane import ImagePane
+from app.image_pane import DIVERGING, ImagePane
 from app.inspect.base import Context, InspectView, ViewHost, fill_combo
 from app.inspect.filters import show_filter_grid
 
 if TYPE_CHECKING:
     from app.workers import Task
 
+ACTIVATIONS_TITLE = "activations for the probe image"
 EMPTY = "No snapshots: train the model, or open a run folder."
 SCALE = ("one colour scale for every epoch; the change is each weight minus its value "
          "before training (white: unchanged)")
@@ -57,8 +58,15 @@ class FormationView(InspectView):
                                     "an MP4 (MP4 needs imageio-ffmpeg)")
         self.form_export.clicked.connect(self._ask_export)
         self.form_export.setEnabled(False)
+        self.form_act_change = QCheckBox("activations' change")
+        self.form_act_change.setToolTip("Show how the probe image's activations moved since "
+                                        "epoch 0 (blue–white–red, one scale for the run) "
+                                        "instead of the activations themselves")
+        self.form_act_change.toggled.connect(
+            lambda _on: self._show_snapshot(self.form_slider.value()))
         row.addWidget(QLabel("layer"))
         row.addWidget(self.form_layer)
+        row.addWidget(self.form_act_change)
         row.addWidget(QLabel("epoch"))
         row.addWidget(self.form_slider, 1)
         row.addWidget(self.form_fps)
@@ -66,7 +74,7 @@ class FormationView(InspectView):
         panes = QGridLayout()
         self.form_filters = ImagePane("filters")
         self.form_change = ImagePane("change since epoch 0")
-        self.form_acts = ImagePane("activations for the probe image")
+        self.form_acts = ImagePane(ACTIVATIONS_TITLE)
         for column, pane in enumerate((self.form_filters, self.form_change, self.form_acts)):
             panes.addWidget(pane, 0, column)
             panes.setColumnStretch(column, 1)
@@ -123,7 +131,12 @@ class FormationView(InspectView):
         frame = self._frames[index]
         show_filter_grid(self.form_filters, frame.filters)
         show_filter_grid(self.form_change, frame.change)
-        if frame.activations is not None:
+        changed = self.form_act_change.isChecked()
+        self.form_acts.set_title("activations' change since epoch 0" if changed
+                                 else ACTIVATIONS_TITLE)
+        if changed and frame.activation_change is not None:
+            self.form_acts.show_map(frame.activation_change, frame.change_levels, DIVERGING)
+        elif not changed and frame.activations is not None:
             self.form_acts.show_map(frame.activations, frame.activation_levels)
         else:
             self.form_acts.clear_picture()
@@ -136,10 +149,10 @@ class FormationView(InspectView):
         if not self._frames:
             return
         name = f"{self.tab.document.spec.name}-{self._frames[0].layer}-timelapse.gif"
-        path, _ = QFileDialog.getSaveFileName(self, "Export time-lapse", name,
-                                              "GIF animation (*.gif);;MP4 video (*.mp4)")
-        if path:
-            self.export_to(Path(path))
+        path = self.tab.save_path("Export time-lapse", name,
+                                  "GIF animation (*.gif);;MP4 video (*.mp4)")
+        if path is not None:
+            self.export_to(path)
 
     def export_to(self, path: Path) -> Any:
         """Write the shown layer's time-lapse to ``path`` (.gif, .mp4; else .gif) on the

@@ -5,6 +5,7 @@ side by side, and a plain word when the weights are random (import a VGG with it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.image_pane import ImagePane
 from app.inspect.base import Context, InspectView, ViewHost, fill_combo
-from app.inspect.dream import notes_html, show_picture
+from app.inspect.dream import show_picture
 from app.inspect.run_buttons import RunButtons
 from core.analysis.model_analysis import ModelAnalysis
 from core.inspect.layer_choices import default_style_layers, feature_map_layers
@@ -35,7 +36,27 @@ STYLE_PHOTOS = ("coffee", "chelsea", "astronaut", "camera", "coins", "rocket", "
 """Sample photos offered as the style (core.inspect.inputs.SAMPLE_PHOTOS, no torch here)."""
 
 
-def compute_style(context: Context, parameters: tuple[Any, ...], task: Task) -> Any:
+@dataclass(frozen=True)
+class Styled:
+    """A finished style transfer with its two inputs (for the figure ``render style`` writes)."""
+
+    result: Any
+    """core.inspect.style.Stylised"""
+    content: Any
+    """core.inspect.inputs.ModelInput, as the style below"""
+    style: Any
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.result.notes)
+
+    def figure(self, model_name: str) -> Any:
+        from core.inspect.render_dream import style_picture
+
+        return style_picture(model_name, self.result, self.content, self.style)
+
+
+def compute_style(context: Context, parameters: tuple[Any, ...], task: Task) -> Styled:
     from core.inspect.inspector import InspectError, image_for
     from core.inspect.style import StyleSettings, transfer_style
 
@@ -43,9 +64,9 @@ def compute_style(context: Context, parameters: tuple[Any, ...], task: Task) -> 
     if not style_layers:
         raise InspectError("list at least one style layer (comma-separated)")
     settings = StyleSettings(content_layer, style_layers, content_weight, style_weight, steps)
-    style = image_for(context.inspector, style_source)
-    return transfer_style(context.inspector, context.input(), style, settings,
-                          progress=task.progress, check=task.check)
+    style, content = image_for(context.inspector, style_source), context.input()
+    return Styled(transfer_style(context.inspector, content, style, settings,
+                                 progress=task.progress, check=task.check), content, style)
 
 
 class StyleView(InspectView):
@@ -79,13 +100,12 @@ class StyleView(InspectView):
         self.steps.setRange(1, 5000)
         self.steps.setValue(100)
         self.steps.setSuffix(" steps")
-        self.notes = QLabel()
-        self.buttons = RunButtons("Transfer style", KEY, lambda: self.tab.queue, self.notes,
-                                  "style transfer")
+        self.buttons = RunButtons(self, "Transfer style", KEY, "style transfer")
         self.run_button, self.cancel_button = self.buttons.run_button, self.buttons.cancel_button
+        self.export_button, self.notes = self.buttons.export_button, self.buttons.notes
         self.run_button.clicked.connect(self._transfer)
         for w in (QLabel("style image"), self.style_image, choose, self.run_button,
-                  self.cancel_button):
+                  self.cancel_button, self.export_button):
             first.addWidget(w)
         first.addStretch(1)
         for part in (QLabel("content layer"), self.content_layer, QLabel("style layers"),
@@ -102,7 +122,6 @@ class StyleView(InspectView):
         self.result_pane = ImagePane("result", colorbar=False)
         for pane in (self.content_pane, self.style_pane, self.result_pane):
             panes.addWidget(pane, 1)
-        self.notes.setWordWrap(True)
         layout.addLayout(first)
         layout.addLayout(layers)
         layout.addLayout(second)
@@ -124,7 +143,7 @@ class StyleView(InspectView):
     def reset(self) -> None:
         for pane in (self.content_pane, self.style_pane, self.result_pane):
             pane.clear_picture()
-        self.notes.setText("")
+        self.buttons.reset()
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Style image", "",
@@ -146,13 +165,12 @@ class StyleView(InspectView):
                 self.content_weight.value(), self.style_weight.value(), self.steps.value())
 
     def _transfer(self) -> None:
-        worker = self.tab.run(self, KEY, compute_style, self.parameters(), self._show,
-                              label="transferring style…")
-        self.buttons.started(worker)
+        self.buttons.start(compute_style, self.parameters(), self._show,
+                           label="transferring style…")
 
-    def _show(self, result: Any, parameters: Any) -> None:
-        show_picture(self.content_pane, result.content)
-        show_picture(self.style_pane, result.style)
-        show_picture(self.result_pane, result.image)
-        self.notes.setText(notes_html(result.notes))
+    def _show(self, made: Styled) -> None:
+        for pane, image in ((self.content_pane, made.result.content),
+                            (self.style_pane, made.result.style),
+                            (self.result_pane, made.result.image)):
+            show_picture(pane, image)
 

@@ -7,7 +7,7 @@ says what to compute and how to draw it; every computation runs on the tab's Wor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -31,6 +31,9 @@ from app.style import ErrorText
 from app.workers import Task, Worker, WorkerQueue
 from core.inspect.inputs import RUN_SOURCE
 
+if TYPE_CHECKING:
+    from core.workspace import Settings
+
 VIEWS: tuple[tuple[str, str], ...] = (
     ("Filters", "app.inspect.filters:FiltersView"),
     ("Activations", "app.inspect.activations:ActivationsView"),
@@ -47,6 +50,8 @@ VIEWS: tuple[tuple[str, str], ...] = (
 """The views, in tab order: (title, "module:Class"). A new view: a module with an InspectView
 subclass, listed here. Each is imported and built when its tab is first shown (view_tabs)."""
 
+EXPORT_FOLDER = "inspect_export_folder"
+"""The settings key of the folder the last Export PNG… went to (the next one starts there)."""
 BUSY_AFTER_MS = 200
 """A job still running after this long shows the progress bar and Cancel."""
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
@@ -64,9 +69,14 @@ class InspectTab(QWidget):
     input_changed = Signal()
     """Another input was chosen (the diagram's thumbnails follow it)."""
 
-    def __init__(self, document: ModelDocument, parent: QWidget | None = None) -> None:
+    def __init__(self, document: ModelDocument, parent: QWidget | None = None,
+                 settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self.settings = settings
+        """Where the export folder is remembered (None: for this window only)."""
+        remembered = settings.get(EXPORT_FOLDER, "") if settings is not None else ""
+        self._export_folder = Path(remembered) if remembered else None
         self.session = InspectSession()
         self.queue = WorkerQueue(self)
         self.classes: list[str] = []
@@ -77,6 +87,9 @@ class InspectTab(QWidget):
         self._task_of: tuple[str, bool] | None = None
         """(task name, whether the model takes clips) the first input kind follows."""
         self._views_stale = False
+        self._model_seen: tuple[Any, ...] | None = None
+        self.model_generation = 0
+        """Bumped when the model, weights or run change; tags every job on the queue."""
         self._build()
         document.changed.connect(self._model_changed)
         document.run_changed.connect(self._run_changed)
@@ -181,10 +194,17 @@ class InspectTab(QWidget):
     def _model_changed(self) -> None:
         """An edit: the built model is stale; every view resets and the visible one redraws.
 
+        Only a real change does this (the document says "changed" and then "run changed" when
+        a model is opened, and a second time must not drop a dream asked for in between): the
+        jobs of the older model are cancelled, the others (the diagram's thumbnails for this
+        model, a dream) run on.
+
         While the tab is hidden (edits in the Build tab) the views are only marked stale and
         reset when the tab is shown: refilling every view's layer list cost 4 ms of each edit
         on ResNet-152."""
-        self.queue.cancel()
+        if not self._model_moved():
+            return
+        self.queue.cancel_except(self.model_generation)
         self.session.forget()
         self._adopt_task()
         self.input_note.setText("")  # it described the last model's prepared input
@@ -194,19 +214,37 @@ class InspectTab(QWidget):
         self._reset_views()
         self.refresh()
 
-    def _adopt_task(self) -> None:
+    def _model_moved(self) -> bool:
+        """Whether the model, weights or run differ from the last seen (then a new
+        ``model_generation``, which tags the jobs asked for from now on)."""
+        d = self.document
+        seen = self._model_seen
+        if (seen is not None and seen[0] is d.spec
+                and seen[1:] == (d.weights, d.run_dir, d.run_version)):
+            return False
+        self._model_seen = (d.spec, d.weights, d.run_dir, d.run_version)
+        self.model_generation += 1
+        return True
+
+    def _task_ready(self) -> None:
+        """The warm-up has loaded the tasks: adopt the model's task; the model itself did not
+        change, so only views that show the input reset, and only if it became another one."""
+        if self._adopt_task():
+            self._input_changed()
+
+    def _adopt_task(self) -> bool:
         """The first input kind follows the model's task: the test split of the dataset it
-        trains on (asked of the task once the warm-up has loaded the tasks; until then no view
-        is built, so none computes with the old one)."""
+        trains on (asked of the task once the warm-up has loaded the tasks: ``_task_ready``).
+        True when that dataset changed."""
         task_name = self.document.spec.task
         clips = len(self.document.spec.input_shape) == 4
         if (task_name, clips) == self._task_of:
-            return
+            return False
         from app import warm_up
 
         if not warm_up.is_ready():
-            warm_up.when_ready(self._model_changed)  # then this again, and the views reset
-            return
+            warm_up.when_ready(self._task_ready)
+            return False
         from core.tasks import task_for
 
         self._task_of = (task_name, clips)
@@ -217,12 +255,13 @@ class InspectTab(QWidget):
         if clips and dataset == "digits":  # a video model: the bundled clips
             dataset = "moving-digits"
         if dataset == self.task_dataset:
-            return
+            return False
         self.task_dataset = dataset
         self.input_kind.setItemText(0, f"{dataset} test {'clip' if clips else 'image'}")
         self.digit_index.blockSignals(True)
         self.digit_index.setRange(0, TEST_IMAGES.get(dataset, 10_000) - 1)
         self.digit_index.blockSignals(False)
+        return True
 
     def input_dataset(self) -> str:
         """The dataset whose test split the views score and rank: the run's, else the task's."""
@@ -365,6 +404,7 @@ class InspectTab(QWidget):
             return built, session.input_note(source), result
 
         worker = self.queue.submit(key, job)
+        worker.tag = self.model_generation
         worker.returned.connect(lambda out: self._delivered(out, show, parameters, uses_input))
         worker.errored.connect(self._failed)
         worker.progress.connect(self._progress)
@@ -446,12 +486,24 @@ class InspectTab(QWidget):
             if self.views.currentIndex() == 0:
                 filters.live(layer, weights)
 
+    def save_path(self, title: str, name: str, filter_text: str) -> Path | None:
+        """Ask where to write ``name`` (a save dialog in the folder the last export went to);
+        the chosen folder is remembered. None: the user cancelled."""
+        folder = self._export_folder
+        start = folder / name if folder is not None and folder.is_dir() else Path(name)
+        path, _ = QFileDialog.getSaveFileName(self, title, str(start), filter_text)
+        if not path:
+            return None
+        self._export_folder = Path(path).parent
+        if self.settings is not None:
+            self.settings.set(EXPORT_FOLDER, str(self._export_folder))
+        return Path(path)
+
     def export(self, view: str, size: tuple[int, int]) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export PNG",
-                                              f"{self.document.spec.name}-{view}.png",
-                                              "PNG image (*.png)")
-        if path:
-            self.export_to(view, Path(path), size)
+        path = self.save_path("Export PNG", f"{self.document.spec.name}-{view}.png",
+                              "PNG image (*.png)")
+        if path is not None:
+            self.export_to(view, path, size)
 
     def export_to(self, view: str, path: Path, size: tuple[int, int]) -> Worker:
         """Render the view with core.inspect.render (the same pictures as the command line),
@@ -463,10 +515,11 @@ class InspectTab(QWidget):
         owner = self.view({"filters": "Filters", "activations": "Activations"}.get(
             view, "Attributions"))
         parameters = (view, path, size, self.document.spec.name, owner.parameters())
-        return self.run(owner, "export", render_view, parameters, self._exported,
+        return self.run(owner, "export", render_view, parameters, self.exported,
                         uses_input=view != "filters", label="exporting…")
 
-    def _exported(self, result: Path, _parameters: Any) -> None:
+    def exported(self, result: Path, _parameters: Any) -> None:
+        """An export was written: the status line says where."""
         self.last_export = result
         window = self.window()
         if hasattr(window, "statusBar"):

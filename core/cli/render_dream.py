@@ -41,7 +41,7 @@ def run_dream(args: argparse.Namespace) -> int:
     """``render dream MODEL --image SRC [--layer L] [--channel C] [--octaves N] …``."""
     from core.inspect.dream import DreamSettings, deep_dream, default_layer
     from core.inspect.inspector import image_for
-    from core.inspect.render_dream import dream_figure
+    from core.inspect.render_dream import dream_picture
 
     def draw(inspector: Any) -> Any:
         inp = image_for(inspector, args.image)
@@ -49,9 +49,7 @@ def run_dream(args: argparse.Namespace) -> int:
         settings = DreamSettings(layer, args.channel, args.octaves, args.octave_scale,
                                  args.steps, args.step_size, args.jitter)
         dream = deep_dream(inspector, inp, settings, seed=args.seed)
-        notes = [f"input: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes else "")]
-        return dream_figure(dream, f"{inspector.spec.name} · DeepDream on {layer} "
-                            f"({settings.objective()})", notes, args.size)
+        return dream_picture(inspector.spec.name, dream, settings, inp, args.size)
 
     return _render(args, draw)
 
@@ -59,7 +57,7 @@ def run_dream(args: argparse.Namespace) -> int:
 def run_style(args: argparse.Namespace) -> int:
     """``render style MODEL --content SRC --style SRC [--content-layer L] …``."""
     from core.inspect.inspector import image_for
-    from core.inspect.render_dream import style_figure
+    from core.inspect.render_dream import style_picture
     from core.inspect.style import StyleSettings, default_layers, transfer_style
 
     def draw(inspector: Any) -> Any:
@@ -73,9 +71,7 @@ def run_style(args: argparse.Namespace) -> int:
         settings = StyleSettings(content_layer, style_layers, args.content_weight,
                                  args.style_weight, args.steps, args.learning_rate)
         result = transfer_style(inspector, content, style, settings)
-        notes = [f"content: {content.source}", f"style: {style.source}"]
-        return style_figure(result, f"{inspector.spec.name} · style transfer", notes,
-                            args.size)
+        return style_picture(inspector.spec.name, result, content, style, args.size)
 
     return _render(args, draw)
 

@@ -5,7 +5,8 @@ the default model's first filters move by ~20 % of their size in 12 epochs while
 largest weight barely changes, so every epoch looked the same. Here one scale holds for every
 epoch of the run (the filters, their activations for the probe image), and a third picture
 shows each filter's change since epoch 0, on one scale too: white before training, growing
-colour as training moves the weights.
+colour as training moves the weights. The activations' change since epoch 0 is offered the same
+way (on their own range they hardly move in a short run).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class FormationFrame:
     """The probe image's feature maps tiled into one (H, W) image (None if not 2-D maps)."""
     activation_levels: tuple[float, float]
     """The colour range of ``activations``, the same for every frame."""
+    activation_change: np.ndarray | None = None
+    """``activations`` minus epoch 0's, tiled the same way (None if not 2-D maps)."""
+    change_levels: tuple[float, float] = (-1.0, 1.0)
+    """The colour range of ``activation_change``, symmetric, the same for every frame: on the
+    maps' own range the default model's first activations move by ~2 % in 2 epochs, unseen."""
 
 
 def _limit(arrays: list[np.ndarray]) -> float:
@@ -76,8 +82,14 @@ def formation_frames(snapshots: list[tuple[int, dict[str, Any]]],
         if maps else (0.0, 1.0)
     if levels[1] <= levels[0]:
         levels = (levels[0], levels[0] + 1e-6)
+    first = acts[0]
+    moved = [a - first if a.ndim == 3 and a.size and a.shape == first.shape else None
+             for a in acts]
+    moved_limit = _limit([m for m in moved if m is not None])
     return [FormationFrame(epoch, layer, replace(grid, vmin=-limit, vmax=limit),
                            replace(change, vmin=-change_limit, vmax=change_limit),
-                           tile(act).image if act.ndim == 3 and act.size else None, levels)
-            for (epoch, _tensors), grid, change, act in zip(snapshots, grids, changes, acts,
-                                                            strict=True)]
+                           tile(act).image if act.ndim == 3 and act.size else None, levels,
+                           tile(move).image if move is not None else None,
+                           (-moved_limit, moved_limit))
+            for (epoch, _tensors), grid, change, act, move in zip(snapshots, grids, changes,
+                                                                  acts, moved, strict=True)]

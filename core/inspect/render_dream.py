@@ -9,9 +9,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from core.inspect.dream import Dream
+from core.inspect.dream import Dream, DreamSettings
+from core.inspect.inputs import ModelInput
 from core.inspect.render import _figure, _footer
 from core.inspect.style import Stylised
+
+DREAM_SIZE = (1400, 600)
+STYLE_SIZE = (1600, 600)
 
 
 def _picture(ax: Axes, image: np.ndarray, title: str) -> None:
@@ -47,7 +51,7 @@ def _panels(images: Sequence[tuple[np.ndarray, str]], curves: Sequence[tuple[lis
 
 
 def dream_figure(dream: Dream, title: str, notes: Sequence[str] = (),
-                 size: tuple[int, int] = (1400, 600)) -> Figure:
+                 size: tuple[int, int] = DREAM_SIZE) -> Figure:
     """The start beside the dream, and the objective rising step by step."""
     return _panels([(dream.start, "start"), (dream.image, "dream")],
                    [(dream.objective, "objective")], "objective per step", title,
@@ -55,9 +59,29 @@ def dream_figure(dream: Dream, title: str, notes: Sequence[str] = (),
 
 
 def style_figure(result: Stylised, title: str, notes: Sequence[str] = (),
-                 size: tuple[int, int] = (1600, 600)) -> Figure:
+                 size: tuple[int, int] = STYLE_SIZE) -> Figure:
     """Content, style and the result, and both losses per step."""
     return _panels([(result.content, "content"), (result.style, "style"),
                     (result.image, "result")],
                    [(result.style_loss, "style (Gram)"), (result.content_loss, "content")],
                    "weighted losses per step", title, [*notes, *result.notes], size)
+
+
+def input_line(what: str, inp: ModelInput) -> str:
+    """``what: source — how it was converted`` (a figure's footer line for an input)."""
+    return f"{what}: {inp.source}" + (f" — {'; '.join(inp.notes)}" if inp.notes else "")
+
+
+def dream_picture(model_name: str, dream: Dream, settings: DreamSettings, start: ModelInput,
+                  size: tuple[int, int] = DREAM_SIZE) -> Figure:
+    """The figure ``convscope render dream`` writes and the Dream view exports: titled with
+    the model, the layer and the objective, the input in the footer."""
+    return dream_figure(dream, f"{model_name} · DeepDream on {settings.layer} "
+                        f"({settings.objective()})", [input_line("input", start)], size)
+
+
+def style_picture(model_name: str, result: Stylised, content: ModelInput, style: ModelInput,
+                  size: tuple[int, int] = STYLE_SIZE) -> Figure:
+    """The figure ``convscope render style`` writes and the Style view exports."""
+    return style_figure(result, f"{model_name} · style transfer",
+                        [input_line("content", content), input_line("style", style)], size)

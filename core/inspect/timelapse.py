@@ -1,5 +1,6 @@
 """How the filters formed, as a GIF or MP4: one frame per snapshot of a run (its start and each
-epoch), the layer's kernels on the run's common scale, the epoch and the metric in the corner.
+epoch), the layer's kernels on the run's common scale beside their change since the start, the
+epoch and the metric in the corner.
 
 ``convscope render timelapse`` and the formation view's Export write it, all-or-nothing.
 """
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from core.inspect.formation import FormationFrame, formation_frames
-from core.inspect.inspector import InspectError
+from core.inspect.inspector import FilterGrid, InspectError
 from core.inspect.mosaic import tile
 from core.regular_files import write_atomic
 
@@ -21,7 +22,9 @@ FORMATS = (".gif", ".mp4")
 MIN_WIDTH = 320
 """Frames are scaled up (by whole pixels) to at least this width, so 3×3 kernels can be seen."""
 BAR = 18
-"""Height of the caption bar above the kernels."""
+"""Height of the caption bar above the kernels (and of the panels' titles below it)."""
+GAP = 16
+"""Pixels between the kernels and their change."""
 
 
 def _diverging(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
@@ -36,21 +39,35 @@ def _diverging(values: np.ndarray, vmin: float, vmax: float) -> np.ndarray:
     return (rgb * 255).astype(np.uint8)
 
 
-def frame_image(frame: FormationFrame, caption: str) -> np.ndarray:
-    """One frame as (H, W, 3) uint8: the kernels tiled, scaled up, the caption above them."""
-    from PIL import Image, ImageDraw
-
-    grid = frame.filters
+def _mosaic(grid: FilterGrid) -> np.ndarray:
+    """A grid's kernels tiled as uint8 RGB on the grid's own (common) scale."""
     if grid.color:
         mosaic = tile((grid.kernels - grid.vmin) / (grid.vmax - grid.vmin), fill=np.nan).image
-        rgb = (np.clip(np.nan_to_num(mosaic, nan=0.5), 0, 1) * 255).astype(np.uint8)
-    else:
-        rgb = _diverging(tile(grid.kernels[:, 0], fill=np.nan).image, grid.vmin, grid.vmax)
-    scale = max(1, -(-MIN_WIDTH // rgb.shape[1]))
-    rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
-    picture = Image.new("RGB", (rgb.shape[1], rgb.shape[0] + BAR), (255, 255, 255))
-    picture.paste(Image.fromarray(rgb), (0, BAR))
-    ImageDraw.Draw(picture).text((3, 3), caption, fill=(0, 0, 0))
+        rgb: np.ndarray = (np.clip(np.nan_to_num(mosaic, nan=0.6), 0, 1) * 255).astype(np.uint8)
+        return rgb
+    return _diverging(tile(grid.kernels[:, 0], fill=np.nan).image, grid.vmin, grid.vmax)
+
+
+def frame_image(frame: FormationFrame, caption: str) -> np.ndarray:
+    """One frame as (H, W, 3) uint8: the kernels tiled and, beside them, each kernel's change
+    since the start (white: unchanged; on one scale for the run: the kernels themselves move
+    by a fraction of their size, which their own picture hardly shows), scaled up, the caption
+    above them."""
+    from PIL import Image, ImageDraw
+
+    kernels, change = _mosaic(frame.filters), _mosaic(frame.change)
+    scale = max(1, -(-MIN_WIDTH // kernels.shape[1]))
+    kernels, change = (rgb.repeat(scale, axis=0).repeat(scale, axis=1)
+                       for rgb in (kernels, change))
+    width = kernels.shape[1] * 2 + GAP
+    picture = Image.new("RGB", (width, kernels.shape[0] + 2 * BAR), (255, 255, 255))
+    picture.paste(Image.fromarray(kernels), (0, 2 * BAR))
+    picture.paste(Image.fromarray(change), (kernels.shape[1] + GAP, 2 * BAR))
+    draw = ImageDraw.Draw(picture)
+    draw.text((3, 3), caption, fill=(0, 0, 0))
+    draw.text((3, BAR + 2), "filters", fill=(60, 60, 60))
+    draw.text((kernels.shape[1] + GAP + 3, BAR + 2), "change since the start",
+              fill=(60, 60, 60))
     return np.asarray(picture)
 
 

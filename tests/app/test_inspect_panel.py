@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
@@ -168,6 +169,27 @@ def test_formation_replays_the_snapshots(qtbot: QtBot, window: MainWindow) -> No
     changes = [visible_change(b, _pixels(p)) for b, p in zip(before, panes, strict=True)]
     assert max(changes) > 0.2, changes  # the change since epoch 0: ~0.6 (was 0.11 at most)
     assert panel.form_change.data is not None and panel.form_change.bar is not None
+
+
+def test_formation_shows_how_the_probe_activations_moved_when_asked(
+        qtbot: QtBot, window: MainWindow) -> None:
+    """On their own range the default model's first activations hardly move in 4 epochs (the
+    issue 17 complaint: no visible change); their change since epoch 0 does."""
+    panel = show(qtbot, window, "How they formed")
+    acts = panel.form_acts
+    panel.form_slider.setValue(0)
+    before = _pixels(acts)
+    panel.form_slider.setValue(4)
+    assert visible_change(before, _pixels(acts)) < 0.2  # the maps themselves: hardly
+    qtbot.mouseClick(panel.form_act_change, Qt.MouseButton.LeftButton)
+    assert "change since epoch 0" in acts.toolTip()
+    panel.form_slider.setValue(0)
+    assert np.allclose(acts.data[~np.isnan(acts.data)], 0)  # nothing moved yet
+    before = _pixels(acts)
+    panel.form_slider.setValue(4)
+    assert visible_change(before, _pixels(acts)) > 0.2
+    qtbot.mouseClick(panel.form_act_change, Qt.MouseButton.LeftButton)
+    assert acts.toolTip() == "activations for the probe image"
 
 
 def test_bad_input_file_is_a_message(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:

@@ -179,3 +179,27 @@ def test_a_short_job_runs_while_long_ones_hold_as_many_threads_as_there_are_core
     finally:
         release.set()
     qtbot.waitUntil(lambda: all(job.is_done for job in long_jobs), timeout=CEILING_MS)
+
+
+def test_cancel_except_keeps_the_jobs_of_the_current_tag(qtbot: QtBot) -> None:
+    queue = WorkerQueue()
+    gate = threading.Event()
+
+    def wait_then(text: str) -> str:
+        gate.wait(CEILING_MS / 1000)
+        return text
+
+    old = queue.submit("view", wait_then, "old model")
+    old.tag = 1
+    kept = queue.submit("dream", wait_then, "new model")
+    kept.tag = 2
+    heard: list[str] = []
+    old.aborted.connect(lambda: heard.append("aborted"))
+    old.returned.connect(heard.append)
+    kept.returned.connect(heard.append)
+    queue.cancel_except(2)
+    assert not queue.busy("view") and queue.busy("dream")
+    gate.set()
+    qtbot.waitUntil(lambda: len(heard) == 2, timeout=CEILING_MS)
+    assert heard == ["aborted", "new model"]
+    assert queue.shutdown(CEILING_MS)
