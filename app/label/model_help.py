@@ -14,7 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtWidgets import QLabel, QListWidget, QWidget
 
 from app.document import ModelDocument
@@ -42,6 +42,15 @@ class Pending:
     classes: list[str]
     items: list[Proposal]
     uncertainty: float
+
+
+class _ProposalList(QListWidget):
+    """The proposals, never fewer than four rows tall at the text size shown (projector text
+    too: a list cut to one row hides what the model proposes)."""
+
+    def minimumSizeHint(self) -> QSize:
+        row = self.sizeHintForRow(0) if self.count() else self.fontMetrics().lineSpacing() + 4
+        return QSize(super().minimumSizeHint().width(), 4 * row + 2 * self.frameWidth() + 2)
 
 
 class _Tab(Protocol):
@@ -73,11 +82,10 @@ class ModelHelp(QObject):
         self.order: list[str] = []
         self._order_key: object = None
         self.title = QLabel("Proposals (Enter accepts, Delete rejects)")
-        self.list = QListWidget()
+        self.list = _ProposalList()
         self.list.setObjectName("LabelProposals")
         self.list.currentRowChanged.connect(self._row_changed)
         self.list.installEventFilter(self)
-        self.list.setMinimumHeight(4 * self.list.fontMetrics().height() + 8)  # 4 rows readable
         tab.canvas.installEventFilter(self)
         tab.canvas.clicked.connect(self._clicked)
         f = tab.folder_row
@@ -166,9 +174,8 @@ class ModelHelp(QObject):
         self.selected = None
         self.show()
         self.tab.canvas.setFocus()
-        self.tab.say(f"{len(proposals)} proposals (the model's uncertainty "
-                     f"{found.uncertainty:.2f}): Enter accepts the selected one, Delete rejects "
-                     "it; a click on the image selects one" if proposals else
+        self.tab.say(f"{len(proposals)} proposals (uncertainty {found.uncertainty:.2f}): "
+                     "Enter accepts, Delete rejects, a click selects" if proposals else
                      f"The model proposes nothing here (uncertainty {found.uncertainty:.2f})")
 
     # -- accepting and rejecting ------------------------------------------------------------

@@ -92,7 +92,7 @@ class LabelTab(QWidget):
         column.addWidget(QLabel("Classes (keys 1–9 pick)"))
         column.addWidget(self.classes, 1)
         column.addWidget(self.help.title)
-        column.addWidget(self.help.list, 1)
+        column.addWidget(self.help.list, 2)
         column.addWidget(self.message)
         split.addWidget(side)
         split.setStretchFactor(0, 4)
