@@ -44,6 +44,12 @@ class LayerEdits:
             self.document.duplicate_layer(self.document.current)
 
     def rename_current(self) -> None:
+        """F2: rename the current layer, or the group selected on the diagram (while it has
+        the focus)."""
+        diagram = getattr(self.window, "diagram", None)
+        if diagram is not None and diagram.hasFocus() and diagram.editor.selected_group():
+            diagram.editor.rename_group()
+            return
         name = self.document.current
         if not name:
             return

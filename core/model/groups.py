@@ -19,7 +19,6 @@ from core.model.spec import (
     INPUT,
     LayerGroup,
     ModelSpec,
-    check_layer_name,
     group_problem,
 )
 
@@ -75,24 +74,20 @@ def group_layers(spec: ModelSpec, names: Iterable[str], name: str | None = None)
 
 def rename_group(spec: ModelSpec, old: str, new: str) -> ModelSpec:
     """Call group ``old`` ``new`` (its layers unchanged). ModelError saying why for an empty,
-    badly formed or taken name."""
-    if all(g.name != old for g in spec.groups):
+    badly formed or taken name (the rule a file's groups are read by)."""
+    group = next((g for g in spec.groups if g.name == old), None)
+    if group is None:
         raise ModelError(f"no group {old}")
     new = new.strip()
     if not new:
-        raise ModelError("a group needs a name")
+        raise ModelError("not renamed: a group needs a name")
     if new == old:
         return spec
-    try:
-        check_layer_name(new, old)
-    except ModelError as exc:  # the layer rules: letters, digits and _, not "input"
-        raise ModelError(f"cannot rename the group: {exc.reason if hasattr(exc, 'reason') else exc}"
-                         ) from None
-    if new in {layer.name for layer in spec.layers}:
-        raise ModelError(f'cannot rename the group: "{new}" is the name of a layer')
-    if any(g.name == new for g in spec.groups):
-        raise ModelError(f'cannot rename the group: another group is called "{new}"')
-    return replace(spec, groups=tuple(replace(g, name=new) if g.name == old else g
+    problem = group_problem(new, list(group.layers), [layer.name for layer in spec.layers],
+                            {g.name for g in spec.groups if g is not group})
+    if problem is not None:
+        raise ModelError(f"not renamed: {problem}")
+    return replace(spec, groups=tuple(replace(g, name=new) if g is group else g
                                       for g in spec.groups))
 
 

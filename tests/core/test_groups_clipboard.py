@@ -341,3 +341,23 @@ def _acyclic(groups: list[set[int]], reach: list[list[bool]], count: int) -> boo
                     closure.add((a, d))
                     changed = True
     return not any((n, n) in closure for n in nodes)
+
+
+def test_a_group_is_renamed_checked_as_a_file_reads_it() -> None:
+    from core.model.groups import rename_group
+
+    spec = group_layers(group_layers(load_preset("resnet18"), BLOCK, "block1"),
+                        ["layer1_1_conv1", "layer1_1_bn1"], "block2")
+    renamed = rename_group(spec, "block1", " stage_a ")
+    assert [g.name for g in renamed.groups] == ["stage_a", "block2"]
+    assert renamed.groups[0].layers == tuple(BLOCK) and renamed.layers == spec.layers
+    assert model_from_dict(json.loads(renamed.to_json())) == renamed
+    assert rename_group(spec, "block1", "block1") is spec
+    for bad, reason in (("", "needs a name"), ("  ", "needs a name"),
+                        ("block2", "already used"), ("conv1", "already used"),
+                        ("input", "already used"), ("2nd", "not allowed"),
+                        ("a b", "not allowed")):
+        with pytest.raises(ModelError, match=reason):
+            rename_group(spec, "block1", bad)
+    with pytest.raises(ModelError, match="no group"):
+        rename_group(spec, "nope", "x")
