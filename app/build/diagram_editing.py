@@ -254,9 +254,9 @@ class BlockEditor:
         layers = self.selected_layers()
         anchor = after or (layers[-1] if layers else (document.current or None))
         names = document.paste_layers(copied, anchor)
-        if names:
+        if names:  # the blocks that show them (a pasted group's)
             self.view.rebuild()
-            self.set_selection(n for n in names if n in self.view.blocks)
+            self.set_selection(self.view.block_of.get(n, n) for n in names)
         return names
 
     def group(self, name: str | None = None, layers: Iterable[str] | None = None) -> bool:

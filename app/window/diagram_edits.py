@@ -68,7 +68,7 @@ class DiagramEdits(QObject):
 
     def chosen_layers(self) -> list[str]:
         """The layers selected in the list while it has the focus, else the diagram's."""
-        if self.table.hasFocus():
+        if self.window_.focusWidget() is self.table:
             names = self.table.selected_names()
             if names:
                 return names

@@ -47,7 +47,8 @@ class LayerEdits:
         """F2: rename the current layer, or the group selected on the diagram (while it has
         the focus)."""
         diagram = getattr(self.window, "diagram", None)
-        if diagram is not None and diagram.hasFocus() and diagram.editor.selected_group():
+        if diagram is not None and self.window.focusWidget() is diagram and \
+                diagram.editor.selected_group():
             diagram.editor.rename_group()
             return
         name = self.document.current

@@ -111,23 +111,12 @@ def test_grouping_refuses_a_selection_that_leaves_out_a_layer_on_its_paths() -> 
 def inception() -> ModelSpec:
     """A stem and one Inception module: four branches listed one after the other, into a
     Concat (as torchvision's GoogLeNet lists them)."""
-    def conv(name: str, size: int, source: str | None = None) -> dict[str, object]:
-        layer: dict[str, object] = {"name": name, "type": "Conv2d", "out_channels": 4,
-                                    "kernel_size": size, "padding": size // 2}
-        return layer | ({"inputs": [source]} if source else {})
+    from pathlib import Path
 
-    return model_from_dict({
-        "format": "convscope.model/1", "name": "inception", "input": {"shape": [3, 16, 16]},
-        "layers": [conv("stem", 3), {"name": "stem_relu", "type": "ReLU"},
-                   conv("b1", 1),
-                   conv("b2_reduce", 1, "stem_relu"), {"name": "b2_relu", "type": "ReLU"},
-                   conv("b2", 3),
-                   conv("b3_reduce", 1, "stem_relu"), {"name": "b3_relu", "type": "ReLU"},
-                   conv("b3", 5),
-                   {"name": "b4_pool", "type": "MaxPool2d", "kernel_size": 3, "stride": 1,
-                    "padding": 1, "inputs": ["stem_relu"]}, conv("b4", 1),
-                   {"name": "concat", "type": "Concat", "inputs": ["b1", "b2", "b3", "b4"]},
-                   {"name": "head_relu", "type": "ReLU"}]})
+    from core.model.spec import load_model
+
+    return load_model(Path(__file__).resolve().parent.parent / "fixtures" /
+                      "inception_module.json")
 
 
 B2 = ["b2_reduce", "b2_relu", "b2"]
