@@ -17,9 +17,16 @@ from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.model.spec import load_model
 from core.presets import load_preset
-from tests.app.test_diagram_editing import BLOCK, LEFT, NONE, at, click, right_click
+from tests.app.test_diagram_editing import (
+    BLOCK,
+    LEFT,
+    NONE,
+    at,
+    click,
+    right_click,
+    shift_click_all,
+)
 from tests.app.test_diagram_editing import open_window as open_resnet
-from tests.app.test_diagram_editing import shift_click_all
 from tests.app.waits import settle
 from tests.app.window_driver import Answerer, menu_action
 
