@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QInputDialog, QToolTip, QWidget
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
@@ -23,7 +23,6 @@ from tests.app.test_diagram_editing import (
     NONE,
     at,
     click,
-    right_click,
     shift_click_all,
 )
 from tests.app.test_diagram_editing import open_window as open_resnet
@@ -57,6 +56,31 @@ def key(window: MainWindow, key_: Qt.Key,
     target.setFocus()
     QTest.keyClick(target, key_, keys)
     settle()
+
+
+def right_click(window: MainWindow, name: str, choose: str) -> list[str]:
+    """Right-click block ``name`` and pick the item ``choose`` (the menu closed, and nothing
+    picked, when it has no such item); returns the menu's items."""
+    view = window.diagram
+    point = at(window, name)
+    seen: list[str] = []
+
+    def pick() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, pick)
+            return
+        seen.extend(a.text() for a in menu.actions())
+        chosen = [a for a in menu.actions() if a.text().split("\t")[0] == choose]
+        menu.close()
+        if chosen:
+            chosen[0].trigger()
+
+    QTimer.singleShot(20, pick)
+    QApplication.sendEvent(view.viewport(), QContextMenuEvent(
+        QContextMenuEvent.Reason.Mouse, point, view.viewport().mapToGlobal(point)))
+    settle()
+    return seen
 
 
 def enabled(window: MainWindow) -> dict[str, bool]:
