@@ -38,7 +38,7 @@ class DiagramEdits(QObject):
             diagram.addAction(made)  # the keys act while the diagram has the focus
             return made
 
-        self.copy = action("&Copy Layers", self.copy_layers,
+        self.copy = action("Cop&y Layers", self.copy_layers,
                            QKeySequence(QKeySequence.StandardKey.Copy),
                            "Copy the selected layers (with their inner connections)")
         self.paste = action("&Paste Layers", self.paste_layers,
@@ -46,10 +46,10 @@ class DiagramEdits(QObject):
                             "Paste the copied layers after the selected one, renamed")
         self.group = action("&Group Layers…", self.group_layers, "Ctrl+G",
                             "Draw the selected layers as one named block")
-        self.ungroup = QAction("Ung&roup", window)
+        self.ungroup = QAction("Ungr&oup", window)
         self.ungroup.setStatusTip("Draw the selected group's layers again")
         self.ungroup.triggered.connect(lambda: self.diagram.editor.ungroup())
-        self.rename = QAction("Rename Gr&oup…", window)
+        self.rename = QAction("R&ename Group…", window)
         self.rename.setStatusTip("A new name for the selected group (F2 on the diagram)")
         self.rename.triggered.connect(lambda: self.diagram.editor.rename_group())
         document.changed.connect(self.refresh)
