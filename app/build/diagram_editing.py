@@ -42,6 +42,7 @@ class DiagramView(ConnectingView, Protocol):
 
     expanded: set[str]
     ports: PortDrag
+    block_of: dict[str, str]
 
     def itemAt(self, point: QPoint) -> QGraphicsItem | None: ...
 
