@@ -55,7 +55,10 @@ class DiagramEdits(QObject):
         document.changed.connect(self.refresh)
         document.current_changed.connect(self.refresh)
         diagram.selection_changed.connect(self.refresh)
-        QGuiApplication.clipboard().dataChanged.connect(self.refresh)
+        # the clipboard is read when it changes, not on every edit (another program's
+        # clipboard is a round trip to that program)
+        self._clipboard_layers = clipboard_has_layers()
+        QGuiApplication.clipboard().dataChanged.connect(self._clipboard_changed)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
@@ -79,11 +82,15 @@ class DiagramEdits(QObject):
         chosen = self.chosen_layers()
         editor = self.diagram.editor
         self.copy.setEnabled(bool(chosen or self.document.current))
-        self.paste.setEnabled(clipboard_has_layers())
+        self.paste.setEnabled(self._clipboard_layers)
         self.group.setEnabled(len(chosen) >= 2)
         target = editor.group_target()
         self.ungroup.setEnabled(target is not None)
         self.rename.setEnabled(target is not None)
+
+    def _clipboard_changed(self) -> None:
+        self._clipboard_layers = clipboard_has_layers()
+        self.refresh()
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
         if new is self.table or _old is self.table:
