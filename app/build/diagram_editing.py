@@ -273,7 +273,7 @@ class BlockEditor:
         try:  # the selection first, before a name is asked for it
             groups.group_layers(document.spec, chosen)
         except ModelError as exc:
-            refuse(self.view, f"Not grouped: {exc}", where)
+            refuse(self.view, str(exc)[:1].upper() + str(exc)[1:], where)
             return False
         if name is None:
             name, ok = QInputDialog.getText(self.view.viewport(), "Group layers",
@@ -285,7 +285,7 @@ class BlockEditor:
         try:
             groups.group_layers(document.spec, chosen, name)
         except ModelError as exc:
-            refuse(self.view, f"Not grouped: {exc}", where)
+            refuse(self.view, str(exc)[:1].upper() + str(exc)[1:], where)
             return False
         if not document.group_layers(chosen, name):
             return False
