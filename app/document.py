@@ -256,6 +256,20 @@ class ModelDocument(QObject):
     def ungroup(self, name: str) -> bool:
         return self._try(lambda: (groups.ungroup(self.spec, name), f"Ungroup {name}", None))
 
+    def rename_group(self, old: str, new: str) -> str | None:
+        """Call group ``old`` ``new`` (one undo step); returns why it was refused (the model
+        unchanged, the reason also in ``message``), or None."""
+        try:
+            after = groups.rename_group(self.spec, old, new)
+        except ModelError as exc:
+            self.message.emit(str(exc))
+            return str(exc)
+        if after is self.spec:
+            return None
+        if not self.apply(after, f"Rename group {old} to {new.strip()}"):
+            return self.locked_reason or "nothing to change"
+        return None
+
     def set_layer_init(self, name: str, scheme: str) -> bool:
         return self._try(lambda: (editing.set_layer_init(self.spec, name, scheme),
                                   f"Initialise {name}", name))

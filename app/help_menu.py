@@ -32,6 +32,7 @@ OTHER_KEYS = (
     ("Shift+click / Shift+drag on the diagram", "select several blocks (a rubber band)"),
     ("Delete, Ctrl+C, Ctrl+V on the diagram", "delete, copy, paste the selected blocks"),
     ("Ctrl+G on the diagram", "group the selected blocks; double-click opens a group"),
+    ("F2 or double-click on a group's name", "rename the group"),
     ("Right-click a diagram block", "freeze up to here, freeze a group, edit kernel values"),
     ("Ctrl+Z / Ctrl+Shift+Z in any field", "undo / redo the model (not just the field)"),
 )

@@ -40,6 +40,7 @@ from app.train import TrainingPanel
 from app.window import geometry
 from app.window.autosave import UnsavedWork
 from app.window.bars import DiagramPane, InputShapeBar, TotalsBar
+from app.window.diagram_edits import DiagramEdits
 from app.window.edits import LayerEdits, UndoShortcuts
 from app.window.model_files import ModelFiles
 from app.window.model_io import ModelImportExport
@@ -260,6 +261,9 @@ class MainWindow(QMainWindow):
         edit.addAction(self._action("Re&name Layer…", edits.rename_current, "F2"))
         edit.addAction(self._action("Move Layer &Up", lambda: edits.move(-1), "Alt+Up"))
         edit.addAction(self._action("Move Layer Do&wn", lambda: edits.move(1), "Alt+Down"))
+        edit.addSeparator()
+        self.diagram_edits = DiagramEdits(self, self.document, self.diagram, self.table)
+        self.diagram_edits.add_to(edit)  # Copy, Paste, Group, Ungroup, Rename Group
         edit.addSeparator()
         init_menu = edit.addMenu("&Initialise Every Layer")
         init_menu.setToolTipsVisible(True)

@@ -69,6 +69,8 @@ class DiagramView(ZoomableView):
 
     direction_changed = Signal(str)
     """"down" or "right" after :meth:`set_direction` changed it."""
+    selection_changed = Signal()
+    """The selected blocks changed (the Edit menu's Copy, Group… follow)."""
     rebuilt = Signal()
     """The drawing was brought in step with the document (blocks may have moved or been
     drawn afresh): the thumbnails and the minimap follow."""
@@ -112,6 +114,7 @@ class DiagramView(ZoomableView):
         self.block_of: dict[str, str] = {}
         """Per layer, the block that shows it (its own, or its collapsed group's)."""
         self._marked: set[str] = set()
+        self._emitted_selection: tuple[str, ...] = ()
         self.ports = PortDrag(self)
         self.editor = BlockEditor(self)
         document.changed.connect(self.rebuild)
@@ -396,6 +399,10 @@ class DiagramView(ZoomableView):
             rect.setPen(self._pen(entry[3], entry[6], name in marked))  # type: ignore[index]
         self._marked = marked
         self._selected = current if current in self.blocks else ""
+        chosen = tuple(self.editor.selection)
+        if chosen != self._emitted_selection:
+            self._emitted_selection = chosen
+            self.selection_changed.emit()
         if not self.ports.active:
             self.ports.show_on(self.ports.source if self.ports.source in self.blocks
                                else self._selected)
@@ -423,8 +430,17 @@ class DiagramView(ZoomableView):
             super().mousePressEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        """On a collapsed group's name: rename it; elsewhere on a group: open it (on a layer
+        of an open group: close it)."""
         item = self.itemAt(event.position().toPoint())
-        if item is None or not item.data(0) or not self.editor.toggle_group(str(item.data(0))):
+        name = str(item.data(0)) if item is not None and item.data(0) else ""
+        if name and item is self.labels.get(name, (None,))[0] and \
+                any(g.name == name for g in self.document.spec.groups):
+            self.editor.click(name, False)
+            self.editor.rename_group(name, where=event.globalPosition().toPoint())
+            event.accept()
+            return
+        if not name or not self.editor.toggle_group(name):
             super().mouseDoubleClickEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:

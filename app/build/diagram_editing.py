@@ -1,6 +1,8 @@
 """Selecting and editing blocks on the diagram: click, Shift+click and a Shift-dragged rubber
-band select blocks; Delete, Ctrl+C, Ctrl+V and Ctrl+G act on the selection; a double-click
-opens or closes a group; a right-click offers freezing.
+band select blocks; Delete, Ctrl+C, Ctrl+V and Ctrl+G act on the selection (and the Edit menu's
+Copy, Paste, Group and Ungroup, app.window.diagram_edits); a double-click opens or closes a
+group, on a group's name renames it (as F2 and the right-click menu do); a right-click offers
+freezing.
 
 Every edit goes through the document (one undo step each). A copy goes to the system clipboard
 as JSON (core.model.clipboard), so it survives the window and is checked when pasted back.
@@ -12,13 +14,21 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QMouseEvent
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QInputDialog, QMenu
 
 from app.build.diagram_connect import DiagramView as ConnectingView
-from app.build.diagram_connect import PortDrag, edge_at
+from app.build.diagram_connect import PortDrag, edge_at, refuse
 from app.build.kernel_editor import KernelEditor
 from core.inspect.kernel_values import editable_problem
+from core.model import groups
 from core.model.clipboard import CopiedLayers, copied_from_json, copy_layers
 from core.model.errors import ModelError
 from core.model.groups import fresh_group_name, group_of
@@ -32,6 +42,7 @@ class DiagramView(ConnectingView, Protocol):
 
     expanded: set[str]
     ports: PortDrag
+    block_of: dict[str, str]
 
     def itemAt(self, point: QPoint) -> QGraphicsItem | None: ...
 
@@ -46,13 +57,19 @@ class DiagramView(ConnectingView, Protocol):
     def rebuild(self) -> None: ...
 
 
+def clipboard_has_layers() -> bool:
+    """Whether the system clipboard holds copied layers (what Paste would read)."""
+    data = QGuiApplication.clipboard().mimeData()
+    if data is None:
+        return False
+    return data.hasFormat(LAYERS_MIME) or '"convscope.layers/' in data.text()[:200]
+
+
 def group_entry(group: LayerGroup, last: tuple[Any, ...], spec: ModelSpec,
                 color: str) -> Any:
     """A collapsed group's block as app.build.diagram draws it (its Entry): its last layer's
     size and shape, the group's colour and name, ❄ when every layer of it is frozen."""
-    frozen = {layer.name for layer in spec.layers[spec.index(group.layers[0]):
-                                                  spec.index(group.layers[-1]) + 1]
-              if not layer.trainable}
+    frozen = {layer.name for layer in spec.layers if not layer.trainable}
     mark = " ❄" if frozen.issuperset(group.layers) else ""
     return (group.name, last[1], last[2], QColor(color),
             f"{group.name} ({len(group.layers)} layers){mark}", last[5],
@@ -74,6 +91,23 @@ class BlockEditor:
         """The layers of the selected blocks (a group's layers for a group), in model order."""
         chosen = {m for name in self.selection for m in self.view.members.get(name, ())}
         return [layer.name for layer in self.view.document.spec.layers if layer.name in chosen]
+
+    def selected_group(self) -> str | None:
+        """The group shown as the one selected block (collapsed), if that is the selection."""
+        if len(self.selection) != 1:
+            return None
+        name = self.selection[0]
+        return name if any(g.name == name for g in self.view.document.spec.groups) else None
+
+    def group_target(self) -> str | None:
+        """The group Ungroup and Rename Group act on: the selected collapsed group, else the
+        group of the current layer (a layer of an open group)."""
+        chosen = self.selected_group()
+        if chosen is not None:
+            return chosen
+        document = self.view.document
+        group = group_of(document.spec, document.current) if document.current else None
+        return group.name if group is not None else None
 
     def set_selection(self, names: Iterable[str]) -> None:
         self.selection = [n for n in dict.fromkeys(names) if n in self.view.blocks and n != INPUT]
@@ -186,12 +220,15 @@ class BlockEditor:
             return True
         return False
 
-    def copy(self) -> CopiedLayers | None:
-        """Copy the selected layers (the current one when none is) to the clipboard."""
+    def copy(self, names: Iterable[str] | None = None) -> CopiedLayers | None:
+        """Copy the layers ``names`` (by default the selected ones, else the current one) to
+        the clipboard."""
         document = self.view.document
-        names = self.selected_layers() or ([document.current] if document.current else [])
+        chosen = list(names) if names is not None else self.selected_layers()
+        if not chosen and document.current:
+            chosen = [document.current]
         try:
-            copied = copy_layers(document.spec, names)
+            copied = copy_layers(document.spec, chosen)
         except ModelError as exc:
             document.message.emit(str(exc))
             return None
@@ -203,9 +240,9 @@ class BlockEditor:
         document.message.emit(f"Copied {len(copied.layers)} layer(s)")
         return copied
 
-    def paste(self) -> tuple[str, ...]:
-        """Paste the clipboard's layers after the selected block (its last layer), renamed;
-        the pasted layers become the selection."""
+    def paste(self, after: str | None = None) -> tuple[str, ...]:
+        """Paste the clipboard's layers after layer ``after`` (by default the selected block's
+        last layer, else the current one), renamed; the pasted layers become the selection."""
         document = self.view.document
         data = QGuiApplication.clipboard().mimeData()
         raw = bytes(data.data(LAYERS_MIME).data()).decode() if data is not None and \
@@ -216,31 +253,84 @@ class BlockEditor:
             document.message.emit(f"Not pasted: {exc}")
             return ()
         layers = self.selected_layers()
-        anchor = layers[-1] if layers else (document.current or None)
+        anchor = after or (layers[-1] if layers else (document.current or None))
         names = document.paste_layers(copied, anchor)
-        if names:
+        if names:  # the blocks that show them (a pasted group's)
             self.view.rebuild()
-            self.set_selection(n for n in names if n in self.view.blocks)
+            self.set_selection(self.view.block_of.get(n, n) for n in names)
         return names
 
-    def group(self, name: str | None = None) -> bool:
-        """Group the selected layers under a name (asked, a fresh one offered), shown as one
-        block; one undo step."""
+    def group(self, name: str | None = None, layers: Iterable[str] | None = None) -> bool:
+        """Group the layers (by default the selected ones) under a name (asked, a fresh one
+        offered), shown as one block; one undo step. A selection that cannot be a group
+        (core.model.group_graph) or a bad name is refused with the reason at the pointer."""
         document = self.view.document
-        layers = self.selected_layers()
-        if len(layers) < 2:
+        chosen = list(layers) if layers is not None else self.selected_layers()
+        if len(chosen) < 2:
             document.message.emit("Select two or more blocks (Shift+click) to group them")
+            return False
+        where = QCursor.pos()
+        try:  # the selection first, before a name is asked for it
+            groups.group_layers(document.spec, chosen)
+        except ModelError as exc:
+            refuse(self.view, str(exc)[:1].upper() + str(exc)[1:], where)
             return False
         if name is None:
             name, ok = QInputDialog.getText(self.view.viewport(), "Group layers",
-                                            f"Name of the group of {len(layers)} layers:",
+                                            f"Name of the group of {len(chosen)} layers:",
                                             text=fresh_group_name(document.spec))
             if not ok:
                 return False
-        if not document.group_layers(layers, name.strip()):
+        name = name.strip()
+        try:
+            groups.group_layers(document.spec, chosen, name)
+        except ModelError as exc:
+            refuse(self.view, str(exc)[:1].upper() + str(exc)[1:], where)
+            return False
+        if not document.group_layers(chosen, name):
             return False
         self.view.rebuild()
-        self.set_selection([name.strip()])
+        self.set_selection([name])
+        return True
+
+    def ungroup(self, name: str | None = None) -> bool:
+        """Forget group ``name`` (by default :meth:`group_target`): its layers are drawn
+        again, and stay selected; one undo step."""
+        name = name or self.group_target()
+        group = next((g for g in self.view.document.spec.groups if g.name == name), None)
+        if group is None or not self.view.document.ungroup(group.name):
+            return False
+        self.set_selection(n for n in group.layers if n in self.view.blocks)
+        return True
+
+    def rename_group(self, name: str | None = None, new: str | None = None,
+                     where: QPoint | None = None) -> bool:
+        """Rename group ``name`` (by default :meth:`group_target`) to ``new`` (asked when
+        None); one undo step. An empty, badly formed or taken name is refused with the reason
+        at the pointer (``where``, global), the model unchanged."""
+        name = name or self.group_target()
+        document = self.view.document
+        if name is None or all(g.name != name for g in document.spec.groups):
+            return False
+        where = where if where is not None else QCursor.pos()
+        if new is None:
+            new, ok = QInputDialog.getText(self.view.viewport(), "Rename group",
+                                           f"New name of the group {name}:", text=name)
+            if not ok:
+                return False
+        was_open = name in self.view.expanded
+        if was_open:  # an open group stays open under its new name
+            self.view.expanded.add(new.strip())
+        reason = document.rename_group(name, new)
+        if reason is not None:
+            self.view.expanded.discard(new.strip())
+            refuse(self.view, reason[:1].upper() + reason[1:], where)
+            return False
+        if was_open and new.strip() != name:
+            self.view.expanded.discard(name)
+        renamed = new.strip()
+        if renamed in self.view.blocks:
+            self.set_selection([renamed])
         return True
 
     def toggle_group(self, name: str) -> bool:
@@ -284,8 +374,11 @@ class BlockEditor:
                                  ("Group…\tCtrl+G", lambda: self.group()),
                                  ("Delete\tDel", self.delete)):
                 menu.addAction(text, action)
+            target = self.group_target()
+            if target is not None:
+                menu.addAction("Rename Group…\tF2", lambda: self.rename_group(target))
             if name in self.view.members and any(g.name == name for g in document.spec.groups):
-                menu.addAction(f"Ungroup {name}", lambda: document.ungroup(name))
+                menu.addAction(f"Ungroup {name}", lambda: self.ungroup(name))
         if len(members) == 1 and editable_problem(document.spec, members[0]) is None:
             menu.addSeparator()
             menu.addAction("Edit Kernel Values…", lambda: self.edit_kernel(members[0]))

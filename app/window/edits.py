@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu, QWidget
@@ -44,6 +46,13 @@ class LayerEdits:
             self.document.duplicate_layer(self.document.current)
 
     def rename_current(self) -> None:
+        """F2: rename the current layer, or the group selected on the diagram (while it has
+        the focus)."""
+        diagram: Any = getattr(self.window, "diagram", None)
+        if diagram is not None and bool(self.window.focusWidget() is diagram) and \
+                diagram.editor.selected_group():
+            diagram.editor.rename_group()
+            return
         name = self.document.current
         if not name:
             return

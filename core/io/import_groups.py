@@ -20,7 +20,7 @@ from typing import Any
 
 from torch import fx, nn
 
-from core.model.spec import INPUT, LayerGroup, group_problem
+from core.model.spec import INPUT, LayerGroup, group_problem, run_problem
 
 MIN_BLOCKS = 2
 LARGE_MODEL = 150
@@ -82,7 +82,8 @@ def stage_groups(root: nn.Module, graph: fx.Graph, source: dict[fx.Node, Any],
                 or len(run) > MAX_SHARE * len(order)):
             continue
         name = _group_name(path, layers | names | {INPUT})
-        if group_problem(name, run, order, names | grouped) is None:
+        if group_problem(name, run, order, names | grouped) is None and \
+                run_problem(run, order) is None:
             groups.append(LayerGroup(name, tuple(run)))
             names.add(name)
             grouped.update(run)

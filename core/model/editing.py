@@ -175,7 +175,9 @@ def set_model_init(spec: ModelSpec, scheme: str, biases: str | None = None) -> M
 
 
 def set_inputs(spec: ModelSpec, name: str, inputs: Iterable[str]) -> ModelSpec:
-    return _replace_layer(spec, replace(spec.layer(name), inputs=tuple(inputs)))
+    """``name`` reads ``inputs``; the groups follow (a layer now between two of a group's
+    layers joins it, core.model.groups.tidy_groups)."""
+    return tidy_groups(_replace_layer(spec, replace(spec.layer(name), inputs=tuple(inputs))))
 
 
 def connect(spec: ModelSpec, source: str, target: str,

@@ -6,8 +6,10 @@ and ``inputs`` (earlier layers it reads; default the previous one). Parsing chec
 (types, keys, names, connections); parameter values are checked by the analysis, so that a file
 with one bad value still opens with the bad layer marked and the layers before it analysed.
 
-``groups`` (optional) names runs of consecutive layers that the diagram draws as one block
-(core.model.groups); the layers stay flat in ``layers``, so a file without groups reads as before.
+``groups`` (optional) names sets of layers that the diagram draws as one block (core.model.groups:
+a run of consecutive layers, or any set that holds every layer on a path between two of its
+layers, such as parallel branches); the layers stay flat in ``layers``, so a file without groups
+reads as before.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from core.model import group_graph
 from core.model.catalog import CATALOG
 from core.model.errors import (
     MAX_COUNT,
@@ -105,7 +108,8 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class LayerGroup:
-    """A named run of consecutive layers (in the model's order), shown as one block."""
+    """A named set of layers (in the model's order), shown as one block: a run of consecutive
+    layers, or any set that holds every layer on a path between two of its layers."""
 
     name: str
     layers: tuple[str, ...]
@@ -132,7 +136,7 @@ class ModelSpec:
     init: Initialisation | None = None
     """The weight initialisation (core.model.initialisation); None: torch's default."""
     groups: tuple[LayerGroup, ...] = ()
-    """Named runs of consecutive layers drawn as one block (core.model.groups)."""
+    """Named sets of layers drawn as one block each (core.model.groups)."""
 
     def layer(self, name: str) -> LayerSpec:
         for layer in self.layers:
@@ -271,7 +275,9 @@ def check_connections(spec: ModelSpec) -> None:
 def group_problem(name: Any, members: Any, order: list[str],
                   taken: Container[str] = ()) -> str | None:
     """Why ``members`` cannot be a group called ``name`` in a model whose layers are ``order``
-    (``taken``: names of other groups, and layers grouped already), or None."""
+    (``taken``: names of other groups, and layers grouped already), or None. Whether the
+    layers fit together (core.model.group_graph) is :func:`parse_groups`'s and
+    core.model.groups' to check, with the connections."""
     if not isinstance(name, str) or not _NAME_RE.match(name):
         return (f"the group name {quote(name)} is not allowed: use letters, digits and _ "
                 "(starting with a letter, at most 64 characters)")
@@ -288,16 +294,28 @@ def group_problem(name: Any, members: Any, order: list[str],
             return f"{member} is in another group already: a layer belongs to one group at most"
     if len(set(members)) != len(members):
         return "it lists a layer twice"
-    spots = sorted(position[m] for m in members)
-    if spots[-1] - spots[0] + 1 != len(spots):
-        between = next(order[i] for i in range(spots[0], spots[-1]) if order[i] not in members)
-        return (f"a group is a run of consecutive layers, but {between} sits between its "
-                "layers and is not in it")
     return None
 
 
-def parse_groups(raw: Any, order: list[str]) -> tuple[LayerGroup, ...]:
-    """The file's ``groups``: a list of {"name", "layers"}; ModelError naming the bad group."""
+def run_problem(members: Iterable[str], order: list[str]) -> str | None:
+    """Why ``members`` are not a run of consecutive layers of ``order``, or None (an imported
+    model's stages are grouped only when they are runs)."""
+    chosen = set(members)
+    spots = sorted(i for i, layer in enumerate(order) if layer in chosen)
+    if spots and spots[-1] - spots[0] + 1 != len(spots):
+        between = next(order[i] for i in range(spots[0], spots[-1]) if order[i] not in chosen)
+        return (f"not a run of consecutive layers: {between} sits between its layers and is "
+                "not in it")
+    return None
+
+
+def parse_groups(raw: Any, layers: Sequence[LayerSpec]) -> tuple[LayerGroup, ...]:
+    """The file's ``groups``: a list of {"name", "layers"}; ModelError naming the bad group
+    (core.model.group_graph: a layer on a path between two of a group's layers is in it, and
+    no two groups read each other)."""
+    order = [layer.name for layer in layers]
+    reads: list[tuple[int, ...]] | None = None
+    spots: list[list[int]] = []
     if not isinstance(raw, list):
         raise ModelError('groups must be a list such as [{"name": "block1", "layers": '
                          '["conv1", "bn1"]}]')
@@ -312,7 +330,17 @@ def parse_groups(raw: Any, order: list[str]) -> tuple[LayerGroup, ...]:
             raise ModelError(f"group {quote(item['name'])}: {problem}")
         index = {layer: i for i, layer in enumerate(order)}
         members = tuple(sorted(item["layers"], key=index.__getitem__))
+        positions = [index[m] for m in members]
+        if not group_graph.is_run(positions) or any(not group_graph.is_run(s) for s in spots):
+            if reads is None:
+                reads = group_graph.reads_of(order, [layer.inputs for layer in layers])
+            problem = group_graph.graph_problem(
+                item["name"], positions, spots, reads, order,
+                {number: group.name for number, group in enumerate(groups)})
+            if problem is not None:
+                raise ModelError(f"group {quote(item['name'])}: {problem}")
         groups.append(LayerGroup(item["name"], members))
+        spots.append(positions)
         taken.update((item["name"], *members))
     return tuple(groups)
 
@@ -399,7 +427,7 @@ def model_from_dict(data: Any, strict: bool = True) -> ModelSpec:
     normalization = (parse_normalization(data["normalization"], input_shape)
                      if "normalization" in data else None)
     init = parse_initialisation(data.get("init"), taken)
-    groups = parse_groups(data.get("groups", []), [layer.name for layer in layers])
+    groups = parse_groups(data.get("groups", []), layers)
     spec = ModelSpec(name.strip(), input_shape, tuple(layers), task, description, input_dtype,
                      classes, normalization, init, groups)
     if strict:
