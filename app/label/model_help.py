@@ -118,6 +118,7 @@ class ModelHelp(QObject):
         if self.selected is not None:
             self.list.setCurrentRow(items.index(self.selected))
         self.list.blockSignals(False)
+        self.list.updateGeometry()  # its least height follows its rows' height
         self.title.setVisible(bool(items))
         self.list.setVisible(bool(items))
         self.tab.canvas.show_proposals(items, self.selected)

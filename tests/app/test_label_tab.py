@@ -314,3 +314,42 @@ def test_closing_the_window_saves_the_last_edits(qtbot: QtBot, window: MainWindo
     from core.labels.label_folder import open_labels
 
     assert len(open_labels(photos).images["leaf0.png"].boxes) == 1
+
+
+@pytest.mark.parametrize(("width", "height", "text"), [(1366, 768, "normal"),
+                                                        (1920, 1080, "projector")])
+def test_a_folder_with_proposals_fits_and_reads(qtbot: QtBot, photos: Path, proposed: None,
+                                               monkeypatch: pytest.MonkeyPatch, width: int,
+                                               height: int, text: str) -> None:
+    """The Label tab with a folder, classes and the model's proposals shown passes the layout
+    checks of every other page (nothing cut, nothing off the page, text that contrasts)."""
+    from PySide6.QtCore import QRect
+
+    from app.style import BASE_POINT_SIZE, apply_theme
+    from tests.app.layout_checks import every_fault, settle
+    from tests.app.window_driver import menu_action
+
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, width, height))
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(width, height)
+    w.show()
+    try:
+        if text == "projector":
+            menu_action(w, "View → Projector Text (24 pt)").trigger()
+            w.resize(width, height)
+        w.tabs.setCurrentWidget(w.label)
+        tab = w.label
+        with qtbot.waitSignal(tab.shown, timeout=CEILING_MS):
+            tab.open_path(photos)
+        tab.classes.add_named("leaf")
+        tab.folder_row.suggest.click()
+        qtbot.waitUntil(lambda: tab.help.here() is not None, timeout=CEILING_MS)
+        settle()
+        assert every_fault(w) == []
+        rows = tab.help.list.height() / tab.help.list.sizeHintForRow(0)
+        assert rows >= (4 if text == "normal" else 2.5), rows  # at 24 pt the photo comes first
+    finally:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        apply_theme(app, False, BASE_POINT_SIZE)
