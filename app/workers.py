@@ -27,6 +27,7 @@ import gc
 import inspect
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -280,11 +281,17 @@ class WorkerQueue(QObject):
         worker.key = key
         self._latest[key] = worker
         self._alive.add(worker)
-        worker.finished.connect(lambda w=worker: self._done(w))
+        # by weak reference: a slot on the worker's own signal that held the worker would be a
+        # cycle through Qt's connection, which Python's collector cannot see, and every
+        # worker (with every view and plot its other slots reach) would live for ever
+        alive = weakref.ref(worker)
+        worker.finished.connect(lambda: self._done(alive()))
         worker.start(self.pool)
         return worker
 
-    def _done(self, worker: Worker) -> None:
+    def _done(self, worker: Worker | None) -> None:
+        if worker is None:
+            return
         self._alive.discard(worker)
         if self._latest.get(worker.key) is worker:
             del self._latest[worker.key]
