@@ -153,13 +153,20 @@ thread with its signals still queued to the UI thread, which then crashed delive
 class _Runnable(QRunnable):
     def __init__(self, worker: Worker) -> None:
         super().__init__()
-        self.worker = worker
+        self.worker: Worker | None = worker
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        # The pool deletes the C++ runnable after the run, but its Python wrapper can outlive
+        # it (seen in the GUI tests: one per aborted Inspect job, held by shiboken, invisible to
+        # the collector); holding the worker, it kept every slot connected to it alive, and
+        # through them the views and their pyqtgraph menus of windows long closed.
+        worker, self.worker = self.worker, None
+        if worker is None:
+            return
         import_torch()
         try:
-            self.worker._work()
+            worker._work()
         except RuntimeError as exc:
             if "has been deleted" not in str(exc):
                 raise
