@@ -4,6 +4,7 @@ tab cancelled for a new model, weights or input says so."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import shiboken6
@@ -24,7 +25,10 @@ class RunButtons:
 
     def started(self, worker: Worker) -> None:
         """``worker`` runs the job: Run waits, Cancel is offered, until it ends."""
-        worker.finished.connect(lambda: self._ended(worker))
+        # by weak reference: a slot on the worker's own signal holding the worker is a cycle
+        # through Qt's connection that Python's collector cannot see (app.workers.WorkerQueue)
+        alive = weakref.ref(worker)
+        worker.finished.connect(lambda: self._ended(alive()))
         worker.aborted.connect(self._aborted)
         self.worker = worker
         self.run_button.setEnabled(False)
@@ -40,8 +44,11 @@ class RunButtons:
             self.notes.setText(f"The {self.what} was cancelled (Cancel, or the model, weights "
                                "or input changed): press the button again.")
 
-    def _ended(self, worker: Worker) -> None:
-        if worker is self.worker and self._alive():
+    def _ended(self, worker: Worker | None) -> None:
+        if worker is None or worker is not self.worker:
+            return
+        self.worker = None  # also when the view is gone: it must not hold the worker
+        if self._alive():
             self.idle()
 
     def cancel(self) -> None:
