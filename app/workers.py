@@ -32,7 +32,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QMetaMethod,
+    QObject,
+    QRunnable,
+    QThread,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 from core.model.spec import ModelSpec
 from core.train.fine_tune import Unfreeze
@@ -265,7 +274,22 @@ class Worker(QObject):
             else:
                 self.aborted.emit()
             self.finished.emit()
+            self._let_go_of_slots()
             _started.discard(self)
+
+    def _let_go_of_slots(self) -> None:
+        """Disconnect every slot once the last signal went out. A slot holding whoever holds
+        this worker (``self._worker = worker`` beside ``worker.returned.connect(lambda r:
+        self.show(r))``) is a cycle through Qt's connection that Python's collector cannot see:
+        the worker, the owner, its view and the pyqtgraph menus it reaches lived for ever (in
+        the GUI tests, hundreds of closed windows' menus that each font change re-polished)."""
+        meta = self.metaObject()
+        for index in range(meta.methodOffset(), meta.methodCount()):
+            method = meta.method(index)
+            name = bytes(method.name().data()).decode()
+            if method.methodType() == QMetaMethod.MethodType.Signal and name != "_raw" and \
+                    self.isSignalConnected(method):
+                getattr(self, name).disconnect()
 
 
 class WorkerQueue(QObject):
