@@ -77,7 +77,8 @@ def collect_as_the_app() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def no_window_left_behind(request: pytest.FixtureRequest, qapp: object) -> Iterator[None]:
+def no_window_left_behind(request: pytest.FixtureRequest, qapp: object,
+                          monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail a test that leaves a MainWindow, or any top-level widget it made, alive after its
     teardown.
 
@@ -100,8 +101,10 @@ def no_window_left_behind(request: pytest.FixtureRequest, qapp: object) -> Itera
     from app.main_window import MainWindow
     from app.workers import running_workers
 
-    # pytest drops the test's fixture values (a window fixture's window) only after teardown
+    # pytest drops the test's fixture values (a window fixture's window) only after teardown,
+    # and undoes the monkeypatches (one on a window's part holds the window) after this check
     request.node.funcargs.clear()
+    monkeypatch.undo()
     if running_workers():
         loop, timer = QEventLoop(), QTimer()
         timer.timeout.connect(lambda: running_workers() or loop.quit())
