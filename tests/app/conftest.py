@@ -116,11 +116,6 @@ def no_window_left_behind(request: pytest.FixtureRequest, qapp: object,
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
         gc.collect()
     left = {key: w for key, w in tops().items() if key not in before}
-    windows = [w for w in left.values() if isinstance(w, MainWindow)]
-    for window in windows:
-        window.close()
-        window.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     if not left:
         return
     kinds: dict[str, int] = {}
@@ -129,6 +124,11 @@ def no_window_left_behind(request: pytest.FixtureRequest, qapp: object,
         name = type(w).__name__ + (f" {title()!r}" if callable(title) and title() else "")
         kinds[name] = kinds.get(name, 0) + 1
     shown = ", ".join(f"{n}× {name}" for name, n in sorted(kinds.items(), key=lambda k: -k[1]))
+    windows = [w for w in left.values() if isinstance(w, MainWindow)]
+    for window in windows:
+        window.close()
+        window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     if windows:
         pytest.fail(f"the test left {len(windows)} live MainWindow(s) behind ({len(left)} "
                     f"top-level widgets: {shown}): register each window with "
