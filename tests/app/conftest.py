@@ -103,7 +103,8 @@ def no_window_left_behind(request: pytest.FixtureRequest, qapp: object,
 
     # pytest drops the test's fixture values (a window fixture's window) only after teardown,
     # and undoes the monkeypatches (one on a window's part holds the window) after this check
-    request.node.funcargs.clear()
+    if getattr(request.node, "funcargs", None):
+        request.node.funcargs.clear()
     monkeypatch.undo()
     if running_workers():
         loop, timer = QEventLoop(), QTimer()
