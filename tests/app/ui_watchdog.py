@@ -20,9 +20,9 @@ full collections say nothing about the app, whose collector runs on a timer over
 no worker thread collects while holding the GIL. What remains under load is the GIL: a worker
 preempted by another process while it holds the GIL keeps the UI thread waiting, asleep, not
 in the run queue. So the threshold, 250 ms (a user notices a frozen window well before; far
-above the 10 ms tick and the app's 1 ms GIL switch), grows with the machine's load: times the 1-minute
-load average per core when that is above 1, at most 4× (1 s). ``CONVSCOPE_UI_WATCHDOG_MS``
-sets it outright (0 turns the watchdog off). Gaps while the app marks
+above the 10 ms tick and the app's 1 ms GIL switch), grows with the machine's load: times the
+1-minute load average per core when that is above 1, at most 4× (1 s).
+``CONVSCOPE_UI_WATCHDOG_MS`` sets it outright (0 turns the watchdog off). Gaps while the app marks
 a first import (app.warm_up: busy cursor and status line showing) are allowed; a test marked
 ``allow_ui_stalls`` is not watched.
 """
