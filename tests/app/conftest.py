@@ -73,6 +73,10 @@ def collect_as_the_app() -> Iterator[None]:
     collector.start()
     yield
     collector.stop()
+    # collected here, from Python: switched back on with garbage pending, the collector ran
+    # inside a Qt call that held a signal-slot mutex and deleted a QObject needing it (the
+    # crawl's own collector fixture did this: the process hung in QObject::~QObject)
+    gc.collect()
     gc.enable()
 
 
