@@ -11,6 +11,28 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def collect_as_the_app(qapp: object) -> Iterator[None]:
+    """Garbage is collected as app.main collects it: automatic collection off, a UI-thread
+    timer collects (app.garbage). Collected on a worker thread instead, a collection holds the
+    GIL for its whole length while the UI thread waits for it: in a test process, 250–400 ms
+    collections on the thread rendering an export with matplotlib were the watchdog's "GIL
+    waits" (benchmarks/bench_export_gil.py). The watchdog leaves out the UI thread's own
+    collections. First of the autouse fixtures: set up first (no collection inside the deferred
+    deletes below), torn down last (collection is automatic again only between tests)."""
+    from app.garbage import UiThreadCollector
+
+    collector = UiThreadCollector()
+    collector.start()
+    yield
+    collector.stop()
+    # collected here, from Python: switched back on with garbage pending, a collection ran
+    # inside a Qt call holding a signal-slot mutex (QObject::disconnect in a fixture's
+    # teardown) and deleted a QObject that needed it: the process hung in QObject::~QObject
+    gc.collect()
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
 def convscope_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every GUI test gets its own settings, recent files and autosave folder."""
     home = tmp_path / "home"
@@ -57,27 +79,6 @@ def delete_the_previous_tests_widgets(qapp: object) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-
-
-@pytest.fixture(autouse=True)
-def collect_as_the_app() -> Iterator[None]:
-    """Garbage is collected as app.main collects it: automatic collection off, a UI-thread
-    timer collects (app.garbage). Collected on a worker thread instead, a collection holds the
-    GIL for its whole length while the UI thread waits for it: in a test process, 250–400 ms
-    collections on the thread rendering an export with matplotlib were the watchdog's "GIL
-    waits" (benchmarks/bench_export_gil.py). The watchdog leaves out the UI thread's own
-    collections."""
-    from app.garbage import UiThreadCollector
-
-    collector = UiThreadCollector()
-    collector.start()
-    yield
-    collector.stop()
-    # collected here, from Python: switched back on with garbage pending, the collector ran
-    # inside a Qt call that held a signal-slot mutex and deleted a QObject needing it (the
-    # crawl's own collector fixture did this: the process hung in QObject::~QObject)
-    gc.collect()
-    gc.enable()
 
 
 @pytest.fixture(autouse=True)
