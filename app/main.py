@@ -7,6 +7,18 @@ import os
 import sys
 from pathlib import Path
 
+SWITCH_INTERVAL_S = 0.001
+"""Python's GIL switch interval in the app (its default is 5 ms). A worker rendering an
+export or a slide with matplotlib, or loading data, holds the GIL between its switch checks;
+the UI thread, woken for a paint, waits until the worker lets go — longer when another process
+preempts the worker meanwhile. A shorter interval makes the worker let go sooner
+(benchmarks/bench_export_gil.py)."""
+
+
+def use_short_gil_switches() -> None:
+    """The app's GIL switch interval (the GUI tests set it too, as the app runs)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+
 
 def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QThreadPool
@@ -18,6 +30,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    use_short_gil_switches()
     app.setApplicationName("ConvScope")
     app.setOrganizationName("ConvScope")
     # cyclic garbage is collected on the UI thread only (app.garbage: a worker thread's

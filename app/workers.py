@@ -27,11 +27,21 @@ import gc
 import inspect
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QMetaMethod,
+    QObject,
+    QRunnable,
+    QThread,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 from core.model.spec import ModelSpec
 from core.train.fine_tune import Unfreeze
@@ -152,13 +162,20 @@ thread with its signals still queued to the UI thread, which then crashed delive
 class _Runnable(QRunnable):
     def __init__(self, worker: Worker) -> None:
         super().__init__()
-        self.worker = worker
+        self.worker: Worker | None = worker
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        # The pool deletes the C++ runnable after the run, but its Python wrapper can outlive
+        # it (seen in the GUI tests: one per aborted Inspect job, held by shiboken, invisible to
+        # the collector); holding the worker, it kept every slot connected to it alive, and
+        # through them the views and their pyqtgraph menus of windows long closed.
+        worker, self.worker = self.worker, None
+        if worker is None:
+            return
         import_torch()
         try:
-            self.worker._work()
+            worker._work()
         except RuntimeError as exc:
             if "has been deleted" not in str(exc):
                 raise
@@ -260,7 +277,22 @@ class Worker(QObject):
             else:
                 self.aborted.emit()
             self.finished.emit()
+            self._let_go_of_slots()
             _started.discard(self)
+
+    def _let_go_of_slots(self) -> None:
+        """Disconnect every slot once the last signal went out. A slot holding whoever holds
+        this worker (``self._worker = worker`` beside ``worker.returned.connect(lambda r:
+        self.show(r))``) is a cycle through Qt's connection that Python's collector cannot see:
+        the worker, the owner, its view and the pyqtgraph menus it reaches lived for ever (in
+        the GUI tests, hundreds of closed windows' menus that each font change re-polished)."""
+        meta = self.metaObject()
+        for index in range(meta.methodOffset(), meta.methodCount()):
+            method = meta.method(index)
+            name = bytes(method.name().data()).decode()
+            if method.methodType() == QMetaMethod.MethodType.Signal and name != "_raw" and \
+                    self.isSignalConnected(method):
+                getattr(self, name).disconnect()
 
 
 class WorkerQueue(QObject):
@@ -283,11 +315,17 @@ class WorkerQueue(QObject):
         worker.key = key
         self._latest[key] = worker
         self._alive.add(worker)
-        worker.finished.connect(lambda w=worker: self._done(w))
+        # by weak reference: a slot on the worker's own signal that held the worker would be a
+        # cycle through Qt's connection, which Python's collector cannot see, and every
+        # worker (with every view and plot its other slots reach) would live for ever
+        alive = weakref.ref(worker)
+        worker.finished.connect(lambda: self._done(alive()))
         worker.start(self.pool)
         return worker
 
-    def _done(self, worker: Worker) -> None:
+    def _done(self, worker: Worker | None) -> None:
+        if worker is None:
+            return
         self._alive.discard(worker)
         if self._latest.get(worker.key) is worker:
             del self._latest[worker.key]

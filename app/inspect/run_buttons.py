@@ -5,6 +5,7 @@ Export writes the finished result as the figure ``convscope render`` writes, on 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -71,7 +72,10 @@ class RunButtons:
         worker = self.view.tab.run(self.view, self.key, compute, parameters,
                                    lambda made, _parameters: self._finished(made, show),
                                    label=label)
-        worker.finished.connect(lambda: self._ended(worker))
+        # by weak reference: a slot on the worker's own signal holding the worker is a cycle
+        # through Qt's connection that Python's collector cannot see (app.workers.WorkerQueue)
+        alive = weakref.ref(worker)
+        worker.finished.connect(lambda: self._ended(alive()))
         worker.aborted.connect(self._aborted)
         self.worker = worker
         self.run_button.setEnabled(False)
@@ -94,8 +98,11 @@ class RunButtons:
             self.notes.setText(f"The {self.what} was cancelled (Cancel, or the model, weights "
                                "or input changed): press the button again.")
 
-    def _ended(self, worker: Worker) -> None:
-        if worker is self.worker and self._alive():
+    def _ended(self, worker: Worker | None) -> None:
+        if worker is None or worker is not self.worker:
+            return
+        self.worker = None  # also when the view is gone: it must not hold the worker
+        if self._alive():
             self.idle()
 
     def cancel(self) -> None:

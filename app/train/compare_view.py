@@ -17,6 +17,7 @@ cancels a read in progress and empties the view.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -243,7 +244,10 @@ class CompareView(QWidget):
         worker.progress.connect(self._progress)
         worker.returned.connect(self.show_comparison)
         worker.errored.connect(self._failed)
-        worker.finished.connect(lambda: self._finished(worker))
+        # by weak reference (as each slot below): a slot on the worker's own signal holding the
+        # worker is a cycle through Qt's connection that Python's collector cannot see
+        alive = weakref.ref(worker)
+        worker.finished.connect(lambda: self._finished(alive()))
         self.worker = worker
         self.busy_timer.start()
         worker.start()
@@ -275,8 +279,8 @@ class CompareView(QWidget):
         self.progress.setValue(done)
         self.status.setText(f"Read {done} of {total} runs…")
 
-    def _finished(self, worker: Worker) -> None:
-        if worker is self.worker:
+    def _finished(self, worker: Worker | None) -> None:
+        if worker is not None and worker is self.worker:
             self.worker = None
             self._idle()
 
@@ -359,9 +363,10 @@ class CompareView(QWidget):
         size = (max(700, room.width()), max(360, room.height() - 60))
         worker = Worker(read_details, list(folders), size)
         worker.progress.connect(self.details.progress_to)
-        worker.returned.connect(lambda out: self._details_read(worker, out))
-        worker.errored.connect(lambda exc: self._details_failed(worker, exc))
-        worker.finished.connect(lambda: self._details_finished(worker))
+        alive = weakref.ref(worker)
+        worker.returned.connect(lambda out: self._details_read(alive(), out))
+        worker.errored.connect(lambda exc: self._details_failed(alive(), exc))
+        worker.finished.connect(lambda: self._details_finished(alive()))
         self.details_worker = worker
         self.details.busy(len(folders))
         worker.start()
@@ -372,19 +377,19 @@ class CompareView(QWidget):
             self.details_worker = None
             self.details.say("Confusion matrices cancelled")
 
-    def _details_read(self, worker: Worker, out: tuple[Any, Any]) -> None:
-        if worker is not self.details_worker:
+    def _details_read(self, worker: Worker | None, out: tuple[Any, Any]) -> None:
+        if worker is None or worker is not self.details_worker:
             return
         self.detailed, picture = out
         self.details.show_picture(picture)
 
-    def _details_failed(self, worker: Worker, exc: Exception) -> None:
-        if worker is self.details_worker:
+    def _details_failed(self, worker: Worker | None, exc: Exception) -> None:
+        if worker is not None and worker is self.details_worker:
             self.details.say(f"Cannot read the confusion matrices: "
                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
 
-    def _details_finished(self, worker: Worker) -> None:
-        if worker is self.details_worker:
+    def _details_finished(self, worker: Worker | None) -> None:
+        if worker is not None and worker is self.details_worker:
             self.details_worker = None
             self.details.idle()
 

@@ -34,10 +34,16 @@ class AugmentationPreview(QLabel):
         self.request: tuple[object, ...] | None = None
         """What is shown or on its way: (dataset, input shape, augmentation, task)."""
         self._worker: Worker | None = None
+        self._waiting: tuple[object, ...] | None = None
+        """A request made while an older one still runs: started when that one has ended.
+        Each preview loads its dataset in Python (the texts' vocabulary: 0.3 s and more
+        holding the GIL) and cannot stop halfway; typing a length and a vocabulary size ran
+        four at once, and the UI thread waited 286 ms for the GIL among them."""
 
     def forget(self) -> None:
         """Another model: its samples are not this one's."""
         self.request = None
+        self._waiting = None
         self.clear()
         self.setText(PLACEHOLDER)
 
@@ -47,16 +53,35 @@ class AugmentationPreview(QLabel):
         if request == self.request:
             return  # shown, or on its way
         self.request = request
-        if self._worker is not None:
-            self._worker.quit()
         if self.pixmap().isNull():
             self.setText("Preview: drawing augmented samples…")
+        if self._worker is not None:
+            self._worker.quit()
+            if not self._worker.is_done:
+                self._waiting = request  # one at a time: this one starts when it has ended
+                return
+        self._start(request)
+
+    def _start(self, request: tuple[object, ...]) -> None:
         worker = Worker(_preview_grid, *request)
         # bound slots, not lambdas: a closed panel is disconnected before a late result comes
         worker.returned.connect(self._show)
         worker.errored.connect(self._show)
+        worker.finished.connect(self._ended)
         self._worker = worker
         worker.start()
+
+    def _ended(self) -> None:
+        if self.sender() is not self._worker:
+            return
+        self._worker = None
+        request, self._waiting = self._waiting, None
+        if request is None:
+            return
+        if self.window().isVisible():
+            self._start(request)
+        else:  # the window closed meanwhile: no new job; asked again if it is shown again
+            self.request = None
 
     def _show(self, grid: object) -> None:
         if self.sender() is not self._worker:

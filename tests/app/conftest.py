@@ -11,6 +11,28 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def collect_as_the_app(qapp: object) -> Iterator[None]:
+    """Garbage is collected as app.main collects it: automatic collection off, a UI-thread
+    timer collects (app.garbage). Collected on a worker thread instead, a collection holds the
+    GIL for its whole length while the UI thread waits for it: in a test process, 250–400 ms
+    collections on the thread rendering an export with matplotlib were the watchdog's "GIL
+    waits" (benchmarks/bench_export_gil.py). The watchdog leaves out the UI thread's own
+    collections. First of the autouse fixtures: set up first (no collection inside the deferred
+    deletes below), torn down last (collection is automatic again only between tests)."""
+    from app.garbage import UiThreadCollector
+
+    collector = UiThreadCollector()
+    collector.start()
+    yield
+    collector.stop()
+    # collected here, from Python: switched back on with garbage pending, a collection ran
+    # inside a Qt call holding a signal-slot mutex (QObject::disconnect in a fixture's
+    # teardown) and deleted a QObject that needed it: the process hung in QObject::~QObject
+    gc.collect()
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
 def convscope_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every GUI test gets its own settings, recent files and autosave folder."""
     home = tmp_path / "home"
@@ -57,6 +79,75 @@ def delete_the_previous_tests_widgets(qapp: object) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+@pytest.fixture(autouse=True)
+def no_window_left_behind(request: pytest.FixtureRequest, qapp: object,
+                          monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves a MainWindow, or any top-level widget it made, alive after its
+    teardown.
+
+    Every live widget is re-polished when the application's font or palette changes (Projector
+    Text, present mode, dark theme): 300+ widgets leaked by earlier tests made one such change
+    take 370 ms on the UI thread (6 ms in a fresh process). Checked once the test's fixtures
+    are torn down, its jobs have reported (a job asked to stop at close ends at its next
+    check, and its slots may hold a view), and deferred deletes ran. A leftover window is
+    closed and deleted here, so that later tests do not pay for it."""
+    import shiboken6
+    from PySide6.QtWidgets import QApplication
+
+    def tops() -> dict[int, object]:
+        return {shiboken6.getCppPointer(w)[0]: w for w in QApplication.topLevelWidgets()}
+
+    before = set(tops())
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
+
+    from app.main_window import MainWindow
+    from app.workers import running_workers
+
+    # pytest drops the test's fixture values (a window fixture's window) only after teardown,
+    # and undoes the monkeypatches (one on a window's part holds the window) after this check
+    if getattr(request.node, "funcargs", None):
+        request.node.funcargs.clear()
+    monkeypatch.undo()
+    if running_workers():
+        loop, timer = QEventLoop(), QTimer()
+        timer.timeout.connect(lambda: running_workers() or loop.quit())
+        timer.start(10)
+        QTimer.singleShot(JOBS_END_MS, loop.quit)
+        loop.exec()
+        timer.stop()
+    for _ in range(2):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        gc.collect()
+    left = {key: w for key, w in tops().items() if key not in before}
+    if not left:
+        return
+    kinds: dict[str, int] = {}
+    for w in left.values():
+        title = getattr(w, "title", None)
+        name = type(w).__name__ + (f" {title()!r}" if callable(title) and title() else "")
+        kinds[name] = kinds.get(name, 0) + 1
+    shown = ", ".join(f"{n}× {name}" for name, n in sorted(kinds.items(), key=lambda k: -k[1]))
+    windows = [w for w in left.values() if isinstance(w, MainWindow)]
+    for window in windows:
+        window.close()
+        window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    if windows:
+        pytest.fail(f"the test left {len(windows)} live MainWindow(s) behind ({len(left)} "
+                    f"top-level widgets: {shown}): register each window with "
+                    "qtbot.addWidget (it closes and deletes it), or close and deleteLater it; "
+                    "no module global, lambda or long-lived object may keep it", pytrace=False)
+    pytest.fail(f"the test's windows are gone but {len(left)} top-level widget(s) it made "
+                f"live on: {shown}. Something outside the window holds them: a slot on a "
+                "worker or another long-lived object that holds a view, a parentless widget "
+                "kept in an attribute, a module global", pytrace=False)
+
+
+JOBS_END_MS = 10_000
+"""How long the check above waits for jobs still reporting after the test's windows closed."""
 
 
 @pytest.fixture(autouse=True)
@@ -126,11 +217,21 @@ def heavy_modules_loaded() -> None:
     In the app a worker imports them after the first paint while the UI shows a busy cursor
     (app.warm_up); a test process loads them up front, so the watchdog below sees what the
     window does once they are loaded. The cold start has its own test in a fresh process
-    (test_ui_stalls.py). gc.freeze keeps them out of full collections, as app.workers does
-    for the app (whose collector runs on a UI-thread timer)."""
+    (test_ui_stalls.py). They are frozen out of full collections as app.workers.import_torch
+    freezes them in the app (whose collector runs on a UI-thread timer: ``collect_as_the_app``
+    below), once and here: frozen during a test, that test's window would never be collected.
+    The GIL switch interval is the app's (app.main)."""
+    from app.main import use_short_gil_switches
     from app.warm_up import _import_all
+    from app.workers import import_torch
 
+    use_short_gil_switches()
     _import_all()
+    gc.disable()  # the app's first torch import, with its collector on: what is loaded freezes
+    try:
+        import_torch()
+    finally:
+        gc.enable()
     gc.freeze()
 
 

@@ -6,10 +6,9 @@ those errors), a view that fails on its worker, or a "Cannot …" message on a g
 
 from __future__ import annotations
 
-import gc
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -336,23 +335,10 @@ def imported_onnx(tmp_path_factory: pytest.TempPathFactory,
     return out
 
 
-@pytest.fixture
-def collector_on_the_ui_thread() -> Iterator[None]:
-    """As app.main runs the window: garbage collected on a UI-thread timer only (collected on
-    a worker thread, Qt wrappers were freed off the UI thread: a segfault while painting)."""
-    from pyqtgraph.util.garbage_collector import GarbageCollector
-
-    collector = GarbageCollector(interval=1.0)
-    yield
-    collector.timer.stop()
-    gc.enable()
-
-
 STATES = ("default model", "segmentation run", "detection run", "imported with weights",
           "reopened trained run", "after presentation mode")
 
 
-@pytest.mark.usefixtures("collector_on_the_ui_thread")
 @pytest.mark.parametrize("state", STATES)
 def test_every_menu_item_and_main_button(
         qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

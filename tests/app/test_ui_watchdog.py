@@ -49,9 +49,9 @@ def test_a_marked_first_import_is_allowed(qtbot: QtBot) -> None:
     assert not watchdog.stalls
 
 
-@pytest.mark.parametrize(("load_per_core", "expected"), [(0.3, 500.0), (1.0, 500.0),
-                                                         (2.0, 1000.0), (9.0, 2000.0)])
-def test_the_gate_is_500_ms_scaled_by_the_load_per_core_up_to_2_s(
+@pytest.mark.parametrize(("load_per_core", "expected"), [(0.3, 250.0), (1.0, 250.0),
+                                                         (2.0, 500.0), (9.0, 1000.0)])
+def test_the_gate_is_250_ms_scaled_by_the_load_per_core_up_to_1_s(
         monkeypatch: pytest.MonkeyPatch, load_per_core: float, expected: float) -> None:
     from tests.app import ui_watchdog
 
