@@ -101,6 +101,8 @@ class PropertyEditor(QScrollArea):
         """The field whose change is being applied: the refresh that follows leaves it alone
         (the user is typing in it); after undo, redo or any other change every field follows
         the document, the focused one included."""
+        self._refreshed: tuple[object, ...] = ()
+        """The current layer's name, the spec and the analysis the fields last showed."""
         self.body = QWidget()
         self.setWidget(self.body)
         self.outer = QVBoxLayout(self.body)
@@ -269,6 +271,11 @@ class PropertyEditor(QScrollArea):
 
     def refresh(self) -> None:
         name = self.document.current
+        shown = (name, self.document.spec, self.document.analysis)
+        if len(self._refreshed) == 3 and self._refreshed[0] == name and \
+                self._refreshed[1] is shown[1] and self._refreshed[2] is shown[2]:
+            return  # shown already (an edit's ``changed``, then its new current layer)
+        self._refreshed = shown
         layers = self.document.spec.layers
         index = next((i for i, layer in enumerate(layers) if layer.name == name), -1)
         if name and index < 0 and layers:
