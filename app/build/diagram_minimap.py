@@ -102,10 +102,11 @@ class DiagramMinimap(QWidget):
         return scale, ox, oy
 
     def _draw_blocks(self) -> QPixmap:
-        """The blocks at the minimap's scale, recorded once per reread, size and palette: the
+        """The blocks at the minimap's scale, drawn once per reread, size and palette: the
         minimap is repainted whenever the diagram under it is (every edit), and filling each
-        block's rectangle in Python took a millisecond on ResNet-152."""
-        key = (self.size(), self._scene(), self.palette().cacheKey())
+        block's rectangle in Python took a millisecond on ResNet-152. (Between an edit and
+        the reread a moment later the blocks are those read before, as they were.)"""
+        key = (self.size(), self.palette().cacheKey())  # and reread() starts afresh
         if self._picture is not None and self._picture[0] == key:
             return self._picture[1]
         ratio = self.devicePixelRatioF()
