@@ -75,6 +75,9 @@ class LayerTableModel(QAbstractTableModel):
     def __init__(self, document: ModelDocument) -> None:
         super().__init__(document)
         self.document = document
+        self.refreshing = False
+        """True while the rows follow the document (Qt moves the view's current row through
+        the rows being removed: not a selection)."""
         self._keys: list[tuple[Any, ...]] = []
         self._cells: list[list[dict[int, Any]]] = []
         """Per row and column, the value of each item role the row shows (looked up, not
@@ -87,6 +90,13 @@ class LayerTableModel(QAbstractTableModel):
         """Recompute the rows that changed. Added, removed and moved layers are inserted and
         removed as rows (the view keeps its scroll position and selection); only a model whose
         rows changed almost wholesale (another file) resets."""
+        self.refreshing = True
+        try:
+            self._follow()
+        finally:
+            self.refreshing = False
+
+    def _follow(self) -> None:
         spec, analysis = self.document.spec, self.document.analysis
         n, done = len(spec.layers), len(analysis.layers)
         reason = analysis.error.reason if analysis.error is not None else None
@@ -425,6 +435,8 @@ class LayerTable(QTableView):
         # row through rows the new model no longer has: those select nothing (the document's
         # own selection follows once the rows are in step, _sync_selection)
         layers = self.document.spec.layers
+        if self.table_model.refreshing:
+            return  # a removed row's neighbour, not the user's choice: the document's holds
         if current.isValid() and 0 <= current.row() < len(layers) and \
                 current.row() < self.table_model.rowCount():
             self.document.select(layers[current.row()].name)
