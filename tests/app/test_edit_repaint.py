@@ -9,7 +9,7 @@ import random
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
@@ -159,3 +159,37 @@ def test_row_edits_turn_the_old_rows_into_the_new() -> None:
         full = [op for op in difflib.SequenceMatcher(None, old, new, autojunk=False)
                 .get_opcodes() if op[0] != "equal"]
         assert len(edits) <= max(1, len(full))
+
+
+def test_a_value_edit_restyles_its_block_and_places_nothing(window: MainWindow, qtbot: QtBot,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """Toggling a conv's bias keeps every block's size: no block is placed or moved again,
+    and the drawing is what a fresh one shows."""
+    import app.build.diagram as diagram_module
+    from tests.app.test_diagram_incremental import assert_as_fresh
+
+    click_row(window, "layer1_0_conv1")
+    placements: list[int] = []
+    real_place = diagram_module.graph_layout.place
+    monkeypatch.setattr(diagram_module.graph_layout, "place",
+                        lambda *a, **k: placements.append(1) or real_place(*a, **k))
+    view = window.diagram
+    before = {name: (block.rect(), view.labels[name][0].pos()) for name, block in
+              view.blocks.items()}
+    bias = window.editor.fields["bias"].widget  # type: ignore[union-attr]
+    qtbot.mouseClick(bias, Qt.MouseButton.LeftButton, pos=QPoint(8, bias.height() // 2))
+    assert window.document.spec.layer("layer1_0_conv1").params["bias"] is True
+    assert placements == []
+    after = {name: (block.rect(), view.labels[name][0].pos()) for name, block in
+             view.blocks.items()}
+    assert after == before
+    assert_as_fresh(window, "bias on")
+    placements.clear()  # (the fresh drawing placed its blocks)
+    qtbot.keyClick(window.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.document.spec.layer("layer1_0_conv1").params["bias"] is False
+    assert placements == []
+    window.document.set_param("layer1_0_conv1", "out_channels", 80)  # a wider block
+    assert placements == [1]
+    assert_as_fresh(window, "out_channels 80")
+    window.document.undo_stack.setClean()
