@@ -91,6 +91,9 @@ class ModelDocument(QObject):
         self.analysis: ModelAnalysis = analyze_model(spec)
         self.path: Path | None = None
         self.current: str = spec.layers[0].name if spec.layers else ""
+        self._selections = 0
+        """How many times the current layer changed (a view's select() while ``changed``
+        is being followed)."""
         self.locked_reason: str = ""
         self.weights: Path | None = None
         """The weights file the views use; None: random initial weights."""
@@ -111,12 +114,19 @@ class ModelDocument(QObject):
         if select not in names:
             select = self.current if self.current in names else (
                 spec.layers[-1].name if spec.layers else "")
+        # the layer selected after the edit is current while the views follow ``changed``:
+        # each draws the new model with its selection once (a delete's undo drew the
+        # properties of the layer after the restored one, then the restored one's)
+        previous, self.current = self.current, select or ""
+        selections = self._selections
         self.changed.emit()
-        self.select(select or "")
+        if self.current != previous and self._selections == selections:
+            self.current_changed.emit(self.current)  # (unless a view selected another since)
 
     def select(self, name: str) -> None:
         if name != self.current:
             self.current = name
+            self._selections += 1
             self.current_changed.emit(name)
 
     def load(self, spec: ModelSpec, path: Path | None, weights: Path | None = None,

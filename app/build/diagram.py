@@ -52,12 +52,44 @@ from core.analysis.graph_layout import Direction
 from core.analysis.summary import shape_text
 from core.model.catalog import CATALOG
 from core.model.groups import collapsed_nodes
-from core.model.spec import INPUT
+from core.model.spec import INPUT, ModelSpec
 
 GROUP_COLOR = "#8d99ae"
 """A collapsed group's block (its layers may be of several colours)."""
 Entry = tuple[str, float, float, QColor, str, str, Qt.PenStyle]
 """A block as drawn: name, width, height, colour, label, shape text, outline style."""
+
+
+class DrawnGraph:
+    """What the diagram drew last: the model's graph (its layers' names and inputs, the groups
+    collapsed, the direction), its nodes and layout, the blocks' entries and where they were
+    placed. An edit that keeps the graph (a value, a freeze, a rename's undo) reuses them; one
+    that keeps every block's size too moves nothing and restyles only the blocks it changed."""
+
+    def __init__(self, spec: ModelSpec, collapsed: set[str], direction: Direction,
+                 shown: tuple[tuple[str, ...], tuple[tuple[int, ...], ...], tuple[int, ...]]
+                 | None, layout: graph_layout.LayeredLayout, entries: list[Entry],
+                 placement: tuple[object, ...], placed: graph_layout.Placement) -> None:
+        self.layers, self.groups = spec.layers, spec.groups
+        self.collapsed, self.direction = collapsed, direction
+        self.shown, self.layout, self.entries = shown, layout, entries
+        self.placement, self.placed = placement, placed
+        longest = placement[1]
+        assert isinstance(longest, float)
+        self.longest = longest
+
+    def same_graph(self, spec: ModelSpec, collapsed: set[str], direction: Direction) -> bool:
+        layers = spec.layers
+        return len(layers) == len(self.layers) and direction == self.direction and \
+            collapsed == self.collapsed and spec.groups == self.groups and all(
+                a is b or (a.name == b.name and a.inputs == b.inputs)
+                for a, b in zip(layers, self.layers, strict=True))
+
+    def changed(self, entries: list[Entry]) -> list[int]:
+        """The indices of ``entries`` (of the same graph) that differ from those drawn."""
+        return [index for index, (entry, before) in enumerate(zip(entries, self.entries,
+                                                                   strict=True))
+                if entry is not before and entry != before]
 
 
 class DiagramView(ZoomableView):
@@ -97,6 +129,8 @@ class DiagramView(ZoomableView):
         self._text_widths: dict[str, float] = {}
         self._widths_font = 0.0
         self._arc_ends: list[tuple[tuple[float, float], ...]] = []
+        self._graph: DrawnGraph | None = None
+        """The graph, layout and placement drawn last (reused while an edit keeps them)."""
         self._drawn = False
         self._drawn_color = ""
         self._stale = False
@@ -163,7 +197,16 @@ class DiagramView(ZoomableView):
         self._drawn_color = colors
         collapsed = {g.name for g in spec.groups} - self.expanded
         self.expanded &= {g.name for g in spec.groups}
-        shown = collapsed_nodes(spec, collapsed) if collapsed else None
+        drawn = self._graph
+        # the same graph as drawn (a value edit, a rename's undo...): its nodes, layout and,
+        # where no block changed size, its placement are those drawn
+        same_graph = not fresh and drawn is not None and drawn.same_graph(spec, collapsed,
+                                                                          self.direction)
+        if same_graph:
+            assert drawn is not None
+            shown = drawn.shown
+        else:
+            shown = collapsed_nodes(spec, collapsed) if collapsed else None
         node_list = shown[0] if shown else (INPUT, *(layer.name for layer in spec.layers))
         if fresh:
             self.scene_.clear()
@@ -172,7 +215,7 @@ class DiagramView(ZoomableView):
             self.arcs, self._arc_ends = [], []
             self._selected = ""
             self._text_widths, self._widths_font = {}, font_size
-        else:
+        elif not same_graph:
             self._forget_removed(set(node_list))
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(7.0, font_size * 0.8))
@@ -204,41 +247,55 @@ class DiagramView(ZoomableView):
             entry = (layer.name, width, height, color, label, shape, style)
             cache[layer.name] = (info, layer, entry)
             entries.append(entry)
-        self.members = {INPUT: ()} | {layer.name: (layer.name,) for layer in spec.layers}
         if shown is not None:
             entries = [entries[0], *(group_entry(next(g for g in spec.groups if g.name == name),
                                                  entries[index + 1], spec, GROUP_COLOR)
                                      if name in collapsed else entries[index + 1]
                                      for name, index in zip(shown[0][1:], shown[2],
                                                             strict=True))]
-            for group in spec.groups:
-                if group.name in collapsed:
-                    self.members[group.name] = group.layers
-                    for member in group.layers:
-                        del self.members[member]
-        self.block_of = {m: block for block, names in self.members.items() for m in names}
+        if not same_graph:
+            self.members = {INPUT: ()} | {layer.name: (layer.name,) for layer in spec.layers}
+            if shown is not None:
+                for group in spec.groups:
+                    if group.name in collapsed:
+                        self.members[group.name] = group.layers
+                        for member in group.layers:
+                            del self.members[member]
+            self.block_of = {m: block for block, names in self.members.items() for m in names}
         # Blocks sit at fixed pitches along and across the flow that the widest and tallest
         # block and the longest label decide, so an edit that changes one block's size moves no
         # other block (a new widest or tallest block moves them all, as a fresh drawing would
         # place them). Going right, the labels are turned under each block; going down, they
         # stand beside it.
-        widest = max(entry[1] for entry in entries)
-        tallest = max(entry[2] for entry in entries)
-        longest = 0.0
-        for entry in entries:
-            longest = max(longest, self._text_width(entry[4], label_font),
-                          self._text_width(entry[5], label_font))
-        layout = graph_layout.layered_layout(spec, import_now=False) if shown is None else \
-            graph_layout.structure_layout(shown[1], import_now=False)
+        sizes = [(entry[1], entry[2]) for entry in entries]
+        widest = max(size[0] for size in sizes)
+        tallest = max(size[1] for size in sizes)
+        changed = None if not same_graph or drawn is None else drawn.changed(entries)
+        longest = self._longest(entries, changed, label_font)
+        if same_graph and drawn is not None and drawn.layout.exact:
+            layout = drawn.layout
+        else:
+            layout = graph_layout.layered_layout(spec, import_now=False) if shown is None \
+                else graph_layout.structure_layout(shown[1], import_now=False)
         if not layout.exact:
             warm_up.when_ready(self._layout_ready)
-        sizes = [(entry[1], entry[2]) for entry in entries]
-        rank_pitch, lane_pitch, origin = pitches(layout, sizes, longest, line, self.direction)
-        placed = graph_layout.place(layout, sizes, rank_pitch, lane_pitch, self.direction,
-                                    origin)
+        placement = (sizes, longest, line)
+        if same_graph and drawn is not None and drawn.layout is layout and \
+                drawn.placement == placement:
+            placed = drawn.placed  # no block changed size: every block stays where it is
+        else:
+            changed = None
+            rank_pitch, lane_pitch, origin = pitches(layout, sizes, longest, line,
+                                                     self.direction)
+            placed = graph_layout.place(layout, sizes, rank_pitch, lane_pitch, self.direction,
+                                        origin)
+        self._graph = DrawnGraph(spec, collapsed, self.direction, shown, layout, entries,
+                                 placement, placed)
         geometry = (self.direction, widest, tallest, line)
         looks = self._looks
-        for entry, center in zip(entries, placed.centers, strict=True):
+        centers = placed.centers
+        for index in range(len(entries)) if changed is None else changed:
+            entry, center = entries[index], centers[index]
             name = entry[0]
             look = looks.get(name)
             if look is None or look[2] != geometry or (look[0] is not entry and
@@ -248,12 +305,14 @@ class DiagramView(ZoomableView):
             elif look[1] != center:  # the same look elsewhere (a layer added or removed)
                 looks[name] = (look[0], center, geometry)
                 self._move(entry, center, geometry)
-        nodes = [entry[0] for entry in entries]
-        self.edge_names = [(nodes[source], nodes[target]) for source, target in layout.edges]
-        paths = list(placed.paths)
-        if paths != self._arc_ends:
-            update_arcs(self.scene_, self.arcs, self._arc_ends, paths, self.direction)
-            self._arc_ends = paths
+        if changed is None:  # blocks may have moved, or the graph changed
+            nodes = [entry[0] for entry in entries]
+            self.edge_names = [(nodes[source], nodes[target])
+                               for source, target in layout.edges]
+            paths = list(placed.paths)
+            if paths != self._arc_ends:
+                update_arcs(self.scene_, self.arcs, self._arc_ends, paths, self.direction)
+                self._arc_ends = paths
         self.editor.forget_missing()
         if self.selected_edge is not None:
             if self.selected_edge not in self.edge_names:
@@ -315,6 +374,23 @@ class DiagramView(ZoomableView):
             reach = longest * math.cos(math.radians(LABEL_ROTATION)) + line * 2
             return QRectF(-20, -20, placed.width + reach + 40, placed.height + 40)
         return QRectF(-20, -20, placed.width + 40, placed.height + 40)
+
+    def _longest(self, entries: list[Entry], changed: list[int] | None, font: QFont) -> float:
+        """The longest label or shape text of ``entries``; with ``changed`` (the indices of
+        the entries that differ from those drawn) only theirs are measured, unless one of
+        the texts they replace was the longest."""
+        drawn = self._graph
+        if changed is not None and drawn is not None:
+            before = drawn.longest
+            if all(self._text_width(drawn.entries[i][4], font) < before and
+                   self._text_width(drawn.entries[i][5], font) < before for i in changed):
+                return max([before, *(self._text_width(entries[i][4], font) for i in changed),
+                            *(self._text_width(entries[i][5], font) for i in changed)])
+        longest = 0.0
+        for entry in entries:
+            longest = max(longest, self._text_width(entry[4], font),
+                          self._text_width(entry[5], font))
+        return longest
 
     def _text_width(self, text: str, font: QFont) -> float:
         width = self._text_widths.get(text)

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from app.build.property_editor import ScalarField, SizeField
+from app.build.property_fields import ScalarField, SizeField
 from app.main_window import MainWindow
 from core.model.editing import empty_model
 from core.model.spec import FORMAT

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from app.build.layer_table import LAYER_MIME
 from app.build.palette import TYPE_MIME
-from app.build.property_editor import ScalarField, SizeField
+from app.build.property_fields import ScalarField, SizeField
 from app.main_window import MainWindow
 from core.model.editing import empty_model
 from core.model.spec import load_model

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSpinBox
 from pytestqt.qtbot import QtBot
 
-from app.build.property_editor import SizeField
+from app.build.property_fields import SizeField
 from app.main_window import MainWindow
 from core.presets import load_preset
 
