@@ -118,6 +118,11 @@ class WorkedView(QWidget):
         return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + \
             min(grids, 12 * self.fontMetrics().height()) + chrome
 
+    def wanted_height(self) -> int:
+        """The height the view would like above its minimum (the panel's split gives it this
+        before the lesson's cards): as much as it needs."""
+        return self.needed_height()
+
     # -- work -------------------------------------------------------------------------------
     def compute(self, work: Callable[[], Any], doing: str) -> None:
         """Run ``work`` on the worker; the newest request's result reaches ``show_result``.
