@@ -504,9 +504,11 @@ class ClassroomPanel(QWidget):
             parts.append(min(sum(heights) + frame, max(total // 3, rows - box)))
         need = max(parts) + box
         view = self.current_view()
-        least = view.needed_height()
-        wanted = max(least, view.wanted_height())
+        wanted = max(view.needed_height(), view.wanted_height())
         self._fitted_need = wanted
+        # the list's first rows before the grids' body-size wish (a 5×5 kernel's rows, the
+        # backward view's twelve lines): the grids then draw their numbers a little smaller
+        least = min(view.needed_height(), max(total - rows, view.minimumSizeHint().height()))
         # never squeezed below that (its wrapped lines then overlapped the grids): where the
         # window is too small for it, the tab's page scrolls instead
         view.setMinimumHeight(least)
