@@ -246,7 +246,7 @@ def _list_rows_in_view(panel: object) -> int:
     for row in range(steps.count()):
         rect = steps.visualItemRect(steps.item(row))
         bottom = steps.viewport().mapTo(area, rect.bottomLeft()).y()
-        if 0 <= rect.top() and rect.bottom() <= steps.viewport().height() and \
+        if rect.top() >= 0 and rect.bottom() <= steps.viewport().height() and \
                 bottom <= area.height():
             seen += 1
     return seen
