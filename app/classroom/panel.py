@@ -508,7 +508,7 @@ class ClassroomPanel(QWidget):
         self._fitted_need = wanted
         # the list's first rows before the grids' body-size wish (a 5×5 kernel's rows, the
         # backward view's twelve lines): the grids then draw their numbers a little smaller
-        least = min(view.needed_height(), max(total - rows, view.minimumSizeHint().height()))
+        least = min(view.needed_height(), max(total - rows, view.least_height()))
         # never squeezed below that (its wrapped lines then overlapped the grids): where the
         # window is too small for it, the tab's page scrolls instead
         view.setMinimumHeight(least)

@@ -381,6 +381,11 @@ class StepThroughView(QWidget):
                 if grid.values is not None and grid.values.size <= MAP_READ_CELLS]
         return max(least, self._chrome_height() + max([self._row_need, *maps]))
 
+    def least_height(self) -> int:
+        """The text lines at their wrapped heights and the grids at their smallest: below this
+        the lines overlap the grids (``needed_height`` gives the grids body-size numbers)."""
+        return self._chrome_height() + self.grids.minimumHeight()
+
     def _chrome_height(self) -> int:
         """The view's height without the grids: the bar and the text lines, wrapped."""
         extra = sum(max(0, label.heightForWidth(label.width()) - label.minimumSizeHint().height())

@@ -108,15 +108,22 @@ class WorkedView(QWidget):
     def needed_height(self) -> int:
         """The bar and text lines at their wrapped heights and grids with readable numbers
         (as much as the tallest needs, at least four text lines)."""
-        lines = sum(label.heightForWidth(max(1, label.width())) for label in
-                    (self.info, self.formula, self.notes))
         grids = max([g.readable_size().height() for g in self.grids if g.isVisible()] +
                     [4 * self.fontMetrics().height()])
+        return self._text_height() + min(grids, 12 * self.fontMetrics().height())
+
+    def least_height(self) -> int:
+        """The bar and text lines at their wrapped heights and two lines for the grids (as
+        the step-through's 90 px): below this the lines overlap the grids."""
+        return self._text_height() + max(90, 2 * self.fontMetrics().height())
+
+    def _text_height(self) -> int:
+        lines = sum(label.heightForWidth(max(1, label.width())) for label in
+                    (self.info, self.formula, self.notes))
         layout = self.layout()
         chrome = 0 if layout is None else (layout.contentsMargins().top()
                                            + layout.contentsMargins().bottom() + 5 * 6)
-        return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + \
-            min(grids, 12 * self.fontMetrics().height()) + chrome
+        return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + chrome
 
     def wanted_height(self) -> int:
         """The height the view would like above its minimum (the panel's split gives it this
