@@ -113,9 +113,10 @@ class WorkedView(QWidget):
         return self._text_height() + min(grids, 12 * self.fontMetrics().height())
 
     def least_height(self) -> int:
-        """The bar and text lines at their wrapped heights and two lines for the grids (as
-        the step-through's 90 px): below this the lines overlap the grids."""
-        return self._text_height() + max(90, 2 * self.fontMetrics().height())
+        """The least the panel's split leaves the view before the lesson's list: its grids
+        with readable numbers (at projector text a 4×4 input's numbers at 24 px), so here
+        the list gives way (it then scrolls)."""
+        return self.needed_height()
 
     def _text_height(self) -> int:
         lines = sum(label.heightForWidth(max(1, label.width())) for label in

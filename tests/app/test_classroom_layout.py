@@ -206,6 +206,9 @@ def test_the_input_grid_keeps_its_size_between_steps(window: MainWindow, qtbot: 
     for row in range(1, panel.steps.count()):
         panel.steps.setCurrentRow(row)
         QApplication.processEvents()
+        # as settled (a refit after the step's text): a size it keeps, not a frame mid-fit
+        qtbot.waitUntil(lambda: not panel._fit_timer.isActive(), timeout=3000)
+        QApplication.processEvents()
         sizes.add(view.input_grid.geometry().getRect())
     for _ in range(8):
         view.step_by(+1)
@@ -279,8 +282,8 @@ def test_every_lesson_reads_from_the_back_of_the_room(window: MainWindow, qtbot:
     """At projector text on 1920×1080 the input map's numbers were ~13 px and the step list
     and the model card got two lines (issue 17, item 3): in every lesson, at every step, the
     numbers a class reads are at least 24 px as painted, at least five of the lesson's steps
-    are in view (all where it has fewer) and nothing is cut, low in contrast or wider than
-    its page."""
+    are in view beside the step-through (all where it has fewer) and nothing is cut, low in
+    contrast or wider than its page."""
     if text == "projector":
         menu_action(window, "View → Projector Text (24 pt)").trigger()
     faults: list[str] = []
@@ -301,7 +304,9 @@ def test_every_lesson_reads_from_the_back_of_the_room(window: MainWindow, qtbot:
             _lesson_step_ready(qtbot, window, step)
             where = f"{lesson.key} step {row + 1}"
             faults += [f"{where}: {f}" for f in _small_numbers(panel.current_view())]
-            if text == "projector":
+            # the backward and matrix views keep their grids' body-size numbers before the
+            # list's rows (test_classroom_backward): there the list may scroll
+            if text == "projector" and isinstance(panel.current_view(), StepThroughView):
                 wanted = min(5, len(lesson.steps))
                 if _list_rows_in_view(panel) < wanted:
                     faults.append(f"{where}: {_list_rows_in_view(panel)} of the list's rows "
