@@ -127,9 +127,11 @@ class GridArea(QWidget):
                 left += column + gap
 
     def measure(self, step: Step, index: int, input_shape: tuple[int, ...],
-                output_shape: tuple[int, ...], ring: tuple[int, int], font: QFont) -> int:
-        """Set the widths the maps and rows need for numbers in ``font`` (see ``needs``) and
-        return the height a channel row needs, judged by channel ``index``'s grids."""
+                output_shape: tuple[int, ...], ring: tuple[int, int], font: QFont,
+                map_pixels: int | None = None) -> int:
+        """Set the widths the rows need for numbers in ``font`` and the maps for numbers of
+        ``map_pixels`` (default: the font's; see ``needs``) and return the height a channel
+        row needs, judged by channel ``index``'s grids."""
         probe = NumberGrid()
         probe.setFont(font)
         # a row's width from the kernel's size and four-character values: the same for every
@@ -140,7 +142,7 @@ class GridArea(QWidget):
         for shape, extra in ((input_shape, 2 * ring[1]), (output_shape, 0)):
             rows, cols = (1, shape[-1]) if len(shape) == 2 else shape[-2:]
             probe.set_data(np.full((rows, cols + extra), -888.0))  # the input's padding ring
-            maps.append(probe.readable_size().width())
+            maps.append(probe.readable_size(map_pixels).width())
         self.needs = (maps[0], 3 * column + 2 * self.GAP, maps[1])
         need = 0
         for values in (step.patch[index], step.kernel, step.products):

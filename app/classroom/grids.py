@@ -21,6 +21,14 @@ IMAGE_ABOVE = 1600
 """Grids with more cells than this are drawn as an image (numbers would not fit)."""
 SMALLEST_NUMBER_PIXELS = 7
 """Numbers that would be drawn smaller than this are left out (the cells' tints remain)."""
+READABLE_FROM_BACK = 24
+"""At large type (projector text, present mode) the numbers a class reads are at least this
+many pixels tall (the font's pixel size), where a 1920×1080 screen has the room."""
+LINE_SHARE = 0.9
+"""The most of a cell's height a line of numbers takes (digits have no descenders: their ink
+is about two thirds of the line, so this still leaves a margin above and below)."""
+WIDTH_SHARE = 0.9
+"""The most of a cell's width the widest number takes."""
 
 
 @dataclass(frozen=True)
@@ -109,20 +117,20 @@ class NumberGrid(QWidget):
     def title_height(self) -> float:
         return QFontMetricsF(self.font()).height() + 6
 
-    def _readable_cell(self) -> QSizeF:
-        """A cell that holds the widest number at the body text's size."""
+    def _readable_cell(self, pixels: int | None = None) -> QSizeF:
+        """A cell that holds the widest number at ``pixels`` (the body text's size)."""
         font = self._number_font()
-        font.setPixelSize(self.fontInfo().pixelSize())
+        font.setPixelSize(pixels or self.fontInfo().pixelSize())
         metrics = QFontMetricsF(font)
         widest = max((metrics.horizontalAdvance(t) for t in self._texts), default=0.0)
-        return QSizeF(widest / 0.86 + 1, metrics.height() / 0.8 + 1)
+        return QSizeF(widest / WIDTH_SHARE + 1, metrics.height() / LINE_SHARE + 1)
 
-    def readable_size(self) -> QSize:
-        """The room the grid needs to show its numbers at the body text's size."""
+    def readable_size(self, pixels: int | None = None) -> QSize:
+        """The room the grid needs to show its numbers at ``pixels`` (the body text's size)."""
         if self.values is None or not self._texts:
             return QSize(0, 0)
         rows, cols = self.values.shape
-        cell = self._readable_cell()
+        cell = self._readable_cell(pixels)
         return QSize(int(cell.width() * cols + 9), int(cell.height() * rows
                                                        + self.title_height() + 9))
 
@@ -151,8 +159,9 @@ class NumberGrid(QWidget):
         widest = max((metrics.horizontalAdvance(t) for t in self._texts), default=1.0) / 100
         line = metrics.height() / 100
         body = float(self.fontInfo().pixelSize())
-        pixels = min(max(body, cell.height() * 0.36), cell.height() * 0.8 / line)
-        pixels = min(pixels, max(min(body, pixels), cell.width() * 0.86 / max(widest, 1e-6)))
+        pixels = min(max(body, cell.height() * 0.36), cell.height() * LINE_SHARE / line)
+        pixels = min(pixels, max(min(body, pixels),
+                                 cell.width() * WIDTH_SHARE / max(widest, 1e-6)))
         if pixels < SMALLEST_NUMBER_PIXELS:
             return None
         font.setPixelSize(int(pixels))
@@ -231,8 +240,8 @@ class NumberGrid(QWidget):
                     text = self._texts[r * cols + c]
                     pixels = float(number_font.pixelSize())
                     wide = metrics.horizontalAdvance(text)
-                    if wide > cell_w * 0.86:  # a wider value than the rest: shrunk alone
-                        pixels = int(pixels * cell_w * 0.86 / wide)
+                    if wide > cell_w * WIDTH_SHARE:  # a wider value than the rest: alone
+                        pixels = int(pixels * cell_w * WIDTH_SHARE / wide)  # shrunk
                     if pixels < SMALLEST_NUMBER_PIXELS:
                         continue
                     smallest = min(smallest, pixels)

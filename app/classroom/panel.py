@@ -14,6 +14,7 @@ from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -41,6 +42,8 @@ NO_LESSON = ("Pick a convolution, pooling or transposed-convolution layer and an
              "position; the Lessons menu opens the lectures' worked examples.")
 REBUILD_MS = 150
 """Edits arriving faster than this (typing in a spin box) rebuild the session once."""
+LIST_ROWS = 5
+"""The lesson's steps shown above the split before the cards get more room."""
 HEADING_SCALE = 1.4
 """The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -113,12 +116,16 @@ class ClassroomPanel(QWidget):
         top.addWidget(self.steps)
         self.cards_box = QHBoxLayout()
         top.addLayout(self.cards_box, 1)
-        tools = QVBoxLayout()
+        # each label beside its box: three rows, not five (stacked, the column was the tallest
+        # part above the split at projector text, and took the list's and grids' room)
+        self.tools = QWidget()
+        tools = QGridLayout(self.tools)
+        tools.setContentsMargins(0, 0, 0, 0)
         self.pin_button = QPushButton("Pin for comparison")
         self.pin_button.setToolTip("Keep the model as it is now beside the model you edit "
                                    "(before and after an edit)")
         self.pin_button.clicked.connect(self.pin)
-        tools.addWidget(self.pin_button)
+        tools.addWidget(self.pin_button, 0, 0, 1, 2)
         self.input_choice = QComboBox()
         self.input_choice.setToolTip("The input the model is run on (images are fitted to the "
                                      "model's input as the inspector does; arrays are used "
@@ -128,8 +135,8 @@ class ClassroomPanel(QWidget):
         self.input_choice.activated.connect(self._input_chosen)
         self.input_source: str | None = None
         self.input_label = QLabel("Input")
-        tools.addWidget(self.input_label)
-        tools.addWidget(self.input_choice)
+        tools.addWidget(self.input_label, 1, 0)
+        tools.addWidget(self.input_choice, 1, 1)
         self.mode_label = QLabel("Show")
         self.mode_choice = QComboBox()
         self.mode_choice.setToolTip("Forward: how one output value is made; backward: the "
@@ -139,17 +146,18 @@ class ClassroomPanel(QWidget):
             self.mode_choice.addItem(text, data)
         self.mode_choice.currentIndexChanged.connect(
             lambda index: self.set_mode(self.mode_choice.itemData(index)))
-        tools.addWidget(self.mode_label)
-        tools.addWidget(self.mode_choice)
-        tools.addStretch(1)
-        top.addLayout(tools)
+        tools.addWidget(self.mode_label, 2, 0)
+        tools.addWidget(self.mode_choice, 2, 1)
+        tools.setRowStretch(3, 1)
+        top.addWidget(self.tools, 0, Qt.AlignmentFlag.AlignTop)
         top_box = QWidget()
-        # the lesson's explanation scrolls with the list and cards: read once, it must not
-        # take the grids' room at projector text
+        # the lesson's explanation below the list and cards, scrolling with them: read once,
+        # it must not take the list's, the cards' or the grids' room at projector text
         top_column = QVBoxLayout(top_box)
         top_column.setContentsMargins(0, 0, 0, 0)
+        top_column.addLayout(top)
         top_column.addWidget(self.text)
-        top_column.addLayout(top, 1)
+        top_column.addStretch(1)
         # squeezed (projector text, a long lesson text), the list and cards scroll, not cut
         self.top_scroll = QScrollArea()
         self.top_scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -443,7 +451,7 @@ class ClassroomPanel(QWidget):
 
     def _step_shown(self) -> None:
         """A new layer can need another height (its kernel's rows): fit the split again."""
-        if self.current_view().needed_height() != self._fitted_need:
+        if self.current_view().wanted_height() != self._fitted_need:
             self.fit_layout()
 
     def _splitter_moved(self) -> None:
@@ -479,28 +487,36 @@ class ClassroomPanel(QWidget):
         top_box = self.top_box
         if total <= 0:
             return
-        # what the shown parts need at their widths (the list's own hint is ~200 px tall)
+        # what the list, the cards and the tools need at their widths (the list's own hint is
+        # ~200 px tall; the explanation below them scrolls into view)
         top_layout = top_box.layout()
         assert top_layout is not None
         margins = top_layout.contentsMargins()
+        box = margins.top() + margins.bottom() + top_layout.spacing()
         parts = [card.heightForWidth(card.width()) for card in self.cards if card.isVisible()]
-        parts.append(sum(w.sizeHint().height() + 6 for w in (
-            self.pin_button, self.input_label, self.input_choice, self.mode_label,
-            self.mode_choice) if w.isVisible()))
+        parts.append(self.tools.sizeHint().height())
+        line = self.fontMetrics().height()
+        rows = 0
         if self.steps.isVisible() and self.steps.count():
-            parts.append(min(sum(self.steps.sizeHintForRow(i) for i in range(self.steps.count()))
-                             + 2 * self.steps.frameWidth() + 4, total // 3))
-        need = max(parts) + margins.top() + margins.bottom() + top_layout.spacing() + \
-            self.text.heightForWidth(top_box.width()) + self.fontMetrics().height() // 2
+            frame = 2 * self.steps.frameWidth() + 4
+            heights = [self.steps.sizeHintForRow(i) for i in range(self.steps.count())]
+            rows = sum(heights[:LIST_ROWS]) + frame + box
+            parts.append(min(sum(heights) + frame, max(total // 3, rows - box)))
+        need = max(parts) + box
         view = self.current_view()
-        least = view.needed_height()
-        self._fitted_need = least
+        wanted = max(view.needed_height(), view.wanted_height())
+        self._fitted_need = wanted
+        # the list's first rows before the grids' body-size wish (a 5×5 kernel's rows, the
+        # backward view's twelve lines): the grids then draw their numbers a little smaller
+        least = min(view.needed_height(), max(total - rows, view.least_height()))
         # never squeezed below that (its wrapped lines then overlapped the grids): where the
         # window is too small for it, the tab's page scrolls instead
         view.setMinimumHeight(least)
-        # the step-through never below its minimum (the sum was drawn over the maps); the
-        # list and cards get what is left, at least two lines, and scroll when that is less
-        top = max(min(need, total - least), 2 * self.fontMetrics().height())
+        # what a class reads first: the step-through with its numbers at the size it wants
+        # (readable from the back of a room at large type), then the list's first rows, then
+        # the cards (fixed shares at projector text left the grids a 90 px strip, or cut the
+        # list); what does not fit above the split scrolls there
+        top = max(min(need, total - wanted), min(rows, total - least), 2 * line)
         self.splitter.setSizes([top, total - top])
 
     def stop(self) -> None:

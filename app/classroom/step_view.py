@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from app.classroom.grid_area import GridArea, input_plane, padding_ring
-from app.classroom.grids import NORMAL, PRESENT, Look, NumberGrid
+from app.classroom.grids import NORMAL, PRESENT, READABLE_FROM_BACK, Look, NumberGrid
 from app.classroom.session_loader import SessionLoader
 from app.classroom.step_controls import StepControls
 from app.style import error_color
@@ -31,6 +31,9 @@ SCATTER_SUM_LIMIT = 4096
 """Inputs up to this size show the running sum of the stamps in the scatter view."""
 FORMULA_SCALE = 1.3
 """The sum's size, relative to the body text."""
+MAP_READ_CELLS = 100
+"""Maps up to this many cells (a lesson's own example, 10×10 with its padding ring) get room
+for numbers readable from the back of a room at large type; larger ones are pictures."""
 
 
 def _setting(value: object, kernel: bool = False) -> str:
@@ -62,6 +65,9 @@ class StepThroughView(QWidget):
     # -- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
+        # no margins: the panel has its own, and at projector text each pixel of height goes
+        # to the maps' numbers
+        layout.setContentsMargins(0, 0, 0, 0)
         self.controls = StepControls()
         # as tall as its row, as the bar's box layout was
         self.controls.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -344,7 +350,10 @@ class StepThroughView(QWidget):
         self._row_need = self.grids.measure(
             step, index, tuple(self.session.layer_input(step.layer).shape),
             tuple(self.session.output(step.layer).shape),
-            padding_ring(step, self.session.module(step.layer)), self.font())
+            padding_ring(step, self.session.module(step.layer)), self.font(),
+            # the maps' numbers at the size read from the back of a room (at large type the
+            # rows keep the body text's size; the maps beside them get the width for this)
+            min(self.fontInfo().pixelSize(), READABLE_FROM_BACK))
         self.channel_rows = self.grids.rows_that_fit(self._row_need)
         return self.channel_rows
 
@@ -357,9 +366,31 @@ class StepThroughView(QWidget):
         # the lesson's list and cards keep some room
         grids = max(self._row_need, min(maps, self._row_need * 5 // 4),
                     self.grids.minimumHeight())
+        return self._chrome_height() + grids
+
+    def wanted_height(self) -> int:
+        """``needed_height``, and at large type (projector text, present mode) room for the
+        maps' numbers at READABLE_FROM_BACK pixels, read from the back of a room. Maps of more
+        than MAP_READ_CELLS cells are pictures (the window's numbers are in the rows)."""
+        least = self.needed_height()
+        body = self.fontInfo().pixelSize()
+        if body < READABLE_FROM_BACK:
+            return least
+        maps = [grid.readable_size(READABLE_FROM_BACK).height()
+                for grid in (self.input_grid, self.output_grid)
+                if grid.values is not None and grid.values.size <= MAP_READ_CELLS]
+        return max(least, self._chrome_height() + max([self._row_need, *maps]))
+
+    def least_height(self) -> int:
+        """The text lines at their wrapped heights and the grids at their smallest: below this
+        the lines overlap the grids (``needed_height`` gives the grids body-size numbers)."""
+        return self._chrome_height() + self.grids.minimumHeight()
+
+    def _chrome_height(self) -> int:
+        """The view's height without the grids: the bar and the text lines, wrapped."""
         extra = sum(max(0, label.heightForWidth(label.width()) - label.minimumSizeHint().height())
                     for label in (self.info, self.formula, self.notes) if label.width() > 0)
-        return self.minimumSizeHint().height() - self.grids.minimumHeight() + grids + extra
+        return self.minimumSizeHint().height() - self.grids.minimumHeight() + extra
 
     def _area_resized(self) -> None:
         """The area grew or shrank: draw more or fewer channel rows when that changes."""

@@ -108,15 +108,28 @@ class WorkedView(QWidget):
     def needed_height(self) -> int:
         """The bar and text lines at their wrapped heights and grids with readable numbers
         (as much as the tallest needs, at least four text lines)."""
-        lines = sum(label.heightForWidth(max(1, label.width())) for label in
-                    (self.info, self.formula, self.notes))
         grids = max([g.readable_size().height() for g in self.grids if g.isVisible()] +
                     [4 * self.fontMetrics().height()])
+        return self._text_height() + min(grids, 12 * self.fontMetrics().height())
+
+    def least_height(self) -> int:
+        """The least the panel's split leaves the view before the lesson's list: its grids
+        with readable numbers (at projector text a 4×4 input's numbers at 24 px), so here
+        the list gives way (it then scrolls)."""
+        return self.needed_height()
+
+    def _text_height(self) -> int:
+        lines = sum(label.heightForWidth(max(1, label.width())) for label in
+                    (self.info, self.formula, self.notes))
         layout = self.layout()
         chrome = 0 if layout is None else (layout.contentsMargins().top()
                                            + layout.contentsMargins().bottom() + 5 * 6)
-        return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + \
-            min(grids, 12 * self.fontMetrics().height()) + chrome
+        return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + chrome
+
+    def wanted_height(self) -> int:
+        """The height the view would like above its minimum (the panel's split gives it this
+        before the lesson's cards): as much as it needs."""
+        return self.needed_height()
 
     # -- work -------------------------------------------------------------------------------
     def compute(self, work: Callable[[], Any], doing: str) -> None:
