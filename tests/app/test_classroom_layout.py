@@ -202,6 +202,8 @@ def test_the_input_grid_keeps_its_size_between_steps(window: MainWindow, qtbot: 
     panel = window.classroom.panel
     view = panel.step_view
     _settle(qtbot, window, "edge", (0, 0, 0))
+    qtbot.waitUntil(lambda: not panel._fit_timer.isActive(), timeout=3000)  # as settled
+    QApplication.processEvents()
     sizes = {view.input_grid.geometry().getRect()}
     for row in range(1, panel.steps.count()):
         panel.steps.setCurrentRow(row)
