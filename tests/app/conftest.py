@@ -101,6 +101,9 @@ def no_window_left_behind(request: pytest.FixtureRequest, qapp: object,
 
     before = set(tops())
     yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and (report.failed or hasattr(report, "wasxfail")):
+        return  # the failure's traceback holds its window's widgets: the failure says enough
     from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QTimer
 
     from app.main_window import MainWindow
@@ -203,6 +206,15 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Pat
         return made[preset]
 
     return run
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """The call's report on the item (``rep_call``): the leak check skips a failed test."""
+    report = yield
+    if report.when == "call":
+        item.rep_call = report  # type: ignore[attr-defined]
+    return report
 
 
 def pytest_configure(config: pytest.Config) -> None:
