@@ -180,6 +180,10 @@ class ClassroomPanel(QWidget):
         self.splitter.setStretchFactor(1, 3)
         layout.addWidget(self.splitter, 1)
         self.splitter.splitterMoved.connect(self._splitter_moved)
+        # the split is set in pixels: when the splitter's own height changes (the step text
+        # above it reserved another line) Qt rescales both parts, and the grids then changed
+        # size by a few pixels until the next step refitted it
+        self.splitter.installEventFilter(self)
         self._fitted_split = True
         """The split follows the content (False once the user drags it)."""
         self.cards: list[ModelCard] = []
@@ -437,6 +441,10 @@ class ClassroomPanel(QWidget):
         if watched is self.top_box and event.type() == QEvent.Type.Resize:
             assert isinstance(event, QResizeEvent)
             if event.size().width() != event.oldSize().width():
+                self.fit_layout()
+        if watched is self.splitter and event.type() == QEvent.Type.Resize:
+            assert isinstance(event, QResizeEvent)
+            if event.size().height() != event.oldSize().height():
                 self.fit_layout()
         return super().eventFilter(watched, event)
 

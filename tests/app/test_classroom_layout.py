@@ -196,10 +196,12 @@ def test_step_through_numbers_are_readable_and_nothing_overlaps_or_is_cut(
         assert area.verticalScrollBar().maximum() == 0
 
 
-@pytest.mark.xfail(strict=False, reason="643 vs 645 px in the full suite's order only (passes "
-                   "alone); cause not found yet, see the stop-34 note")
 def test_the_input_grid_keeps_its_size_between_steps(window: MainWindow, qtbot: QtBot) -> None:
-    """The input map changed size from step to step (issue 17, item 8)."""
+    """The input map changed size from step to step (issue 17, item 8); after another lesson
+    (in the full suite: a window that had shown one) the first step's split was 2 px off, as
+    the splitter's height changed under a split set in pixels."""
+    window.classroom.open_lesson("rgb_minus_25")  # a lesson before: its step text is shorter
+    _settle(qtbot, window, "conv", (0, 0, 0))
     window.classroom.open_lesson("edge_6x6")
     panel = window.classroom.panel
     view = panel.step_view
