@@ -44,6 +44,14 @@ REBUILD_MS = 150
 """Edits arriving faster than this (typing in a spin box) rebuild the session once."""
 LIST_ROWS = 5
 """The lesson's steps shown above the split before the cards get more room."""
+LIST_SHARE = 0.3
+"""The tab's width the steps list takes for its titles (longer ones wrap)..."""
+LIST_WIDE_SHARE = 0.45
+"""...or up to this share, where the cards keep CARD_LEAST_CHARS each beside it and the tools:
+a title on one line is a row less (at projector text the backward lesson's first title took
+two of the four rows the split left the list)."""
+CARD_LEAST_CHARS = 15
+"""The least a model card keeps when the list widens, in average characters."""
 HEADING_SCALE = 1.4
 """The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -467,7 +475,12 @@ class ClassroomPanel(QWidget):
         widest = max((metrics.horizontalAdvance(t) for t in titles), default=0)
         chrome = 2 * self.steps.frameWidth() + \
             self.steps.verticalScrollBar().sizeHint().width() + 16
-        width = max(120, min(widest + chrome, int(self.width() * 0.3)))
+        cards = sum(1 for card in self.cards if card.isVisibleTo(self))
+        spare = self.width() - self.tools.sizeHint().width() - \
+            cards * CARD_LEAST_CHARS * metrics.averageCharWidth()
+        share = max(int(self.width() * LIST_SHARE),
+                    min(spare, int(self.width() * LIST_WIDE_SHARE)))
+        width = max(120, min(widest + chrome, share))
         self.steps.setFixedWidth(width)
         # QListView's own word wrap keeps each row as wide as its text on one line (the list
         # then scrolled sideways at 1366 px in projector text): titles wider than the list are

@@ -110,6 +110,9 @@ class WorkedView(QWidget):
         self._waiting: tuple[Callable[[], Any], str] | None = None
         """Work asked for while hidden: run when the view is shown."""
         layout = QVBoxLayout(self)
+        # no margins: the panel has its own (as the step-through), and at projector text each
+        # pixel of height goes to the grids' numbers or the lesson's list
+        layout.setContentsMargins(0, 0, 0, 0)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop waiting for this result")
         self.cancel_button.clicked.connect(self.cancel)
