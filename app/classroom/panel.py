@@ -346,6 +346,10 @@ class ClassroomPanel(QWidget):
             self.rebuild(first.layer, first.position)
         else:
             self.rebuild()
+        if first is not None:
+            # a first step about the cards shows the step-through, not the view the lesson
+            # before left (the matrix lesson's "As a matrix"); its later card steps keep theirs
+            self.set_mode(first.mode if first.layer is not None else "forward")
         if lesson is not None:
             self.steps.setCurrentRow(0)
         self.fit_layout()
