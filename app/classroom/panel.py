@@ -114,6 +114,7 @@ class ClassroomPanel(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.step_text)
         top = QHBoxLayout()
+        self._top_row = top
         self.steps = QListWidget()
         self.steps.setWordWrap(True)  # long titles wrap at projector text, not cut
         # its ~200 px hint must not make the area above the split taller (it then scrolled
@@ -479,9 +480,14 @@ class ClassroomPanel(QWidget):
         widest = max((metrics.horizontalAdvance(t) for t in titles), default=0)
         chrome = 2 * self.steps.frameWidth() + \
             self.steps.verticalScrollBar().sizeHint().width() + 16
-        cards = sum(1 for card in self.cards if card.isVisibleTo(self))
-        spare = self.width() - self.tools.sizeHint().width() - \
-            cards * CARD_LEAST_CHARS * metrics.averageCharWidth()
+        # what the cards (each at least its longest word and CARD_LEAST_CHARS) and the tools
+        # need beside the list in the area above the split: the list widens into the rest
+        cards = [card for card in self.cards if card.isVisibleTo(self)]
+        beside = self.tools.minimumSizeHint().width() + sum(
+            max(card.minimumSizeHint().width(), CARD_LEAST_CHARS * metrics.averageCharWidth())
+            for card in cards) + self._top_row.spacing() + \
+            max(0, self.cards_box.spacing()) * len(cards)
+        spare = self.top_scroll.viewport().width() - beside
         share = max(int(self.width() * LIST_SHARE),
                     min(spare, int(self.width() * LIST_WIDE_SHARE)))
         width = max(120, min(widest + chrome, share))

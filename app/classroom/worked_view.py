@@ -22,6 +22,9 @@ from app.style import error_color
 BUSY_MS = 200
 """Work taking longer than this shows what it is doing and a Cancel button."""
 FORMULA_SCALE = 1.3
+SPACING = 4
+"""Between the bar, the text lines and the grids (the style's 6 px: at projector text the
+matrix view was a few pixels taller than the split left it beside the lesson's list)."""
 
 
 def read_pixels(widget: QWidget) -> int:
@@ -113,6 +116,7 @@ class WorkedView(QWidget):
         # no margins: the panel has its own (as the step-through), and at projector text each
         # pixel of height goes to the grids' numbers or the lesson's list
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACING)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop waiting for this result")
         self.cancel_button.clicked.connect(self.cancel)
@@ -185,8 +189,8 @@ class WorkedView(QWidget):
         lines = sum(label.heightForWidth(max(1, label.width())) for label in
                     (self.info, self.formula, self.notes))
         layout = self.layout()
-        chrome = 0 if layout is None else (layout.contentsMargins().top()
-                                           + layout.contentsMargins().bottom() + 5 * 6)
+        # the gaps between the bar, the info line, the grids, the formula and the notes
+        chrome = 0 if layout is None else 4 * layout.spacing()
         return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + chrome
 
     def wanted_height(self) -> int:
