@@ -46,6 +46,8 @@ LIST_ROWS = 5
 """The lesson's steps shown above the split before the cards get more room."""
 LIST_SHARE = 0.3
 """The tab's width the steps list takes for its titles (longer ones wrap)..."""
+LIST_LEAST_SHARE = 0.2
+"""The least the list narrows to so that the cards and tools beside it are not cut."""
 LIST_WIDE_SHARE = 0.45
 """...or up to this share, where the cards keep CARD_LEAST_CHARS each beside it and the tools:
 a title on one line is a row less (at projector text the backward lesson's first title took
@@ -488,8 +490,11 @@ class ClassroomPanel(QWidget):
             for card in cards) + self._top_row.spacing() + \
             max(0, self.cards_box.spacing()) * len(cards)
         spare = self.top_scroll.viewport().width() - beside
-        share = max(int(self.width() * LIST_SHARE),
-                    min(spare, int(self.width() * LIST_WIDE_SHARE)))
+        # the list narrower than its 30 % where that keeps the cards and tools whole (at
+        # projector text the fc_local_conv lesson's tools were cut by 19 px), but not below
+        # LIST_LEAST_SHARE (where even that would not keep them whole, it changes nothing)
+        share = min(spare, int(self.width() * LIST_WIDE_SHARE)) \
+            if spare >= self.width() * LIST_LEAST_SHARE else int(self.width() * LIST_SHARE)
         width = max(120, min(widest + chrome, share))
         self.steps.setFixedWidth(width)
         # QListView's own word wrap keeps each row as wide as its text on one line (the list

@@ -325,6 +325,12 @@ def test_every_lesson_reads_from_the_back_of_the_room(window: MainWindow, qtbot:
                 area = window.tabs.currentWidget().parentWidget().parentWidget()
                 if area.verticalScrollBar().maximum() > 0:
                     faults.append(f"{where}: the page scrolls")
+            # the list, the cards and the tools beside each other (the area above the split
+            # has no sideways scroll bar: what is wider is cut at the right)
+            beside = panel.top_box.minimumSizeHint().width()
+            if beside > panel.top_scroll.viewport().width():
+                faults.append(f"{where}: the list, cards and tools need {beside} px, have "
+                              f"{panel.top_scroll.viewport().width()}")
             faults += [f"{where}: {f}" for f in every_fault(window)]
         if text == "present":
             window.classroom.present.key(Qt.Key.Key_Escape)
