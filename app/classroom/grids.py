@@ -134,6 +134,11 @@ class NumberGrid(QWidget):
         self.update()
 
     @property
+    def texts(self) -> list[str]:
+        """The cells' texts, row by row (empty for a map drawn as an image)."""
+        return list(self._texts)
+
+    @property
     def shows_numbers(self) -> bool:
         """Whether the grid writes numbers in its cells (not only tints)."""
         return any(self._texts)

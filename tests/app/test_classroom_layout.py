@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
@@ -278,7 +279,7 @@ def _small_numbers(view: object) -> list[str]:
         if not grid.isVisible() or grid.values is None:
             continue
         if grid.values.size > limit or grid.values.size > IMAGE_ABOVE or \
-                not any(grid._texts):  # tints only (the matrix view's random counterparts)
+                not grid.shows_numbers:  # tints only (the matrix view's random counterparts)
             continue
         grid.grab()  # paints: the numbers' size is set while painting
         if grid.number_pixels < READABLE_FROM_BACK:
@@ -336,3 +337,26 @@ def test_every_lesson_reads_from_the_back_of_the_room(window: MainWindow, qtbot:
             window.classroom.present.key(Qt.Key.Key_Escape)
             QApplication.processEvents()
     assert faults == [], "\n".join(faults)
+
+
+def test_a_5x5_kernels_rows_round_their_numbers_at_projector_text_and_say_so(
+        window: MainWindow, qtbot: QtBot) -> None:
+    """params_76's random 5×5 weights (−0.000865, products −7.23e−05) were drawn at 9 px at
+    projector text (issue 17): there the rows write at most five characters, all at least
+    24 px, the notes say the cells are rounded and the sum keeps its digits; at normal text
+    nothing is rounded."""
+    window.classroom.open_lesson("params_76")
+    view = window.classroom.panel.step_view
+    _settle(qtbot, window, "conv", (0, 0, 0))
+    exact = view.formula.text()
+    assert "rounded" not in view.notes.text()
+    window.set_font_size(0, 24)
+    qtbot.waitUntil(lambda: "rounded" in view.notes.text(), timeout=3000)
+    _settle(qtbot, window, "conv", (0, 0, 0))
+    assert view.formula.text() == exact  # −0.2136 + 0.09509 − 0.5277 + bias 0.09576 = …
+    kernel = view.kernel_grids[0]
+    assert kernel.values is not None and np.abs(kernel.values).min() < 0.001  # −0.000865
+    for grid in (view.patch_grids[0], kernel, view.product_grids[0]):
+        assert max(len(text) for text in grid.texts) <= 5, grid.texts
+        grid.grab()
+        assert grid.number_pixels >= READABLE_FROM_BACK, (grid.title, grid.number_pixels)
