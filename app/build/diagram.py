@@ -312,9 +312,10 @@ class DiagramView(ZoomableView):
             self.edge_names = [(nodes[source], nodes[target])
                                for source, target in layout.edges]
             paths = list(placed.paths)
-            if paths != self._arc_ends:
-                update_arcs(self.scene_, self.arcs, self._arc_ends, paths, self.direction)
-                self._arc_ends = paths
+            # compared one by one there (comparing the lists first went over the connections
+            # before a deleted layer twice)
+            update_arcs(self.scene_, self.arcs, self._arc_ends, paths, self.direction)
+            self._arc_ends = paths
         self.editor.forget_missing()
         if self.selected_edge is not None:
             if self.selected_edge not in self.edge_names:
