@@ -96,6 +96,9 @@ class LayerTableModel(QStandardItemModel):
         self.document = document
         self.setHorizontalHeaderLabels(list(COLUMNS))
         self.invisibleRootItem().setFlags(Qt.ItemFlag.ItemIsDropEnabled)
+        prototype = QStandardItem()
+        prototype.setFlags(_ROW_FLAGS)
+        self.setItemPrototype(prototype)  # the items setItemData makes: selectable, draggable
         self.refreshing = False
         """True while the rows follow the document (Qt moves the view's current row through
         the rows being removed: not a selection)."""
@@ -133,10 +136,11 @@ class LayerTableModel(QStandardItemModel):
             self.beginResetModel()
             self.blockSignals(True)  # the reset announces the rows: not each item set
             try:
+                self.setRowCount(0)  # (every item anew: none keeps an old row's roles)
                 self.setRowCount(n)
                 self._numbers = [None] * n
                 for row in range(n):
-                    self._set_row(row)
+                    self._set_row(row, fresh=True)
             finally:
                 self.blockSignals(False)
             self._keys = keys
@@ -201,17 +205,16 @@ class LayerTableModel(QStandardItemModel):
             return "error"
         return "pending"
 
-    def _set_row(self, row: int) -> None:
-        """Put the row's texts, colours and alignment in its items (fresh items: nothing of
-        the row's earlier state stays)."""
+    def _set_row(self, row: int, fresh: bool = False) -> None:
+        """Put the row's texts, colours and alignment in its items (what the row showed before
+        is cleared first, unless ``fresh``: a row just inserted holds nothing). The items
+        come from the model's prototype, with the rows' flags."""
         for column, cell in enumerate(self._row_cells(row, self.row_state(row))):
-            item = QStandardItem()
-            item.setFlags(_ROW_FLAGS)
-            for role, value in cell.items():
-                item.setData(value, role)
-            self.setItem(row, column, item)
-            if column == 0:
-                self._numbers[row] = item
+            index = self.index(row, column)
+            if not fresh:
+                self.clearItemData(index)
+            self.setItemData(index, cell)
+        self._numbers[row] = self.item(row, 0)
 
     def _row_cells(self, row: int, state: str) -> list[dict[int, Any]]:
         layer_name = self.document.spec.layers[row].name
