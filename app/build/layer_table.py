@@ -319,8 +319,9 @@ class RowTooltips(QStyledItemDelegate):
                   option: QStyleOptionViewItem, index: AnyIndex) -> bool:
         if event is None or event.type() != QEvent.Type.ToolTip or not index.isValid():
             return super().helpEvent(event, view, option, index)
-        QToolTip.showText(event.globalPos(), self.table_model.tooltip(index.row()), view,
-                          view.visualRect(index))
+        # as Qt's own delegate shows one: hidden once the pointer leaves the cell
+        QToolTip.showText(event.globalPos(), self.table_model.tooltip(index.row()),
+                          view.viewport(), option.rect)
         return True
 
 
