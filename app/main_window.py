@@ -44,6 +44,7 @@ from app.window.diagram_edits import DiagramEdits
 from app.window.edits import LayerEdits, UndoShortcuts
 from app.window.model_files import ModelFiles
 from app.window.model_io import ModelImportExport
+from app.window.one_frame import paint_changes_once
 from app.window.runs import RunFiles
 from app.workers import Closing
 from core.model.spec import ModelSpec
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.palette_widget.add_requested.connect(self.edits.add_layer_after_current)
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
+        paint_changes_once(self.document, self.diagram)  # after every view's own slots
         self.document.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.loading_status = QLabel()
         """The status line of a first import, beside the passing messages (which it outlasts)."""

@@ -11,16 +11,32 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QByteArray,
+    QEvent,
     QItemSelectionModel,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QHelpEvent,
+    QKeyEvent,
+    QResizeEvent,
+    QStandardItem,
+    QStandardItemModel,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolTip,
+    QWidget,
+)
 
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
@@ -66,22 +82,29 @@ def row_edits(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int, in
             for tag, i1, i2, j1, j2 in opcodes if tag != "equal"]
 
 
-class LayerTableModel(QAbstractTableModel):
+class LayerTableModel(QStandardItemModel):
     """The rows of the document's layers. Each row's texts are kept from the last analysis; an
     edit recomputes only the rows whose layer or analysed values changed and announces just
-    those with ``dataChanged``. Tooltips (a layer's formula with its numbers) are computed when
-    a row is hovered, not on every edit."""
+    those with ``dataChanged``. The texts live in Qt's items, so painting a row reads them
+    without calling Python (a data() written here was called for every role of every visible
+    cell: 900 calls, half of the table's paint on ResNet-152). Tooltips (a layer's formula
+    with its numbers) are computed when a row is hovered (:class:`RowTooltips`), not on every
+    edit."""
 
     def __init__(self, document: ModelDocument) -> None:
-        super().__init__(document)
+        super().__init__(0, len(COLUMNS), document)
         self.document = document
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        self.invisibleRootItem().setFlags(Qt.ItemFlag.ItemIsDropEnabled)
+        prototype = QStandardItem()
+        prototype.setFlags(_ROW_FLAGS)
+        self.setItemPrototype(prototype)  # the items setItemData makes: selectable, draggable
         self.refreshing = False
         """True while the rows follow the document (Qt moves the view's current row through
         the rows being removed: not a selection)."""
         self._keys: list[tuple[Any, ...]] = []
-        self._cells: list[list[dict[int, Any]]] = []
-        """Per row and column, the value of each item role the row shows (looked up, not
-        computed, when Qt paints: data() is called for every role of every visible cell)."""
+        self._numbers: list[QStandardItem | None] = []
+        """Per row, the item of its number (kept: a delete renumbers every row below it)."""
         self._refresh()
         document.changed.connect(self._refresh)
 
@@ -111,20 +134,34 @@ class LayerTableModel(QAbstractTableModel):
         new_names = [layer.name for layer in spec.layers]
         if old_names != new_names and not self._move_rows(old_names, new_names):
             self.beginResetModel()
+            self.blockSignals(True)  # the reset announces the rows: not each item set
+            try:
+                self.setRowCount(0)  # (every item anew: none keeps an old row's roles)
+                self.setRowCount(n)
+                self._numbers = [None] * n
+                for row in range(n):
+                    self._set_row(row, fresh=True)
+            finally:
+                self.blockSignals(False)
             self._keys = keys
-            self._cells = [self._row_cells(row, self.row_state(row)) for row in range(n)]
             self.endResetModel()
             return
         old = self._keys
         changed = [row for row in range(n) if keys[row] != old[row]]
         self._keys = keys
         display = Qt.ItemDataRole.DisplayRole
-        for row in changed:
-            key, before = keys[row], old[row]
-            if before and key[0] is before[0] and key[2] is before[2]:
-                self._cells[row][0][display] = str(row + 1)  # only its number: moved along
-            else:
-                self._cells[row] = self._row_cells(row, self.row_state(row))
+        self.blockSignals(True)  # one dataChanged per run of rows below, not one per item
+        try:
+            for row in changed:
+                key, before = keys[row], old[row]
+                if before and key[0] is before[0] and key[2] is before[2]:
+                    number = self._numbers[row]  # only its number: moved along
+                    if number is not None:
+                        number.setData(str(row + 1), display)
+                else:
+                    self._set_row(row)
+        finally:
+            self.blockSignals(False)
         last_column = len(COLUMNS) - 1
         start = 0
         while start < len(changed):  # one dataChanged per run of consecutive rows
@@ -151,15 +188,13 @@ class LayerTableModel(QAbstractTableModel):
                     self._keys[row] = stale
                 continue
             if i2 > i1:
-                self.beginRemoveRows(QModelIndex(), i1, i2 - 1)
                 del self._keys[i1:i2]
-                del self._cells[i1:i2]
-                self.endRemoveRows()
+                del self._numbers[i1:i2]
+                self.removeRows(i1, i2 - i1)
             if j2 > j1:
-                self.beginInsertRows(QModelIndex(), i1, i1 + j2 - j1 - 1)
                 self._keys[i1:i1] = [stale] * (j2 - j1)
-                self._cells[i1:i1] = [[{} for _ in COLUMNS] for _ in range(j2 - j1)]
-                self.endInsertRows()
+                self._numbers[i1:i1] = [None] * (j2 - j1)
+                self.insertRows(i1, j2 - j1)  # empty until the caller fills them
         return True
 
     def row_state(self, row: int) -> str:
@@ -169,6 +204,17 @@ class LayerTableModel(QAbstractTableModel):
         if analysis.error is not None and row == len(analysis.layers):
             return "error"
         return "pending"
+
+    def _set_row(self, row: int, fresh: bool = False) -> None:
+        """Put the row's texts, colours and alignment in its items (what the row showed before
+        is cleared first, unless ``fresh``: a row just inserted holds nothing). The items
+        come from the model's prototype, with the rows' flags."""
+        for column, cell in enumerate(self._row_cells(row, self.row_state(row))):
+            index = self.index(row, column)
+            if not fresh:
+                self.clearItemData(index)
+            self.setItemData(index, cell)
+        self._numbers[row] = self.item(row, 0)
 
     def _row_cells(self, row: int, state: str) -> list[dict[int, Any]]:
         layer_name = self.document.spec.layers[row].name
@@ -217,7 +263,7 @@ class LayerTableModel(QAbstractTableModel):
             return "not analysed" if state == "pending" else ""
         return ""
 
-    def _tooltip(self, row: int) -> str:
+    def tooltip(self, row: int) -> str:
         """The row's name, type and settings in full (a narrow column elides them), then the
         error, the layer's formula with its numbers, or why it is not analysed."""
         if row >= len(self.document.spec.layers):
@@ -231,32 +277,6 @@ class LayerTableModel(QAbstractTableModel):
         if state == "ok":
             return f"{full}\n\n{explain_layer(self.document.analysis.layers[row])}"
         return f"{full}\n\nNot analysed: fix the layer marked in red above first."
-
-    # -- the Qt model interface ------------------------------------------------------------
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._cells)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        # asked for every cell painted: a constant (combining the flags here was a third of
-        # the call)
-        return _ROW_FLAGS if index.isValid() else Qt.ItemFlag.ItemIsDropEnabled
-
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.ToolTipRole:  # computed only when a row is hovered
-            return self._tooltip(index.row()) if index.isValid() else None
-        try:
-            return self._cells[index.row()][index.column()].get(role)
-        except IndexError:
-            return None
 
     # -- drag and drop ----------------------------------------------------------------------
     def supportedDropActions(self) -> Qt.DropAction:
@@ -285,6 +305,24 @@ class LayerTableModel(QAbstractTableModel):
             source = self.document.spec.index(name)
             self.document.move_layer(name, target - 1 if target > source else target)
         return False  # the document has changed; nothing for the view to remove
+
+
+class RowTooltips(QStyledItemDelegate):
+    """Draws the cells as Qt does and, on hover, shows the row's tooltip, computed then
+    (LayerTableModel.tooltip): the items hold no tooltip, so an edit computes none."""
+
+    def __init__(self, model: LayerTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table_model = model
+
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,
+                  option: QStyleOptionViewItem, index: AnyIndex) -> bool:
+        if event is None or event.type() != QEvent.Type.ToolTip or not index.isValid():
+            return super().helpEvent(event, view, option, index)
+        # as Qt's own delegate shows one: hidden once the pointer leaves the cell
+        QToolTip.showText(event.globalPos(), self.table_model.tooltip(index.row()),
+                          view.viewport(), option.rect)
+        return True
 
 
 def share_widths(needs: Sequence[int], minima: Sequence[int],
@@ -321,6 +359,8 @@ class LayerTable(QTableView):
         self.document = document
         self.table_model = LayerTableModel(document)
         self.setModel(self.table_model)
+        self.tooltips = RowTooltips(self.table_model, self)
+        self.setItemDelegate(self.tooltips)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)

@@ -6,4 +6,5 @@
 - ``edits.py``: the Edit menu's layer edits and summary copies; undo keys from any focus.
 - ``bars.py``: the model's name and input shape above the tabs, its totals below.
 - ``geometry.py``: where the window opens (where it was closed, or most of the screen).
+- ``one_frame.py``: an edit is painted once, after the views' layouts settle.
 """

@@ -16,6 +16,7 @@ from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.presets import load_preset
 from tests.app.waits import settle
+from tests.app.window_driver import hover_tooltip
 
 SCREENS = [(1366, 768), (1920, 1080)]
 TEXT = {"normal": BASE_POINT_SIZE, "projector": 24}
@@ -79,7 +80,7 @@ def test_the_layer_table_columns_fit_the_view(resnet34: MainWindow, text: str) -
     settings = COLUMNS.index("Settings")
     row = max(range(model.rowCount()), key=lambda r: len(model.index(r, settings).data()))
     full = model.index(row, settings).data()
-    tip = model.index(row, settings).data(Qt.ItemDataRole.ToolTipRole)
+    tip = hover_tooltip(table, model.index(row, COLUMNS.index("Name")))
     assert full and full in tip and resnet34.document.spec.layers[row].name in tip
 
 

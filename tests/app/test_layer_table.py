@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 import app.build.layer_table as layer_table
 from app.build.diagram import DiagramView
 from app.main_window import MainWindow
 from core.presets import load_preset
+from tests.app.window_driver import hover_tooltip
 
 
 @pytest.fixture
@@ -47,10 +49,11 @@ def test_tooltips_are_computed_on_hover_not_on_edit(resnet: MainWindow,
     resnet.document.set_param("conv1", "out_channels", 48)
     assert calls == []
     model = resnet.table.table_model
-    tip = model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
+    tip = hover_tooltip(resnet.table, model.index(0, 1))
     assert calls == ["conv1"]
     assert "48" in tip and "params" in tip
-    assert model.data(QModelIndex(), Qt.ItemDataRole.ToolTipRole) is None
+    # the items hold no tooltip: one is computed only for the row hovered
+    assert model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) is None
 
 
 def test_the_diagram_moves_only_blocks_whose_geometry_changed(
@@ -102,3 +105,32 @@ def test_selecting_layers_opens_no_stray_top_level_windows(qtbot) -> None:  # ty
     finally:
         QApplication.instance().removeEventFilter(watch)
     assert not shown, f"stray windows shown: {shown}"
+
+
+def test_painting_the_rows_runs_no_python_per_cell(resnet: MainWindow) -> None:
+    """The rows' texts are in Qt's items: a repaint of the layer list (every edit that moves
+    rows, every scroll) reads them without calling the model's Python (a data() called for
+    every role of every visible cell was half of a delete's table paint on ResNet-152)."""
+    import sys
+    from types import FrameType
+
+    table = resnet.table
+    table.document.select("layer2_0_conv1")
+    QApplication.processEvents()
+    calls: list[str] = []
+
+    def profile(frame: FrameType, event: str, _arg: object) -> None:
+        if event == "call" and frame.f_code.co_filename == layer_table.__file__:
+            calls.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        table.viewport().repaint()
+    finally:
+        sys.setprofile(None)
+    assert calls == []
+    # what is painted is the document's: the row's name, shape and parameters
+    row = resnet.document.spec.index("layer2_0_conv1")
+    model = table.table_model
+    assert [model.index(row, c).data() for c in (1, 4, 5)] == ["layer2_0_conv1", "128×28×28",
+                                                                "73,728"]

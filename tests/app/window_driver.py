@@ -1,4 +1,4 @@
-"""Driving the main window the way a user does: its menus, and the dialogs they open.
+"""Driving the main window the way a user does: its menus, the dialogs they open, tooltips.
 
 ``menu_actions`` walks the menu bar (submenus filled on ``aboutToShow`` first, as when the user
 opens them); ``Answerer`` answers whatever modal dialog is open while an action runs, from a
@@ -11,13 +11,36 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtCore import QEvent, QModelIndex, QTimer
+from PySide6.QtGui import QAction, QHelpEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolTip,
+    QWidget,
+)
 
 
 def _plain(text: str) -> str:
     return text.replace("&", "")
+
+
+def hover_tooltip(view: QAbstractItemView, index: QModelIndex) -> str:
+    """The tooltip shown when the pointer rests on ``index``'s cell (the help event Qt sends
+    the view's viewport then); "" when none shows."""
+    view.scrollTo(index)
+    QApplication.processEvents()
+    point = view.visualRect(index).center()
+    QToolTip.hideText()
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, point,
+                                                       view.viewport().mapToGlobal(point)))
+    text = QToolTip.text() if QToolTip.isVisible() else ""
+    QToolTip.hideText()
+    return text
 
 
 def walk_menu(menu: QMenu, prefix: str) -> Iterator[tuple[str, QAction]]:
