@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
     def __init__(self, spec: ModelSpec | None = None, settings: Settings | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
+        self._apply_theme()  # before the widgets are built: none is re-polished or re-fonted
         self.document = ModelDocument(spec or load_preset(DEFAULT_PRESET), self)
         self.unsaved_work = UnsavedWork(self, self.document, self._update_title)
         self._shown_once = False
@@ -374,11 +375,14 @@ class MainWindow(QMainWindow):
         self.settings.set("dark", self.dark_action.isChecked())
         self.apply_view_settings()
 
-    def apply_view_settings(self) -> None:
+    def _apply_theme(self) -> None:
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, self.settings.get("dark", False),
                         self.settings.get("font_size", BASE_POINT_SIZE))
+
+    def apply_view_settings(self) -> None:
+        self._apply_theme()
         size = self.settings.get("font_size", BASE_POINT_SIZE)
         self.table.resizeColumnsToContents()
         self.training.apply_font(size)

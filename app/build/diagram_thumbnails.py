@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
@@ -31,6 +30,8 @@ from core.analysis.diagram_look import PICTURE_INSET, PICTURE_SCALE
 from core.model.spec import INPUT
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from app.build.diagram import DiagramView
     from app.inspect.tab import InspectTab
     from app.workers import Task
@@ -46,6 +47,8 @@ THUMBNAIL_Z = 2.0
 
 
 def _pixmap(picture: np.ndarray) -> QPixmap:
+    import numpy as np  # loaded by then: the pictures come from a worker's torch
+
     height, width = picture.shape[:2]
     data = np.ascontiguousarray(picture)
     image = QImage(data.data, width, height, width * 4, QImage.Format.Format_RGBA8888)
