@@ -44,7 +44,8 @@ def readme_sections(text: str) -> list[tuple[str, str]]:
 
 
 def version_text() -> str:
-    from importlib import metadata  # 20 ms (email, zipfile): when Help → About asks, not at start-up
+    # 20 ms (email, zipfile): imported when Help → About asks, not at start-up
+    from importlib import metadata
 
     def installed(name: str) -> str:
         try:
