@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
@@ -36,12 +37,12 @@ from app.help_menu import fill_help_menu
 from app.inspect import InspectTab
 from app.page_tabs import PageTabs
 from app.style import BASE_POINT_SIZE, apply_theme
-from app.train import TrainingPanel
 from app.window import geometry
 from app.window.autosave import UnsavedWork
 from app.window.bars import DiagramPane, InputShapeBar, TotalsBar
 from app.window.diagram_edits import DiagramEdits
 from app.window.edits import LayerEdits, UndoShortcuts
+from app.window.later_pages import LaterPages
 from app.window.model_files import ModelFiles
 from app.window.model_io import ModelImportExport
 from app.window.runs import RunFiles
@@ -49,6 +50,11 @@ from app.workers import Closing
 from core.model.spec import ModelSpec
 from core.presets import DEFAULT_PRESET, load_preset, presets_by_topic
 from core.workspace import Settings, home
+
+if TYPE_CHECKING:  # built after the first paint (app.window.later_pages)
+    from app.classroom import Classroom
+    from app.label import LabelTab
+    from app.train import TrainingPanel
 
 PROJECTOR_POINTS = 18
 """From this text size on (View → Projector Text is 24 pt) the docks show on the Build tab only."""
@@ -79,7 +85,10 @@ class MainWindow(QMainWindow):
         self.editor = PropertyEditor(self.document)
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
-        self.training = TrainingPanel(self.document)
+        # the Train, Classroom and Label tabs are built after the first paint, or when asked
+        self.pages = LaterPages(self, {"Train": self._build_training,
+                                       "Classroom": self._build_classroom,
+                                       "Label": self._build_label})
         self.inspect = InspectTab(self.document, settings=self.settings)
         self.thumbnails = DiagramThumbnails(self.diagram, self.inspect, self.document)
         self.thumbnails.opened.connect(self._open_activations)
@@ -91,12 +100,6 @@ class MainWindow(QMainWindow):
         self.edits = LayerEdits(self, self.document, self.table)
         self._build_layout()
         self._build_menus()
-        from app.classroom import install as install_classroom
-
-        self.classroom = install_classroom(self)  # Classroom tab, Lessons menu, View → Present
-        from app.label import install as install_label
-
-        self.label = install_label(self)  # the Label tab: labelling images to train on
         self.palette_widget.add_requested.connect(self.edits.add_layer_after_current)
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -113,6 +116,46 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.installEventFilter(self.undo_shortcuts)
         self.resize(1400, 860)  # until place_on_screen (at start-up) puts it where it belongs
+
+    # -- the pages built after the first paint (app.window.later_pages) --------------------
+    @property
+    def training(self) -> TrainingPanel:
+        """The Train tab's panel (built now if it was not yet)."""
+        panel: TrainingPanel = self.pages.page("Train")
+        return panel
+
+    @property
+    def classroom(self) -> Classroom:
+        """The Classroom tab, the Lessons menu and View → Present (built now if not yet)."""
+        classroom: Classroom = self.pages.page("Classroom")
+        return classroom
+
+    @property
+    def label(self) -> LabelTab:
+        """The Label tab: labelling images to train on (built now if it was not yet)."""
+        tab: LabelTab = self.pages.page("Label")
+        return tab
+
+    def _build_training(self) -> TrainingPanel:
+        from app.train import TrainingPanel
+
+        panel = TrainingPanel(self.document)
+        panel.apply_font(self.settings.get("font_size", BASE_POINT_SIZE))
+        panel.event_seen.connect(self._training_event)
+        panel.run_started.connect(lambda: self._set_locked(True))
+        panel.run_finished.connect(lambda _e: self._set_locked(False))
+        self.tabs.put_page(panel, "Train")
+        return panel
+
+    def _build_classroom(self) -> Classroom:
+        from app.classroom import install
+
+        return install(self)  # its tab, the Lessons menu, View → Present
+
+    def _build_label(self) -> LabelTab:
+        from app.label import install
+
+        return install(self)
 
     # -- the model's files (app.window.model_files; kept here for the classroom and scripts) -
     def open_file(self, path: Path, ask: bool = True) -> bool:
@@ -154,15 +197,16 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.tabs = PageTabs()
         self.tabs.addTab(splitter, "Build")
-        self.tabs.addTab(self.training, "Train")
+        self.tabs.addTab(self.pages.placeholder("Train"), "Train")
         self.tabs.addTab(self.inspect, "Inspect")
-        self.training.event_seen.connect(self._training_event)
+        self.tabs.addTab(self.pages.placeholder("Classroom"), "Classroom")
+        self.tabs.addTab(self.pages.placeholder("Label"), "Label")
+        self.tabs.currentChanged.connect(
+            lambda index: self.pages.tab_shown(self.tabs.tabText(index)))
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.totals)
         self.setCentralWidget(center)
         self.center = center
-        self.training.run_started.connect(lambda: self._set_locked(True))
-        self.training.run_finished.connect(lambda _e: self._set_locked(False))
         self.docks: dict[str, QDockWidget] = {}
         for title, widget, area in (("Layers", self.palette_widget,
                                      Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -292,7 +336,8 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Layers", self._about))
         # core.data.datasets.default_root(), without importing torch at start-up
-        fill_help_menu(self, help_menu, self.training.out_dir, home() / "data")
+        # the Train panel's runs folder (app.train.panel), without building it before the paint
+        fill_help_menu(self, help_menu, home() / "runs", home() / "data")
         self.help_menu = help_menu
 
     # -- title, training, close -------------------------------------------------------------
@@ -339,9 +384,13 @@ class MainWindow(QMainWindow):
         geometry.remember(self, self.settings)
         self.unsaved_work.close()
         warm_up.forget_callbacks()  # e.g. a Start clicked while torch loaded: not any more
-        self.training.stop()
+        self.pages.stop()
+        training, classroom = self.pages.built_page("Train"), self.pages.built_page("Classroom")
+        if training is not None:
+            training.stop()
         self.inspect.stop_workers()
-        self.classroom.stop()
+        if classroom is not None:
+            classroom.stop()
         if self.closing.begin():
             event.accept()
             self.closed.emit(True)
@@ -385,7 +434,9 @@ class MainWindow(QMainWindow):
         self._apply_theme()
         size = self.settings.get("font_size", BASE_POINT_SIZE)
         self.table.resizeColumnsToContents()
-        self.training.apply_font(size)
+        training = self.pages.built_page("Train")
+        if training is not None:  # else it takes the size when it is built
+            training.apply_font(size)
         self.diagram.new_model()  # labels take the new font; fitted again at its size
         self.diagram.rebuild()
         self._keep_on_screen()
@@ -423,7 +474,7 @@ class MainWindow(QMainWindow):
         """At projector text the builder's docks (the palette, the properties) show only on the
         Build tab: beside them the Train, Inspect and Classroom pages had ~830 of 1,920 px and
         scrolled sideways. At normal text they always show."""
-        present = getattr(getattr(self, "classroom", None), "present", None)
+        present = getattr(self.pages.built_page("Classroom"), "present", None)
         if present is not None and present.active:
             return  # presentation mode hides them itself and restores them on leaving
         large = self.settings.get("font_size", BASE_POINT_SIZE) >= PROJECTOR_POINTS

@@ -62,6 +62,22 @@ class PageTabs(QTabWidget):
         area.setObjectName(f"{label}Scroll")
         return super().addTab(area, label)
 
+    def put_page(self, page: QWidget, label: str) -> int:
+        """Put ``page`` in the tab labelled ``label`` in place of its placeholder (a page built
+        after the first paint: app.window.later_pages), or in a new tab if there is none."""
+        for index in range(self.count()):
+            holder = super().widget(index)
+            if self.tabText(index) == label and isinstance(holder, _PageScroll):
+                old = holder.takeWidget()
+                if old is not None:
+                    old.removeEventFilter(holder)
+                    old.deleteLater()
+                holder.setWidget(page)
+                page.installEventFilter(holder)
+                holder.fit_page()
+                return index
+        return self.addTab(page, label)
+
     @staticmethod
     def _page(holder: QWidget | None) -> QWidget | None:
         if isinstance(holder, _PageScroll):

@@ -173,7 +173,8 @@ class _Runnable(QRunnable):
         worker, self.worker = self.worker, None
         if worker is None:
             return
-        import_torch()
+        if worker.needs_torch:
+            import_torch()
         try:
             worker._work()
         except RuntimeError as exc:
@@ -196,10 +197,13 @@ class Worker(QObject):
     _raw = Signal(str, object)  # emitted on the worker thread, delivered on the UI thread
 
     def __init__(self, function: Callable[..., Any], *args: Any, nice: bool = True,
-                 **kwargs: Any) -> None:
+                 needs_torch: bool = True, **kwargs: Any) -> None:
         super().__init__()
         self.function, self.args, self.kwargs = function, args, kwargs
         self.nice = nice
+        self.needs_torch = needs_torch
+        """torch and torchvision are imported before the job runs (:func:`import_torch`);
+        False for a job that needs neither (the window's later pages: app.window.later_pages)."""
         self.abort_requested = False
         self.is_running = False
         self.is_done = False
