@@ -67,9 +67,13 @@ class LaterPages(QObject):
             page = self.builders[name]()
             self.pages[name] = page
             self.built.emit(name)
-            if len(self.pages) == len(self.builders):
+            if self.done():
                 self.all_built.emit()
         return self.pages[name]
+
+    def done(self) -> bool:
+        """Every page is built."""
+        return len(self.pages) == len(self.builders)
 
     def built_page(self, name: str) -> Any:
         """Page ``name`` if it is built, else None (never builds)."""
@@ -92,7 +96,7 @@ class LaterPages(QObject):
         return False
 
     def _start(self) -> None:
-        if self._stopped or len(self.pages) == len(self.builders):
+        if self._stopped or self.done():
             return
         from app.workers import Worker
 
