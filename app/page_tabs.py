@@ -85,7 +85,14 @@ class PageTabs(QTabWidget):
         return holder
 
     def widget(self, index: int) -> QWidget | None:
-        return self._page(super().widget(index))
+        """The page of tab ``index``; a page still to be built after the first paint (its
+        placeholder has ``finish_page``) is built now: whoever asks for it gets the page."""
+        page = self._page(super().widget(index))
+        finish = getattr(page, "finish_page", None)
+        if callable(finish):
+            finish()
+            page = self._page(super().widget(index))
+        return page
 
     # PySide6's stub types the result as never None; Qt returns None while there is no tab
     def currentWidget(self) -> QWidget | None:  # type: ignore[override]
@@ -93,7 +100,7 @@ class PageTabs(QTabWidget):
 
     def indexOf(self, page: QWidget) -> int:
         for index in range(self.count()):
-            if self.widget(index) is page:
+            if self._page(super().widget(index)) is page:  # builds no page still to come
                 return index
         return -1
 

@@ -31,8 +31,10 @@ def _import_modules() -> None:
 class Placeholder(QWidget):
     """A tab's page until the real one is built."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, finish_page: Callable[[], object]) -> None:
         super().__init__()
+        self.finish_page = finish_page
+        """Builds the real page now (app.page_tabs.PageTabs.widget asks it)."""
         layout = QVBoxLayout(self)
         self.note = QLabel(f"Opening the {name} tab…")
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -58,7 +60,7 @@ class LaterPages(QObject):
         window.installEventFilter(self)
 
     def placeholder(self, name: str) -> Placeholder:
-        return Placeholder(name)
+        return Placeholder(name, lambda: self.page(name))
 
     def page(self, name: str) -> Any:
         """Page ``name``, built now if it was not yet (on the UI thread: its modules are

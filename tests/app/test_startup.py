@@ -74,6 +74,7 @@ if pages is not None and not pages.done():
     pages.all_built.connect(loop.quit)
     QTimer.singleShot(60_000, loop.quit)
     loop.exec()  # nothing asks for the pages: they come by themselves after the paint
+seen["built_by_themselves"] = pages is None or pages.done()  # before widget() would build
 seen["pages"] = [type(window.tabs.widget(i)).__name__ for i in range(window.tabs.count())]
 seen["menus"] = [a.text() for a in window.menuBar().actions()]
 seen["ui_thread_imports"] = on_ui_thread
@@ -98,6 +99,7 @@ def test_the_window_paints_before_the_other_pages_modules_and_builds_them_after(
     assert seen["tab"] == "Build" and seen["model"] == "digits-small", seen
     assert seen["rows"] > 5 and seen["blocks"] > 5, seen  # the model, not an empty frame
     assert seen["tabs"] == ["Build", "Train", "Inspect", "Classroom", "Label"], seen
+    assert seen["built_by_themselves"], seen
     assert seen["pages"][1:] == ["TrainingPanel", "InspectTab", "ClassroomPanel", "LabelTab"], \
         seen
     assert "&Lessons" in seen["menus"], seen
