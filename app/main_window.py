@@ -34,7 +34,6 @@ from app.build.palette import LayerPalette
 from app.build.property_editor import PropertyEditor
 from app.document import ModelDocument
 from app.help_menu import fill_help_menu
-from app.inspect import InspectTab
 from app.page_tabs import PageTabs
 from app.style import BASE_POINT_SIZE, apply_theme
 from app.window import geometry
@@ -53,6 +52,7 @@ from core.workspace import Settings, home
 
 if TYPE_CHECKING:  # built after the first paint (app.window.later_pages)
     from app.classroom import Classroom
+    from app.inspect import InspectTab
     from app.label import LabelTab
     from app.train import TrainingPanel
 
@@ -85,12 +85,12 @@ class MainWindow(QMainWindow):
         self.editor = PropertyEditor(self.document)
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
-        # the Train, Classroom and Label tabs are built after the first paint, or when asked
+        # the Train, Inspect, Classroom and Label tabs: built after the first paint, or when asked
         self.pages = LaterPages(self, {"Train": self._build_training,
+                                       "Inspect": self._build_inspect,
                                        "Classroom": self._build_classroom,
                                        "Label": self._build_label})
-        self.inspect = InspectTab(self.document, settings=self.settings)
-        self.thumbnails = DiagramThumbnails(self.diagram, self.inspect, self.document)
+        self.thumbnails = DiagramThumbnails(self.diagram, lambda: self.inspect, self.document)
         self.thumbnails.opened.connect(self._open_activations)
         self.minimap = DiagramMinimap(self.diagram)
         self.files = ModelFiles(self, self.document, self.settings, self.unsaved_work.autosave)
@@ -125,6 +125,12 @@ class MainWindow(QMainWindow):
         return panel
 
     @property
+    def inspect(self) -> InspectTab:
+        """The Inspect tab (built now if it was not yet)."""
+        tab: InspectTab = self.pages.page("Inspect")
+        return tab
+
+    @property
     def classroom(self) -> Classroom:
         """The Classroom tab, the Lessons menu and View → Present (built now if not yet)."""
         classroom: Classroom = self.pages.page("Classroom")
@@ -146,6 +152,14 @@ class MainWindow(QMainWindow):
         panel.run_finished.connect(lambda _e: self._set_locked(False))
         self.tabs.put_page(panel, "Train")
         return panel
+
+    def _build_inspect(self) -> InspectTab:
+        from app.inspect import InspectTab
+
+        tab = InspectTab(self.document, settings=self.settings)
+        self.tabs.put_page(tab, "Inspect")
+        self.thumbnails.follow(tab)
+        return tab
 
     def _build_classroom(self) -> Classroom:
         from app.classroom import install
@@ -198,7 +212,7 @@ class MainWindow(QMainWindow):
         self.tabs = PageTabs()
         self.tabs.addTab(splitter, "Build")
         self.tabs.addTab(self.pages.placeholder("Train"), "Train")
-        self.tabs.addTab(self.inspect, "Inspect")
+        self.tabs.addTab(self.pages.placeholder("Inspect"), "Inspect")
         self.tabs.addTab(self.pages.placeholder("Classroom"), "Classroom")
         self.tabs.addTab(self.pages.placeholder("Label"), "Label")
         self.tabs.currentChanged.connect(
@@ -386,9 +400,11 @@ class MainWindow(QMainWindow):
         warm_up.forget_callbacks()  # e.g. a Start clicked while torch loaded: not any more
         self.pages.stop()
         training, classroom = self.pages.built_page("Train"), self.pages.built_page("Classroom")
+        inspect = self.pages.built_page("Inspect")
         if training is not None:
             training.stop()
-        self.inspect.stop_workers()
+        if inspect is not None:
+            inspect.stop_workers()
         if classroom is not None:
             classroom.stop()
         if self.closing.begin():

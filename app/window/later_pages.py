@@ -1,12 +1,13 @@
-"""The Train, Classroom and Label tabs, built right after the window's first paint.
+"""The Train, Inspect, Classroom and Label tabs, built right after the window's first paint.
 
 The window paints the builder first. These pages' modules (numpy, the classroom's lessons, the
-labelling canvas, the Train form: about a quarter of a second to import and build on a 2-core
-laptop, more than Qt's own start-up) are imported on a worker once the window has painted;
-then each page is built on the UI thread, one per event-loop turn, in tab order. Their tabs are
-in the tab bar from the start: one shown before its page is built says so and gets its page as
-soon as the modules are in. Asking the window for a page (``window.training``,
-``window.classroom``, ``window.label``) builds it at once.
+labelling canvas, the Train form, the Inspect tab's session: with building the pages, about 0.2 s
+on a 2-core laptop, more than Qt's own start-up) are imported on a worker once the window has
+painted; then each page is built on the UI thread, one per event-loop turn, in tab order (the
+tab shown first). Their tabs are in the tab bar from the start: one shown before its page is
+built says so and gets its page as soon as the modules are in. Asking the window for a page
+(``window.training``, ``window.inspect``, ``window.classroom``, ``window.label``) builds it at
+once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-MODULES = ("numpy", "app.train", "app.classroom", "app.label")
+MODULES = ("numpy", "app.train", "app.inspect", "app.classroom", "app.label")
 """What the pages import: the worker imports them before any page is built."""
 
 

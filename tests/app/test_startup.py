@@ -38,10 +38,11 @@ def test_the_main_window_paints_without_importing_torch(tmp_path: Path) -> None:
     assert "LOADED []" in result.stdout, result.stdout
 
 
-DEFERRED = ("numpy", "app.train", "app.classroom", "app.label", "core.classroom", "core.labels")
+DEFERRED = ("numpy", "app.train", "app.inspect", "app.classroom", "app.label", "core.classroom",
+            "core.labels")
 """Imported after the first paint (app.window.later_pages): numpy alone was 0.1 s of a 0.3 s
-start-up; with the Train, Classroom and Label pages' modules and building them, the window
-painted 4.4× (at load 10) to 6.6× (idle) later than an empty PySide6 window."""
+start-up; with the Train, Inspect, Classroom and Label pages' modules and building them, the
+window painted 4.4× (at load 10) to 6.6× (idle) later than an empty PySide6 window."""
 
 PAGES_CHILD = """
 import json, os, sys, threading
@@ -86,8 +87,8 @@ os._exit(0)  # the warm-up's torch import may still run: not waited for here
 def test_the_window_paints_before_the_other_pages_modules_and_builds_them_after(
         tmp_path: Path) -> None:
     """At the first paint the builder shows the default model, every tab is in the tab bar, and
-    none of :data:`DEFERRED` is imported; right after it the Train, Classroom and Label pages
-    are built by themselves, their modules imported on a worker, not on the UI thread."""
+    none of :data:`DEFERRED` is imported; right after it the Train, Inspect, Classroom and Label
+    pages are built by themselves, their modules imported on a worker, not on the UI thread."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CONVSCOPE_HOME": str(tmp_path),
            "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", PAGES_CHILD % (DEFERRED,)],
