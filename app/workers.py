@@ -30,7 +30,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QMetaMethod,
@@ -44,13 +44,11 @@ from PySide6.QtCore import (
 )
 
 from core.model.spec import ModelSpec
-from core.train.fine_tune import Unfreeze
-from core.train.settings import (
-    BatchProgress,
-    Failed,
-    TrainingControl,
-    TrainingSettings,
-)
+
+if TYPE_CHECKING:  # imported by the Train tab (built after the window's first paint): the
+    # window imports this module before its first paint, and core.train's dataclasses take 20 ms
+    from core.train.fine_tune import Unfreeze
+    from core.train.settings import TrainingControl, TrainingSettings
 
 TRAINING_NICENESS = 5
 PROGRESS_INTERVAL_S = 0.04
@@ -378,6 +376,7 @@ def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, 
                      ) -> Iterator[object]:
     """Load the data, then every engine event; BatchProgress thinned to what a person sees."""
     from core.train.memory import tune_malloc
+    from core.train.settings import BatchProgress, Failed
 
     tune_malloc()
     try:
@@ -415,6 +414,8 @@ class TrainingJob(QObject):
     def __init__(self, spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
                  init_weights: Path | None = None, parent: QObject | None = None,
                  resume: Path | None = None, unfreeze: Unfreeze | None = None) -> None:
+        from core.train.settings import TrainingControl
+
         super().__init__(parent)
         self.control = TrainingControl()
         self.pool = QThreadPool(self)
