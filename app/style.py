@@ -140,4 +140,5 @@ def apply_theme(app: QApplication, dark: bool, point_size: int) -> None:
     # windows pass the font on to their children; setting it on every widget one by one could
     # touch a widget that an earlier font change had just deleted (a crash)
     for widget in app.topLevelWidgets():
-        widget.setFont(font)
+        if widget.font() != font:  # one already showing it (built after the change) is left
+            widget.setFont(font)
