@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPaintEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -112,9 +119,10 @@ class MainWindow(QMainWindow):
         warm_up.start_after_first_paint(self)  # torch & co. load on a worker, never here
         self._update_title()
         self.undo_shortcuts = UndoShortcuts(self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.undo_shortcuts)
+        """Installed on the application once the window has painted (:meth:`paintEvent`): an
+        application-wide filter sees every event of every object, and before the first paint
+        there is no key press to route, only the ~1,700 events of building and showing."""
+        self._painted_once = False
         self.resize(1400, 860)  # until place_on_screen (at start-up) puts it where it belongs
 
     # -- the pages built after the first paint (app.window.later_pages) --------------------
@@ -466,6 +474,14 @@ class MainWindow(QMainWindow):
             # start-up with projector text saved): fit the docks again at the shown size
             self._shown_once = True
             QTimer.singleShot(0, self._fit_docks)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted_once:
+            self._painted_once = True
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self.undo_shortcuts)
 
     def available_screen(self) -> QRect | None:
         return self.screen().availableGeometry() if self.screen() is not None else None
