@@ -78,6 +78,10 @@ class LaterPages(QObject):
         """Every page is built."""
         return len(self.pages) == len(self.builders)
 
+    def importing(self) -> bool:
+        """The worker importing the pages' modules has not reported yet."""
+        return self._worker is not None
+
     def built_page(self, name: str) -> Any:
         """Page ``name`` if it is built, else None (never builds)."""
         return self.pages.get(name)
