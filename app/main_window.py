@@ -75,7 +75,6 @@ class MainWindow(QMainWindow):
     def __init__(self, spec: ModelSpec | None = None, settings: Settings | None = None) -> None:
         super().__init__()
         self.settings = settings or Settings()
-        self._apply_theme()  # before the widgets are built: none is re-polished or re-fonted
         self.document = ModelDocument(spec or load_preset(DEFAULT_PRESET), self)
         self.unsaved_work = UnsavedWork(self, self.document, self._update_title)
         self._shown_once = False
