@@ -511,7 +511,7 @@ class MainWindow(QMainWindow):
         large = self.settings.get("font_size", BASE_POINT_SIZE) >= PROJECTOR_POINTS
         show = not large or self.tabs.currentIndex() == 0
         shown_again = False
-        for dock in self.findChildren(QDockWidget):
+        for dock in self.docks.values():  # (findChildren wrapped every object of the window)
             if dock.parentWidget() is self and dock.isHidden() == show:
                 dock.setVisible(show)
                 shown_again = shown_again or show
