@@ -1,13 +1,17 @@
 """The Train, Inspect, Classroom and Label tabs are built after the window's first paint
 (app.window.later_pages): a tab clicked before then shows a line, then its page; a window
-closed before then builds none of them. tests/app/test_startup.py checks, in a fresh process,
-what is imported before the first paint."""
+closed before then builds none of them; the diagram's first view is not moved by the layout's
+passing sizes. tests/app/test_startup.py checks, in a fresh process, what is imported before the
+first paint."""
 
 from __future__ import annotations
 
+import pytest
+from PySide6.QtCore import QRect
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
+from app.style import BASE_POINT_SIZE
 from app.window.later_pages import Placeholder
 from tests.app.waits import CEILING_MS
 
@@ -46,3 +50,30 @@ def test_a_window_closed_before_its_pages_are_built_closes_and_builds_none(
     qtbot.waitUntil(lambda: not window.pages.importing(), timeout=CEILING_MS)
     qtbot.wait(0)
     assert window.pages.pages == {}
+
+
+def test_at_projector_text_the_diagram_first_shows_the_model_from_its_top(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started with projector text saved (as app.main starts: text size, then show), the
+    diagram's first view starts at the input with every block whole. Without the tabs' pages
+    the window's layout passed through a 54 px high diagram while it showed, and showing the
+    selected block there left the first view 39 px down, the blocks' tops cut."""
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, 1920, 1080))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1920, 1080)
+    window.set_font_size(0, 24)  # saved, and applied before the window shows
+    window.show()
+    qtbot.waitUntil(lambda: window._painted_once, timeout=CEILING_MS)
+    view = window.diagram
+    bar = view.verticalScrollBar()
+    assert bar.maximum() > bar.minimum()  # the drawing is taller than the view: it scrolls
+    assert bar.value() == bar.minimum()
+    shown = view.mapToScene(view.viewport().rect()).boundingRect()
+    for name in ("input", "conv1", "fc"):
+        block = view.blocks[name].sceneBoundingRect()
+        assert shown.top() <= block.top(), (name, shown, block)
+    window.set_font_size(0, BASE_POINT_SIZE)
+    window.document.undo_stack.setClean()
+    with qtbot.waitSignal(window.closed, timeout=CEILING_MS):
+        window.close()
