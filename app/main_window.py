@@ -454,8 +454,16 @@ class MainWindow(QMainWindow):
                         self.settings.get("font_size", BASE_POINT_SIZE))
 
     def apply_view_settings(self) -> None:
-        self._apply_theme()
         size = self.settings.get("font_size", BASE_POINT_SIZE)
+        app = QApplication.instance()
+        if size != BASE_POINT_SIZE and isinstance(app, QApplication) and \
+                app.font().pointSize() != size:
+            # a larger (or smaller) text size reaches the pages still to be built as a change,
+            # as it reaches every other widget: the Classroom's lists and cards fit their page
+            # at projector text only as widgets built at the normal size and then enlarged
+            # (built at 24 pt its list, cards and tools needed 2,127 of 1,880 px)
+            self.pages.finish()
+        self._apply_theme()
         self.table.resizeColumnsToContents()
         training = self.pages.built_page("Train")
         if training is not None:  # else it takes the size when it is built
