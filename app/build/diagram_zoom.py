@@ -4,7 +4,7 @@ size: Ctrl+wheel, − and +, Fit (the whole drawing), and a first view of each m
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPaintEvent, QWheelEvent
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
 MIN_SCALE, MAX_SCALE = 0.25, 2.0
@@ -21,12 +21,6 @@ class ZoomableView(QGraphicsView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._fit_pending = True
-        self._painted = False
-        self._fitted_unpainted = False
-        """Fitted before the view's first paint: at a size the window's layout was passing
-        through while it showed (a 54 px high view at projector text), where showing the
-        selected block scrolled it; a resize before the first paint starts it at the input
-        again (else the first view started 39 px down, the blocks' tops cut)."""
 
     def has_drawing(self) -> bool:
         return bool(self.scene() and self.scene().items())
@@ -61,7 +55,6 @@ class ZoomableView(QGraphicsView):
         """A newly opened model's view: the whole model when it fits at a readable size,
         otherwise readable-size blocks from the input on (scroll or Fit for the rest)."""
         self._fit_pending = False
-        self._fitted_unpainted = not self._painted
         rect = self.scene().sceneRect()
         view = self.viewport().size()
         if rect.isEmpty() or view.width() < 50:
@@ -71,20 +64,11 @@ class ZoomableView(QGraphicsView):
         scale = max(scale, READABLE)  # readable labels; a long model scrolls (Fit shows it all)
         self.resetTransform()
         self.scale(scale, scale)
-        self._to_start()
-        self.zoom_changed.emit(scale)
-
-    def _to_start(self) -> None:
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
         self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
+        self.zoom_changed.emit(scale)
 
     def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
         if self._fit_pending and self.has_drawing():
             self.fit_model()
-        elif self._fitted_unpainted and not self._painted:
-            self._to_start()  # the fit's scale stays; its view starts at the input again
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        self._painted = True
-        super().paintEvent(event)

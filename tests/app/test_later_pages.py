@@ -1,7 +1,7 @@
 """The Train, Inspect, Classroom and Label tabs are built after the window's first paint
 (app.window.later_pages): a tab clicked before then shows a line, then its page; a window
-closed before then builds none of them; the diagram's first view is not moved by the layout's
-passing sizes. tests/app/test_startup.py checks, in a fresh process, what is imported before the
+closed before then builds none of them; at projector text they are built before the window
+shows, as on main. tests/app/test_startup.py checks, in a fresh process, what is imported before the
 first paint."""
 
 from __future__ import annotations
@@ -55,9 +55,10 @@ def test_a_window_closed_before_its_pages_are_built_closes_and_builds_none(
 def test_at_projector_text_the_diagram_first_shows_the_model_from_its_top(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     """Started with projector text saved (as app.main starts: text size, then show), the
-    diagram's first view starts at the input with every block whole. Without the tabs' pages
-    the window's layout passed through a 54 px high diagram while it showed, and showing the
-    selected block there left the first view 39 px down, the blocks' tops cut."""
+    diagram's first view starts at the input with every block whole, as on main. With the tabs'
+    pages still to come as the window showed, its layout passed through a 54 px high diagram,
+    and showing the selected block there left the first view 39 px down (22, not -17), the
+    blocks' tops cut: a text size other than the normal one builds those pages first."""
     monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, 1920, 1080))
     window = MainWindow()
     qtbot.addWidget(window)
