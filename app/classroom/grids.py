@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -57,6 +57,14 @@ def cell_text(value: float) -> str:
     return f"{value:.3g}".replace("-", "−") if len(text) > 5 else text
 
 
+def _shrunk(pixels: float, wide: float, cell_width: float) -> float:
+    """A number's size in pixels: the grid's, or smaller where the value is wider than the
+    rest and would not fit its cell at that size."""
+    if wide > cell_width * WIDTH_SHARE:
+        return int(pixels * cell_width * WIDTH_SHARE / wide)
+    return pixels
+
+
 class NumberGrid(QWidget):
     """A titled grid of values; ``marks`` are outlined cells, ``window`` cells a second colour.
 
@@ -66,6 +74,9 @@ class NumberGrid(QWidget):
     they widen or heighten (up to the room there is) until it does, so a squeezed grid keeps
     readable numbers. ``readable_size`` is the room that takes, for the layout.
     """
+
+    changed = Signal()
+    """New values (``set_data``): a view drawn over the grid (the magnifier) follows them."""
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +89,7 @@ class NumberGrid(QWidget):
         self.look = NORMAL
         self.row_offset = 0
         self.col_offset = 0
+        """The input's row and column of the first cell (negative in a padding ring)."""
         self._image: QImage | None = None
         self._texts: list[str] = []
         self.number_pixels = 0.0
@@ -107,6 +119,7 @@ class NumberGrid(QWidget):
         self._texts = ([] if self.values is None or self.values.size > IMAGE_ABOVE else
                        [cell_text(float(v)) for v in self.values.ravel()])
         self.update()
+        self.changed.emit()
 
     # -- geometry ---------------------------------------------------------------------------
     def _number_font(self) -> QFont:
@@ -147,6 +160,32 @@ class NumberGrid(QWidget):
         need = self._readable_cell()
         return QSizeF(min(width, max(square, need.width())), min(height, max(square,
                                                                             need.height())))
+
+    def cells_origin(self) -> QPointF:
+        """Where the first cell's top left corner is drawn in the widget as it is now."""
+        cols = 0 if self.values is None else self.values.shape[1]
+        return QPointF((self.width() - self.cell_size().width() * cols) / 2,
+                       self.title_height() + 4)
+
+    def cell_rect(self, row: int, col: int) -> QRectF:
+        """Where cell (``row``, ``col``) is drawn in the widget as it is now."""
+        size, origin = self.cell_size(), self.cells_origin()
+        return QRectF(origin.x() + col * size.width(), origin.y() + row * size.height(),
+                      size.width(), size.height())
+
+    def drawn_number_pixels(self) -> float:
+        """The smallest number's size in pixels a paint at the grid's size now draws (0: none,
+        as for a map drawn as an image): ``number_pixels`` before the paint."""
+        size = self.cell_size()
+        if not self._texts or size.width() <= 0 or size.height() <= 0:
+            return 0.0
+        font = self._fitted_font(size)
+        if font is None:
+            return 0.0
+        metrics = QFontMetricsF(font)
+        sizes = [_shrunk(float(font.pixelSize()), metrics.horizontalAdvance(text), size.width())
+                 for text in set(self._texts)]
+        return min((p for p in sizes if p >= SMALLEST_NUMBER_PIXELS), default=0.0)
 
     def _fitted_font(self, cell: QSizeF) -> QFont | None:
         """The numbers' font: the body text's size, or larger in large cells (36 % of the
@@ -209,8 +248,8 @@ class NumberGrid(QWidget):
         cell_w, cell_h = size.width(), size.height()
         if cell_w <= 0 or cell_h <= 0:
             return
-        left = (self.width() - cell_w * cols) / 2
-        top = title_height + 4
+        origin = self.cells_origin()
+        left, top = origin.x(), origin.y()
         finite = self.values[np.isfinite(self.values)]
         limit = float(np.abs(finite).max()) if finite.size else 0.0
         if not self._texts:  # a large map: one image
@@ -238,10 +277,9 @@ class NumberGrid(QWidget):
                 painter.drawRect(rect)
                 if number_font is not None:
                     text = self._texts[r * cols + c]
-                    pixels = float(number_font.pixelSize())
-                    wide = metrics.horizontalAdvance(text)
-                    if wide > cell_w * WIDTH_SHARE:  # a wider value than the rest: alone
-                        pixels = int(pixels * cell_w * WIDTH_SHARE / wide)  # shrunk
+                    # a wider value than the rest: shrunk alone
+                    pixels = _shrunk(float(number_font.pixelSize()),
+                                     metrics.horizontalAdvance(text), cell_w)
                     if pixels < SMALLEST_NUMBER_PIXELS:
                         continue
                     smallest = min(smallest, pixels)

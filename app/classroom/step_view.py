@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxL
 
 from app.classroom.grid_area import GridArea, input_plane, padding_ring
 from app.classroom.grids import NORMAL, PRESENT, READABLE_FROM_BACK, Look, NumberGrid
+from app.classroom.magnifier import Magnifier
 from app.classroom.session_loader import SessionLoader
 from app.classroom.step_controls import StepControls
 from app.style import error_color
@@ -91,6 +92,7 @@ class StepThroughView(QWidget):
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
         self.input_grid = NumberGrid("input")
+        self.magnifier = Magnifier(self.input_grid)  # the window's cells, readable at large type
         self.patch_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
         self.kernel_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
         self.product_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
@@ -297,7 +299,8 @@ class StepThroughView(QWidget):
         layer_input = self.session.layer_input(step.layer)
         plane = step.input_plane(layer_input, shown[0])
         ring = padding_ring(step, self.session.module(step.layer))
-        values, pad, window, _, _ = input_plane(step, plane, shown[0], ring)
+        values, pad, window, first_row, first_col = input_plane(step, plane, shown[0], ring)
+        self.input_grid.row_offset, self.input_grid.col_offset = first_row, first_col
         name = step.channel_labels[shown[0]] if step.channel_labels else \
             f"input channel {step.in_channels[shown[0]]}"
         self.input_grid.set_data(values, f"{name} ({'×'.join(map(str, layer_input.shape))})",
@@ -423,6 +426,7 @@ class StepThroughView(QWidget):
                           f"output rows {part.rows[0]}–{part.rows[-1]}, columns {part.cols[0]}–"
                           f"{part.cols[-1]} · {self.session.weights_note}")
         plane = x[ch].numpy()
+        self.input_grid.row_offset = self.input_grid.col_offset = 0
         self.input_grid.set_data(plane, f"input channel {ch}", marks=[(r, c)])
         for row in range(MAX_CHANNELS):
             grids = (self.patch_grids[row], self.kernel_grids[row], self.product_grids[row])
