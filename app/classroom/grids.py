@@ -90,6 +90,8 @@ class NumberGrid(QWidget):
         self.row_offset = 0
         self.col_offset = 0
         """The input's row and column of the first cell (negative in a padding ring)."""
+        self.aside = 0
+        """Pixels kept free at the right of the cells (the magnifier's lens is drawn there)."""
         self._image: QImage | None = None
         self._texts: list[str] = []
         self.number_pixels = 0.0
@@ -152,19 +154,23 @@ class NumberGrid(QWidget):
         if self.values is None or self.values.size == 0:
             return QSizeF(0, 0)
         rows, cols = self.values.shape
-        width = max(0.0, (self.width() - 8) / cols)
+        width = max(0.0, (self.width() - self.aside - 8) / cols)
         height = max(0.0, (self.height() - self.title_height() - 8) / rows)
         square = min(width, height)
-        if not self._texts:
+        if self._is_picture():
             return QSizeF(square, square)
         need = self._readable_cell()
         return QSizeF(min(width, max(square, need.width())), min(height, max(square,
                                                                             need.height())))
 
+    def _is_picture(self) -> bool:
+        """Drawn as an image: too many cells for numbers, or a lens beside it shows them."""
+        return not self._texts or self.aside > 0
+
     def cells_origin(self) -> QPointF:
         """Where the first cell's top left corner is drawn in the widget as it is now."""
         cols = 0 if self.values is None else self.values.shape[1]
-        return QPointF((self.width() - self.cell_size().width() * cols) / 2,
+        return QPointF((self.width() - self.aside - self.cell_size().width() * cols) / 2,
                        self.title_height() + 4)
 
     def cell_rect(self, row: int, col: int) -> QRectF:
@@ -177,7 +183,7 @@ class NumberGrid(QWidget):
         """The smallest number's size in pixels a paint at the grid's size now draws (0: none,
         as for a map drawn as an image): ``number_pixels`` before the paint."""
         size = self.cell_size()
-        if not self._texts or size.width() <= 0 or size.height() <= 0:
+        if self._is_picture() or size.width() <= 0 or size.height() <= 0:
             return 0.0
         font = self._fitted_font(size)
         if font is None:
@@ -252,7 +258,7 @@ class NumberGrid(QWidget):
         left, top = origin.x(), origin.y()
         finite = self.values[np.isfinite(self.values)]
         limit = float(np.abs(finite).max()) if finite.size else 0.0
-        if not self._texts:  # a large map: one image
+        if self._is_picture():  # a large map: one image
             if self._image is None:
                 self._image = self._as_image(limit)
             painter.drawImage(QRectF(left, top, cell_w * cols, cell_h * rows), self._image)
