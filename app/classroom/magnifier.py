@@ -11,7 +11,6 @@ joined to the lens by two lines, shows where it looks. It follows the map: every
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
@@ -49,7 +48,8 @@ class LensGrid(NumberGrid):
         font.setPixelSize(READABLE_FROM_BACK)
         return font
 
-    def _labels(self) -> tuple[list[str], list[str]]:
+    def labels(self) -> tuple[list[str], list[str]]:
+        """The rows' and the columns' labels: their places in the input."""
         if self.values is None:
             return [], []
         rows, cols = self.values.shape
@@ -59,7 +59,7 @@ class LensGrid(NumberGrid):
     def label_width(self) -> float:
         """The room at the left for the rows' labels."""
         metrics = QFontMetricsF(self.label_font())
-        return max((metrics.horizontalAdvance(t) for t in self._labels()[0]), default=0.0) + 8
+        return max((metrics.horizontalAdvance(t) for t in self.labels()[0]), default=0.0) + 8
 
     def title_height(self) -> float:
         return QFontMetricsF(self.label_font()).height() + 6  # the columns' labels
@@ -76,7 +76,7 @@ class LensGrid(NumberGrid):
             return
         painter = QPainter(self)
         painter.setPen(QColor(self.look.ink))
-        rows, cols = self._labels()
+        rows, cols = self.labels()
         size, origin = self.cell_size(), self.cells_origin()
         font = self.label_font()
         painter.setFont(font)
@@ -210,7 +210,7 @@ class Magnifier(QWidget):
         look = self.map.look
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        marker, lens = self._outline(self.cells), self.lens
+        marker, lens = self.marker(), self.lens
         rows, cols = self.map.values.shape if self.map.values is not None else (1, 1)
         edge = QPen(QColor(look.ink))  # the map's edge: a picture's zeros are the background
         edge.setWidthF(1.0)
@@ -231,6 +231,6 @@ class Magnifier(QWidget):
         painter.drawRect(marker)
         painter.end()
 
-    def shown_values(self) -> np.ndarray | None:
-        """The values the lens shows (rows, columns), None when hidden."""
-        return None if self.isHidden() else self.grid.values
+    def marker(self) -> QRectF:
+        """The lens's outline on the map, in the map's coordinates (empty when hidden)."""
+        return QRectF() if self.cells is None else self._outline(self.cells)
