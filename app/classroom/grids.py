@@ -123,6 +123,11 @@ class NumberGrid(QWidget):
         self.update()
         self.changed.emit()
 
+    def distinct_texts(self) -> set[str]:
+        """The numbers as the cells show them, each once (none for a map drawn as an image
+        because of its size)."""
+        return set(self._texts)
+
     # -- geometry ---------------------------------------------------------------------------
     def _number_font(self) -> QFont:
         font = QFont(self.font())

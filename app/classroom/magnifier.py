@@ -20,9 +20,6 @@ from app.classroom.grids import READABLE_FROM_BACK, WIDTH_SHARE, NumberGrid
 MARGINS = (2, 1)
 """The margins around the window the lens tries, in cells: the widest that fits beside the
 map."""
-WIDEST_VALUE = "−888"
-"""The lens's columns are at least this value's width: it keeps its size from step to step
-while the values it shows change (a wider one widens it)."""
 LENS_SHARE = 0.7
 """The most of the map's width the lens takes (the map is drawn in the rest, as a picture)."""
 LABEL_SHARE = 0.8
@@ -101,8 +98,9 @@ class Magnifier(QWidget):
     """Drawn over ``map_grid`` (its child, as large as it, transparent to the mouse): the lens
     at the map's right, with the window's cells and a margin, and the lens's outline on the
     map. Shown where the map's numbers would be drawn under READABLE_FROM_BACK pixels while
-    the text is at least that large; the map's ``row_offset`` and ``col_offset`` give the
-    input's row and column of its first cell, for the labels."""
+    the text is at least that large and the lens has room for numbers that size (the patch
+    beside the map shows the window's values in any case); the map's ``row_offset`` and
+    ``col_offset`` give the input's row and column of its first cell, for the labels."""
 
     def __init__(self, map_grid: NumberGrid) -> None:
         super().__init__(map_grid)
@@ -144,11 +142,7 @@ class Magnifier(QWidget):
             (r, c) for r, c in grid.window_cells
             if 0 <= r < grid.values.shape[0] and 0 <= c < grid.values.shape[1]]
         if not window or not self.wanted():
-            self.cells = None
-            if grid.aside:
-                grid.aside = 0
-                grid.update()
-            self.hide()
+            self._hide()
             return
         assert grid.values is not None
         rows, cols = grid.values.shape
@@ -163,8 +157,9 @@ class Magnifier(QWidget):
             width, height = self._lens_size(cells)
             if width <= area.width() and height <= area.height():
                 break
-        # too large even with one cell around: as large as there is room (smaller numbers)
-        width, height = min(width, area.width()), min(height, area.height())
+        else:  # no room for readable numbers even with one cell around (a squeezed area):
+            self._hide()  # the patch beside the map shows the window's values
+            return
         self.cells = cells
         self.lens = QRectF(grid.width() - width, area.top(), width, height)
         if grid.aside != int(width + GAP):
@@ -175,6 +170,13 @@ class Magnifier(QWidget):
         self.show()
         self.raise_()
         self.update()
+
+    def _hide(self) -> None:
+        self.cells = None
+        if self.map.aside:
+            self.map.aside = 0  # the map across its width again
+            self.map.update()
+        self.hide()
 
     def _show_cells(self, cells: tuple[int, int, int, int]) -> None:
         grid = self.map
@@ -188,15 +190,21 @@ class Magnifier(QWidget):
 
     def _lens_size(self, cells: tuple[int, int, int, int]) -> tuple[float, float]:
         """The lens's frame with numbers of READABLE_FROM_BACK pixels (one more: the font's
-        size is rounded down when drawn), columns at least WIDEST_VALUE wide."""
+        size is rounded down when drawn) in square cells, at least as wide as the map's
+        widest value needs (the lens keeps its size from step to step)."""
         pixels = READABLE_FROM_BACK + 1
         need = self.grid.readable_size(pixels)
+        rows, cols = cells[2] - cells[0] + 1, cells[3] - cells[1] + 1
         font = QFont(self.grid.font())
         font.setBold(True)
         font.setPixelSize(pixels)
-        least = QFontMetricsF(font).horizontalAdvance(WIDEST_VALUE) / WIDTH_SHARE + 1
-        width = max(need.width(), least * (cells[3] - cells[1] + 1) + 9)
-        return width + self.grid.label_width() + 2 * FRAME, need.height() + 2 * FRAME
+        metrics = QFontMetricsF(font)
+        widest = max((metrics.horizontalAdvance(t) for t in self.map.distinct_texts()),
+                     default=0.0)
+        cell = max((need.width() - 9) / cols, (need.height() - self.grid.title_height() - 9)
+                   / rows, widest / WIDTH_SHARE + 1)
+        return (cell * cols + 9 + self.grid.label_width() + 2 * FRAME,
+                need.height() + 2 * FRAME)
 
     def _outline(self, cells: tuple[int, int, int, int]) -> QRectF:
         """Cells ``cells`` on the map, in the map's coordinates."""
