@@ -22,7 +22,9 @@ from core.classroom.text import gradient_name, gradient_term, gradient_total, nu
 
 KINDS: tuple[tuple[str, GradKind], ...] = (
     ("∂L/∂ a weight", "weight"), ("∂L/∂ an input cell", "input"), ("∂L/∂ a bias", "bias"))
-AXIS_WORDS = {"C": "out channel", "I": "in", "A": "row", "B": "column", "O": "unit",
+# "out" beside "in", not "out channel": at projector text the longer word wrapped the bar's
+# last button onto a second line, a row the lesson's list then lacked
+AXIS_WORDS = {"C": "out", "I": "in", "A": "row", "B": "column", "O": "unit",
               "Y": "row", "X": "column", "L": "position"}
 
 

@@ -12,8 +12,14 @@ from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.classroom.grids import NumberGrid
+from app.classroom.grids import MAP_READ_CELLS, READABLE_FROM_BACK, NumberGrid
 from core.classroom.step import Step
+
+MAP_SHARE = 0.225
+"""The width each map a class reads keeps beside the rows (the rows take up to 55 %)."""
+PICTURE_SHARE = 0.12
+"""The width a map drawn as a picture (its numbers too small to read) keeps where the rows need
+more: a 5×5 kernel's rows take up to 76 % of the width beside two pictures."""
 
 
 def padding_ring(step: Step, module: object) -> tuple[int, int]:
@@ -81,6 +87,12 @@ class GridArea(QWidget):
         """The widths the input map, the rows and the output map need for body-size numbers
         (set per layer from shapes, not values, so nothing moves from position to
         position); the width is shared in proportion to them."""
+        self.least_rows = 0
+        """The rows' width for numbers of READABLE_FROM_BACK pixels at large type (0: not
+        measured): taken where the body-size ``needs[1]`` does not fit (a 5×5 kernel)."""
+        self.pictures = (False, False)
+        """Whether the input and output maps are pictures (more than MAP_READ_CELLS cells):
+        then the rows may take more of the width."""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(300, 90)
 
@@ -96,15 +108,29 @@ class GridArea(QWidget):
         self.place()
         self.resized.emit()
 
+    def middle_share(self) -> float:
+        """The most of the width the rows take: 55 % beside maps a class reads, more beside
+        pictures (each keeps PICTURE_SHARE)."""
+        return 1 - sum(PICTURE_SHARE if picture else MAP_SHARE for picture in self.pictures)
+
+    def rows_at_body(self) -> bool:
+        """Whether the rows get body-size numbers (else READABLE_FROM_BACK: at large type,
+        where three body-size 5×5 grids are wider than the rows' share)."""
+        room = max(1, self.width() - 2 * self.GAP)
+        return not self.least_rows or self.needs[1] <= int(room * self.middle_share())
+
     def place(self) -> None:
         width, height, gap = self.width(), self.height(), self.GAP
         room = max(1, width - 2 * gap)
-        needs = [min(need, int(room * share)) or int(room * self.LARGE_MAP_SHARE)
-                 for need, share in zip(self.needs, (0.4, 0.55, 0.4), strict=True)]
+        share = self.middle_share()
+        rows_need = self.needs[1] if self.rows_at_body() else self.least_rows
+        needs = [min(need, int(room * part)) or int(room * self.LARGE_MAP_SHARE)
+                 for need, part in zip((self.needs[0], rows_need, self.needs[2]),
+                                       (0.4, share, 0.4), strict=True)]
         if not any(self.needs):
             needs = [1, 1, 1]
         # the rows first (their numbers are the arithmetic), the maps share what is left
-        middle = min(needs[1], int(room * 0.55)) if any(self.needs) else room // 3
+        middle = min(needs[1], int(room * share)) if any(self.needs) else room // 3
         if sum(needs) <= room:  # room to spare: shared in proportion to the needs
             middle = room * needs[1] // sum(needs)
         middle = max(middle, int(room * 0.45))  # as the box layout gave them before
@@ -128,25 +154,36 @@ class GridArea(QWidget):
 
     def measure(self, step: Step, index: int, input_shape: tuple[int, ...],
                 output_shape: tuple[int, ...], ring: tuple[int, int], font: QFont,
-                map_pixels: int | None = None) -> int:
+                map_pixels: int | None = None, compact: bool = False) -> int:
         """Set the widths the rows need for numbers in ``font`` and the maps for numbers of
         ``map_pixels`` (default: the font's; see ``needs``) and return the height a channel
-        row needs, judged by channel ``index``'s grids."""
+        row needs, judged by channel ``index``'s grids. ``compact``: the rows' grids write
+        compact numbers and may draw them at READABLE_FROM_BACK (see ``least_rows``)."""
         probe = NumberGrid()
         probe.setFont(font)
         # a row's width from the kernel's size and four-character values: the same for every
         # position of the layer, so the maps beside the rows keep their size
         probe.set_data(np.full(step.patch[index].shape, -888.0))
         column = probe.readable_size().width()
-        maps = []
+        # at READABLE_FROM_BACK: room for the widest compact value (five characters, −0.04)
+        probe.set_data(np.full(step.patch[index].shape, -8.88))
+        least = probe.readable_size(READABLE_FROM_BACK).width()
+        maps, pictures = [], []
         for shape, extra in ((input_shape, 2 * ring[1]), (output_shape, 0)):
             rows, cols = (1, shape[-1]) if len(shape) == 2 else shape[-2:]
             probe.set_data(np.full((rows, cols + extra), -888.0))  # the input's padding ring
             maps.append(probe.readable_size(map_pixels).width())
+            pictures.append(rows * (cols + extra) > MAP_READ_CELLS)
+        self.pictures = (pictures[0], pictures[1])
         self.needs = (maps[0], 3 * column + 2 * self.GAP, maps[1])
+        body = probe.fontInfo().pixelSize()
+        self.least_rows = 3 * least + 2 * self.GAP if compact and body > READABLE_FROM_BACK \
+            else 0
+        pixels = None if self.rows_at_body() else READABLE_FROM_BACK
+        probe.compact = compact
         need = 0
         for values in (step.patch[index], step.kernel, step.products):
             if values is not None:
                 probe.set_data(values if values is step.patch[index] else values[index])
-                need = max(need, probe.readable_size().height())
+                need = max(need, probe.readable_size(pixels).height())
         return need

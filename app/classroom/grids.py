@@ -24,6 +24,9 @@ SMALLEST_NUMBER_PIXELS = 7
 READABLE_FROM_BACK = 24
 """At large type (projector text, present mode) the numbers a class reads are at least this
 many pixels tall (the font's pixel size), where a 1920×1080 screen has the room."""
+MAP_READ_CELLS = 100
+"""Maps up to this many cells (a lesson's own example, 10×10 with its padding ring) get room
+for numbers readable from the back of a room at large type; larger ones are pictures."""
 LINE_SHARE = 0.9
 """The most of a cell's height a line of numbers takes (digits have no descenders: their ink
 is about two thirds of the line, so this still leaves a margin above and below)."""
@@ -51,10 +54,27 @@ PRESENT = Look("#000000", "#ffffff", "#ff9f1c", "#2ec4ff", "#5a5a5a", "#ffe600",
 """High contrast for a projector: white on black, saturated tints, thick yellow outlines."""
 
 
+COMPACT_CHARS = 5
+"""A compact grid's numbers are at most this many characters (a sign, a digit, a point and
+two decimals): a 5×5 row of them fits a 1920 px screen at READABLE_FROM_BACK pixels."""
+
+
 def cell_text(value: float) -> str:
     """A value as its cell shows it: at most five characters where possible."""
     text = number(value)
     return f"{value:.3g}".replace("-", "−") if len(text) > 5 else text
+
+
+def compact_text(value: float, chars: int = COMPACT_CHARS) -> str:
+    """``value`` in at most ``chars`` characters where it can be: as ``number`` writes it,
+    else with fewer significant digits (−0.0445 as −0.04), else fewer decimals (−0.000865 as
+    −0.00); the shortest of those where none is short enough (−123456 as −1e+05)."""
+    if not np.isfinite(value):
+        return number(value)
+    candidates = [number(value), *(f"{value:.{d}g}" for d in (3, 2, 1)),
+                  *(f"{value:.{d}f}" for d in (3, 2, 1, 0))]
+    texts = [t.replace("-", "−") for t in candidates]
+    return next((t for t in texts if len(t) <= chars), min(texts, key=len))
 
 
 def _shrunk(pixels: float, wide: float, cell_width: float) -> float:
@@ -96,6 +116,10 @@ class NumberGrid(QWidget):
         self._texts: list[str] = []
         self.number_pixels = 0.0
         """The smallest number's font size in pixels at the last paint (0: none drawn)."""
+        self.compact = False
+        """Numbers in at most COMPACT_CHARS characters, all in one size that may go below the
+        body text's down to READABLE_FROM_BACK (the step-through's rows at large type: a
+        5×5 kernel's random weights at body size would not fit the screen's width)."""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(20, 20)  # placed by the step view, which sizes the rows
 
@@ -118,15 +142,28 @@ class NumberGrid(QWidget):
         if title is not None:
             self.title = title
         self._image = None
+        write = compact_text if self.compact else cell_text
         self._texts = ([] if self.values is None or self.values.size > IMAGE_ABOVE else
-                       [cell_text(float(v)) for v in self.values.ravel()])
+                       [write(float(v)) for v in self.values.ravel()])
         self.update()
         self.changed.emit()
 
-    def distinct_texts(self) -> set[str]:
-        """The numbers as the cells show them, each once (none for a map drawn as an image
-        because of its size)."""
-        return set(self._texts)
+    @property
+    def texts(self) -> list[str]:
+        """The cells' texts, row by row (empty for a map drawn as an image)."""
+        return list(self._texts)
+
+    @property
+    def shows_numbers(self) -> bool:
+        """Whether the grid writes numbers in its cells (not only tints)."""
+        return any(self._texts)
+
+    @property
+    def rounded(self) -> bool:
+        """Whether a compact grid shows a value shorter than ``number`` writes it."""
+        return self.compact and self.values is not None and any(
+            text != number(float(v)) for text, v in zip(self._texts, self.values.ravel(),
+                                                        strict=False))
 
     # -- geometry ---------------------------------------------------------------------------
     def _number_font(self) -> QFont:
@@ -134,8 +171,24 @@ class NumberGrid(QWidget):
         font.setBold(True)
         return font
 
-    def title_height(self) -> float:
-        return QFontMetricsF(self.font()).height() + 6
+    def title_lines(self) -> list[str]:
+        """The title as drawn: one line, or for a picture (more than MAP_READ_CELLS cells,
+        its numbers not read) two, broken at a space, where one line would shrink below 80 %
+        of the body text's size (a 5×5 kernel's rows leave the maps beside them narrow)."""
+        metrics = QFontMetricsF(self.font())
+        room = self.width() - 4
+        if self.values is None or self.values.size <= MAP_READ_CELLS or room <= 0 or \
+                metrics.horizontalAdvance(self.title) * 0.8 <= room or " " not in self.title:
+            return [self.title]
+        words = self.title.split(" ")
+        splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+        return list(min(splits, key=lambda pair: max(metrics.horizontalAdvance(t)
+                                                     for t in pair)))
+
+    def title_height(self, lines: int | None = None) -> float:
+        """The title's height: ``lines`` lines (default: as drawn, ``title_lines``)."""
+        count = len(self.title_lines()) if lines is None else lines
+        return QFontMetricsF(self.font()).height() * count + 6
 
     def _readable_cell(self, pixels: int | None = None) -> QSizeF:
         """A cell that holds the widest number at ``pixels`` (the body text's size)."""
@@ -152,7 +205,7 @@ class NumberGrid(QWidget):
         rows, cols = self.values.shape
         cell = self._readable_cell(pixels)
         return QSize(int(cell.width() * cols + 9), int(cell.height() * rows
-                                                       + self.title_height() + 9))
+                                                       + self.title_height(1) + 9))
 
     def cell_size(self) -> QSizeF:
         """The cells' width and height in the widget as it is now."""
@@ -210,7 +263,8 @@ class NumberGrid(QWidget):
         line = metrics.height() / 100
         body = float(self.fontInfo().pixelSize())
         pixels = min(max(body, cell.height() * 0.36), cell.height() * LINE_SHARE / line)
-        pixels = min(pixels, max(min(body, pixels),
+        least = min(body, READABLE_FROM_BACK) if self.compact else body
+        pixels = min(pixels, max(min(least, pixels),
                                  cell.width() * WIDTH_SHARE / max(widest, 1e-6)))
         if pixels < SMALLEST_NUMBER_PIXELS:
             return None
@@ -242,15 +296,16 @@ class NumberGrid(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor(self.look.background))
         title_font = QFont(self.font())
-        wide = QFontMetricsF(title_font).horizontalAdvance(self.title)
+        lines = self.title_lines()
+        wide = max(QFontMetricsF(title_font).horizontalAdvance(line) for line in lines)
         if wide > self.width() - 4 > 0:  # a long title shrinks to the grid's width, not cut
             title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (self.width() - 4)
                                          / wide))
         painter.setFont(title_font)
         painter.setPen(QColor(self.look.ink))
-        title_height = self.title_height()
+        title_height = self.title_height(len(lines))
         painter.drawText(QRectF(0, 0, self.width(), title_height),
-                         Qt.AlignmentFlag.AlignCenter, self.title)
+                         Qt.AlignmentFlag.AlignCenter, "\n".join(lines))
         self.number_pixels = 0.0
         if self.values is None or self.values.size == 0:
             return

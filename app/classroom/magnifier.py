@@ -58,7 +58,10 @@ class LensGrid(NumberGrid):
         metrics = QFontMetricsF(self.label_font())
         return max((metrics.horizontalAdvance(t) for t in self.labels()[0]), default=0.0) + 8
 
-    def title_height(self) -> float:
+    def title_lines(self) -> list[str]:
+        return [""]  # no title: the columns' labels in its place
+
+    def title_height(self, lines: int | None = None) -> float:
         return QFontMetricsF(self.label_font()).height() + 6  # the columns' labels
 
     def cells_origin(self) -> QPointF:
@@ -199,7 +202,7 @@ class Magnifier(QWidget):
         font.setBold(True)
         font.setPixelSize(pixels)
         metrics = QFontMetricsF(font)
-        widest = max((metrics.horizontalAdvance(t) for t in self.map.distinct_texts()),
+        widest = max((metrics.horizontalAdvance(t) for t in set(self.map.texts)),
                      default=0.0)
         cell = max((need.width() - 9) / cols, (need.height() - self.grid.title_height() - 9)
                    / rows, widest / WIDTH_SHARE + 1)

@@ -187,9 +187,10 @@ class MatrixView(WorkedView):
         self.formula.setText(f"row {row} (output {where}): Σ of {len(window)} filled cells × "
                              f"the input under them + bias {number(float(conv.bias[row]))} = "
                              f"{number(value)}, the layer's output {number(float(out[row]))}")
+        # the weight counts are in the grids' titles: one line here, not two (at projector
+        # text the second line took a row of the lesson's list)
         self.notes.setText(
             f"Filled: {int(conv.structure.sum()):,} of {conv.matrix.size:,} cells, "
-            f"{conv.weights} distinct weights. Unshared: {parts.local_weights:,} weights; "
-            f"dense: {parts.dense_weights:,} (their values are random: what counts is where "
-            "they are and how many).")
+            f"{conv.weights} weights repeated · the unshared and dense values are random "
+            "(where they are counts)")
         self.position_changed.emit((conv.layer, conv.channel, row))

@@ -44,6 +44,16 @@ REBUILD_MS = 150
 """Edits arriving faster than this (typing in a spin box) rebuild the session once."""
 LIST_ROWS = 5
 """The lesson's steps shown above the split before the cards get more room."""
+LIST_SHARE = 0.3
+"""The tab's width the steps list takes for its titles (longer ones wrap)..."""
+LIST_LEAST_SHARE = 0.2
+"""The least the list narrows to so that the cards and tools beside it are not cut."""
+LIST_WIDE_SHARE = 0.45
+"""...or up to this share, where the cards keep CARD_LEAST_CHARS each beside it and the tools:
+a title on one line is a row less (at projector text the backward lesson's first title took
+two of the four rows the split left the list)."""
+CARD_LEAST_CHARS = 15
+"""The least a model card keeps when the list widens, in average characters."""
 HEADING_SCALE = 1.4
 """The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -106,6 +116,7 @@ class ClassroomPanel(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.step_text)
         top = QHBoxLayout()
+        self._top_row = top
         self.steps = QListWidget()
         self.steps.setWordWrap(True)  # long titles wrap at projector text, not cut
         # its ~200 px hint must not make the area above the split taller (it then scrolled
@@ -180,6 +191,10 @@ class ClassroomPanel(QWidget):
         self.splitter.setStretchFactor(1, 3)
         layout.addWidget(self.splitter, 1)
         self.splitter.splitterMoved.connect(self._splitter_moved)
+        # the split is set in pixels: when the splitter's own height changes (the step text
+        # above it reserved another line) Qt rescales both parts, and the grids then changed
+        # size by a few pixels until the next step refitted it
+        self.splitter.installEventFilter(self)
         self._fitted_split = True
         """The split follows the content (False once the user drags it)."""
         self.cards: list[ModelCard] = []
@@ -338,6 +353,10 @@ class ClassroomPanel(QWidget):
             self.rebuild(first.layer, first.position)
         else:
             self.rebuild()
+        if first is not None:
+            # a first step about the cards shows the step-through, not the view the lesson
+            # before left (the matrix lesson's "As a matrix"); its later card steps keep theirs
+            self.set_mode(first.mode if first.layer is not None else "forward")
         if lesson is not None:
             self.steps.setCurrentRow(0)
         self.fit_layout()
@@ -438,6 +457,10 @@ class ClassroomPanel(QWidget):
             assert isinstance(event, QResizeEvent)
             if event.size().width() != event.oldSize().width():
                 self.fit_layout()
+        if watched is self.splitter and event.type() == QEvent.Type.Resize:
+            assert isinstance(event, QResizeEvent)
+            if event.size().height() != event.oldSize().height():
+                self.fit_layout()
         return super().eventFilter(watched, event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -467,7 +490,20 @@ class ClassroomPanel(QWidget):
         widest = max((metrics.horizontalAdvance(t) for t in titles), default=0)
         chrome = 2 * self.steps.frameWidth() + \
             self.steps.verticalScrollBar().sizeHint().width() + 16
-        width = max(120, min(widest + chrome, int(self.width() * 0.3)))
+        # what the cards (each at least its longest word and CARD_LEAST_CHARS) and the tools
+        # need beside the list in the area above the split: the list widens into the rest
+        cards = [card for card in self.cards if card.isVisibleTo(self)]
+        beside = self.tools.minimumSizeHint().width() + sum(
+            max(card.minimumSizeHint().width(), CARD_LEAST_CHARS * metrics.averageCharWidth())
+            for card in cards) + self._top_row.spacing() + \
+            max(0, self.cards_box.spacing()) * len(cards)
+        spare = self.top_scroll.viewport().width() - beside
+        # the list narrower than its 30 % where that keeps the cards and tools whole (at
+        # projector text the fc_local_conv lesson's tools were cut by 19 px), but not below
+        # LIST_LEAST_SHARE (where even that would not keep them whole, it changes nothing)
+        share = min(spare, int(self.width() * LIST_WIDE_SHARE)) \
+            if spare >= self.width() * LIST_LEAST_SHARE else int(self.width() * LIST_SHARE)
+        width = max(120, min(widest + chrome, share))
         self.steps.setFixedWidth(width)
         # QListView's own word wrap keeps each row as wide as its text on one line (the list
         # then scrolled sideways at 1366 px in projector text): titles wider than the list are

@@ -18,7 +18,14 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from app.classroom.grid_area import GridArea, input_plane, padding_ring
-from app.classroom.grids import NORMAL, PRESENT, READABLE_FROM_BACK, Look, NumberGrid
+from app.classroom.grids import (
+    MAP_READ_CELLS,
+    NORMAL,
+    PRESENT,
+    READABLE_FROM_BACK,
+    Look,
+    NumberGrid,
+)
 from app.classroom.magnifier import Magnifier
 from app.classroom.session_loader import SessionLoader
 from app.classroom.step_controls import StepControls
@@ -32,9 +39,6 @@ SCATTER_SUM_LIMIT = 4096
 """Inputs up to this size show the running sum of the stamps in the scatter view."""
 FORMULA_SCALE = 1.3
 """The sum's size, relative to the body text."""
-MAP_READ_CELLS = 100
-"""Maps up to this many cells (a lesson's own example, 10×10 with its padding ring) get room
-for numbers readable from the back of a room at large type; larger ones are pictures."""
 
 
 def _setting(value: object, kernel: bool = False) -> str:
@@ -291,6 +295,11 @@ class StepThroughView(QWidget):
         step = self.step_result
         if step is None or self.session is None:
             return
+        # at large type the rows write compact numbers (−0.000865 as −0.00) so a 5×5 kernel's
+        # three grids fit the width with numbers read from the back of a room
+        compact = self.large_type()
+        for grid in (*self.patch_grids, *self.kernel_grids, *self.product_grids):
+            grid.compact = compact
         first = min(self.first_channel.value(), max(0, len(step.in_channels) - 1))
         shown = list(range(first, min(len(step.in_channels), first + MAX_CHANNELS)))
         shown = shown[:self._rows_that_fit(step, shown[0])]
@@ -340,11 +349,14 @@ class StepThroughView(QWidget):
         self.output_grid.set_data(out_plane, f"{where} ({'×'.join(map(str, output.shape))})",
                                   marks=[mark])
         hidden = len(step.in_channels) - len(shown)
+        rounded = any(grid.rounded for grid in (*self.patch_grids, *self.kernel_grids,
+                                                 *self.product_grids) if grid.isVisibleTo(self))
         self.formula.setText(formula(step))
         self.notes.setText(" · ".join(
             ([f"{hidden} input channel{'s' if hidden > 1 else ''} not drawn (their sums are "
               "in the total)"]
-             if hidden else []) + list(step.notes)))
+             if hidden else []) + (["cells rounded to fit; the sums are exact"] if rounded
+                                   else []) + list(step.notes)))
         self.grids.place()
 
     def _rows_that_fit(self, step: Step, index: int) -> int:
@@ -355,10 +367,15 @@ class StepThroughView(QWidget):
             tuple(self.session.output(step.layer).shape),
             padding_ring(step, self.session.module(step.layer)), self.font(),
             # the maps' numbers at the size read from the back of a room (at large type the
-            # rows keep the body text's size; the maps beside them get the width for this)
-            min(self.fontInfo().pixelSize(), READABLE_FROM_BACK))
+            # rows keep the body text's size where it fits; the maps beside them get the
+            # width for this)
+            min(self.fontInfo().pixelSize(), READABLE_FROM_BACK), compact=self.large_type())
         self.channel_rows = self.grids.rows_that_fit(self._row_need)
         return self.channel_rows
+
+    def large_type(self) -> bool:
+        """Projector text or present mode: the body text at least READABLE_FROM_BACK."""
+        return self.fontInfo().pixelSize() >= READABLE_FROM_BACK
 
     def needed_height(self) -> int:
         """The height that shows the maps and one channel row with body-size numbers, and

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette, QResizeEvent
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from app.classroom.grids import NORMAL, PRESENT, Look, NumberGrid
+from app.classroom.grids import NORMAL, PRESENT, READABLE_FROM_BACK, Look, NumberGrid
 from app.classroom.session_loader import SessionLoader
 from app.flow_bar import FlowRow
 from app.style import error_color
@@ -22,6 +22,68 @@ from app.style import error_color
 BUSY_MS = 200
 """Work taking longer than this shows what it is doing and a Cancel button."""
 FORMULA_SCALE = 1.3
+SPACING = 4
+"""Between the bar, the text lines and the grids (the style's 6 px: at projector text the
+matrix view was a few pixels taller than the split left it beside the lesson's list)."""
+
+
+def read_pixels(widget: QWidget) -> int:
+    """The numbers' size a view makes room for: the body text's, at large type (projector
+    text, present mode) READABLE_FROM_BACK, which leaves the lesson's list its rows."""
+    return min(widget.fontInfo().pixelSize(), READABLE_FROM_BACK)
+
+
+class GridRow(QWidget):
+    """Grids side by side, each as wide as its stretch gives it, but at least as wide as its
+    numbers need at ``read_pixels`` where the row has the room (taken from the others): the
+    matrix view's 4×16 convolution matrix gets the width its numbers need beside the
+    counterparts, which draw tints only (equal shares drew its numbers at 18 px)."""
+
+    GAP = 6
+
+    def __init__(self, grids: list[tuple[NumberGrid, int]]) -> None:
+        super().__init__()
+        self.items = grids
+        for grid, _ in grids:
+            grid.setParent(self)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(20 * len(grids), 20)
+
+    def sizeHint(self) -> QSize:
+        return QSize(220 * len(self.items), 220)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.place()
+
+    def widths(self, width: int) -> list[int]:
+        """The shown grids' widths in ``width``: shares of the stretches, raised to the
+        numbers' needs where those fit (all in proportion to the needs where they do not)."""
+        shown = [(grid, stretch) for grid, stretch in self.items if not grid.isHidden()]
+        room = max(0, width - self.GAP * (len(shown) - 1))
+        pixels = read_pixels(self)
+        needs = [grid.readable_size(pixels).width() if grid.shows_numbers else 0
+                 for grid, _ in shown]
+        if sum(needs) >= room:
+            total = max(1, sum(needs))
+            return [room * need // total for need in needs]
+        fixed: set[int] = set()
+        while True:
+            free = room - sum(needs[i] for i in fixed)
+            stretch = sum(s for i, (_, s) in enumerate(shown) if i not in fixed) or 1
+            shares = [needs[i] if i in fixed else free * s // stretch
+                      for i, (_, s) in enumerate(shown)]
+            short = {i for i, share in enumerate(shares) if i not in fixed and share < needs[i]}
+            if not short:
+                return shares
+            fixed |= short
+
+    def place(self) -> None:
+        shown = [grid for grid, _ in self.items if not grid.isHidden()]
+        left = 0
+        for grid, width in zip(shown, self.widths(self.width()), strict=True):
+            grid.setGeometry(left, 0, width, self.height())
+            left += width + self.GAP
 
 
 class WorkedView(QWidget):
@@ -51,6 +113,10 @@ class WorkedView(QWidget):
         self._waiting: tuple[Callable[[], Any], str] | None = None
         """Work asked for while hidden: run when the view is shown."""
         layout = QVBoxLayout(self)
+        # no margins: the panel has its own (as the step-through), and at projector text each
+        # pixel of height goes to the grids' numbers or the lesson's list
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACING)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop waiting for this result")
         self.cancel_button.clicked.connect(self.cancel)
@@ -60,11 +126,11 @@ class WorkedView(QWidget):
         self.info = QLabel()
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
-        row = QHBoxLayout()
         self.grids = [grid for grid, _ in grids]
-        for grid, stretch in grids:
-            row.addWidget(grid, stretch)
-        layout.addLayout(row, 1)
+        self.grid_row = GridRow(grids)
+        layout.addWidget(self.grid_row, 1)
+        # a step shows, hides or refills grids: their widths follow their numbers
+        self.position_changed.connect(lambda _at: self.grid_row.place())
         self.formula = QLabel()
         self.formula.setWordWrap(True)
         self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -107,23 +173,24 @@ class WorkedView(QWidget):
 
     def needed_height(self) -> int:
         """The bar and text lines at their wrapped heights and grids with readable numbers
-        (as much as the tallest needs, at least four text lines)."""
-        grids = max([g.readable_size().height() for g in self.grids if g.isVisible()] +
+        (``read_pixels``: as much as the tallest needs, at least four text lines)."""
+        pixels = read_pixels(self)
+        grids = max([g.readable_size(pixels).height() for g in self.grids if g.isVisible()] +
                     [4 * self.fontMetrics().height()])
         return self._text_height() + min(grids, 12 * self.fontMetrics().height())
 
     def least_height(self) -> int:
         """The least the panel's split leaves the view before the lesson's list: its grids
-        with readable numbers (at projector text a 4×4 input's numbers at 24 px), so here
-        the list gives way (it then scrolls)."""
+        with readable numbers (at projector text READABLE_FROM_BACK pixels, see
+        ``read_pixels``), so here the list gives way where both do not fit."""
         return self.needed_height()
 
     def _text_height(self) -> int:
         lines = sum(label.heightForWidth(max(1, label.width())) for label in
                     (self.info, self.formula, self.notes))
         layout = self.layout()
-        chrome = 0 if layout is None else (layout.contentsMargins().top()
-                                           + layout.contentsMargins().bottom() + 5 * 6)
+        # the gaps between the bar, the info line, the grids, the formula and the notes
+        chrome = 0 if layout is None else 4 * layout.spacing()
         return self.bar.heightForWidth(max(1, self.bar.width() or self.width())) + lines + chrome
 
     def wanted_height(self) -> int:

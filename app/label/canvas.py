@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
     QWheelEvent,
 )
@@ -195,6 +196,10 @@ class LabelCanvas(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().color(self.backgroundRole()).darker(115))
         if self.item is None or not self.levels:
+            # the canvas is disabled without an image: its disabled text colour was grey on
+            # grey (~1.6:1); the hint is what a user reads first, in the active colour
+            painter.setPen(self.palette().color(QPalette.ColorGroup.Active,
+                                                QPalette.ColorRole.WindowText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              "Open a folder of images to label (Open folder…)")
             return

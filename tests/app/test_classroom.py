@@ -211,3 +211,17 @@ def test_transposed_convolution_scatter_view_rebuilds_trans_conv(window: MainWin
     assert view.output_grid.values is not None
     assert view.output_grid.values.tolist() == [[0, 0, 1], [0, 4, 6], [4, 12, 9]]
     assert view.product_grids[0].values.tolist() == [[0, 3], [6, 9]]  # 3 × K
+
+
+def test_a_lesson_opened_after_the_matrix_lesson_shows_the_step_through(
+        window: MainWindow, qtbot: QtBot) -> None:
+    """After "A convolution is a sparse matrix", "Fully connected vs local receptive fields
+    vs convolution" (whose first step is about the cards) opened on the matrix view: the
+    Show choice stayed "As a matrix" from the lesson before."""
+    panel = window.classroom.panel
+    window.classroom.open_lesson("conv_as_matrix")
+    assert panel.current_view() is panel.matrix_view
+    window.classroom.open_lesson("fc_local_conv")
+    assert panel.current_view() is panel.step_view
+    assert panel.mode_choice.currentData() == "forward"
+    ready(qtbot, panel.step_view, "conv", (0, 0, 0))  # the lesson's model, stepped through

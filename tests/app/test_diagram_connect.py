@@ -36,6 +36,25 @@ def open_window(qtbot: QtBot) -> MainWindow:
     return window
 
 
+def _where(view: object, source: str) -> str:
+    """What the pointer met, for a failed hover (seen only in the full suite)."""
+    from PySide6.QtGui import QCursor
+
+    block = view.blocks[source]  # type: ignore[attr-defined]
+    center = view.mapFromScene(block.rect().center())  # type: ignore[attr-defined]
+    item = view.itemAt(center)  # type: ignore[attr-defined]
+    port = view.viewport()  # type: ignore[attr-defined]
+    under = QApplication.widgetAt(port.mapToGlobal(center))
+    return (f"block {block.rect()} scene {view.sceneRect()} "  # type: ignore[attr-defined]
+            f"transform {view.transform().m11():.3f} "  # type: ignore[attr-defined]
+            f"center {center} item {item and item.data(0)!r} ({type(item).__name__}) "
+            f"viewport {port.geometry()} visible {port.isVisible()} "
+            f"widget under {type(under).__name__} top {QApplication.topLevelWidgets()[:6]} "
+            f"cursor {QCursor.pos()} grabber {QWidget.mouseGrabber()} "
+            f"buttons {QApplication.mouseButtons()} conv1 {view.blocks['conv1'].rect()}"
+            )  # type: ignore[attr-defined]
+
+
 def drag(window: MainWindow, source: str, target: str) -> None:
     """Hover ``source`` (its port appears), press on the port, move onto ``target``, release."""
     view = window.diagram
@@ -58,7 +77,7 @@ def drag(window: MainWindow, source: str, target: str) -> None:
     deadline = time.monotonic() + 30
     while not hover() and time.monotonic() < deadline:
         QApplication.processEvents()
-    assert view.ports.source == source and view.ports.port.isVisible()
+    assert view.ports.source == source and view.ports.port.isVisible(), _where(view, source)
     start = at(view.ports.port.pos())
     QTest.mousePress(port, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
     end = at(view.blocks[target].rect().center())

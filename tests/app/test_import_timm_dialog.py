@@ -34,10 +34,6 @@ def _greyed(dialog: ImportDialog, name: str) -> bool:
     return item is not None and not item.flags() & Qt.ItemFlag.ItemIsEnabled
 
 
-@pytest.mark.ui_stall_limit(
-    600, "454-484 ms: while the dialog's workers build timm models on the meta device and "
-    "trace the chosen one (torch's Python meta kernels), the UI thread waits for the GIL; "
-    "seen at the 250 ms gate (issue 17), not fixed yet")
 def test_import_a_timm_cnn_with_a_local_weights_file_from_the_window(
         qtbot: QtBot, tmp_path: Path) -> None:
     torch.manual_seed(0)

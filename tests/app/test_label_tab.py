@@ -353,3 +353,29 @@ def test_a_folder_with_proposals_fits_and_reads(qtbot: QtBot, photos: Path, prop
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         apply_theme(app, False, BASE_POINT_SIZE)
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_empty_canvas_says_what_to_do_in_readable_contrast(window: MainWindow,
+                                                               dark: bool) -> None:
+    """Before a folder is open the canvas's hint was drawn in the disabled text colour: grey on
+    grey, 1.6:1 in the light theme (seen in the layout matrix's pictures)."""
+    from PySide6.QtGui import QColor
+
+    from tests.app.layout_checks import contrast
+    from tests.app.window_driver import menu_action
+
+    if dark:
+        menu_action(window, "View → Dark Theme").trigger()
+    QApplication.processEvents()
+    canvas = window.label.canvas
+    assert not canvas.isEnabled()  # no image yet
+    image = canvas.grab().toImage()
+    back = image.pixelColor(2, 2)
+    # the hint's ink: the pixel on the centre line that differs most from the background
+    y = image.height() // 2
+    ink = max((image.pixelColor(x, yy) for x in range(image.width())
+               for yy in range(y - 8, y + 9)), key=lambda c: contrast(c, back))
+    assert contrast(ink, back) >= 4.5, (QColor(ink).name(), QColor(back).name())
+    if dark:
+        menu_action(window, "View → Dark Theme").trigger()
