@@ -176,7 +176,7 @@ class NumberGrid(QWidget):
         its numbers not read) two, broken at a space, where one line would shrink below 80 %
         of the body text's size (a 5×5 kernel's rows leave the maps beside them narrow)."""
         metrics = QFontMetricsF(self.font())
-        room = self.width() - 4
+        room = self.width() - self.aside - 4  # beside a lens: over the picture
         if self.values is None or self.values.size <= MAP_READ_CELLS or room <= 0 or \
                 metrics.horizontalAdvance(self.title) * 0.8 <= room or " " not in self.title:
             return [self.title]
@@ -298,13 +298,13 @@ class NumberGrid(QWidget):
         title_font = QFont(self.font())
         lines = self.title_lines()
         wide = max(QFontMetricsF(title_font).horizontalAdvance(line) for line in lines)
-        if wide > self.width() - 4 > 0:  # a long title shrinks to the grid's width, not cut
-            title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (self.width() - 4)
-                                         / wide))
+        room = self.width() - self.aside  # beside a lens: over the picture
+        if wide > room - 4 > 0:  # a long title shrinks to the grid's width, not cut
+            title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (room - 4) / wide))
         painter.setFont(title_font)
         painter.setPen(QColor(self.look.ink))
         title_height = self.title_height(len(lines))
-        painter.drawText(QRectF(0, 0, self.width(), title_height),
+        painter.drawText(QRectF(0, 0, room, title_height),
                          Qt.AlignmentFlag.AlignCenter, "\n".join(lines))
         self.number_pixels = 0.0
         if self.values is None or self.values.size == 0:

@@ -11,7 +11,7 @@ joined to the lens by two lines, shows where it looks. It follows the map: every
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -20,7 +20,10 @@ from app.classroom.grids import READABLE_FROM_BACK, WIDTH_SHARE, NumberGrid
 MARGINS = (2, 1)
 """The margins around the window the lens tries, in cells: the widest that fits beside the
 map."""
-LENS_SHARE = 0.7
+NARROWEST = 0.75
+"""The lens's cells are at least this share of their height wide (narrower than square where
+the values are short: "0" and "1" in a digit)."""
+LENS_SHARE = 0.75
 """The most of the map's width the lens takes (the map is drawn in the rest, as a picture)."""
 LABEL_SHARE = 0.8
 """The most of a column's width its label takes."""
@@ -57,6 +60,13 @@ class LensGrid(NumberGrid):
         """The room at the left for the rows' labels."""
         metrics = QFontMetricsF(self.label_font())
         return max((metrics.horizontalAdvance(t) for t in self.labels()[0]), default=0.0) + 8
+
+    def cell_size(self) -> QSizeF:
+        size = super().cell_size()
+        if self.values is None:
+            return size
+        most = max(0.0, (self.width() - self.label_width() - 8) / self.values.shape[1])
+        return QSizeF(min(size.width(), most), size.height())  # the rows' labels beside
 
     def title_lines(self) -> list[str]:
         return [""]  # no title: the columns' labels in its place
@@ -137,13 +147,34 @@ class Magnifier(QWidget):
         grid.aside = aside
         return small
 
+    def needed_size(self) -> tuple[int, int]:
+        """The room the map needs beside its picture for the lens with one cell around the
+        window at READABLE_FROM_BACK pixels (0, 0: no lens wanted); the step view asks the
+        layout for it."""
+        grid = self.map
+        window = self._window()
+        if not window or not self.wanted():
+            return 0, 0
+        assert grid.values is not None
+        rows, cols = grid.values.shape
+        cells = (max(0, min(r for r, _ in window) - 1), max(0, min(c for _, c in window) - 1),
+                 min(rows - 1, max(r for r, _ in window) + 1),
+                 min(cols - 1, max(c for _, c in window) + 1))
+        self._show_cells(cells)
+        width, height = self._lens_size(cells)
+        return int(width / LENS_SHARE) + GAP + 1, int(height) + 1
+
+    def _window(self) -> list[tuple[int, int]]:
+        grid = self.map
+        return [] if grid.values is None else [
+            (r, c) for r, c in grid.window_cells
+            if 0 <= r < grid.values.shape[0] and 0 <= c < grid.values.shape[1]]
+
     # -- geometry ---------------------------------------------------------------------------
     def refit(self) -> None:
         """Follow the map: its values and window (a new position) and its size."""
         grid = self.map
-        window = [] if grid.values is None else [
-            (r, c) for r, c in grid.window_cells
-            if 0 <= r < grid.values.shape[0] and 0 <= c < grid.values.shape[1]]
+        window = self._window()
         if not window or not self.wanted():
             self._hide()
             return
@@ -151,9 +182,12 @@ class Magnifier(QWidget):
         rows, cols = grid.values.shape
         top, left = min(r for r, _ in window), min(c for _, c in window)
         bottom, right = max(r for r, _ in window), max(c for _, c in window)
-        area = QRectF(0, grid.title_height(), grid.width() * LENS_SHARE,
-                      grid.height() - grid.title_height())
-        for margin in MARGINS:
+        # below the map's title, or beside it where that leaves too little height (the title
+        # then goes over the picture alone)
+        below = QRectF(0, grid.title_height(), grid.width() * LENS_SHARE,
+                       grid.height() - grid.title_height())
+        beside = QRectF(0, 0, grid.width() * LENS_SHARE, grid.height())
+        for margin, area in ((m, a) for m in MARGINS for a in (below, beside)):
             cells = (max(0, top - margin), max(0, left - margin),
                      min(rows - 1, bottom + margin), min(cols - 1, right + margin))
             self._show_cells(cells)
@@ -193,8 +227,8 @@ class Magnifier(QWidget):
 
     def _lens_size(self, cells: tuple[int, int, int, int]) -> tuple[float, float]:
         """The lens's frame with numbers of READABLE_FROM_BACK pixels (one more: the font's
-        size is rounded down when drawn) in square cells, at least as wide as the map's
-        widest value needs (the lens keeps its size from step to step)."""
+        size is rounded down when drawn), the cells at least as wide as the map's widest value
+        needs (the lens keeps its size from step to step) and NARROWEST of their height."""
         pixels = READABLE_FROM_BACK + 1
         need = self.grid.readable_size(pixels)
         rows, cols = cells[2] - cells[0] + 1, cells[3] - cells[1] + 1
@@ -204,9 +238,9 @@ class Magnifier(QWidget):
         metrics = QFontMetricsF(font)
         widest = max((metrics.horizontalAdvance(t) for t in set(self.map.texts)),
                      default=0.0)
-        cell = max((need.width() - 9) / cols, (need.height() - self.grid.title_height() - 9)
-                   / rows, widest / WIDTH_SHARE + 1)
-        return (cell * cols + 9 + self.grid.label_width() + 2 * FRAME,
+        tall = (need.height() - self.grid.title_height() - 9) / rows
+        wide = max((need.width() - 9) / cols, widest / WIDTH_SHARE + 1, tall * NARROWEST)
+        return (wide * cols + 9 + self.grid.label_width() + 2 * FRAME,
                 need.height() + 2 * FRAME)
 
     def _outline(self, cells: tuple[int, int, int, int]) -> QRectF:

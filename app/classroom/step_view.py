@@ -357,6 +357,7 @@ class StepThroughView(QWidget):
               "in the total)"]
              if hidden else []) + (["cells rounded to fit; the sums are exact"] if rounded
                                    else []) + list(step.notes)))
+        self.grids.lens_width = self.magnifier.needed_size()[0]  # room for it, if wanted
         self.grids.place()
 
     def _rows_that_fit(self, step: Step, index: int) -> int:
@@ -399,6 +400,7 @@ class StepThroughView(QWidget):
         maps = [grid.readable_size(READABLE_FROM_BACK).height()
                 for grid in (self.input_grid, self.output_grid)
                 if grid.values is not None and grid.values.size <= MAP_READ_CELLS]
+        maps.append(self.magnifier.needed_size()[1])  # a larger map's lens, if wanted
         return max(least, self._chrome_height() + max([self._row_need, *maps]))
 
     def least_height(self) -> int:
