@@ -112,6 +112,8 @@ class NumberGrid(QWidget):
         """The input's row and column of the first cell (negative in a padding ring)."""
         self.aside = 0
         """Pixels kept free at the right of the cells (the magnifier's lens is drawn there)."""
+        self.title_aside = False
+        """Whether the title keeps out of ``aside`` too (the lens beside it, not below)."""
         self._image: QImage | None = None
         self._texts: list[str] = []
         self.number_pixels = 0.0
@@ -176,7 +178,7 @@ class NumberGrid(QWidget):
         its numbers not read) two, broken at a space, where one line would shrink below 80 %
         of the body text's size (a 5×5 kernel's rows leave the maps beside them narrow)."""
         metrics = QFontMetricsF(self.font())
-        room = self.width() - self.aside - 4  # beside a lens: over the picture
+        room = self.width() - self.title_aside * self.aside - 4  # beside a lens: the picture's
         if self.values is None or self.values.size <= MAP_READ_CELLS or room <= 0 or \
                 metrics.horizontalAdvance(self.title) * 0.8 <= room or " " not in self.title:
             return [self.title]
@@ -298,7 +300,7 @@ class NumberGrid(QWidget):
         title_font = QFont(self.font())
         lines = self.title_lines()
         wide = max(QFontMetricsF(title_font).horizontalAdvance(line) for line in lines)
-        room = self.width() - self.aside  # beside a lens: over the picture
+        room = self.width() - self.title_aside * self.aside  # beside a lens: over the picture
         if wide > room - 4 > 0:  # a long title shrinks to the grid's width, not cut
             title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (room - 4) / wide))
         painter.setFont(title_font)

@@ -184,10 +184,12 @@ class Magnifier(QWidget):
         bottom, right = max(r for r, _ in window), max(c for _, c in window)
         # below the map's title, or beside it where that leaves too little height (the title
         # then goes over the picture alone)
+        grid.title_aside = False
         below = QRectF(0, grid.title_height(), grid.width() * LENS_SHARE,
                        grid.height() - grid.title_height())
         beside = QRectF(0, 0, grid.width() * LENS_SHARE, grid.height())
         for margin, area in ((m, a) for m in MARGINS for a in (below, beside)):
+            grid.title_aside = area is beside
             cells = (max(0, top - margin), max(0, left - margin),
                      min(rows - 1, bottom + margin), min(cols - 1, right + margin))
             self._show_cells(cells)
@@ -210,6 +212,7 @@ class Magnifier(QWidget):
 
     def _hide(self) -> None:
         self.cells = None
+        self.map.title_aside = False
         if self.map.aside:
             self.map.aside = 0  # the map across its width again
             self.map.update()
