@@ -31,7 +31,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
 from app.style import ERROR_COLOR, group_color
+from app.table_rows import fit_rows_to_text
 from core.analysis.explain import explain_layer, key_settings
 from core.analysis.summary import format_count, shape_text
 from core.model.catalog import CATALOG
@@ -59,8 +59,6 @@ _MOST_ROW_EDITS = 8
 _MEASURED_ROWS = 8
 """A run of more changed rows than this does not widen the columns (measuring is slow)."""
 """More separate runs of added, removed or moved rows than this: the model resets instead."""
-ROW_PADDING = 2
-"""Room above and below a row's text, in pixels."""
 
 
 def row_edits(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
@@ -374,7 +372,7 @@ class LayerTable(QTableView):
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.verticalHeader().hide()
-        self.fit_rows()
+        self.rows = fit_rows_to_text(self)  # 29 px at 24 pt cut the underscores (issue 17)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -469,24 +467,6 @@ class LayerTable(QTableView):
         needs = self._needs
         return needs[0] + needs[1] + needs[4] + needs[5] + 2 * self.frameWidth() + \
             self.verticalScrollBar().sizeHint().width()
-
-    def fit_rows(self) -> None:
-        """Rows as tall as the text's line and its padding at the current text size, never
-        below the style's default row (the header's own default stayed 29 px at every size:
-        at projector text the underscores of ``layer1_0_conv1`` were cut, issue 17)."""
-        grid = 1 if self.showGrid() else 0
-        header = self.verticalHeader()
-        default = self.style().pixelMetric(
-            QStyle.PixelMetric.PM_HeaderDefaultSectionSizeVertical, None, header)
-        height = max(default, self.fontMetrics().height() + 2 * ROW_PADDING + grid)
-        header.setMinimumSectionSize(min(height, header.minimumSectionSize()))
-        if header.defaultSectionSize() != height:
-            header.setDefaultSectionSize(height)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self.fit_rows()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)  # the view's or its viewport's size (a scroll bar came)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from app import warm_up
 from app.document import ModelDocument
+from app.table_rows import fit_rows_to_text
 from app.train.curves import PLOT_MODULES
 from app.workers import Task, Worker
 
@@ -207,6 +208,8 @@ class CompareView(QWidget):
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setVisible(False)
+        # rows as tall as their text at every text size, the table as tall as its rows
+        fit_rows_to_text(self.table).fitted.connect(self._fit_table_height)
         self.pages = QTabWidget()
         self.pages.setVisible(False)
         self.details = DetailsPage()
@@ -340,12 +343,17 @@ class CompareView(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
-        rows = self.table.verticalHeader().length() + self.table.horizontalHeader().height()
+        self._fit_table_height()
+        self.table.setVisible(True)
+        self.showing.emit(True)
+
+    def _fit_table_height(self) -> None:
+        """The table as tall as its rows and header (up to eight lines of text)."""
+        rows = self.table.verticalHeader().length() + \
+            self.table.horizontalHeader().sizeHint().height()
         height = min(rows + 6, 8 * self.fontMetrics().height())
         self.table.setMinimumHeight(height)
         self.table.setMaximumHeight(height)
-        self.table.setVisible(True)
-        self.showing.emit(True)
 
     def plots(self) -> _Plots:
         if self._plots is None:
