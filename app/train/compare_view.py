@@ -21,7 +21,8 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -209,7 +210,8 @@ class CompareView(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setVisible(False)
         # rows as tall as their text at every text size, the table as tall as its rows
-        fit_rows_to_text(self.table).fitted.connect(self._fit_table_height)
+        fit_rows_to_text(self.table).fitted.connect(self._fit_table)
+        self.table.installEventFilter(self)  # narrower (the docks back): a scroll bar to fit
         self.pages = QTabWidget()
         self.pages.setVisible(False)
         self.details = DetailsPage()
@@ -347,10 +349,28 @@ class CompareView(QWidget):
         self.table.setVisible(True)
         self.showing.emit(True)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            assert isinstance(event, QResizeEvent)
+            if event.size().width() != event.oldSize().width() and self.table.rowCount():
+                self._fit_table_height()
+        return super().eventFilter(watched, event)
+
+    def _fit_table(self) -> None:
+        """At another text size: the columns measured again, the table as tall as its rows."""
+        if self.table.rowCount():
+            self.table.resizeColumnsToContents()
+        self._fit_table_height()
+
     def _fit_table_height(self) -> None:
-        """The table as tall as its rows and header (up to eight lines of text)."""
-        rows = self.table.verticalHeader().length() + \
-            self.table.horizontalHeader().sizeHint().height()
+        """The table as tall as its rows, its header and, where its columns are wider than
+        it, the scroll bar under them (up to eight lines of text)."""
+        table = self.table
+        rows = table.verticalHeader().length() + table.horizontalHeader().sizeHint().height()
+        wide = table.verticalHeader().sizeHint().width() + table.horizontalHeader().length() + \
+            2 * table.frameWidth() > table.width()
+        if wide:
+            rows += table.horizontalScrollBar().sizeHint().height()
         height = min(rows + 6, 8 * self.fontMetrics().height())
         self.table.setMinimumHeight(height)
         self.table.setMaximumHeight(height)
