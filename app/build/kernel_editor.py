@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.document import ModelDocument
+from app.table_rows import fit_rows_to_text
 from app.workers import Worker
 from core.inspect.kernel_values import parse_cell, read_kernel, write_kernel
 from core.model.errors import ModelError
@@ -72,6 +73,8 @@ class KernelEditor(QDialog):
         layout.addLayout(row)
         self.grid = QTableWidget()
         self.grid.setMouseTracking(True)
+        # the numbers whole at every text size (rows stayed 30 px at 24 pt, issue 17)
+        fit_rows_to_text(self.grid).fitted.connect(self.grid.resizeColumnsToContents)
         self.grid.cellPressed.connect(self._paint_cell)
         self.grid.cellEntered.connect(self._drag_paint)
         self.grid.itemChanged.connect(self._typed)

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from app.build.palette import TYPE_MIME
 from app.document import ModelDocument
 from app.style import ERROR_COLOR, group_color
+from app.table_rows import fit_rows_to_text
 from core.analysis.explain import explain_layer, key_settings
 from core.analysis.summary import format_count, shape_text
 from core.model.catalog import CATALOG
@@ -371,6 +372,7 @@ class LayerTable(QTableView):
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.verticalHeader().hide()
+        self.rows = fit_rows_to_text(self)  # 29 px at 24 pt cut the underscores (issue 17)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

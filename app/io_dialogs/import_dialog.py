@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.io_dialogs.background import _BackgroundDialog, _note, _path_row
 from app.style import error_html
+from app.table_rows import fit_rows_to_text
 from app.workers import Worker
 from core.model.errors import ModelError
 
@@ -122,6 +123,7 @@ class ImportDialog(_BackgroundDialog):
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Model", "Parameters"])
         self.table.verticalHeader().hide()
+        fit_rows_to_text(self.table)  # the names' underscores whole at projector text
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -21,7 +21,8 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from app import warm_up
 from app.document import ModelDocument
+from app.table_rows import fit_rows_to_text
 from app.train.curves import PLOT_MODULES
 from app.workers import Task, Worker
 
@@ -207,6 +209,9 @@ class CompareView(QWidget):
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setVisible(False)
+        # rows as tall as their text at every text size, the table as tall as its rows
+        fit_rows_to_text(self.table).fitted.connect(self._fit_table)
+        self.table.installEventFilter(self)  # narrower (the docks back): a scroll bar to fit
         self.pages = QTabWidget()
         self.pages.setVisible(False)
         self.details = DetailsPage()
@@ -340,12 +345,35 @@ class CompareView(QWidget):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
-        rows = self.table.verticalHeader().length() + self.table.horizontalHeader().height()
+        self._fit_table_height()
+        self.table.setVisible(True)
+        self.showing.emit(True)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            assert isinstance(event, QResizeEvent)
+            if event.size().width() != event.oldSize().width() and self.table.rowCount():
+                self._fit_table_height()
+        return super().eventFilter(watched, event)
+
+    def _fit_table(self) -> None:
+        """At another text size: the columns measured again, the table as tall as its rows."""
+        if self.table.rowCount():
+            self.table.resizeColumnsToContents()
+        self._fit_table_height()
+
+    def _fit_table_height(self) -> None:
+        """The table as tall as its rows, its header and, where its columns are wider than
+        it, the scroll bar under them (up to eight lines of text)."""
+        table = self.table
+        rows = table.verticalHeader().length() + table.horizontalHeader().sizeHint().height()
+        wide = table.verticalHeader().sizeHint().width() + table.horizontalHeader().length() + \
+            2 * table.frameWidth() > table.width()
+        if wide:
+            rows += table.horizontalScrollBar().sizeHint().height()
         height = min(rows + 6, 8 * self.fontMetrics().height())
         self.table.setMinimumHeight(height)
         self.table.setMaximumHeight(height)
-        self.table.setVisible(True)
-        self.showing.emit(True)
 
     def plots(self) -> _Plots:
         if self._plots is None:

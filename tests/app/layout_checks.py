@@ -4,6 +4,8 @@ Each check walks the shown widgets under a root and returns one line per fault (
 - ``overflow``: a page or list wider than the area that shows it (a horizontal scroll bar);
 - ``cut_text``: a label, button, box, tab, group title or table column smaller than its text;
 - ``low_contrast``: text below WCAG AA (4.5:1) against what is behind it, from the palette;
+- ``row_heights``: item-view rows (tables, lists, trees) shorter than their text's lines, or
+  left far taller than them (a row height fixed at another text size);
 - ``menus_off_screen``: a menu taller or wider than the screen (Qt then scrolls or clips it).
 
 Used by the layout matrix (test_layout_matrix.py) and the screenshots script, so the pictures in
@@ -15,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -25,14 +27,18 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsView,
     QGroupBox,
+    QHeaderView,
     QLabel,
+    QListView,
     QMenu,
     QMenuBar,
     QPlainTextEdit,
+    QStyle,
     QTabBar,
     QTableView,
     QTabWidget,
     QTextEdit,
+    QTreeView,
     QWidget,
 )
 
@@ -230,8 +236,99 @@ def menus_off_screen(menu_bar: QMenuBar, screen: QRect) -> list[str]:
     return found
 
 
+OVERSIZE = 1.6
+"""A row taller than this many times its text (and than the style's default row) was left at a
+larger text size's height."""
+_MOST_ROWS = 60
+"""The rows looked at per view: what a screen shows of it."""
+
+
+def _shown_indexes(view: QAbstractItemView) -> Iterator[QModelIndex]:
+    """The first column's (a table's: every shown column's) indexes of the rows in sight."""
+    model = view.model()
+    if model is None:
+        return
+    area = view.viewport().rect()
+    if isinstance(view, QTableView):
+        first = max(0, view.rowAt(0))
+        last = view.rowAt(area.height() - 1)
+        last = model.rowCount(view.rootIndex()) - 1 if last < 0 else last
+        columns = [c for c in range(model.columnCount(view.rootIndex()))
+                   if not view.isColumnHidden(c)]
+        for row in range(first, min(last, first + _MOST_ROWS) + 1):
+            if not view.isRowHidden(row):
+                yield from (model.index(row, c, view.rootIndex()) for c in columns)
+        return
+    if isinstance(view, QTreeView):
+        index = view.indexAt(QPoint(1, 1))
+        for _ in range(_MOST_ROWS):
+            if not index.isValid() or view.visualRect(index).top() > area.bottom():
+                return
+            yield index
+            index = view.indexBelow(index)
+        return
+    if isinstance(view, QListView):
+        count = 0
+        for row in range(model.rowCount(view.rootIndex())):
+            if view.isRowHidden(row):
+                continue
+            index = model.index(row, view.modelColumn(), view.rootIndex())
+            if view.visualRect(index).intersects(area):
+                yield index
+                count += 1
+                if count >= _MOST_ROWS:
+                    return
+
+
+def _text_height(view: QAbstractItemView, index: QModelIndex) -> int:
+    """The height of the index's text lines in the font it is drawn in (its own font, where it
+    has one, over the view's)."""
+    text = index.data(Qt.ItemDataRole.DisplayRole)
+    if text is None or str(text) == "":
+        return 0
+    own = index.data(Qt.ItemDataRole.FontRole)
+    font = own.resolve(view.font()) if isinstance(own, QFont) else view.font()
+    metrics = QFontMetrics(font)
+    lines = str(text).count("\n") + 1
+    return metrics.height() + (lines - 1) * metrics.lineSpacing()
+
+
+def row_heights(root: QWidget) -> list[str]:
+    """Shown item-view rows (tables, lists, trees) shorter than their text needs (its font's
+    line height, or the delegate's size hint where that is more: underscores and descenders
+    cut), and text rows far taller than their text and the style's default row (a height
+    fixed at projector text, left there when the text went back to normal). One line per view:
+    its first such row."""
+    found = []
+    for view in shown(root, QAbstractItemView):
+        if isinstance(view, QHeaderView) or view.model() is None:
+            continue
+        grid = 1 if isinstance(view, QTableView) and view.showGrid() else 0
+        default = view.style().pixelMetric(
+            QStyle.PixelMetric.PM_HeaderDefaultSectionSizeVertical, None, view) \
+            if isinstance(view, QTableView) else 0
+        for index in _shown_indexes(view):
+            text = _text_height(view, index)
+            if text == 0:
+                continue
+            have = view.visualRect(index).height()
+            if isinstance(view, QTableView):  # the row's height, its grid line included
+                have = view.rowHeight(index.row()) - grid
+            need = max(text, view.sizeHintForIndex(index).height() - grid)
+            name = str(index.data(Qt.ItemDataRole.DisplayRole)).replace("\n", " ")[:30]
+            if have < need:
+                found.append(f"{_name(view)} row {name!r}: {have} px, its text needs {need}")
+                break
+            decorated = index.data(Qt.ItemDataRole.DecorationRole) is not None
+            if not decorated and have > max(OVERSIZE * text, default + 2):
+                found.append(f"{_name(view)} row {name!r}: {have} px, far taller than its "
+                             f"{text} px text")
+                break
+    return found
+
+
 def every_fault(root: QWidget) -> list[str]:
-    return overflow(root) + cut_text(root) + low_contrast(root)
+    return overflow(root) + cut_text(root) + low_contrast(root) + row_heights(root)
 
 
 Wait = Callable[[Callable[[], bool]], None]

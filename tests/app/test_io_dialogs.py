@@ -5,12 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDialog, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from app.io_dialogs import ExportDialog, ImportDialog
 from app.main_window import MainWindow
+from app.style import BASE_POINT_SIZE, apply_theme
 from core.presets import load_preset
+from tests.app.layout_checks import row_heights
+from tests.app.waits import settle
+from tests.app.window_driver import menu_action
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
@@ -72,3 +76,33 @@ def test_the_export_dialog_offers_core_io_exports_formats() -> None:
     from core.io import export
 
     assert io_dialogs.FORMATS == export.FORMATS and io_dialogs.SUFFIXES == export.SUFFIXES
+
+
+def test_import_rows_show_the_model_names_whole_at_projector_text_and_back(
+        qtbot: QtBot, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The models' names (efficientnet_b0, mobilenet_v3_small) with their underscores whole at
+    24 pt, where the rows stayed the header's 29 px (issue 17); and back at normal text, the
+    rows normal again."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    request.addfinalizer(lambda: apply_theme(app, False, BASE_POINT_SIZE))
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)
+    window.show()
+    menu_action(window, "View → Projector Text (24 pt)").trigger()
+    dialog = ImportDialog(window, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() > 60, timeout=120_000)  # read off the UI thread
+    dialog.filter.setText("efficientnet_b")
+    settle()
+    line = dialog.table.fontMetrics().height()
+    assert line > 30  # 24 pt text
+    shown = [r for r in range(dialog.table.rowCount()) if not dialog.table.isRowHidden(r)]
+    assert shown
+    assert dialog.table.rowHeight(shown[0]) - 1 >= line
+    assert row_heights(dialog) == []
+    menu_action(window, "View → Normal Text").trigger()  # the dialog still open
+    settle()
+    assert dialog.table.fontMetrics().height() < 30
+    assert row_heights(dialog) == []

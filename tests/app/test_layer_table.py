@@ -10,8 +10,11 @@ from pytestqt.qtbot import QtBot
 import app.build.layer_table as layer_table
 from app.build.diagram import DiagramView
 from app.main_window import MainWindow
+from app.style import BASE_POINT_SIZE, apply_theme
 from core.presets import load_preset
-from tests.app.window_driver import hover_tooltip
+from tests.app.layout_checks import row_heights
+from tests.app.waits import settle
+from tests.app.window_driver import hover_tooltip, menu_action
 
 
 @pytest.fixture
@@ -134,3 +137,28 @@ def test_painting_the_rows_runs_no_python_per_cell(resnet: MainWindow) -> None:
     model = table.table_model
     assert [model.index(row, c).data() for c in (1, 4, 5)] == ["layer2_0_conv1", "128×28×28",
                                                                 "73,728"]
+
+
+def test_rows_show_the_layer_names_whole_at_projector_text_and_back(
+        resnet: MainWindow, qtbot: QtBot, request: pytest.FixtureRequest) -> None:
+    """At 24 pt the rows stayed 29 px: the underscores of layer1_0_conv1 were cut off (issue
+    17). Rows follow the text size both ways: back at normal text, no 24 pt rows are left."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    # the application's font: the next test's window starts from it, even if this one fails
+    request.addfinalizer(lambda: apply_theme(app, False, BASE_POINT_SIZE))
+    table = resnet.table
+    row = resnet.document.spec.index("layer1_0_conv1")
+    normal = table.rowHeight(row)
+    menu_action(resnet, "View → Projector Text (24 pt)").trigger()
+    settle()
+    table.scrollTo(table.table_model.index(row, 1))
+    settle()
+    line = table.fontMetrics().height()
+    assert line > 30  # 24 pt text
+    assert table.rowHeight(row) - 1 >= line  # the text's line whole above the grid line
+    assert row_heights(resnet) == []  # and no other list, tree or table of the window cuts
+    menu_action(resnet, "View → Normal Text").trigger()
+    settle()
+    assert table.rowHeight(row) == normal
+    assert row_heights(resnet) == []

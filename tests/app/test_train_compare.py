@@ -8,13 +8,18 @@ import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
+from app.style import BASE_POINT_SIZE, apply_theme
 from app.train import compare_view
 from app.workers import Task
 from core.presets import load_preset
 from core.train.checkpoint import load_state
+from tests.app.layout_checks import row_heights
+from tests.app.waits import settle
+from tests.app.window_driver import menu_action
 from tests.core.compare_runs import ablation_runs
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
@@ -145,3 +150,39 @@ def test_file_compare_runs_shows_confusions_their_difference_and_filters(
     window.open_preset("keras_mnist")
     assert view.detailed is None and view.details_worker is None
     assert view.details.pane.data is None and not view.pages.isVisible()
+
+
+def test_the_compared_runs_rows_read_whole_at_projector_text_and_back(
+        qtbot: QtBot, two_runs: tuple[Path, Path], request: pytest.FixtureRequest) -> None:
+    """The table of final metrics at 24 pt: rows as tall as their text (they stayed the
+    header's 30 px) and the table as tall as its rows; back at normal text, normal rows
+    (issue 17)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    request.addfinalizer(lambda: apply_theme(app, False, BASE_POINT_SIZE))
+    plain, dropout = two_runs
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    assert window.open_run(plain)
+    window.tabs.setCurrentWidget(window.training)
+    view = window.training.compare
+    view.ask_runs = lambda: [plain, dropout]  # type: ignore[method-assign]
+    view.button.click()
+    qtbot.waitUntil(lambda: view.comparison is not None and view.table.isVisible(),
+                    timeout=60_000)
+    table = view.table
+    for text, menu in (("projector", "View → Projector Text (24 pt)"),
+                       ("normal", "View → Normal Text")):
+        menu_action(window, menu).trigger()
+        settle()
+        line = table.fontMetrics().height()
+        assert (line > 30) == (text == "projector")
+        assert all(table.rowHeight(r) - 1 >= line for r in range(table.rowCount())), text
+        assert table.rowHeight(0) < 2 * max(line, 20), text  # no 24 pt rows left at normal
+        # both rows in sight: the table as tall as its header and rows
+        need = table.verticalHeader().length() + table.horizontalHeader().height()
+        assert table.viewport().height() + table.horizontalHeader().height() >= need, text
+        assert row_heights(table) == [], text
+    qtbot.waitUntil(lambda: not _compare_workers(), timeout=60_000)  # the details read too
