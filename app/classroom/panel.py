@@ -125,7 +125,11 @@ class ClassroomPanel(QWidget):
         self.steps.currentRowChanged.connect(self.show_lesson_step)
         self.steps.setVisible(False)  # shown with a lesson
         top.addWidget(self.steps)
-        self.cards_box = QHBoxLayout()
+        # the cards side by side where they fit, else wrapped to further rows (three cards at
+        # 1366 px were ~290 px wider than the tab and cut at the right): _fit_split places them
+        self.cards_box = QGridLayout()
+        self.card_columns = 0
+        """The cards per row of the grid they are placed in (0: not placed yet)."""
         top.addLayout(self.cards_box, 1)
         # each label beside its box: three rows, not five (stacked, the column was the tallest
         # part above the split at projector text, and took the list's and grids' room)
@@ -292,13 +296,15 @@ class ClassroomPanel(QWidget):
                        for i in range(len(self.lesson.compare))]
         while len(self.cards) < len(models):
             card = ModelCard("")
+            self.cards_box.addWidget(card, 0, len(self.cards))  # side by side until the fit
             self.cards.append(card)
-            self.cards_box.addWidget(card, 1)
+            self.card_columns = 0  # placed again by the next fit
         for card, (title, analysis) in zip(self.cards, models, strict=False):
             card.show_analysis(analysis, f"{title}: {analysis.spec.name}")
             card.setVisible(True)
         for card in self.cards[len(models):]:
             card.setVisible(False)
+        self.fit_layout()
 
     def _input_chosen(self, index: int) -> None:
         choice = self.input_choice.itemData(index)
@@ -491,13 +497,23 @@ class ClassroomPanel(QWidget):
         chrome = 2 * self.steps.frameWidth() + \
             self.steps.verticalScrollBar().sizeHint().width() + 16
         # what the cards (each at least its longest word and CARD_LEAST_CHARS) and the tools
-        # need beside the list in the area above the split: the list widens into the rest
-        cards = [card for card in self.cards if card.isVisibleTo(self)]
-        beside = self.tools.minimumSizeHint().width() + sum(
-            max(card.minimumSizeHint().width(), CARD_LEAST_CHARS * metrics.averageCharWidth())
-            for card in cards) + self._top_row.spacing() + \
-            max(0, self.cards_box.spacing()) * len(cards)
-        spare = self.top_scroll.viewport().width() - beside
+        # need beside the list in the area above the split: the list widens into the rest;
+        # cards that do not fit side by side beside the least list wrap to another row
+        cards = [card for card in self.cards if not card.isHidden()]
+        card_least = max((max(card.minimumSizeHint().width(),
+                              CARD_LEAST_CHARS * metrics.averageCharWidth()) for card in cards),
+                         default=0)
+        gap = max(0, self.cards_box.horizontalSpacing())
+        viewport = self.top_scroll.viewport().width()
+        fixed = self.tools.minimumSizeHint().width() + self._top_row.spacing() * 2
+        least_list = max(120, int(self.width() * LIST_LEAST_SHARE)) if self.steps.isVisibleTo(
+            self) else 0
+        columns = max(1, len(cards))
+        while columns > 1 and fixed + least_list + columns * (card_least + gap) > viewport:
+            columns -= 1
+        self._place_cards(cards, columns)
+        beside = fixed + columns * (card_least + gap)
+        spare = viewport - beside
         # the list narrower than its 30 % where that keeps the cards and tools whole (at
         # projector text the fc_local_conv lesson's tools were cut by 19 px), but not below
         # LIST_LEAST_SHARE (where even that would not keep them whole, it changes nothing)
@@ -529,7 +545,13 @@ class ClassroomPanel(QWidget):
         assert top_layout is not None
         margins = top_layout.contentsMargins()
         box = margins.top() + margins.bottom() + top_layout.spacing()
-        parts = [card.heightForWidth(card.width()) for card in self.cards if card.isVisible()]
+        # the cards' rows one under another (each as tall as its tallest card)
+        shown = [card for card in self.cards if not card.isHidden()]
+        rows_of_cards = [shown[i:i + max(1, self.card_columns)]
+                         for i in range(0, len(shown), max(1, self.card_columns))]
+        parts = [sum(max(card.heightForWidth(card.width()) for card in row)
+                     for row in rows_of_cards)
+                 + max(0, self.cards_box.verticalSpacing()) * max(0, len(rows_of_cards) - 1)]
         parts.append(self.tools.sizeHint().height())
         line = self.fontMetrics().height()
         rows = 0
@@ -554,6 +576,24 @@ class ClassroomPanel(QWidget):
         # list); what does not fit above the split scrolls there
         top = max(min(need, total - wanted), min(rows, total - least), 2 * line)
         self.splitter.setSizes([top, total - top])
+
+    def _place_cards(self, cards: list[ModelCard], columns: int) -> None:
+        """The shown cards ``columns`` to a row, in order (the hidden ones after them)."""
+        if columns == self.card_columns:
+            return
+        self.card_columns = columns
+        for card in self.cards:
+            self.cards_box.removeWidget(card)
+        for column in range(self.cards_box.columnCount()):
+            self.cards_box.setColumnStretch(column, 0)
+        for index, card in enumerate(cards):
+            self.cards_box.addWidget(card, index // columns, index % columns)
+        for card in self.cards:
+            if card not in cards:
+                self.cards_box.addWidget(card, len(cards) // columns + 1, 0)
+        for column in range(columns):
+            self.cards_box.setColumnStretch(column, 1)
+        self.fit_layout()  # again, at the cards' new widths
 
     def stop(self) -> None:
         self.timer.stop()

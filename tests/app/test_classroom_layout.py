@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect, Qt
@@ -17,6 +19,8 @@ from tests.app.layout_checks import background, contrast, every_fault, settle
 from tests.app.window_driver import menu_action
 
 SCREEN = QRect(0, 0, 1920, 1080)
+SMALL = (1366, 768)
+"""A classroom projector's screen: the smallest the window is laid out for."""
 
 
 @pytest.fixture
@@ -362,3 +366,47 @@ def test_a_5x5_kernels_rows_round_their_numbers_at_projector_text_and_say_so(
         assert max(len(text) for text in grid.texts) <= 5, grid.texts
         grid.grab()
         assert grid.number_pixels >= READABLE_FROM_BACK, (grid.title, grid.number_pixels)
+
+
+@pytest.fixture
+def small_window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    """The default window on a 1366×768 screen (a classroom's projector), shown at that size."""
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *SMALL))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(*SMALL)
+    window.show()
+    window.apply_view_settings()
+    yield window
+    window.classroom.stop()
+    window.set_font_size(0, BASE_POINT_SIZE)
+
+
+@pytest.mark.parametrize("text", ["normal", "projector"])
+def test_the_cards_wrap_and_nothing_above_the_split_is_cut_at_1366(
+        small_window: MainWindow, qtbot: QtBot, text: str) -> None:
+    """At 1366×768 the lessons with three model cards (fc_local_conv, params_76,
+    conv_as_matrix) made the area above the split ~170 px wider than the tab: it has no
+    sideways scroll bar, so the tools beside the cards were cut at the right (issue 17)."""
+    window = small_window
+    if text == "projector":
+        menu_action(window, "View → Projector Text (24 pt)").trigger()
+    faults: list[str] = []
+    for lesson in list_lessons():
+        assert window.classroom.open_lesson(lesson.key)
+        panel = window.classroom.panel
+        _lesson_step_ready(qtbot, window, lesson.steps[0])
+        viewport = panel.top_scroll.viewport().width()
+        box = panel.top_box
+        if max(box.width(), box.minimumSizeHint().width()) > viewport:
+            faults.append(f"{lesson.key}: the area above the split is "
+                          f"{max(box.width(), box.minimumSizeHint().width())} px wide in a "
+                          f"{viewport} px view")
+        shown = [w for w in (*panel.cards, panel.tools, panel.steps) if w.isVisible()]
+        for widget in shown:
+            right = widget.mapTo(box, widget.rect().topRight()).x()
+            if right >= viewport:
+                faults.append(f"{lesson.key}: {type(widget).__name__} ends at {right} px, "
+                              f"the view at {viewport}")
+        faults += [f"{lesson.key}: {f}" for f in cut_text(panel)]
+    assert faults == [], "\n".join(faults)
