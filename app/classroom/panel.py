@@ -54,6 +54,11 @@ a title on one line is a row less (at projector text the backward lesson's first
 two of the four rows the split left the list)."""
 CARD_LEAST_CHARS = 15
 """The least a model card keeps when the list widens, in average characters."""
+COMPACT_LINES = 26
+"""A window fewer body-text lines tall than this (projector text on a 1366×768 screen: ~20)
+is short for its type: the area above the split folds to one line (the steps as a drop-down
+beside the Show and Input choices; the cards and the lesson's text are left out), so the
+step-through's grids get the height (they had a ~90 px strip, their numbers 9 px)."""
 HEADING_SCALE = 1.4
 """The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -193,6 +198,19 @@ class ClassroomPanel(QWidget):
         self.splitter.addWidget(self.views)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
+        # the one line above the step-through on a short window (see COMPACT_LINES)
+        self.compact = False
+        self.compact_bar = QWidget()
+        bar = QHBoxLayout(self.compact_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        self._compact_row = bar
+        self.step_choice = QComboBox()
+        self.step_choice.setToolTip("The lesson's steps (Page Down / Page Up step through them)")
+        self.step_choice.currentIndexChanged.connect(self._step_chosen)
+        self.steps.currentRowChanged.connect(self._show_step_choice)
+        bar.addWidget(self.step_choice, 2)
+        self.compact_bar.setVisible(False)
+        layout.addWidget(self.compact_bar)
         layout.addWidget(self.splitter, 1)
         self.splitter.splitterMoved.connect(self._splitter_moved)
         # the split is set in pixels: when the splitter's own height changes (the step text
@@ -330,6 +348,46 @@ class ClassroomPanel(QWidget):
         self._refresh_cards()
 
     # -- lessons ----------------------------------------------------------------------------
+    def _step_chosen(self, index: int) -> None:
+        if index >= 0 and index != self.steps.currentRow():
+            self.steps.setCurrentRow(index)
+
+    def _show_step_choice(self, row: int) -> None:
+        self.step_choice.blockSignals(True)
+        self.step_choice.setCurrentIndex(row)
+        self.step_choice.blockSignals(False)
+
+    def set_compact(self, compact: bool) -> None:
+        """Fold the area above the split to one line (a short window at large type) or back:
+        the Show and Input choices move between the tools beside the cards and that line."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        tools = self.tools.layout()
+        assert isinstance(tools, QGridLayout)
+        shrink = (QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon if compact
+                  else QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow)
+        for choice in (self.step_choice, self.mode_choice, self.input_choice):
+            choice.setMinimumContentsLength(8)  # elided in their share of the line
+            choice.setSizeAdjustPolicy(shrink)
+        if compact:
+            for widget, stretch in ((self.mode_label, 0), (self.mode_choice, 1),
+                                    (self.input_label, 0), (self.input_choice, 1)):
+                self._compact_row.addWidget(widget, stretch)
+        else:
+            tools.addWidget(self.input_label, 1, 0)
+            tools.addWidget(self.input_choice, 1, 1)
+            tools.addWidget(self.mode_label, 2, 0)
+            tools.addWidget(self.mode_choice, 2, 1)
+        self.step_choice.setVisible(self.lesson is not None)
+        self.compact_bar.setVisible(compact)
+        self.top_scroll.setVisible(not compact)
+        # the title and the layer's settings line too: the step text says which step it is
+        self.heading.setVisible(not compact)
+        self.compact_bar.setToolTip(self.heading.text() if compact else "")
+        self.step_view.set_brief(compact)
+        self._fitted_split = True
+
     def set_lesson(self, lesson: Lesson | None) -> None:
         """Show a lesson (the builder already holds its model)."""
         self.lesson = lesson
@@ -338,6 +396,8 @@ class ClassroomPanel(QWidget):
         self.input_choice.setCurrentIndex(0)
         self.steps.blockSignals(True)
         self.steps.clear()
+        self.step_choice.blockSignals(True)
+        self.step_choice.clear()
         self.step_text.clear()
         self.steps.setVisible(lesson is not None and self.look is not PRESENT)
         if lesson is None:
@@ -350,7 +410,10 @@ class ClassroomPanel(QWidget):
                 item = QListWidgetItem(f"{number}. {step.title}")
                 item.setData(Qt.ItemDataRole.UserRole, item.text())
                 self.steps.addItem(item)
+                self.step_choice.addItem(item.text())
         self.steps.blockSignals(False)
+        self.step_choice.blockSignals(False)
+        self.step_choice.setVisible(lesson is not None)
         self._refresh_cards()
         self.timer.stop()  # the document's reload asked for a rebuild; this one replaces it
         first = lesson.steps[0] if lesson is not None else None
@@ -490,6 +553,12 @@ class ClassroomPanel(QWidget):
         """The steps list as wide as its longest title (up to 30 % of the tab; longer titles
         wrap); above the split what the lesson's list and cards need, the step-through the
         rest (fixed shares at projector text left the grids a 90 px strip, or cut the list)."""
+        self.set_compact(self.window().height() < COMPACT_LINES * self.fontMetrics().height())
+        if self.compact:
+            # never squeezed below its lines and smallest grids (they then overlapped): the
+            # tab's page scrolls instead
+            self.current_view().setMinimumHeight(self.current_view().least_height())
+            return
         metrics = self.steps.fontMetrics()
         items = [self.steps.item(i) for i in range(self.steps.count())]
         titles = [str(item.data(Qt.ItemDataRole.UserRole) or item.text()) for item in items]

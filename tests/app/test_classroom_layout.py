@@ -396,6 +396,8 @@ def test_the_cards_wrap_and_nothing_above_the_split_is_cut_at_1366(
         assert window.classroom.open_lesson(lesson.key)
         panel = window.classroom.panel
         _lesson_step_ready(qtbot, window, lesson.steps[0])
+        if not panel.top_scroll.isVisible():
+            continue  # folded to one line (a short window at large type)
         viewport = panel.top_scroll.viewport().width()
         box = panel.top_box
         if max(box.width(), box.minimumSizeHint().width()) > viewport:
