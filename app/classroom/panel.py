@@ -386,6 +386,8 @@ class ClassroomPanel(QWidget):
         self.heading.setVisible(not compact)
         self.compact_bar.setToolTip(self.heading.text() if compact else "")
         self.step_view.set_brief(compact)
+        if self.lesson is not None and 0 <= self.steps.currentRow() < len(self.lesson.steps):
+            self.step_text.setText(self._step_text(self.steps.currentRow()))
         self._fitted_split = True
 
     def set_lesson(self, lesson: Lesson | None) -> None:
@@ -468,6 +470,8 @@ class ClassroomPanel(QWidget):
     def _step_text(self, row: int) -> str:
         assert self.lesson is not None
         step = self.lesson.steps[row]
+        if self.compact:  # the drop-down above says which step (a line less, often)
+            return step.text
         return f"<b>Step {row + 1} of {len(self.lesson.steps)}: {step.title}.</b> {step.text}"
 
     def _reserve_step_text(self) -> None:
@@ -555,6 +559,7 @@ class ClassroomPanel(QWidget):
         rest (fixed shares at projector text left the grids a 90 px strip, or cut the list)."""
         self.set_compact(self.window().height() < COMPACT_LINES * self.fontMetrics().height())
         if self.compact:
+            self._reserve_step_text()
             # never squeezed below its lines and smallest grids (they then overlapped): the
             # tab's page scrolls instead
             self.current_view().setMinimumHeight(self.current_view().least_height())

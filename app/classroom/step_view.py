@@ -202,7 +202,7 @@ class StepThroughView(QWidget):
         if layer not in self.session.layers():
             return
         transposed = self.session.spec.layer(layer).type == "ConvTranspose2d"
-        self.controls.scatter.setVisible(transposed)
+        self.controls.show_scatter(transposed)
         shape = tuple((self.session.layer_input(layer) if self._scattering(layer) else
                        self.session.output(layer)).shape)
         frames, frame = 0, self.controls.frame.value()

@@ -412,3 +412,52 @@ def test_the_cards_wrap_and_nothing_above_the_split_is_cut_at_1366(
                               f"the view at {viewport}")
         faults += [f"{lesson.key}: {f}" for f in cut_text(panel)]
     assert faults == [], "\n".join(faults)
+
+
+SMALL_SCREEN_SHARE = {9: 2 / 3, 25: 1 / 3}
+"""At projector text on 1366×768 the least a step-through row's numbers are, as a share of the
+body text's pixels (32 px), by the kernel's cells: a 3×3 kernel's rows at two thirds (the
+lesson's step text, the bar and the sum leave ~360 px of 768 for the view), a 5×5 kernel's five
+rows of five at a third (five rows of 32 px numbers do not fit under the lesson's text)."""
+
+
+def test_the_step_through_gets_the_height_at_projector_text_on_1366(
+        small_window: MainWindow, qtbot: QtBot) -> None:
+    """At 1366×768 in projector text the area above the split kept the steps list, the cards
+    and the tools, and the step-through's grids got a ~90 px strip: a 3×3 kernel's numbers
+    were 9 px and a 5×5 kernel's not drawn (issue 17). There the area above the split folds
+    to one line with the steps as a drop-down, and every lesson's rows are readable."""
+    window = small_window
+    menu_action(window, "View → Projector Text (24 pt)").trigger()
+    faults: list[str] = []
+    for lesson in list_lessons():
+        assert window.classroom.open_lesson(lesson.key)
+        panel = window.classroom.panel
+        view = panel.step_view
+        for row, step in enumerate(lesson.steps):
+            if row:  # the next step from the drop-down, as a teacher picks it
+                panel.step_choice.setCurrentIndex(row)
+            assert panel.steps.currentRow() == row
+            _lesson_step_ready(qtbot, window, step)
+            where = f"{lesson.key} step {row + 1}"
+            if panel.current_view() is not view or view.step_result is None:
+                continue  # the backward and matrix views: test_every_lesson_reads_...
+            body = view.fontInfo().pixelSize()
+            grids = (view.patch_grids[0], view.kernel_grids[0], view.product_grids[0])
+            cells = view.kernel_grids[0].values.size if view.kernel_grids[0].values is not \
+                None else 0
+            least = body * next((share for most, share in SMALL_SCREEN_SHARE.items()
+                                 if cells <= most), 0)
+            for grid in grids:
+                if grid.values is None or not grid.isVisible():
+                    continue
+                grid.grab()  # paints: the numbers' size is set while painting
+                if grid.number_pixels < least:
+                    faults.append(f"{where}: {grid.title!r} numbers {grid.number_pixels:.0f} "
+                                  f"px, under {least:.0f} (body {body})")
+            faults += [f"{where}: {f}" for f in overlaps(view) + overlaps(view.grids)]
+            faults += [f"{where}: {f}" for f in every_fault(window)]
+            area = window.tabs.currentWidget().parentWidget().parentWidget()
+            if area.horizontalScrollBar().maximum() > 0:
+                faults.append(f"{where}: the page scrolls sideways")
+    assert faults == [], "\n".join(faults)
