@@ -429,14 +429,19 @@ def test_the_step_through_gets_the_height_at_projector_text_on_1366(
     to one line with the steps as a drop-down, and every lesson's rows are readable."""
     window = small_window
     menu_action(window, "View → Projector Text (24 pt)").trigger()
+    assert window.classroom.open_lesson(list_lessons()[0].key)
+    _lesson_step_ready(qtbot, window, list_lessons()[0].steps[0])
+    assert window.classroom.panel.compact
     faults: list[str] = []
     for lesson in list_lessons():
         assert window.classroom.open_lesson(lesson.key)
         panel = window.classroom.panel
         view = panel.step_view
         for row, step in enumerate(lesson.steps):
-            if row:  # the next step from the drop-down, as a teacher picks it
+            if row and panel.compact:  # the next step from the drop-down, as a teacher picks it
                 panel.step_choice.setCurrentIndex(row)
+            elif row:
+                panel.steps.setCurrentRow(row)
             assert panel.steps.currentRow() == row
             _lesson_step_ready(qtbot, window, step)
             where = f"{lesson.key} step {row + 1}"
