@@ -574,19 +574,23 @@ class ClassroomPanel(QWidget):
         # need beside the list in the area above the split: the list widens into the rest;
         # cards that do not fit side by side beside the least list wrap to another row
         cards = [card for card in self.cards if not card.isHidden()]
-        card_least = max((max(card.minimumSizeHint().width(),
-                              CARD_LEAST_CHARS * metrics.averageCharWidth()) for card in cards),
-                         default=0)
+        leasts = [max(card.minimumSizeHint().width(),
+                      CARD_LEAST_CHARS * metrics.averageCharWidth()) for card in cards]
         gap = max(0, self.cards_box.horizontalSpacing())
         viewport = self.top_scroll.viewport().width()
         fixed = self.tools.minimumSizeHint().width() + self._top_row.spacing() * 2
         least_list = max(120, int(self.width() * LIST_LEAST_SHARE)) if self.steps.isVisibleTo(
             self) else 0
+
+        def cards_width(columns: int) -> int:
+            """The cards' least width ``columns`` to a row (each column its widest card's)."""
+            return sum(max(leasts[j::columns]) + gap for j in range(columns))
+
         columns = max(1, len(cards))
-        while columns > 1 and fixed + least_list + columns * (card_least + gap) > viewport:
+        while columns > 1 and fixed + least_list + cards_width(columns) > viewport:
             columns -= 1
         self._place_cards(cards, columns)
-        beside = fixed + columns * (card_least + gap)
+        beside = fixed + (cards_width(columns) if cards else 0)
         spare = viewport - beside
         # the list narrower than its 30 % where that keeps the cards and tools whole (at
         # projector text the fc_local_conv lesson's tools were cut by 19 px), but not below
