@@ -101,9 +101,14 @@ class StepControls(QWidget):
     def _first_line_width(self) -> int:
         """The first line's least width without the scatter choice."""
         bar = self._bar
-        widths = [bar.itemAt(i).minimumSize().width() for i in range(bar.count())
-                  if bar.itemAt(i).widget() is not self.scatter
-                  and not (bar.itemAt(i).widget() and bar.itemAt(i).widget().isHidden())]
+        widths = []
+        for index in range(bar.count()):
+            item = bar.itemAt(index)
+            widget = item.widget() if item is not None else None
+            if item is None or widget is self.scatter or (widget is not None and
+                                                          widget.isHidden()):
+                continue
+            widths.append(item.minimumSize().width())
         return sum(widths) + bar.spacing() * max(0, len(widths) - 1)
 
     def minimumSizeHint(self) -> QSize:
