@@ -9,7 +9,6 @@ from __future__ import annotations
 import platform
 import re
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 from PySide6.QtGui import QKeySequence
@@ -45,6 +44,9 @@ def readme_sections(text: str) -> list[tuple[str, str]]:
 
 
 def version_text() -> str:
+    # 20 ms (email, zipfile): imported when Help → About asks, not at start-up
+    from importlib import metadata
+
     def installed(name: str) -> str:
         try:
             return metadata.version(name)

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPaintEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -33,15 +41,14 @@ from app.build.palette import LayerPalette
 from app.build.property_editor import PropertyEditor
 from app.document import ModelDocument
 from app.help_menu import fill_help_menu
-from app.inspect import InspectTab
 from app.page_tabs import PageTabs
 from app.style import BASE_POINT_SIZE, apply_theme
-from app.train import TrainingPanel
 from app.window import geometry
 from app.window.autosave import UnsavedWork
 from app.window.bars import DiagramPane, InputShapeBar, TotalsBar
 from app.window.diagram_edits import DiagramEdits
 from app.window.edits import LayerEdits, UndoShortcuts
+from app.window.later_pages import LaterPages
 from app.window.model_files import ModelFiles
 from app.window.model_io import ModelImportExport
 from app.window.one_frame import paint_changes_once
@@ -50,6 +57,12 @@ from app.workers import Closing
 from core.model.spec import ModelSpec
 from core.presets import DEFAULT_PRESET, load_preset, presets_by_topic
 from core.workspace import Settings, home
+
+if TYPE_CHECKING:  # built after the first paint (app.window.later_pages)
+    from app.classroom import Classroom
+    from app.inspect import InspectTab
+    from app.label import LabelTab
+    from app.train import TrainingPanel
 
 PROJECTOR_POINTS = 18
 """From this text size on (View → Projector Text is 24 pt) the docks show on the Build tab only."""
@@ -79,9 +92,12 @@ class MainWindow(QMainWindow):
         self.editor = PropertyEditor(self.document)
         self.shape_bar = InputShapeBar(self.document)
         self.totals = TotalsBar(self.document)
-        self.training = TrainingPanel(self.document)
-        self.inspect = InspectTab(self.document, settings=self.settings)
-        self.thumbnails = DiagramThumbnails(self.diagram, self.inspect, self.document)
+        # the Train, Inspect, Classroom and Label tabs: built after the first paint, or when asked
+        self.pages = LaterPages(self, {"Train": self._build_training,
+                                       "Inspect": self._build_inspect,
+                                       "Classroom": self._build_classroom,
+                                       "Label": self._build_label})
+        self.thumbnails = DiagramThumbnails(self.diagram, lambda: self.inspect, self.document)
         self.thumbnails.opened.connect(self._open_activations)
         self.minimap = DiagramMinimap(self.diagram)
         self.files = ModelFiles(self, self.document, self.settings, self.unsaved_work.autosave)
@@ -91,12 +107,6 @@ class MainWindow(QMainWindow):
         self.edits = LayerEdits(self, self.document, self.table)
         self._build_layout()
         self._build_menus()
-        from app.classroom import install as install_classroom
-
-        self.classroom = install_classroom(self)  # Classroom tab, Lessons menu, View → Present
-        from app.label import install as install_label
-
-        self.label = install_label(self)  # the Label tab: labelling images to train on
         self.palette_widget.add_requested.connect(self.edits.add_layer_after_current)
         self.document.changed.connect(self._update_title)
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -110,10 +120,65 @@ class MainWindow(QMainWindow):
         warm_up.start_after_first_paint(self)  # torch & co. load on a worker, never here
         self._update_title()
         self.undo_shortcuts = UndoShortcuts(self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.undo_shortcuts)
+        """Installed on the application once the window has painted (:meth:`paintEvent`): an
+        application-wide filter sees every event of every object, and before the first paint
+        there is no key press to route, only the ~1,700 events of building and showing."""
+        self._painted_once = False
         self.resize(1400, 860)  # until place_on_screen (at start-up) puts it where it belongs
+
+    # -- the pages built after the first paint (app.window.later_pages) --------------------
+    @property
+    def training(self) -> TrainingPanel:
+        """The Train tab's panel (built now if it was not yet)."""
+        panel: TrainingPanel = self.pages.page("Train")
+        return panel
+
+    @property
+    def inspect(self) -> InspectTab:
+        """The Inspect tab (built now if it was not yet)."""
+        tab: InspectTab = self.pages.page("Inspect")
+        return tab
+
+    @property
+    def classroom(self) -> Classroom:
+        """The Classroom tab, the Lessons menu and View → Present (built now if not yet)."""
+        classroom: Classroom = self.pages.page("Classroom")
+        return classroom
+
+    @property
+    def label(self) -> LabelTab:
+        """The Label tab: labelling images to train on (built now if it was not yet)."""
+        tab: LabelTab = self.pages.page("Label")
+        return tab
+
+    def _build_training(self) -> TrainingPanel:
+        from app.train import TrainingPanel
+
+        panel = TrainingPanel(self.document)
+        panel.apply_font(self.settings.get("font_size", BASE_POINT_SIZE))
+        panel.event_seen.connect(self._training_event)
+        panel.run_started.connect(lambda: self._set_locked(True))
+        panel.run_finished.connect(lambda _e: self._set_locked(False))
+        self.tabs.put_page(panel, "Train")
+        return panel
+
+    def _build_inspect(self) -> InspectTab:
+        from app.inspect import InspectTab
+
+        tab = InspectTab(self.document, settings=self.settings)
+        self.tabs.put_page(tab, "Inspect")
+        self.thumbnails.follow(tab)
+        return tab
+
+    def _build_classroom(self) -> Classroom:
+        from app.classroom import install
+
+        return install(self)  # its tab, the Lessons menu, View → Present
+
+    def _build_label(self) -> LabelTab:
+        from app.label import install
+
+        return install(self)
 
     # -- the model's files (app.window.model_files; kept here for the classroom and scripts) -
     def open_file(self, path: Path, ask: bool = True) -> bool:
@@ -155,15 +220,16 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 2)
         self.tabs = PageTabs()
         self.tabs.addTab(splitter, "Build")
-        self.tabs.addTab(self.training, "Train")
-        self.tabs.addTab(self.inspect, "Inspect")
-        self.training.event_seen.connect(self._training_event)
+        self.tabs.addTab(self.pages.placeholder("Train"), "Train")
+        self.tabs.addTab(self.pages.placeholder("Inspect"), "Inspect")
+        self.tabs.addTab(self.pages.placeholder("Classroom"), "Classroom")
+        self.tabs.addTab(self.pages.placeholder("Label"), "Label")
+        self.tabs.currentChanged.connect(
+            lambda index: self.pages.tab_shown(self.tabs.tabText(index)))
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.totals)
         self.setCentralWidget(center)
         self.center = center
-        self.training.run_started.connect(lambda: self._set_locked(True))
-        self.training.run_finished.connect(lambda _e: self._set_locked(False))
         self.docks: dict[str, QDockWidget] = {}
         for title, widget, area in (("Layers", self.palette_widget,
                                      Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -293,7 +359,8 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Layers", self._about))
         # core.data.datasets.default_root(), without importing torch at start-up
-        fill_help_menu(self, help_menu, self.training.out_dir, home() / "data")
+        # the Train panel's runs folder (app.train.panel), without building it before the paint
+        fill_help_menu(self, help_menu, home() / "runs", home() / "data")
         self.help_menu = help_menu
 
     # -- title, training, close -------------------------------------------------------------
@@ -340,9 +407,15 @@ class MainWindow(QMainWindow):
         geometry.remember(self, self.settings)
         self.unsaved_work.close()
         warm_up.forget_callbacks()  # e.g. a Start clicked while torch loaded: not any more
-        self.training.stop()
-        self.inspect.stop_workers()
-        self.classroom.stop()
+        self.pages.stop()
+        training, classroom = self.pages.built_page("Train"), self.pages.built_page("Classroom")
+        inspect = self.pages.built_page("Inspect")
+        if training is not None:
+            training.stop()
+        if inspect is not None:
+            inspect.stop_workers()
+        if classroom is not None:
+            classroom.stop()
         if self.closing.begin():
             event.accept()
             self.closed.emit(True)
@@ -376,14 +449,27 @@ class MainWindow(QMainWindow):
         self.settings.set("dark", self.dark_action.isChecked())
         self.apply_view_settings()
 
-    def apply_view_settings(self) -> None:
+    def _apply_theme(self) -> None:
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, self.settings.get("dark", False),
                         self.settings.get("font_size", BASE_POINT_SIZE))
+
+    def apply_view_settings(self) -> None:
         size = self.settings.get("font_size", BASE_POINT_SIZE)
+        app = QApplication.instance()
+        if size != BASE_POINT_SIZE and isinstance(app, QApplication) and \
+                app.font().pointSize() != size:
+            # a larger (or smaller) text size reaches the pages still to be built as a change,
+            # as it reaches every other widget: the Classroom's lists and cards fit their page
+            # at projector text only as widgets built at the normal size and then enlarged
+            # (built at 24 pt its list, cards and tools needed 2,127 of 1,880 px)
+            self.pages.finish()
+        self._apply_theme()
         self.table.resizeColumnsToContents()
-        self.training.apply_font(size)
+        training = self.pages.built_page("Train")
+        if training is not None:  # else it takes the size when it is built
+            training.apply_font(size)
         self.diagram.new_model()  # labels take the new font; fitted again at its size
         self.diagram.rebuild()
         self._keep_on_screen()
@@ -397,6 +483,14 @@ class MainWindow(QMainWindow):
             # start-up with projector text saved): fit the docks again at the shown size
             self._shown_once = True
             QTimer.singleShot(0, self._fit_docks)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted_once:
+            self._painted_once = True
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self.undo_shortcuts)
 
     def available_screen(self) -> QRect | None:
         return self.screen().availableGeometry() if self.screen() is not None else None
@@ -421,13 +515,13 @@ class MainWindow(QMainWindow):
         """At projector text the builder's docks (the palette, the properties) show only on the
         Build tab: beside them the Train, Inspect and Classroom pages had ~830 of 1,920 px and
         scrolled sideways. At normal text they always show."""
-        present = getattr(getattr(self, "classroom", None), "present", None)
+        present = getattr(self.pages.built_page("Classroom"), "present", None)
         if present is not None and present.active:
             return  # presentation mode hides them itself and restores them on leaving
         large = self.settings.get("font_size", BASE_POINT_SIZE) >= PROJECTOR_POINTS
         show = not large or self.tabs.currentIndex() == 0
         shown_again = False
-        for dock in self.findChildren(QDockWidget):
+        for dock in self.docks.values():  # (findChildren wrapped every object of the window)
             if dock.parentWidget() is self and dock.isHidden() == show:
                 dock.setVisible(show)
                 shown_again = shown_again or show

@@ -62,6 +62,22 @@ class PageTabs(QTabWidget):
         area.setObjectName(f"{label}Scroll")
         return super().addTab(area, label)
 
+    def put_page(self, page: QWidget, label: str) -> int:
+        """Put ``page`` in the tab labelled ``label`` in place of its placeholder (a page built
+        after the first paint: app.window.later_pages), or in a new tab if there is none."""
+        for index in range(self.count()):
+            holder = super().widget(index)
+            if self.tabText(index) == label and isinstance(holder, _PageScroll):
+                old = holder.takeWidget()
+                if old is not None:
+                    old.removeEventFilter(holder)
+                    old.deleteLater()
+                holder.setWidget(page)
+                page.installEventFilter(holder)
+                holder.fit_page()
+                return index
+        return self.addTab(page, label)
+
     @staticmethod
     def _page(holder: QWidget | None) -> QWidget | None:
         if isinstance(holder, _PageScroll):
@@ -69,7 +85,14 @@ class PageTabs(QTabWidget):
         return holder
 
     def widget(self, index: int) -> QWidget | None:
-        return self._page(super().widget(index))
+        """The page of tab ``index``; a page still to be built after the first paint (its
+        placeholder has ``finish_page``) is built now: whoever asks for it gets the page."""
+        page = self._page(super().widget(index))
+        finish = getattr(page, "finish_page", None)
+        if callable(finish):
+            finish()
+            page = self._page(super().widget(index))
+        return page
 
     # PySide6's stub types the result as never None; Qt returns None while there is no tab
     def currentWidget(self) -> QWidget | None:  # type: ignore[override]
@@ -77,7 +100,7 @@ class PageTabs(QTabWidget):
 
     def indexOf(self, page: QWidget) -> int:
         for index in range(self.count()):
-            if self.widget(index) is page:
+            if self._page(super().widget(index)) is page:  # builds no page still to come
                 return index
         return -1
 

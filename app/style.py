@@ -129,11 +129,16 @@ def apply_theme(app: QApplication, dark: bool, point_size: int) -> None:
                          QColor("#777"))
     else:
         palette = app.style().standardPalette()
-    app.setPalette(palette)
+    # an unchanged palette or font is not set again: setting either sends a change event to
+    # every widget (at start-up the window is themed before it is built, then asked again)
+    if palette != app.palette():
+        app.setPalette(palette)
     font = QFont(app.font())
     font.setPointSize(max(MIN_POINT_SIZE, min(MAX_POINT_SIZE, point_size)))
-    app.setFont(font)
+    if font != app.font():
+        app.setFont(font)
     # windows pass the font on to their children; setting it on every widget one by one could
     # touch a widget that an earlier font change had just deleted (a crash)
     for widget in app.topLevelWidgets():
-        widget.setFont(font)
+        if widget.font() != font:  # one already showing it (built after the change) is left
+            widget.setFont(font)

@@ -30,7 +30,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QMetaMethod,
@@ -44,13 +44,11 @@ from PySide6.QtCore import (
 )
 
 from core.model.spec import ModelSpec
-from core.train.fine_tune import Unfreeze
-from core.train.settings import (
-    BatchProgress,
-    Failed,
-    TrainingControl,
-    TrainingSettings,
-)
+
+if TYPE_CHECKING:  # imported by the Train tab (built after the window's first paint): the
+    # window imports this module before its first paint, and core.train's dataclasses take 20 ms
+    from core.train.fine_tune import Unfreeze
+    from core.train.settings import TrainingControl, TrainingSettings
 
 TRAINING_NICENESS = 5
 PROGRESS_INTERVAL_S = 0.04
@@ -173,7 +171,8 @@ class _Runnable(QRunnable):
         worker, self.worker = self.worker, None
         if worker is None:
             return
-        import_torch()
+        if worker.needs_torch:
+            import_torch()
         try:
             worker._work()
         except RuntimeError as exc:
@@ -196,10 +195,13 @@ class Worker(QObject):
     _raw = Signal(str, object)  # emitted on the worker thread, delivered on the UI thread
 
     def __init__(self, function: Callable[..., Any], *args: Any, nice: bool = True,
-                 **kwargs: Any) -> None:
+                 needs_torch: bool = True, **kwargs: Any) -> None:
         super().__init__()
         self.function, self.args, self.kwargs = function, args, kwargs
         self.nice = nice
+        self.needs_torch = needs_torch
+        """torch and torchvision are imported before the job runs (:func:`import_torch`);
+        False for a job that needs neither (the window's later pages: app.window.later_pages)."""
         self.abort_requested = False
         self.is_running = False
         self.is_done = False
@@ -374,6 +376,7 @@ def _training_events(spec: ModelSpec, dataset: str, settings: TrainingSettings, 
                      ) -> Iterator[object]:
     """Load the data, then every engine event; BatchProgress thinned to what a person sees."""
     from core.train.memory import tune_malloc
+    from core.train.settings import BatchProgress, Failed
 
     tune_malloc()
     try:
@@ -411,6 +414,8 @@ class TrainingJob(QObject):
     def __init__(self, spec: ModelSpec, dataset: str, settings: TrainingSettings, out_dir: Path,
                  init_weights: Path | None = None, parent: QObject | None = None,
                  resume: Path | None = None, unfreeze: Unfreeze | None = None) -> None:
+        from core.train.settings import TrainingControl
+
         super().__init__(parent)
         self.control = TrainingControl()
         self.pool = QThreadPool(self)

@@ -10,7 +10,8 @@ Each figure is printed beside its reference measured in the same run: the bare a
 forced repaint of the whole window for edits, an empty PySide6 window for start-up; the
 machine's load average is printed before and after. The edits are measured once the warm-up's
 modules are loaded (as the window is seconds after start-up).
-Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py
+Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py [--only first-paint]
+[--repeats 7] [--against ../main] (another checkout's window in the same run: before/after)
 """
 
 from __future__ import annotations
@@ -51,14 +52,14 @@ os._exit(0)  # measured; the warm-up never started (the event loop did not turn)
 """
 
 
-def first_paint(kind: str) -> tuple[float, float, bool]:
+def first_paint(kind: str, root: Path = ROOT) -> tuple[float, float, bool]:
     """Seconds to first paint, resident memory (MB) at it, and whether pyqtgraph was imported
-    by then, of a fresh process."""
+    by then, of a fresh process (ConvScope from the checkout at ``root``)."""
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-           "CONVSCOPE_HOME": tempfile.mkdtemp(), "PYTHONPATH": str(ROOT)}
+           "CONVSCOPE_HOME": tempfile.mkdtemp(), "PYTHONPATH": str(root)}
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", FIRST_PAINT, kind], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=root)
     assert proc.stdout is not None and proc.stderr is not None
     elapsed, lines = 0.0, []
     for line in proc.stdout:  # as it is printed: the time of the paint, not of the exit
@@ -158,31 +159,48 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("first-paint", "edits"), default=None)
-    only = parser.parse_args().only
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="fresh processes per start-up figure (median; default 3)")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout (e.g. main's) whose window starts in the same "
+                        "run, alternating with this one's: a before/after figure")
+    args = parser.parse_args()
+    only = args.only
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CONVSCOPE_HOME"] = tempfile.mkdtemp()
     sys.path.insert(0, str(ROOT))
     print("load average (1, 5, 15 min) before: " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
     if only != "edits":
-        start_up(only)
+        start_up(only, args.repeats, args.against)
     if only != "first-paint":
         edits()
 
 
-def start_up(only: str | None) -> None:
-    convscope, empty = [], []
-    for _ in range(3):  # alternating, so a change of load touches both alike
+def start_up(only: str | None, repeats: int = 3, against: Path | None = None) -> None:
+    convscope, empty, other = [], [], []
+    for _ in range(repeats):  # alternating, so a change of load touches both alike
         convscope.append(first_paint("convscope"))
         empty.append(first_paint("empty"))
+        if against is not None:
+            other.append(first_paint("convscope", against.resolve()))
     paint = statistics.median(t for t, _, _ in convscope)
     reference = statistics.median(t for t, _, _ in empty)
-    print("start-up to first paint (median of 3 fresh processes; torch not imported: asserted)")
+    print(f"start-up to first paint (median of {repeats} fresh processes; torch not imported: "
+          "asserted)")
     print(f"  ConvScope main window (default preset): {paint:.2f} s, memory at first paint "
           f"{statistics.median(m for _, m, _ in convscope):.0f} MB, pyqtgraph imported: "
           f"{any(p for _, _, p in convscope)}")
     print(f"  empty PySide6 window:                   {reference:.2f} s, memory "
           f"{statistics.median(m for _, m, _ in empty):.0f} MB")
     print(f"  ratio {paint / reference:.1f}× (target ≤ 3×)")
+    if other:
+        before = statistics.median(t for t, _, _ in other)
+        print(f"  {against} (alternating with the above): {before:.2f} s, memory "
+              f"{statistics.median(m for _, m, _ in other):.0f} MB, pyqtgraph imported: "
+              f"{any(p for _, _, p in other)}; ratio {before / reference:.1f}×")
+    print("  Python writes no bytecode cache (PYTHONDONTWRITEBYTECODE: every start compiles "
+          "the app's modules)" if sys.flags.dont_write_bytecode else
+          "  with Python's bytecode cache (as an installed app starts after its first run)")
     if only == "first-paint":
         print("load average (1, 5, 15 min) after: "
               + " ".join(f"{v:.2f}" for v in os.getloadavg()))

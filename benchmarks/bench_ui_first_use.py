@@ -11,6 +11,7 @@ timer outside the marked first import; "first-import gap" the longest while the 
 torch (busy cursor and status line showing; loading a library holds the GIL).
 
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui_first_use.py [--repeats 1]
+[--against ../main] (another checkout's cold start in the same run: before/after)
 """
 
 from __future__ import annotations
@@ -66,13 +67,15 @@ open(sys.argv[1], "w").write(json.dumps(out))
 """
 
 
-def child(args: list[str], script: str | None = None) -> dict:
+def child(args: list[str], script: str | None = None, root: Path = ROOT) -> dict:
+    """One fresh process: ``script``, or ConvScope's cold-start child of the checkout at
+    ``root``."""
     out = Path(tempfile.mkdtemp()) / "out.json"
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-           "PYTHONPATH": str(ROOT), "CONVSCOPE_HOME": tempfile.mkdtemp()}
-    command = ([sys.executable, "-c", script, str(out), str(ROOT)] if script else
+           "PYTHONPATH": str(root), "CONVSCOPE_HOME": tempfile.mkdtemp()}
+    command = ([sys.executable, "-c", script, str(out), str(root)] if script else
                [sys.executable, "-m", "tests.app.cold_start_child", str(out), *args])
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=root,
                             timeout=900, check=False)
     if result.returncode != 0:
         raise SystemExit(f"{command[1:3]} failed:\n{result.stderr[-3000:]}")
@@ -93,7 +96,12 @@ def line(name: str, figures: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout (e.g. main's): its cold start too, after each "
+                        "of this one's, in the same run (before/after)")
     args = parser.parse_args()
+    roots = [("ConvScope", ROOT)] + ([(f"{args.against}", args.against.resolve())]
+                                     if args.against else [])
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
     print(f"{os.cpu_count()} CPUs; uptime at start: {uptime.strip()}")
     for repeat in range(args.repeats):
@@ -101,9 +109,10 @@ def main() -> None:
         print(f"run {repeat + 1}: reference, a bare PySide6 window, tabs and dialog")
         for name, figures in reference.items():
             print(line(name, figures))
-        for order in ("train-first", "import-first"):
-            result = child([order])
-            print(f"run {repeat + 1}: ConvScope, cold start, {order}; watchdog stalls "
+        for order, (name, root) in ((o, r) for o in ("train-first", "import-first")
+                                    for r in roots):
+            result = child([order], root=root)
+            print(f"run {repeat + 1}: {name}, cold start, {order}; watchdog stalls "
                   f"{len(result['stalls'])}, heavy imports on the UI thread "
                   f"{len(result['ui_thread_imports'])}, busy cursor + status seen "
                   f"{sum(1 for busy, status in result['busy_seen'] if busy and status)}/"

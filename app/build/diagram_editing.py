@@ -11,7 +11,7 @@ as JSON (core.model.clipboard), so it survives the window and is checked when pa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -26,13 +26,15 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QInputDialog, QMenu
 
 from app.build.diagram_connect import DiagramView as ConnectingView
 from app.build.diagram_connect import PortDrag, edge_at, refuse
-from app.build.kernel_editor import KernelEditor
 from core.inspect.kernel_values import editable_problem
 from core.model import groups
 from core.model.clipboard import CopiedLayers, copied_from_json, copy_layers
 from core.model.errors import ModelError
 from core.model.groups import fresh_group_name, group_of
 from core.model.spec import INPUT, LayerGroup, ModelSpec
+
+if TYPE_CHECKING:  # the kernel grid (numpy) is imported when first opened, not at start-up
+    from app.build.kernel_editor import KernelEditor
 
 LAYERS_MIME = "application/x-convscope-layers"
 
@@ -390,6 +392,8 @@ class BlockEditor:
 
     def edit_kernel(self, layer: str) -> KernelEditor:
         """Open the kernel grid of Conv2d ``layer`` (core.inspect.kernel_values)."""
+        from app.build.kernel_editor import KernelEditor  # numpy: loaded by the warm-up
+
         dialog = KernelEditor(self.view.document, layer, self.view.viewport())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.kernel_dialog = dialog

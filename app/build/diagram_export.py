@@ -6,7 +6,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsScene
 
 
@@ -15,6 +14,8 @@ def export_scene(scene: QGraphicsScene, title: str, background: QColor, path: Pa
     """Save the whole scene as PNG (at ``scale``) or SVG, by the file's extension."""
     rect = scene.sceneRect()
     if path.suffix.lower() == ".svg":
+        from PySide6.QtSvg import QSvgGenerator  # a Qt library of its own: loaded when asked
+
         generator = QSvgGenerator()
         generator.setFileName(str(path))
         generator.setSize(QSize(int(rect.width()), int(rect.height())))

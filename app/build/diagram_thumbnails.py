@@ -11,9 +11,9 @@ window never waits on them; clicking one opens the layer in Inspect → Activati
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
@@ -31,6 +31,8 @@ from core.analysis.diagram_look import PICTURE_INSET, PICTURE_SCALE
 from core.model.spec import INPUT
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from app.build.diagram import DiagramView
     from app.inspect.tab import InspectTab
     from app.workers import Task
@@ -46,6 +48,8 @@ THUMBNAIL_Z = 2.0
 
 
 def _pixmap(picture: np.ndarray) -> QPixmap:
+    import numpy as np  # loaded by then: the pictures come from a worker's torch
+
     height, width = picture.shape[:2]
     data = np.ascontiguousarray(picture)
     image = QImage(data.data, width, height, width * 4, QImage.Format.Format_RGBA8888)
@@ -60,9 +64,13 @@ class DiagramThumbnails(QObject):
     filled = Signal()
     """Every picture of the latest result is in the scene."""
 
-    def __init__(self, view: DiagramView, inspect: InspectTab, document: ModelDocument) -> None:
+    def __init__(self, view: DiagramView, inspect: Callable[[], InspectTab],
+                 document: ModelDocument) -> None:
+        """``inspect`` gives the Inspect tab (built after the window's first paint: asked
+        when the thumbnails are first turned on; :meth:`follow` is called once it is built)."""
         super().__init__(view)
-        self.view, self.inspect, self.document = view, inspect, document
+        self.view, self.document = view, document
+        self._inspect = inspect
         self.items: dict[str, QGraphicsPixmapItem] = {}
         self._blocks: dict[str, QGraphicsRectItem] = {}
         self._pending: list[tuple[str, np.ndarray]] = []
@@ -102,9 +110,16 @@ class DiagramThumbnails(QObject):
         self._feed.timeout.connect(self._add_slice)
         document.changed.connect(self._schedule)
         document.run_changed.connect(self._schedule)
-        inspect.input_changed.connect(self._schedule)
         view.rebuilt.connect(self.place)
         view.viewport().installEventFilter(self)
+
+    @property
+    def inspect(self) -> InspectTab:
+        return self._inspect()
+
+    def follow(self, inspect: InspectTab) -> None:
+        """The Inspect tab was built: a new input there asks for new pictures."""
+        inspect.input_changed.connect(self._schedule)
 
     @property
     def enabled(self) -> bool:

@@ -25,7 +25,7 @@ class Classroom:
         self.window = window
         self._weights_dir: Any = None
         self.panel = ClassroomPanel(window.document)
-        window.tabs.addTab(self.panel, "Classroom")
+        window.tabs.put_page(self.panel, "Classroom")  # in place of its placeholder
         self.present = PresentMode(window, window.tabs, self.panel)
         bar = window.menuBar()
         lessons = bar.addMenu("&Lessons")

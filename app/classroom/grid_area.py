@@ -93,6 +93,9 @@ class GridArea(QWidget):
         self.pictures = (False, False)
         """Whether the input and output maps are pictures (more than MAP_READ_CELLS cells):
         then the rows may take more of the width."""
+        self.lens_width = 0
+        """The width the input map needs for the magnifier's lens beside its picture (0: no
+        lens); taken from the rows' share."""
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(300, 90)
 
@@ -111,7 +114,12 @@ class GridArea(QWidget):
     def middle_share(self) -> float:
         """The most of the width the rows take: 55 % beside maps a class reads, more beside
         pictures (each keeps PICTURE_SHARE)."""
-        return 1 - sum(PICTURE_SHARE if picture else MAP_SHARE for picture in self.pictures)
+        shares = [PICTURE_SHARE if picture else MAP_SHARE for picture in self.pictures]
+        if self.lens_width:  # the lens's room, out of what the rows leave at their least
+            room = max(1, self.width() - 2 * self.GAP)
+            rows = (self.least_rows or self.needs[1]) / room
+            shares[0] = max(shares[0], min(self.lens_width / room, 1 - shares[1] - rows))
+        return 1 - sum(shares)
 
     def rows_at_body(self) -> bool:
         """Whether the rows get body-size numbers (else READABLE_FROM_BACK: at large type,
@@ -136,6 +144,7 @@ class GridArea(QWidget):
         middle = max(middle, int(room * 0.45))  # as the box layout gave them before
         rest = room - middle
         input_width = rest * needs[0] // max(1, needs[0] + needs[2])
+        input_width = max(input_width, min(self.lens_width, rest * 3 // 4))  # the lens's room
         output_width = rest - input_width
         map_width = input_width
         self.input_grid.setGeometry(0, 0, input_width, height)

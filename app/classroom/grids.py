@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -77,6 +77,14 @@ def compact_text(value: float, chars: int = COMPACT_CHARS) -> str:
     return next((t for t in texts if len(t) <= chars), min(texts, key=len))
 
 
+def _shrunk(pixels: float, wide: float, cell_width: float) -> float:
+    """A number's size in pixels: the grid's, or smaller where the value is wider than the
+    rest and would not fit its cell at that size."""
+    if wide > cell_width * WIDTH_SHARE:
+        return int(pixels * cell_width * WIDTH_SHARE / wide)
+    return pixels
+
+
 class NumberGrid(QWidget):
     """A titled grid of values; ``marks`` are outlined cells, ``window`` cells a second colour.
 
@@ -86,6 +94,9 @@ class NumberGrid(QWidget):
     they widen or heighten (up to the room there is) until it does, so a squeezed grid keeps
     readable numbers. ``readable_size`` is the room that takes, for the layout.
     """
+
+    changed = Signal()
+    """New values (``set_data``): a view drawn over the grid (the magnifier) follows them."""
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +109,11 @@ class NumberGrid(QWidget):
         self.look = NORMAL
         self.row_offset = 0
         self.col_offset = 0
+        """The input's row and column of the first cell (negative in a padding ring)."""
+        self.aside = 0
+        """Pixels kept free at the right of the cells (the magnifier's lens is drawn there)."""
+        self.title_aside = False
+        """Whether the title keeps out of ``aside`` too (the lens beside it, not below)."""
         self._image: QImage | None = None
         self._texts: list[str] = []
         self.number_pixels = 0.0
@@ -132,6 +148,7 @@ class NumberGrid(QWidget):
         self._texts = ([] if self.values is None or self.values.size > IMAGE_ABOVE else
                        [write(float(v)) for v in self.values.ravel()])
         self.update()
+        self.changed.emit()
 
     @property
     def texts(self) -> list[str]:
@@ -161,7 +178,7 @@ class NumberGrid(QWidget):
         its numbers not read) two, broken at a space, where one line would shrink below 80 %
         of the body text's size (a 5×5 kernel's rows leave the maps beside them narrow)."""
         metrics = QFontMetricsF(self.font())
-        room = self.width() - 4
+        room = self.width() - self.title_aside * self.aside - 4  # beside a lens: the picture's
         if self.values is None or self.values.size <= MAP_READ_CELLS or room <= 0 or \
                 metrics.horizontalAdvance(self.title) * 0.8 <= room or " " not in self.title:
             return [self.title]
@@ -197,14 +214,44 @@ class NumberGrid(QWidget):
         if self.values is None or self.values.size == 0:
             return QSizeF(0, 0)
         rows, cols = self.values.shape
-        width = max(0.0, (self.width() - 8) / cols)
+        width = max(0.0, (self.width() - self.aside - 8) / cols)
         height = max(0.0, (self.height() - self.title_height() - 8) / rows)
         square = min(width, height)
-        if not self._texts:
+        if self._is_picture():
             return QSizeF(square, square)
         need = self._readable_cell()
         return QSizeF(min(width, max(square, need.width())), min(height, max(square,
                                                                             need.height())))
+
+    def _is_picture(self) -> bool:
+        """Drawn as an image: too many cells for numbers, or a lens beside it shows them."""
+        return not self._texts or self.aside > 0
+
+    def cells_origin(self) -> QPointF:
+        """Where the first cell's top left corner is drawn in the widget as it is now."""
+        cols = 0 if self.values is None else self.values.shape[1]
+        return QPointF((self.width() - self.aside - self.cell_size().width() * cols) / 2,
+                       self.title_height() + 4)
+
+    def cell_rect(self, row: int, col: int) -> QRectF:
+        """Where cell (``row``, ``col``) is drawn in the widget as it is now."""
+        size, origin = self.cell_size(), self.cells_origin()
+        return QRectF(origin.x() + col * size.width(), origin.y() + row * size.height(),
+                      size.width(), size.height())
+
+    def drawn_number_pixels(self) -> float:
+        """The smallest number's size in pixels a paint at the grid's size now draws (0: none,
+        as for a map drawn as an image): ``number_pixels`` before the paint."""
+        size = self.cell_size()
+        if self._is_picture() or size.width() <= 0 or size.height() <= 0:
+            return 0.0
+        font = self._fitted_font(size)
+        if font is None:
+            return 0.0
+        metrics = QFontMetricsF(font)
+        sizes = [_shrunk(float(font.pixelSize()), metrics.horizontalAdvance(text), size.width())
+                 for text in set(self._texts)]
+        return min((p for p in sizes if p >= SMALLEST_NUMBER_PIXELS), default=0.0)
 
     def _fitted_font(self, cell: QSizeF) -> QFont | None:
         """The numbers' font: the body text's size, or larger in large cells (36 % of the
@@ -253,13 +300,13 @@ class NumberGrid(QWidget):
         title_font = QFont(self.font())
         lines = self.title_lines()
         wide = max(QFontMetricsF(title_font).horizontalAdvance(line) for line in lines)
-        if wide > self.width() - 4 > 0:  # a long title shrinks to the grid's width, not cut
-            title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (self.width() - 4)
-                                         / wide))
+        room = self.width() - self.title_aside * self.aside  # beside a lens: over the picture
+        if wide > room - 4 > 0:  # a long title shrinks to the grid's width, not cut
+            title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (room - 4) / wide))
         painter.setFont(title_font)
         painter.setPen(QColor(self.look.ink))
         title_height = self.title_height(len(lines))
-        painter.drawText(QRectF(0, 0, self.width(), title_height),
+        painter.drawText(QRectF(0, 0, room, title_height),
                          Qt.AlignmentFlag.AlignCenter, "\n".join(lines))
         self.number_pixels = 0.0
         if self.values is None or self.values.size == 0:
@@ -269,11 +316,11 @@ class NumberGrid(QWidget):
         cell_w, cell_h = size.width(), size.height()
         if cell_w <= 0 or cell_h <= 0:
             return
-        left = (self.width() - cell_w * cols) / 2
-        top = title_height + 4
+        origin = self.cells_origin()
+        left, top = origin.x(), origin.y()
         finite = self.values[np.isfinite(self.values)]
         limit = float(np.abs(finite).max()) if finite.size else 0.0
-        if not self._texts:  # a large map: one image
+        if self._is_picture():  # a large map: one image
             if self._image is None:
                 self._image = self._as_image(limit)
             painter.drawImage(QRectF(left, top, cell_w * cols, cell_h * rows), self._image)
@@ -298,10 +345,9 @@ class NumberGrid(QWidget):
                 painter.drawRect(rect)
                 if number_font is not None:
                     text = self._texts[r * cols + c]
-                    pixels = float(number_font.pixelSize())
-                    wide = metrics.horizontalAdvance(text)
-                    if wide > cell_w * WIDTH_SHARE:  # a wider value than the rest: alone
-                        pixels = int(pixels * cell_w * WIDTH_SHARE / wide)  # shrunk
+                    # a wider value than the rest: shrunk alone
+                    pixels = _shrunk(float(number_font.pixelSize()),
+                                     metrics.horizontalAdvance(text), cell_w)
                     if pixels < SMALLEST_NUMBER_PIXELS:
                         continue
                     smallest = min(smallest, pixels)

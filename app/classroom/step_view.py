@@ -26,6 +26,7 @@ from app.classroom.grids import (
     Look,
     NumberGrid,
 )
+from app.classroom.magnifier import Magnifier
 from app.classroom.session_loader import SessionLoader
 from app.classroom.step_controls import StepControls
 from app.style import error_color
@@ -98,6 +99,7 @@ class StepThroughView(QWidget):
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
         self.input_grid = NumberGrid("input")
+        self.magnifier = Magnifier(self.input_grid)  # the window's cells, readable at large type
         self.patch_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
         self.kernel_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
         self.product_grids = [NumberGrid() for _ in range(MAX_CHANNELS)]
@@ -321,7 +323,8 @@ class StepThroughView(QWidget):
         layer_input = self.session.layer_input(step.layer)
         plane = step.input_plane(layer_input, shown[0])
         ring = padding_ring(step, self.session.module(step.layer))
-        values, pad, window, _, _ = input_plane(step, plane, shown[0], ring)
+        values, pad, window, first_row, first_col = input_plane(step, plane, shown[0], ring)
+        self.input_grid.row_offset, self.input_grid.col_offset = first_row, first_col
         name = step.channel_labels[shown[0]] if step.channel_labels else \
             f"input channel {step.in_channels[shown[0]]}"
         self.input_grid.set_data(values, f"{name} ({'×'.join(map(str, layer_input.shape))})",
@@ -369,6 +372,7 @@ class StepThroughView(QWidget):
               "in the total)"]
              if hidden else []) + (["cells rounded to fit; the sums are exact"] if rounded
                                    else []) + list(step.notes)))
+        self.grids.lens_width = self.magnifier.needed_size()[0]  # room for it, if wanted
         self.grids.place()
 
     def _rows_that_fit(self, step: Step, index: int) -> int:
@@ -411,6 +415,7 @@ class StepThroughView(QWidget):
         maps = [grid.readable_size(READABLE_FROM_BACK).height()
                 for grid in (self.input_grid, self.output_grid)
                 if grid.values is not None and grid.values.size <= MAP_READ_CELLS]
+        maps.append(self.magnifier.needed_size()[1])  # a larger map's lens, if wanted
         return max(least, self._chrome_height() + max([self._row_need, *maps]))
 
     def least_height(self) -> int:
@@ -456,6 +461,7 @@ class StepThroughView(QWidget):
                           f"{part.cols[-1]} · {self.session.weights_note}")
         self._show_info()
         plane = x[ch].numpy()
+        self.input_grid.row_offset = self.input_grid.col_offset = 0
         self.input_grid.set_data(plane, f"input channel {ch}", marks=[(r, c)])
         for row in range(MAX_CHANNELS):
             grids = (self.patch_grids[row], self.kernel_grids[row], self.product_grids[row])

@@ -16,7 +16,7 @@ __all__ = ["LabelTab", "install"]
 
 def install(window: Any) -> LabelTab:
     tab = LabelTab(window.document)
-    window.tabs.addTab(tab, "Label")
+    window.tabs.put_page(tab, "Label")  # in place of its placeholder
     label_undo = tab.undo_group.createUndoAction(window, "Undo Label Edit")
     label_redo = tab.undo_group.createRedoAction(window, "Redo Label Edit")
     window.addAction(label_undo)

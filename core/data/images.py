@@ -8,13 +8,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from core.data.errors import DataError
+from core.lazy import LazyModule
 from core.regular_files import open_regular
 
 if TYPE_CHECKING:  # torch is imported when an image is first decoded, not at start-up
+    import numpy as np
     import torch
+else:  # nor numpy (0.1 s): the window imports this module before its first paint
+    np = LazyModule("numpy")
 
 
 IMAGE_FILE_LIMIT = 1 << 30

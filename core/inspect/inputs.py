@@ -11,16 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from core.data.errors import DataError
 from core.data.images import ImageTooLarge, fit_images, open_image, pil_array, uint8_chw
+from core.lazy import LazyModule
 from core.regular_files import NotARegularFile
 
 if TYPE_CHECKING:  # torch is imported when an input is first prepared, not at start-up
+    import numpy as np
     import torch
 
     from core.data.dataset import Split
+else:  # nor numpy (0.1 s): the window imports this module before its first paint
+    np = LazyModule("numpy")
 
 SAMPLE_PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "coins", "rocket", "horse")
 DEFAULT_MEAN, DEFAULT_STD = 0.5, 0.25
