@@ -54,6 +54,11 @@ a title on one line is a row less (at projector text the backward lesson's first
 two of the four rows the split left the list)."""
 CARD_LEAST_CHARS = 15
 """The least a model card keeps when the list widens, in average characters."""
+COMPACT_LINES = 26
+"""A window fewer body-text lines tall than this (projector text on a 1366×768 screen: ~20)
+is short for its type: the area above the split folds to one line (the steps as a drop-down
+beside the Show and Input choices; the cards and the lesson's text are left out), so the
+step-through's grids get the height (they had a ~90 px strip, their numbers 9 px)."""
 HEADING_SCALE = 1.4
 """The lesson title's size, relative to the body text."""
 INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
@@ -125,7 +130,11 @@ class ClassroomPanel(QWidget):
         self.steps.currentRowChanged.connect(self.show_lesson_step)
         self.steps.setVisible(False)  # shown with a lesson
         top.addWidget(self.steps)
-        self.cards_box = QHBoxLayout()
+        # the cards side by side where they fit, else wrapped to further rows (three cards at
+        # 1366 px were ~290 px wider than the tab and cut at the right): _fit_split places them
+        self.cards_box = QGridLayout()
+        self.card_columns = 0
+        """The cards per row of the grid they are placed in (0: not placed yet)."""
         top.addLayout(self.cards_box, 1)
         # each label beside its box: three rows, not five (stacked, the column was the tallest
         # part above the split at projector text, and took the list's and grids' room)
@@ -189,6 +198,19 @@ class ClassroomPanel(QWidget):
         self.splitter.addWidget(self.views)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
+        # the one line above the step-through on a short window (see COMPACT_LINES)
+        self.compact = False
+        self.compact_bar = QWidget()
+        bar = QHBoxLayout(self.compact_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        self._compact_row = bar
+        self.step_choice = QComboBox()
+        self.step_choice.setToolTip("The lesson's steps (Page Down / Page Up step through them)")
+        self.step_choice.currentIndexChanged.connect(self._step_chosen)
+        self.steps.currentRowChanged.connect(self._show_step_choice)
+        bar.addWidget(self.step_choice, 2)
+        self.compact_bar.setVisible(False)
+        layout.addWidget(self.compact_bar)
         layout.addWidget(self.splitter, 1)
         self.splitter.splitterMoved.connect(self._splitter_moved)
         # the split is set in pixels: when the splitter's own height changes (the step text
@@ -292,13 +314,15 @@ class ClassroomPanel(QWidget):
                        for i in range(len(self.lesson.compare))]
         while len(self.cards) < len(models):
             card = ModelCard("")
+            self.cards_box.addWidget(card, 0, len(self.cards))  # side by side until the fit
             self.cards.append(card)
-            self.cards_box.addWidget(card, 1)
+            self.card_columns = 0  # placed again by the next fit
         for card, (title, analysis) in zip(self.cards, models, strict=False):
             card.show_analysis(analysis, f"{title}: {analysis.spec.name}")
             card.setVisible(True)
         for card in self.cards[len(models):]:
             card.setVisible(False)
+        self.fit_layout()
 
     def _input_chosen(self, index: int) -> None:
         choice = self.input_choice.itemData(index)
@@ -324,6 +348,48 @@ class ClassroomPanel(QWidget):
         self._refresh_cards()
 
     # -- lessons ----------------------------------------------------------------------------
+    def _step_chosen(self, index: int) -> None:
+        if index >= 0 and index != self.steps.currentRow():
+            self.steps.setCurrentRow(index)
+
+    def _show_step_choice(self, row: int) -> None:
+        self.step_choice.blockSignals(True)
+        self.step_choice.setCurrentIndex(row)
+        self.step_choice.blockSignals(False)
+
+    def set_compact(self, compact: bool) -> None:
+        """Fold the area above the split to one line (a short window at large type) or back:
+        the Show and Input choices move between the tools beside the cards and that line."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        tools = self.tools.layout()
+        assert isinstance(tools, QGridLayout)
+        shrink = (QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon if compact
+                  else QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow)
+        for choice in (self.step_choice, self.mode_choice, self.input_choice):
+            choice.setMinimumContentsLength(8)  # elided in their share of the line
+            choice.setSizeAdjustPolicy(shrink)
+        if compact:
+            for widget, stretch in ((self.mode_label, 0), (self.mode_choice, 1),
+                                    (self.input_label, 0), (self.input_choice, 1)):
+                self._compact_row.addWidget(widget, stretch)
+        else:
+            tools.addWidget(self.input_label, 1, 0)
+            tools.addWidget(self.input_choice, 1, 1)
+            tools.addWidget(self.mode_label, 2, 0)
+            tools.addWidget(self.mode_choice, 2, 1)
+        self.step_choice.setVisible(self.lesson is not None)
+        self.compact_bar.setVisible(compact)
+        self.top_scroll.setVisible(not compact)
+        # the title and the layer's settings line too: the step text says which step it is
+        self.heading.setVisible(not compact)
+        self.compact_bar.setToolTip(self.heading.text() if compact else "")
+        self.step_view.set_brief(compact)
+        if self.lesson is not None and 0 <= self.steps.currentRow() < len(self.lesson.steps):
+            self.step_text.setText(self._step_text(self.steps.currentRow()))
+        self._fitted_split = True
+
     def set_lesson(self, lesson: Lesson | None) -> None:
         """Show a lesson (the builder already holds its model)."""
         self.lesson = lesson
@@ -332,6 +398,8 @@ class ClassroomPanel(QWidget):
         self.input_choice.setCurrentIndex(0)
         self.steps.blockSignals(True)
         self.steps.clear()
+        self.step_choice.blockSignals(True)
+        self.step_choice.clear()
         self.step_text.clear()
         self.steps.setVisible(lesson is not None and self.look is not PRESENT)
         if lesson is None:
@@ -344,7 +412,10 @@ class ClassroomPanel(QWidget):
                 item = QListWidgetItem(f"{number}. {step.title}")
                 item.setData(Qt.ItemDataRole.UserRole, item.text())
                 self.steps.addItem(item)
+                self.step_choice.addItem(item.text())
         self.steps.blockSignals(False)
+        self.step_choice.blockSignals(False)
+        self.step_choice.setVisible(lesson is not None)
         self._refresh_cards()
         self.timer.stop()  # the document's reload asked for a rebuild; this one replaces it
         first = lesson.steps[0] if lesson is not None else None
@@ -399,6 +470,8 @@ class ClassroomPanel(QWidget):
     def _step_text(self, row: int) -> str:
         assert self.lesson is not None
         step = self.lesson.steps[row]
+        if self.compact:  # the drop-down above says which step (a line less, often)
+            return step.text
         return f"<b>Step {row + 1} of {len(self.lesson.steps)}: {step.title}.</b> {step.text}"
 
     def _reserve_step_text(self) -> None:
@@ -484,6 +557,13 @@ class ClassroomPanel(QWidget):
         """The steps list as wide as its longest title (up to 30 % of the tab; longer titles
         wrap); above the split what the lesson's list and cards need, the step-through the
         rest (fixed shares at projector text left the grids a 90 px strip, or cut the list)."""
+        self.set_compact(self.window().height() < COMPACT_LINES * self.fontMetrics().height())
+        if self.compact:
+            self._reserve_step_text()
+            # never squeezed below its lines and smallest grids (they then overlapped): the
+            # tab's page scrolls instead
+            self.current_view().setMinimumHeight(self.current_view().least_height())
+            return
         metrics = self.steps.fontMetrics()
         items = [self.steps.item(i) for i in range(self.steps.count())]
         titles = [str(item.data(Qt.ItemDataRole.UserRole) or item.text()) for item in items]
@@ -491,13 +571,27 @@ class ClassroomPanel(QWidget):
         chrome = 2 * self.steps.frameWidth() + \
             self.steps.verticalScrollBar().sizeHint().width() + 16
         # what the cards (each at least its longest word and CARD_LEAST_CHARS) and the tools
-        # need beside the list in the area above the split: the list widens into the rest
-        cards = [card for card in self.cards if card.isVisibleTo(self)]
-        beside = self.tools.minimumSizeHint().width() + sum(
-            max(card.minimumSizeHint().width(), CARD_LEAST_CHARS * metrics.averageCharWidth())
-            for card in cards) + self._top_row.spacing() + \
-            max(0, self.cards_box.spacing()) * len(cards)
-        spare = self.top_scroll.viewport().width() - beside
+        # need beside the list in the area above the split: the list widens into the rest;
+        # cards that do not fit side by side beside the least list wrap to another row
+        cards = [card for card in self.cards if not card.isHidden()]
+        leasts = [max(card.minimumSizeHint().width(),
+                      CARD_LEAST_CHARS * metrics.averageCharWidth()) for card in cards]
+        gap = max(0, self.cards_box.horizontalSpacing())
+        viewport = self.top_scroll.viewport().width()
+        fixed = self.tools.minimumSizeHint().width() + self._top_row.spacing() * 2
+        least_list = max(120, int(self.width() * LIST_LEAST_SHARE)) if self.steps.isVisibleTo(
+            self) else 0
+
+        def cards_width(columns: int) -> int:
+            """The cards' least width ``columns`` to a row (each column its widest card's)."""
+            return sum(max(leasts[j::columns]) + gap for j in range(columns))
+
+        columns = max(1, len(cards))
+        while columns > 1 and fixed + least_list + cards_width(columns) > viewport:
+            columns -= 1
+        self._place_cards(cards, columns)
+        beside = fixed + (cards_width(columns) if cards else 0)
+        spare = viewport - beside
         # the list narrower than its 30 % where that keeps the cards and tools whole (at
         # projector text the fc_local_conv lesson's tools were cut by 19 px), but not below
         # LIST_LEAST_SHARE (where even that would not keep them whole, it changes nothing)
@@ -529,7 +623,13 @@ class ClassroomPanel(QWidget):
         assert top_layout is not None
         margins = top_layout.contentsMargins()
         box = margins.top() + margins.bottom() + top_layout.spacing()
-        parts = [card.heightForWidth(card.width()) for card in self.cards if card.isVisible()]
+        # the cards' rows one under another (each as tall as its tallest card)
+        shown = [card for card in self.cards if not card.isHidden()]
+        rows_of_cards = [shown[i:i + max(1, self.card_columns)]
+                         for i in range(0, len(shown), max(1, self.card_columns))]
+        parts = [sum(max(card.heightForWidth(card.width()) for card in row)
+                     for row in rows_of_cards)
+                 + max(0, self.cards_box.verticalSpacing()) * max(0, len(rows_of_cards) - 1)]
         parts.append(self.tools.sizeHint().height())
         line = self.fontMetrics().height()
         rows = 0
@@ -554,6 +654,24 @@ class ClassroomPanel(QWidget):
         # list); what does not fit above the split scrolls there
         top = max(min(need, total - wanted), min(rows, total - least), 2 * line)
         self.splitter.setSizes([top, total - top])
+
+    def _place_cards(self, cards: list[ModelCard], columns: int) -> None:
+        """The shown cards ``columns`` to a row, in order (the hidden ones after them)."""
+        if columns == self.card_columns:
+            return
+        self.card_columns = columns
+        for card in self.cards:
+            self.cards_box.removeWidget(card)
+        for column in range(self.cards_box.columnCount()):
+            self.cards_box.setColumnStretch(column, 0)
+        for index, card in enumerate(cards):
+            self.cards_box.addWidget(card, index // columns, index % columns)
+        for card in self.cards:
+            if card not in cards:
+                self.cards_box.addWidget(card, len(cards) // columns + 1, 0)
+        for column in range(columns):
+            self.cards_box.setColumnStretch(column, 1)
+        self.fit_layout()  # again, at the cards' new widths
 
     def stop(self) -> None:
         self.timer.stop()

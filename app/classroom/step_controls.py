@@ -6,16 +6,19 @@ order; the view listens (``moved``, ``layer_chosen``, ``scatter_toggled``) and r
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QSizePolicy,
     QSlider,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -32,8 +35,16 @@ class StepControls(QWidget):
         super().__init__(parent)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
-        bar = QHBoxLayout(self)
-        bar.setContentsMargins(0, 0, 0, 0)
+        # the scatter choice (a transposed convolution's) on a second line where the first is
+        # full: beside the rest it made the page 133 px wider than the tab at 1366 px
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # see minimumSizeHint
+        bar = QHBoxLayout()
+        self._bar = bar
+        self._second = QHBoxLayout()
+        rows.addLayout(bar)
+        rows.addLayout(self._second)
         self.layer = QComboBox()
         self.layer.setToolTip("The convolution, pooling or transposed-convolution layer")
         self.layer.currentTextChanged.connect(self.layer_chosen)
@@ -84,7 +95,47 @@ class StepControls(QWidget):
             # clicked, they leave the keyboard with the view: arrows move the position
             widget.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         bar.addStretch(1)
+        self._second.addStretch(1)
         self._speed_changed(self.speed.value())
+
+    def _first_line_width(self) -> int:
+        """The first line's least width without the scatter choice."""
+        bar = self._bar
+        widths = []
+        for index in range(bar.count()):
+            item = bar.itemAt(index)
+            widget = item.widget() if item is not None else None
+            if item is None or widget is self.scatter or (widget is not None and
+                                                          widget.isHidden()):
+                continue
+            widths.append(item.minimumSize().width())
+        return sum(widths) + bar.spacing() * max(0, len(widths) - 1)
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the first line without the scatter choice (it wraps below)."""
+        hint = super().minimumSizeHint()
+        width = max(self._first_line_width(), self.scatter.minimumSizeHint().width())
+        return QSize(width, hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._wrap_scatter()
+
+    def show_scatter(self, shown: bool) -> None:
+        """Offer the scatter choice (a transposed convolution's layer) or not."""
+        self.scatter.setVisible(shown)
+        self._wrap_scatter()
+
+    def _wrap_scatter(self) -> None:
+        """The scatter choice on the first line where it fits there, else on the second."""
+        beside = self._first_line_width() + self._bar.spacing() + \
+            self.scatter.sizeHint().width()
+        wrap = self.scatter.isVisibleTo(self) and beside > self.width()
+        target = self._second if wrap else self._bar
+        if target.indexOf(self.scatter) < 0:
+            (self._bar if wrap else self._second).removeWidget(self.scatter)
+            target.insertWidget(0 if wrap else target.count() - 1, self.scatter)
+            self.updateGeometry()
 
     def set_layers(self, names: list[str]) -> None:
         """The layers to choose from (none: nothing to step through), without a signal."""

@@ -64,6 +64,9 @@ class StepThroughView(QWidget):
         self.loader.loaded.connect(self._session_ready)
         self.loader.failed.connect(self._session_failed)
         self._pending: tuple[str, tuple[int, ...]] | None = None
+        self.brief = False
+        """The layer's settings line left out while a step is drawn (a short window at large
+        type: its two lines were the grids' room); it stays as the grids' tooltip."""
         self._build()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -121,6 +124,15 @@ class StepThroughView(QWidget):
         layout.addWidget(self.notes)
         self.set_look(NORMAL)
 
+    def set_brief(self, brief: bool) -> None:
+        """Leave out the layer's settings line while a step is drawn (see ``brief``)."""
+        self.brief = brief
+        self._show_info()
+
+    def _show_info(self) -> None:
+        self.info.setVisible(not self.brief)
+        self.grids.setToolTip(self.info.text() if self.brief else "")
+
     def set_look(self, look: Look) -> None:
         """NORMAL or PRESENT (large type, thick lines, high contrast)."""
         self.look = look
@@ -167,6 +179,7 @@ class StepThroughView(QWidget):
         self.step_result = None
         self.controls.set_layers([])
         self.info.setText(f"Nothing to step through: {message}")
+        self.info.setVisible(True)  # why nothing is drawn, brief or not
         self._clear()
 
     def _session_ready(self, session: Any) -> None:
@@ -191,7 +204,7 @@ class StepThroughView(QWidget):
         if layer not in self.session.layers():
             return
         transposed = self.session.spec.layer(layer).type == "ConvTranspose2d"
-        self.controls.scatter.setVisible(transposed)
+        self.controls.show_scatter(transposed)
         shape = tuple((self.session.layer_input(layer) if self._scattering(layer) else
                        self.session.output(layer)).shape)
         frames, frame = 0, self.controls.frame.value()
@@ -269,6 +282,7 @@ class StepThroughView(QWidget):
             self.step_result = self.session.step(layer, position)
         except StepError as exc:
             self.info.setText(str(exc))
+            self.info.setVisible(True)  # why nothing is drawn, brief or not
             return
         step = self.step_result
         channels = len(step.in_channels)
@@ -288,6 +302,7 @@ class StepThroughView(QWidget):
                   f"s {step.in_channels[0]}–{step.in_channels[-1]}")
                if getattr(module, "groups", 1) > 1 else "")
             + f" · {self.session.weights_note} · input: {self.session.source}")
+        self._show_info()
         self._redraw()
         self.position_changed.emit(step.position)
 
@@ -444,6 +459,7 @@ class StepThroughView(QWidget):
                           f"({ch}, {r}, {c}) = {number(part.value)} stamps value × kernel into "
                           f"output rows {part.rows[0]}–{part.rows[-1]}, columns {part.cols[0]}–"
                           f"{part.cols[-1]} · {self.session.weights_note}")
+        self._show_info()
         plane = x[ch].numpy()
         self.input_grid.row_offset = self.input_grid.col_offset = 0
         self.input_grid.set_data(plane, f"input channel {ch}", marks=[(r, c)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect, Qt
@@ -17,6 +19,8 @@ from tests.app.layout_checks import background, contrast, every_fault, settle
 from tests.app.window_driver import menu_action
 
 SCREEN = QRect(0, 0, 1920, 1080)
+SMALL = (1366, 768)
+"""A classroom projector's screen: the smallest the window is laid out for."""
 
 
 @pytest.fixture
@@ -362,3 +366,103 @@ def test_a_5x5_kernels_rows_round_their_numbers_at_projector_text_and_say_so(
         assert max(len(text) for text in grid.texts) <= 5, grid.texts
         grid.grab()
         assert grid.number_pixels >= READABLE_FROM_BACK, (grid.title, grid.number_pixels)
+
+
+@pytest.fixture
+def small_window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    """The default window on a 1366×768 screen (a classroom's projector), shown at that size."""
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *SMALL))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(*SMALL)
+    window.show()
+    window.apply_view_settings()
+    yield window
+    window.classroom.stop()
+    window.set_font_size(0, BASE_POINT_SIZE)
+
+
+@pytest.mark.parametrize("text", ["normal", "projector"])
+def test_the_cards_wrap_and_nothing_above_the_split_is_cut_at_1366(
+        small_window: MainWindow, qtbot: QtBot, text: str) -> None:
+    """At 1366×768 the lessons with three model cards (fc_local_conv, params_76,
+    conv_as_matrix) made the area above the split ~170 px wider than the tab: it has no
+    sideways scroll bar, so the tools beside the cards were cut at the right (issue 17)."""
+    window = small_window
+    if text == "projector":
+        menu_action(window, "View → Projector Text (24 pt)").trigger()
+    faults: list[str] = []
+    for lesson in list_lessons():
+        assert window.classroom.open_lesson(lesson.key)
+        panel = window.classroom.panel
+        _lesson_step_ready(qtbot, window, lesson.steps[0])
+        if not panel.top_scroll.isVisible():
+            continue  # folded to one line (a short window at large type)
+        viewport = panel.top_scroll.viewport().width()
+        box = panel.top_box
+        if max(box.width(), box.minimumSizeHint().width()) > viewport:
+            faults.append(f"{lesson.key}: the area above the split is "
+                          f"{max(box.width(), box.minimumSizeHint().width())} px wide in a "
+                          f"{viewport} px view")
+        shown = [w for w in (*panel.cards, panel.tools, panel.steps) if w.isVisible()]
+        for widget in shown:
+            right = widget.mapTo(box, widget.rect().topRight()).x()
+            if right >= viewport:
+                faults.append(f"{lesson.key}: {type(widget).__name__} ends at {right} px, "
+                              f"the view at {viewport}")
+        faults += [f"{lesson.key}: {f}" for f in cut_text(panel)]
+    assert faults == [], "\n".join(faults)
+
+
+SMALL_SCREEN_SHARE = {9: 2 / 3, 25: 1 / 3}
+"""At projector text on 1366×768 the least a step-through row's numbers are, as a share of the
+body text's pixels (32 px), by the kernel's cells: a 3×3 kernel's rows at two thirds (the
+lesson's step text, the bar and the sum leave ~360 px of 768 for the view), a 5×5 kernel's five
+rows of five at a third (five rows of 32 px numbers do not fit under the lesson's text)."""
+
+
+def test_the_step_through_gets_the_height_at_projector_text_on_1366(
+        small_window: MainWindow, qtbot: QtBot) -> None:
+    """At 1366×768 in projector text the area above the split kept the steps list, the cards
+    and the tools, and the step-through's grids got a ~90 px strip: a 3×3 kernel's numbers
+    were 9 px and a 5×5 kernel's not drawn (issue 17). There the area above the split folds
+    to one line with the steps as a drop-down, and every lesson's rows are readable."""
+    window = small_window
+    menu_action(window, "View → Projector Text (24 pt)").trigger()
+    assert window.classroom.open_lesson(list_lessons()[0].key)
+    _lesson_step_ready(qtbot, window, list_lessons()[0].steps[0])
+    assert window.classroom.panel.compact
+    faults: list[str] = []
+    for lesson in list_lessons():
+        assert window.classroom.open_lesson(lesson.key)
+        panel = window.classroom.panel
+        view = panel.step_view
+        for row, step in enumerate(lesson.steps):
+            if row and panel.compact:  # the next step from the drop-down, as a teacher picks it
+                panel.step_choice.setCurrentIndex(row)
+            elif row:
+                panel.steps.setCurrentRow(row)
+            assert panel.steps.currentRow() == row
+            _lesson_step_ready(qtbot, window, step)
+            where = f"{lesson.key} step {row + 1}"
+            if panel.current_view() is not view or view.step_result is None:
+                continue  # the backward and matrix views: test_every_lesson_reads_...
+            body = view.fontInfo().pixelSize()
+            grids = (view.patch_grids[0], view.kernel_grids[0], view.product_grids[0])
+            cells = view.kernel_grids[0].values.size if view.kernel_grids[0].values is not \
+                None else 0
+            least = body * next((share for most, share in SMALL_SCREEN_SHARE.items()
+                                 if cells <= most), 0)
+            for grid in grids:
+                if grid.values is None or not grid.isVisible():
+                    continue
+                grid.grab()  # paints: the numbers' size is set while painting
+                if grid.number_pixels < least:
+                    faults.append(f"{where}: {grid.title!r} numbers {grid.number_pixels:.0f} "
+                                  f"px, under {least:.0f} (body {body})")
+            faults += [f"{where}: {f}" for f in overlaps(view) + overlaps(view.grids)]
+            faults += [f"{where}: {f}" for f in every_fault(window)]
+            area = window.tabs.currentWidget().parentWidget().parentWidget()
+            if area.horizontalScrollBar().maximum() > 0:
+                faults.append(f"{where}: the page scrolls sideways")
+    assert faults == [], "\n".join(faults)
