@@ -439,13 +439,7 @@ class ClassroomPanel(QWidget):
         if lesson is None or not 0 <= row < len(lesson.steps):
             return
         step = lesson.steps[row]
-        self.step_text.setText(self._step_text(row))
-        for card in self.cards:
-            card.set_highlight(False, self.look)  # also sets the cards' text colour
-        card_index = 0 if step.model == 0 else len(self.cards) - len(lesson.compare) \
-            + step.model - 1
-        if 0 <= card_index < len(self.cards):
-            self.cards[card_index].set_highlight(True, self.look)
+        self._show_step_text(row)
         if step.layer is None or step.position is None:
             return
         self.set_mode(step.mode)
@@ -466,6 +460,21 @@ class ClassroomPanel(QWidget):
             return
         if step.mode == "forward":
             self.step_view.go_to(step.layer, step.position)
+
+    def _show_step_text(self, row: int) -> None:
+        """The step's text and its model's card highlighted, in the current look; the
+        position is left where it is (a look changed: present mode entered or left)."""
+        lesson = self.lesson
+        if lesson is None or not 0 <= row < len(lesson.steps):
+            return
+        step = lesson.steps[row]
+        self.step_text.setText(self._step_text(row))
+        for card in self.cards:
+            card.set_highlight(False, self.look)  # also sets the cards' text colour
+        card_index = 0 if step.model == 0 else len(self.cards) - len(lesson.compare) \
+            + step.model - 1
+        if 0 <= card_index < len(self.cards):
+            self.cards[card_index].set_highlight(True, self.look)
 
     def _step_text(self, row: int) -> str:
         assert self.lesson is not None
@@ -509,7 +518,9 @@ class ClassroomPanel(QWidget):
         self.pin_button.setVisible(not presenting)
         self._fitted_split = True
         self.fit_layout()
-        self.show_lesson_step(self.steps.currentRow())
+        # restyled, not stepped: Esc from present mode leaves the view where the presenter
+        # stepped to with the arrow keys (it went back to the lesson step's position)
+        self._show_step_text(self.steps.currentRow())
 
     def _style_heading(self) -> None:
         """The title larger than the body text at every text size (a fixed 14 pt was smaller
