@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLayout, QWidget
 
 from core.analysis.diagram_look import GROUP_COLORS  # shared with convscope render diagram
 
@@ -135,10 +135,40 @@ def apply_theme(app: QApplication, dark: bool, point_size: int) -> None:
         app.setPalette(palette)
     font = QFont(app.font())
     font.setPointSize(max(MIN_POINT_SIZE, min(MAX_POINT_SIZE, point_size)))
-    if font != app.font():
+    changed = font != app.font()
+    if changed:
         app.setFont(font)
     # windows pass the font on to their children; setting it on every widget one by one could
     # touch a widget that an earlier font change had just deleted (a crash)
     for widget in app.topLevelWidgets():
         if widget.font() != font:  # one already showing it (built after the change) is left
             widget.setFont(font)
+            changed = True
+    if changed:
+        for widget in app.topLevelWidgets():
+            forget_hidden_sizes(widget)
+
+
+def forget_hidden_sizes(root: QWidget) -> None:
+    """Drop the sizes that the layouts of ``root``'s hidden widgets computed at the old text size.
+
+    A font change invalidates only a widget's top layout; Qt recomputes its nested layouts when
+    it activates the layout, which it does for shown widgets only. A tab widget still counts
+    its hidden pages' minimums, so after projector text and back to normal the Inspect tab kept
+    the hidden Style view's 24 pt minimum (1,233 px where 636 px fit) and its page was 437 px
+    wider than its view. Every layout of a hidden widget is invalidated here, nested ones too,
+    and the nearest shown widget above it asks its own layout again. (Layouts are QObjects,
+    their items are not: a Python wrapper of a QLayoutItem outlives the item it wraps.)"""
+    shown: dict[int, QWidget] = {}
+    for layout in root.findChildren(QLayout):
+        widget = layout.parentWidget()
+        if widget is None or widget.isVisible():
+            continue
+        layout.invalidate()
+        above = widget.parentWidget()
+        while above is not None and not above.isVisible():
+            above = above.parentWidget()
+        if above is not None:
+            shown[id(above)] = above
+    for widget in shown.values():
+        widget.updateGeometry()

@@ -371,6 +371,10 @@ class LayerTable(QTableView):
         self.setDropIndicatorShown(True)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+        # a name too long for its column keeps both ends, "layer1…conv1": which block and which
+        # layer in it (cut at the end, ResNet's names at projector text on 1366 px all read
+        # "layer1_0…"); the row's tooltip gives it whole. Qt elides in C++: no Python per cell
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.verticalHeader().hide()
         self.rows = fit_rows_to_text(self)  # 29 px at 24 pt cut the underscores (issue 17)
         header = self.horizontalHeader()

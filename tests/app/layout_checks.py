@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPalette
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QAbstractScrollArea,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QGraphicsView,
     QGroupBox,
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QTabWidget,
     QTextEdit,
+    QToolTip,
     QTreeView,
     QWidget,
 )
@@ -134,6 +136,41 @@ def overflow(root: QWidget) -> list[str]:
     return found
 
 
+def _tooltip_at(table: QTableView, index: QModelIndex) -> str:
+    """The tooltip shown when the pointer rests on a shown cell (the help event Qt sends the
+    viewport then); "" when none shows."""
+    point = table.visualRect(index).center()
+    QToolTip.hideText()
+    QApplication.sendEvent(table.viewport(), QHelpEvent(QEvent.Type.ToolTip, point,
+                                                        table.viewport().mapToGlobal(point)))
+    text = QToolTip.text() if QToolTip.isVisible() else ""
+    QToolTip.hideText()
+    return text
+
+
+def _elided_in_the_middle(table: QTableView, column: int) -> bool:
+    """The column's long texts are elided in the middle (both ends show: "layer1…conv1") and
+    each shown cell whose text is longer than the column gives it whole in its tooltip: a
+    deliberate elision where there is no room, not text cut off. A header cut is still cut."""
+    model = table.model()
+    header = table.horizontalHeader()
+    width = table.columnWidth(column)
+    if table.textElideMode() != Qt.TextElideMode.ElideMiddle or \
+            header.sectionSizeFromContents(column).width() > width + 1:
+        return False
+    first = max(0, table.rowAt(0))
+    last = table.rowAt(table.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    for row in range(first, last + 1):
+        index = model.index(row, column)
+        text = index.data()
+        if table.isRowHidden(row) or not text or table.sizeHintForIndex(index).width() <= width:
+            continue
+        if str(text) not in _tooltip_at(table, index):
+            return False
+    return True
+
+
 def _table_columns(table: QTableView) -> list[str]:
     found = []
     model = table.model()
@@ -145,7 +182,7 @@ def _table_columns(table: QTableView) -> list[str]:
             continue
         width = table.columnWidth(column)
         need = max(table.sizeHintForColumn(column), header.sectionSizeFromContents(column).width())
-        if need > width + 1:
+        if need > width + 1 and not _elided_in_the_middle(table, column):
             title = model.headerData(column, Qt.Orientation.Horizontal)
             found.append(f"{_name(table)} column {title!r}: {width} px, its text needs {need}")
     return found

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 from pytestqt.qtbot import QtBot
 
 import app.build.layer_table as layer_table
@@ -12,7 +12,7 @@ from app.build.diagram import DiagramView
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE, apply_theme
 from core.presets import load_preset
-from tests.app.layout_checks import row_heights
+from tests.app.layout_checks import cut_text, row_heights
 from tests.app.waits import settle
 from tests.app.window_driver import hover_tooltip, menu_action
 
@@ -162,3 +162,40 @@ def test_rows_show_the_layer_names_whole_at_projector_text_and_back(
     settle()
     assert table.rowHeight(row) == normal
     assert row_heights(resnet) == []
+
+
+@pytest.mark.parametrize(("screen", "whole"), [((1366, 768), False), ((1920, 1080), True)])
+def test_long_names_show_whole_where_there_is_room_else_both_ends_and_the_tooltip(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+        screen: tuple[int, int], whole: bool) -> None:
+    """ResNet-18 at projector text: on 1920 px the Name column is as wide as layer1_0_conv1;
+    on a 1366 px laptop it cannot be (186 px beside both docks, the name needs 420): the name
+    keeps both ends ("laye…onv1", not "layer1_0…" on every row of the block) and its tooltip
+    gives it whole. Back at normal text every name shows whole again."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    request.addfinalizer(lambda: apply_theme(app, False, BASE_POINT_SIZE))
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *screen))
+    window = MainWindow(load_preset("resnet18"))
+    qtbot.addWidget(window)
+    window.resize(*screen)
+    window.show()
+    window.apply_view_settings()
+    settle()
+    menu_action(window, "View → Projector Text (24 pt)").trigger()
+    settle()
+    table = window.table
+    index = table.table_model.index(window.document.spec.index("layer1_0_conv1"), 1)
+    table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+    settle()
+    assert index.data() == "layer1_0_conv1"
+    name_fits = table.sizeHintForIndex(index).width() <= table.columnWidth(1)
+    assert name_fits == whole
+    if not whole:  # elided in the middle, whole in the tooltip
+        assert table.textElideMode() == Qt.TextElideMode.ElideMiddle
+        assert hover_tooltip(table, index).startswith("layer1_0_conv1 (Conv2d)")
+    assert cut_text(window) == []
+    menu_action(window, "View → Normal Text").trigger()
+    settle()
+    assert table.sizeHintForColumn(1) <= table.columnWidth(1)
+    assert cut_text(window) == []

@@ -107,13 +107,13 @@ def test_projector_then_normal_then_present_leaves_every_page_fitting(
     """A teacher tries projector text, goes back to normal, presents and leaves: the pages
     kept projector text's widths (the Inspect page was 276 px wider than the window)."""
     window = matrix_window
-    projector = menu_action(window, "View → Projector Text (24 pt)")
-    projector.trigger()
+    menu_action(window, "View → Projector Text (24 pt)").trigger()
     settle()
     _faults_on_every_page(window, qtbot, "projector")  # every page laid out at 24 pt
-    projector.trigger()  # unchecked: back to normal text
-    assert not projector.isChecked()
+    # back to normal text (Projector Text is no toggle: triggered again, it stayed at 24 pt)
+    menu_action(window, "View → Normal Text").trigger()
     settle()
+    assert window.font().pointSize() == BASE_POINT_SIZE
     window.tabs.setCurrentWidget(window.classroom.panel)
     settle_classroom(window, _waiter(qtbot))
     menu_action(window, "View → Present").trigger()
