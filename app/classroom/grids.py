@@ -118,6 +118,9 @@ class NumberGrid(QWidget):
         self._texts: list[str] = []
         self.number_pixels = 0.0
         """The smallest number's font size in pixels at the last paint (0: none drawn)."""
+        self.title_pixels = 0.0
+        """The title's font size in pixels at the last paint (smaller than the body text's
+        where a long title shrinks to the grid's width)."""
         self.compact = False
         """Numbers in at most COMPACT_CHARS characters, all in one size that may go below the
         body text's down to READABLE_FROM_BACK (the step-through's rows at large type: a
@@ -315,8 +318,10 @@ class NumberGrid(QWidget):
         lines = self.title_lines()
         wide = max(QFontMetricsF(title_font).horizontalAdvance(line) for line in lines)
         room = self.width() - self.title_aside * self.aside  # beside a lens: over the picture
+        self.title_pixels = float(self.fontInfo().pixelSize())
         if wide > room - 4 > 0:  # a long title shrinks to the grid's width, not cut
             title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (room - 4) / wide))
+            self.title_pixels *= (room - 4) / wide
         painter.setFont(title_font)
         painter.setPen(QColor(self.look.ink))
         title_height = self.title_height(len(lines))

@@ -44,6 +44,8 @@ class LensGrid(NumberGrid):
         super().__init__("", parent)
         self.first_row = 0
         self.first_col = 0
+        self.label_pixels = 0.0
+        """The smallest label's font size in pixels at the last paint (0: none drawn)."""
 
     def label_font(self) -> QFont:
         font = QFont(self.font())
@@ -67,8 +69,10 @@ class LensGrid(NumberGrid):
         size = super().cell_size()
         if self.values is None:
             return size
-        most = max(0.0, (self.width() - self.label_width() - 8) / self.values.shape[1])
-        return QSizeF(min(size.width(), most), size.height())  # the rows' labels beside
+        # across the width beside the rows' labels (the magnifier sizes the lens for its
+        # cells: wide enough for the columns' labels)
+        return QSizeF(max(0.0, (self.width() - self.label_width() - 8) / self.values.shape[1]),
+                      size.height())
 
     def title_lines(self) -> list[str]:
         return [""]  # no title: the columns' labels in its place
@@ -102,6 +106,7 @@ class LensGrid(NumberGrid):
             font.setPixelSize(max(1, int(font.pixelSize() * size.width() * LABEL_SHARE
                                          / widest)))
             painter.setFont(font)
+        self.label_pixels = float(font.pixelSize()) if rows else 0.0
         for c, text in enumerate(cols):
             painter.drawText(QRectF(origin.x() + c * size.width(), 0, size.width(),
                                     origin.y() - 2),
