@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.classroom.grid_area import OUTPUT_LEAST
 from app.classroom.grids import READABLE_FROM_BACK, NumberGrid
 from app.classroom.step_view import StepThroughView
 from app.main_window import MainWindow
@@ -124,6 +125,9 @@ def _check_read_from_the_back(view: StepThroughView) -> None:
     lens_rect = QRectF(lens.geometry())
     assert not title.intersects(picture)
     assert not (grid.title_aside is False and title.intersects(lens_rect))
+    # an output picture gave the lens its share: left out, not a sliver under a tiny title
+    output = view.output_grid
+    assert not output.isVisible() or output.width() >= OUTPUT_LEAST, output.width()
 
 
 def _marker_drawn(view: StepThroughView) -> bool:
