@@ -61,16 +61,26 @@ beside the Show and Input choices; the cards and the lesson's text are left out)
 step-through's grids get the height (they had a ~90 px strip, their numbers 9 px)."""
 HEADING_SCALE = 1.4
 """The lesson title's size, relative to the body text."""
-INPUT_CHOICES: tuple[tuple[str, str | None], ...] = (
-    ("the lesson's, or random", None), ("digit: test image 0", "digits:0"),
-    ("digit: test image 7", "digits:7"), ("photo: astronaut", "astronaut"),
-    ("photo: camera", "camera"), ("photo: coffee", "coffee"), ("image file…", "file"),
-    ("array file (.npy or text)…", "array"))
-"""The input chooser's entries and the source each gives ``build_session``."""
-MODES = (("Forward: one output value", "forward"), ("Backward: one gradient", "backward"),
-         ("As a matrix", "matrix"))
-"""What the step-through shows: the arithmetic of an output, a gradient's terms, a matrix."""
-
+INPUT_CHOICES: tuple[tuple[str, str, str | None], ...] = (
+    ("random", "random values (the lesson's own input when a lesson is open)", None),
+    ("digit 0", "a digit: the bundled digits' test image 0", "digits:0"),
+    ("digit 7", "a digit: the bundled digits' test image 7", "digits:7"),
+    ("astronaut", "a photo: scikit-image's astronaut", "astronaut"),
+    ("camera", "a photo: scikit-image's camera man", "camera"),
+    ("coffee", "a photo: scikit-image's coffee cup", "coffee"),
+    ("image file…", "an image file of yours (fitted to the model's input)", "file"),
+    ("array file…", "an array file of yours (.npy or text, used exactly as given)", "array"))
+"""The input chooser's entries (short, as the box shows them; in full, its tooltip) and the
+source each gives ``build_session``: at projector text beside three model cards the long
+texts were cut ("the lesson's,…")."""
+LESSON_INPUT = ("the lesson's", "the lesson's own input")
+"""The first entry while a lesson is open (it brings its input)."""
+MODES = (("Forward", "Forward: how one output value is made", "forward"),
+         ("Backward", "Backward: the terms of one gradient", "backward"),
+         ("As a matrix", "As a matrix: a convolution as a sparse matrix beside a locally "
+          "connected and a dense layer", "matrix"))
+"""What the step-through shows (short; in full, its tooltip): the arithmetic of an output, a
+gradient's terms, a matrix."""
 
 
 def wrap_to_width(text: str, width: int, metrics: QFontMetrics) -> str:
@@ -150,8 +160,10 @@ class ClassroomPanel(QWidget):
         self.input_choice.setToolTip("The input the model is run on (images are fitted to the "
                                      "model's input as the inspector does; arrays are used "
                                      "exactly as given)")
-        for text, data in INPUT_CHOICES:
+        for text, full, data in INPUT_CHOICES:
             self.input_choice.addItem(text, data)
+            self.input_choice.setItemData(self.input_choice.count() - 1, full,
+                                          Qt.ItemDataRole.ToolTipRole)
         self.input_choice.activated.connect(self._input_chosen)
         self.input_source: str | None = None
         self.input_label = QLabel("Input")
@@ -162,8 +174,13 @@ class ClassroomPanel(QWidget):
         self.mode_choice.setToolTip("Forward: how one output value is made; backward: the "
                                     "terms of one gradient; as a matrix: a convolution as a "
                                     "sparse matrix beside a locally connected and a dense layer")
-        for text, data in MODES:
+        for text, full, data in MODES:
             self.mode_choice.addItem(text, data)
+            self.mode_choice.setItemData(self.mode_choice.count() - 1, full,
+                                         Qt.ItemDataRole.ToolTipRole)
+        for choice in (self.mode_choice, self.input_choice):
+            # as wide as the widest entry where they sit beside the cards (see set_compact)
+            choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.mode_choice.currentIndexChanged.connect(
             lambda index: self.set_mode(self.mode_choice.itemData(index)))
         tools.addWidget(self.mode_label, 2, 0)
@@ -235,7 +252,7 @@ class ClassroomPanel(QWidget):
 
     def set_mode(self, mode: str) -> None:
         """Show the forward step-through, the backward step or the matrix view."""
-        index = [m for _, m in MODES].index(mode)
+        index = [m for _, _, m in MODES].index(mode)
         if self.mode_choice.currentIndex() != index:
             self.mode_choice.blockSignals(True)
             self.mode_choice.setCurrentIndex(index)
@@ -366,10 +383,13 @@ class ClassroomPanel(QWidget):
         tools = self.tools.layout()
         assert isinstance(tools, QGridLayout)
         shrink = (QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon if compact
-                  else QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow)
+                  else QComboBox.SizeAdjustPolicy.AdjustToContents)
         for choice in (self.step_choice, self.mode_choice, self.input_choice):
-            choice.setMinimumContentsLength(8)  # elided in their share of the line
             choice.setSizeAdjustPolicy(shrink)
+            # elided in their share of the line; beside the cards each as wide as its widest
+            # entry (a changed length also drops the box's cached minimum width: the policy
+            # alone left the line's, and at projector text "Forward: one…" was cut)
+            choice.setMinimumContentsLength(8 if compact else 0)
         if compact:
             for widget, stretch in ((self.mode_label, 0), (self.mode_choice, 1),
                                     (self.input_label, 0), (self.input_choice, 1)):
@@ -395,6 +415,9 @@ class ClassroomPanel(QWidget):
         self.lesson = lesson
         self.pinned = None
         self.input_source = None  # a lesson brings its own input
+        entry = LESSON_INPUT if lesson is not None else INPUT_CHOICES[0][:2]
+        self.input_choice.setItemText(0, entry[0])
+        self.input_choice.setItemData(0, entry[1], Qt.ItemDataRole.ToolTipRole)
         self.input_choice.setCurrentIndex(0)
         self.steps.blockSignals(True)
         self.steps.clear()
@@ -439,13 +462,7 @@ class ClassroomPanel(QWidget):
         if lesson is None or not 0 <= row < len(lesson.steps):
             return
         step = lesson.steps[row]
-        self.step_text.setText(self._step_text(row))
-        for card in self.cards:
-            card.set_highlight(False, self.look)  # also sets the cards' text colour
-        card_index = 0 if step.model == 0 else len(self.cards) - len(lesson.compare) \
-            + step.model - 1
-        if 0 <= card_index < len(self.cards):
-            self.cards[card_index].set_highlight(True, self.look)
+        self._show_step_text(row)
         if step.layer is None or step.position is None:
             return
         self.set_mode(step.mode)
@@ -466,6 +483,21 @@ class ClassroomPanel(QWidget):
             return
         if step.mode == "forward":
             self.step_view.go_to(step.layer, step.position)
+
+    def _show_step_text(self, row: int) -> None:
+        """The step's text and its model's card highlighted, in the current look; the
+        position is left where it is (a look changed: present mode entered or left)."""
+        lesson = self.lesson
+        if lesson is None or not 0 <= row < len(lesson.steps):
+            return
+        step = lesson.steps[row]
+        self.step_text.setText(self._step_text(row))
+        for card in self.cards:
+            card.set_highlight(False, self.look)  # also sets the cards' text colour
+        card_index = 0 if step.model == 0 else len(self.cards) - len(lesson.compare) \
+            + step.model - 1
+        if 0 <= card_index < len(self.cards):
+            self.cards[card_index].set_highlight(True, self.look)
 
     def _step_text(self, row: int) -> str:
         assert self.lesson is not None
@@ -509,7 +541,9 @@ class ClassroomPanel(QWidget):
         self.pin_button.setVisible(not presenting)
         self._fitted_split = True
         self.fit_layout()
-        self.show_lesson_step(self.steps.currentRow())
+        # restyled, not stepped: Esc from present mode leaves the view where the presenter
+        # stepped to with the arrow keys (it went back to the lesson step's position)
+        self._show_step_text(self.steps.currentRow())
 
     def _style_heading(self) -> None:
         """The title larger than the body text at every text size (a fixed 14 pt was smaller
@@ -558,6 +592,11 @@ class ClassroomPanel(QWidget):
         wrap); above the split what the lesson's list and cards need, the step-through the
         rest (fixed shares at projector text left the grids a 90 px strip, or cut the list)."""
         self.set_compact(self.window().height() < COMPACT_LINES * self.fontMetrics().height())
+        for choice in (self.mode_choice, self.input_choice):
+            # beside the cards every entry reads whole (their least width is otherwise a few
+            # characters: at projector text the cards took the rest and cut "Forward: one…");
+            # on the one line of a short window they share it, elided
+            choice.setMinimumWidth(0 if self.compact else choice.sizeHint().width())
         if self.compact:
             self._reserve_step_text()
             # never squeezed below its lines and smallest grids (they then overlapped): the

@@ -64,6 +64,13 @@ class StepThroughView(QWidget):
         self.loader.loaded.connect(self._session_ready)
         self.loader.failed.connect(self._session_failed)
         self._pending: tuple[str, tuple[int, ...]] | None = None
+        self.loading = False
+        """A session was asked for and has not arrived: the position asked with it (and the
+        moves below) is where the view goes when it does."""
+        self._moves: list[tuple[str, int]] = []
+        """The arrow keys pressed while ``loading`` ("step" or "row", and the delta), made
+        again from the asked position when the session arrives (a teacher who opens a lesson
+        and presses → at once sees the step move, not the session take it back)."""
         self.brief = False
         """The layer's settings line left out while a step is drawn (a short window at large
         type: its two lines were the grids' room); it stays as the grids' tooltip."""
@@ -169,12 +176,18 @@ class StepThroughView(QWidget):
         position when they still exist, or go to the ones given."""
         if layer is not None:
             self._pending = (layer, position or (0, 0, 0))
-        elif self.step_result is not None:
+            self._moves = []
+        elif self.step_result is not None and not self.loading:
             self._pending = (self.step_result.layer, self.step_result.position)
+        # (a rebuild while one is loading keeps the position that one asked for, and the
+        # keys pressed since)
+        self.loading = True
         self.info.setText("Building the model and running the input through it…")
         self.loader.load(work)
 
     def _session_failed(self, message: str) -> None:
+        self.loading = False
+        self._moves = []
         self.session = None
         self.step_result = None
         self.controls.set_layers([])
@@ -192,15 +205,28 @@ class StepThroughView(QWidget):
             return
         layer, position = self._pending or (names[0], (0, 0, 0))
         self._pending = None
+        self.loading = False
+        moves, self._moves = self._moves, []
         if layer not in names:
             layer, position = names[0], (0, 0, 0)
-        self.go_to(layer, position)
+        self._go_to(layer, position)
+        for kind, delta in moves:
+            if kind == "step":
+                self.controls.step_by(delta)
+            else:
+                self.controls.move_row(delta)
 
     def go_to(self, layer: str, position: tuple[int, ...]) -> None:
-        """Show ``layer`` at ``position`` (clamped into its output)."""
-        if self.session is None:
+        """Show ``layer`` at ``position`` (clamped into its output); while a session is
+        loading, that is where it lands (a lesson step chosen meanwhile)."""
+        if self.session is None or self.loading:
             self._pending = (layer, position)
-            return
+            self._moves = []
+            if self.session is None:
+                return
+        self._go_to(layer, position)
+
+    def _go_to(self, layer: str, position: tuple[int, ...]) -> None:
         if layer not in self.session.layers():
             return
         transposed = self.session.spec.layer(layer).type == "ConvTranspose2d"
@@ -227,7 +253,7 @@ class StepThroughView(QWidget):
 
     def _layer_chosen(self, name: str) -> None:
         if self.session is not None and name:
-            self.go_to(name, self.position())
+            self._go_to(name, self.position())
 
     def position(self) -> tuple[int, ...]:
         return self.controls.position()
@@ -235,10 +261,20 @@ class StepThroughView(QWidget):
     # -- stepping ---------------------------------------------------------------------------
     def step_by(self, delta: int) -> bool:
         """Next (+1) or previous (−1) position in reading order; False at either end. (Not
-        ``move``: that is QWidget.move, which places the widget.)"""
+        ``move``: that is QWidget.move, which places the widget.) While a session loads
+        the step is kept for it (True), and shown on the old one if there is one."""
+        if self.loading:
+            self._moves.append(("step", delta))
+            if self.session is not None:
+                self.controls.step_by(delta)
+            return True
         return self.session is not None and self.controls.step_by(delta)
 
     def move_row(self, delta: int) -> None:
+        if self.loading:
+            self._moves.append(("row", delta))
+            if self.session is None:
+                return
         self.controls.move_row(delta)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -483,4 +519,6 @@ class StepThroughView(QWidget):
 
     def stop(self) -> None:
         self.controls.timer.stop()
-        self.loader.stop()
+        self.loader.stop()  # no session comes now: the keys are not kept for one
+        self.loading = False
+        self._moves = []
