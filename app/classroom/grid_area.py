@@ -20,6 +20,10 @@ MAP_SHARE = 0.225
 PICTURE_SHARE = 0.12
 """The width a map drawn as a picture (its numbers too small to read) keeps where the rows need
 more: a 5×5 kernel's rows take up to 76 % of the width beside two pictures."""
+OUTPUT_LEAST = 150
+"""The least width an output map drawn as a picture is shown at beside the input map's lens:
+narrower, its share goes to the lens and it is hidden (the step's result is in the formula
+below the rows, and a sliver of a picture under a shrunken title reads from nowhere)."""
 
 
 def padding_ring(step: Step, module: object) -> tuple[int, int]:
@@ -118,7 +122,11 @@ class GridArea(QWidget):
         if self.lens_width:  # the lens's room, out of what the rows leave at their least
             room = max(1, self.width() - 2 * self.GAP)
             rows = (self.least_rows or self.needs[1]) / room
-            shares[0] = max(shares[0], min(self.lens_width / room, 1 - shares[1] - rows))
+            lens = self.lens_width / room
+            if self.pictures[1] and lens <= 1 - rows:  # an output picture gives its share
+                shares = [max(shares[0], lens), max(0.0, min(shares[1], 1 - lens - rows))]
+            else:
+                shares[0] = max(shares[0], min(lens, 1 - shares[1] - rows))
         return 1 - sum(shares)
 
     def rows_at_body(self) -> bool:
@@ -144,8 +152,13 @@ class GridArea(QWidget):
         middle = max(middle, int(room * 0.45))  # as the box layout gave them before
         rest = room - middle
         input_width = rest * needs[0] // max(1, needs[0] + needs[2])
-        input_width = max(input_width, min(self.lens_width, rest * 3 // 4))  # the lens's room
+        # an output picture beside a lens that fits in what the rows leave
+        gives = bool(self.lens_width) and self.pictures[1] and rest >= self.lens_width
+        input_width = max(input_width, min(self.lens_width, rest if gives else rest * 3 // 4))
+        if gives and rest - input_width < OUTPUT_LEAST:  # its share to the lens
+            input_width = rest
         output_width = rest - input_width
+        self.output_grid.setVisible(output_width > 0)
         map_width = input_width
         self.input_grid.setGeometry(0, 0, input_width, height)
         self.output_grid.setGeometry(width - output_width, 0, output_width, height)

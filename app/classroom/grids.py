@@ -118,6 +118,9 @@ class NumberGrid(QWidget):
         self._texts: list[str] = []
         self.number_pixels = 0.0
         """The smallest number's font size in pixels at the last paint (0: none drawn)."""
+        self.title_pixels = 0.0
+        """The title's font size in pixels at the last paint (smaller than the body text's
+        where a long title shrinks to the grid's width)."""
         self.compact = False
         """Numbers in at most COMPACT_CHARS characters, all in one size that may go below the
         body text's down to READABLE_FROM_BACK (the step-through's rows at large type: a
@@ -179,6 +182,8 @@ class NumberGrid(QWidget):
         of the body text's size (a 5×5 kernel's rows leave the maps beside them narrow)."""
         metrics = QFontMetricsF(self.font())
         room = self.width() - self.title_aside * self.aside - 4  # beside a lens: the picture's
+        if self.title_aside:  # over the picture beside a lens: as many lines as keep its size
+            return self.wrapped_title(room)
         if self.values is None or self.values.size <= MAP_READ_CELLS or room <= 0 or \
                 metrics.horizontalAdvance(self.title) * 0.8 <= room or " " not in self.title:
             return [self.title]
@@ -186,6 +191,18 @@ class NumberGrid(QWidget):
         splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
         return list(min(splits, key=lambda pair: max(metrics.horizontalAdvance(t)
                                                      for t in pair)))
+
+    def wrapped_title(self, room: float) -> list[str]:
+        """The title broken at spaces into lines that each fit ``room`` pixels at the body
+        text's size (a word wider than that alone on its line)."""
+        metrics = QFontMetricsF(self.font())
+        lines: list[str] = []
+        for word in self.title.split(" "):
+            if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= room:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        return lines or [""]
 
     def title_height(self, lines: int | None = None) -> float:
         """The title's height: ``lines`` lines (default: as drawn, ``title_lines``)."""
@@ -301,8 +318,10 @@ class NumberGrid(QWidget):
         lines = self.title_lines()
         wide = max(QFontMetricsF(title_font).horizontalAdvance(line) for line in lines)
         room = self.width() - self.title_aside * self.aside  # beside a lens: over the picture
+        self.title_pixels = float(self.fontInfo().pixelSize())
         if wide > room - 4 > 0:  # a long title shrinks to the grid's width, not cut
             title_font.setPointSizeF(max(1.0, title_font.pointSizeF() * (room - 4) / wide))
+            self.title_pixels *= (room - 4) / wide
         painter.setFont(title_font)
         painter.setPen(QColor(self.look.ink))
         title_height = self.title_height(len(lines))

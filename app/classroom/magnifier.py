@@ -2,9 +2,10 @@
 
 At large type (projector text, present mode) a map of many cells (a 28×28 digit) draws its
 numbers a few pixels tall, or as an image. The magnifier then keeps room at the map's right (the
-map shrinks to a picture beside it) for a lens: the cells the step's window reads and a margin
-of one or two cells, numbers at least READABLE_FROM_BACK pixels, the window outlined as on the
-map, each row and column labelled with its place in the input. A dashed outline on the map,
+map shrinks to a picture beside it, at least PICTURE pixels wide) for a lens: the cells the
+step's window reads and a margin of one or two cells, numbers at least READABLE_FROM_BACK
+pixels, the window outlined as on the map, each row and column labelled with its place in the
+input at READABLE_FROM_BACK pixels. A dashed outline on the map,
 joined to the lens by two lines, shows where it looks. It follows the map: every new position
 (stepping, playing) and every new size.
 """
@@ -23,8 +24,9 @@ map."""
 NARROWEST = 0.75
 """The lens's cells are at least this share of their height wide (narrower than square where
 the values are short: "0" and "1" in a digit)."""
-LENS_SHARE = 0.75
-"""The most of the map's width the lens takes (the map is drawn in the rest, as a picture)."""
+PICTURE = 150
+"""The least width and height of the map's picture beside the lens: a class sees the digit and
+where the lens looks."""
 LABEL_SHARE = 0.8
 """The most of a column's width its label takes."""
 FRAME = 3
@@ -42,6 +44,8 @@ class LensGrid(NumberGrid):
         super().__init__("", parent)
         self.first_row = 0
         self.first_col = 0
+        self.label_pixels = 0.0
+        """The smallest label's font size in pixels at the last paint (0: none drawn)."""
 
     def label_font(self) -> QFont:
         font = QFont(self.font())
@@ -65,8 +69,10 @@ class LensGrid(NumberGrid):
         size = super().cell_size()
         if self.values is None:
             return size
-        most = max(0.0, (self.width() - self.label_width() - 8) / self.values.shape[1])
-        return QSizeF(min(size.width(), most), size.height())  # the rows' labels beside
+        # across the width beside the rows' labels (the magnifier sizes the lens for its
+        # cells: wide enough for the columns' labels)
+        return QSizeF(max(0.0, (self.width() - self.label_width() - 8) / self.values.shape[1]),
+                      size.height())
 
     def title_lines(self) -> list[str]:
         return [""]  # no title: the columns' labels in its place
@@ -100,6 +106,7 @@ class LensGrid(NumberGrid):
             font.setPixelSize(max(1, int(font.pixelSize() * size.width() * LABEL_SHARE
                                          / widest)))
             painter.setFont(font)
+        self.label_pixels = float(font.pixelSize()) if rows else 0.0
         for c, text in enumerate(cols):
             painter.drawText(QRectF(origin.x() + c * size.width(), 0, size.width(),
                                     origin.y() - 2),
@@ -162,7 +169,15 @@ class Magnifier(QWidget):
                  min(cols - 1, max(c for _, c in window) + 1))
         self._show_cells(cells)
         width, height = self._lens_size(cells)
-        return int(width / LENS_SHARE) + GAP + 1, int(height) + 1
+        # below the map's title (one line over the whole width) or beside it (the title over
+        # the picture, in as many lines as keep it at the body text's size)
+        metrics = QFontMetricsF(grid.font())
+        title = [grid.title]
+        if metrics.horizontalAdvance(grid.title) > width + GAP + PICTURE:
+            title = grid.wrapped_title(width + GAP + PICTURE)
+        below = grid.title_height(len(title)) + max(height, PICTURE + 8)
+        beside = max(height, grid.title_height(len(grid.wrapped_title(PICTURE))) + PICTURE + 8)
+        return int(width) + GAP + PICTURE + 9, int(min(below, beside)) + 1
 
     def _window(self) -> list[tuple[int, int]]:
         grid = self.map
@@ -183,27 +198,29 @@ class Magnifier(QWidget):
         top, left = min(r for r, _ in window), min(c for _, c in window)
         bottom, right = max(r for r, _ in window), max(c for _, c in window)
         # below the map's title, or beside it where that leaves too little height (the title
-        # then goes over the picture alone)
-        grid.title_aside = False
-        below = QRectF(0, grid.title_height(), grid.width() * LENS_SHARE,
-                       grid.height() - grid.title_height())
-        beside = QRectF(0, 0, grid.width() * LENS_SHARE, grid.height())
-        for margin, area in ((m, a) for m in MARGINS for a in (below, beside)):
-            grid.title_aside = area is beside
+        # then goes over the picture alone); first where the picture keeps PICTURE pixels
+        tries = [(whole, m, beside) for whole in (True, False) for m in MARGINS
+                 for beside in (False, True)]
+        for whole, margin, beside in tries:
+            grid.title_aside = False
+            top_of_lens = 0.0 if beside else grid.title_height()
             cells = (max(0, top - margin), max(0, left - margin),
                      min(rows - 1, bottom + margin), min(cols - 1, right + margin))
             self._show_cells(cells)
             width, height = self._lens_size(cells)
-            if width <= area.width() and height <= area.height():
+            grid.title_aside, grid.aside = beside, int(width + GAP)
+            picture = grid.cell_size().width() * cols
+            lens_room = grid.width() - GAP - 8 - (PICTURE if whole else 0)
+            if width <= lens_room and height <= grid.height() - top_of_lens and \
+                    (picture >= PICTURE or not whole):
+                area = QRectF(0, top_of_lens, width, height)
                 break
         else:  # no room for readable numbers even with one cell around (a squeezed area):
             self._hide()  # the patch beside the map shows the window's values
             return
         self.cells = cells
         self.lens = QRectF(grid.width() - width, area.top(), width, height)
-        if grid.aside != int(width + GAP):
-            grid.aside = int(width + GAP)
-            grid.update()
+        grid.update()
         self.setGeometry(grid.rect())
         self.grid.setGeometry(self.lens.adjusted(FRAME, FRAME, -FRAME, -FRAME).toRect())
         self.show()
@@ -242,7 +259,13 @@ class Magnifier(QWidget):
         widest = max((metrics.horizontalAdvance(t) for t in set(self.map.texts)),
                      default=0.0)
         tall = (need.height() - self.grid.title_height() - 9) / rows
-        wide = max((need.width() - 9) / cols, widest / WIDTH_SHARE + 1, tall * NARROWEST)
+        # the columns' labels (the input's places, two digits on a 28×28 map) at their size
+        labels = QFontMetricsF(self.grid.label_font())
+        label = max(labels.horizontalAdvance(str(n).replace("-", "−"))
+                    for n in (self.map.col_offset, self.map.col_offset + self.map.values.shape[1]
+                              - 1)) if self.map.values is not None else 0.0
+        wide = max((need.width() - 9) / cols, widest / WIDTH_SHARE + 1, tall * NARROWEST,
+                   label / LABEL_SHARE + 1)
         return (wide * cols + 9 + self.grid.label_width() + 2 * FRAME,
                 need.height() + 2 * FRAME)
 

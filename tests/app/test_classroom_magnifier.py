@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.classroom.grid_area import OUTPUT_LEAST
 from app.classroom.grids import READABLE_FROM_BACK, NumberGrid
 from app.classroom.step_view import StepThroughView
 from app.main_window import MainWindow
@@ -99,6 +100,34 @@ def _check_lens(view: StepThroughView) -> None:
     assert QRectF(view.input_grid.rect()).contains(lens_rect)
     picture = view.input_grid.cell_rect(0, 0).united(view.input_grid.cell_rect(27, 27))
     assert picture.right() < lens_rect.left()
+    _check_read_from_the_back(view)
+
+
+PICTURE = 150
+"""The least size of the map's picture beside the lens: the digit and the lens's outline on it
+seen from the back of a room."""
+
+
+def _check_read_from_the_back(view: StepThroughView) -> None:
+    """Beside the lens the map's title and the lens's row and column labels are painted at
+    READABLE_FROM_BACK pixels or more, and the map's picture is at least PICTURE pixels: at
+    1920×1080 projector text the picture was ~70 px, the title ~10 px, the labels ~16 px
+    (issue 17)."""
+    grid, lens = view.input_grid, view.magnifier.grid
+    grid.grab()
+    lens.grab()  # paints: the title's and the labels' sizes are set while painting
+    assert grid.title_pixels >= READABLE_FROM_BACK, (grid.title_pixels, grid.title_lines())
+    assert lens.label_pixels >= READABLE_FROM_BACK, lens.label_pixels
+    picture = grid.cell_rect(0, 0).united(grid.cell_rect(27, 27))
+    assert picture.width() >= PICTURE and picture.height() >= PICTURE, picture
+    # the title over the picture and the lens, not over each other
+    title = QRectF(0, 0, grid.width(), grid.title_height())
+    lens_rect = QRectF(lens.geometry())
+    assert not title.intersects(picture)
+    assert not (grid.title_aside is False and title.intersects(lens_rect))
+    # an output picture gave the lens its share: left out, not a sliver under a tiny title
+    output = view.output_grid
+    assert not output.isVisible() or output.width() >= OUTPUT_LEAST, output.width()
 
 
 def _marker_drawn(view: StepThroughView) -> bool:
