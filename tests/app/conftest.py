@@ -316,3 +316,24 @@ def every_worker_ends_before_the_session(qapp: object) -> Iterator[None]:
         loop = QEventLoop()
         ending.ended.connect(loop.quit)
         loop.exec()
+
+
+@pytest.fixture
+def projector_window(qtbot: object) -> Iterator[object]:
+    """The digits_small window shown, then View → Projector Text (24 pt); the application's
+    theme back at normal text after the test."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.style import BASE_POINT_SIZE, apply_theme
+    from core.presets import load_preset
+    from tests.app.window_driver import menu_action
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    window = MainWindow(load_preset("digits_small"))
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    menu_action(window, "View → Projector Text (24 pt)").trigger()
+    yield window
+    apply_theme(app, False, BASE_POINT_SIZE)

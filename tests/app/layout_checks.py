@@ -136,7 +136,7 @@ def overflow(root: QWidget) -> list[str]:
     return found
 
 
-def _tooltip_at(table: QTableView, index: QModelIndex) -> str:
+def tooltip_at(table: QAbstractItemView, index: QModelIndex) -> str:
     """The tooltip shown when the pointer rests on a shown cell (the help event Qt sends the
     viewport then); "" when none shows."""
     point = table.visualRect(index).center()
@@ -166,7 +166,7 @@ def _elided_in_the_middle(table: QTableView, column: int) -> bool:
         text = index.data()
         if table.isRowHidden(row) or not text or table.sizeHintForIndex(index).width() <= width:
             continue
-        if str(text) not in _tooltip_at(table, index):
+        if str(text) not in tooltip_at(table, index):
             return False
     return True
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from app.io_dialogs import ExportDialog, ImportDialog
 from app.main_window import MainWindow
-from app.style import BASE_POINT_SIZE, apply_theme
 from core.presets import load_preset
 from tests.app.layout_checks import row_heights
 from tests.app.waits import settle
@@ -79,17 +78,11 @@ def test_the_export_dialog_offers_core_io_exports_formats() -> None:
 
 
 def test_import_rows_show_the_model_names_whole_at_projector_text_and_back(
-        qtbot: QtBot, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        qtbot: QtBot, tmp_path: Path, projector_window: MainWindow) -> None:
     """The models' names (efficientnet_b0, mobilenet_v3_small) with their underscores whole at
     24 pt, where the rows stayed the header's 29 px (issue 17); and back at normal text, the
     rows normal again."""
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    request.addfinalizer(lambda: apply_theme(app, False, BASE_POINT_SIZE))
-    window = MainWindow(load_preset("digits_small"))
-    qtbot.addWidget(window)
-    window.show()
-    menu_action(window, "View → Projector Text (24 pt)").trigger()
+    window = projector_window
     dialog = ImportDialog(window, folder=tmp_path)
     qtbot.addWidget(dialog)
     dialog.show()

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.build.kernel_editor import KernelEditor
 from app.main_window import MainWindow
-from app.style import BASE_POINT_SIZE, apply_theme
-from core.presets import load_preset
 from tests.app.layout_checks import row_heights
 from tests.app.waits import CEILING_MS, settle
 from tests.app.window_driver import menu_action
 
 
 def test_the_kernel_values_read_whole_at_projector_text_and_back(
-        qtbot: QtBot, request: pytest.FixtureRequest) -> None:
+        qtbot: QtBot, projector_window: MainWindow) -> None:
     """Each value's row as tall as its text at 24 pt (they stayed 30 px under a 38 px line,
     issue 17), and normal again at normal text, the editor still open."""
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    request.addfinalizer(lambda: apply_theme(app, False, BASE_POINT_SIZE))
-    window = MainWindow(load_preset("digits_small"))
-    qtbot.addWidget(window)
-    window.show()
-    menu_action(window, "View → Projector Text (24 pt)").trigger()
+    window = projector_window
     editor = KernelEditor(window.document, "conv1", window)
     qtbot.addWidget(editor)
     editor.show()

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QEvent, QModelIndex, QTimer
-from PySide6.QtGui import QAction, QHelpEvent
+from PySide6.QtCore import QModelIndex, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QToolTip,
     QWidget,
 )
+
+from tests.app.layout_checks import tooltip_at
 
 
 def _plain(text: str) -> str:
@@ -30,17 +31,11 @@ def _plain(text: str) -> str:
 
 
 def hover_tooltip(view: QAbstractItemView, index: QModelIndex) -> str:
-    """The tooltip shown when the pointer rests on ``index``'s cell (the help event Qt sends
-    the view's viewport then); "" when none shows."""
+    """The tooltip shown when the pointer rests on ``index``'s cell, scrolled into view first;
+    "" when none shows."""
     view.scrollTo(index)
     QApplication.processEvents()
-    point = view.visualRect(index).center()
-    QToolTip.hideText()
-    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, point,
-                                                       view.viewport().mapToGlobal(point)))
-    text = QToolTip.text() if QToolTip.isVisible() else ""
-    QToolTip.hideText()
-    return text
+    return tooltip_at(view, index)
 
 
 def walk_menu(menu: QMenu, prefix: str) -> Iterator[tuple[str, QAction]]:
