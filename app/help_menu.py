@@ -98,9 +98,10 @@ def _shows(window: QMainWindow, title: str, body: str) -> Callable[[], object]:
     return lambda: show_text(window, title, body)
 
 
-def fill_help_menu(window: QMainWindow, menu: QMenu, runs_folder: Path, data_folder: Path
-                   ) -> None:
-    """Add the Help menu's actions to ``menu``."""
+def fill_help_menu(window: QMainWindow, menu: QMenu, runs_folder: Callable[[], Path],
+                   data_folder: Path) -> None:
+    """Add the Help menu's actions to ``menu`` (``runs_folder``: the Train tab's, asked when
+    shown)."""
 
     def shortcuts() -> None:
         rows = "\n".join(f"| {keys} | {what} |" for keys, what in shortcut_rows(window))
@@ -109,7 +110,7 @@ def fill_help_menu(window: QMainWindow, menu: QMenu, runs_folder: Path, data_fol
     def runs() -> None:
         QMessageBox.information(
             window, "Where runs are stored",
-            f"Runs trained in this window: {runs_folder}\n\n"
+            f"Runs trained in this window: {runs_folder()}\n\n"
             "Runs of `convscope train`: the folder given with --out, by default ./runs in the "
             "folder you run it from.\n\n"
             f"Downloaded datasets (MNIST, Fashion-MNIST, CIFAR-10): {data_folder}\n\n"

@@ -359,8 +359,8 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Layers", self._about))
         # core.data.datasets.default_root(), without importing torch at start-up
-        # the Train panel's runs folder (app.train.panel), without building it before the paint
-        fill_help_menu(self, help_menu, home() / "runs", home() / "data")
+        # the Train panel's runs folder, asked when shown (the panel is built after the paint)
+        fill_help_menu(self, help_menu, lambda: self.training.out_dir, home() / "data")
         self.help_menu = help_menu
 
     # -- title, training, close -------------------------------------------------------------
