@@ -281,23 +281,32 @@ FULL_HD = (1920, 1080)
 """The screen the layout tests place the window on."""
 
 
-@pytest.fixture
-def full_hd_window(qtbot: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """The default window on a 1920×1080 screen, shown at that size; text size reset after."""
+def window_on_screen(qtbot: object, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int],
+                     spec: object = None) -> object:
+    """A window (``spec``'s model, else the default) on a screen of ``size``, shown at that
+    size with the view settings applied, as a user's window opens there."""
     from PySide6.QtCore import QRect
 
     from app.main_window import MainWindow
-    from app.style import BASE_POINT_SIZE
 
-    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *FULL_HD))
-    w = MainWindow()
+    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *size))
+    w = MainWindow(spec) if spec is not None else MainWindow()  # type: ignore[arg-type]
     qtbot.addWidget(w)  # type: ignore[attr-defined]
-    w.resize(*FULL_HD)
+    w.resize(*size)
     w.show()
     w.apply_view_settings()
+    return w
+
+
+@pytest.fixture
+def full_hd_window(qtbot: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The default window on a 1920×1080 screen, shown at that size; text size reset after."""
+    from app.style import BASE_POINT_SIZE
+
+    w = window_on_screen(qtbot, monkeypatch, FULL_HD)
     yield w
-    w.classroom.stop()
-    w.set_font_size(0, BASE_POINT_SIZE)
+    w.classroom.stop()  # type: ignore[attr-defined]
+    w.set_font_size(0, BASE_POINT_SIZE)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,6 +15,7 @@ from app.build.layer_table import COLUMNS, share_widths
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.presets import load_preset
+from tests.app.conftest import window_on_screen
 from tests.app.waits import settle
 from tests.app.window_driver import hover_tooltip
 
@@ -27,12 +28,8 @@ def resnet34(request: pytest.FixtureRequest, qtbot: QtBot,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     """ResNet-34 (37 rows, long settings) in a window filling the screen."""
     size: tuple[int, int] = request.param
-    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *size))
-    window = MainWindow(load_preset("resnet34"))
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.apply_view_settings()
+    window = window_on_screen(qtbot, monkeypatch, size, load_preset("resnet34"))
+    assert isinstance(window, MainWindow)
     settle()
     yield window
     window.classroom.stop()

@@ -15,6 +15,7 @@ from app.classroom.step_view import MAP_READ_CELLS, StepThroughView
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE
 from core.classroom.lessons import list_lessons
+from tests.app.conftest import window_on_screen
 from tests.app.layout_checks import background, contrast, every_fault, settle
 from tests.app.window_driver import menu_action
 
@@ -371,12 +372,8 @@ def test_a_5x5_kernels_rows_round_their_numbers_at_projector_text_and_say_so(
 @pytest.fixture
 def small_window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     """The default window on a 1366×768 screen (a classroom's projector), shown at that size."""
-    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *SMALL))
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(*SMALL)
-    window.show()
-    window.apply_view_settings()
+    window = window_on_screen(qtbot, monkeypatch, SMALL)
+    assert isinstance(window, MainWindow)
     yield window
     window.classroom.stop()
     window.set_font_size(0, BASE_POINT_SIZE)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication
 from pytestqt.qtbot import QtBot
 
@@ -12,6 +12,7 @@ from app.build.diagram import DiagramView
 from app.main_window import MainWindow
 from app.style import BASE_POINT_SIZE, apply_theme
 from core.presets import load_preset
+from tests.app.conftest import window_on_screen
 from tests.app.layout_checks import cut_text, row_heights
 from tests.app.waits import settle
 from tests.app.window_driver import hover_tooltip, menu_action
@@ -175,12 +176,8 @@ def test_long_names_show_whole_where_there_is_room_else_both_ends_and_the_toolti
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     request.addfinalizer(lambda: apply_theme(app, False, BASE_POINT_SIZE))
-    monkeypatch.setattr(MainWindow, "available_screen", lambda self: QRect(0, 0, *screen))
-    window = MainWindow(load_preset("resnet18"))
-    qtbot.addWidget(window)
-    window.resize(*screen)
-    window.show()
-    window.apply_view_settings()
+    window = window_on_screen(qtbot, monkeypatch, screen, load_preset("resnet18"))
+    assert isinstance(window, MainWindow)
     settle()
     menu_action(window, "View → Projector Text (24 pt)").trigger()
     settle()
