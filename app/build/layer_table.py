@@ -104,8 +104,6 @@ class LayerTableModel(QStandardItemModel):
         """True while the rows follow the document (Qt moves the view's current row through
         the rows being removed: not a selection)."""
         self._keys: list[tuple[Any, ...]] = []
-        self._numbers: list[QStandardItem | None] = []
-        """Per row, the item of its number (kept: a delete renumbers every row below it)."""
         self._refresh()
         document.changed.connect(self._refresh)
 
@@ -139,7 +137,6 @@ class LayerTableModel(QStandardItemModel):
             try:
                 self.setRowCount(0)  # (every item anew: none keeps an old row's roles)
                 self.setRowCount(n)
-                self._numbers = [None] * n
                 for row in range(n):
                     self._set_row(row, fresh=True)
             finally:
@@ -156,7 +153,7 @@ class LayerTableModel(QStandardItemModel):
             for row in changed:
                 key, before = keys[row], old[row]
                 if before and key[0] is before[0] and key[2] is before[2]:
-                    number = self._numbers[row]  # only its number: moved along
+                    number = self.item(row, 0)  # only its number: moved along
                     if number is not None:
                         number.setData(str(row + 1), display)
                 else:
@@ -190,11 +187,9 @@ class LayerTableModel(QStandardItemModel):
                 continue
             if i2 > i1:
                 del self._keys[i1:i2]
-                del self._numbers[i1:i2]
                 self.removeRows(i1, i2 - i1)
             if j2 > j1:
                 self._keys[i1:i1] = [stale] * (j2 - j1)
-                self._numbers[i1:i1] = [None] * (j2 - j1)
                 self.insertRows(i1, j2 - j1)  # empty until the caller fills them
         return True
 
@@ -215,7 +210,6 @@ class LayerTableModel(QStandardItemModel):
             if not fresh:
                 self.clearItemData(index)
             self.setItemData(index, cell)
-        self._numbers[row] = self.item(row, 0)
 
     def _row_cells(self, row: int, state: str) -> list[dict[int, Any]]:
         layer_name = self.document.spec.layers[row].name
